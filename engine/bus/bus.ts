@@ -1,0 +1,49 @@
+/**
+ * The Bus carries encoded bytes between edges and actor hosts: request/reply
+ * and publish/subscribe on dot-separated subjects with NATS wildcards
+ * (`*` one token, `>` the rest). Two implementations share one contract
+ * suite: `EmbeddedBus` (in-process) and `NatsBus` (NATS core).
+ */
+
+/** One message received by a subscription. */
+export interface BusMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  /** Present when the sender expects a reply. */
+  readonly reply: string | undefined;
+  /** Answers a request; a no-op when there is no reply subject. */
+  respond(data: Uint8Array): void;
+}
+
+export interface BusSubscription {
+  readonly subject: string;
+  unsubscribe(): void;
+}
+
+export interface SubscribeOptions {
+  /** Queue group: each message goes to one member of the group only. */
+  queue?: string;
+}
+
+export interface RequestOptions {
+  /** How long to wait for the reply, in milliseconds. */
+  timeoutMs: number;
+}
+
+export interface Bus {
+  /**
+   * Sends a request and resolves with the first reply. Rejects with a
+   * ParleyError: `UNAVAILABLE` when nobody subscribes to the subject (or the
+   * connection is down), `TIMEOUT` when no reply comes within `timeoutMs`.
+   */
+  request(subject: string, data: Uint8Array, opts: RequestOptions): Promise<Uint8Array>;
+  /** Fire-and-forget publish; never throws for lack of subscribers. */
+  publish(subject: string, data: Uint8Array): void;
+  /** Handlers run for each matching message; a throwing handler does not break the subscription. */
+  subscribe(subject: string, handler: (msg: BusMessage) => void, opts?: SubscribeOptions): BusSubscription;
+  /** Resolves when everything published so far has reached the server (embedded: at once). */
+  flush(): Promise<void>;
+  /** True while the bus can carry messages. */
+  readonly connected: boolean;
+  close(): Promise<void>;
+}

@@ -1,0 +1,179 @@
+/**
+ * Typed configuration. Every field has a default, a unit in its name where it
+ * has one, an environment variable and a `--flag`. Environment and argv are
+ * read only by the process entry (`cli.ts`), which passes them here.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+
+export interface Config {
+  /** HTTP and WebSocket port (`/v1/ws`, `/healthz`). Default 8080; 0 picks a free port. */
+  port: number;
+  /** Address to listen on. Default 0.0.0.0. */
+  host: string;
+  /** Directory for LMDB files (actor state, and the Log in embedded mode). Default ./data. */
+  dataDir: string;
+  /** HS256 secret for login tokens. Required to serve logins. */
+  jwtSecret: string;
+  /** NATS server URL(s), comma-separated. Empty: embedded mode (in-process Bus, LMDB Log). */
+  natsUrl: string;
+  /** Name of this node in logs and subjects. Default: hostname plus a random suffix. */
+  nodeId: string;
+  /** Number of actor partitions; fixed for the life of a cluster. Default 64. */
+  partitions: number;
+  /** How long the edge waits for an actor's reply, ms. Default 5000. */
+  requestTimeoutMs: number;
+  /** A socket that has not logged in within this time is closed, ms. Default 10000. */
+  loginTimeoutMs: number;
+  /** Largest accepted WebSocket frame, bytes. Default 1 MiB. */
+  maxFrameBytes: number;
+  /** A socket whose unsent buffer exceeds this is closed as a slow consumer, bytes. Default 4 MiB. */
+  maxBackpressureBytes: number;
+  /** Close a socket after this many seconds without traffic (pings keep it open). Default 120. */
+  idleTimeoutSec: number;
+  /** An actor idle for this long is passivated (dropped from memory), ms. Default 60000. */
+  actorIdleMs: number;
+  /** Commands queued per actor before new ones get UNAVAILABLE. Default 1000. */
+  mailboxLimit: number;
+  /** JetStream `sync_interval` of the server is the operator's; this is the Log stream count. Default 8. */
+  logStreams: number;
+  /** JetStream replicas of the Log streams (1 or 3). Default 1. */
+  logReplicas: number;
+  /** Messages sent to a socket during login sync, per session. Default 1000. */
+  syncMsgsPerSession: number;
+  /** Allow the slow `ws`-based uWebSockets.js fallback when the native binary cannot load. Default false. */
+  allowUwsFallback: boolean;
+  /** Log level: debug, info, warn, error. Default info. */
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+interface FieldSpec {
+  env: string;
+  kind: 'int' | 'string' | 'bool' | 'level';
+  doc: string;
+  min?: number;
+  max?: number;
+}
+
+/** Field metadata: environment variable, type and one line of documentation. */
+export const CONFIG_FIELDS: Record<keyof Config, FieldSpec> = {
+  port: { env: 'PARLEY_PORT', kind: 'int', min: 0, max: 65535, doc: 'HTTP/WebSocket port' },
+  host: { env: 'PARLEY_HOST', kind: 'string', doc: 'listen address' },
+  dataDir: { env: 'PARLEY_DATA_DIR', kind: 'string', doc: 'LMDB data directory' },
+  jwtSecret: { env: 'PARLEY_JWT_SECRET', kind: 'string', doc: 'HS256 secret for login tokens' },
+  natsUrl: { env: 'PARLEY_NATS_URL', kind: 'string', doc: 'NATS server URL(s); set = cluster mode' },
+  nodeId: { env: 'PARLEY_NODE_ID', kind: 'string', doc: 'node name in logs and subjects' },
+  partitions: { env: 'PARLEY_PARTITIONS', kind: 'int', min: 1, max: 4096, doc: 'actor partitions (fixed per cluster)' },
+  requestTimeoutMs: { env: 'PARLEY_REQUEST_TIMEOUT_MS', kind: 'int', min: 10, doc: 'edge→actor request timeout, ms' },
+  loginTimeoutMs: { env: 'PARLEY_LOGIN_TIMEOUT_MS', kind: 'int', min: 100, doc: 'close sockets not logged in after, ms' },
+  maxFrameBytes: { env: 'PARLEY_MAX_FRAME_BYTES', kind: 'int', min: 1024, doc: 'largest accepted frame, bytes' },
+  maxBackpressureBytes: { env: 'PARLEY_MAX_BACKPRESSURE_BYTES', kind: 'int', min: 1024, doc: 'slow-consumer bound, bytes' },
+  idleTimeoutSec: { env: 'PARLEY_IDLE_TIMEOUT_SEC', kind: 'int', min: 8, doc: 'socket idle timeout, s' },
+  actorIdleMs: { env: 'PARLEY_ACTOR_IDLE_MS', kind: 'int', min: 100, doc: 'passivate actors idle for, ms' },
+  mailboxLimit: { env: 'PARLEY_MAILBOX_LIMIT', kind: 'int', min: 1, doc: 'queued commands per actor' },
+  logStreams: { env: 'PARLEY_LOG_STREAMS', kind: 'int', min: 1, max: 1024, doc: 'JetStream streams the Log is split into' },
+  logReplicas: { env: 'PARLEY_LOG_REPLICAS', kind: 'int', min: 1, max: 5, doc: 'JetStream replicas of the Log' },
+  syncMsgsPerSession: { env: 'PARLEY_SYNC_MSGS_PER_SESSION', kind: 'int', min: 1, doc: 'offline messages per session at login' },
+  allowUwsFallback: { env: 'PARLEY_ALLOW_UWS_FALLBACK', kind: 'bool', doc: 'allow the slow ws-based uWS fallback' },
+  logLevel: { env: 'PARLEY_LOG_LEVEL', kind: 'level', doc: 'debug, info, warn or error' },
+};
+
+export function defaultConfig(): Config {
+  return {
+    port: 8080,
+    host: '0.0.0.0',
+    dataDir: './data',
+    jwtSecret: '',
+    natsUrl: '',
+    nodeId: `${hostname()}-${randomBytes(3).toString('hex')}`,
+    partitions: 64,
+    requestTimeoutMs: 5000,
+    loginTimeoutMs: 10_000,
+    maxFrameBytes: 1024 * 1024,
+    maxBackpressureBytes: 4 * 1024 * 1024,
+    idleTimeoutSec: 120,
+    actorIdleMs: 60_000,
+    mailboxLimit: 1000,
+    logStreams: 8,
+    logReplicas: 1,
+    syncMsgsPerSession: 1000,
+    allowUwsFallback: false,
+    logLevel: 'info',
+  };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
+
+function coerce(key: keyof Config, spec: FieldSpec, raw: string, source: string): Config[keyof Config] {
+  switch (spec.kind) {
+    case 'int': {
+      const n = Number(raw);
+      if (!Number.isInteger(n)) throw new ConfigError(`${source} must be an integer, got '${raw}'`);
+      if (spec.min !== undefined && n < spec.min) throw new ConfigError(`${source} must be at least ${spec.min}, got ${n}`);
+      if (spec.max !== undefined && n > spec.max) throw new ConfigError(`${source} must be at most ${spec.max}, got ${n}`);
+      return n;
+    }
+    case 'bool':
+      if (/^(1|true|yes|on)$/i.test(raw)) return true;
+      if (/^(0|false|no|off|)$/i.test(raw)) return false;
+      throw new ConfigError(`${source} must be true or false, got '${raw}'`);
+    case 'level':
+      if (!['debug', 'info', 'warn', 'error'].includes(raw)) throw new ConfigError(`${source} must be debug, info, warn or error`);
+      return raw as Config['logLevel'];
+    case 'string':
+      void key;
+      return raw;
+  }
+}
+
+/**
+ * Builds the effective configuration: defaults, then environment variables,
+ * then `--kebab-name=value` / `--kebab-name value` flags. Unknown flags fail.
+ */
+export function parseConfig(env: Record<string, string | undefined>, argv: readonly string[] = []): Config {
+  const config = defaultConfig() as unknown as Record<string, unknown>;
+  const keys = Object.keys(CONFIG_FIELDS) as (keyof Config)[];
+  for (const key of keys) {
+    const spec = CONFIG_FIELDS[key];
+    const raw = env[spec.env];
+    if (raw !== undefined && raw !== '') config[key] = coerce(key, spec, raw, spec.env);
+  }
+  const byFlag = new Map(keys.map((k) => [kebab(k), k]));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument '${arg}'`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    const key = byFlag.get(name);
+    if (key === undefined) throw new ConfigError(`unknown flag --${name}`);
+    let raw: string;
+    if (eq !== -1) raw = arg.slice(eq + 1);
+    else if (CONFIG_FIELDS[key].kind === 'bool' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--'))) raw = 'true';
+    else {
+      const next = argv[++i];
+      if (next === undefined) throw new ConfigError(`--${name} needs a value`);
+      raw = next;
+    }
+    config[key] = coerce(key, CONFIG_FIELDS[key], raw, `--${name}`);
+  }
+  return config as unknown as Config;
+}
+
+/** The effective configuration as `ENV=value  # doc` lines, secrets masked. */
+export function describeConfig(config: Config): string {
+  const keys = Object.keys(CONFIG_FIELDS) as (keyof Config)[];
+  return keys
+    .map((key) => {
+      const spec = CONFIG_FIELDS[key];
+      let value = String(config[key]);
+      if (key === 'jwtSecret') value = value === '' ? '(unset)' : '(set)';
+      return `${spec.env}=${value}  # ${spec.doc}; --${kebab(key)}`;
+    })
+    .join('\n');
+}

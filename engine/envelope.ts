@@ -1,0 +1,41 @@
+/**
+ * Internal frames between edges and actor hosts, carried msgpack-encoded on
+ * the Bus. Clients never see these.
+ */
+import type { WireError } from './protocol/errors.ts';
+import type { DeviceType } from './protocol/methods.ts';
+
+/** Who sent a request: the logged-in account and device, and the socket it came from. */
+export interface Caller {
+  account: string;
+  deviceId: string;
+  deviceType: DeviceType;
+  /** `<edgeNodeId>/<connectionId>`: the originating socket, excluded from its own delivery echo. */
+  conn: string;
+}
+
+/** Edge → actor (on `parley.p.<partition>`), or actor → actor. */
+export interface ActorRequest {
+  /** Actor address, `kind:id`. */
+  to: string;
+  /** Wire method (`sendText`, …) or internal method (`sync`, `range`, `touch`, …). */
+  m: string;
+  /** Arguments, already validated against the method's schema for wire methods. */
+  a: unknown;
+  /** Absent for system-originated requests (actor → actor). */
+  caller?: Caller;
+}
+
+/** Actor → requester. Exactly one of `r` / `e`. */
+export interface ActorReply {
+  r?: unknown;
+  e?: WireError;
+}
+
+/** Actor → edge on `parley.dlv.<account>`: one client frame, already encoded. */
+export interface Delivery {
+  /** Connection ref (`Caller.conn`) that must not get this frame (it got the reply instead). */
+  x?: string;
+  /** The encoded client frame `{ev, d}`. */
+  f: Uint8Array;
+}

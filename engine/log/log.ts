@@ -1,0 +1,41 @@
+/**
+ * The Log is the durable, ordered source of truth. Each subject (one per
+ * actor) is an append-only sequence of entries. Positions (`seq`) grow within
+ * a subject but need not be contiguous (JetStream positions are stream-wide).
+ * Two implementations share one contract suite: `LmdbLog` (embedded) and
+ * `JetStreamLog` (cluster).
+ */
+
+export interface LogEntry {
+  /** Position of the entry; greater than every earlier entry of its subject. */
+  readonly seq: number;
+  readonly data: Uint8Array;
+}
+
+/** The subject's last position was not the expected one: another writer appended, or this one is stale. */
+export class LogConflictError extends Error {
+  override readonly name = 'LogConflictError';
+  constructor(
+    readonly subject: string,
+    readonly expected: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`log subject ${subject} is no longer at position ${expected}`, options);
+  }
+}
+
+export interface Log {
+  /**
+   * Appends `data` to `subject` if the subject's last position is
+   * `expectedLastSeq` (0 = the subject is empty). Resolves with the new
+   * position once the entry is durable; rejects with LogConflictError when
+   * the expectation fails, and with a ParleyError `UNAVAILABLE` when the
+   * store cannot be reached.
+   */
+  append(subject: string, data: Uint8Array, expectedLastSeq: number): Promise<number>;
+  /** Entries of `subject` with position >= `fromSeq`, oldest first, at most `limit` (default 1000). */
+  read(subject: string, fromSeq: number, limit?: number): Promise<LogEntry[]>;
+  /** Position of the subject's last entry, 0 when it has none. */
+  lastSeq(subject: string): Promise<number>;
+  close(): Promise<void>;
+}

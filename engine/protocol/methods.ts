@@ -1,0 +1,182 @@
+/**
+ * One schema per wire method: the runtime validation of `a` and, through
+ * `Infer`, the TypeScript type of the arguments. Names and defaults follow
+ * the reference SDK. Browser-safe.
+ */
+import * as s from './schema.ts';
+import type { Infer, Schema } from './schema.ts';
+import { ParleyError } from './errors.ts';
+
+/** Longest account, team or device identifier accepted, in characters. */
+export const MAX_ID_CHARS = 128;
+/** Longest text body accepted, in characters (the reference limit). */
+export const MAX_TEXT_CHARS = 5000;
+/** Longest `custom` / `pushPayload` extension accepted, in characters. */
+export const MAX_EXT_CHARS = 4096;
+/** Largest `limit` of a history page. */
+export const MAX_HISTORY_LIMIT = 100;
+
+export const SCENES = ['p2p', 'team', 'superTeam'] as const;
+export type Scene = (typeof SCENES)[number];
+
+export const MSG_TYPES = ['text', 'image', 'audio', 'video', 'file', 'geo', 'tip', 'custom', 'notification'] as const;
+export type MsgType = (typeof MSG_TYPES)[number];
+
+export const DEVICE_TYPES = ['web', 'ios', 'android', 'pc', 'mac', 'server'] as const;
+export type DeviceType = (typeof DEVICE_TYPES)[number];
+
+const id = () => s.string({ min: 1, max: MAX_ID_CHARS });
+const time = () => s.int({ min: 0 });
+const sessionId = () =>
+  s.string({ min: 3, max: MAX_ID_CHARS + 10, pattern: /^(p2p|team|superTeam)-.+$/, patternText: 'a session id such as p2p-<account> or team-<teamId>' });
+
+/** Options every send method shares. */
+const sendCommon = {
+  scene: s.literal(SCENES),
+  to: id(),
+  idClient: s.optional(s.string({ min: 1, max: 64 })),
+  custom: s.optional(s.string({ max: MAX_EXT_CHARS })),
+  subType: s.optional(s.int({ min: 1, max: 2 ** 31 - 1 })),
+  needMsgReceipt: s.optional(s.boolean()),
+  isHistoryable: s.optional(s.boolean()),
+  isRoamingable: s.optional(s.boolean()),
+  isSyncable: s.optional(s.boolean()),
+  isPushable: s.optional(s.boolean()),
+  isOfflinable: s.optional(s.boolean()),
+  isUnreadable: s.optional(s.boolean()),
+  pushContent: s.optional(s.string({ max: 500 })),
+  pushPayload: s.optional(s.string({ max: MAX_EXT_CHARS })),
+  resend: s.optional(s.boolean()),
+};
+
+export const methods = {
+  login: s.object({
+    token: s.string({ min: 1, max: 8192 }),
+    deviceId: s.optional(s.string({ min: 1, max: MAX_ID_CHARS })),
+    deviceType: s.optional(s.literal(DEVICE_TYPES), 'web' as DeviceType),
+    cursors: s.optional(
+      s.object({
+        /** `updateTime` of the newest session this device has seen (ms). */
+        sessions: s.optional(time()),
+        /** Highest `seq` this device holds, per session id. */
+        seqs: s.optional(s.record(s.int({ min: 0 }), { maxKeys: 10_000 })),
+      }),
+    ),
+  }),
+  getServerTime: s.object({}),
+  sendText: s.object({ ...sendCommon, text: s.string({ min: 1, max: MAX_TEXT_CHARS }) }),
+  getHistoryMsgs: s.object({
+    scene: s.literal(SCENES),
+    to: id(),
+    beginTime: s.optional(time(), 0),
+    endTime: s.optional(time(), 0),
+    lastMsgId: s.optional(s.string({ max: 64 })),
+    limit: s.optional(s.int({ min: 1, max: MAX_HISTORY_LIMIT }), 100),
+    reverse: s.optional(s.boolean(), false),
+    asc: s.optional(s.boolean(), false),
+    msgTypes: s.optional(s.array(s.literal(MSG_TYPES), { max: MSG_TYPES.length })),
+  }),
+  getServerSessions: s.object({
+    limit: s.optional(s.int({ min: 1, max: 100 }), 100),
+    minTimestamp: s.optional(time(), 0),
+    maxTimestamp: s.optional(time(), 0),
+    needLastMsg: s.optional(s.boolean(), true),
+  }),
+  getServerSession: s.object({ scene: s.literal(SCENES), to: id() }),
+  resetSessionUnread: s.object({ sessionId: sessionId() }),
+} satisfies Record<string, Schema<unknown>>;
+
+export type MethodName = keyof typeof methods;
+export type Args<M extends MethodName> = Infer<(typeof methods)[M]>;
+
+export function isMethodName(m: string): m is MethodName {
+  return Object.prototype.hasOwnProperty.call(methods, m);
+}
+
+/** Validates a request's `m` and `a`; throws BAD_REQUEST naming what was wrong. */
+export function parseRequest<M extends MethodName>(m: M, a: unknown): Args<M>;
+export function parseRequest(m: string, a: unknown): unknown;
+export function parseRequest(m: string, a: unknown): unknown {
+  if (!isMethodName(m)) throw new ParleyError('BAD_REQUEST', `unknown method \`${m}\``);
+  if (a !== undefined && a !== null && (typeof a !== 'object' || Array.isArray(a) || a instanceof Uint8Array)) {
+    throw new ParleyError('BAD_REQUEST', `\`a\` must be a map of arguments for \`${m}\``);
+  }
+  return methods[m].parse(a, '');
+}
+
+/** A stored message, as returned by a send and delivered in `msg`. */
+export interface Message {
+  scene: Scene;
+  from: string;
+  to: string;
+  sessionId: string;
+  target: string;
+  flow: 'in' | 'out';
+  type: MsgType;
+  text?: string;
+  idClient: string;
+  idServer: string;
+  seq: number;
+  time: number;
+  status: 'success';
+  fromDeviceId: string;
+  fromClientType: DeviceType;
+  custom?: string;
+  subType?: number;
+  needMsgReceipt: boolean;
+  isHistoryable: boolean;
+  isRoamingable: boolean;
+  isSyncable: boolean;
+  isPushable: boolean;
+  isOfflinable: boolean;
+  isUnreadable: boolean;
+  pushContent?: string;
+  pushPayload?: string;
+}
+
+/** A server session from one account's viewpoint. */
+export interface Session {
+  id: string;
+  scene: Scene;
+  to: string;
+  lastMsg?: Message;
+  unread: number;
+  updateTime: number;
+  msgReceiptTime?: number;
+  isTop: boolean;
+  ext?: string;
+}
+
+/** `r` of each method, as the reference SDK hands it to `done`. */
+export interface Results {
+  login: { account: string; deviceId: string; serverTime: number };
+  getServerTime: number;
+  sendText: Message;
+  getHistoryMsgs: { msgs: Message[] };
+  getServerSessions: { sessionList: Session[]; hasMore: boolean };
+  getServerSession: { session: Session };
+  resetSessionUnread: { session: Session };
+}
+
+/** The payload `d` of each event. */
+export interface Events {
+  msg: Message;
+  offlinemsgs: { sessionId: string; scene: Scene; to: string; msgs: Message[] };
+  sessions: Session[];
+  updatesessions: Session[];
+  syncdone: { serverTime: number };
+  kicked: { reason: string; message?: string };
+}
+
+export function sessionIdOf(scene: Scene, to: string): string {
+  return `${scene}-${to}`;
+}
+
+/** Splits `p2p-alice` into its scene and target; undefined when malformed. */
+export function parseSessionId(id: string): { scene: Scene; to: string } | undefined {
+  const dash = id.indexOf('-');
+  if (dash <= 0 || dash === id.length - 1) return undefined;
+  const scene = id.slice(0, dash);
+  if (!(SCENES as readonly string[]).includes(scene)) return undefined;
+  return { scene: scene as Scene, to: id.slice(dash + 1) };
+}

@@ -1,0 +1,79 @@
+/**
+ * Subject names and partitioning, in one place so every role agrees.
+ *
+ *   parley.p.<partition>              requests for the actors of a partition
+ *   parley.dlv.<account>              deliveries to an account's online devices
+ *   parley.log.<partition>.<address>  Log subject of one actor
+ */
+
+/** Actor kinds and their address prefix: `conv:<a>|<b>`, `user:<account>`. */
+export type ActorKind = 'conv' | 'user' | 'team' | 'channel';
+
+/** FNV-1a 32-bit over the UTF-16 code units: stable across processes and versions. */
+export function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** The partition that owns `address`, for a cluster of `partitions` partitions. */
+export function partitionOf(address: string, partitions: number): number {
+  return hash32(address) % partitions;
+}
+
+const SAFE_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Turns an arbitrary identifier into one subject token. Safe identifiers pass
+ * through; anything else (dots, wildcards, spaces, non-ASCII) becomes `~` and
+ * its base64url, so distinct identifiers never share a token.
+ */
+export function subjectToken(id: string): string {
+  if (SAFE_TOKEN.test(id)) return id;
+  return '~' + base64url(new TextEncoder().encode(id));
+}
+
+function base64url(bytes: Uint8Array): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += alphabet[n >> 18]! + alphabet[(n >> 12) & 63]! + alphabet[(n >> 6) & 63]! + alphabet[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = bytes[i]! << 16;
+    out += alphabet[n >> 18]! + alphabet[(n >> 12) & 63]!;
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    out += alphabet[n >> 18]! + alphabet[(n >> 12) & 63]! + alphabet[(n >> 6) & 63]!;
+  }
+  return out;
+}
+
+export function requestSubject(partition: number): string {
+  return `parley.p.${partition}`;
+}
+
+export function deliverySubject(account: string): string {
+  return `parley.dlv.${subjectToken(account)}`;
+}
+
+/** Log subject of an actor: `parley.log.<partition>.<kind>.<id-token>`. */
+export function logSubject(address: string, partition: number): string {
+  const colon = address.indexOf(':');
+  return `parley.log.${partition}.${address.slice(0, colon)}.${subjectToken(address.slice(colon + 1))}`;
+}
+
+/** The p2p conversation of two accounts: `conv:<a>|<b>` with the pair sorted. */
+export function p2pAddress(a: string, b: string): string {
+  return a < b ? `conv:${a}|${b}` : `conv:${b}|${a}`;
+}
+
+export function userAddress(account: string): string {
+  return `user:${account}`;
+}
