@@ -1,0 +1,161 @@
+/**
+ * In-process Bus with the subjects and semantics of NATS core: wildcards,
+ * queue groups, request/reply with no-responders and timeouts. It carries
+ * bytes only — every message is copied, so no object is ever shared between
+ * sender and receiver — and delivers asynchronously, as a network would.
+ */
+import type { Bus, BusMessage, BusSubscription, RequestOptions, SubscribeOptions } from './bus.ts';
+import { ParleyError } from '../protocol/errors.ts';
+import { logger } from '../logger.ts';
+
+interface Sub {
+  readonly subject: string;
+  readonly tokens: string[];
+  readonly queue: string | undefined;
+  readonly handler: (msg: BusMessage) => void;
+  active: boolean;
+}
+
+/** True when `subject` matches `pattern` (`*` one token, `>` one or more trailing tokens). */
+export function subjectMatches(pattern: string[], subject: string[]): boolean {
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i]!;
+    if (p === '>') return subject.length > i;
+    if (i >= subject.length) return false;
+    if (p !== '*' && p !== subject[i]) return false;
+  }
+  return pattern.length === subject.length;
+}
+
+function checkSubject(subject: string, wildcards: boolean): string[] {
+  const tokens = subject.split('.');
+  if (subject === '' || tokens.some((t) => t === '' || /\s/.test(t))) {
+    throw new ParleyError('BAD_REQUEST', `invalid subject '${subject}'`);
+  }
+  if (!wildcards && tokens.some((t) => t === '*' || t === '>')) {
+    throw new ParleyError('BAD_REQUEST', `wildcards are not allowed when publishing: '${subject}'`);
+  }
+  const gt = tokens.indexOf('>');
+  if (gt !== -1 && gt !== tokens.length - 1) throw new ParleyError('BAD_REQUEST', `'>' must be the last token: '${subject}'`);
+  return tokens;
+}
+
+export class EmbeddedBus implements Bus {
+  /** Exact subjects are looked up directly; wildcard subscriptions are scanned. */
+  private readonly exact = new Map<string, Sub[]>();
+  private readonly wild: Sub[] = [];
+  private readonly queueCursor = new Map<string, number>();
+  private inboxSeq = 0;
+  private closed = false;
+
+  get connected(): boolean {
+    return !this.closed;
+  }
+
+  subscribe(subject: string, handler: (msg: BusMessage) => void, opts: SubscribeOptions = {}): BusSubscription {
+    const tokens = checkSubject(subject, true);
+    const sub: Sub = { subject, tokens, queue: opts.queue, handler, active: true };
+    const isWild = tokens.includes('*') || tokens.includes('>');
+    if (isWild) this.wild.push(sub);
+    else {
+      const list = this.exact.get(subject);
+      if (list === undefined) this.exact.set(subject, [sub]);
+      else list.push(sub);
+    }
+    return {
+      subject,
+      unsubscribe: () => {
+        if (!sub.active) return;
+        sub.active = false;
+        if (isWild) this.wild.splice(this.wild.indexOf(sub), 1);
+        else {
+          const list = this.exact.get(subject)!;
+          list.splice(list.indexOf(sub), 1);
+          if (list.length === 0) this.exact.delete(subject);
+        }
+      },
+    };
+  }
+
+  publish(subject: string, data: Uint8Array): void {
+    this.dispatch(subject, data, undefined);
+  }
+
+  request(subject: string, data: Uint8Array, opts: RequestOptions): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(new ParleyError('UNAVAILABLE', 'the bus is closed'));
+    const inbox = `_INBOX.embedded.${++this.inboxSeq}`;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reply.unsubscribe();
+        reject(new ParleyError('TIMEOUT', `no reply on ${subject} within ${opts.timeoutMs} ms`));
+      }, opts.timeoutMs);
+      const reply = this.subscribe(inbox, (msg) => {
+        clearTimeout(timer);
+        reply.unsubscribe();
+        resolve(msg.data);
+      });
+      if (this.dispatch(subject, data, inbox) === 0) {
+        clearTimeout(timer);
+        reply.unsubscribe();
+        reject(new ParleyError('UNAVAILABLE', `no responders on ${subject}`));
+      }
+    });
+  }
+
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.exact.clear();
+    this.wild.length = 0;
+  }
+
+  /** Delivers to every plain subscriber and one member per queue group; returns how many got it. */
+  private dispatch(subject: string, data: Uint8Array, reply: string | undefined): number {
+    if (this.closed) return 0;
+    const tokens = checkSubject(subject, false);
+    const plain: Sub[] = [];
+    const groups = new Map<string, Sub[]>();
+    const consider = (sub: Sub) => {
+      if (sub.queue === undefined) plain.push(sub);
+      else {
+        const g = groups.get(sub.queue);
+        if (g === undefined) groups.set(sub.queue, [sub]);
+        else g.push(sub);
+      }
+    };
+    const direct = this.exact.get(subject);
+    if (direct !== undefined) for (const sub of direct) consider(sub);
+    for (const sub of this.wild) if (subjectMatches(sub.tokens, tokens)) consider(sub);
+    const targets = plain;
+    for (const [queue, members] of groups) {
+      const key = `${queue}\u0000${subject}`;
+      const n = this.queueCursor.get(key) ?? 0;
+      this.queueCursor.set(key, n + 1);
+      targets.push(members[n % members.length]!);
+    }
+    for (const sub of targets) {
+      const copy = data.slice();
+      queueMicrotask(() => this.deliver(sub, subject, copy, reply));
+    }
+    return targets.length;
+  }
+
+  private deliver(sub: Sub, subject: string, data: Uint8Array, reply: string | undefined): void {
+    if (!sub.active) return;
+    const msg: BusMessage = {
+      subject,
+      data,
+      reply,
+      respond: (answer: Uint8Array) => {
+        if (reply !== undefined) this.publish(reply, answer);
+      },
+    };
+    try {
+      sub.handler(msg);
+    } catch (err) {
+      // A subscriber's bug must not stop delivery to the others.
+      logger.error('bus subscriber failed', { subject, err });
+    }
+  }
+}
