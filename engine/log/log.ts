@@ -15,12 +15,12 @@ export interface LogEntry {
 /** The subject's last position was not the expected one: another writer appended, or this one is stale. */
 export class LogConflictError extends Error {
   override readonly name = 'LogConflictError';
-  constructor(
-    readonly subject: string,
-    readonly expected: number,
-    options?: { cause?: unknown },
-  ) {
+  readonly subject: string;
+  readonly expected: number;
+  constructor(subject: string, expected: number, options?: { cause?: unknown }) {
     super(`log subject ${subject} is no longer at position ${expected}`, options);
+    this.subject = subject;
+    this.expected = expected;
   }
 }
 

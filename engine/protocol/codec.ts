@@ -5,7 +5,13 @@
 import { Packr, Unpackr } from 'msgpackr';
 
 // Undefined members are left out rather than written as an extension type.
-const packr = new Packr({ useRecords: false, moreTypes: false, variableMapSize: true, skipValues: [undefined], encodeUndefinedAsNil: true });
+const packr = new Packr({
+  useRecords: false,
+  moreTypes: false,
+  variableMapSize: true,
+  encodeUndefinedAsNil: true,
+  skipValues: [undefined],
+} as ConstructorParameters<typeof Packr>[0]);
 const unpackr = new Unpackr({ useRecords: false, moreTypes: false, mapsAsObjects: true, int64AsType: 'number' });
 
 /** Encodes one value as standard msgpack bytes. */
