@@ -1,0 +1,70 @@
+/**
+ * The default verifier: a JWT signed with HS256 and the shared secret
+ * (`PARLEY_JWT_SECRET`). The account is `sub`; `exp` and `nbf` are honoured
+ * with a small clock tolerance. Only HS256 is accepted, so a token can never
+ * pick its own algorithm (`none`, or an asymmetric one keyed by the secret).
+ */
+import { SignJWT, jwtVerify } from 'jose';
+import { ParleyError } from '../protocol/errors.ts';
+import { checkAccount } from './verifier.ts';
+import type { TokenVerifier } from './verifier.ts';
+
+export interface JwtHs256Options {
+  /** Accepted clock skew for `exp` / `nbf`, seconds. Default 5. */
+  clockToleranceSec?: number;
+  /** Reject tokens without `exp`. Default false (a missing `exp` never expires). */
+  requireExp?: boolean;
+}
+
+const REASONS: Record<string, string> = {
+  ERR_JWT_EXPIRED: 'the token has expired',
+  ERR_JWS_SIGNATURE_VERIFICATION_FAILED: 'the token signature is invalid',
+  ERR_JOSE_ALG_NOT_ALLOWED: 'the token must be signed with HS256',
+  ERR_JWS_INVALID: 'the token is not a valid JWT',
+  ERR_JWT_INVALID: 'the token is not a valid JWT',
+};
+
+export class JwtHs256Verifier implements TokenVerifier {
+  private readonly key: Uint8Array;
+  private readonly clockToleranceSec: number;
+  private readonly requireExp: boolean;
+
+  /** `secret` is the shared HS256 secret as text; an empty one makes every login fail. */
+  constructor(secret: string, options: JwtHs256Options = {}) {
+    this.key = new TextEncoder().encode(secret);
+    this.clockToleranceSec = options.clockToleranceSec ?? 5;
+    this.requireExp = options.requireExp ?? false;
+  }
+
+  async verify(token: string): Promise<{ account: string }> {
+    if (this.key.length === 0) throw new ParleyError('UNAUTHORIZED', 'logins are disabled: no JWT secret is configured');
+    if (typeof token !== 'string' || token === '') throw new ParleyError('UNAUTHORIZED', 'the token is missing');
+    let sub: unknown;
+    try {
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: ['HS256'],
+        clockTolerance: this.clockToleranceSec,
+        ...(this.requireExp ? { requiredClaims: ['exp'] } : {}),
+      });
+      sub = payload.sub;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      const reason =
+        (typeof code === 'string' ? REASONS[code] : undefined) ??
+        (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `the token's claims are invalid: ${(err as Error).message}` : 'the token is not valid');
+      throw new ParleyError('UNAUTHORIZED', reason, { cause: err });
+    }
+    return { account: checkAccount(sub) };
+  }
+}
+
+/** Mints an HS256 token for `account` valid for `ttlSec` seconds; for tests, tools and development. */
+export async function signDevToken(secret: string, account: string, ttlSec: number): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(account)
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttlSec)
+    .sign(new TextEncoder().encode(secret));
+}
