@@ -4,7 +4,7 @@
  * the reference SDK. Browser-safe.
  */
 import * as s from './schema.ts';
-import type { Infer, Schema } from './schema.ts';
+import type { Infer, InputOf, Schema } from './schema.ts';
 import { ParleyError } from './errors.ts';
 
 /** Longest account, team or device identifier accepted, in characters. */
@@ -87,7 +87,10 @@ export const methods = {
 } satisfies Record<string, Schema<unknown>>;
 
 export type MethodName = keyof typeof methods;
+/** Arguments after validation, defaults filled in. */
 export type Args<M extends MethodName> = Infer<(typeof methods)[M]>;
+/** Arguments as a caller writes them: members with defaults may be left out. */
+export type ArgsInput<M extends MethodName> = InputOf<(typeof methods)[M]['shape']>;
 
 export function isMethodName(m: string): m is MethodName {
   return Object.prototype.hasOwnProperty.call(methods, m);

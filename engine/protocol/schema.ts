@@ -10,6 +10,8 @@ export interface Schema<T> {
   parse(value: unknown, path: string): T;
   /** True when a missing value is acceptable. */
   readonly optional: boolean;
+  /** True when a missing value is filled with a default. */
+  readonly defaulted?: boolean;
   readonly describe: string;
 }
 
@@ -130,11 +132,20 @@ export function any(): Schema<unknown> {
 }
 
 type Shape = Record<string, Schema<unknown>>;
-type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K]['optional'] extends true ? K : never }[keyof S];
+/** Keys whose value may be missing after parsing: optional and without a default. */
+type OptionalKeys<S extends Shape> = {
+  [K in keyof S]: S[K]['optional'] extends true ? (S[K] extends { defaulted: true } ? never : K) : never;
+}[keyof S];
 type RequiredKeys<S extends Shape> = Exclude<keyof S, OptionalKeys<S>>;
+/** Keys a caller may leave out: every optional one, defaulted or not. */
+type InputOptionalKeys<S extends Shape> = { [K in keyof S]: S[K]['optional'] extends true ? K : never }[keyof S];
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 export type ObjectOf<S extends Shape> = Simplify<
   { [K in RequiredKeys<S>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }
+>;
+/** What a caller may send: defaulted members are optional. */
+export type InputOf<S extends Shape> = Simplify<
+  { [K in Exclude<keyof S, InputOptionalKeys<S>>]: Infer<S[K]> } & { [K in InputOptionalKeys<S>]?: Infer<S[K]> }
 >;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -145,9 +156,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * A map with known members. Unknown members are dropped (clients may send
  * newer options); missing required members fail naming the member.
  */
-export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> {
+export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> & { readonly shape: S } {
   const keys = Object.keys(shape);
-  return make('a map', (value, path) => {
+  const schema = make('a map', (value, path) => {
     const input = value === undefined || value === null ? {} : value;
     if (!isPlainObject(input)) throw bad(path, `must be a map, got ${typeOf(value)}`);
     const out: Record<string, unknown> = {};
@@ -165,14 +176,16 @@ export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> {
     }
     return out as ObjectOf<S>;
   });
+  return { ...schema, shape };
 }
 
 /** Makes a member optional; with `fallback` the missing value is filled in. */
 export function optional<T>(schema: Schema<T>): Schema<T | undefined> & { optional: true };
-export function optional<T>(schema: Schema<T>, fallback: T | (() => T)): Schema<T> & { optional: true };
+export function optional<T>(schema: Schema<T>, fallback: T | (() => T)): Schema<T> & { optional: true; defaulted: true };
 export function optional<T>(schema: Schema<T>, fallback?: T | (() => T)): Schema<T | undefined> & { optional: true } {
   return {
     optional: true,
+    defaulted: fallback !== undefined,
     describe: schema.describe,
     parse(value, path) {
       if (value === undefined || value === null) {

@@ -1,0 +1,168 @@
+/**
+ * The p2p conversation actor (`conv:<a>|<b>`): owns the conversation's
+ * numbered messages. LMDB rows: `conv-msgs [address, seq] → message` and
+ * `conv-idc [address, from, idClient] → seq`.
+ */
+import type { ActorBehavior, ActorContext, Command, Effect } from '../../engine/actor/behavior.ts';
+import { encode } from '../../engine/protocol/codec.ts';
+import { ParleyError } from '../../engine/protocol/errors.ts';
+import type { Args } from '../../engine/protocol/methods.ts';
+import { sessionIdOf } from '../../engine/protocol/methods.ts';
+import type { Caller } from '../../engine/envelope.ts';
+import { userAddress } from '../../engine/subjects.ts';
+import {
+  applyEvent,
+  decideSend,
+  findResend,
+  historyPage,
+  initialState,
+  viewOf,
+  type ConversationEvent,
+  type ConversationState,
+  type ConversationView,
+  type StoredMessage,
+} from './logic.ts';
+
+interface Snapshot {
+  logSeq: number;
+  lastSeq: number;
+  lastTime: number;
+  sent: Record<string, number>;
+}
+
+/** Arguments of the internal `range` method used by the login sync. */
+export interface RangeArgs {
+  viewer: string;
+  fromSeq: number;
+  limit: number;
+}
+
+/** Arguments of the `touch` a conversation sends to a member's user actor. */
+export interface TouchArgs {
+  sessionId: string;
+  scene: 'p2p';
+  to: string;
+  address: string;
+  seq: number;
+  /** Messages the member had sent up to `seq`. */
+  own: number;
+  msg: ReturnType<typeof viewOf>;
+}
+
+function requireCaller(cmd: Command): Caller {
+  if (cmd.caller === undefined) throw new ParleyError('UNAUTHORIZED', `${cmd.m} needs a logged-in caller`);
+  return cmd.caller;
+}
+
+function lmdbView(ctx: ActorContext): ConversationView {
+  const msgs = ctx.store.db('conv-msgs');
+  const idc = ctx.store.db('conv-idc');
+  return {
+    bySeq: (seq) => msgs.get([ctx.address, seq]) as StoredMessage | undefined,
+    seqOfIdClient: (from, idClient) => idc.get([ctx.address, from, idClient]) as number | undefined,
+  };
+}
+
+function frame(ev: string, d: unknown): Uint8Array {
+  return encode({ ev, d });
+}
+
+export const conversationBehavior: ActorBehavior<ConversationState, ConversationEvent> = {
+  kind: 'conv',
+  reads: new Set(['getHistoryMsgs', 'range']),
+
+  load(ctx) {
+    const state = initialState(ctx.id);
+    const snap = ctx.store.snapshots.get(ctx.address) as Snapshot | undefined;
+    if (snap === undefined) return { state, logSeq: 0 };
+    state.lastSeq = snap.lastSeq;
+    state.lastTime = snap.lastTime;
+    state.sent = { ...snap.sent };
+    return { state, logSeq: snap.logSeq };
+  },
+
+  handle(state, cmd, ctx) {
+    const view = lmdbView(ctx);
+    switch (cmd.m) {
+      case 'sendText': {
+        const caller = requireCaller(cmd);
+        const a = cmd.a as Args<'sendText'>;
+        const idClient = a.idClient ?? ctx.nextIdServer(ctx.now());
+        const earlier = findResend(state, view, caller.account, idClient);
+        if (earlier !== undefined) return { reply: viewOf(earlier, caller.account) };
+        const now = ctx.now();
+        const event = decideSend(state, {
+          from: caller.account,
+          fromDeviceId: caller.deviceId,
+          fromClientType: caller.deviceType,
+          idClient,
+          now,
+          idServer: ctx.nextIdServer(now),
+          type: 'text',
+          body: { text: a.text },
+          args: a,
+          conn: caller.conn,
+        });
+        return { reply: viewOf(event.msg, caller.account), events: [event] };
+      }
+      case 'getHistoryMsgs': {
+        const caller = requireCaller(cmd);
+        const a = cmd.a as Args<'getHistoryMsgs'>;
+        const page = historyPage(state, view, a);
+        return { reply: { msgs: page.map((m) => viewOf(m, caller.account)) } };
+      }
+      case 'range': {
+        const a = cmd.a as RangeArgs;
+        const msgs = [];
+        for (let seq = Math.max(1, a.fromSeq); seq <= state.lastSeq && msgs.length < a.limit; seq++) {
+          const m = view.bySeq(seq);
+          if (m !== undefined && m.isOfflinable) msgs.push(viewOf(m, a.viewer));
+        }
+        return { reply: { msgs } };
+      }
+      default:
+        throw new ParleyError('BAD_REQUEST', `method \`${cmd.m}\` is not supported for p2p conversations`);
+    }
+  },
+
+  apply: (state, event) => applyEvent(state, event),
+
+  persist(state, events, logSeq, ctx) {
+    const msgs = ctx.store.db('conv-msgs');
+    const idc = ctx.store.db('conv-idc');
+    for (const { msg } of events) {
+      msgs.put([ctx.address, msg.seq], msg);
+      idc.put([ctx.address, msg.from, msg.idClient], msg.seq);
+    }
+    const snap: Snapshot = { logSeq, lastSeq: state.lastSeq, lastTime: state.lastTime, sent: state.sent };
+    ctx.store.snapshots.put(ctx.address, snap);
+  },
+
+  effects(state, events, ctx) {
+    const out: Effect[] = [];
+    let last: StoredMessage | undefined;
+    for (const { msg, conn } of events) {
+      last = msg;
+      if (msg.to !== msg.from) out.push({ kind: 'deliver', account: msg.to, frame: frame('msg', viewOf(msg, msg.to)) });
+      const echo = frame('msg', viewOf(msg, msg.from));
+      out.push(conn === undefined ? { kind: 'deliver', account: msg.from, frame: echo } : { kind: 'deliver', account: msg.from, frame: echo, exclude: conn });
+    }
+    if (last !== undefined) {
+      // One session update per member per batch carries the newest message.
+      for (const member of new Set(state.members)) {
+        const peer = member === state.members[0] ? state.members[1] : state.members[0];
+        const touch: TouchArgs = {
+          sessionId: sessionIdOf('p2p', peer),
+          scene: 'p2p',
+          to: peer,
+          address: ctx.address,
+          seq: state.lastSeq,
+          own: state.sent[member] ?? 0,
+          msg: viewOf(last, member),
+        };
+        out.push({ kind: 'call', to: userAddress(member), m: 'touch', a: touch });
+      }
+    }
+    return out;
+  },
+};

@@ -1,0 +1,99 @@
+/**
+ * The user actor (`user:<account>`): the account's server sessions, their
+ * unread counts and the login sync plan. LMDB rows:
+ * `user-sessions [account, sessionId] → SessionRow`.
+ */
+import type { ActorBehavior, Effect } from '../../engine/actor/behavior.ts';
+import { encode } from '../../engine/protocol/codec.ts';
+import { ParleyError } from '../../engine/protocol/errors.ts';
+import type { Args } from '../../engine/protocol/methods.ts';
+import { sessionIdOf } from '../../engine/protocol/methods.ts';
+import type { TouchArgs } from '../conversation/behavior.ts';
+import {
+  applyUserEvent,
+  decideRead,
+  decideTouch,
+  sessionView,
+  sessionsPage,
+  syncPlan,
+  type SessionRow,
+  type SyncCursors,
+  type UserEvent,
+  type UserState,
+} from './logic.ts';
+
+/** Arguments of the internal `sync` method called by the edge at login. */
+export interface SyncArgs {
+  deviceId: string;
+  cursors?: SyncCursors;
+  limit: number;
+}
+
+export const userBehavior: ActorBehavior<UserState, UserEvent> = {
+  kind: 'user',
+  reads: new Set(),
+
+  load(ctx) {
+    const state: UserState = { account: ctx.id, sessions: new Map() };
+    const rows = ctx.store.db('user-sessions');
+    for (const { value } of rows.getRange({ start: [ctx.id], end: [ctx.id, '\uffff'] })) {
+      const row = value as SessionRow;
+      state.sessions.set(row.id, row);
+    }
+    const snap = ctx.store.snapshots.get(ctx.address) as { logSeq: number } | undefined;
+    return { state, logSeq: snap?.logSeq ?? 0 };
+  },
+
+  handle(state, cmd, ctx) {
+    switch (cmd.m) {
+      case 'touch': {
+        const a = cmd.a as TouchArgs;
+        const event = decideTouch(state, { id: a.sessionId, scene: a.scene, to: a.to, address: a.address, seq: a.seq, own: a.own, msg: a.msg });
+        return event === undefined ? { reply: true } : { reply: true, events: [event] };
+      }
+      case 'sync': {
+        const a = cmd.a as SyncArgs;
+        return { reply: syncPlan(state, a.cursors, a.limit) };
+      }
+      case 'getServerSessions':
+        return { reply: sessionsPage(state, cmd.a as Args<'getServerSessions'>, ctx.now()) };
+      case 'getServerSession': {
+        const a = cmd.a as Args<'getServerSession'>;
+        const row = state.sessions.get(sessionIdOf(a.scene, a.to));
+        if (row === undefined) throw new ParleyError('NOT_FOUND', `no session \`${sessionIdOf(a.scene, a.to)}\``);
+        return { reply: { session: sessionView(row) } };
+      }
+      case 'resetSessionUnread': {
+        const a = cmd.a as Args<'resetSessionUnread'>;
+        const event = decideRead(state, a.sessionId);
+        const row = state.sessions.get(a.sessionId)!;
+        return { reply: { session: { ...sessionView(row), unread: 0 } }, events: [event] };
+      }
+      default:
+        throw new ParleyError('BAD_REQUEST', `method \`${cmd.m}\` is not supported by the user actor`);
+    }
+  },
+
+  apply: (state, event) => applyUserEvent(state, event),
+
+  persist(state, events, logSeq, ctx) {
+    const rows = ctx.store.db('user-sessions');
+    const changed = new Set(events.map((e) => e.id));
+    for (const id of changed) {
+      const row = state.sessions.get(id);
+      if (row !== undefined) rows.put([state.account, id], row);
+    }
+    ctx.store.snapshots.put(ctx.address, { logSeq });
+  },
+
+  effects(state, events) {
+    const changed = new Set(events.map((e) => e.id));
+    const sessions = [...changed].flatMap((id) => {
+      const row = state.sessions.get(id);
+      return row === undefined ? [] : [sessionView(row)];
+    });
+    const out: Effect[] = [];
+    if (sessions.length > 0) out.push({ kind: 'deliver', account: state.account, frame: encode({ ev: 'updatesessions', d: sessions }) });
+    return out;
+  },
+};

@@ -1,0 +1,145 @@
+/**
+ * The user actor's rules for server sessions, free of I/O.
+ *
+ * Unread counts come from read pointers: a conversation tells each member its
+ * last `seq` and how many of those messages the member sent (`own`). The
+ * member's unread count is the other party's messages past its read pointer:
+ * `(lastSeq - lastOwn) - (readSeq - readOwn)`. Updates carry absolute
+ * positions, so they may arrive twice or out of order without harm.
+ */
+import { ParleyError } from '../../engine/protocol/errors.ts';
+import type { Message, Scene, Session } from '../../engine/protocol/methods.ts';
+
+export interface SessionRow {
+  id: string;
+  scene: Scene;
+  to: string;
+  /** Address of the conversation actor. */
+  address: string;
+  lastMsg: Message | undefined;
+  lastSeq: number;
+  lastOwn: number;
+  readSeq: number;
+  readOwn: number;
+  updateTime: number;
+  ext?: string;
+}
+
+export interface UserState {
+  account: string;
+  sessions: Map<string, SessionRow>;
+}
+
+export type UserEvent =
+  | { t: 'touch'; id: string; scene: Scene; to: string; address: string; seq: number; own: number; msg: Message }
+  | { t: 'read'; id: string; seq: number; own: number };
+
+export function unreadOf(row: SessionRow): number {
+  return Math.max(0, row.lastSeq - row.lastOwn - (row.readSeq - row.readOwn));
+}
+
+export function sessionView(row: SessionRow, withLastMsg = true): Session {
+  const s: Session = { id: row.id, scene: row.scene, to: row.to, unread: unreadOf(row), updateTime: row.updateTime, isTop: false };
+  if (withLastMsg && row.lastMsg !== undefined) s.lastMsg = row.lastMsg;
+  if (row.ext !== undefined) s.ext = row.ext;
+  return s;
+}
+
+/** A conversation reports its newest message: an event only when it is newer than what the row has. */
+export function decideTouch(state: UserState, t: Omit<UserEvent & { t: 'touch' }, 't'>): UserEvent | undefined {
+  const row = state.sessions.get(t.id);
+  if (row !== undefined && row.lastSeq >= t.seq) return undefined;
+  return { t: 'touch', ...t };
+}
+
+export function decideRead(state: UserState, sessionId: string): UserEvent {
+  const row = state.sessions.get(sessionId);
+  if (row === undefined) throw new ParleyError('NOT_FOUND', `no session \`${sessionId}\``);
+  return { t: 'read', id: sessionId, seq: row.lastSeq, own: row.lastOwn };
+}
+
+export function applyUserEvent(state: UserState, event: UserEvent): UserState {
+  if (event.t === 'touch') {
+    let row = state.sessions.get(event.id);
+    if (row === undefined) {
+      row = {
+        id: event.id,
+        scene: event.scene,
+        to: event.to,
+        address: event.address,
+        lastMsg: undefined,
+        lastSeq: 0,
+        lastOwn: 0,
+        readSeq: 0,
+        readOwn: 0,
+        updateTime: 0,
+      };
+      state.sessions.set(event.id, row);
+    }
+    if (event.seq > row.lastSeq) {
+      row.lastSeq = event.seq;
+      row.lastOwn = event.own;
+      row.lastMsg = event.msg;
+      row.updateTime = Math.max(row.updateTime, event.msg.time);
+    }
+  } else {
+    const row = state.sessions.get(event.id);
+    if (row !== undefined && event.seq >= row.readSeq) {
+      row.readSeq = event.seq;
+      row.readOwn = event.own;
+    }
+  }
+  return state;
+}
+
+export interface SessionsQuery {
+  limit: number;
+  minTimestamp: number;
+  /** 0 = now. */
+  maxTimestamp: number;
+  needLastMsg: boolean;
+}
+
+/** Sessions newest first within [minTimestamp, maxTimestamp], at most `limit`, and whether more remain. */
+export function sessionsPage(state: UserState, q: SessionsQuery, now: number): { sessionList: Session[]; hasMore: boolean } {
+  const max = q.maxTimestamp === 0 ? now : q.maxTimestamp;
+  const rows = [...state.sessions.values()]
+    .filter((r) => r.updateTime >= q.minTimestamp && r.updateTime <= max)
+    .sort((a, b) => b.updateTime - a.updateTime || (a.id < b.id ? -1 : 1));
+  return {
+    sessionList: rows.slice(0, q.limit).map((r) => sessionView(r, q.needLastMsg)),
+    hasMore: rows.length > q.limit,
+  };
+}
+
+export interface SyncCursors {
+  sessions?: number | undefined;
+  seqs?: Record<string, number> | undefined;
+}
+
+export interface SyncFetch {
+  sessionId: string;
+  scene: Scene;
+  to: string;
+  address: string;
+  fromSeq: number;
+}
+
+/**
+ * What a device logging in must receive: the sessions changed since its
+ * cursor, and for each the messages it lacks — past its own `seqs` cursor
+ * when it sent one, else past the account's read pointer — at most `limit`.
+ */
+export function syncPlan(state: UserState, cursors: SyncCursors | undefined, limit: number): { sessions: Session[]; fetch: SyncFetch[] } {
+  const since = cursors?.sessions ?? 0;
+  const rows = [...state.sessions.values()]
+    .filter((r) => r.updateTime > since || (cursors?.seqs?.[r.id] ?? r.readSeq) < r.lastSeq)
+    .sort((a, b) => b.updateTime - a.updateTime);
+  const fetch: SyncFetch[] = [];
+  for (const r of rows) {
+    const known = cursors?.seqs?.[r.id] ?? r.readSeq;
+    const fromSeq = Math.max(known + 1, r.lastSeq - limit + 1);
+    if (fromSeq <= r.lastSeq) fetch.push({ sessionId: r.id, scene: r.scene, to: r.to, address: r.address, fromSeq });
+  }
+  return { sessions: rows.map((r) => sessionView(r)), fetch };
+}

@@ -1,0 +1,62 @@
+/**
+ * What an actor kind supplies to the runtime.
+ *
+ * An actor runs one command to completion before the next. Its state is
+ * loaded from the LMDB snapshot before the first command and brought up to
+ * date from the Log. Commands produce events; the runtime appends a batch of
+ * events to the Log as one entry, and only once that append is durable does
+ * it write the materialised state to LMDB, answer the callers and run the
+ * effects (deliveries, calls to other actors). Deactivation on a crash is not
+ * guaranteed: everything an actor needs after one is in the Log.
+ */
+import type { Caller } from '../envelope.ts';
+import type { StateStore } from '../store.ts';
+
+/** One request taken from the mailbox. */
+export interface Command {
+  m: string;
+  a: unknown;
+  caller: Caller | undefined;
+}
+
+/** What the runtime gives a behaviour besides the state. */
+export interface ActorContext {
+  /** Full address, `kind:id`. */
+  readonly address: string;
+  /** The part after `kind:`. */
+  readonly id: string;
+  readonly partition: number;
+  readonly store: StateStore;
+  /** Server time in ms. */
+  now(): number;
+  /** A fresh server message id. */
+  nextIdServer(now: number): string;
+}
+
+/** The outcome of one command: its reply and the events to persist before replying. */
+export interface Decision<E> {
+  reply?: unknown;
+  events?: E[];
+}
+
+export type Effect =
+  /** Send an encoded client frame to every online device of `account`, except the socket `exclude`. */
+  | { kind: 'deliver'; account: string; frame: Uint8Array; exclude?: string }
+  /** Call another actor; retried until it answers (at-least-once, so the target must be idempotent). */
+  | { kind: 'call'; to: string; m: string; a: unknown };
+
+export interface ActorBehavior<S, E> {
+  readonly kind: string;
+  /** Methods that read materialised LMDB rows: the runtime commits pending events before handling them. */
+  readonly reads: ReadonlySet<string>;
+  /** Builds the state from the LMDB snapshot (or afresh); `logSeq` is the Log position it reflects. */
+  load(ctx: ActorContext): { state: S; logSeq: number };
+  /** Decides one command. Throws a ParleyError to refuse it. Must not do I/O other than LMDB reads. */
+  handle(state: S, cmd: Command, ctx: ActorContext): Decision<E>;
+  /** Applies one event to the state (in place or by returning a new one); deterministic, no I/O. */
+  apply(state: S, event: E, ctx: ActorContext): S;
+  /** Writes the materialised rows of `events` and the snapshot at `logSeq`; runs inside one LMDB transaction. */
+  persist(state: S, events: readonly E[], logSeq: number, ctx: ActorContext): void;
+  /** What to do once `events` are durable. */
+  effects(state: S, events: readonly E[], ctx: ActorContext): Effect[];
+}

@@ -1,0 +1,355 @@
+/**
+ * The actor host: subscribes to the request subjects of the partitions it
+ * owns, activates actors on their first command, runs each actor's commands
+ * one at a time, and passivates actors that sit idle.
+ *
+ * Writes are batched per actor: the commands waiting in a mailbox are decided
+ * in order against the in-memory state, their events go to the Log as one
+ * entry (naming the position the actor expects, which fences a stale owner),
+ * and only then are they materialised in LMDB, answered and their effects run.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Bus, BusMessage, BusSubscription } from '../bus/bus.ts';
+import type { Log } from '../log/log.ts';
+import { LogConflictError } from '../log/log.ts';
+import { decode, encode } from '../protocol/codec.ts';
+import { ParleyError, isParleyError } from '../protocol/errors.ts';
+import type { WireError } from '../protocol/errors.ts';
+import type { ActorReply, ActorRequest, Delivery } from '../envelope.ts';
+import type { StateStore } from '../store.ts';
+import { IdServerGenerator } from '../ids.ts';
+import { deliverySubject, logSubject, partitionOf, requestSubject } from '../subjects.ts';
+import { logger } from '../logger.ts';
+import { callActor } from './call.ts';
+import type { ActorBehavior, ActorContext, Command, Effect } from './behavior.ts';
+import type { PartitionOwnership } from './ownership.ts';
+
+export interface ActorHostOptions {
+  bus: Bus;
+  log: Log;
+  store: StateStore;
+  ownership: PartitionOwnership;
+  behaviors: ActorBehavior<any, any>[];
+  nodeId: string;
+  /** Partitions in the cluster. */
+  partitions: number;
+  /** Commands queued per actor before new ones are refused with UNAVAILABLE. */
+  mailboxLimit: number;
+  /** Idle time after which an actor is dropped from memory, ms. */
+  actorIdleMs: number;
+  /** Deadline of actor-to-actor calls, ms. */
+  callTimeoutMs: number;
+}
+
+/** Most commands decided into one Log entry. */
+const MAX_BATCH = 256;
+/** Entries read per Log page while catching up. */
+const CATCH_UP_PAGE = 500;
+/** Attempts of an actor-to-actor call effect before it is given up (and logged). */
+const CALL_ATTEMPTS = 10;
+
+interface Pending {
+  cmd: Command;
+  msg: BusMessage;
+}
+
+type Status = 'loading' | 'ready' | 'dead';
+
+class Activation {
+  readonly mailbox: Pending[] = [];
+  status: Status = 'loading';
+  running = false;
+  state: unknown = undefined;
+  logSeq = 0;
+  lastUsedMs = Date.now();
+  readonly address: string;
+  readonly subject: string;
+  readonly behavior: ActorBehavior<unknown, unknown>;
+  readonly ctx: ActorContext;
+
+  constructor(address: string, subject: string, behavior: ActorBehavior<unknown, unknown>, ctx: ActorContext) {
+    this.address = address;
+    this.subject = subject;
+    this.behavior = behavior;
+    this.ctx = ctx;
+  }
+}
+
+function wireError(err: unknown, address: string): WireError {
+  if (isParleyError(err)) return err.toWire();
+  const correlation = randomUUID();
+  logger.error('actor command failed', { address, correlation, err });
+  return new ParleyError('INTERNAL', `internal error (correlation id ${correlation})`).toWire();
+}
+
+export class ActorHost {
+  private readonly opts: ActorHostOptions;
+  private readonly behaviors = new Map<string, ActorBehavior<unknown, unknown>>();
+  private readonly actors = new Map<string, Activation>();
+  private readonly subscriptions = new Map<number, BusSubscription>();
+  private readonly ids: IdServerGenerator;
+  private sweeper: ReturnType<typeof setInterval> | undefined;
+  private stopping = false;
+
+  constructor(opts: ActorHostOptions) {
+    this.opts = opts;
+    for (const b of opts.behaviors) this.behaviors.set(b.kind, b);
+    this.ids = new IdServerGenerator(opts.nodeId);
+  }
+
+  /** Number of actors in memory. */
+  get activeCount(): number {
+    return this.actors.size;
+  }
+
+  async start(): Promise<void> {
+    await this.opts.ownership.start({
+      acquired: (p) => this.serve(p),
+      released: (p) => this.release(p),
+    });
+    const every = Math.max(50, Math.floor(this.opts.actorIdleMs / 2));
+    this.sweeper = setInterval(() => this.passivateIdle(), every);
+    this.sweeper.unref();
+  }
+
+  /** Stops taking commands, lets running actors finish their mailboxes, and hands partitions back. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    for (const sub of this.subscriptions.values()) sub.unsubscribe();
+    this.subscriptions.clear();
+    const deadline = Date.now() + 5000;
+    while ([...this.actors.values()].some((a) => a.running || a.status === 'loading') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await this.opts.ownership.stop();
+    this.actors.clear();
+  }
+
+  private serve(partition: number): void {
+    if (this.subscriptions.has(partition) || this.stopping) return;
+    const sub = this.opts.bus.subscribe(requestSubject(partition), (msg) => this.onRequest(partition, msg));
+    this.subscriptions.set(partition, sub);
+  }
+
+  private release(partition: number): void {
+    this.subscriptions.get(partition)?.unsubscribe();
+    this.subscriptions.delete(partition);
+    for (const act of this.actors.values()) {
+      if (act.ctx.partition === partition) this.drop(act, 'partition released');
+    }
+  }
+
+  private onRequest(partition: number, msg: BusMessage): void {
+    let req: ActorRequest;
+    try {
+      req = decode(msg.data) as ActorRequest;
+      if (typeof req?.to !== 'string' || typeof req.m !== 'string') throw new Error('not an actor request');
+    } catch (err) {
+      logger.warn('undecodable actor request', { subject: msg.subject, err });
+      msg.respond(encode({ e: new ParleyError('BAD_REQUEST', 'undecodable actor request').toWire() } satisfies ActorReply));
+      return;
+    }
+    const refuse = (e: ParleyError) => msg.respond(encode({ e: e.toWire() } satisfies ActorReply));
+    const colon = req.to.indexOf(':');
+    const behavior = this.behaviors.get(req.to.slice(0, colon));
+    if (colon <= 0 || behavior === undefined) {
+      refuse(new ParleyError('NOT_FOUND', `no actor kind for address '${req.to}'`));
+      return;
+    }
+    if (partitionOf(req.to, this.opts.partitions) !== partition) {
+      refuse(new ParleyError('BAD_REQUEST', `address '${req.to}' does not belong to partition ${partition}`));
+      return;
+    }
+    if (this.stopping || !this.opts.ownership.owns(partition)) {
+      refuse(new ParleyError('UNAVAILABLE', `partition ${partition} is not served here now`, { address: req.to }));
+      return;
+    }
+    const act = this.activation(req.to, partition, behavior);
+    if (act.mailbox.length >= this.opts.mailboxLimit) {
+      refuse(new ParleyError('UNAVAILABLE', `actor ${req.to} is overloaded; retry later`, { address: req.to }));
+      return;
+    }
+    act.mailbox.push({ cmd: { m: req.m, a: req.a, caller: req.caller }, msg });
+    act.lastUsedMs = Date.now();
+    this.schedule(act);
+  }
+
+  private activation(address: string, partition: number, behavior: ActorBehavior<unknown, unknown>): Activation {
+    const existing = this.actors.get(address);
+    if (existing !== undefined) return existing;
+    const ids = this.ids;
+    const ctx: ActorContext = {
+      address,
+      id: address.slice(address.indexOf(':') + 1),
+      partition,
+      store: this.opts.store,
+      now: () => Date.now(),
+      nextIdServer: (now) => ids.next(now),
+    };
+    const act = new Activation(address, logSubject(address, partition), behavior, ctx);
+    this.actors.set(address, act);
+    void this.activate(act);
+    return act;
+  }
+
+  /** Loads the snapshot, replays the Log past it, then starts serving the mailbox. */
+  private async activate(act: Activation): Promise<void> {
+    const { behavior, ctx } = act;
+    try {
+      const loaded = behavior.load(ctx);
+      act.state = loaded.state;
+      act.logSeq = loaded.logSeq;
+      for (;;) {
+        const entries = await this.opts.log.read(act.subject, act.logSeq + 1, CATCH_UP_PAGE);
+        if (entries.length === 0) break;
+        const replayed: unknown[] = [];
+        for (const entry of entries) {
+          for (const event of decode(entry.data) as unknown[]) {
+            act.state = behavior.apply(act.state, event, ctx);
+            replayed.push(event);
+          }
+          act.logSeq = entry.seq;
+        }
+        const state = act.state;
+        const logSeq = act.logSeq;
+        await this.opts.store.transaction(() => behavior.persist(state, replayed, logSeq, ctx));
+        if (entries.length < CATCH_UP_PAGE) break;
+      }
+    } catch (err) {
+      logger.error('actor activation failed', { address: act.address, err });
+      this.fail(act, new ParleyError('UNAVAILABLE', `actor ${act.address} could not be loaded; retry`, { cause: err }));
+      return;
+    }
+    if (act.status !== 'loading') return;
+    act.status = 'ready';
+    this.schedule(act);
+  }
+
+  private schedule(act: Activation): void {
+    if (act.status !== 'ready' || act.running || act.mailbox.length === 0) return;
+    act.running = true;
+    void this.run(act).finally(() => {
+      act.running = false;
+      act.lastUsedMs = Date.now();
+      this.schedule(act);
+    });
+  }
+
+  private async run(act: Activation): Promise<void> {
+    const { behavior, ctx } = act;
+    while (act.status === 'ready' && act.mailbox.length > 0) {
+      const events: unknown[] = [];
+      const done: { p: Pending; reply: ActorReply }[] = [];
+      while (act.mailbox.length > 0 && done.length < MAX_BATCH) {
+        const next = act.mailbox[0]!;
+        // A read of materialised rows must see the writes before it.
+        if (events.length > 0 && behavior.reads.has(next.cmd.m)) break;
+        act.mailbox.shift();
+        try {
+          const decision = behavior.handle(act.state, next.cmd, ctx);
+          if (decision.events !== undefined) {
+            for (const event of decision.events) {
+              act.state = behavior.apply(act.state, event, ctx);
+              events.push(event);
+            }
+          }
+          done.push({ p: next, reply: { r: decision.reply } });
+        } catch (err) {
+          done.push({ p: next, reply: { e: wireError(err, act.address) } });
+        }
+      }
+
+      let effects: Effect[] = [];
+      if (events.length > 0) {
+        try {
+          act.logSeq = await this.opts.log.append(act.subject, encode(events), act.logSeq);
+          const state = act.state;
+          const logSeq = act.logSeq;
+          await this.opts.store.transaction(() => behavior.persist(state, events, logSeq, ctx));
+          effects = behavior.effects(state, events, ctx);
+        } catch (err) {
+          // The in-memory state ran ahead of what is durable (or another owner wrote): forget it.
+          const fenced = err instanceof LogConflictError;
+          logger.warn(fenced ? 'actor fenced by the Log; dropping it' : 'actor write failed; dropping it', {
+            address: act.address,
+            err,
+          });
+          const unavailable = new ParleyError('UNAVAILABLE', `actor ${act.address} could not persist; retry`).toWire();
+          for (const { p, reply } of done) this.reply(p, reply.e !== undefined ? reply : { e: unavailable });
+          this.drop(act, fenced ? 'fenced' : 'write failed');
+          return;
+        }
+      }
+      for (const { p, reply } of done) this.reply(p, reply);
+      for (const effect of effects) this.runEffect(effect);
+    }
+  }
+
+  private reply(p: Pending, reply: ActorReply): void {
+    try {
+      p.msg.respond(encode(reply));
+    } catch (err) {
+      logger.error('actor reply could not be encoded', { err });
+      p.msg.respond(encode({ e: wireError(err, '') } satisfies ActorReply));
+    }
+  }
+
+  private runEffect(effect: Effect): void {
+    if (effect.kind === 'deliver') {
+      const delivery: Delivery = effect.exclude === undefined ? { f: effect.frame } : { x: effect.exclude, f: effect.frame };
+      this.opts.bus.publish(deliverySubject(effect.account), encode(delivery));
+      return;
+    }
+    void this.call(effect, 1);
+  }
+
+  private async call(effect: Effect & { kind: 'call' }, attempt: number): Promise<void> {
+    try {
+      await callActor(this.opts.bus, effect.to, effect.m, effect.a, undefined, {
+        partitions: this.opts.partitions,
+        timeoutMs: this.opts.callTimeoutMs,
+      });
+    } catch (err) {
+      const retryable = isParleyError(err) && (err.name === 'UNAVAILABLE' || err.name === 'TIMEOUT');
+      if (!retryable || attempt >= CALL_ATTEMPTS || this.stopping) {
+        logger.error('actor call effect given up', { to: effect.to, m: effect.m, attempt, err });
+        return;
+      }
+      const delay = Math.min(5000, 50 * 2 ** attempt);
+      setTimeout(() => void this.call(effect, attempt + 1), delay).unref();
+    }
+  }
+
+  /** Forgets an actor; its queued commands go to a fresh activation that reloads from the Log. */
+  private drop(act: Activation, reason: string): void {
+    if (act.status === 'dead') return;
+    act.status = 'dead';
+    if (this.actors.get(act.address) === act) this.actors.delete(act.address);
+    const queued = act.mailbox.splice(0);
+    if (queued.length === 0) return;
+    if (this.stopping || !this.opts.ownership.owns(act.ctx.partition)) {
+      const e = new ParleyError('UNAVAILABLE', `actor ${act.address} moved (${reason}); retry`).toWire();
+      for (const p of queued) this.reply(p, { e });
+      return;
+    }
+    const fresh = this.activation(act.address, act.ctx.partition, act.behavior);
+    fresh.mailbox.push(...queued);
+  }
+
+  private fail(act: Activation, err: ParleyError): void {
+    act.status = 'dead';
+    if (this.actors.get(act.address) === act) this.actors.delete(act.address);
+    for (const p of act.mailbox.splice(0)) this.reply(p, { e: err.toWire() });
+  }
+
+  private passivateIdle(): void {
+    const cutoff = Date.now() - this.opts.actorIdleMs;
+    for (const act of this.actors.values()) {
+      if (act.status === 'ready' && !act.running && act.mailbox.length === 0 && act.lastUsedMs < cutoff) {
+        act.status = 'dead';
+        this.actors.delete(act.address);
+      }
+    }
+  }
+}
