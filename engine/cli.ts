@@ -1,0 +1,69 @@
+/**
+ * Process entry: `parley [start|edge|actors|config] [--flags]`. The only place
+ * that reads the environment and argv.
+ */
+import { ConfigError, describeConfig, parseConfig } from './config.ts';
+import { startNode } from './node.ts';
+import type { Role } from './node.ts';
+import { logger } from './logger.ts';
+
+const ROLES = ['start', 'edge', 'actors', 'config'] as const;
+
+function usage(): string {
+  return [
+    'usage: parley [start|edge|actors|config] [--flag value ...]',
+    '  start   edge and actors in one process (embedded, or on NATS when PARLEY_NATS_URL is set)',
+    '  edge    WebSocket gateway only (needs PARLEY_NATS_URL)',
+    '  actors  actor host only (needs PARLEY_NATS_URL)',
+    '  config  print the effective configuration',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<void> {
+  const first = argv[0];
+  const explicit = first !== undefined && !first.startsWith('--');
+  const command = explicit ? first : 'start';
+  if (command === 'help' || command === '-h') {
+    console.log(usage());
+    return;
+  }
+  if (!(ROLES as readonly string[]).includes(command)) {
+    console.error(`unknown command '${command}'\n${usage()}`);
+    process.exit(2);
+  }
+  let config;
+  try {
+    config = parseConfig(process.env, explicit ? argv.slice(1) : argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`parley: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (command === 'config') {
+    console.log(describeConfig(config));
+    return;
+  }
+  const node = await startNode(command as Role, config);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping', { signal });
+    node.stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error('stop failed', { err });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  logger.error('parley failed to start', { err });
+  process.exit(1);
+});

@@ -1,0 +1,145 @@
+/**
+ * The composition root of every role. It picks the Bus and Log from the
+ * configuration — in-process Bus and LMDB Log when `natsUrl` is empty, NATS
+ * and JetStream when it is set — wires the actor host and the edge, and logs
+ * what it chose.
+ */
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import type { Config } from './config.ts';
+import type { Bus } from './bus/bus.ts';
+import { EmbeddedBus } from './bus/embedded-bus.ts';
+import { NatsBus } from './bus/nats-bus.ts';
+import type { Log } from './log/log.ts';
+import { LmdbLog } from './log/lmdb-log.ts';
+import { JetStreamLog } from './log/jetstream-log.ts';
+import { StateStore } from './store.ts';
+import { ActorHost } from './actor/host.ts';
+import { StaticOwnership } from './actor/ownership.ts';
+import { JwtHs256Verifier } from './auth/jwt-verifier.ts';
+import { logger } from './logger.ts';
+import { Edge } from '../edge/edge.ts';
+import { conversationBehavior } from '../actors/conversation/behavior.ts';
+import { userBehavior } from '../actors/user/behavior.ts';
+
+export type Role = 'start' | 'edge' | 'actors';
+
+export interface RunningNode {
+  readonly role: Role;
+  /** The port `/healthz` (and for `start`/`edge`, `/v1/ws`) listens on. */
+  readonly port: number;
+  /** Stops serving, hands partitions back, closes the Bus and Log. */
+  stop(): Promise<void>;
+}
+
+/** Every actor kind this build knows. */
+export const BEHAVIORS = [conversationBehavior, userBehavior];
+
+async function startHealthServer(config: Config, ready: () => boolean): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    if (req.url === '/healthz') {
+      const ok = ready();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok' : 'unavailable');
+    } else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address();
+  return { server, port: typeof address === 'object' && address !== null ? address.port : config.port };
+}
+
+export async function startNode(role: Role, config: Config): Promise<RunningNode> {
+  const cluster = config.natsUrl !== '';
+  if ((role === 'edge' || role === 'actors') && !cluster) {
+    throw new Error(`parley ${role} needs PARLEY_NATS_URL: it talks to the other roles over NATS`);
+  }
+  logger.setLevel(config.logLevel);
+  logger.setBase({ role, node: config.nodeId });
+
+  const closers: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const close of closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        logger.warn('error while stopping', { err });
+      }
+    }
+  };
+
+  try {
+    let bus: Bus;
+    let log: Log | undefined;
+    let nats: NatsBus | undefined;
+    if (cluster) {
+      nats = await NatsBus.connect(config.natsUrl, `parley-${role}-${config.nodeId}`);
+      bus = nats;
+      closers.push(() => nats!.close());
+      logger.info('bus: nats', { url: config.natsUrl });
+    } else {
+      bus = new EmbeddedBus();
+      closers.push(() => bus.close());
+      logger.info('bus: embedded');
+    }
+
+    let host: ActorHost | undefined;
+    if (role !== 'edge') {
+      if (nats !== undefined) {
+        const js = new JetStreamLog(nats.connection, {
+          partitions: config.partitions,
+          streams: config.logStreams,
+          replicas: config.logReplicas,
+        });
+        await js.ensureStreams();
+        log = js;
+        logger.info('log: jetstream', { streams: config.logStreams, replicas: config.logReplicas });
+      } else {
+        log = new LmdbLog(join(config.dataDir, 'log'));
+        logger.info('log: lmdb', { path: join(config.dataDir, 'log') });
+      }
+      closers.push(() => log!.close());
+      const store = new StateStore(config.dataDir);
+      closers.push(() => store.close());
+      host = new ActorHost({
+        bus,
+        log,
+        store,
+        ownership: new StaticOwnership(config.partitions),
+        behaviors: BEHAVIORS,
+        nodeId: config.nodeId,
+        partitions: config.partitions,
+        mailboxLimit: config.mailboxLimit,
+        actorIdleMs: config.actorIdleMs,
+        callTimeoutMs: config.requestTimeoutMs,
+      });
+      await host.start();
+      closers.push(() => host!.stop());
+      logger.info('actor host serving', { partitions: config.partitions, data: config.dataDir });
+    }
+
+    let port: number;
+    if (role === 'actors') {
+      const health = await startHealthServer(config, () => bus.connected);
+      closers.push(() => new Promise<void>((resolve) => health.server.close(() => resolve())));
+      port = health.port;
+    } else {
+      if (config.jwtSecret === '') logger.warn('PARLEY_JWT_SECRET is not set: logins are refused and /healthz answers 503');
+      const edge = new Edge({
+        config,
+        bus,
+        verifier: new JwtHs256Verifier(config.jwtSecret),
+        isReady: () => bus.connected,
+      });
+      port = (await edge.start()).port;
+      closers.push(() => edge.stop());
+    }
+    logger.info('ready', { port, mode: cluster ? 'cluster' : 'embedded' });
+    return { role, port, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { applyUserEvent, decideRead, decideTouch, sessionsPage, syncPlan, unreadOf, type UserState } from '../../actors/user/logic.ts';
+import type { Message } from '../../engine/protocol/methods.ts';
+
+function msg(seq: number, from: string, time: number): Message {
+  return { seq, from, time, text: `m${seq}` } as Message;
+}
+
+function touch(state: UserState, peer: string, seq: number, own: number, from: string, time: number) {
+  const ev = decideTouch(state, { id: `p2p-${peer}`, scene: 'p2p', to: peer, address: `conv:${peer}|me`, seq, own, msg: msg(seq, from, time) });
+  if (ev !== undefined) applyUserEvent(state, ev);
+  return ev;
+}
+
+describe('sessions and unread counts', () => {
+  it("counts the peer's messages past the read pointer, never one's own", () => {
+    const state: UserState = { account: 'me', sessions: new Map() };
+    touch(state, 'bob', 1, 0, 'bob', 10);
+    touch(state, 'bob', 2, 0, 'bob', 20);
+    touch(state, 'bob', 3, 1, 'me', 30);
+    const row = state.sessions.get('p2p-bob')!;
+    expect(unreadOf(row)).toBe(2);
+    applyUserEvent(state, decideRead(state, 'p2p-bob'));
+    expect(unreadOf(row)).toBe(0);
+    touch(state, 'bob', 4, 1, 'bob', 40);
+    expect(unreadOf(row)).toBe(1);
+  });
+
+  it('ignores stale or repeated updates whatever their order', () => {
+    const state: UserState = { account: 'me', sessions: new Map() };
+    touch(state, 'bob', 3, 0, 'bob', 30);
+    expect(touch(state, 'bob', 2, 0, 'bob', 20)).toBeUndefined();
+    expect(touch(state, 'bob', 3, 0, 'bob', 30)).toBeUndefined();
+    const row = state.sessions.get('p2p-bob')!;
+    expect(row.lastMsg?.seq).toBe(3);
+    expect(unreadOf(row)).toBe(3);
+  });
+
+  it('refuses to reset an unknown session', () => {
+    const state: UserState = { account: 'me', sessions: new Map() };
+    expect(() => decideRead(state, 'p2p-nobody')).toThrow(/no session/);
+  });
+
+  it('pages sessions newest first within the time window', () => {
+    const state: UserState = { account: 'me', sessions: new Map() };
+    for (let i = 1; i <= 5; i++) touch(state, `u${i}`, 1, 0, `u${i}`, i * 100);
+    const page = sessionsPage(state, { limit: 2, minTimestamp: 0, maxTimestamp: 0, needLastMsg: true }, 10_000);
+    expect(page.sessionList.map((s) => s.id)).toEqual(['p2p-u5', 'p2p-u4']);
+    expect(page.hasMore).toBe(true);
+    expect(page.sessionList[0]!.lastMsg?.seq).toBe(1);
+    const window = sessionsPage(state, { limit: 10, minTimestamp: 200, maxTimestamp: 400, needLastMsg: false }, 10_000);
+    expect(window.sessionList.map((s) => s.id)).toEqual(['p2p-u4', 'p2p-u3', 'p2p-u2']);
+    expect(window.hasMore).toBe(false);
+    expect(window.sessionList[0]!.lastMsg).toBeUndefined();
+  });
+
+  it('plans the login sync from the cursors', () => {
+    const state: UserState = { account: 'me', sessions: new Map() };
+    for (let s = 1; s <= 5; s++) touch(state, 'bob', s, 0, 'bob', s * 10);
+    touch(state, 'carol', 1, 0, 'carol', 5);
+    applyUserEvent(state, decideRead(state, 'p2p-carol'));
+
+    // A new device: unread messages only, and every session.
+    let plan = syncPlan(state, undefined, 100);
+    expect(plan.sessions.map((s) => s.id)).toEqual(['p2p-bob', 'p2p-carol']);
+    expect(plan.fetch).toEqual([expect.objectContaining({ sessionId: 'p2p-bob', fromSeq: 1 })]);
+
+    // A device that holds bob's messages up to 3 and saw sessions up to time 30.
+    plan = syncPlan(state, { sessions: 30, seqs: { 'p2p-bob': 3, 'p2p-carol': 1 } }, 100);
+    expect(plan.sessions.map((s) => s.id)).toEqual(['p2p-bob']);
+    expect(plan.fetch).toEqual([expect.objectContaining({ sessionId: 'p2p-bob', fromSeq: 4 })]);
+
+    // At most `limit` messages per session: the newest ones.
+    plan = syncPlan(state, undefined, 2);
+    expect(plan.fetch[0]!.fromSeq).toBe(4);
+
+    // Up to date: nothing.
+    plan = syncPlan(state, { sessions: 50, seqs: { 'p2p-bob': 5, 'p2p-carol': 1 } }, 100);
+    expect(plan).toEqual({ sessions: [], fetch: [] });
+  });
+});
