@@ -3,11 +3,11 @@
  * that reads the environment and argv.
  */
 import { ConfigError, describeConfig, parseConfig } from './config.ts';
-import { startNode } from './node.ts';
 import type { Role } from './node.ts';
 import { logger } from './logger.ts';
+import { signDevToken } from './auth/jwt-verifier.ts';
 
-const ROLES = ['start', 'edge', 'actors', 'config'] as const;
+const ROLES = ['start', 'edge', 'actors', 'config', 'token'] as const;
 
 function usage(): string {
   return [
@@ -16,6 +16,7 @@ function usage(): string {
     '  edge    WebSocket gateway only (needs PARLEY_NATS_URL)',
     '  actors  actor host only (needs PARLEY_NATS_URL)',
     '  config  print the effective configuration',
+    '  token <account> [--ttl-sec n]  print a development login token signed with PARLEY_JWT_SECRET',
   ].join('\n');
 }
 
@@ -31,6 +32,10 @@ async function main(argv: string[]): Promise<void> {
     console.error(`unknown command '${command}'\n${usage()}`);
     process.exit(2);
   }
+  if (command === 'token') {
+    await printToken(argv.slice(1));
+    return;
+  }
   let config;
   try {
     config = parseConfig(process.env, explicit ? argv.slice(1) : argv);
@@ -45,6 +50,8 @@ async function main(argv: string[]): Promise<void> {
     console.log(describeConfig(config));
     return;
   }
+  // Loaded only for the serving roles, so `config` and `token` start instantly.
+  const { startNode } = await import('./node.ts');
   const node = await startNode(command as Role, config);
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -61,6 +68,18 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+async function printToken(args: string[]): Promise<void> {
+  const account = args[0];
+  const ttlAt = args.indexOf('--ttl-sec');
+  const ttlSec = ttlAt === -1 ? 86_400 : Number(args[ttlAt + 1]);
+  const secret = process.env.PARLEY_JWT_SECRET ?? '';
+  if (account === undefined || account.startsWith('--') || secret === '' || !Number.isInteger(ttlSec) || ttlSec <= 0) {
+    console.error('usage: PARLEY_JWT_SECRET=... parley token <account> [--ttl-sec n]');
+    process.exit(2);
+  }
+  console.log(await signDevToken(secret, account, ttlSec));
 }
 
 main(process.argv.slice(2)).catch((err) => {

@@ -1,0 +1,156 @@
+/**
+ * Starts a Parley node for a test: in-process (`startEngine`) or as a child
+ * process (`spawnEngine`, for kill -9), embedded or on a NATS server, on a
+ * random port with a temporary data directory.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseConfig } from '../../engine/config.ts';
+import type { Config } from '../../engine/config.ts';
+import { startNode } from '../../engine/node.ts';
+import type { RunningNode, Role } from '../../engine/node.ts';
+import { signDevToken } from '../../engine/auth/jwt-verifier.ts';
+
+export const TEST_SECRET = 'parley-test-secret-0123456789abcdef';
+const ROOT = resolve(import.meta.dirname, '../..');
+
+export function tempDir(prefix = 'parley-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A token for `account` signed with the test secret. */
+export function tokenFor(account: string, ttlSec = 3600): Promise<string> {
+  return signDevToken(TEST_SECRET, account, ttlSec);
+}
+
+export interface EngineOptions {
+  role?: Role;
+  natsUrl?: string;
+  dataDir?: string;
+  /** Extra environment variables (PARLEY_*). */
+  env?: Record<string, string>;
+}
+
+export interface TestEngine {
+  readonly port: number;
+  readonly url: string;
+  readonly dataDir: string;
+  readonly config: Config;
+  stop(): Promise<void>;
+}
+
+function envFor(opts: EngineOptions, dataDir: string, port: number): Record<string, string> {
+  return {
+    PARLEY_PORT: String(port),
+    PARLEY_HOST: '127.0.0.1',
+    PARLEY_DATA_DIR: dataDir,
+    PARLEY_JWT_SECRET: TEST_SECRET,
+    PARLEY_LOG_LEVEL: 'warn',
+    ...(opts.natsUrl !== undefined ? { PARLEY_NATS_URL: opts.natsUrl } : {}),
+    ...opts.env,
+  };
+}
+
+/** Runs a node inside the test process. */
+export async function startEngine(opts: EngineOptions = {}): Promise<TestEngine> {
+  const ownDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? tempDir();
+  const config = parseConfig(envFor(opts, dataDir, 0));
+  let node: RunningNode;
+  try {
+    node = await startNode(opts.role ?? 'start', config);
+  } catch (err) {
+    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    port: node.port,
+    url: `ws://127.0.0.1:${node.port}/v1/ws`,
+    dataDir,
+    config,
+    async stop() {
+      await node.stop();
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SpawnedEngine {
+  readonly port: number;
+  readonly url: string;
+  readonly process: ChildProcess;
+  /** Resolves with the exit code or signal once the process has ended. */
+  readonly exited: Promise<number | NodeJS.Signals | null>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Polls `check` until it is true or `timeoutMs` passes. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function healthy(port: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `parley <role>` as a child process and waits for /healthz 200. */
+export async function spawnEngine(opts: EngineOptions & { dataDir: string }): Promise<SpawnedEngine> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'engine/cli.ts'), opts.role ?? 'start'], {
+    cwd: ROOT,
+    env: { ...process.env, ...envFor(opts, opts.dataDir, port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<number | NodeJS.Signals | null>((done) => child.once('exit', (code, signal) => done(signal ?? code)));
+  let ended = false;
+  void exited.then(() => (ended = true));
+  try {
+    await waitFor(async () => {
+      if (ended) throw new Error(`parley exited before it was healthy:\n${stderr}`);
+      return healthy(port);
+    }, 30_000, `parley on port ${port} to be healthy`);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    port,
+    url: `ws://127.0.0.1:${port}/v1/ws`,
+    process: child,
+    exited,
+    async kill(signal: NodeJS.Signals = 'SIGTERM') {
+      if (!ended) child.kill(signal);
+      await exited;
+    },
+  };
+}
