@@ -1,0 +1,786 @@
+/**
+ * The edge: a stateless uWebSockets.js gateway. It holds client sockets,
+ * logs them in, decodes and validates requests, routes each to its actor
+ * over the Bus, and fans deliveries out to the account's local sockets.
+ *
+ * It keeps no durable state: everything it holds (sockets, per-account
+ * delivery subscriptions) is rebuilt when clients reconnect.
+ *
+ * uWS aborts the process when a handler throws, so every handler is wrapped;
+ * a socket is never touched after its close handler ran (`Conn.closed`), and
+ * writes from outside a uWS callback are corked.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { C1, Unpackr } from 'msgpackr';
+import type { Bus, BusSubscription } from '../engine/bus/bus.ts';
+import type { Config } from '../engine/config.ts';
+import type { Caller, Delivery } from '../engine/envelope.ts';
+import type { TokenVerifier } from '../engine/auth/verifier.ts';
+import { callActor } from '../engine/actor/call.ts';
+import { decode, encode } from '../engine/protocol/codec.ts';
+import { ParleyError } from '../engine/protocol/errors.ts';
+import type { WireError } from '../engine/protocol/errors.ts';
+import { parseRequest } from '../engine/protocol/methods.ts';
+import type { Args, DeviceType, Message, MethodName, Scene, Session } from '../engine/protocol/methods.ts';
+import { deliverySubject, userAddress } from '../engine/subjects.ts';
+import { logger } from '../engine/logger.ts';
+import { routeOf } from './routes.ts';
+import { loadUws } from './uws.ts';
+import type { TemplatedApp, Uws, WebSocket, us_listen_socket, us_socket } from './uws.ts';
+
+export interface EdgeOptions {
+  /** Listen address, limits and timeouts (`port`, `host`, `maxFrameBytes`, `requestTimeoutMs`, …). */
+  config: Config;
+  /** Carries requests to actors and deliveries from them. */
+  bus: Bus;
+  /** Turns a login token into an account. */
+  verifier: TokenVerifier;
+  /** Extra readiness condition for `/healthz` (e.g. the actor host owns its partitions). Default: always ready. */
+  isReady?: () => boolean;
+}
+
+/** Requests awaiting an actor's reply per socket; more get RATE_LIMITED. */
+export const MAX_IN_FLIGHT_PER_SOCKET = 256;
+/** Conversations fetched concurrently during one socket's login sync. */
+export const SYNC_CONCURRENCY = 8;
+/** Retries of a login-sync call that failed with UNAVAILABLE or TIMEOUT, and the delay unit between them, ms. */
+export const SYNC_RETRIES = 2;
+export const SYNC_RETRY_DELAY_MS = 100;
+
+/** WebSocket close codes the edge sends. */
+export const CLOSE_CODES = {
+  /** The edge is shutting down. */
+  shutdown: 1001,
+  /** A second malformed frame in a row. */
+  malformed: 1007,
+  /** The login sync failed; reconnect. */
+  syncFailed: 1011,
+  /** Login failed: bad, expired or missing token. */
+  unauthorized: 4001,
+  /** No login within `loginTimeoutMs`. */
+  loginTimeout: 4002,
+} as const;
+
+type ConnState = 'new' | 'login' | 'ready';
+
+interface QueuedRequest {
+  id: number;
+  m: string;
+  a: unknown;
+}
+
+/** One client socket. Every field exists from construction so the shape never changes. */
+class Conn {
+  readonly n: number;
+  /** `<nodeId>/<n>`: names this socket in `Caller.conn` and `Delivery.x`. */
+  readonly ref: string;
+  ws: WebSocket<ConnData> | undefined = undefined;
+  closed = false;
+  state: ConnState = 'new';
+  account = '';
+  deviceId = '';
+  deviceType: DeviceType = 'web';
+  caller: Caller | undefined = undefined;
+  /** uWS topic of the account, set at login. */
+  topic = '';
+  /** Holds a reference on the account's delivery subscription. */
+  registered = false;
+  /** Malformed frames in a row. */
+  malformed = 0;
+  inFlight = 0;
+  loginTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Requests received while the login is being verified; run once it succeeds. */
+  queued: QueuedRequest[] = [];
+  /** Deliveries that arrived between the bus subscription and the login reply. */
+  pending: Uint8Array[] = [];
+  pendingBytes = 0;
+
+  constructor(n: number, nodeId: string) {
+    this.n = n;
+    this.ref = `${nodeId}/${n}`;
+  }
+}
+
+interface ConnData {
+  conn: Conn;
+}
+
+/** The delivery subscription of one account, shared by its sockets on this edge. */
+interface AccountEntry {
+  readonly account: string;
+  readonly topic: string;
+  readonly sub: BusSubscription;
+  /** Every socket holding a reference. */
+  readonly conns: Set<Conn>;
+  /** Sockets subscribed on the bus but not yet to the topic (mid-login). */
+  readonly joining: Set<Conn>;
+}
+
+/** What the user actor's `sync` answers. */
+interface SyncResult {
+  sessions?: Session[];
+  fetch?: SyncFetch[];
+}
+
+interface SyncFetch {
+  sessionId: string;
+  scene: Scene;
+  to: string;
+  address: string;
+  fromSeq: number;
+}
+
+/** Salvages the request id from a frame that is not exactly one msgpack value (e.g. trailing bytes). */
+const salvager = new Unpackr({ useRecords: false, moreTypes: false, mapsAsObjects: true, int64AsType: 'number' });
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+function isUint(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function salvageId(bytes: Uint8Array): number {
+  let first: unknown;
+  try {
+    salvager.unpackMultiple(bytes, (value: unknown) => {
+      first = value;
+      return false;
+    });
+  } catch {
+    // the first value itself is incomplete: nothing to salvage
+  }
+  return isPlainObject(first) && isUint(first.id) ? first.id : 0;
+}
+
+function badRequest(message: string): ParleyError {
+  return new ParleyError('BAD_REQUEST', message);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export class Edge {
+  private readonly config: Config;
+  private readonly bus: Bus;
+  private readonly verifier: TokenVerifier;
+  private readonly isReady: () => boolean;
+  private uws: Uws | undefined = undefined;
+  private app: TemplatedApp | undefined = undefined;
+  private listenSocket: us_listen_socket | undefined = undefined;
+  private stopping = false;
+  private connSeq = 0;
+  private readonly conns = new Set<Conn>();
+  private readonly byRef = new Map<string, Conn>();
+  private readonly accounts = new Map<string, AccountEntry>();
+
+  constructor(options: EdgeOptions) {
+    this.config = options.config;
+    this.bus = options.bus;
+    this.verifier = options.verifier;
+    this.isReady = options.isReady ?? (() => true);
+  }
+
+  /** Listens on `config.host:config.port` (0 picks a free port) and resolves with the bound port. */
+  async start(): Promise<{ port: number }> {
+    if (this.app !== undefined) throw new Error('the edge is already started');
+    const uws = loadUws({ allowFallback: this.config.allowUwsFallback });
+    const app = uws.App();
+    this.uws = uws;
+    this.app = app;
+    this.stopping = false;
+    app.ws<ConnData>('/v1/ws', {
+      maxPayloadLength: this.config.maxFrameBytes,
+      maxBackpressure: this.config.maxBackpressureBytes,
+      // Typed as a number in the typings; the native side reads it as a flag.
+      closeOnBackpressureLimit: 1,
+      idleTimeout: this.config.idleTimeoutSec,
+      sendPingsAutomatically: true,
+      compression: uws.DISABLED,
+      upgrade: (res, req, context) => {
+        try {
+          if (this.stopping) {
+            res.writeStatus('503 Service Unavailable').end('shutting down');
+            return;
+          }
+          const conn = new Conn(++this.connSeq, this.config.nodeId);
+          res.upgrade<ConnData>(
+            { conn },
+            req.getHeader('sec-websocket-key'),
+            req.getHeader('sec-websocket-protocol'),
+            req.getHeader('sec-websocket-extensions'),
+            context,
+          );
+        } catch (err) {
+          logger.error('websocket upgrade failed', { err });
+          try {
+            res.close();
+          } catch {
+            // already gone
+          }
+        }
+      },
+      open: (ws) => {
+        try {
+          this.onOpen(ws);
+        } catch (err) {
+          logger.error('websocket open handler failed', { err });
+        }
+      },
+      message: (ws, message, isBinary) => {
+        try {
+          this.onMessage(ws.getUserData().conn, message, isBinary);
+        } catch (err) {
+          logger.error('websocket message handler failed', { err });
+        }
+      },
+      close: (ws, code, message) => {
+        try {
+          this.onClose(ws.getUserData().conn, code, Buffer.from(message).toString('utf8'));
+        } catch (err) {
+          logger.error('websocket close handler failed', { err });
+        }
+      },
+    });
+    app.get('/healthz', (res) => {
+      try {
+        const ok = this.healthy();
+        res.cork(() => {
+          res
+            .writeStatus(ok ? '200 OK' : '503 Service Unavailable')
+            .writeHeader('content-type', 'text/plain')
+            .end(ok ? 'ok' : 'unavailable');
+        });
+      } catch (err) {
+        logger.error('healthz handler failed', { err });
+      }
+    });
+    app.any('/*', (res) => {
+      try {
+        res.cork(() => {
+          res.writeStatus('404 Not Found').writeHeader('content-type', 'text/plain').end('not found');
+        });
+      } catch (err) {
+        logger.error('http handler failed', { err });
+      }
+    });
+    const { host, port } = this.config;
+    return new Promise((resolve, reject) => {
+      app.listen(host, port, (listenSocket) => {
+        try {
+          if (listenSocket === false) {
+            reject(new Error(`the edge could not listen on ${host}:${port}`));
+            return;
+          }
+          this.listenSocket = listenSocket;
+          const bound = uws.us_socket_local_port(listenSocket as unknown as us_socket);
+          logger.info('edge listening', { host, port: bound, nodeId: this.config.nodeId });
+          resolve({ port: bound });
+        } catch (err) {
+          reject(err as Error);
+        }
+      });
+    });
+  }
+
+  /** Stops listening, closes every socket (1001) and drops every delivery subscription. */
+  async stop(): Promise<void> {
+    if (this.app === undefined) return;
+    this.stopping = true;
+    const app = this.app;
+    if (this.listenSocket !== undefined) {
+      this.uws?.us_listen_socket_close(this.listenSocket);
+      this.listenSocket = undefined;
+    }
+    for (const conn of [...this.conns]) this.closeWith(conn, CLOSE_CODES.shutdown, 'server shutting down');
+    for (const entry of this.accounts.values()) entry.sub.unsubscribe();
+    this.accounts.clear();
+    // Let the close frames go out before the remaining connections (HTTP keep-alive) are cut.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      // Present in the native build, missing from the typings: closes every socket of the app.
+      (app as unknown as { close?: () => void }).close?.();
+    } catch (err) {
+      logger.warn('closing the uWS app failed', { err });
+    }
+    this.app = undefined;
+  }
+
+  /** Live counts, for health and tests: open sockets, and accounts with a delivery subscription. */
+  stats(): { connections: number; accounts: number } {
+    return { connections: this.conns.size, accounts: this.accounts.size };
+  }
+
+  /** True when logins can be served: listening, bus connected, a JWT secret set and `isReady()`. */
+  private healthy(): boolean {
+    if (this.listenSocket === undefined || this.stopping || !this.bus.connected || this.config.jwtSecret === '') return false;
+    try {
+      return this.isReady();
+    } catch (err) {
+      logger.warn('readiness check failed', { err });
+      return false;
+    }
+  }
+
+  // ---- socket lifecycle ------------------------------------------------------------------
+
+  private onOpen(ws: WebSocket<ConnData>): void {
+    const conn = ws.getUserData().conn;
+    conn.ws = ws;
+    this.conns.add(conn);
+    this.byRef.set(conn.ref, conn);
+    conn.loginTimer = setTimeout(() => this.onLoginTimeout(conn), this.config.loginTimeoutMs);
+  }
+
+  private onClose(conn: Conn, code: number, reason: string): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    conn.ws = undefined;
+    if (conn.loginTimer !== undefined) clearTimeout(conn.loginTimer);
+    conn.loginTimer = undefined;
+    this.conns.delete(conn);
+    this.byRef.delete(conn.ref);
+    conn.queued.length = 0;
+    conn.pending.length = 0;
+    if (conn.registered) this.release(conn);
+    if (conn.state === 'ready') this.publishLoginPort(conn, 'logout');
+    logger.debug('socket closed', { conn: conn.ref, account: conn.account, code, reason });
+  }
+
+  private onLoginTimeout(conn: Conn): void {
+    conn.loginTimer = undefined;
+    if (conn.closed || conn.state === 'ready') return;
+    const e = new ParleyError('UNAUTHORIZED', `no login within ${this.config.loginTimeoutMs} ms`).toWire();
+    this.closeWith(conn, CLOSE_CODES.loginTimeout, 'login timeout', { id: 0, e });
+  }
+
+  // ---- frames ----------------------------------------------------------------------------
+
+  private onMessage(conn: Conn, message: ArrayBuffer, isBinary: boolean): void {
+    if (conn.closed) return;
+    if (!isBinary) {
+      this.onMalformed(conn, 0, 'frames must be binary MessagePack, got a text frame');
+      return;
+    }
+    // uWS neuters `message` when the handler returns; decoded binaries may be views of it.
+    const bytes = new Uint8Array(message.slice(0));
+    let value: unknown;
+    try {
+      value = decode(bytes);
+      // msgpackr decodes the reserved byte 0xc1 to a marker instead of failing.
+      if (value === C1) throw new Error('0xc1 is not a MessagePack value');
+    } catch {
+      this.onMalformed(conn, salvageId(bytes), 'the frame is not exactly one MessagePack value');
+      return;
+    }
+    conn.malformed = 0;
+    if (!isPlainObject(value)) {
+      this.sendFailure(conn, 0, badRequest('a request must be a map {id, m, a?}'));
+      return;
+    }
+    const { id, m, a } = value;
+    if (!isUint(id)) {
+      this.sendFailure(conn, 0, badRequest('`id` must be an unsigned integer'));
+      return;
+    }
+    if (typeof m !== 'string' || m === '') {
+      this.sendFailure(conn, id, badRequest('`m` must be a method name'));
+      return;
+    }
+    if (a !== undefined && a !== null && !isPlainObject(a)) {
+      this.sendFailure(conn, id, badRequest(`\`a\` must be a map of arguments for \`${m}\``));
+      return;
+    }
+    this.onRequest(conn, id, m, a);
+  }
+
+  private onMalformed(conn: Conn, id: number, message: string): void {
+    conn.malformed++;
+    const frame = { id, e: badRequest(message).toWire() };
+    if (conn.malformed >= 2) this.closeWith(conn, CLOSE_CODES.malformed, 'malformed frames', frame);
+    else this.send(conn, frame);
+  }
+
+  private onRequest(conn: Conn, id: number, m: string, a: unknown): void {
+    switch (conn.state) {
+      case 'new':
+        if (m !== 'login') {
+          this.sendFailure(conn, id, new ParleyError('UNAUTHORIZED', `log in first: \`${m}\` needs a login, and the first request must be \`login\``));
+          return;
+        }
+        void this.login(conn, id, a).catch((err: unknown) => this.loginCrashed(conn, id, err));
+        return;
+      case 'login':
+        if (m === 'login') {
+          this.sendFailure(conn, id, new ParleyError('CONFLICT', 'a login is already in progress on this socket'));
+          return;
+        }
+        if (conn.queued.length >= MAX_IN_FLIGHT_PER_SOCKET) {
+          this.sendFailure(conn, id, this.rateLimited());
+          return;
+        }
+        conn.queued.push({ id, m, a });
+        return;
+      case 'ready':
+        if (m === 'login') {
+          this.sendFailure(conn, id, new ParleyError('CONFLICT', `this socket is already logged in as ${conn.account}`));
+          return;
+        }
+        this.dispatch(conn, id, m, a);
+        return;
+    }
+  }
+
+  /** Validates, routes and calls the actor; replies when it answers, unless the socket closed meanwhile. */
+  private dispatch(conn: Conn, id: number, m: string, a: unknown): void {
+    if (conn.closed) return;
+    let args: unknown;
+    try {
+      args = parseRequest(m, a);
+    } catch (err) {
+      this.sendFailure(conn, id, err);
+      return;
+    }
+    if (m === 'getServerTime') {
+      this.send(conn, { id, r: Date.now() });
+      return;
+    }
+    const address = routeOf(m as MethodName, conn.account, args);
+    if (address === undefined) {
+      this.sendFailure(conn, id, badRequest(`method \`${m}\` is not served by this engine`));
+      return;
+    }
+    if (conn.inFlight >= MAX_IN_FLIGHT_PER_SOCKET) {
+      this.sendFailure(conn, id, this.rateLimited());
+      return;
+    }
+    conn.inFlight++;
+    callActor(this.bus, address, m, args, conn.caller, this.callOptions()).then(
+      (r) => {
+        conn.inFlight--;
+        this.send(conn, { id, r });
+      },
+      (err: unknown) => {
+        conn.inFlight--;
+        this.sendFailure(conn, id, err, { m, address });
+      },
+    );
+  }
+
+  private rateLimited(): ParleyError {
+    return new ParleyError('RATE_LIMITED', `more than ${MAX_IN_FLIGHT_PER_SOCKET} requests in flight on this socket; wait for replies`);
+  }
+
+  private callOptions(): { partitions: number; timeoutMs: number } {
+    return { partitions: this.config.partitions, timeoutMs: this.config.requestTimeoutMs };
+  }
+
+  // ---- login -----------------------------------------------------------------------------
+
+  private async login(conn: Conn, id: number, a: unknown): Promise<void> {
+    const token = isPlainObject(a) ? a.token : undefined;
+    if (typeof token !== 'string' || token === '') {
+      this.rejectLogin(conn, id, new ParleyError('UNAUTHORIZED', '`token` is missing'));
+      return;
+    }
+    let args: Args<'login'>;
+    try {
+      args = parseRequest('login', a);
+    } catch (err) {
+      // The token is there; the other arguments are wrong. The client may try again.
+      this.sendFailure(conn, id, err);
+      return;
+    }
+    conn.state = 'login';
+    let account: string;
+    try {
+      ({ account } = await this.verifier.verify(args.token));
+    } catch (err) {
+      this.rejectLogin(conn, id, err);
+      return;
+    }
+    if (conn.closed) return;
+
+    conn.account = account;
+    conn.deviceId = args.deviceId ?? randomUUID();
+    conn.deviceType = args.deviceType ?? 'web';
+    conn.caller = { account, deviceId: conn.deviceId, deviceType: conn.deviceType, conn: conn.ref };
+    conn.topic = `dlv/${account}`;
+    // Subscribe before replying so nothing published from now on is missed;
+    // what arrives before the topic subscription is buffered in `pending`.
+    this.acquire(conn);
+    try {
+      await this.bus.flush();
+    } catch (err) {
+      if (conn.closed) return;
+      const e = err instanceof ParleyError ? err : new ParleyError('UNAVAILABLE', 'the bus is not reachable; try again', { cause: err });
+      this.closeWith(conn, CLOSE_CODES.syncFailed, 'bus unavailable', { id, e: e.toWire() });
+      return;
+    }
+    if (conn.closed || conn.ws === undefined) return;
+
+    if (conn.loginTimer !== undefined) clearTimeout(conn.loginTimer);
+    conn.loginTimer = undefined;
+    conn.state = 'ready';
+    const ws = conn.ws;
+    const reply = encode({ id, r: { account, deviceId: conn.deviceId, serverTime: Date.now() } });
+    ws.cork(() => {
+      ws.send(reply, true);
+      for (const f of conn.pending) {
+        if (conn.closed) break;
+        ws.send(f, true);
+      }
+      if (!conn.closed) ws.subscribe(conn.topic);
+    });
+    this.accounts.get(account)?.joining.delete(conn);
+    conn.pending.length = 0;
+    conn.pendingBytes = 0;
+    if (conn.closed) return;
+    logger.debug('login', { conn: conn.ref, account, deviceId: conn.deviceId });
+
+    this.publishLoginPort(conn, 'login');
+    const queued = conn.queued;
+    conn.queued = [];
+    for (const q of queued) this.dispatch(conn, q.id, q.m, q.a);
+    await this.sync(conn, args.cursors);
+  }
+
+  /** A failed login: UNAUTHORIZED and the socket closes; other failures (verifier unreachable) close with 1011. */
+  private rejectLogin(conn: Conn, id: number, err: unknown): void {
+    if (conn.closed) return;
+    const unauthorized = err instanceof ParleyError && err.name === 'UNAUTHORIZED';
+    const e = err instanceof ParleyError ? err.toWire() : this.internal(err, { step: 'verify token' });
+    for (const q of conn.queued) this.send(conn, { id: q.id, e: new ParleyError('UNAUTHORIZED', 'the login failed').toWire() });
+    conn.queued.length = 0;
+    if (unauthorized) this.closeWith(conn, CLOSE_CODES.unauthorized, 'unauthorized', { id, e });
+    else this.closeWith(conn, CLOSE_CODES.syncFailed, 'login failed', { id, e });
+  }
+
+  private loginCrashed(conn: Conn, id: number, err: unknown): void {
+    try {
+      if (conn.closed) return;
+      const e = this.internal(err, { step: 'login', conn: conn.ref });
+      if (conn.state === 'ready') this.closeWith(conn, CLOSE_CODES.syncFailed, 'login sync failed');
+      else this.closeWith(conn, CLOSE_CODES.syncFailed, 'login failed', { id, e });
+    } catch (inner) {
+      logger.error('login failure handling failed', { err: inner });
+    }
+  }
+
+  /**
+   * Login sync: the user actor says what changed since the device's cursors;
+   * `sessions`, then `offlinemsgs` per conversation with new messages, then
+   * `syncdone`. A failure closes the socket (1011) so the client reconnects.
+   */
+  private async sync(conn: Conn, cursors: unknown): Promise<void> {
+    const caller = conn.caller!;
+    const account = conn.account;
+    const limit = this.config.syncMsgsPerSession;
+    try {
+      const result = (await this.retrying(conn, () =>
+        callActor(this.bus, userAddress(account), 'sync', { deviceId: conn.deviceId, cursors, limit }, caller, this.callOptions()),
+      )) as SyncResult | undefined;
+      if (conn.closed) return;
+      const sessions = Array.isArray(result?.sessions) ? result.sessions : [];
+      const fetch = Array.isArray(result?.fetch) ? result.fetch : [];
+      this.send(conn, { ev: 'sessions', d: sessions });
+      await forEachBounded(fetch, SYNC_CONCURRENCY, async (item) => {
+        if (conn.closed) return;
+        if (!isPlainObject(item) || typeof item.address !== 'string' || !isUint(item.fromSeq)) {
+          logger.warn('login sync: ignoring a malformed fetch item', { account, item });
+          return;
+        }
+        const range = (await this.retrying(conn, () =>
+          callActor(this.bus, item.address, 'range', { viewer: account, fromSeq: item.fromSeq, limit }, caller, this.callOptions()),
+        )) as { msgs?: Message[] } | undefined;
+        const msgs = Array.isArray(range?.msgs) ? range.msgs : [];
+        if (msgs.length > 0) {
+          this.send(conn, { ev: 'offlinemsgs', d: { sessionId: item.sessionId, scene: item.scene, to: item.to, msgs } });
+        }
+      });
+      if (conn.closed) return;
+      this.send(conn, { ev: 'syncdone', d: { serverTime: Date.now() } });
+    } catch (err) {
+      if (conn.closed) return;
+      if (err instanceof ParleyError) logger.warn('login sync failed; closing the socket so the client reconnects', { account, conn: conn.ref, err });
+      else this.internal(err, { step: 'login sync', account, conn: conn.ref });
+      this.closeWith(conn, CLOSE_CODES.syncFailed, 'login sync failed');
+    }
+  }
+
+  /** Runs `call`, retrying UNAVAILABLE / TIMEOUT a couple of times while the socket is open. */
+  private async retrying<T>(conn: Conn, call: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call();
+      } catch (err) {
+        const retriable = err instanceof ParleyError && (err.name === 'UNAVAILABLE' || err.name === 'TIMEOUT');
+        if (!retriable || attempt >= SYNC_RETRIES || conn.closed || this.stopping) throw err;
+      }
+      await delay(SYNC_RETRY_DELAY_MS * (attempt + 1));
+      if (conn.closed) throw new ParleyError('UNAVAILABLE', 'the socket closed');
+    }
+  }
+
+  // ---- delivery --------------------------------------------------------------------------
+
+  /** Takes a reference on the account's delivery subscription, subscribing on the bus for the first socket. */
+  private acquire(conn: Conn): void {
+    let entry = this.accounts.get(conn.account);
+    if (entry === undefined) {
+      const account = conn.account;
+      const topic = conn.topic;
+      const sub = this.bus.subscribe(deliverySubject(account), (msg) => {
+        try {
+          const current = this.accounts.get(account);
+          if (current !== undefined) this.onDelivery(current, msg.data);
+        } catch (err) {
+          logger.error('delivery failed', { account, err });
+        }
+      });
+      entry = { account, topic, sub, conns: new Set(), joining: new Set() };
+      this.accounts.set(account, entry);
+    }
+    entry.conns.add(conn);
+    entry.joining.add(conn);
+    conn.registered = true;
+  }
+
+  private release(conn: Conn): void {
+    conn.registered = false;
+    const entry = this.accounts.get(conn.account);
+    if (entry === undefined) return;
+    entry.conns.delete(conn);
+    entry.joining.delete(conn);
+    if (entry.conns.size === 0) {
+      entry.sub.unsubscribe();
+      this.accounts.delete(conn.account);
+    }
+  }
+
+  private onDelivery(entry: AccountEntry, data: Uint8Array): void {
+    let delivery: Partial<Delivery>;
+    try {
+      delivery = decode(data) as Partial<Delivery>;
+    } catch (err) {
+      logger.warn('undecodable delivery', { account: entry.account, err });
+      return;
+    }
+    const f = isPlainObject(delivery) ? delivery.f : undefined;
+    if (!(f instanceof Uint8Array)) {
+      logger.warn('delivery without a frame', { account: entry.account });
+      return;
+    }
+    const x = typeof delivery.x === 'string' ? delivery.x : undefined;
+    for (const conn of entry.joining) if (conn.ref !== x) this.buffer(conn, f);
+    const excluded = x === undefined ? undefined : this.byRef.get(x);
+    if (excluded !== undefined && excluded.ws !== undefined && excluded.state === 'ready' && excluded.account === entry.account) {
+      // A socket's publish skips the socket itself.
+      excluded.ws.publish(entry.topic, f, true);
+    } else {
+      this.app?.publish(entry.topic, f, true);
+    }
+  }
+
+  /** Holds a delivery for a socket mid-login; more than the backpressure bound closes it as a slow consumer. */
+  private buffer(conn: Conn, f: Uint8Array): void {
+    if (conn.closed) return;
+    conn.pendingBytes += f.byteLength;
+    if (conn.pendingBytes > this.config.maxBackpressureBytes) {
+      const ws = conn.ws;
+      try {
+        ws?.close();
+      } catch {
+        // already closed
+      }
+      return;
+    }
+    conn.pending.push(f);
+  }
+
+  /** Tells the account's other devices that this one logged in or out. */
+  private publishLoginPort(conn: Conn, type: 'login' | 'logout'): void {
+    try {
+      const f = encode({
+        ev: 'loginportschange',
+        d: { type, deviceId: conn.deviceId, deviceType: conn.deviceType, time: Date.now() },
+      });
+      const delivery: Delivery = { x: conn.ref, f };
+      this.bus.publish(deliverySubject(conn.account), encode(delivery));
+    } catch (err) {
+      logger.warn('could not publish loginportschange', { account: conn.account, err });
+    }
+  }
+
+  // ---- writing ---------------------------------------------------------------------------
+
+  /** Encodes and sends one frame, corked; a no-op once the socket closed. */
+  private send(conn: Conn, frame: unknown): void {
+    const ws = conn.ws;
+    if (conn.closed || ws === undefined) return;
+    let bytes: Uint8Array;
+    try {
+      bytes = encode(frame);
+    } catch (err) {
+      const e = this.internal(err, { step: 'encode reply', conn: conn.ref });
+      const id = isPlainObject(frame) && isUint(frame.id) ? frame.id : 0;
+      bytes = encode({ id, e });
+    }
+    try {
+      ws.cork(() => {
+        ws.send(bytes, true);
+      });
+    } catch (err) {
+      logger.debug('send on a closing socket', { conn: conn.ref, err });
+    }
+  }
+
+  private sendFailure(conn: Conn, id: number, err: unknown, context?: Record<string, unknown>): void {
+    const e = err instanceof ParleyError ? err.toWire() : this.internal(err, { conn: conn.ref, ...context });
+    this.send(conn, { id, e });
+  }
+
+  /** Sends `frame` (if any), then a close frame with `code`; the frame goes out first. */
+  private closeWith(conn: Conn, code: number, reason: string, frame?: unknown): void {
+    const ws = conn.ws;
+    if (conn.closed || ws === undefined) return;
+    try {
+      const bytes = frame === undefined ? undefined : encode(frame);
+      ws.cork(() => {
+        if (bytes !== undefined) ws.send(bytes, true);
+        if (!conn.closed) ws.end(code, reason);
+      });
+    } catch (err) {
+      logger.debug('close on a closing socket', { conn: conn.ref, err });
+    }
+  }
+
+  /** Logs an unexpected failure with a correlation id and returns the INTERNAL error that carries it. */
+  private internal(err: unknown, context: Record<string, unknown>): WireError {
+    const correlationId = randomBytes(6).toString('hex');
+    logger.error('internal error', { correlationId, err, ...context });
+    return new ParleyError('INTERNAL', `internal error (correlation id ${correlationId})`).toWire();
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` running at once; stops starting new ones after the first failure. */
+async function forEachBounded<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  const workers = Array.from({ length: Math.min(limit, items.length) }, () => worker());
+  const results = await Promise.allSettled(workers);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
+}
