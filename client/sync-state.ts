@@ -1,0 +1,66 @@
+/**
+ * What this device has seen: the cursors it logs in with and a bounded
+ * memory of recent messages to drop duplicate deliveries. Pure: no I/O.
+ */
+import type { Cursors } from './options.ts';
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export class SyncState {
+  /** Highest session `updateTime` seen (0: none). */
+  private sessions = 0;
+  /** Highest message `seq` seen per session id. */
+  private readonly seqs = new Map<string, number>();
+  /** Recently seen `sessionId␀seq` keys, oldest first (a Set keeps insertion order). */
+  private readonly seen = new Set<string>();
+  private readonly window: number;
+
+  /** `window`: how many recent messages are remembered for deduplication. */
+  constructor(window: number, initial?: Cursors) {
+    this.window = window;
+    if (initial?.sessions !== undefined) this.sessions = initial.sessions;
+    for (const [id, seq] of Object.entries(initial?.seqs ?? {})) this.seqs.set(id, seq);
+  }
+
+  /** The cursors to send at login; undefined while nothing has been seen (a fresh device). */
+  loginCursors(): Cursors | undefined {
+    if (this.sessions === 0 && this.seqs.size === 0) return undefined;
+    const out: Cursors = {};
+    if (this.sessions > 0) out.sessions = this.sessions;
+    if (this.seqs.size > 0) out.seqs = Object.fromEntries(this.seqs);
+    return out;
+  }
+
+  /** A copy of the cursors, e.g. to persist and pass back as the `cursors` option. */
+  snapshot(): { sessions: number; seqs: Record<string, number> } {
+    return { sessions: this.sessions, seqs: Object.fromEntries(this.seqs) };
+  }
+
+  /** Advances the sessions cursor from a `sessions` / `updatesessions` payload (a list of sessions). */
+  noteSessions(payload: unknown): void {
+    const list = Array.isArray(payload) ? payload : isRecord(payload) && Array.isArray(payload.sessions) ? payload.sessions : [];
+    for (const s of list) {
+      if (isRecord(s) && typeof s.updateTime === 'number' && s.updateTime > this.sessions) this.sessions = s.updateTime;
+    }
+  }
+
+  /**
+   * Records a message (delivered or returned by a send). Returns false when
+   * this `sessionId` + `seq` was already seen, so the caller drops it.
+   * Messages without both fields cannot be told apart and always count as new.
+   */
+  noteMessage(msg: unknown): boolean {
+    if (!isRecord(msg) || typeof msg.sessionId !== 'string' || typeof msg.seq !== 'number') return true;
+    const key = `${msg.sessionId}\u0000${msg.seq}`;
+    if (this.seen.has(key)) return false;
+    this.seen.add(key);
+    if (this.seen.size > this.window) {
+      const oldest = this.seen.values().next();
+      if (oldest.done !== true) this.seen.delete(oldest.value);
+    }
+    if (msg.seq > (this.seqs.get(msg.sessionId) ?? 0)) this.seqs.set(msg.sessionId, msg.seq);
+    return true;
+  }
+}
