@@ -1,0 +1,330 @@
+/**
+ * Bus over NATS core. Subjects, wildcards and queue groups are NATS's own.
+ *
+ * Requests share one wildcard reply subscription (`<inbox>.*`) and a map of
+ * pending requests keyed by the last token, so a request costs one publish,
+ * one map entry and one timer. While the connection is down nothing is
+ * buffered: requests fail at once with UNAVAILABLE, requests in flight when
+ * the link drops fail with UNAVAILABLE (their outcome is unknown), and
+ * publishes are dropped (fire-and-forget is at-most-once anyway).
+ *
+ * Ownership of bytes: `publish`/`request` hand `data` to the client, which
+ * writes it to the socket on the next microtask — do not modify it after the
+ * call. A received `data` is a view into the socket's read buffer: decode it,
+ * or copy it (`slice()`) before keeping it for long.
+ */
+import { connect, createInbox } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, QueuedIterator, Status, Subscription } from '@nats-io/transport-node';
+import type { Bus, BusMessage, BusSubscription, RequestOptions, SubscribeOptions } from './bus.ts';
+import { ParleyError } from '../protocol/errors.ts';
+import { logger } from '../logger.ts';
+
+export interface NatsBusOptions {
+  /** Drain and close the connection when the bus closes. Default false (the caller owns it); `NatsBus.connect` sets it. */
+  ownsConnection?: boolean;
+}
+
+/** Connection settings for Parley processes: reconnect forever, quickly, and notice a dead server within ~30 s. */
+export interface NatsConnectOptions {
+  /** Pause between reconnect attempts to one server, ms. Default 250. */
+  reconnectTimeWaitMs?: number;
+  /** Client ping interval, ms; `maxPingOut` (3) unanswered pings mark the connection stale. Default 10000. */
+  pingIntervalMs?: number;
+}
+
+/**
+ * Connects to NATS with unlimited reconnects and logs every status change.
+ * `urls` is a comma-separated list (`nats://a:4222,nats://b:4222`); `name`
+ * identifies the client in the server's monitoring.
+ */
+export async function connectNats(urls: string, name: string, options: NatsConnectOptions = {}): Promise<NatsConnection> {
+  const servers = urls
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  if (servers.length === 0) throw new ParleyError('BAD_REQUEST', 'no NATS server URL given');
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers,
+      name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
+      reconnectJitter: 100,
+      pingInterval: options.pingIntervalMs ?? 10_000,
+      maxPingOut: 3,
+    });
+  } catch (err) {
+    throw new ParleyError('UNAVAILABLE', `cannot connect to NATS at ${servers.join(',')}`, { cause: err });
+  }
+  logger.info('nats connected', { name, server: nc.getServer() });
+  void logStatus(nc, name);
+  return nc;
+}
+
+async function logStatus(nc: NatsConnection, name: string): Promise<void> {
+  for await (const s of nc.status()) {
+    switch (s.type) {
+      case 'disconnect':
+        logger.warn('nats disconnected', { name, server: s.server });
+        break;
+      case 'reconnect':
+        logger.info('nats reconnected', { name, server: s.server });
+        break;
+      case 'reconnecting':
+        logger.debug('nats reconnecting', { name });
+        break;
+      case 'staleConnection':
+        logger.warn('nats connection stale', { name });
+        break;
+      case 'error':
+        logger.error('nats error', { name, err: s.error });
+        break;
+      case 'ldm':
+        logger.warn('nats server entering lame duck mode', { name, server: s.server });
+        break;
+      case 'slowConsumer':
+        logger.warn('nats slow consumer', { name, subject: s.sub.getSubject(), pending: s.pending });
+        break;
+      case 'update':
+        logger.debug('nats cluster update', { name, added: s.added, deleted: s.deleted });
+        break;
+      case 'close':
+        logger.info('nats connection closed', { name });
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+/** One request waiting for its reply. */
+interface Pending {
+  readonly subject: string;
+  readonly resolve: (data: Uint8Array) => void;
+  readonly reject: (err: Error) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** Wraps a received message lazily: nothing is decoded unless the handler reads it. */
+class NatsBusMessage implements BusMessage {
+  private readonly msg: Msg;
+  private readonly nc: NatsConnection;
+
+  constructor(msg: Msg, nc: NatsConnection) {
+    this.msg = msg;
+    this.nc = nc;
+  }
+
+  get subject(): string {
+    return this.msg.subject;
+  }
+
+  get data(): Uint8Array {
+    return this.msg.data;
+  }
+
+  get reply(): string | undefined {
+    const reply = this.msg.reply;
+    return reply === undefined || reply === '' ? undefined : reply;
+  }
+
+  respond(data: Uint8Array): void {
+    const reply = this.reply;
+    if (reply === undefined) return;
+    try {
+      this.nc.publish(reply, data);
+    } catch (err) {
+      // The connection closed under us: the requester times out or sees UNAVAILABLE.
+      logger.debug('bus reply dropped', { subject: this.msg.subject, err });
+    }
+  }
+}
+
+function isNoResponders(msg: Msg): boolean {
+  return msg.data.length === 0 && msg.headers?.code === 503;
+}
+
+/** Parses the decimal token after `prefix` in `subject` without allocating; -1 when it is not one. */
+function tokenNumber(subject: string, prefixLength: number): number {
+  if (subject.length <= prefixLength) return -1;
+  let n = 0;
+  for (let i = prefixLength; i < subject.length; i++) {
+    const c = subject.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+export class NatsBus implements Bus {
+  private readonly nc: NatsConnection;
+  private readonly ownsConnection: boolean;
+  /** `_INBOX.<nuid>.`: a request's reply subject is this plus its number. */
+  private readonly replyPrefix: string;
+  private readonly replySub: Subscription;
+  private readonly pending = new Map<number, Pending>();
+  private readonly subs = new Set<Subscription>();
+  private nextId = 0;
+  private readonly statusIter: AsyncIterable<Status>;
+  private linkUp: boolean;
+  private closed = false;
+  private readonly expire = (id: number): void => {
+    const p = this.pending.get(id);
+    if (p === undefined) return;
+    this.pending.delete(id);
+    p.reject(new ParleyError('TIMEOUT', `no reply on ${p.subject} in time`));
+  };
+
+  constructor(nc: NatsConnection, options: NatsBusOptions = {}) {
+    this.nc = nc;
+    this.ownsConnection = options.ownsConnection ?? false;
+    this.linkUp = !nc.isClosed();
+    this.replyPrefix = `${createInbox()}.`;
+    this.replySub = nc.subscribe(`${this.replyPrefix}*`, { callback: (err, msg) => this.onReply(err, msg) });
+    this.statusIter = nc.status();
+    void this.watchStatus();
+  }
+
+  /** Connects (see `connectNats`) and returns a bus that closes the connection when it closes. */
+  static async connect(urls: string, name: string): Promise<NatsBus> {
+    return new NatsBus(await connectNats(urls, name), { ownsConnection: true });
+  }
+
+  /** The underlying connection, to share with the JetStream Log and KV (the bus closes it only if it owns it). */
+  get connection(): NatsConnection {
+    return this.nc;
+  }
+
+  get connected(): boolean {
+    return this.linkUp && !this.closed;
+  }
+
+  request(subject: string, data: Uint8Array, opts: RequestOptions): Promise<Uint8Array> {
+    if (!this.connected) {
+      return Promise.reject(new ParleyError('UNAVAILABLE', `bus not connected: request on ${subject} not sent`));
+    }
+    const id = ++this.nextId;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const p: Pending = { subject, resolve, reject, timer: undefined };
+      this.pending.set(id, p);
+      try {
+        this.nc.publish(subject, data, { reply: this.replyPrefix + id });
+      } catch (err) {
+        this.pending.delete(id);
+        reject(new ParleyError('UNAVAILABLE', `request on ${subject} not sent`, { cause: err }));
+        return;
+      }
+      p.timer = setTimeout(this.expire, opts.timeoutMs, id);
+    });
+  }
+
+  publish(subject: string, data: Uint8Array): void {
+    // Dropped while disconnected: the client would only buffer it until the
+    // reconnect discards its outbound buffer.
+    if (!this.connected) return;
+    try {
+      this.nc.publish(subject, data);
+    } catch (err) {
+      logger.debug('bus publish dropped', { subject, err });
+    }
+  }
+
+  subscribe(subject: string, handler: (msg: BusMessage) => void, opts: SubscribeOptions = {}): BusSubscription {
+    if (this.closed) throw new ParleyError('UNAVAILABLE', 'the bus is closed');
+    const nc = this.nc;
+    const sub = nc.subscribe(subject, {
+      queue: opts.queue,
+      callback: (err, msg) => {
+        if (err !== null) {
+          logger.error('bus subscription failed', { subject, err });
+          return;
+        }
+        try {
+          handler(new NatsBusMessage(msg, nc));
+        } catch (handlerErr) {
+          // A subscriber's bug must not stop delivery, nor reach the client's parser.
+          logger.error('bus subscriber failed', { subject: msg.subject, err: handlerErr });
+        }
+      },
+    });
+    this.subs.add(sub);
+    return {
+      subject,
+      unsubscribe: () => {
+        if (!this.subs.delete(sub)) return;
+        if (!sub.isClosed()) sub.unsubscribe();
+      },
+    };
+  }
+
+  async flush(): Promise<void> {
+    if (!this.connected) throw new ParleyError('UNAVAILABLE', 'bus not connected');
+    try {
+      await this.nc.flush();
+    } catch (err) {
+      throw new ParleyError('UNAVAILABLE', 'bus flush failed', { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    (this.statusIter as Partial<QueuedIterator<Status>>).stop?.();
+    this.failPending('the bus is closed');
+    if (this.ownsConnection) {
+      if (this.linkUp && !this.nc.isClosed()) {
+        // Drain delivers what already arrived and flushes what was published;
+        // bounded, because a server that just went away never answers.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)));
+        await Promise.race([this.nc.drain().catch(() => {}), bound]);
+        clearTimeout(timer);
+      }
+      if (!this.nc.isClosed()) await this.nc.close().catch(() => {});
+      return;
+    }
+    for (const sub of this.subs) if (!sub.isClosed()) sub.unsubscribe();
+    this.subs.clear();
+    if (!this.replySub.isClosed()) this.replySub.unsubscribe();
+  }
+
+  private onReply(err: Error | null, msg: Msg): void {
+    if (err !== null) {
+      logger.error('bus reply subscription failed', { err });
+      return;
+    }
+    const id = tokenNumber(msg.subject, this.replyPrefix.length);
+    const p = this.pending.get(id);
+    if (p === undefined) return; // late reply to a request that timed out
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    if (isNoResponders(msg)) p.reject(new ParleyError('UNAVAILABLE', `no responders on ${p.subject}`));
+    else p.resolve(msg.data);
+  }
+
+  private failPending(reason: string): void {
+    if (this.pending.size === 0) return;
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) {
+      clearTimeout(p.timer);
+      p.reject(new ParleyError('UNAVAILABLE', `${reason}: request on ${p.subject} may or may not have been handled`));
+    }
+  }
+
+  private async watchStatus(): Promise<void> {
+    void this.nc.closed().then(() => {
+      this.linkUp = false;
+      this.failPending('the NATS connection closed');
+    });
+    for await (const s of this.statusIter) {
+      if (s.type === 'disconnect') {
+        this.linkUp = false;
+        this.failPending('the NATS connection dropped');
+      } else if (s.type === 'reconnect') {
+        this.linkUp = true;
+      }
+    }
+  }
+}
