@@ -121,6 +121,7 @@ export class Connection {
 
   private state: 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed' = 'idle';
   private destroyed = false;
+  private destroying: Promise<void> | undefined;
   private socket: WebSocketLike | undefined;
   /** Bumped whenever an attempt is abandoned, so late async steps of it do nothing. */
   private epoch = 0;
@@ -230,12 +231,13 @@ export class Connection {
   }
 
   /** `disconnect()`, then no further use: requests and `connect()` reject, listeners are dropped. */
-  async destroy(): Promise<void> {
-    if (this.destroyed) return;
-    const closing = this.disconnect('destroy() called');
-    this.destroyed = true;
-    await closing;
-    this.emitter.clear();
+  destroy(): Promise<void> {
+    if (this.destroying === undefined) {
+      const closing = this.disconnect('destroy() called');
+      this.destroyed = true;
+      this.destroying = closing.then(() => this.emitter.clear());
+    }
+    return this.destroying;
   }
 
   // --- connection attempts ---------------------------------------------------

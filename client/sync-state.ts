@@ -4,6 +4,9 @@
  */
 import type { Cursors } from './options.ts';
 
+/** Most sessions sent in `cursors.seqs` at login (the login schema's limit); the most recently active ones are kept. */
+export const MAX_LOGIN_SEQS = 10_000;
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -11,7 +14,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export class SyncState {
   /** Highest session `updateTime` seen (0: none). */
   private sessions = 0;
-  /** Highest message `seq` seen per session id. */
+  /** Highest message `seq` seen per session id, least recently advanced first. */
   private readonly seqs = new Map<string, number>();
   /** Recently seen `sessionId␀seq` keys, oldest first (a Set keeps insertion order). */
   private readonly seen = new Set<string>();
@@ -29,7 +32,10 @@ export class SyncState {
     if (this.sessions === 0 && this.seqs.size === 0) return undefined;
     const out: Cursors = {};
     if (this.sessions > 0) out.sessions = this.sessions;
-    if (this.seqs.size > 0) out.seqs = Object.fromEntries(this.seqs);
+    if (this.seqs.size > 0) {
+      const entries = [...this.seqs];
+      out.seqs = Object.fromEntries(entries.length > MAX_LOGIN_SEQS ? entries.slice(-MAX_LOGIN_SEQS) : entries);
+    }
     return out;
   }
 
@@ -60,7 +66,10 @@ export class SyncState {
       const oldest = this.seen.values().next();
       if (oldest.done !== true) this.seen.delete(oldest.value);
     }
-    if (msg.seq > (this.seqs.get(msg.sessionId) ?? 0)) this.seqs.set(msg.sessionId, msg.seq);
+    if (msg.seq > (this.seqs.get(msg.sessionId) ?? 0)) {
+      this.seqs.delete(msg.sessionId); // re-inserted last: most recently advanced
+      this.seqs.set(msg.sessionId, msg.seq);
+    }
     return true;
   }
 }

@@ -25,7 +25,7 @@ import type {
   Session,
 } from '../../client/index.ts';
 import { parseOptions } from '../../client/options.ts';
-import { SyncState } from '../../client/sync-state.ts';
+import { MAX_LOGIN_SEQS, SyncState } from '../../client/sync-state.ts';
 
 const DEADLINE_MS = 3000;
 
@@ -726,5 +726,16 @@ describe('pure parts', () => {
     expect(s.noteMessage(msg(5))).toBe(true);
     expect(s.snapshot()).toEqual({ sessions: 10, seqs: { 'p2p-bob': 7 } });
     expect(new SyncState(10).loginCursors()).toBeUndefined();
+  });
+
+  it('SyncState sends at most MAX_LOGIN_SEQS sessions at login, the most recently advanced', () => {
+    const s = new SyncState(10);
+    for (let i = 0; i <= MAX_LOGIN_SEQS; i++) s.noteMessage(msg(1, { sessionId: `p2p-u${i}` }));
+    s.noteMessage(msg(2, { sessionId: 'p2p-u0' }));
+    const seqs = s.loginCursors()?.seqs ?? {};
+    expect(Object.keys(seqs).length).toBe(MAX_LOGIN_SEQS);
+    expect(seqs['p2p-u0']).toBe(2);
+    expect(seqs['p2p-u1']).toBeUndefined();
+    expect(s.snapshot().seqs['p2p-u1']).toBe(1);
   });
 });
