@@ -94,6 +94,8 @@ class Conn {
   /** Deliveries that arrived between the bus subscription and the login reply. */
   pending: Uint8Array[] = [];
   pendingBytes = 0;
+  /** Login-sync writers waiting for the socket's buffer to drain. */
+  drainWaiters: Array<() => void> = [];
 
   constructor(n: number, nodeId: string) {
     this.n = n;
@@ -236,6 +238,13 @@ export class Edge {
           logger.error('websocket message handler failed', { err });
         }
       },
+      drain: (ws) => {
+        try {
+          this.onDrain(ws.getUserData().conn);
+        } catch (err) {
+          logger.error('websocket drain handler failed', { err });
+        }
+      },
       close: (ws, code, message) => {
         try {
           this.onClose(ws.getUserData().conn, code, Buffer.from(message).toString('utf8'));
@@ -344,9 +353,35 @@ export class Edge {
     this.byRef.delete(conn.ref);
     conn.queued.length = 0;
     conn.pending.length = 0;
+    this.wakeWriters(conn);
     if (conn.registered) this.release(conn);
     if (conn.state === 'ready') this.publishLoginPort(conn, 'logout');
     logger.debug('socket closed', { conn: conn.ref, account: conn.account, code, reason });
+  }
+
+  private onDrain(conn: Conn): void {
+    const ws = conn.ws;
+    if (ws !== undefined && ws.getBufferedAmount() <= this.config.maxBackpressureBytes / 2) this.wakeWriters(conn);
+  }
+
+  private wakeWriters(conn: Conn): void {
+    if (conn.drainWaiters.length === 0) return;
+    const waiters = conn.drainWaiters;
+    conn.drainWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * Sends `frame` once the socket's unsent buffer is at most half the
+   * slow-consumer bound, so a large login sync is paced by the client's
+   * reading instead of tripping `closeOnBackpressureLimit`. The check and the
+   * send run in one turn, so concurrent writers cannot both pass the check.
+   */
+  private async sendPaced(conn: Conn, frame: unknown): Promise<void> {
+    while (!conn.closed && conn.ws !== undefined && conn.ws.getBufferedAmount() > this.config.maxBackpressureBytes / 2) {
+      await new Promise<void>((resolve) => conn.drainWaiters.push(resolve));
+    }
+    this.send(conn, frame);
   }
 
   private onLoginTimeout(conn: Conn): void {
@@ -585,7 +620,7 @@ export class Edge {
       if (conn.closed) return;
       const sessions = Array.isArray(result?.sessions) ? result.sessions : [];
       const fetch = Array.isArray(result?.fetch) ? result.fetch : [];
-      this.send(conn, { ev: 'sessions', d: sessions });
+      await this.sendPaced(conn, { ev: 'sessions', d: sessions });
       await forEachBounded(fetch, SYNC_CONCURRENCY, async (item) => {
         if (conn.closed) return;
         if (!isPlainObject(item) || typeof item.address !== 'string' || !isUint(item.fromSeq)) {
@@ -597,11 +632,11 @@ export class Edge {
         )) as { msgs?: Message[] } | undefined;
         const msgs = Array.isArray(range?.msgs) ? range.msgs : [];
         if (msgs.length > 0) {
-          this.send(conn, { ev: 'offlinemsgs', d: { sessionId: item.sessionId, scene: item.scene, to: item.to, msgs } });
+          await this.sendPaced(conn, { ev: 'offlinemsgs', d: { sessionId: item.sessionId, scene: item.scene, to: item.to, msgs } });
         }
       });
       if (conn.closed) return;
-      this.send(conn, { ev: 'syncdone', d: { serverTime: Date.now() } });
+      await this.sendPaced(conn, { ev: 'syncdone', d: { serverTime: Date.now() } });
     } catch (err) {
       if (conn.closed) return;
       if (err instanceof ParleyError) logger.warn('login sync failed; closing the socket so the client reconnects', { account, conn: conn.ref, err });

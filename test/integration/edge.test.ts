@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import WebSocket from 'ws';
 import { Edge } from '../../edge/edge.ts';
+import { loadUws, supportedAbis } from '../../edge/uws.ts';
 import { JwtHs256Verifier, signDevToken } from '../../engine/auth/jwt-verifier.ts';
 import { EmbeddedBus } from '../../engine/bus/embedded-bus.ts';
 import type { BusMessage, BusSubscription } from '../../engine/bus/bus.ts';
@@ -87,6 +88,7 @@ class Client {
   readonly closed: Promise<{ code: number; reason: string }>;
   private waiters: Array<() => void> = [];
   private nextId = 1;
+  private isClosed = false;
 
   private constructor(ws: WebSocket) {
     this.ws = ws;
@@ -98,6 +100,7 @@ class Client {
     });
     this.closed = new Promise((resolve) => {
       ws.on('close', (code, reason) => {
+        this.isClosed = true;
         this.wake();
         resolve({ code, reason: reason.toString() });
       });
@@ -128,6 +131,7 @@ class Client {
     for (;;) {
       const i = this.frames.findIndex(pred);
       if (i !== -1) return this.frames.splice(i, 1)[0]!;
+      if (this.isClosed) throw new Error(`the socket closed while waiting for ${what}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${what}; have ${JSON.stringify(this.frames)}`);
       await new Promise<void>((resolve) => {
@@ -318,6 +322,21 @@ describe('edge: login', () => {
     const ranges = fx.actors.requests.filter((r) => r.m === 'range');
     expect(ranges.map((r) => r.a)).toContainEqual({ viewer: 'alice', fromSeq: 3, limit: 50 });
   });
+
+  it('paces a large login sync by the client instead of closing it as a slow consumer', async () => {
+    const fx = await startEdge({ maxBackpressureBytes: 64 * 1024 });
+    const sessions = 400;
+    fx.actors.on.sync = () => ({
+      sessions: [],
+      fetch: Array.from({ length: sessions }, (_, i) => ({ sessionId: `team-${i}`, scene: 'team', to: String(i), address: `team:${i}`, fromSeq: 1 })),
+    });
+    fx.actors.on.range = (req) => ({ msgs: [{ to: req.to, text: 'y'.repeat(16 * 1024) }] });
+    const client = await connect(fx);
+    client.send('login', { token: await signDevToken(SECRET, 'alice', 60) });
+    await client.event('syncdone', 15_000);
+    expect(client.log.filter((f) => f.ev === 'offlinemsgs')).toHaveLength(sessions);
+    expect(fx.edge.stats().connections).toBe(1);
+  }, 30_000);
 
   it('sends sessions even when empty, and generates a deviceId when none is given', async () => {
     const fx = await startEdge();
@@ -675,5 +694,14 @@ describe('edge: shutdown', () => {
     const [ca, cb] = await Promise.all([a.waitClosed(), b.waitClosed()]);
     expect([1001, 1006]).toContain(ca.code);
     expect([1001, 1006]).toContain(cb.code);
+  });
+});
+
+describe('edge: uWebSockets.js', () => {
+  it('loads the native binary for this Node', () => {
+    expect(supportedAbis()).toContain(process.versions.modules);
+    const uws = loadUws();
+    expect(typeof uws.App).toBe('function');
+    expect(typeof uws.us_socket_local_port).toBe('function');
   });
 });
