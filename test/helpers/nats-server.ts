@@ -58,6 +58,8 @@ export interface NatsServerOptions {
    * periodically. Unset: the server's default.
    */
   syncInterval?: string;
+  /** Extra lines for the server's configuration file, e.g. `max_pending: 1MB`. */
+  extraConfig?: string;
   /** How long to wait for the server to accept connections (and JetStream to answer), ms. Default 15000. */
   readyTimeoutMs?: number;
 }
@@ -143,11 +145,14 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const storeDir = join(root, 'store');
   const portsDir = join(root, 'ports');
   const confPath = join(root, 'nats.conf');
-  if (options.syncInterval !== undefined) {
-    writeFileSync(
-      confPath,
-      `jetstream {\n  store_dir: ${JSON.stringify(storeDir)}\n  sync_interval: ${JSON.stringify(options.syncInterval)}\n}\n`,
-    );
+  const useConfig = options.syncInterval !== undefined || options.extraConfig !== undefined;
+  if (useConfig) {
+    let conf = options.extraConfig === undefined ? '' : `${options.extraConfig}\n`;
+    if (jetstream) {
+      const sync = options.syncInterval === undefined ? '' : `  sync_interval: ${JSON.stringify(options.syncInterval)}\n`;
+      conf += `jetstream {\n  store_dir: ${JSON.stringify(storeDir)}\n${sync}}\n`;
+    }
+    writeFileSync(confPath, conf);
   }
 
   let child: ChildProcess | undefined;
@@ -160,7 +165,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     rmSync(portsDir, { recursive: true, force: true });
     mkdirSync(portsDir);
     const args = ['-a', '127.0.0.1', '-p', String(portArg), '--ports_file_dir', portsDir];
-    if (options.syncInterval !== undefined) args.unshift('-c', confPath);
+    if (useConfig) args.unshift('-c', confPath);
     else if (jetstream) args.unshift('-js', '-sd', storeDir);
     output = [];
     const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,0 +1,158 @@
+/**
+ * The embedded Log: one LMDB environment of its own (e.g. `<dataDir>/log`),
+ * keys `[subject, seq]`, positions 1, 2, 3, … per subject, values stored as
+ * raw bytes.
+ *
+ * Conditional appends. The check of `expectedLastSeq` and the reservation of
+ * the next position happen synchronously, before anything is awaited, against
+ * an in-memory table of the subjects that have writes in flight (other
+ * subjects are looked up in LMDB, which is a synchronous read). Of two
+ * concurrent appends expecting the same position exactly one wins. The table
+ * only holds subjects with unfinished writes, so it stays small however many
+ * subjects exist. As a safety net every put uses LMDB's no-overwrite flag: an
+ * entry is never replaced, and a reservation that finds its key taken fails
+ * with LogConflictError.
+ *
+ * Durability. lmdb-js batches every put issued in one event turn into one
+ * transaction, committed on its writer thread. Its default on Linux and
+ * macOS, `overlappingSync: true`, resolves a put's promise when the
+ * transaction is committed — visible, but not yet fsynced (the flush is a
+ * separate promise, `db.flushed`); we measured every put resolving before its
+ * flush. This Log opens its environment with `overlappingSync: false`
+ * instead: LMDB then commits synchronously (fdatasync of the data pages, then
+ * the meta page through its O_DSYNC descriptor) before lmdb-js marks the
+ * transaction committed, so an append resolves only once it is on disk and
+ * neither a kill -9 nor a power loss right after can lose it. The fsync cost
+ * is paid once per batch, not per append. Its own environment keeps this
+ * setting away from the actor-state store.
+ *
+ * One instance per directory and process: the in-flight table is what makes
+ * the check atomic, so a second instance (or process) writing the same
+ * directory would defeat it; opening a directory twice in a process throws.
+ */
+import { resolve } from 'node:path';
+import { open, type RootDatabase } from 'lmdb';
+import { LogConflictError, type Log, type LogEntry } from './log.ts';
+import { ParleyError } from '../protocol/errors.ts';
+
+type Key = [subject: string, seq: number];
+
+const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+const NO_OVERWRITE = { noOverwrite: true } as const;
+/** lmdb-js's asynchronous put takes an options object at run time; its typings only declare the version form. */
+type PutWithOptions = (key: Key, value: Uint8Array, options: typeof NO_OVERWRITE) => Promise<boolean>;
+
+/** A subject with appends not yet committed: its reserved last position and how many writes are pending. */
+interface InFlight {
+  last: number;
+  pending: number;
+}
+
+/** Directories open in this process (see the class comment). */
+const openPaths = new Set<string>();
+
+export class LmdbLog implements Log {
+  /** Absolute path of the LMDB environment directory. */
+  readonly path: string;
+  private readonly db: RootDatabase<Uint8Array, Key>;
+  private readonly putNew: PutWithOptions;
+  private readonly inFlight = new Map<string, InFlight>();
+  private closed = false;
+  /** Set when a commit failed: from then on appends are refused (positions in memory may be ahead of the disk). */
+  private failure: unknown = undefined;
+
+  /** Opens (creating if needed) the Log in directory `dir`, e.g. `<dataDir>/log`. */
+  constructor(dir: string) {
+    const path = resolve(dir);
+    if (openPaths.has(path)) throw new Error(`LmdbLog: ${path} is already open in this process`);
+    this.db = open<Uint8Array, Key>({ path, encoding: 'binary', overlappingSync: false });
+    this.putNew = this.db.put.bind(this.db) as unknown as PutWithOptions;
+    openPaths.add(path);
+    this.path = path;
+  }
+
+  append(subject: string, data: Uint8Array, expectedLastSeq: number): Promise<number> {
+    if (this.closed) return Promise.reject(new ParleyError('UNAVAILABLE', 'the log is closed'));
+    if (this.failure !== undefined) {
+      return Promise.reject(
+        new ParleyError('UNAVAILABLE', `the log at ${this.path} failed a write and refuses appends until reopened`, {
+          cause: this.failure,
+        }),
+      );
+    }
+    // Check and reserve synchronously: no other append can run in between.
+    let slot = this.inFlight.get(subject);
+    const last = slot !== undefined ? slot.last : this.lastOnDisk(subject);
+    if (last !== expectedLastSeq) return Promise.reject(new LogConflictError(subject, expectedLastSeq));
+    const seq = last + 1;
+    let written: Promise<boolean>;
+    try {
+      written = this.putNew([subject, seq], data, NO_OVERWRITE);
+    } catch (err) {
+      // Thrown before anything was queued: an unusable key or value.
+      return Promise.reject(new ParleyError('BAD_REQUEST', `cannot append to log subject ${subject}`, { cause: err }));
+    }
+    if (slot === undefined) {
+      slot = { last: seq, pending: 1 };
+      this.inFlight.set(subject, slot);
+    } else {
+      slot.last = seq;
+      slot.pending++;
+    }
+    const reserved = slot;
+    return written.then(
+      (stored) => {
+        this.settle(subject, reserved, !stored);
+        if (!stored) throw new LogConflictError(subject, expectedLastSeq);
+        return seq;
+      },
+      (err: unknown) => {
+        this.settle(subject, reserved, true);
+        this.failure ??= err;
+        throw new ParleyError('UNAVAILABLE', `append to log subject ${subject} failed`, { cause: err });
+      },
+    );
+  }
+
+  read(subject: string, fromSeq: number, limit = 1000): Promise<LogEntry[]> {
+    if (this.closed) return Promise.reject(new ParleyError('UNAVAILABLE', 'the log is closed'));
+    if (limit <= 0) return Promise.resolve([]);
+    const entries: LogEntry[] = [];
+    // Binary values come back as fresh Buffers, never views of the map.
+    for (const { key, value } of this.db.getRange({ start: [subject, Math.max(fromSeq, 1)], end: [subject, MAX_SEQ], limit })) {
+      entries.push({ seq: key[1], data: value });
+    }
+    return Promise.resolve(entries);
+  }
+
+  /** The last reserved position: it includes appends not yet durable, so that it is the position the next append must name. */
+  lastSeq(subject: string): Promise<number> {
+    if (this.closed) return Promise.reject(new ParleyError('UNAVAILABLE', 'the log is closed'));
+    const slot = this.inFlight.get(subject);
+    return Promise.resolve(slot !== undefined ? slot.last : this.lastOnDisk(subject));
+  }
+
+  /** Waits for the writes in flight, then closes the environment. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.db.close();
+    } finally {
+      openPaths.delete(this.path);
+    }
+  }
+
+  private lastOnDisk(subject: string): number {
+    for (const key of this.db.getKeys({ start: [subject, MAX_SEQ], end: [subject, 0], reverse: true, limit: 1 })) {
+      return key[1];
+    }
+    return 0;
+  }
+
+  /** One write of `slot` finished; `forget` drops the reservation table entry so the next append reads the disk. */
+  private settle(subject: string, slot: InFlight, forget: boolean): void {
+    slot.pending--;
+    if ((forget || slot.pending === 0) && this.inFlight.get(subject) === slot) this.inFlight.delete(subject);
+  }
+}
