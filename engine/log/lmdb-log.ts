@@ -5,13 +5,13 @@
  *
  * Conditional appends. The check of `expectedLastSeq` and the reservation of
  * the next position happen synchronously, before anything is awaited, against
- * an in-memory table of the subjects that have writes in flight (other
- * subjects are looked up in LMDB, which is a synchronous read). Of two
- * concurrent appends expecting the same position exactly one wins. The table
- * only holds subjects with unfinished writes, so it stays small however many
- * subjects exist. As a safety net every put uses LMDB's no-overwrite flag: an
- * entry is never replaced, and a reservation that finds its key taken fails
- * with LogConflictError.
+ * an in-memory table of last positions (a subject missing from it is looked
+ * up in LMDB, which is a synchronous read). Of two concurrent appends
+ * expecting the same position exactly one wins. The table is bounded
+ * (`maxCachedSubjects`): the oldest subjects without writes in flight are
+ * forgotten first. As a safety net every put uses LMDB's no-overwrite flag:
+ * an entry is never replaced, and a reservation that finds its key taken
+ * fails with LogConflictError.
  *
  * Durability. lmdb-js batches every put issued in one event turn into one
  * transaction, committed on its writer thread. Its default on Linux and
@@ -42,10 +42,15 @@ const NO_OVERWRITE = { noOverwrite: true } as const;
 /** lmdb-js's asynchronous put takes an options object at run time; its typings only declare the version form. */
 type PutWithOptions = (key: Key, value: Uint8Array, options: typeof NO_OVERWRITE) => Promise<boolean>;
 
-/** A subject with appends not yet committed: its reserved last position and how many writes are pending. */
-interface InFlight {
+/** A subject's last reserved position, and how many of its writes are not committed yet. */
+interface Position {
   last: number;
   pending: number;
+}
+
+export interface LmdbLogOptions {
+  /** Subjects whose last position is kept in memory; older idle ones are read from LMDB again. Default 100000. */
+  maxCachedSubjects?: number;
 }
 
 /** Directories open in this process (see the class comment). */
@@ -56,13 +61,18 @@ export class LmdbLog implements Log {
   readonly path: string;
   private readonly db: RootDatabase<Uint8Array, Key>;
   private readonly putNew: PutWithOptions;
-  private readonly inFlight = new Map<string, InFlight>();
+  /** Last positions, oldest first; entries with writes pending are never evicted. */
+  private readonly positions = new Map<string, Position>();
+  private readonly maxCached: number;
+  private evictAt: number;
   private closed = false;
   /** Set when a commit failed: from then on appends are refused (positions in memory may be ahead of the disk). */
   private failure: unknown = undefined;
 
   /** Opens (creating if needed) the Log in directory `dir`, e.g. `<dataDir>/log`. */
-  constructor(dir: string) {
+  constructor(dir: string, options: LmdbLogOptions = {}) {
+    this.maxCached = Math.max(1, options.maxCachedSubjects ?? 100_000);
+    this.evictAt = this.maxCached;
     const path = resolve(dir);
     if (openPaths.has(path)) throw new Error(`LmdbLog: ${path} is already open in this process`);
     this.db = open<Uint8Array, Key>({ path, encoding: 'binary', overlappingSync: false });
@@ -81,8 +91,8 @@ export class LmdbLog implements Log {
       );
     }
     // Check and reserve synchronously: no other append can run in between.
-    let slot = this.inFlight.get(subject);
-    const last = slot !== undefined ? slot.last : this.lastOnDisk(subject);
+    let pos = this.positions.get(subject);
+    const last = pos !== undefined ? pos.last : this.lastOnDisk(subject);
     if (last !== expectedLastSeq) return Promise.reject(new LogConflictError(subject, expectedLastSeq));
     const seq = last + 1;
     let written: Promise<boolean>;
@@ -92,14 +102,15 @@ export class LmdbLog implements Log {
       // Thrown before anything was queued: an unusable key or value.
       return Promise.reject(new ParleyError('BAD_REQUEST', `cannot append to log subject ${subject}`, { cause: err }));
     }
-    if (slot === undefined) {
-      slot = { last: seq, pending: 1 };
-      this.inFlight.set(subject, slot);
+    if (pos === undefined) {
+      pos = { last: seq, pending: 1 };
+      this.positions.set(subject, pos);
+      if (this.positions.size > this.evictAt) this.evict();
     } else {
-      slot.last = seq;
-      slot.pending++;
+      pos.last = seq;
+      pos.pending++;
     }
-    const reserved = slot;
+    const reserved = pos;
     return written.then(
       (stored) => {
         this.settle(subject, reserved, !stored);
@@ -128,8 +139,8 @@ export class LmdbLog implements Log {
   /** The last reserved position: it includes appends not yet durable, so that it is the position the next append must name. */
   lastSeq(subject: string): Promise<number> {
     if (this.closed) return Promise.reject(new ParleyError('UNAVAILABLE', 'the log is closed'));
-    const slot = this.inFlight.get(subject);
-    return Promise.resolve(slot !== undefined ? slot.last : this.lastOnDisk(subject));
+    const pos = this.positions.get(subject);
+    return Promise.resolve(pos !== undefined ? pos.last : this.lastOnDisk(subject));
   }
 
   /** Waits for the writes in flight, then closes the environment. */
@@ -150,9 +161,19 @@ export class LmdbLog implements Log {
     return 0;
   }
 
-  /** One write of `slot` finished; `forget` drops the reservation table entry so the next append reads the disk. */
-  private settle(subject: string, slot: InFlight, forget: boolean): void {
-    slot.pending--;
-    if ((forget || slot.pending === 0) && this.inFlight.get(subject) === slot) this.inFlight.delete(subject);
+  /** One write of `pos` finished; `forget` (after a refused or failed write) makes the next append read the disk. */
+  private settle(subject: string, pos: Position, forget: boolean): void {
+    pos.pending--;
+    if (forget && this.positions.get(subject) === pos) this.positions.delete(subject);
+  }
+
+  /** Forgets the oldest idle subjects down to 90% of the bound; amortised by moving the next trigger up. */
+  private evict(): void {
+    const target = Math.floor(this.maxCached * 0.9);
+    for (const [subject, pos] of this.positions) {
+      if (this.positions.size <= target) break;
+      if (pos.pending === 0) this.positions.delete(subject);
+    }
+    this.evictAt = Math.max(this.maxCached, this.positions.size + Math.ceil(this.maxCached / 10));
   }
 }

@@ -295,6 +295,26 @@ describe('LmdbLog durability', () => {
     }
   });
 
+  it('stays correct when its table of last positions forgets subjects', async () => {
+    const log = new LmdbLog(join(dir, 'small-cache'), { maxCachedSubjects: 10 });
+    try {
+      const subjects = Array.from({ length: 100 }, (_, i) => `parley.log.2.conv.evict${i}`);
+      for (let round = 0; round < 3; round++) {
+        const positions = await Promise.all(subjects.map((s) => log.append(s, enc(`${s}#${round}`), round)));
+        expect(positions).toEqual(subjects.map(() => round + 1));
+        // Stale expectations are refused whether or not the subject is still in memory.
+        const stale = await Promise.allSettled(subjects.map((s) => log.append(s, enc('stale'), round)));
+        for (const r of stale) expect(r.status === 'rejected' && r.reason instanceof LogConflictError).toBe(true);
+      }
+      for (const s of subjects) {
+        expect(await log.lastSeq(s)).toBe(3);
+        expect(texts(await log.read(s, 0))).toEqual([0, 1, 2].map((r) => `${s}#${r}`));
+      }
+    } finally {
+      await log.close();
+    }
+  });
+
   it('keeps every acknowledged append when the process is killed with SIGKILL', async () => {
     const path = join(dir, 'killed');
     const module = fileURLToPath(new URL('../../engine/log/lmdb-log.ts', import.meta.url));
