@@ -13,7 +13,7 @@
  * call. A received `data` is a view into the socket's read buffer: decode it,
  * or copy it (`slice()`) before keeping it for long.
  */
-import { connect, createInbox } from '@nats-io/transport-node';
+import { connect, createInbox, InvalidArgumentError, InvalidSubjectError } from '@nats-io/transport-node';
 import type { Msg, NatsConnection, QueuedIterator, Status, Subscription } from '@nats-io/transport-node';
 import type { Bus, BusMessage, BusSubscription, RequestOptions, SubscribeOptions } from './bus.ts';
 import { ParleyError } from '../protocol/errors.ts';
@@ -141,6 +141,17 @@ class NatsBusMessage implements BusMessage {
   }
 }
 
+/**
+ * What a failed publish means: a bad subject is BAD_REQUEST, a payload over
+ * the server's `max_payload` (1 MiB by default) is TOO_LARGE, anything else
+ * (closed, draining) is UNAVAILABLE.
+ */
+export function publishError(err: unknown, subject: string, what: string): ParleyError {
+  if (err instanceof InvalidSubjectError) return new ParleyError('BAD_REQUEST', `invalid subject '${subject}'`, { cause: err });
+  if (err instanceof InvalidArgumentError) return new ParleyError('TOO_LARGE', `${what} on ${subject} refused: ${err.message}`, { cause: err });
+  return new ParleyError('UNAVAILABLE', `${what} on ${subject} not sent`, { cause: err });
+}
+
 function isNoResponders(msg: Msg): boolean {
   return msg.data.length === 0 && msg.headers?.code === 503;
 }
@@ -212,7 +223,7 @@ export class NatsBus implements Bus {
         this.nc.publish(subject, data, { reply: this.replyPrefix + id });
       } catch (err) {
         this.pending.delete(id);
-        reject(new ParleyError('UNAVAILABLE', `request on ${subject} not sent`, { cause: err }));
+        reject(publishError(err, subject, 'request'));
         return;
       }
       p.timer = setTimeout(this.expire, opts.timeoutMs, id);
@@ -226,6 +237,8 @@ export class NatsBus implements Bus {
     try {
       this.nc.publish(subject, data);
     } catch (err) {
+      const mapped = publishError(err, subject, 'publish');
+      if (mapped.name !== 'UNAVAILABLE') throw mapped; // the caller's mistake, as with the embedded bus
       logger.debug('bus publish dropped', { subject, err });
     }
   }

@@ -34,6 +34,7 @@ import type { StreamConfig } from '@nats-io/jetstream';
 import { LogConflictError, type Log, type LogEntry } from './log.ts';
 import { ParleyError } from '../protocol/errors.ts';
 import { logger } from '../logger.ts';
+import { publishError } from '../bus/nats-bus.ts';
 
 export interface JetStreamLogOptions {
   /** Streams the Log is split into. Default 8 (Config.logStreams). Fixed for the life of a cluster. */
@@ -330,6 +331,14 @@ export class JetStreamLog implements Log {
    * of an existing cluster is refused by JetStream (overlapping subjects).
    */
   async ensureStreams(): Promise<void> {
+    try {
+      await this.ensureStreamsOnce();
+    } catch (err) {
+      throw new ParleyError('UNAVAILABLE', `cannot set up the Log streams PARLEY_LOG_*: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private async ensureStreamsOnce(): Promise<void> {
     const jsm = await jetstreamManager(this.nc, { timeout: this.ackTimeoutMs });
     for (let i = 0; i < this.streams; i++) {
       const wanted = logStreamConfig(i, this.streams, this.partitions, this.replicas);
@@ -438,7 +447,7 @@ export class JetStreamLog implements Log {
       this.nc.publish(subject, data, h === undefined ? { reply: this.replyPrefix + id } : { reply: this.replyPrefix + id, headers: h });
     } catch (err) {
       this.pending.delete(id);
-      waiter.fail(new ParleyError('UNAVAILABLE', `could not send to NATS (${subject})`, { cause: err }));
+      waiter.fail(publishError(err, subject, 'Log request'));
     }
   }
 

@@ -262,12 +262,25 @@ busContract('NatsBus', {
   },
 });
 
-describe('NatsBus when the server goes away', () => {
+describe('NatsBus specifics', () => {
   let nats: NatsServer;
   beforeAll(async () => {
     nats = await startNatsServer({ jetstream: false });
   });
   afterAll(() => nats.stop());
+
+  it('refuses payloads over the server max_payload with TOO_LARGE', async () => {
+    const bus = await NatsBus.connect(nats.url, 'too-large');
+    try {
+      const huge = new Uint8Array(2 * 1024 * 1024);
+      const err = await rejectionOf(bus.request('t.huge', huge, { timeoutMs: 1000 }));
+      expect(err.name).toBe('TOO_LARGE');
+      expect(() => bus.publish('t.huge', huge)).toThrow(/max_payload/);
+      expect(bus.connected).toBe(true);
+    } finally {
+      await bus.close();
+    }
+  });
 
   it('fails requests fast with UNAVAILABLE while disconnected and recovers after a restart', async () => {
     const a = await NatsBus.connect(nats.url, 'outage-a');
