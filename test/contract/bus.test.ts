@@ -9,7 +9,7 @@ import type { Bus, BusMessage } from '../../engine/bus/bus.ts';
 import { EmbeddedBus } from '../../engine/bus/embedded-bus.ts';
 import { NatsBus } from '../../engine/bus/nats-bus.ts';
 import { ParleyError } from '../../engine/protocol/errors.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { startNatsServer, useNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import { rejectionOf, waitFor } from '../helpers/wait.ts';
 
 interface BusNetwork {
@@ -43,14 +43,17 @@ function busContract(name: string, target: BusTarget): void {
     let a: Bus;
     let b: Bus;
 
-    beforeAll(() => target.setup());
+    // A setup failure (no nats-server) fails every test rather than skipping them.
+    let setupFailure: unknown;
+    beforeAll(() => target.setup().catch((err: unknown) => void (setupFailure = err)));
     afterAll(() => target.teardown());
     beforeEach(async () => {
+      if (setupFailure !== undefined) throw setupFailure;
       net = await target.network();
       a = net.a;
       b = net.b;
     });
-    afterEach(() => net.close());
+    afterEach(() => net?.close());
 
     it('is connected while open', () => {
       expect(a.connected).toBe(true);
@@ -263,14 +266,10 @@ busContract('NatsBus', {
 });
 
 describe('NatsBus specifics', () => {
-  let nats: NatsServer;
-  beforeAll(async () => {
-    nats = await startNatsServer({ jetstream: false });
-  });
-  afterAll(() => nats.stop());
+  const server = useNatsServer({ jetstream: false });
 
   it('refuses payloads over the server max_payload with TOO_LARGE', async () => {
-    const bus = await NatsBus.connect(nats.url, 'too-large');
+    const bus = await NatsBus.connect(server().url, 'too-large');
     try {
       const huge = new Uint8Array(2 * 1024 * 1024);
       const err = await rejectionOf(bus.request('t.huge', huge, { timeoutMs: 1000 }));
@@ -283,6 +282,7 @@ describe('NatsBus specifics', () => {
   });
 
   it('fails requests fast with UNAVAILABLE while disconnected and recovers after a restart', async () => {
+    const nats = server();
     const a = await NatsBus.connect(nats.url, 'outage-a');
     const b = await NatsBus.connect(nats.url, 'outage-b');
     try {

@@ -17,7 +17,7 @@ import { JetStreamLog, logStreamConfig } from '../../engine/log/jetstream-log.ts
 import { connectNats } from '../../engine/bus/nats-bus.ts';
 import { ParleyError } from '../../engine/protocol/errors.ts';
 import { logger } from '../../engine/logger.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { startNatsServer, useNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import { rejectionOf, waitFor } from '../helpers/wait.ts';
 
 logger.setLevel('warn');
@@ -60,12 +60,15 @@ function logContract(name: string, target: LogTarget): void {
   describe(`Log contract: ${name}`, () => {
     let log: Log;
 
-    beforeAll(() => target.setup());
+    // A setup failure (no nats-server) fails every test rather than skipping them.
+    let setupFailure: unknown;
+    beforeAll(() => target.setup().catch((err: unknown) => void (setupFailure = err)));
     afterAll(() => target.teardown());
     beforeEach(async () => {
+      if (setupFailure !== undefined) throw setupFailure;
       log = await target.open();
     });
-    afterEach(() => log.close());
+    afterEach(() => log?.close());
 
     it('reports 0 and no entries for a subject never written', async () => {
       const s = freshSubject();
@@ -406,21 +409,16 @@ logContract('JetStreamLog', {
 });
 
 describe('JetStreamLog on nats-server', () => {
-  let server: NatsServer;
+  const nats = useNatsServer({ jetstream: true, syncInterval: 'always' });
   const opened: JetStreamLog[] = [];
   const open = async (options: JetStreamLogOptions = {}, ensure = true) => {
-    const log = await openJetStreamLog(server, options, ensure);
+    const log = await openJetStreamLog(nats(), options, ensure);
     opened.push(log);
     return log;
   };
-
-  beforeAll(async () => {
-    server = await startNatsServer({ jetstream: true, syncInterval: 'always' });
-  });
   afterEach(async () => {
     for (const log of opened.splice(0)) await closeJetStreamLog(log);
   });
-  afterAll(() => server.stop());
 
   it('creates one stream per group of partitions, idempotently', async () => {
     const log = await open({ streams: 4, partitions: 64 });
@@ -507,6 +505,7 @@ describe('JetStreamLog on nats-server', () => {
     const subjects = Array.from({ length: 20 }, (_, i) => freshSubject(i, 'crash'));
     const positions = await Promise.all(subjects.map((s, i) => log.append(s, enc(`before-${i}`), 0)));
 
+    const server = nats();
     await server.kill('SIGKILL');
     await waitFor('the client to notice', async () => {
       const err = await rejectionOf(log.append(subjects[0]!, enc('x'), positions[0]!));

@@ -12,6 +12,7 @@ import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync,
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 
@@ -247,5 +248,32 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       await terminate('SIGTERM');
       await launch(port);
     },
+  };
+}
+
+/**
+ * Starts a server for the enclosing `describe` and stops it after. If it
+ * cannot start (no binary, say), every test of the block fails with that
+ * error instead of being skipped. Returns a getter for the running server.
+ */
+export function useNatsServer(options: NatsServerOptions = {}): () => NatsServer {
+  let server: NatsServer | undefined;
+  let failure: unknown;
+  beforeAll(async () => {
+    try {
+      server = await startNatsServer(options);
+    } catch (err) {
+      failure = err;
+    }
+  });
+  beforeEach(() => {
+    if (failure !== undefined) throw failure;
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (server === undefined) throw failure ?? new Error('nats-server: used outside a test');
+    return server;
   };
 }
