@@ -148,8 +148,11 @@ export type InputOf<S extends Shape> = Simplify<
   { [K in Exclude<keyof S, InputOptionalKeys<S>>]: Infer<S[K]> } & { [K in InputOptionalKeys<S>]?: Infer<S[K]> }
 >;
 
+/** Only decoded msgpack maps qualify: not arrays, binary, or the decoder's marker for the reserved byte 0xc1. */
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 /**

@@ -13,6 +13,7 @@ import type { Config } from '../../engine/config.ts';
 import { startNode } from '../../engine/node.ts';
 import type { RunningNode, Role } from '../../engine/node.ts';
 import { signDevToken } from '../../engine/auth/jwt-verifier.ts';
+import { waitFor } from './wait.ts';
 
 export const TEST_SECRET = 'parley-test-secret-0123456789abcdef';
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -48,7 +49,7 @@ function envFor(opts: EngineOptions, dataDir: string, port: number): Record<stri
     PARLEY_HOST: '127.0.0.1',
     PARLEY_DATA_DIR: dataDir,
     PARLEY_JWT_SECRET: TEST_SECRET,
-    PARLEY_LOG_LEVEL: 'warn',
+    PARLEY_LOG_LEVEL: process.env.PARLEY_TEST_LOG_LEVEL ?? 'error',
     ...(opts.natsUrl !== undefined ? { PARLEY_NATS_URL: opts.natsUrl } : {}),
     ...opts.env,
   };
@@ -100,16 +101,6 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Polls `check` until it is true or `timeoutMs` passes. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 export async function healthy(port: number): Promise<boolean> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/healthz`);
@@ -135,10 +126,10 @@ export async function spawnEngine(opts: EngineOptions & { dataDir: string }): Pr
   let ended = false;
   void exited.then(() => (ended = true));
   try {
-    await waitFor(async () => {
+    await waitFor(`parley on port ${port} to be healthy`, async () => {
       if (ended) throw new Error(`parley exited before it was healthy:\n${stderr}`);
       return healthy(port);
-    }, 30_000, `parley on port ${port} to be healthy`);
+    }, 30_000);
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
