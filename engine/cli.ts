@@ -6,6 +6,7 @@ import { ConfigError, describeConfig, parseConfig } from './config.ts';
 import type { Role } from './node.ts';
 import { logger } from './logger.ts';
 import { signDevToken } from './auth/jwt-verifier.ts';
+import { devSecret } from './auth/dev-secret.ts';
 
 const ROLES = ['start', 'edge', 'actors', 'config', 'token'] as const;
 
@@ -74,9 +75,9 @@ async function printToken(args: string[]): Promise<void> {
   const account = args[0];
   const ttlAt = args.indexOf('--ttl-sec');
   const ttlSec = ttlAt === -1 ? 86_400 : Number(args[ttlAt + 1]);
-  const secret = process.env.PARLEY_JWT_SECRET ?? '';
+  const secret = process.env.PARLEY_JWT_SECRET || devSecret(process.env.PARLEY_DATA_DIR || './data', false) || '';
   if (account === undefined || account.startsWith('--') || secret === '' || !Number.isInteger(ttlSec) || ttlSec <= 0) {
-    console.error('usage: PARLEY_JWT_SECRET=... parley token <account> [--ttl-sec n]');
+    console.error('usage: parley token <account> [--ttl-sec n]  (signs with PARLEY_JWT_SECRET, or the development secret in PARLEY_DATA_DIR)');
     process.exit(2);
   }
   console.log(await signDevToken(secret, account, ttlSec));

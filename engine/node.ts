@@ -18,6 +18,7 @@ import { StateStore } from './store.ts';
 import { ActorHost } from './actor/host.ts';
 import { StaticOwnership } from './actor/ownership.ts';
 import { JwtHs256Verifier } from './auth/jwt-verifier.ts';
+import { DEV_SECRET_FILE, devSecret } from './auth/dev-secret.ts';
 import { logger } from './logger.ts';
 import { Edge } from '../edge/edge.ts';
 import { conversationBehavior } from '../actors/conversation/behavior.ts';
@@ -126,7 +127,12 @@ export async function startNode(role: Role, config: Config): Promise<RunningNode
       closers.push(() => new Promise<void>((resolve) => health.server.close(() => resolve())));
       port = health.port;
     } else {
-      if (config.jwtSecret === '') logger.warn('PARLEY_JWT_SECRET is not set: logins are refused and /healthz answers 503');
+      if (config.jwtSecret === '' && !cluster) {
+        config = { ...config, jwtSecret: devSecret(config.dataDir, true)! };
+        logger.warn(`PARLEY_JWT_SECRET is not set: logins use the development secret in ${join(config.dataDir, DEV_SECRET_FILE)}; mint a token with \`npm start -- token <account>\``);
+      } else if (config.jwtSecret === '') {
+        logger.warn('PARLEY_JWT_SECRET is not set: logins are refused and /healthz answers 503');
+      }
       const edge = new Edge({
         config,
         bus,

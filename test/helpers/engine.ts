@@ -33,6 +33,10 @@ export interface EngineOptions {
   dataDir?: string;
   /** Extra environment variables (PARLEY_*). */
   env?: Record<string, string>;
+  /** Leave PARLEY_JWT_SECRET unset. */
+  noSecret?: boolean;
+  /** Port for a spawned engine; default a free one. */
+  port?: number;
 }
 
 export interface TestEngine {
@@ -48,7 +52,7 @@ function envFor(opts: EngineOptions, dataDir: string, port: number): Record<stri
     PARLEY_PORT: String(port),
     PARLEY_HOST: '127.0.0.1',
     PARLEY_DATA_DIR: dataDir,
-    PARLEY_JWT_SECRET: TEST_SECRET,
+    ...(opts.noSecret ? {} : { PARLEY_JWT_SECRET: TEST_SECRET }),
     PARLEY_LOG_LEVEL: process.env.PARLEY_TEST_LOG_LEVEL ?? 'error',
     ...(opts.natsUrl !== undefined ? { PARLEY_NATS_URL: opts.natsUrl } : {}),
     ...opts.env,
@@ -88,7 +92,7 @@ export interface SpawnedEngine {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
@@ -112,10 +116,12 @@ export async function healthy(port: number): Promise<boolean> {
 
 /** Runs `parley <role>` as a child process and waits for /healthz 200. */
 export async function spawnEngine(opts: EngineOptions & { dataDir: string }): Promise<SpawnedEngine> {
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
+  const env: Record<string, string | undefined> = { ...process.env, ...envFor(opts, opts.dataDir, port) };
+  if (opts.noSecret) delete env.PARLEY_JWT_SECRET;
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'engine/cli.ts'), opts.role ?? 'start'], {
     cwd: ROOT,
-    env: { ...process.env, ...envFor(opts, opts.dataDir, port) },
+    env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -9,7 +9,8 @@ import WebSocket from 'ws';
 import { connect } from '../../client/index.ts';
 import type { ParleyClient } from '../../client/index.ts';
 import type { Message } from '../../engine/protocol/methods.ts';
-import { spawnEngine, tempDir, tokenFor, type SpawnedEngine } from '../helpers/engine.ts';
+import { freePort, spawnEngine, tempDir, tokenFor, type SpawnedEngine } from '../helpers/engine.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 
 type Mode = { name: 'embedded' | 'nats' };
@@ -45,8 +46,8 @@ describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('kill -9 durabilit
     await nats?.stop();
   });
 
-  async function start(): Promise<SpawnedEngine> {
-    const e = await spawnEngine({ dataDir, ...(nats ? { natsUrl: nats.url } : {}) });
+  async function start(port?: number): Promise<SpawnedEngine> {
+    const e = await spawnEngine({ dataDir, ...(nats ? { natsUrl: nats.url } : {}), ...(port ? { port } : {}) });
     engines.push(e);
     return e;
   }
@@ -99,5 +100,42 @@ describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('kill -9 durabilit
     // A resend of an acknowledged message after the crash returns the original.
     const resent = await again.sendText({ scene: 'p2p', to: bob, text: 'm0', idClient: acked[0]!.idClient });
     expect(resent.idServer).toBe(acked[0]!.idServer);
+  });
+
+  it('the SDK reconnects after a crash, re-sends unacknowledged sends once, and gets what it missed', async () => {
+    dataDir = tempDir();
+    const alice = `ra-${name}`;
+    const bob = `rb-${name}`;
+    const port = await freePort();
+    let engine = await start(port);
+    const a = await connect({ url: engine.url, token: () => tokenFor(alice), WebSocket, backoff: { initialMs: 50, maxMs: 500 } });
+    clients.push(a);
+    const seen: Message[] = [];
+    a.on('msg', (m) => seen.push(m));
+    a.on('offlinemsgs', (o) => seen.push(...o.msgs));
+
+    const sends: Promise<Message>[] = [];
+    for (let i = 0; i < 200; i++) sends.push(a.sendText({ scene: 'p2p', to: bob, text: `a${i}`, idClient: `a${i}` }));
+    await sends[20];
+    engine.process.kill('SIGKILL');
+    await engine.exited;
+
+    engine = await start(port);
+    // While alice is away, bob writes to her.
+    const b = await connect({ url: engine.url, token: await tokenFor(bob), WebSocket, reconnect: false });
+    clients.push(b);
+    for (let i = 0; i < 5; i++) await b.sendText({ scene: 'p2p', to: alice, text: `b${i}` });
+
+    const acked = await Promise.all(sends);
+    await a.waitForSync(20_000);
+    await waitFor('the messages alice missed', () => seen.filter((m) => m.from === bob).length >= 5, 10_000);
+    expect(seen.filter((m) => m.from === bob).map((m) => m.text)).toEqual(['b0', 'b1', 'b2', 'b3', 'b4']);
+
+    const history = await allHistory(b, alice);
+    expect(history.map((m) => m.seq)).toEqual(history.map((_, k) => k + 1));
+    const texts = history.filter((m) => m.from === alice).map((m) => m.text);
+    expect(texts).toHaveLength(200);
+    expect(new Set(texts).size).toBe(200);
+    expect(new Set(acked.map((m) => m.idServer)).size).toBe(200);
   });
 });

@@ -1,0 +1,166 @@
+/**
+ * The actor runtime with real parts (embedded Bus, LMDB Log, LMDB state):
+ * activation from a snapshot plus catch-up from the Log, fencing by the
+ * expected Log position, passivation, and bounded mailboxes.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { EmbeddedBus } from '../../engine/bus/embedded-bus.ts';
+import { LmdbLog } from '../../engine/log/lmdb-log.ts';
+import { StateStore } from '../../engine/store.ts';
+import { ActorHost } from '../../engine/actor/host.ts';
+import { StaticOwnership } from '../../engine/actor/ownership.ts';
+import { callActor } from '../../engine/actor/call.ts';
+import { encode } from '../../engine/protocol/codec.ts';
+import { parseRequest } from '../../engine/protocol/methods.ts';
+import type { Message } from '../../engine/protocol/methods.ts';
+import type { Caller } from '../../engine/envelope.ts';
+import { logSubject, p2pAddress, partitionOf } from '../../engine/subjects.ts';
+import { BEHAVIORS } from '../../engine/node.ts';
+import type { StoredMessage } from '../../actors/conversation/logic.ts';
+import { tempDir } from '../helpers/engine.ts';
+import { rejectionOf, waitFor } from '../helpers/wait.ts';
+
+const PARTITIONS = 8;
+
+interface Rig {
+  bus: EmbeddedBus;
+  log: LmdbLog;
+  store: StateStore;
+  host: ActorHost;
+  stop(): Promise<void>;
+}
+
+const dirs: string[] = [];
+const rigs: Rig[] = [];
+
+async function rig(dataDir: string, over: Partial<{ actorIdleMs: number; mailboxLimit: number }> = {}): Promise<Rig> {
+  const bus = new EmbeddedBus();
+  const log = new LmdbLog(join(dataDir, 'log'));
+  const store = new StateStore(dataDir);
+  const host = new ActorHost({
+    bus,
+    log,
+    store,
+    ownership: new StaticOwnership(PARTITIONS),
+    behaviors: BEHAVIORS,
+    nodeId: 'test',
+    partitions: PARTITIONS,
+    mailboxLimit: over.mailboxLimit ?? 1000,
+    actorIdleMs: over.actorIdleMs ?? 60_000,
+    callTimeoutMs: 2000,
+  });
+  await host.start();
+  const r: Rig = {
+    bus,
+    log,
+    store,
+    host,
+    async stop() {
+      await host.stop();
+      await log.close();
+      await store.close();
+      await bus.close();
+    },
+  };
+  rigs.push(r);
+  return r;
+}
+
+afterEach(async () => {
+  for (const r of rigs.splice(0)) await r.stop().catch(() => {});
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function newDir(): string {
+  const d = tempDir();
+  dirs.push(d);
+  return d;
+}
+
+const alice: Caller = { account: 'alice', deviceId: 'a1', deviceType: 'web', conn: 'e/1' };
+const conv = p2pAddress('alice', 'bob');
+
+function send(r: Rig, text: string, idClient = text): Promise<Message> {
+  const a = parseRequest('sendText', { scene: 'p2p', to: 'bob', text, idClient });
+  return callActor(r.bus, conv, 'sendText', a, alice, { partitions: PARTITIONS, timeoutMs: 5000 }) as Promise<Message>;
+}
+
+async function history(r: Rig): Promise<Message[]> {
+  const a = parseRequest('getHistoryMsgs', { scene: 'p2p', to: 'bob', asc: true });
+  return ((await callActor(r.bus, conv, 'getHistoryMsgs', a, alice, { partitions: PARTITIONS, timeoutMs: 5000 })) as { msgs: Message[] }).msgs;
+}
+
+/** An event for `conv` written straight to the Log, as another owner would. */
+function foreignEvent(seq: number, time: number): Uint8Array {
+  const msg: StoredMessage = {
+    scene: 'p2p', from: 'bob', to: 'alice', type: 'text', text: `foreign ${seq}`, idClient: `f${seq}`, idServer: `9${seq}`, seq, time,
+    status: 'success', fromDeviceId: 'b1', fromClientType: 'web', needMsgReceipt: false, isHistoryable: true, isRoamingable: true,
+    isSyncable: true, isPushable: true, isOfflinable: true, isUnreadable: true,
+  };
+  return encode([{ t: 'msg', msg }]);
+}
+
+describe('actor host', () => {
+  it('activates from the snapshot and catches up with Log entries the snapshot lacks', async () => {
+    const dir = newDir();
+    let r = await rig(dir);
+    await send(r, 'one');
+    await send(r, 'two');
+    await r.stop();
+    rigs.splice(rigs.indexOf(r), 1);
+
+    // Entries appended after the snapshot was written (as if the process died between the two).
+    const log = new LmdbLog(join(dir, 'log'));
+    const subject = logSubject(conv, partitionOf(conv, PARTITIONS));
+    const last = await log.lastSeq(subject);
+    await log.append(subject, foreignEvent(3, Date.now()), last);
+    await log.close();
+
+    r = await rig(dir);
+    const third = await send(r, 'four');
+    expect(third.seq).toBe(4);
+    expect((await history(r)).map((m) => m.text)).toEqual(['one', 'two', 'foreign 3', 'four']);
+  });
+
+  it('is fenced when another writer appends: it drops its state, reloads and continues after the other write', async () => {
+    const dir = newDir();
+    const r = await rig(dir);
+    await send(r, 'one');
+    const subject = logSubject(conv, partitionOf(conv, PARTITIONS));
+    await r.log.append(subject, foreignEvent(2, Date.now()), await r.log.lastSeq(subject));
+
+    const refused = await rejectionOf(send(r, 'stale'));
+    expect(refused).toMatchObject({ name: 'UNAVAILABLE' });
+    const retried = await send(r, 'stale');
+    expect(retried.seq).toBe(3);
+    expect((await history(r)).map((m) => m.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('passivates idle actors and reactivates them with their state', async () => {
+    const r = await rig(newDir(), { actorIdleMs: 100 });
+    await send(r, 'one');
+    await waitFor('a user actor to be touched', () => r.host.activeCount >= 2);
+    await waitFor('idle actors to leave memory', () => r.host.activeCount === 0, 5000);
+    expect((await send(r, 'two')).seq).toBe(2);
+    expect((await send(r, 'one')).seq).toBe(1);
+  });
+
+  it('refuses commands past the mailbox bound with UNAVAILABLE and loses none it accepted', async () => {
+    const r = await rig(newDir(), { mailboxLimit: 4 });
+    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => send(r, `m${i}`)));
+    const refused = results.filter((x) => x.status === 'rejected');
+    const accepted = results.flatMap((x) => (x.status === 'fulfilled' ? [x.value] : []));
+    expect(refused.length).toBeGreaterThan(0);
+    for (const x of refused) expect((x as PromiseRejectedResult).reason).toMatchObject({ name: 'UNAVAILABLE' });
+    expect(accepted.map((m) => m.seq).sort((a, b) => a - b)).toEqual(accepted.map((_, i) => i + 1));
+    expect((await history(r)).length).toBe(accepted.length);
+  });
+
+  it('answers an unknown actor kind with NOT_FOUND', async () => {
+    const r = await rig(newDir());
+    const err = await rejectionOf(callActor(r.bus, 'planet:mars', 'land', {}, alice, { partitions: PARTITIONS, timeoutMs: 2000 }));
+    expect(err).toMatchObject({ name: 'NOT_FOUND' });
+  });
+});
