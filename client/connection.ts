@@ -26,19 +26,13 @@ import { Emitter } from './events.ts';
 import type { LifecycleEvents } from './events.ts';
 import { backoffDelay } from './options.ts';
 import type { ParsedOptions } from './options.ts';
-import { CLOSED, frameBytes, randomId } from './socket.ts';
+import { CLOSED, frameBytes } from './socket.ts';
 import type { CloseEventLike, ErrorEventLike, MessageEventLike, WebSocketLike } from './socket.ts';
 import { SyncState } from './sync-state.ts';
+import { MESSAGE_SEND_METHODS, randomIdClient } from '../engine/protocol/methods.ts';
 
 /** Methods that store a message: they get an `idClient`, are re-sent after a reconnect and resolve with the stored message. */
-export const MESSAGE_SEND_METHODS: ReadonlySet<string> = new Set([
-  'sendText',
-  'sendFile',
-  'sendGeo',
-  'sendTipMsg',
-  'sendCustomMsg',
-  'forwardMsg',
-]);
+export { MESSAGE_SEND_METHODS };
 
 /** Login failures worth another attempt; any other login error (UNAUTHORIZED, BAD_REQUEST, …) stops the client. */
 const RETRYABLE_LOGIN_ERRORS: ReadonlySet<string> = new Set<ErrorName>(['UNAVAILABLE', 'RATE_LIMITED', 'TIMEOUT', 'INTERNAL']);
@@ -190,7 +184,7 @@ export class Connection {
     if (m === 'login') return Promise.reject(new ParleyError('BAD_REQUEST', '`login` is sent by the SDK itself; use connect()'));
     if (a !== undefined && !isRecord(a)) return Promise.reject(new ParleyError('BAD_REQUEST', `the arguments of \`${m}\` must be an object`));
     const isSend = MESSAGE_SEND_METHODS.has(m);
-    const args = isSend ? { ...a, idClient: typeof a?.idClient === 'string' && a.idClient !== '' ? a.idClient : randomId() } : a;
+    const args = isSend ? { ...a, idClient: typeof a?.idClient === 'string' && a.idClient !== '' ? a.idClient : randomIdClient() } : a;
     if (this.state === 'idle' || this.state === 'closed') {
       return Promise.reject(this.failure(isSend, args, new ParleyError('UNAVAILABLE', `not connected: call connect() before \`${m}\``)));
     }

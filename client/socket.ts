@@ -58,12 +58,3 @@ export function frameBytes(data: unknown): Uint8Array | undefined {
   }
   return undefined;
 }
-
-/** 32 lowercase hex characters from the platform's CSPRNG (Web Crypto, global in browsers and Node ≥ 19). */
-export function randomId(): string {
-  const bytes = new Uint8Array(16);
-  globalThis.crypto.getRandomValues(bytes);
-  let out = '';
-  for (const b of bytes) out += b.toString(16).padStart(2, '0');
-  return out;
-}

@@ -16,11 +16,11 @@ import type { Bus, BusSubscription } from '../engine/bus/bus.ts';
 import type { Config } from '../engine/config.ts';
 import type { Caller, Delivery } from '../engine/envelope.ts';
 import type { TokenVerifier } from '../engine/auth/verifier.ts';
-import { callActor } from '../engine/actor/call.ts';
+import { callActor, callActorHeld } from '../engine/actor/call.ts';
 import { decode, encode } from '../engine/protocol/codec.ts';
 import { ParleyError } from '../engine/protocol/errors.ts';
 import type { WireError } from '../engine/protocol/errors.ts';
-import { parseRequest } from '../engine/protocol/methods.ts';
+import { MESSAGE_SEND_METHODS, parseRequest, randomIdClient } from '../engine/protocol/methods.ts';
 import type { Args, DeviceType, Message, MethodName, Scene, Session } from '../engine/protocol/methods.ts';
 import { deliverySubject, userAddress } from '../engine/subjects.ts';
 import { logger } from '../engine/logger.ts';
@@ -491,8 +491,12 @@ export class Edge {
       this.sendFailure(conn, id, this.rateLimited());
       return;
     }
+    if (MESSAGE_SEND_METHODS.has(m) && (args as { idClient?: string }).idClient === undefined) {
+      // A send held through a handover may reach the actor twice; the idClient makes that harmless.
+      (args as { idClient?: string }).idClient = randomIdClient();
+    }
     conn.inFlight++;
-    callActor(this.bus, address, m, args, conn.caller, this.callOptions()).then(
+    callActorHeld(this.bus, address, m, args, conn.caller, { ...this.callOptions(), isOpen: () => !conn.closed }).then(
       (r) => {
         conn.inFlight--;
         this.send(conn, { id, r });

@@ -35,3 +35,35 @@ export async function callActor(
   if (reply.e !== undefined) throw ParleyError.fromWire(reply.e);
   return reply.r;
 }
+
+/** First pause between attempts of `callActorHeld`, ms; it doubles up to HOLD_MAX_DELAY_MS. */
+const HOLD_FIRST_DELAY_MS = 20;
+const HOLD_MAX_DELAY_MS = 250;
+
+/**
+ * Like `callActor`, but holds the request through a partition handover: an
+ * UNAVAILABLE answer (nobody serves the partition right now, or the actor
+ * moved before it took the command) is retried with backoff until
+ * `timeoutMs` has passed in all. Callers make the command safe to repeat
+ * (sends carry an `idClient`).
+ */
+export async function callActorHeld(
+  bus: Bus,
+  to: string,
+  m: string,
+  a: unknown,
+  caller: Caller | undefined,
+  opts: ActorCallOptions & { isOpen?: () => boolean },
+): Promise<unknown> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (let pause = HOLD_FIRST_DELAY_MS; ; pause = Math.min(pause * 2, HOLD_MAX_DELAY_MS)) {
+    const left = deadline - Date.now();
+    try {
+      return await callActor(bus, to, m, a, caller, { partitions: opts.partitions, timeoutMs: Math.max(1, left) });
+    } catch (err) {
+      const held = err instanceof ParleyError && err.name === 'UNAVAILABLE';
+      if (!held || deadline - Date.now() <= pause || opts.isOpen?.() === false) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}

@@ -86,6 +86,25 @@ export const methods = {
   resetSessionUnread: s.object({ sessionId: sessionId() }),
 } satisfies Record<string, Schema<unknown>>;
 
+/** Methods that store a message: idempotent on `(from, idClient)`, so they may be repeated safely. */
+export const MESSAGE_SEND_METHODS: ReadonlySet<string> = new Set([
+  'sendText',
+  'sendFile',
+  'sendGeo',
+  'sendTipMsg',
+  'sendCustomMsg',
+  'forwardMsg',
+]);
+
+/** A fresh client message id: 32 hex characters from the platform's random source. */
+export function randomIdClient(): string {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
+}
+
 export type MethodName = keyof typeof methods;
 /** Arguments after validation, defaults filled in. */
 export type Args<M extends MethodName> = Infer<(typeof methods)[M]>;

@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { Edge } from '../../edge/edge.ts';
 import { loadUws, supportedAbis } from '../../edge/uws.ts';
 import { JwtHs256Verifier, signDevToken } from '../../engine/auth/jwt-verifier.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { EmbeddedBus } from '../../engine/bus/embedded-bus.ts';
 import type { BusMessage, BusSubscription } from '../../engine/bus/bus.ts';
 import { defaultConfig } from '../../engine/config.ts';
@@ -421,7 +422,7 @@ describe('edge: login', () => {
     const fx = await startEdge();
     const { client } = await login(fx, 'alice');
     const reply = await client.request('sendText', { scene: 'p2p', to: 'bob', text: 'hi', from: 'mallory' });
-    expect(reply.r).toEqual({ scene: 'p2p', to: 'bob', text: 'hi' });
+    expect(reply.r).toEqual({ scene: 'p2p', to: 'bob', text: 'hi', idClient: expect.stringMatching(/^[0-9a-f]{32}$/) });
     const req = fx.actors.requests.find((r) => r.m === 'sendText')!;
     expect(req.to).toBe(p2pAddress('alice', 'bob'));
     expect(req.caller!.account).toBe('alice');
@@ -540,12 +541,32 @@ describe('edge: requests', () => {
     expect(reply.e).toMatchObject({ name: 'TIMEOUT', code: 408 });
   });
 
-  it('answers UNAVAILABLE when no actor host is there', async () => {
-    const fx = await startEdge();
+  it('answers UNAVAILABLE when no actor host comes within the request timeout', async () => {
+    const fx = await startEdge({ requestTimeoutMs: 300 });
     const { client } = await login(fx, 'alice');
     fx.actors.detach();
     const reply = await client.request('sendText', { scene: 'p2p', to: 'bob', text: 'hi' });
     expect(reply.e).toMatchObject({ name: 'UNAVAILABLE', code: 415 });
+  });
+
+  it('holds a request while no actor host serves its partition, and answers once one does', async () => {
+    const fx = await startEdge({ requestTimeoutMs: 5000 });
+    const { client } = await login(fx, 'alice');
+    fx.actors.detach();
+    let attempts = 0;
+    const request = fx.bus.request.bind(fx.bus);
+    fx.bus.request = (subject, data, opts) => {
+      attempts++;
+      return request(subject, data, opts);
+    };
+    const pending = client.request('sendText', { scene: 'p2p', to: 'bob', text: 'held' });
+    await waitFor('the edge to retry', () => attempts >= 3);
+    fx.actors.attach();
+    const reply = await pending;
+    expect(reply.r).toMatchObject({ text: 'held' });
+    // Every attempt carried the same idClient, so the actor can deduplicate.
+    const ids = new Set(fx.actors.requests.filter((r) => r.m === 'sendText').map((r) => (r.a as { idClient: string }).idClient));
+    expect(ids.size).toBe(1);
   });
 
   it("passes an actor's error through", async () => {
