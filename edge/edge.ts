@@ -16,7 +16,7 @@ import type { Bus, BusSubscription } from '../engine/bus/bus.ts';
 import type { Config } from '../engine/config.ts';
 import type { Caller, Delivery } from '../engine/envelope.ts';
 import type { TokenVerifier } from '../engine/auth/verifier.ts';
-import { callActor, callActorHeld } from '../engine/actor/call.ts';
+import { callActorHeld } from '../engine/actor/call.ts';
 import { decode, encode } from '../engine/protocol/codec.ts';
 import { ParleyError } from '../engine/protocol/errors.ts';
 import type { WireError } from '../engine/protocol/errors.ts';
@@ -496,7 +496,7 @@ export class Edge {
       (args as { idClient?: string }).idClient = randomIdClient();
     }
     conn.inFlight++;
-    callActorHeld(this.bus, address, m, args, conn.caller, { ...this.callOptions(), isOpen: () => !conn.closed }).then(
+    callActorHeld(this.bus, address, m, args, conn.caller, this.heldOptions(conn)).then(
       (r) => {
         conn.inFlight--;
         this.send(conn, { id, r });
@@ -512,8 +512,9 @@ export class Edge {
     return new ParleyError('RATE_LIMITED', `more than ${MAX_IN_FLIGHT_PER_SOCKET} requests in flight on this socket; wait for replies`);
   }
 
-  private callOptions(): { partitions: number; timeoutMs: number } {
-    return { partitions: this.config.partitions, timeoutMs: this.config.requestTimeoutMs };
+  /** Actor calls for a socket: held through handovers for up to the request timeout, abandoned when it closes. */
+  private heldOptions(conn: Conn): { partitions: number; timeoutMs: number; isOpen: () => boolean } {
+    return { partitions: this.config.partitions, timeoutMs: this.config.requestTimeoutMs, isOpen: () => !conn.closed && !this.stopping };
   }
 
   // ---- login -----------------------------------------------------------------------------
@@ -619,7 +620,7 @@ export class Edge {
     const limit = this.config.syncMsgsPerSession;
     try {
       const result = (await this.retrying(conn, () =>
-        callActor(this.bus, userAddress(account), 'sync', { deviceId: conn.deviceId, cursors, limit }, caller, this.callOptions()),
+        callActorHeld(this.bus, userAddress(account), 'sync', { deviceId: conn.deviceId, cursors, limit }, caller, this.heldOptions(conn)),
       )) as SyncResult | undefined;
       if (conn.closed) return;
       const sessions = Array.isArray(result?.sessions) ? result.sessions : [];
@@ -632,7 +633,7 @@ export class Edge {
           return;
         }
         const range = (await this.retrying(conn, () =>
-          callActor(this.bus, item.address, 'range', { viewer: account, fromSeq: item.fromSeq, limit }, caller, this.callOptions()),
+          callActorHeld(this.bus, item.address, 'range', { viewer: account, fromSeq: item.fromSeq, limit }, caller, this.heldOptions(conn)),
         )) as { msgs?: Message[] } | undefined;
         const msgs = Array.isArray(range?.msgs) ? range.msgs : [];
         if (msgs.length > 0) {

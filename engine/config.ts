@@ -37,8 +37,10 @@ export interface Config {
   mailboxLimit: number;
   /** JetStream `sync_interval` of the server is the operator's; this is the Log stream count. Default 8. */
   logStreams: number;
-  /** JetStream replicas of the Log streams (1 or 3). Default 1. */
+  /** JetStream replicas of the Log streams and lease buckets (1 or 3). Default 1. */
   logReplicas: number;
+  /** Lifetime of a partition lease in cluster mode, ms: a crashed host's partitions move within about this. Default 3000. */
+  leaseTtlMs: number;
   /** Messages sent to a socket during login sync, per session. Default 1000. */
   syncMsgsPerSession: number;
   /** Allow the slow `ws`-based uWebSockets.js fallback when the native binary cannot load. Default false. */
@@ -73,6 +75,7 @@ export const CONFIG_FIELDS: Record<keyof Config, FieldSpec> = {
   mailboxLimit: { env: 'PARLEY_MAILBOX_LIMIT', kind: 'int', min: 1, doc: 'queued commands per actor' },
   logStreams: { env: 'PARLEY_LOG_STREAMS', kind: 'int', min: 1, max: 1024, doc: 'JetStream streams the Log is split into' },
   logReplicas: { env: 'PARLEY_LOG_REPLICAS', kind: 'int', min: 1, max: 5, doc: 'JetStream replicas of the Log' },
+  leaseTtlMs: { env: 'PARLEY_LEASE_TTL_MS', kind: 'int', min: 500, doc: 'partition lease lifetime (cluster), ms' },
   syncMsgsPerSession: { env: 'PARLEY_SYNC_MSGS_PER_SESSION', kind: 'int', min: 1, doc: 'offline messages per session at login' },
   allowUwsFallback: { env: 'PARLEY_ALLOW_UWS_FALLBACK', kind: 'bool', doc: 'allow the slow ws-based uWS fallback' },
   logLevel: { env: 'PARLEY_LOG_LEVEL', kind: 'level', doc: 'debug, info, warn or error' },
@@ -96,6 +99,7 @@ export function defaultConfig(): Config {
     mailboxLimit: 1000,
     logStreams: 8,
     logReplicas: 1,
+    leaseTtlMs: 3000,
     syncMsgsPerSession: 1000,
     allowUwsFallback: false,
     logLevel: 'info',

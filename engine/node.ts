@@ -17,6 +17,7 @@ import { JetStreamLog } from './log/jetstream-log.ts';
 import { StateStore } from './store.ts';
 import { ActorHost } from './actor/host.ts';
 import { StaticOwnership } from './actor/ownership.ts';
+import { LeaseOwnership } from './actor/lease-ownership.ts';
 import { JwtHs256Verifier } from './auth/jwt-verifier.ts';
 import { DEV_SECRET_FILE, devSecret } from './auth/dev-secret.ts';
 import { logger } from './logger.ts';
@@ -93,6 +94,7 @@ export async function startNode(role: Role, config: Config): Promise<RunningNode
           partitions: config.partitions,
           streams: config.logStreams,
           replicas: config.logReplicas,
+          writer: config.nodeId,
         });
         await js.ensureStreams();
         log = js;
@@ -108,7 +110,15 @@ export async function startNode(role: Role, config: Config): Promise<RunningNode
         bus,
         log,
         store,
-        ownership: new StaticOwnership(config.partitions),
+        ownership:
+          nats === undefined
+            ? new StaticOwnership(config.partitions)
+            : new LeaseOwnership(nats.connection, {
+                nodeId: config.nodeId,
+                partitions: config.partitions,
+                leaseTtlMs: config.leaseTtlMs,
+                replicas: config.logReplicas,
+              }),
         behaviors: BEHAVIORS,
         nodeId: config.nodeId,
         partitions: config.partitions,

@@ -45,6 +45,8 @@ export interface ActorHostOptions {
 const MAX_BATCH = 256;
 /** Entries read per Log page while catching up. */
 const CATCH_UP_PAGE = 500;
+/** Longest wait for a released partition's running batches, ms. */
+const RELEASE_DRAIN_MS = 2000;
 /** Attempts of an actor-to-actor call effect before it is given up (and logged). */
 const CALL_ATTEMPTS = 10;
 
@@ -132,12 +134,16 @@ export class ActorHost {
     this.subscriptions.set(partition, sub);
   }
 
-  private release(partition: number): void {
+  /** Stops serving `partition`: no new commands; running batches finish; queued ones are answered UNAVAILABLE. */
+  private async release(partition: number): Promise<void> {
     this.subscriptions.get(partition)?.unsubscribe();
     this.subscriptions.delete(partition);
-    for (const act of this.actors.values()) {
-      if (act.ctx.partition === partition) this.drop(act, 'partition released');
+    const mine = [...this.actors.values()].filter((a) => a.ctx.partition === partition);
+    const deadline = Date.now() + RELEASE_DRAIN_MS;
+    while (mine.some((a) => a.running || a.status === 'loading') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
     }
+    for (const act of mine) this.drop(act, 'partition released');
   }
 
   private onRequest(partition: number, msg: BusMessage): void {
@@ -162,7 +168,8 @@ export class ActorHost {
       return;
     }
     if (this.stopping || !this.opts.ownership.owns(partition)) {
-      refuse(new ParleyError('UNAVAILABLE', `partition ${partition} is not served here now`, { address: req.to }));
+      // Not ours (any more): stay silent, so the owner's answer is the only one.
+      void this.release(partition);
       return;
     }
     const act = this.activation(req.to, partition, behavior);
@@ -239,6 +246,10 @@ export class ActorHost {
   private async run(act: Activation): Promise<void> {
     const { behavior, ctx } = act;
     while (act.status === 'ready' && act.mailbox.length > 0) {
+      if (!this.opts.ownership.owns(ctx.partition)) {
+        this.drop(act, 'lease lost');
+        return;
+      }
       const events: unknown[] = [];
       const done: { p: Pending; reply: ActorReply }[] = [];
       while (act.mailbox.length > 0 && done.length < MAX_BATCH) {

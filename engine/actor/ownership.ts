@@ -7,8 +7,8 @@
 export interface OwnershipListener {
   /** This host now owns `partition` and may serve its actors. */
   acquired(partition: number): void;
-  /** This host no longer owns `partition`: drop its actors and stop serving it. */
-  released(partition: number): void;
+  /** This host no longer owns `partition`: stop serving it; resolves once its running work is done. */
+  released(partition: number): void | Promise<void>;
 }
 
 export interface PartitionOwnership {

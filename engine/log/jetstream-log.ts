@@ -55,9 +55,13 @@ export interface JetStreamLogOptions {
    * ends. Default: the server's `max_pending` (64 MB).
    */
   readBatchBytes?: number;
+  /** Name of the writing node, stored with each entry as the `Parley-Node` header (for audits). */
+  writer?: string;
 }
 
 const EXPECTED_LAST_SUBJECT_SEQ = 'Nats-Expected-Last-Subject-Sequence';
+/** Header naming the node that appended an entry. */
+export const WRITER_HEADER = 'Parley-Node';
 /** err_code of a failed expected-last-subject-sequence check; 10164 is the clustered "in flight" variant. */
 const WRONG_LAST_SEQUENCE = 10071;
 const WRONG_LAST_SEQUENCE_IN_FLIGHT = 10164;
@@ -298,6 +302,7 @@ export class JetStreamLog implements Log {
   private readonly replicas: number;
   private readonly ackTimeoutMs: number;
   private readonly readBatchBytes: number | undefined;
+  private readonly writer: string | undefined;
   /** `_INBOX.<nuid>.`; a request's reply subject is this plus its number. */
   private readonly replyPrefix: string;
   private readonly sub: Subscription;
@@ -316,6 +321,7 @@ export class JetStreamLog implements Log {
     this.replicas = positiveInt('replicas', options.replicas ?? 1);
     this.ackTimeoutMs = positiveInt('ackTimeoutMs', options.ackTimeoutMs ?? 5000);
     this.readBatchBytes = options.readBatchBytes === undefined ? undefined : positiveInt('readBatchBytes', options.readBatchBytes);
+    this.writer = options.writer;
     this.linkUp = !nc.isClosed();
     this.replyPrefix = `${createInbox()}.`;
     this.sub = nc.subscribe(`${this.replyPrefix}*`, { callback: (err, msg) => this.onReply(err, msg) });
@@ -368,6 +374,7 @@ export class JetStreamLog implements Log {
     if (refused !== undefined) return Promise.reject(refused);
     const h = headers();
     h.set(EXPECTED_LAST_SUBJECT_SEQ, String(expectedLastSeq));
+    if (this.writer !== undefined) h.set(WRITER_HEADER, this.writer);
     return new Promise<number>((resolve, reject) => {
       const waiter = new AppendWaiter(performance.now() + this.ackTimeoutMs, subject, expectedLastSeq, resolve, reject);
       this.send(subject, data, h, waiter);

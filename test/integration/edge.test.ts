@@ -399,7 +399,7 @@ describe('edge: login', () => {
   });
 
   it('retries a failing sync, then closes with 1011 when it keeps failing', async () => {
-    const fx = await startEdge();
+    const fx = await startEdge({ requestTimeoutMs: 300 });
     let calls = 0;
     fx.actors.on.sync = () => {
       calls++;

@@ -1,0 +1,244 @@
+/**
+ * Continuous load from SDK clients: pairs of accounts writing to each other,
+ * the first of each pair logged in on the first edge and the second on the
+ * second (each client lists every edge, so it fails over). Every client keeps
+ * up to `window` sends in flight and records what was acknowledged, what
+ * failed (by error name) and what it received. A failed send is retried with
+ * the same `idClient` (`resend: true`), as an application would, so that a
+ * message is either acknowledged once or still unresolved when the load stops.
+ */
+import WebSocket from 'ws';
+import { createClient } from '../../client/index.ts';
+import type { Message, ParleyClient } from '../../client/index.ts';
+import { p2pAddress } from '../../engine/subjects.ts';
+import { tokenFor } from '../helpers/engine.ts';
+import { until } from './harness.ts';
+
+export interface LoadOptions {
+  /** Edge WebSocket URLs; the first client of a pair starts on urls[0], the second on urls[1 % n]. */
+  urls: readonly string[];
+  /** Account pairs writing to each other. */
+  pairs: ReadonlyArray<readonly [string, string]>;
+  /** Sends in flight per client. Default 4. */
+  window?: number;
+  /** The SDK's request timeout, ms. Default 10000. */
+  requestTimeoutMs?: number;
+  /** Pause of a client's slot after a failed send before the retry, ms. Default 100. */
+  retryDelayMs?: number;
+}
+
+/** An acknowledged send. */
+export interface Ack {
+  /** Position of the message in its sender's sequence (0, 1, 2, …). */
+  n: number;
+  msg: Message;
+  /** Date.now() when the acknowledgement arrived. */
+  at: number;
+  /** Sends of this idClient so far (1 = first try). */
+  attempt: number;
+}
+
+export interface Failure {
+  account: string;
+  idClient: string;
+  /** Error name (UNAVAILABLE, TIMEOUT, …). */
+  name: string;
+  message: string;
+  at: number;
+}
+
+/** One client of the load. */
+export class LoadClient {
+  readonly account: string;
+  readonly peer: string;
+  /** Conversation actor address, `conv:<a>|<b>`. */
+  readonly address: string;
+  readonly client: ParleyClient;
+  readonly acked: Ack[] = [];
+  readonly failures: Failure[] = [];
+  /** Messages from the peer, in arrival order (`msg` and `offlinemsgs`, after the SDK's deduplication). */
+  readonly received: Message[] = [];
+  readonly receivedIds = new Set<string>();
+  /** Logins of this client: first connect and every reconnect. */
+  readonly connects: { url: string; at: number }[] = [];
+  /** idClients sent whose outcome is not known (in flight, or failed and not yet retried). */
+  readonly unresolved = new Set<string>();
+  /** idClient → idServer of every acknowledgement (a resend must return the original). */
+  readonly idServerOf = new Map<string, string>();
+  inFlight = 0;
+  next = 0;
+  readonly retries: number[] = [];
+  readonly attempts = new Map<number, number>();
+
+  constructor(account: string, peer: string, client: ParleyClient) {
+    this.account = account;
+    this.peer = peer;
+    this.address = p2pAddress(account, peer);
+    this.client = client;
+  }
+
+  idClient(n: number): string {
+    return `${this.account}.${n}`;
+  }
+
+  /** Acknowledgements that arrived after `t` (Date.now() time). */
+  ackedAfter(t: number): Ack[] {
+    return this.acked.filter((a) => a.at > t);
+  }
+
+  /** The peer's acknowledged messages this client has not received. */
+  missingFrom(peer: LoadClient): Ack[] {
+    return peer.acked.filter((a) => !this.receivedIds.has(a.msg.idServer));
+  }
+}
+
+export class Load {
+  readonly clients: LoadClient[];
+  /** [first, second] of each pair; both write in the same conversation. */
+  readonly pairs: [LoadClient, LoadClient][];
+  private readonly window: number;
+  private readonly retryDelayMs: number;
+  private running = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  private destroyed: Promise<void> | undefined;
+
+  private constructor(pairs: [LoadClient, LoadClient][], opts: LoadOptions) {
+    this.pairs = pairs;
+    this.clients = pairs.flat();
+    this.window = opts.window ?? 4;
+    this.retryDelayMs = opts.retryDelayMs ?? 100;
+  }
+
+  /** Connects every client (each waits for its login sync) and starts sending. */
+  static async start(opts: LoadOptions): Promise<Load> {
+    const urls = opts.urls;
+    if (urls.length === 0) throw new Error('load: no edge URLs');
+    const made: ParleyClient[] = [];
+    const open = async (account: string, peer: string, first: number): Promise<LoadClient> => {
+      const client = createClient({
+        urls: [...urls.slice(first), ...urls.slice(0, first)],
+        token: () => tokenFor(account),
+        WebSocket,
+        requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
+        backoff: { initialMs: 50, maxMs: 500 },
+      });
+      made.push(client);
+      const lc = new LoadClient(account, peer, client);
+      const note = (m: Message) => {
+        if (m.from !== peer) return;
+        lc.received.push(m);
+        lc.receivedIds.add(m.idServer);
+      };
+      client.on('msg', note);
+      client.on('offlinemsgs', (o) => o.msgs.forEach(note));
+      client.on('connect', (c) => lc.connects.push({ url: c.url, at: Date.now() }));
+      await client.connect();
+      await client.waitForSync(15_000);
+      return lc;
+    };
+    let pairs: [LoadClient, LoadClient][];
+    try {
+      pairs = await Promise.all(
+        opts.pairs.map(async ([a, b]) => [await open(a, b, 0), await open(b, a, 1 % urls.length)] as [LoadClient, LoadClient]),
+      );
+    } catch (err) {
+      await Promise.all(made.map((c) => c.destroy().catch(() => {})));
+      throw err;
+    }
+    const load = new Load(pairs, opts);
+    load.running = true;
+    for (const c of load.clients) load.pump(c);
+    return load;
+  }
+
+  private pump(c: LoadClient): void {
+    while (this.running && c.inFlight < this.window) {
+      const retry = c.retries.shift();
+      const n = retry ?? c.next++;
+      const attempt = (c.attempts.get(n) ?? 0) + 1;
+      c.attempts.set(n, attempt);
+      const idClient = c.idClient(n);
+      c.inFlight++;
+      c.unresolved.add(idClient);
+      let failed = false;
+      const p: Promise<void> = c.client
+        .sendText({ scene: 'p2p', to: c.peer, text: `${c.account} #${n}`, idClient, ...(retry === undefined ? {} : { resend: true }) })
+        .then(
+          (msg) => {
+            c.unresolved.delete(idClient);
+            c.attempts.delete(n);
+            c.acked.push({ n, msg, at: Date.now(), attempt });
+            const before = c.idServerOf.get(idClient);
+            if (before !== undefined && before !== msg.idServer) {
+              c.failures.push({ account: c.account, idClient, name: 'DUPLICATE', message: `acknowledged as ${before} and as ${msg.idServer}`, at: Date.now() });
+            }
+            c.idServerOf.set(idClient, msg.idServer);
+          },
+          (err: unknown) => {
+            failed = true;
+            const e = err instanceof Error ? err : new Error(String(err));
+            c.failures.push({ account: c.account, idClient, name: e.name, message: e.message, at: Date.now() });
+            c.retries.push(n);
+          },
+        )
+        .then(() => (failed ? new Promise<void>((done) => setTimeout(done, this.retryDelayMs)) : undefined))
+        .finally(() => {
+          c.inFlight--;
+          this.inFlight.delete(p);
+          this.pump(c);
+        });
+      this.inFlight.add(p);
+    }
+  }
+
+  /** Every failure of every client, oldest first. */
+  failures(): Failure[] {
+    return this.clients.flatMap((c) => c.failures).sort((x, y) => x.at - y.at);
+  }
+
+  /** Failures grouped by error name: `{UNAVAILABLE: 3}`. */
+  failureCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const f of this.failures()) out[f.name] = (out[f.name] ?? 0) + 1;
+    return out;
+  }
+
+  get ackCount(): number {
+    return this.clients.reduce((sum, c) => sum + c.acked.length, 0);
+  }
+
+  /**
+   * Waits until each of `clients` (default all) has at least `count`
+   * acknowledgements that arrived after `since` (Date.now() time; default 0).
+   */
+  async waitForAcks(count: number, opts: { since?: number; clients?: LoadClient[]; timeoutMs?: number } = {}): Promise<void> {
+    const clients = opts.clients ?? this.clients;
+    const since = opts.since ?? 0;
+    await until(
+      `${count} acknowledged sends per client${since > 0 ? ' since ' + new Date(since).toISOString() : ''}`,
+      () => (clients.every((c) => c.ackedAfter(since).length >= count) ? true : undefined),
+      opts.timeoutMs ?? 20_000,
+      () => `acks: ${clients.map((c) => `${c.account}=${c.ackedAfter(since).length}`).join(' ')}; failures: ${JSON.stringify(this.failureCounts())}`,
+    );
+  }
+
+  /** Stops starting sends and waits for those in flight (each ends by the SDK's request timeout). */
+  async stop(): Promise<void> {
+    this.running = false;
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** `stop()`, then closes every client. Idempotent. */
+  destroy(): Promise<void> {
+    this.destroyed ??= (async () => {
+      this.running = false;
+      await Promise.all(this.clients.map((c) => c.client.destroy().catch(() => {})));
+      await Promise.allSettled([...this.inFlight]);
+    })();
+    return this.destroyed;
+  }
+}
+
+export function startLoad(opts: LoadOptions): Promise<Load> {
+  return Load.start(opts);
+}
