@@ -242,3 +242,32 @@ export class Load {
 export function startLoad(opts: LoadOptions): Promise<Load> {
   return Load.start(opts);
 }
+
+/**
+ * Account pairs whose conversations are spread over the actor hosts:
+ * `perHost` pairs on the partitions of each of `hosts`, per the lease table.
+ * Names are `<prefix>-a<k>` / `<prefix>-b<k>`.
+ */
+export function pairsOwnedBy(
+  leases: ReadonlyMap<number, { node: string }>,
+  partitionOf: (address: string) => number,
+  hosts: readonly string[],
+  perHost: number,
+  prefix: string,
+): { pairs: [string, string][]; ownerOf: Map<string, string> } {
+  const wanted = new Map(hosts.map((h) => [h, perHost]));
+  const pairs: [string, string][] = [];
+  const ownerOf = new Map<string, string>();
+  for (let k = 0; k < 10_000 && [...wanted.values()].some((n) => n > 0); k++) {
+    const a = `${prefix}-a${k}`;
+    const b = `${prefix}-b${k}`;
+    const address = p2pAddress(a, b);
+    const owner = leases.get(partitionOf(address))?.node;
+    if (owner === undefined || (wanted.get(owner) ?? 0) === 0) continue;
+    wanted.set(owner, wanted.get(owner)! - 1);
+    pairs.push([a, b]);
+    ownerOf.set(address, owner);
+  }
+  if ([...wanted.values()].some((n) => n > 0)) throw new Error(`no conversations found on every host of ${hosts.join(', ')}`);
+  return { pairs, ownerOf };
+}
