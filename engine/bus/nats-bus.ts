@@ -13,8 +13,9 @@
  * call. A received `data` is a view into the socket's read buffer: decode it,
  * or copy it (`slice()`) before keeping it for long.
  */
+import { NatsLink } from './nats-link.ts';
 import { connect, createInbox, InvalidArgumentError, InvalidSubjectError } from '@nats-io/transport-node';
-import type { Msg, NatsConnection, QueuedIterator, Status, Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Bus, BusMessage, BusSubscription, RequestOptions, SubscribeOptions } from './bus.ts';
 import { ParleyError } from '../protocol/errors.ts';
 import { logger } from '../logger.ts';
@@ -177,8 +178,7 @@ export class NatsBus implements Bus {
   private readonly pending = new Map<number, Pending>();
   private readonly subs = new Set<Subscription>();
   private nextId = 0;
-  private readonly statusIter: AsyncIterable<Status>;
-  private linkUp: boolean;
+  private readonly link: NatsLink;
   private closed = false;
   private readonly expire = (id: number): void => {
     const p = this.pending.get(id);
@@ -190,11 +190,9 @@ export class NatsBus implements Bus {
   constructor(nc: NatsConnection, options: NatsBusOptions = {}) {
     this.nc = nc;
     this.ownsConnection = options.ownsConnection ?? false;
-    this.linkUp = !nc.isClosed();
     this.replyPrefix = `${createInbox()}.`;
     this.replySub = nc.subscribe(`${this.replyPrefix}*`, { callback: (err, msg) => this.onReply(err, msg) });
-    this.statusIter = nc.status();
-    void this.watchStatus();
+    this.link = new NatsLink(nc, (reason) => this.failPending(reason));
   }
 
   /** Connects (see `connectNats`) and returns a bus that closes the connection when it closes. */
@@ -208,7 +206,7 @@ export class NatsBus implements Bus {
   }
 
   get connected(): boolean {
-    return this.linkUp && !this.closed;
+    return this.link.up && !this.closed;
   }
 
   request(subject: string, data: Uint8Array, opts: RequestOptions): Promise<Uint8Array> {
@@ -283,10 +281,10 @@ export class NatsBus implements Bus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    (this.statusIter as Partial<QueuedIterator<Status>>).stop?.();
+    this.link.stop();
     this.failPending('the bus is closed');
     if (this.ownsConnection) {
-      if (this.linkUp && !this.nc.isClosed()) {
+      if (this.link.up && !this.nc.isClosed()) {
         // Drain delivers what already arrived and flushes what was published;
         // bounded, because a server that just went away never answers.
         let timer: ReturnType<typeof setTimeout> | undefined;
@@ -326,18 +324,4 @@ export class NatsBus implements Bus {
     }
   }
 
-  private async watchStatus(): Promise<void> {
-    void this.nc.closed().then(() => {
-      this.linkUp = false;
-      this.failPending('the NATS connection closed');
-    });
-    for await (const s of this.statusIter) {
-      if (s.type === 'disconnect') {
-        this.linkUp = false;
-        this.failPending('the NATS connection dropped');
-      } else if (s.type === 'reconnect') {
-        this.linkUp = true;
-      }
-    }
-  }
 }

@@ -27,8 +27,9 @@
  * while the first is still being replicated (err_code 10164): append to one
  * subject one at a time, as an actor does.
  */
+import { NatsLink } from '../bus/nats-link.ts';
 import { createInbox, headers } from '@nats-io/transport-node';
-import type { Msg, NatsConnection, QueuedIterator, Status, Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import type { StreamConfig } from '@nats-io/jetstream';
 import { LogConflictError, type Log, type LogEntry } from './log.ts';
@@ -306,11 +307,10 @@ export class JetStreamLog implements Log {
   /** `_INBOX.<nuid>.`; a request's reply subject is this plus its number. */
   private readonly replyPrefix: string;
   private readonly sub: Subscription;
-  private readonly statusIter: AsyncIterable<Status>;
+  private readonly link: NatsLink;
   private readonly pending = new Map<number, Waiter>();
   private readonly sweeper: ReturnType<typeof setInterval>;
   private nextId = 0;
-  private linkUp: boolean;
   private closed = false;
 
   /** Uses `nc` without owning it: close() leaves the connection open. Call ensureStreams() once before use. */
@@ -322,11 +322,9 @@ export class JetStreamLog implements Log {
     this.ackTimeoutMs = positiveInt('ackTimeoutMs', options.ackTimeoutMs ?? 5000);
     this.readBatchBytes = options.readBatchBytes === undefined ? undefined : positiveInt('readBatchBytes', options.readBatchBytes);
     this.writer = options.writer;
-    this.linkUp = !nc.isClosed();
     this.replyPrefix = `${createInbox()}.`;
     this.sub = nc.subscribe(`${this.replyPrefix}*`, { callback: (err, msg) => this.onReply(err, msg) });
-    this.statusIter = nc.status();
-    void this.watchStatus();
+    this.link = new NatsLink(nc, (reason) => this.failAll(reason));
     this.sweeper = setInterval(() => this.sweep(), Math.min(250, Math.max(10, Math.floor(this.ackTimeoutMs / 10))));
     this.sweeper.unref();
   }
@@ -406,7 +404,7 @@ export class JetStreamLog implements Log {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweeper);
-    (this.statusIter as Partial<QueuedIterator<Status>>).stop?.();
+    this.link.stop();
     this.failAll('the log was closed');
     if (!this.sub.isClosed()) this.sub.unsubscribe();
   }
@@ -414,7 +412,7 @@ export class JetStreamLog implements Log {
   /** Why an operation on `subject` cannot start now, or undefined when it can. */
   private refuse(subject: string, consequence: string): Error | undefined {
     if (this.closed) return new ParleyError('UNAVAILABLE', `the log is closed; ${consequence}`);
-    if (!this.linkUp) return new ParleyError('UNAVAILABLE', `not connected to NATS; ${consequence}`);
+    if (!this.link.up) return new ParleyError('UNAVAILABLE', `not connected to NATS; ${consequence}`);
     if (this.partitionOf(subject) < 0) return new ParleyError('BAD_REQUEST', `not a Log subject: '${subject}'`);
     return undefined;
   }
@@ -502,20 +500,6 @@ export class JetStreamLog implements Log {
     for (const waiter of waiters) waiter.fail(waiter.interrupted(reason));
   }
 
-  private async watchStatus(): Promise<void> {
-    void this.nc.closed().then(() => {
-      this.linkUp = false;
-      this.failAll('the NATS connection closed');
-    });
-    for await (const s of this.statusIter) {
-      if (s.type === 'disconnect') {
-        this.linkUp = false;
-        this.failAll('the NATS connection dropped');
-      } else if (s.type === 'reconnect') {
-        this.linkUp = true;
-      }
-    }
-  }
 }
 
 function positiveInt(name: string, value: number): number {
