@@ -12,7 +12,8 @@
  *
  * Node logs go to `<cluster dir>/logs/<nodeId>.log` at PARLEY_TEST_LOG_LEVEL
  * (default info). A test that fails prints the tail of every log; set
- * PARLEY_TEST_KEEP_CLUSTER=1 to keep the directory as well.
+ * PARLEY_TEST_KEEP_CLUSTER=1 to keep the directory of a failed test as well
+ * (`always`: of every test).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -529,7 +530,9 @@ class ClusterImpl implements Cluster {
       const logs = [...this.slots.keys()].map((id) => `--- ${id} (last 60 lines) ---\n${this.logTail(id, 60)}`);
       console.log(`cluster logs (${this.dir}):\n${logs.join('\n')}`);
     }
-    if (!(this.failed && process.env.PARLEY_TEST_KEEP_CLUSTER === '1')) rmSync(this.dir, { recursive: true, force: true });
+    const keep = process.env.PARLEY_TEST_KEEP_CLUSTER;
+    if (keep === 'always' || (this.failed && keep === '1')) console.log(`cluster directory kept: ${this.dir}`);
+    else rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

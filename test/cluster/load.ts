@@ -81,6 +81,34 @@ export class LoadClient {
     return `${this.account}.${n}`;
   }
 
+  /**
+   * Sends message `n` (again, with `resend: true`, when it was sent before)
+   * through `via` and records the outcome; resolves true when acknowledged.
+   * A failed message is left for the caller to retry.
+   */
+  async send(via: ParleyClient, n: number): Promise<boolean> {
+    const attempt = (this.attempts.get(n) ?? 0) + 1;
+    this.attempts.set(n, attempt);
+    const idClient = this.idClient(n);
+    this.unresolved.add(idClient);
+    try {
+      const msg = await via.sendText({ scene: 'p2p', to: this.peer, text: `${this.account} #${n}`, idClient, ...(attempt > 1 ? { resend: true } : {}) });
+      this.unresolved.delete(idClient);
+      this.attempts.delete(n);
+      this.acked.push({ n, msg, at: Date.now(), attempt });
+      const before = this.idServerOf.get(idClient);
+      if (before !== undefined && before !== msg.idServer) {
+        this.failures.push({ account: this.account, idClient, name: 'DUPLICATE', message: `acknowledged as ${before} and as ${msg.idServer}`, at: Date.now() });
+      }
+      this.idServerOf.set(idClient, msg.idServer);
+      return true;
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      this.failures.push({ account: this.account, idClient, name: e.name, message: e.message, at: Date.now() });
+      return false;
+    }
+  }
+
   /** Acknowledgements that arrived after `t` (Date.now() time). */
   ackedAfter(t: number): Ack[] {
     return this.acked.filter((a) => a.at > t);
@@ -98,6 +126,8 @@ export class Load {
   readonly pairs: [LoadClient, LoadClient][];
   private readonly window: number;
   private readonly retryDelayMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly devices: ParleyClient[] = [];
   private running = false;
   private readonly inFlight = new Set<Promise<void>>();
   private destroyed: Promise<void> | undefined;
@@ -107,6 +137,7 @@ export class Load {
     this.clients = pairs.flat();
     this.window = opts.window ?? 4;
     this.retryDelayMs = opts.retryDelayMs ?? 100;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
   }
 
   /** Connects every client (each waits for its login sync) and starts sending. */
@@ -155,33 +186,14 @@ export class Load {
     while (this.running && c.inFlight < this.window) {
       const retry = c.retries.shift();
       const n = retry ?? c.next++;
-      const attempt = (c.attempts.get(n) ?? 0) + 1;
-      c.attempts.set(n, attempt);
-      const idClient = c.idClient(n);
       c.inFlight++;
-      c.unresolved.add(idClient);
-      let failed = false;
-      const p: Promise<void> = c.client
-        .sendText({ scene: 'p2p', to: c.peer, text: `${c.account} #${n}`, idClient, ...(retry === undefined ? {} : { resend: true }) })
-        .then(
-          (msg) => {
-            c.unresolved.delete(idClient);
-            c.attempts.delete(n);
-            c.acked.push({ n, msg, at: Date.now(), attempt });
-            const before = c.idServerOf.get(idClient);
-            if (before !== undefined && before !== msg.idServer) {
-              c.failures.push({ account: c.account, idClient, name: 'DUPLICATE', message: `acknowledged as ${before} and as ${msg.idServer}`, at: Date.now() });
-            }
-            c.idServerOf.set(idClient, msg.idServer);
-          },
-          (err: unknown) => {
-            failed = true;
-            const e = err instanceof Error ? err : new Error(String(err));
-            c.failures.push({ account: c.account, idClient, name: e.name, message: e.message, at: Date.now() });
-            c.retries.push(n);
-          },
-        )
-        .then(() => (failed ? new Promise<void>((done) => setTimeout(done, this.retryDelayMs)) : undefined))
+      const p: Promise<void> = c
+        .send(c.client, n)
+        .then((ok) => {
+          if (ok) return undefined;
+          c.retries.push(n);
+          return new Promise<void>((done) => setTimeout(done, this.retryDelayMs));
+        })
         .finally(() => {
           c.inFlight--;
           this.inFlight.delete(p);
@@ -189,6 +201,35 @@ export class Load {
         });
       this.inFlight.add(p);
     }
+  }
+
+  /**
+   * Logs in a second device of `c`'s account on `url` (and waits for its
+   * sync), for `probe()`. Closed by `destroy()`.
+   */
+  async addDevice(c: LoadClient, url: string): Promise<ParleyClient> {
+    const device = createClient({ url, token: () => tokenFor(c.account), WebSocket, requestTimeoutMs: this.requestTimeoutMs, backoff: { initialMs: 50, maxMs: 500 } });
+    this.devices.push(device);
+    await device.connect();
+    await device.waitForSync(15_000);
+    return device;
+  }
+
+  /**
+   * Sends new messages of `c` from `device`, one at a time (a failed one is
+   * retried), until one is acknowledged or `timeoutMs` has passed; resolves
+   * with that acknowledgement. Recorded like the load's own sends.
+   */
+  async probe(c: LoadClient, device: ParleyClient, timeoutMs: number): Promise<Ack> {
+    const deadline = Date.now() + timeoutMs;
+    const n = c.next++;
+    while (Date.now() < deadline) {
+      const before = c.acked.length;
+      if (await c.send(device, n)) return c.acked[before]!;
+      await new Promise((done) => setTimeout(done, Math.min(this.retryDelayMs, Math.max(0, deadline - Date.now()))));
+    }
+    c.retries.push(n);
+    throw new Error(`probe of ${c.address}: no send acknowledged within ${timeoutMs} ms; failures: ${JSON.stringify(c.failures.slice(-3))}`);
   }
 
   /** Every failure of every client, oldest first. */
@@ -222,6 +263,16 @@ export class Load {
     );
   }
 
+  /** Stops starting sends (failed ones are not retried either); those in flight go on. */
+  halt(): void {
+    this.running = false;
+  }
+
+  /** Sends in flight now, over every client. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
   /** Stops starting sends and waits for those in flight (each ends by the SDK's request timeout). */
   async stop(): Promise<void> {
     this.running = false;
@@ -232,7 +283,7 @@ export class Load {
   destroy(): Promise<void> {
     this.destroyed ??= (async () => {
       this.running = false;
-      await Promise.all(this.clients.map((c) => c.client.destroy().catch(() => {})));
+      await Promise.all([...this.clients.map((c) => c.client), ...this.devices].map((c) => c.destroy().catch(() => {})));
       await Promise.allSettled([...this.inFlight]);
     })();
     return this.destroyed;
