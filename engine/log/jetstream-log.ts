@@ -61,6 +61,8 @@ export interface JetStreamLogOptions {
 }
 
 const EXPECTED_LAST_SUBJECT_SEQ = 'Nats-Expected-Last-Subject-Sequence';
+/** Makes the expectation apply to another subject than the one written (nats-server 2.11+). */
+const EXPECTED_LAST_SUBJECT_SEQ_SUBJECT = 'Nats-Expected-Last-Subject-Sequence-Subject';
 /** Header naming the node that appended an entry. */
 export const WRITER_HEADER = 'Parley-Node';
 /** err_code of a failed expected-last-subject-sequence check; 10164 is the clustered "in flight" variant. */
@@ -367,14 +369,15 @@ export class JetStreamLog implements Log {
     }
   }
 
-  append(subject: string, data: Uint8Array, expectedLastSeq: number): Promise<number> {
+  append(subject: string, data: Uint8Array, expectedLastSeq: number, expectSubject: string = subject): Promise<number> {
     const refused = this.refuse(subject, 'nothing was written');
     if (refused !== undefined) return Promise.reject(refused);
     const h = headers();
     h.set(EXPECTED_LAST_SUBJECT_SEQ, String(expectedLastSeq));
+    if (expectSubject !== subject) h.set(EXPECTED_LAST_SUBJECT_SEQ_SUBJECT, expectSubject);
     if (this.writer !== undefined) h.set(WRITER_HEADER, this.writer);
     return new Promise<number>((resolve, reject) => {
-      const waiter = new AppendWaiter(performance.now() + this.ackTimeoutMs, subject, expectedLastSeq, resolve, reject);
+      const waiter = new AppendWaiter(performance.now() + this.ackTimeoutMs, expectSubject, expectedLastSeq, resolve, reject);
       this.send(subject, data, h, waiter);
     });
   }

@@ -81,7 +81,7 @@ export class LmdbLog implements Log {
     this.path = path;
   }
 
-  append(subject: string, data: Uint8Array, expectedLastSeq: number): Promise<number> {
+  append(subject: string, data: Uint8Array, expectedLastSeq: number, expectSubject: string = subject): Promise<number> {
     if (this.closed) return Promise.reject(new ParleyError('UNAVAILABLE', 'the log is closed'));
     if (this.failure !== undefined) {
       return Promise.reject(
@@ -93,7 +93,8 @@ export class LmdbLog implements Log {
     // Check and reserve synchronously: no other append can run in between.
     let pos = this.positions.get(subject);
     const last = pos !== undefined ? pos.last : this.lastOnDisk(subject);
-    if (last !== expectedLastSeq) return Promise.reject(new LogConflictError(subject, expectedLastSeq));
+    const checked = expectSubject === subject ? last : this.lastOf(expectSubject);
+    if (checked !== expectedLastSeq) return Promise.reject(new LogConflictError(expectSubject, expectedLastSeq));
     const seq = last + 1;
     let written: Promise<boolean>;
     try {
@@ -114,7 +115,7 @@ export class LmdbLog implements Log {
     return written.then(
       (stored) => {
         this.settle(subject, reserved, !stored);
-        if (!stored) throw new LogConflictError(subject, expectedLastSeq);
+        if (!stored) throw new LogConflictError(expectSubject, expectedLastSeq);
         return seq;
       },
       (err: unknown) => {
@@ -139,8 +140,7 @@ export class LmdbLog implements Log {
   /** The last reserved position: it includes appends not yet durable, so that it is the position the next append must name. */
   lastSeq(subject: string): Promise<number> {
     if (this.closed) return Promise.reject(new ParleyError('UNAVAILABLE', 'the log is closed'));
-    const pos = this.positions.get(subject);
-    return Promise.resolve(pos !== undefined ? pos.last : this.lastOnDisk(subject));
+    return Promise.resolve(this.lastOf(subject));
   }
 
   /** Waits for the writes in flight, then closes the environment. */
@@ -152,6 +152,12 @@ export class LmdbLog implements Log {
     } finally {
       openPaths.delete(this.path);
     }
+  }
+
+  /** Last position of `subject`, counting appends still in flight. */
+  private lastOf(subject: string): number {
+    const pos = this.positions.get(subject);
+    return pos !== undefined ? pos.last : this.lastOnDisk(subject);
   }
 
   private lastOnDisk(subject: string): number {

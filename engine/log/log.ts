@@ -26,13 +26,15 @@ export class LogConflictError extends Error {
 
 export interface Log {
   /**
-   * Appends `data` to `subject` if the subject's last position is
-   * `expectedLastSeq` (0 = the subject is empty). Resolves with the new
-   * position once the entry is durable; rejects with LogConflictError when
-   * the expectation fails, and with a ParleyError `UNAVAILABLE` when the
-   * store cannot be reached.
+   * Appends `data` to `subject` if the last position of `expectSubject`
+   * (default: `subject` itself) is `expectedLastSeq` (0 = it has no entry).
+   * Naming another subject lets one marker subject fence every writer of a
+   * partition. Resolves with the new position once the entry is durable;
+   * rejects with LogConflictError when the expectation fails, and with a
+   * ParleyError `UNAVAILABLE` when the store cannot be reached (then the
+   * entry may or may not have been written).
    */
-  append(subject: string, data: Uint8Array, expectedLastSeq: number): Promise<number>;
+  append(subject: string, data: Uint8Array, expectedLastSeq: number, expectSubject?: string): Promise<number>;
   /** Entries of `subject` with position >= `fromSeq`, oldest first, at most `limit` (default 1000). */
   read(subject: string, fromSeq: number, limit?: number): Promise<LogEntry[]>;
   /** Position of the subject's last entry, 0 when it has none. */

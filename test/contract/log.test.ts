@@ -182,6 +182,33 @@ function logContract(name: string, target: LogTarget): void {
       await expect(log.append(a, enc('late'), pa[1]!)).rejects.toBeInstanceOf(LogConflictError);
     });
 
+    it('fences appends on another subject: they pass while its position holds and fail once it moves', async () => {
+      const fence = `parley.log.5.fence${run}-${++subjectCounter}`;
+      const a = freshSubject(5, 'fa');
+      const b = freshSubject(5, 'fb');
+      const f1 = await log.append(fence, enc('owner 1'), 0);
+      // Several writers append concurrently under one fence position.
+      const [a1, b1, a2] = await Promise.all([
+        log.append(a, enc('a1'), f1, fence),
+        log.append(b, enc('b1'), f1, fence),
+        log.append(`${a}x`, enc('ax'), f1, fence),
+      ]);
+      expect(a1).toBeGreaterThan(0);
+      expect(b1).toBeGreaterThan(0);
+      expect(a2).toBeGreaterThan(0);
+      expect(await log.lastSeq(fence)).toBe(f1);
+      const f2 = await log.append(fence, enc('owner 2'), f1);
+      const err = await log.append(a, enc('stale'), f1, fence).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(LogConflictError);
+      expect((err as LogConflictError).subject).toBe(fence);
+      expect(texts(await log.read(a, 0))).toEqual(['a1']);
+      await log.append(a, enc('a2'), f2, fence);
+      expect(texts(await log.read(a, 0))).toEqual(['a1', 'a2']);
+    });
+
     it('handles many subjects in one partition and across partitions', async () => {
       const inOne = Array.from({ length: 150 }, (_, i) => freshSubject(5, `one${i}`));
       const across = Array.from({ length: 64 }, (_, p) => freshSubject(p, `part${p}`));
