@@ -17,7 +17,10 @@ export interface BusMessage {
 
 export interface BusSubscription {
   readonly subject: string;
+  /** Stops delivery at once; messages already on their way are dropped. */
   unsubscribe(): void;
+  /** Stops new deliveries, and resolves once messages already on their way have reached the handler. */
+  drain(): Promise<void>;
 }
 
 export interface SubscribeOptions {

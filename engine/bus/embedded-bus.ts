@@ -13,7 +13,10 @@ interface Sub {
   readonly tokens: string[];
   readonly queue: string | undefined;
   readonly handler: (msg: BusMessage) => void;
+  /** Still receives what was dispatched to it. */
   active: boolean;
+  /** Still found by new publishes. */
+  routed: boolean;
 }
 
 /** True when `subject` matches `pattern` (`*` one token, `>` one or more trailing tokens). */
@@ -54,7 +57,7 @@ export class EmbeddedBus implements Bus {
 
   subscribe(subject: string, handler: (msg: BusMessage) => void, opts: SubscribeOptions = {}): BusSubscription {
     const tokens = checkSubject(subject, true);
-    const sub: Sub = { subject, tokens, queue: opts.queue, handler, active: true };
+    const sub: Sub = { subject, tokens, queue: opts.queue, handler, active: true, routed: true };
     const isWild = tokens.includes('*') || tokens.includes('>');
     if (isWild) this.wild.push(sub);
     else {
@@ -62,17 +65,28 @@ export class EmbeddedBus implements Bus {
       if (list === undefined) this.exact.set(subject, [sub]);
       else list.push(sub);
     }
+    const detach = (): boolean => {
+      if (!sub.routed) return false;
+      sub.routed = false;
+      if (isWild) this.wild.splice(this.wild.indexOf(sub), 1);
+      else {
+        const list = this.exact.get(subject)!;
+        list.splice(list.indexOf(sub), 1);
+        if (list.length === 0) this.exact.delete(subject);
+      }
+      return true;
+    };
     return {
       subject,
       unsubscribe: () => {
-        if (!sub.active) return;
+        detach();
         sub.active = false;
-        if (isWild) this.wild.splice(this.wild.indexOf(sub), 1);
-        else {
-          const list = this.exact.get(subject)!;
-          list.splice(list.indexOf(sub), 1);
-          if (list.length === 0) this.exact.delete(subject);
-        }
+      },
+      drain: async () => {
+        if (!detach()) return;
+        // Deliveries already dispatched run as microtasks before this resolves.
+        await new Promise((resolve) => setImmediate(resolve));
+        sub.active = false;
       },
     };
   }

@@ -266,6 +266,15 @@ export class NatsBus implements Bus {
         if (!this.subs.delete(sub)) return;
         if (!sub.isClosed()) sub.unsubscribe();
       },
+      drain: async () => {
+        if (!this.subs.delete(sub) || sub.isClosed()) return;
+        try {
+          await sub.drain();
+        } catch {
+          // The connection went away: nothing more can arrive.
+          if (!sub.isClosed()) sub.unsubscribe();
+        }
+      },
     };
   }
 

@@ -183,6 +183,22 @@ function busContract(name: string, target: BusTarget): void {
       expect(sub.subject).toBe('t.unsub');
     });
 
+    it('drains: what was published before the drain is handled, nothing after', async () => {
+      const r = recorder();
+      const sub = b.subscribe('t.drain', r.handler);
+      await b.flush();
+      for (let i = 0; i < 200; i++) b.publish('t.drain', bytes(`m${i}`));
+      await sub.drain();
+      expect(r.msgs).toHaveLength(200);
+      const after = recorder();
+      b.subscribe('t.drain.done', after.handler);
+      await b.flush();
+      a.publish('t.drain', bytes('late'));
+      a.publish('t.drain.done', bytes('done'));
+      await waitFor('sentinel', () => after.msgs.length === 1);
+      expect(r.msgs).toHaveLength(200);
+    });
+
     it('carries bytes intact, never the sender’s object', async () => {
       const small = Uint8Array.from({ length: 256 }, (_, i) => i);
       const large = new Uint8Array(200_000);
