@@ -20,7 +20,7 @@ import { callActorHeld } from '../engine/actor/call.ts';
 import { decode, encode } from '../engine/protocol/codec.ts';
 import { ParleyError } from '../engine/protocol/errors.ts';
 import type { WireError } from '../engine/protocol/errors.ts';
-import { MESSAGE_SEND_METHODS, parseRequest, randomIdClient } from '../engine/protocol/methods.ts';
+import { MESSAGE_SEND_METHODS, RETRY_SAFE_METHODS, parseRequest, randomIdClient } from '../engine/protocol/methods.ts';
 import type { Args, DeviceType, Message, MethodName, Scene, Session } from '../engine/protocol/methods.ts';
 import { deliverySubject, userAddress } from '../engine/subjects.ts';
 import { logger } from '../engine/logger.ts';
@@ -496,7 +496,7 @@ export class Edge {
       (args as { idClient?: string }).idClient = randomIdClient();
     }
     conn.inFlight++;
-    callActorHeld(this.bus, address, m, args, conn.caller, this.heldOptions(conn)).then(
+    callActorHeld(this.bus, address, m, args, conn.caller, { ...this.heldOptions(conn), retryTimeouts: RETRY_SAFE_METHODS.has(m) }).then(
       (r) => {
         conn.inFlight--;
         this.send(conn, { id, r });

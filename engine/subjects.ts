@@ -4,6 +4,7 @@
  *   parley.p.<partition>              requests for the actors of a partition
  *   parley.dlv.<account>              deliveries to an account's online devices
  *   parley.log.<partition>.<address>  Log subject of one actor
+ *   parley.log.<partition>.fence      markers of each new owner of a partition
  */
 
 /** Actor kinds and their address prefix: `conv:<a>|<b>`, `user:<account>`. */
@@ -67,6 +68,11 @@ export function deliverySubject(account: string): string {
 export function logSubject(address: string, partition: number): string {
   const colon = address.indexOf(':');
   return `parley.log.${partition}.${address.slice(0, colon)}.${subjectToken(address.slice(colon + 1))}`;
+}
+
+/** Where each new owner of a partition appends its marker; the partition's appends expect the latest. */
+export function fenceSubject(partition: number): string {
+  return `parley.log.${partition}.fence`;
 }
 
 /** The p2p conversation of two accounts: `conv:<a>|<b>` with the pair sorted. */

@@ -44,8 +44,10 @@ const HOLD_MAX_DELAY_MS = 250;
  * Like `callActor`, but holds the request through a partition handover: an
  * UNAVAILABLE answer (nobody serves the partition right now, or the actor
  * moved before it took the command) is retried with backoff until
- * `timeoutMs` has passed in all. Callers make the command safe to repeat
- * (sends carry an `idClient`).
+ * `timeoutMs` has passed in all. With `retryTimeouts`, each attempt gets a
+ * third of the budget and a TIMEOUT is retried too — for commands that are
+ * safe to repeat (sends carry an `idClient`), so a host that froze with the
+ * request costs one attempt, not the whole budget.
  */
 export async function callActorHeld(
   bus: Bus,
@@ -53,15 +55,16 @@ export async function callActorHeld(
   m: string,
   a: unknown,
   caller: Caller | undefined,
-  opts: ActorCallOptions & { isOpen?: () => boolean },
+  opts: ActorCallOptions & { isOpen?: () => boolean; retryTimeouts?: boolean },
 ): Promise<unknown> {
   const deadline = Date.now() + opts.timeoutMs;
+  const attemptMs = opts.retryTimeouts ? Math.max(250, Math.floor(opts.timeoutMs / 3)) : opts.timeoutMs;
   for (let pause = HOLD_FIRST_DELAY_MS; ; pause = Math.min(pause * 2, HOLD_MAX_DELAY_MS)) {
     const left = deadline - Date.now();
     try {
-      return await callActor(bus, to, m, a, caller, { partitions: opts.partitions, timeoutMs: Math.max(1, left) });
+      return await callActor(bus, to, m, a, caller, { partitions: opts.partitions, timeoutMs: Math.max(1, Math.min(left, attemptMs)) });
     } catch (err) {
-      const held = err instanceof ParleyError && err.name === 'UNAVAILABLE';
+      const held = err instanceof ParleyError && (err.name === 'UNAVAILABLE' || (err.name === 'TIMEOUT' && opts.retryTimeouts === true));
       if (!held || deadline - Date.now() <= pause || opts.isOpen?.() === false) throw err;
     }
     await new Promise((resolve) => setTimeout(resolve, pause));

@@ -18,7 +18,7 @@ import type { WireError } from '../protocol/errors.ts';
 import type { ActorReply, ActorRequest, Delivery } from '../envelope.ts';
 import type { StateStore } from '../store.ts';
 import { IdServerGenerator } from '../ids.ts';
-import { deliverySubject, logSubject, partitionOf, requestSubject } from '../subjects.ts';
+import { deliverySubject, fenceSubject, logSubject, partitionOf, requestSubject } from '../subjects.ts';
 import { logger } from '../logger.ts';
 import { callActor } from './call.ts';
 import type { ActorBehavior, ActorContext, Command, Effect } from './behavior.ts';
@@ -45,6 +45,12 @@ export interface ActorHostOptions {
 const MAX_BATCH = 256;
 /** Entries read per Log page while catching up. */
 const CATCH_UP_PAGE = 500;
+/** Empty reads tolerated while catching up to a known last position (a lagging replica). */
+const CATCH_UP_EMPTY_READS = 50;
+/** Longest wait of an activation for its partition's fence, ms. */
+const FENCE_WAIT_MS = 5000;
+/** Longest wait at a graceful stop for actor-to-actor calls still trying, ms. */
+const STOP_CALLS_MS = 5000;
 /** Longest wait for a released partition's running batches, ms. */
 const RELEASE_DRAIN_MS = 2000;
 /** Attempts of an actor-to-actor call effect before it is given up (and logged). */
@@ -89,6 +95,15 @@ export class ActorHost {
   private readonly behaviors = new Map<string, ActorBehavior<unknown, unknown>>();
   private readonly actors = new Map<string, Activation>();
   private readonly subscriptions = new Map<number, BusSubscription>();
+  /** Position of each served partition's fence marker: every append of the partition expects it. */
+  private readonly fences = new Map<number, number>();
+  /** Partitions being handed over: their requests are answered UNAVAILABLE, so the edge retries elsewhere. */
+  private readonly releasing = new Set<number>();
+  /** Fencing of the partitions taken so far, awaited by start(). */
+  private starting: Promise<void>[] = [];
+  /** Actor-to-actor call effects still trying. */
+  private pendingCalls = 0;
+  private started = false;
   private readonly ids: IdServerGenerator;
   private sweeper: ReturnType<typeof setInterval> | undefined;
   private stopping = false;
@@ -109,41 +124,90 @@ export class ActorHost {
       acquired: (p) => this.serve(p),
       released: (p) => this.release(p),
     });
+    // Ready only once the partitions taken at start are fenced and can be served.
+    await Promise.all(this.starting.splice(0));
+    this.started = true;
     const every = Math.max(50, Math.floor(this.opts.actorIdleMs / 2));
     this.sweeper = setInterval(() => this.passivateIdle(), every);
     this.sweeper.unref();
   }
 
-  /** Stops taking commands, lets running actors finish their mailboxes, and hands partitions back. */
+  /**
+   * Graceful stop: hands every partition over (each finishes its running
+   * batches and answers its queued commands UNAVAILABLE), then waits for
+   * pending actor-to-actor calls, which the new owners now answer.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
-    for (const sub of this.subscriptions.values()) sub.unsubscribe();
-    this.subscriptions.clear();
-    const deadline = Date.now() + 5000;
-    while ([...this.actors.values()].some((a) => a.running || a.status === 'loading') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
     await this.opts.ownership.stop();
+    await Promise.all([...this.subscriptions.keys()].map((p) => this.release(p)));
+    const deadline = Date.now() + STOP_CALLS_MS;
+    while (this.pendingCalls > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    if (this.pendingCalls > 0) logger.warn('stopping with actor calls still pending', { pending: this.pendingCalls });
     this.actors.clear();
   }
 
+  /**
+   * Starts serving `partition`: first a fence marker is appended to the
+   * partition's fence subject, and every later append of the partition
+   * expects that marker to be the last — so a previous owner, even one
+   * paused with appends on the wire, can no longer write once we start.
+   */
   private serve(partition: number): void {
     if (this.subscriptions.has(partition) || this.stopping) return;
     const sub = this.opts.bus.subscribe(requestSubject(partition), (msg) => this.onRequest(partition, msg));
     this.subscriptions.set(partition, sub);
+    const fencing = this.fence(partition);
+    if (!this.started) this.starting.push(fencing);
   }
 
-  /** Stops serving `partition`: no new commands; running batches finish; queued ones are answered UNAVAILABLE. */
-  private async release(partition: number): Promise<void> {
-    this.subscriptions.get(partition)?.unsubscribe();
-    this.subscriptions.delete(partition);
-    const mine = [...this.actors.values()].filter((a) => a.ctx.partition === partition);
-    const deadline = Date.now() + RELEASE_DRAIN_MS;
-    while (mine.some((a) => a.running || a.status === 'loading') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 5));
+  private async fence(partition: number): Promise<void> {
+    const subject = fenceSubject(partition);
+    const marker = encode({ node: this.opts.nodeId, at: Date.now() });
+    for (let attempt = 1; this.subscriptions.has(partition) && !this.releasing.has(partition); attempt++) {
+      try {
+        const last = await this.opts.log.lastSeq(subject);
+        const seq = await this.opts.log.append(subject, marker, last);
+        if (this.subscriptions.has(partition) && !this.releasing.has(partition)) this.fences.set(partition, seq);
+        return;
+      } catch (err) {
+        if (attempt === 1 || attempt % 20 === 0) logger.warn('partition fence failed; retrying', { partition, attempt, err });
+        await new Promise((r) => setTimeout(r, Math.min(1000, 20 * attempt)));
+      }
     }
-    for (const act of mine) this.drop(act, 'partition released');
+  }
+
+  /** Stops serving `partition`: new requests get UNAVAILABLE; running batches finish; queued ones are answered UNAVAILABLE. */
+  private async release(partition: number): Promise<void> {
+    const sub = this.subscriptions.get(partition);
+    if (sub === undefined || this.releasing.has(partition)) return;
+    this.releasing.add(partition);
+    try {
+      // Requests already on their way still arrive, and are answered (UNAVAILABLE), never dropped.
+      await sub.drain();
+      const mine = [...this.actors.values()].filter((a) => a.ctx.partition === partition);
+      const deadline = Date.now() + RELEASE_DRAIN_MS;
+      while (mine.some((a) => a.running || a.status === 'loading') && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      for (const act of mine) this.drop(act, 'partition released');
+    } finally {
+      this.subscriptions.delete(partition);
+      this.fences.delete(partition);
+      this.releasing.delete(partition);
+    }
+  }
+
+  /** Another owner fenced `partition`: stop serving it at once, without waiting for anything. */
+  private lost(partition: number): void {
+    const sub = this.subscriptions.get(partition);
+    if (sub === undefined) return;
+    logger.warn('partition fenced by another owner; dropping it', { partition });
+    sub.unsubscribe();
+    this.subscriptions.delete(partition);
+    this.fences.delete(partition);
+    for (const act of [...this.actors.values()]) if (act.ctx.partition === partition) this.drop(act, 'fenced');
   }
 
   private onRequest(partition: number, msg: BusMessage): void {
@@ -167,9 +231,17 @@ export class ActorHost {
       refuse(new ParleyError('BAD_REQUEST', `address '${req.to}' does not belong to partition ${partition}`));
       return;
     }
-    if (this.stopping || !this.opts.ownership.owns(partition)) {
-      // Not ours (any more): stay silent, so the owner's answer is the only one.
-      void this.release(partition);
+    if (this.stopping || this.releasing.has(partition)) {
+      refuse(new ParleyError('UNAVAILABLE', `partition ${partition} is being handed over; retry`, { address: req.to }));
+      return;
+    }
+    if (!this.opts.ownership.owns(partition)) {
+      // The lease ran out (a pause, a lost server): another host may own it now and answer.
+      this.lost(partition);
+      return;
+    }
+    if (!this.fences.has(partition)) {
+      refuse(new ParleyError('UNAVAILABLE', `partition ${partition} is starting; retry`, { address: req.to }));
       return;
     }
     const act = this.activation(req.to, partition, behavior);
@@ -200,16 +272,31 @@ export class ActorHost {
     return act;
   }
 
-  /** Loads the snapshot, replays the Log past it, then starts serving the mailbox. */
+  /**
+   * Waits until the partition is fenced (the fence is what guarantees that
+   * no earlier writer's append can still land), then loads the snapshot and
+   * replays the Log past it up to the subject's last position, then starts
+   * serving the mailbox.
+   */
   private async activate(act: Activation): Promise<void> {
     const { behavior, ctx } = act;
     try {
+      if (!(await this.fenced(ctx.partition))) {
+        this.fail(act, new ParleyError('UNAVAILABLE', `partition ${ctx.partition} is not served here now; retry`));
+        return;
+      }
       const loaded = behavior.load(ctx);
       act.state = loaded.state;
       act.logSeq = loaded.logSeq;
-      for (;;) {
+      const target = await this.opts.log.lastSeq(act.subject);
+      for (let empty = 0; act.logSeq < target; ) {
         const entries = await this.opts.log.read(act.subject, act.logSeq + 1, CATCH_UP_PAGE);
-        if (entries.length === 0) break;
+        if (entries.length === 0) {
+          // A replica behind the one that told us `target`: give it a moment.
+          if (++empty > CATCH_UP_EMPTY_READS) throw new Error(`log of ${act.address} stops at ${act.logSeq}, before ${target}`);
+          await new Promise((r) => setTimeout(r, 20));
+          continue;
+        }
         const replayed: unknown[] = [];
         for (const entry of entries) {
           for (const event of decode(entry.data) as unknown[]) {
@@ -221,7 +308,6 @@ export class ActorHost {
         const state = act.state;
         const logSeq = act.logSeq;
         await this.opts.store.transaction(() => behavior.persist(state, replayed, logSeq, ctx));
-        if (entries.length < CATCH_UP_PAGE) break;
       }
     } catch (err) {
       logger.error('actor activation failed', { address: act.address, err });
@@ -231,6 +317,16 @@ export class ActorHost {
     if (act.status !== 'loading') return;
     act.status = 'ready';
     this.schedule(act);
+  }
+
+  /** Resolves true once `partition` is fenced, false when it stops being served first. */
+  private async fenced(partition: number): Promise<boolean> {
+    const deadline = Date.now() + FENCE_WAIT_MS;
+    while (!this.fences.has(partition)) {
+      if (this.stopping || !this.subscriptions.has(partition) || this.releasing.has(partition) || Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return true;
   }
 
   private schedule(act: Activation): void {
@@ -246,8 +342,9 @@ export class ActorHost {
   private async run(act: Activation): Promise<void> {
     const { behavior, ctx } = act;
     while (act.status === 'ready' && act.mailbox.length > 0) {
-      if (!this.opts.ownership.owns(ctx.partition)) {
-        this.drop(act, 'lease lost');
+      const fence = this.fences.get(ctx.partition);
+      if (fence === undefined || !this.opts.ownership.owns(ctx.partition)) {
+        this.drop(act, 'partition not served');
         return;
       }
       const events: unknown[] = [];
@@ -274,27 +371,43 @@ export class ActorHost {
       let effects: Effect[] = [];
       if (events.length > 0) {
         try {
-          act.logSeq = await this.opts.log.append(act.subject, encode(events), act.logSeq);
+          act.logSeq = await this.opts.log.append(act.subject, encode(events), fence, fenceSubject(ctx.partition));
           const state = act.state;
           const logSeq = act.logSeq;
           await this.opts.store.transaction(() => behavior.persist(state, events, logSeq, ctx));
           effects = behavior.effects(state, events, ctx);
         } catch (err) {
-          // The in-memory state ran ahead of what is durable (or another owner wrote): forget it.
-          const fenced = err instanceof LogConflictError;
-          logger.warn(fenced ? 'actor fenced by the Log; dropping it' : 'actor write failed; dropping it', {
-            address: act.address,
-            err,
-          });
+          // The in-memory state ran ahead of what is durable: forget it.
           const unavailable = new ParleyError('UNAVAILABLE', `actor ${act.address} could not persist; retry`).toWire();
           for (const { p, reply } of done) this.reply(p, reply.e !== undefined ? reply : { e: unavailable });
-          this.drop(act, fenced ? 'fenced' : 'write failed');
+          this.writeFailed(act, fence, err);
           return;
         }
       }
       for (const { p, reply } of done) this.reply(p, reply);
       for (const effect of effects) this.runEffect(effect);
     }
+  }
+
+  /**
+   * After a failed append. A conflict on the fence we used means another
+   * owner fenced the partition: it is lost. Any other failure leaves the
+   * outcome unknown — the entry may still land — so the partition is fenced
+   * anew before the actor reloads: a late landing is then refused.
+   */
+  private writeFailed(act: Activation, fence: number, err: unknown): void {
+    const p = act.ctx.partition;
+    const current = this.fences.get(p);
+    if (err instanceof LogConflictError && current === fence) {
+      this.lost(p);
+      return;
+    }
+    logger.warn('actor write failed; dropping it', { address: act.address, err });
+    if (current === fence) {
+      this.fences.delete(p);
+      void this.fence(p);
+    }
+    this.drop(act, 'write failed');
   }
 
   private reply(p: Pending, reply: ActorReply): void {
@@ -312,9 +425,11 @@ export class ActorHost {
       this.opts.bus.publish(deliverySubject(effect.account), encode(delivery));
       return;
     }
+    this.pendingCalls++;
     void this.call(effect, 1);
   }
 
+  /** Runs a call effect until it is answered or given up; `pendingCalls` counts it until then. */
   private async call(effect: Effect & { kind: 'call' }, attempt: number): Promise<void> {
     try {
       await callActor(this.opts.bus, effect.to, effect.m, effect.a, undefined, {
@@ -323,13 +438,14 @@ export class ActorHost {
       });
     } catch (err) {
       const retryable = isParleyError(err) && (err.name === 'UNAVAILABLE' || err.name === 'TIMEOUT');
-      if (!retryable || attempt >= CALL_ATTEMPTS || this.stopping) {
-        logger.error('actor call effect given up', { to: effect.to, m: effect.m, attempt, err });
+      if (retryable && attempt < CALL_ATTEMPTS) {
+        const delay = Math.min(5000, 50 * 2 ** attempt);
+        setTimeout(() => void this.call(effect, attempt + 1), delay).unref();
         return;
       }
-      const delay = Math.min(5000, 50 * 2 ** attempt);
-      setTimeout(() => void this.call(effect, attempt + 1), delay).unref();
+      logger.error('actor call effect given up', { to: effect.to, m: effect.m, attempt, err });
     }
+    this.pendingCalls--;
   }
 
   /** Forgets an actor; its queued commands go to a fresh activation that reloads from the Log. */

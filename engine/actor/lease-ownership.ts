@@ -127,7 +127,8 @@ export class LeaseOwnership implements PartitionOwnership {
   async start(listener: OwnershipListener): Promise<void> {
     this.listener = listener;
     const kvm = new Kvm(this.nc);
-    const common = { ttl: this.opts.leaseTtlMs, history: 1, replicas: this.opts.replicas ?? 1 };
+    // KV calls give up within a tick, so a slow server cannot hold a tick past the leases' lifetime.
+    const common = { ttl: this.opts.leaseTtlMs, history: 1, replicas: this.opts.replicas ?? 1, timeout: this.tickMs };
     this.leases = await kvm.create(LEASE_BUCKET, common);
     this.hosts = await kvm.create(HOSTS_BUCKET, common);
     logger.info('partition leases', { bucket: LEASE_BUCKET, ttlMs: this.opts.leaseTtlMs, partitions: this.opts.partitions });

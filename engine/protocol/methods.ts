@@ -96,6 +96,20 @@ export const MESSAGE_SEND_METHODS: ReadonlySet<string> = new Set([
   'forwardMsg',
 ]);
 
+/**
+ * Methods that may be carried out twice with the effect of once (sends by
+ * their `idClient`, reads, read pointers), so the edge may retry them after a
+ * timeout. A method not listed here is tried again only when it surely did
+ * not run.
+ */
+export const RETRY_SAFE_METHODS: ReadonlySet<string> = new Set([
+  ...MESSAGE_SEND_METHODS,
+  'getHistoryMsgs',
+  'getServerSessions',
+  'getServerSession',
+  'resetSessionUnread',
+]);
+
 /** A fresh client message id: 32 hex characters from the platform's random source. */
 export function randomIdClient(): string {
   const bytes = new Uint8Array(16);

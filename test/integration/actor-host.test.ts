@@ -11,12 +11,13 @@ import { LmdbLog } from '../../engine/log/lmdb-log.ts';
 import { StateStore } from '../../engine/store.ts';
 import { ActorHost } from '../../engine/actor/host.ts';
 import { StaticOwnership } from '../../engine/actor/ownership.ts';
-import { callActor } from '../../engine/actor/call.ts';
+import { callActor, callActorHeld } from '../../engine/actor/call.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import { parseRequest } from '../../engine/protocol/methods.ts';
+import { ParleyError } from '../../engine/protocol/errors.ts';
 import type { Message } from '../../engine/protocol/methods.ts';
 import type { Caller } from '../../engine/envelope.ts';
-import { logSubject, p2pAddress, partitionOf } from '../../engine/subjects.ts';
+import { fenceSubject, logSubject, p2pAddress, partitionOf } from '../../engine/subjects.ts';
 import { BEHAVIORS } from '../../engine/node.ts';
 import type { StoredMessage } from '../../actors/conversation/logic.ts';
 import { tempDir } from '../helpers/engine.ts';
@@ -114,8 +115,7 @@ describe('actor host', () => {
     // Entries appended after the snapshot was written (as if the process died between the two).
     const log = new LmdbLog(join(dir, 'log'));
     const subject = logSubject(conv, partitionOf(conv, PARTITIONS));
-    const last = await log.lastSeq(subject);
-    await log.append(subject, foreignEvent(3, Date.now()), last);
+    await log.append(subject, foreignEvent(3, Date.now()), await log.lastSeq(subject));
     await log.close();
 
     r = await rig(dir);
@@ -124,18 +124,48 @@ describe('actor host', () => {
     expect((await history(r)).map((m) => m.text)).toEqual(['one', 'two', 'foreign 3', 'four']);
   });
 
-  it('is fenced when another writer appends: it drops its state, reloads and continues after the other write', async () => {
+  it('is fenced when another owner takes the partition: its appends are refused and it stops serving', async () => {
     const dir = newDir();
     const r = await rig(dir);
     await send(r, 'one');
-    const subject = logSubject(conv, partitionOf(conv, PARTITIONS));
-    await r.log.append(subject, foreignEvent(2, Date.now()), await r.log.lastSeq(subject));
+    const p = partitionOf(conv, PARTITIONS);
+    const subject = logSubject(conv, p);
+    // Another owner fences the partition and writes.
+    const fence = fenceSubject(p);
+    const theirs = await r.log.append(fence, encode({ node: 'other' }), await r.log.lastSeq(fence));
+    await r.log.append(subject, foreignEvent(2, Date.now()), theirs, fence);
 
     const refused = await rejectionOf(send(r, 'stale'));
     expect(refused).toMatchObject({ name: 'UNAVAILABLE' });
-    const retried = await send(r, 'stale');
-    expect(retried.seq).toBe(3);
-    expect((await history(r)).map((m) => m.seq)).toEqual([1, 2, 3]);
+    expect((await r.log.read(subject, 0)).length).toBe(2);
+    // It no longer serves the partition at all.
+    const again = await rejectionOf(send(r, 'stale'));
+    expect(again).toMatchObject({ name: 'UNAVAILABLE' });
+    expect((await r.log.read(subject, 0)).length).toBe(2);
+  });
+
+  it('fences a partition anew after an append whose outcome is unknown, then reloads the actor', async () => {
+    const r = await rig(newDir());
+    await send(r, 'one');
+    const p = partitionOf(conv, PARTITIONS);
+    const fence = fenceSubject(p);
+    const before = await r.log.lastSeq(fence);
+    const append = r.log.append.bind(r.log);
+    let failNext = true;
+    r.log.append = (subject, data, expected, expectSubject) => {
+      if (failNext && subject === logSubject(conv, p)) {
+        failNext = false;
+        return Promise.reject(new ParleyError('UNAVAILABLE', 'outcome unknown'));
+      }
+      return append(subject, data, expected, expectSubject);
+    };
+    expect(await rejectionOf(send(r, 'lost?'))).toMatchObject({ name: 'UNAVAILABLE' });
+    // The edge holds requests while the partition is fenced again.
+    const a = parseRequest('sendText', { scene: 'p2p', to: 'bob', text: 'two', idClient: 'two' });
+    const next = (await callActorHeld(r.bus, conv, 'sendText', a, alice, { partitions: PARTITIONS, timeoutMs: 5000 })) as Message;
+    expect(next.seq).toBe(2);
+    expect(await r.log.lastSeq(fence)).toBeGreaterThan(before);
+    expect((await history(r)).map((m) => m.text)).toEqual(['one', 'two']);
   });
 
   it('passivates idle actors and reactivates them with their state', async () => {
