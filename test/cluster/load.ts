@@ -224,8 +224,8 @@ export class Load {
     const deadline = Date.now() + timeoutMs;
     const n = c.next++;
     while (Date.now() < deadline) {
-      const before = c.acked.length;
-      if (await c.send(device, n)) return c.acked[before]!;
+      // The load's own sends to `c` may be acknowledged meanwhile: pick the probe's own acknowledgement.
+      if (await c.send(device, n)) return [...c.acked].reverse().find((a) => a.n === n)!;
       await new Promise((done) => setTimeout(done, Math.min(this.retryDelayMs, Math.max(0, deadline - Date.now()))));
     }
     c.retries.push(n);
