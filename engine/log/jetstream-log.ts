@@ -58,6 +58,12 @@ export interface JetStreamLogOptions {
   readBatchBytes?: number;
   /** Name of the writing node, stored with each entry as the `Parley-Node` header (for audits). */
   writer?: string;
+  /**
+   * Ask the stream leader for last positions instead of any replica (direct
+   * gets may be answered by a follower that is behind). Default: when
+   * `replicas` > 1.
+   */
+  leaderLastSeq?: boolean;
 }
 
 const EXPECTED_LAST_SUBJECT_SEQ = 'Nats-Expected-Last-Subject-Sequence';
@@ -273,7 +279,17 @@ class LastSeqWaiter implements Waiter {
   onMsg(msg: Msg): boolean {
     const h = msg.headers;
     const code = h?.code ?? 0;
-    if (code === 0 && h !== undefined) this.resolve(Number(h.last('Nats-Sequence')));
+    if (code === 0 && h === undefined) {
+      // The stream leader's answer (STREAM.MSG.GET): JSON with the message or an error.
+      try {
+        const body = JSON.parse(TD.decode(msg.data)) as { message?: { seq?: number }; error?: { code?: number; description?: string } };
+        if (typeof body.message?.seq === 'number') this.resolve(body.message.seq);
+        else if (body.error?.code === 404) this.resolve(0);
+        else this.reject(new ParleyError('UNAVAILABLE', `JetStream answered ${body.error?.code ?? '?'} ${body.error?.description ?? ''} for the last entry of ${this.subject}`));
+      } catch (err) {
+        this.reject(new ParleyError('UNAVAILABLE', `unreadable answer for the last entry of ${this.subject}`, { cause: err }));
+      }
+    } else if (code === 0 && h !== undefined) this.resolve(Number(h.last('Nats-Sequence')));
     else if (code === 404) this.resolve(0);
     else {
       this.reject(
@@ -306,6 +322,7 @@ export class JetStreamLog implements Log {
   private readonly ackTimeoutMs: number;
   private readonly readBatchBytes: number | undefined;
   private readonly writer: string | undefined;
+  private readonly leaderLastSeq: boolean;
   /** `_INBOX.<nuid>.`; a request's reply subject is this plus its number. */
   private readonly replyPrefix: string;
   private readonly sub: Subscription;
@@ -324,6 +341,7 @@ export class JetStreamLog implements Log {
     this.ackTimeoutMs = positiveInt('ackTimeoutMs', options.ackTimeoutMs ?? 5000);
     this.readBatchBytes = options.readBatchBytes === undefined ? undefined : positiveInt('readBatchBytes', options.readBatchBytes);
     this.writer = options.writer;
+    this.leaderLastSeq = options.leaderLastSeq ?? this.replicas > 1;
     this.replyPrefix = `${createInbox()}.`;
     this.sub = nc.subscribe(`${this.replyPrefix}*`, { callback: (err, msg) => this.onReply(err, msg) });
     this.link = new NatsLink(nc, (reason) => this.failAll(reason));
@@ -398,7 +416,11 @@ export class JetStreamLog implements Log {
     const stream = this.streamOf(subject);
     return new Promise<number>((resolve, reject) => {
       const waiter = new LastSeqWaiter(performance.now() + this.ackTimeoutMs, subject, resolve, reject);
-      this.send(`$JS.API.DIRECT.GET.${stream}.${subject}`, new Uint8Array(0), undefined, waiter);
+      if (this.leaderLastSeq) {
+        this.send(`$JS.API.STREAM.MSG.GET.${stream}`, TE.encode(JSON.stringify({ last_by_subj: subject })), undefined, waiter);
+      } else {
+        this.send(`$JS.API.DIRECT.GET.${stream}.${subject}`, new Uint8Array(0), undefined, waiter);
+      }
     });
   }
 

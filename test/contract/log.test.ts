@@ -467,6 +467,17 @@ describe('JetStreamLog on nats-server', () => {
     expect(stream2.state.subjects?.['parley.log.6.conv.layout']).toBe(1);
   });
 
+  it("can take last positions from the stream leader, agreeing with direct gets", async () => {
+    const direct = await open();
+    const leader = await open({ leaderLastSeq: true }, false);
+    const s = `parley.log.9.conv.leader-${Date.now()}`;
+    expect(await leader.lastSeq(s)).toBe(0);
+    const p1 = await direct.append(s, enc('a'), 0);
+    const p2 = await direct.append(s, enc('b'), p1);
+    expect(await leader.lastSeq(s)).toBe(p2);
+    expect(await direct.lastSeq(s)).toBe(p2);
+  });
+
   it('accepts expected position 0 only while the subject is empty (nats-server 2.12 semantics)', async () => {
     const log = await open();
     const s = freshSubject(7, 'zero');
