@@ -16,7 +16,7 @@ import { decode, encode } from '../protocol/codec.ts';
 import { ParleyError, isParleyError } from '../protocol/errors.ts';
 import type { WireError } from '../protocol/errors.ts';
 import type { ActorReply, ActorRequest, Delivery } from '../envelope.ts';
-import type { StateStore } from '../store.ts';
+import type { Database, StateStore } from '../store.ts';
 import { IdServerGenerator } from '../ids.ts';
 import { deliverySubject, fenceSubject, logSubject, partitionOf, requestSubject } from '../subjects.ts';
 import { logger } from '../logger.ts';
@@ -55,6 +55,9 @@ const STOP_CALLS_MS = 5000;
 const RELEASE_DRAIN_MS = 2000;
 /** Attempts of an actor-to-actor call effect before it is given up (and logged). */
 const CALL_ATTEMPTS = 10;
+
+type OutboxKey = [string, string, number, number];
+type CallEffect = Effect & { kind: 'call'; outboxKey?: OutboxKey };
 
 interface Pending {
   cmd: Command;
@@ -103,6 +106,9 @@ export class ActorHost {
   private starting: Promise<void>[] = [];
   /** Actor-to-actor call effects still trying. */
   private pendingCalls = 0;
+  private outboxSeq = 0;
+  /** Call effects not yet answered: `[address, node, ms, n] → effect`. */
+  private readonly outbox: Database;
   private started = false;
   private readonly ids: IdServerGenerator;
   private sweeper: ReturnType<typeof setInterval> | undefined;
@@ -112,6 +118,7 @@ export class ActorHost {
     this.opts = opts;
     for (const b of opts.behaviors) this.behaviors.set(b.kind, b);
     this.ids = new IdServerGenerator(opts.nodeId);
+    this.outbox = opts.store.db('outbox');
   }
 
   /** Number of actors in memory. */
@@ -127,6 +134,7 @@ export class ActorHost {
     // Ready only once the partitions taken at start are fenced and can be served.
     await Promise.all(this.starting.splice(0));
     this.started = true;
+    this.replayOutbox();
     const every = Math.max(50, Math.floor(this.opts.actorIdleMs / 2));
     this.sweeper = setInterval(() => this.passivateIdle(), every);
     this.sweeper.unref();
@@ -307,7 +315,13 @@ export class ActorHost {
         }
         const state = act.state;
         const logSeq = act.logSeq;
-        await this.opts.store.transaction(() => behavior.persist(state, replayed, logSeq, ctx));
+        // Events the snapshot lacked may have had their calls cut short: make them again (they are idempotent).
+        const calls = this.outboxed(act.address, behavior.effects(state, replayed, ctx).filter((e) => e.kind === 'call'));
+        await this.opts.store.transaction(() => {
+          behavior.persist(state, replayed, logSeq, ctx);
+          for (const c of calls) this.outbox.put(c.key, c.effect);
+        });
+        for (const c of calls) this.runEffect(c.effect);
       }
     } catch (err) {
       logger.error('actor activation failed', { address: act.address, err });
@@ -374,8 +388,12 @@ export class ActorHost {
           act.logSeq = await this.opts.log.append(act.subject, encode(events), fence, fenceSubject(ctx.partition));
           const state = act.state;
           const logSeq = act.logSeq;
-          await this.opts.store.transaction(() => behavior.persist(state, events, logSeq, ctx));
           effects = behavior.effects(state, events, ctx);
+          const calls = this.outboxed(act.address, effects);
+          await this.opts.store.transaction(() => {
+            behavior.persist(state, events, logSeq, ctx);
+            for (const c of calls) this.outbox.put(c.key, c.effect);
+          });
         } catch (err) {
           // The in-memory state ran ahead of what is durable: forget it.
           const unavailable = new ParleyError('UNAVAILABLE', `actor ${act.address} could not persist; retry`).toWire();
@@ -387,6 +405,34 @@ export class ActorHost {
       for (const { p, reply } of done) this.reply(p, reply);
       for (const effect of effects) this.runEffect(effect);
     }
+  }
+
+  /**
+   * Gives each call effect an outbox key. Calls are written to the LMDB outbox
+   * in the transaction that persists their events and removed once answered,
+   * so calls cut short by a crash are made again when the host restarts.
+   */
+  private outboxed(address: string, effects: Effect[]): { key: OutboxKey; effect: CallEffect }[] {
+    const out: { key: OutboxKey; effect: CallEffect }[] = [];
+    for (const effect of effects) {
+      if (effect.kind !== 'call') continue;
+      const key: OutboxKey = [address, this.opts.nodeId, Date.now(), ++this.outboxSeq];
+      (effect as CallEffect).outboxKey = key;
+      out.push({ key, effect: effect as CallEffect });
+    }
+    return out;
+  }
+
+  /** Makes again every call a previous run of this host left unanswered. */
+  private replayOutbox(): void {
+    let n = 0;
+    for (const { key, value } of this.outbox.getRange({})) {
+      const effect = { ...(value as CallEffect), outboxKey: key as OutboxKey };
+      this.pendingCalls++;
+      void this.call(effect, 1);
+      n++;
+    }
+    if (n > 0) logger.info('outbox: making unanswered calls again', { calls: n });
   }
 
   /**
@@ -430,7 +476,7 @@ export class ActorHost {
   }
 
   /** Runs a call effect until it is answered or given up; `pendingCalls` counts it until then. */
-  private async call(effect: Effect & { kind: 'call' }, attempt: number): Promise<void> {
+  private async call(effect: CallEffect, attempt: number): Promise<void> {
     try {
       await callActor(this.opts.bus, effect.to, effect.m, effect.a, undefined, {
         partitions: this.opts.partitions,
@@ -444,6 +490,13 @@ export class ActorHost {
         return;
       }
       logger.error('actor call effect given up', { to: effect.to, m: effect.m, attempt, err });
+    }
+    if (effect.outboxKey !== undefined) {
+      try {
+        this.outbox.remove(effect.outboxKey).catch((err: unknown) => logger.warn('outbox entry not removed', { err }));
+      } catch (err) {
+        logger.warn('outbox entry not removed', { err });
+      }
     }
     this.pendingCalls--;
   }

@@ -17,7 +17,7 @@ import { parseRequest } from '../../engine/protocol/methods.ts';
 import { ParleyError } from '../../engine/protocol/errors.ts';
 import type { Message } from '../../engine/protocol/methods.ts';
 import type { Caller } from '../../engine/envelope.ts';
-import { fenceSubject, logSubject, p2pAddress, partitionOf } from '../../engine/subjects.ts';
+import { fenceSubject, logSubject, p2pAddress, partitionOf, requestSubject, userAddress } from '../../engine/subjects.ts';
 import { BEHAVIORS } from '../../engine/node.ts';
 import type { StoredMessage } from '../../actors/conversation/logic.ts';
 import { tempDir } from '../helpers/engine.ts';
@@ -166,6 +166,32 @@ describe('actor host', () => {
     expect(next.seq).toBe(2);
     expect(await r.log.lastSeq(fence)).toBeGreaterThan(before);
     expect((await history(r)).map((m) => m.text)).toEqual(['one', 'two']);
+  });
+
+  it('makes calls cut short by a crash again after a restart (the session reaches the recipient)', async () => {
+    const dir = newDir();
+    const r = await rig(dir);
+    // The recipient's user actor cannot be reached: the conversation's session update keeps retrying.
+    const bobs = requestSubject(partitionOf(userAddress('bob'), PARTITIONS));
+    const request = r.bus.request.bind(r.bus);
+    r.bus.request = (subject, data, opts) =>
+      subject === bobs ? Promise.reject(new ParleyError('UNAVAILABLE', 'unreachable')) : request(subject, data, opts);
+    await send(r, 'while bob is unreachable');
+    // Crash: nothing is stopped in order.
+    rigs.splice(rigs.indexOf(r), 1);
+    await r.bus.close();
+    await r.log.close();
+    await r.store.close();
+
+    const again = await rig(dir);
+    const bob: Caller = { account: 'bob', deviceId: 'b1', deviceType: 'web', conn: 'e/2' };
+    const a = parseRequest('getServerSessions', {});
+    await waitFor('bob’s session', async () => {
+      const page = (await callActor(again.bus, userAddress('bob'), 'getServerSessions', a, bob, { partitions: PARTITIONS, timeoutMs: 2000 })) as {
+        sessionList: { id: string; unread: number }[];
+      };
+      return page.sessionList.some((x) => x.id === 'p2p-alice' && x.unread === 1);
+    });
   });
 
   it('passivates idle actors and reactivates them with their state', async () => {
