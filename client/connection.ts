@@ -34,6 +34,9 @@ import { MESSAGE_SEND_METHODS, randomIdClient } from '../engine/protocol/methods
 /** Methods that store a message: they get an `idClient`, are re-sent after a reconnect and resolve with the stored message. */
 export { MESSAGE_SEND_METHODS };
 
+/** Most messages fetched to fill one gap in a session. */
+export const GAP_FILL_LIMIT = 100;
+
 /** Login failures worth another attempt; any other login error (UNAUTHORIZED, BAD_REQUEST, …) stops the client. */
 const RETRYABLE_LOGIN_ERRORS: ReadonlySet<string> = new Set<ErrorName>(['UNAVAILABLE', 'RATE_LIMITED', 'TIMEOUT', 'INTERNAL']);
 
@@ -111,6 +114,8 @@ const noop = (): void => {};
 export class Connection {
   readonly emitter = new Emitter();
   readonly sync: SyncState;
+  /** Gap fills in progress per session: later messages of the session wait for them. */
+  private readonly gapFills = new Map<string, Promise<void>>();
   private readonly opts: ParsedOptions;
 
   private state: 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed' = 'idle';
@@ -490,8 +495,8 @@ export class Connection {
   private onEvent(ev: string, d: unknown): void {
     switch (ev) {
       case 'msg':
-        if (!this.sync.noteMessage(d)) return;
-        break;
+        this.onMessage(d);
+        return;
       case 'offlinemsgs':
       case 'roamingmsgs':
         if (isRecord(d) && Array.isArray(d.msgs)) {
@@ -503,6 +508,10 @@ export class Connection {
       case 'sessions':
       case 'updatesessions':
         this.sync.noteSessions(d);
+        if (ev === 'updatesessions' && Array.isArray(d)) {
+          // A session's newest message may reach us before (or instead of) its `msg` event.
+          for (const session of d) if (isRecord(session) && isRecord(session.lastMsg)) this.onMessage(session.lastMsg);
+        }
         break;
       case 'kicked':
         this.kicked = true;
@@ -513,6 +522,60 @@ export class Connection {
     if (ev === 'kicked' && this.socket !== undefined && this.state === 'ready') {
       // The server closes the socket too; closing here makes sure no retry follows.
       this.socket.close(1000, 'kicked');
+    }
+  }
+
+  /**
+   * A message for the app. Messages of a session are emitted in `seq` order
+   * without gaps where the SDK knows the session: when one arrives past a
+   * gap (a delivery lost in a reconnect or a handover), the missing ones are
+   * fetched from history first — at most a page of `GAP_FILL_LIMIT`; beyond
+   * that the app pages history itself.
+   */
+  private onMessage(msg: unknown): void {
+    if (!isRecord(msg) || typeof msg.sessionId !== 'string' || typeof msg.seq !== 'number') {
+      this.emit('msg', msg);
+      return;
+    }
+    const sessionId = msg.sessionId;
+    const seq = msg.seq;
+    const pending = this.gapFills.get(sessionId);
+    const known = this.sync.lastSeq(sessionId);
+    if (pending === undefined && (known === undefined || seq <= known + 1)) {
+      if (this.sync.noteMessage(msg)) this.emit('msg', msg);
+      return;
+    }
+    const fill = (pending ?? Promise.resolve())
+      .then(() => this.fillGap(msg, seq))
+      .then(() => {
+        if (this.sync.noteMessage(msg)) this.emit('msg', msg);
+      })
+      .finally(() => {
+        if (this.gapFills.get(sessionId) === fill) this.gapFills.delete(sessionId);
+      });
+    this.gapFills.set(sessionId, fill);
+  }
+
+  /** Fetches and emits, in order, the messages between the last one seen and `msg`. */
+  private async fillGap(msg: Record<string, unknown>, seq: number): Promise<void> {
+    const sessionId = msg.sessionId as string;
+    const known = this.sync.lastSeq(sessionId) ?? seq - 1;
+    if (seq <= known + 1 || typeof msg.scene !== 'string' || typeof msg.target !== 'string') return;
+    try {
+      const page = (await this.request('getHistoryMsgs', {
+        scene: msg.scene,
+        to: msg.target,
+        endTime: msg.time,
+        lastMsgId: msg.idServer,
+        limit: Math.min(GAP_FILL_LIMIT, seq - known - 1),
+        asc: true,
+      })) as { msgs?: unknown[] } | undefined;
+      for (const m of page?.msgs ?? []) {
+        if (isRecord(m) && typeof m.seq === 'number' && m.seq > known && m.seq < seq && this.sync.noteMessage(m)) this.emit('msg', m);
+      }
+    } catch (err) {
+      // The app still gets `msg`; it can page history for what is missing.
+      this.emit('error', err instanceof Error ? err : new Error(String(err)));
     }
   }
 

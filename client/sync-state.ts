@@ -52,6 +52,16 @@ export class SyncState {
     }
   }
 
+  /** Highest `seq` seen in `sessionId`, undefined when nothing was. */
+  lastSeq(sessionId: string): number | undefined {
+    return this.seqs.get(sessionId);
+  }
+
+  /** True when this message was seen already. */
+  hasSeen(sessionId: string, seq: number): boolean {
+    return this.seen.has(`${sessionId}\u0000${seq}`);
+  }
+
   /**
    * Records a message (delivered or returned by a send). Returns false when
    * this `sessionId` + `seq` was already seen, so the caller drops it.

@@ -31,6 +31,8 @@ export interface RunningNode {
   readonly role: Role;
   /** The port `/healthz` (and for `start`/`edge`, `/v1/ws`) listens on. */
   readonly port: number;
+  /** The actor host, in roles that run one (`start`, `actors`). */
+  readonly host: ActorHost | undefined;
   /** Stops serving, hands partitions back, closes the Bus and Log. */
   stop(): Promise<void>;
 }
@@ -153,7 +155,7 @@ export async function startNode(role: Role, config: Config): Promise<RunningNode
       closers.push(() => edge.stop());
     }
     logger.info('ready', { port, mode: cluster ? 'cluster' : 'embedded' });
-    return { role, port, stop: stopAll };
+    return { role, port, host, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -126,6 +126,9 @@ export class ActorHost {
     return this.actors.size;
   }
 
+  /** Counters since start: commands handled, Log appends, events appended, activations. */
+  readonly stats = { commands: 0, appends: 0, events: 0, activations: 0 };
+
   async start(): Promise<void> {
     await this.opts.ownership.start({
       acquired: (p) => this.serve(p),
@@ -275,6 +278,7 @@ export class ActorHost {
       nextIdServer: (now) => ids.next(now),
     };
     const act = new Activation(address, logSubject(address, partition), behavior, ctx);
+    this.stats.activations++;
     this.actors.set(address, act);
     void this.activate(act);
     return act;
@@ -368,6 +372,7 @@ export class ActorHost {
         // A read of materialised rows must see the writes before it.
         if (events.length > 0 && behavior.reads.has(next.cmd.m)) break;
         act.mailbox.shift();
+        this.stats.commands++;
         try {
           const decision = behavior.handle(act.state, next.cmd, ctx);
           if (decision.events !== undefined) {
@@ -386,6 +391,8 @@ export class ActorHost {
       if (events.length > 0) {
         try {
           act.logSeq = await this.opts.log.append(act.subject, encode(events), fence, fenceSubject(ctx.partition));
+          this.stats.appends++;
+          this.stats.events += events.length;
           const state = act.state;
           const logSeq = act.logSeq;
           effects = behavior.effects(state, events, ctx);

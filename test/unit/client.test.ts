@@ -532,6 +532,45 @@ describe('events', () => {
   });
 });
 
+describe('gaps', () => {
+  it('fetches the messages missing before a later one and emits the session in seq order', async () => {
+    const server = await FakeServer.start();
+    const asked: Record<string, any>[] = [];
+    server.auto.getHistoryMsgs = (r) => {
+      asked.push(r.a);
+      r.conn.reply(r.id, { msgs: [msg(2), msg(3)] });
+    };
+    const c = await client(server.url).connect();
+    const msgs = record(c, 'msg');
+    const conn = await server.connection(0);
+    const last = nextEvent(c, 'msg', (m) => m.seq === 5);
+    conn.event('msg', msg(1));
+    conn.event('msg', msg(4));
+    conn.event('msg', msg(5));
+    await last;
+    expect(msgs.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toMatchObject({ scene: 'p2p', to: 'bob', endTime: msg(4).time, lastMsgId: msg(4).idServer, limit: 2 });
+  });
+
+  it('takes a session update whose last message was never delivered as that message', async () => {
+    const server = await FakeServer.start();
+    server.auto.getHistoryMsgs = (r) => r.conn.reply(r.id, { msgs: [msg(2)] });
+    const c = await client(server.url).connect();
+    const msgs = record(c, 'msg');
+    const conn = await server.connection(0);
+    const third = nextEvent(c, 'msg', (m) => m.seq === 3);
+    conn.event('msg', msg(1));
+    conn.event('updatesessions', [{ id: 'p2p-bob', scene: 'p2p', to: 'bob', unread: 3, updateTime: 30, isTop: false, lastMsg: msg(3) }]);
+    conn.event('msg', msg(3)); // the late delivery is a duplicate now
+    await third;
+    const sentinel = nextEvent(c, 'msg', (m) => m.seq === 4);
+    conn.event('msg', msg(4));
+    await sentinel;
+    expect(msgs.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+  });
+});
+
 describe('reconnect', () => {
   it('logs in again with a fresh token and cursors, re-sends the unacknowledged send with the same idClient, fails other in-flight requests', async () => {
     const server = await FakeServer.start();
