@@ -16,7 +16,7 @@ import type { Bus, BusSubscription } from '../engine/bus/bus.ts';
 import type { Config } from '../engine/config.ts';
 import type { Caller, Delivery } from '../engine/envelope.ts';
 import type { TokenVerifier } from '../engine/auth/verifier.ts';
-import { callActorHeld } from '../engine/actor/call.ts';
+import { callActorHeld, callActorHeldRaw } from '../engine/actor/call.ts';
 import { decode, encode } from '../engine/protocol/codec.ts';
 import { ParleyError } from '../engine/protocol/errors.ts';
 import type { WireError } from '../engine/protocol/errors.ts';
@@ -173,6 +173,9 @@ export class Edge {
   private app: TemplatedApp | undefined = undefined;
   private listenSocket: us_listen_socket | undefined = undefined;
   private stopping = false;
+  /** Prefix of the idClients this edge fills in: random per process, so restarts never reuse one. */
+  private readonly idPrefix = `${randomIdClient().slice(0, 16)}-`;
+  private idCounter = 0;
   private connSeq = 0;
   private readonly conns = new Set<Conn>();
   private readonly byRef = new Map<string, Conn>();
@@ -493,19 +496,24 @@ export class Edge {
     }
     if (MESSAGE_SEND_METHODS.has(m) && (args as { idClient?: string }).idClient === undefined) {
       // A send held through a handover may reach the actor twice; the idClient makes that harmless.
-      (args as { idClient?: string }).idClient = randomIdClient();
+      (args as { idClient?: string }).idClient = this.nextIdClient();
     }
     conn.inFlight++;
-    callActorHeld(this.bus, address, m, args, conn.caller, { ...this.heldOptions(conn), retryTimeouts: RETRY_SAFE_METHODS.has(m) }).then(
+    callActorHeldRaw(this.bus, address, m, args, conn.caller, { ...this.heldOptions(conn), retryTimeouts: RETRY_SAFE_METHODS.has(m) }).then(
       (r) => {
         conn.inFlight--;
-        this.send(conn, { id, r });
+        this.sendResult(conn, id, r);
       },
       (err: unknown) => {
         conn.inFlight--;
         this.sendFailure(conn, id, err, { m, address });
       },
     );
+  }
+
+  /** A fresh idClient: this process's random prefix and a counter, cheaper than 16 random bytes per send. */
+  private nextIdClient(): string {
+    return `${this.idPrefix}${(++this.idCounter).toString(36)}`;
   }
 
   private rateLimited(): ParleyError {
@@ -768,6 +776,31 @@ export class Edge {
       const id = isPlainObject(frame) && isUint(frame.id) ? frame.id : 0;
       bytes = encode({ id, e });
     }
+    try {
+      ws.cork(() => {
+        ws.send(bytes, true);
+      });
+    } catch (err) {
+      logger.debug('send on a closing socket', { conn: conn.ref, err });
+    }
+  }
+
+  /** Sends `{id, r}` around the actor's already encoded `r`, without decoding it. */
+  private sendResult(conn: Conn, id: number, r: Uint8Array | undefined): void {
+    const ws = conn.ws;
+    if (conn.closed || ws === undefined) return;
+    if (r === undefined) {
+      this.send(conn, { id });
+      return;
+    }
+    const head = encode({ id });
+    // {id} is a one-member map (0x81 …): make it two members and append "r" and the value.
+    const bytes = new Uint8Array(head.length + 2 + r.length);
+    bytes.set(head, 0);
+    bytes[0] = 0x82;
+    bytes[head.length] = 0xa1;
+    bytes[head.length + 1] = 0x72;
+    bytes.set(r, head.length + 2);
     try {
       ws.cork(() => {
         ws.send(bytes, true);

@@ -15,10 +15,34 @@ export interface ActorCallOptions {
   timeoutMs: number;
 }
 
+/** The bytes an encoded `{r: …}` reply starts with: a one-member map and the key `r`. */
+const R_PREFIX = [0x81, 0xa1, 0x72];
+
 /**
- * Sends `m(a)` to the actor at `to` and resolves with its `r`. Rejects with
- * the actor's ParleyError, or UNAVAILABLE / TIMEOUT from the Bus.
+ * Sends `m(a)` to the actor at `to` and resolves with the msgpack bytes of
+ * its `r` (undefined when it answered without one), so a caller that only
+ * forwards the result need not decode it. Rejects with the actor's
+ * ParleyError, or UNAVAILABLE / TIMEOUT from the Bus.
  */
+export async function callActorRaw(
+  bus: Bus,
+  to: string,
+  m: string,
+  a: unknown,
+  caller: Caller | undefined,
+  opts: ActorCallOptions,
+): Promise<Uint8Array | undefined> {
+  const request: ActorRequest = caller === undefined ? { to, m, a } : { to, m, a, caller };
+  const bytes = await bus.request(requestSubject(partitionOf(to, opts.partitions)), encode(request), {
+    timeoutMs: opts.timeoutMs,
+  });
+  if (bytes[0] === R_PREFIX[0] && bytes[1] === R_PREFIX[1] && bytes[2] === R_PREFIX[2]) return bytes.subarray(3);
+  const reply = decode(bytes) as ActorReply;
+  if (reply.e !== undefined) throw ParleyError.fromWire(reply.e);
+  return reply.r === undefined ? undefined : encode(reply.r);
+}
+
+/** Sends `m(a)` to the actor at `to` and resolves with its `r`; rejects as `callActorRaw`. */
 export async function callActor(
   bus: Bus,
   to: string,
@@ -27,13 +51,8 @@ export async function callActor(
   caller: Caller | undefined,
   opts: ActorCallOptions,
 ): Promise<unknown> {
-  const request: ActorRequest = caller === undefined ? { to, m, a } : { to, m, a, caller };
-  const bytes = await bus.request(requestSubject(partitionOf(to, opts.partitions)), encode(request), {
-    timeoutMs: opts.timeoutMs,
-  });
-  const reply = decode(bytes) as ActorReply;
-  if (reply.e !== undefined) throw ParleyError.fromWire(reply.e);
-  return reply.r;
+  const r = await callActorRaw(bus, to, m, a, caller, opts);
+  return r === undefined ? undefined : decode(r);
 }
 
 /** First pause between attempts of `callActorHeld`, ms; it doubles up to HOLD_MAX_DELAY_MS. */
@@ -55,14 +74,34 @@ export async function callActorHeld(
   m: string,
   a: unknown,
   caller: Caller | undefined,
-  opts: ActorCallOptions & { isOpen?: () => boolean; retryTimeouts?: boolean },
+  opts: HeldCallOptions,
 ): Promise<unknown> {
+  const r = await callActorHeldRaw(bus, to, m, a, caller, opts);
+  return r === undefined ? undefined : decode(r);
+}
+
+export interface HeldCallOptions extends ActorCallOptions {
+  /** False once the caller no longer wants the answer (its socket closed): stop retrying. */
+  isOpen?: () => boolean;
+  /** Retry TIMEOUT too, with a third of the budget per attempt (commands safe to repeat only). */
+  retryTimeouts?: boolean;
+}
+
+/** `callActorHeld` resolving with the msgpack bytes of `r`, as `callActorRaw`. */
+export async function callActorHeldRaw(
+  bus: Bus,
+  to: string,
+  m: string,
+  a: unknown,
+  caller: Caller | undefined,
+  opts: HeldCallOptions,
+): Promise<Uint8Array | undefined> {
   const deadline = Date.now() + opts.timeoutMs;
   const attemptMs = opts.retryTimeouts ? Math.max(250, Math.floor(opts.timeoutMs / 3)) : opts.timeoutMs;
   for (let pause = HOLD_FIRST_DELAY_MS; ; pause = Math.min(pause * 2, HOLD_MAX_DELAY_MS)) {
     const left = deadline - Date.now();
     try {
-      return await callActor(bus, to, m, a, caller, { partitions: opts.partitions, timeoutMs: Math.max(1, Math.min(left, attemptMs)) });
+      return await callActorRaw(bus, to, m, a, caller, { partitions: opts.partitions, timeoutMs: Math.max(1, Math.min(left, attemptMs)) });
     } catch (err) {
       const held = err instanceof ParleyError && (err.name === 'UNAVAILABLE' || (err.name === 'TIMEOUT' && opts.retryTimeouts === true));
       if (!held || deadline - Date.now() <= pause || opts.isOpen?.() === false) throw err;

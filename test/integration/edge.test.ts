@@ -422,7 +422,7 @@ describe('edge: login', () => {
     const fx = await startEdge();
     const { client } = await login(fx, 'alice');
     const reply = await client.request('sendText', { scene: 'p2p', to: 'bob', text: 'hi', from: 'mallory' });
-    expect(reply.r).toEqual({ scene: 'p2p', to: 'bob', text: 'hi', idClient: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(reply.r).toEqual({ scene: 'p2p', to: 'bob', text: 'hi', idClient: expect.stringMatching(/^[0-9a-f]{16}-[0-9a-z]+$/) });
     const req = fx.actors.requests.find((r) => r.m === 'sendText')!;
     expect(req.to).toBe(p2pAddress('alice', 'bob'));
     expect(req.caller!.account).toBe('alice');
