@@ -17,7 +17,7 @@ import type { Config } from '../engine/config.ts';
 import type { Caller, Delivery } from '../engine/envelope.ts';
 import type { TokenVerifier } from '../engine/auth/verifier.ts';
 import { callActorHeld, callActorHeldRaw } from '../engine/actor/call.ts';
-import { decode, encode } from '../engine/protocol/codec.ts';
+import { decode, encode, encodeMapOfRaw } from '../engine/protocol/codec.ts';
 import { ParleyError } from '../engine/protocol/errors.ts';
 import type { WireError } from '../engine/protocol/errors.ts';
 import { MESSAGE_SEND_METHODS, RETRY_SAFE_METHODS, parseRequest, randomIdClient } from '../engine/protocol/methods.ts';
@@ -793,14 +793,10 @@ export class Edge {
       this.send(conn, { id });
       return;
     }
-    const head = encode({ id });
-    // {id} is a one-member map (0x81 …): make it two members and append "r" and the value.
-    const bytes = new Uint8Array(head.length + 2 + r.length);
-    bytes.set(head, 0);
-    bytes[0] = 0x82;
-    bytes[head.length] = 0xa1;
-    bytes[head.length + 1] = 0x72;
-    bytes.set(r, head.length + 2);
+    const bytes = encodeMapOfRaw([
+      ['id', encode(id)],
+      ['r', r],
+    ]);
     try {
       ws.cork(() => {
         ws.send(bytes, true);

@@ -15,8 +15,8 @@ export interface ActorCallOptions {
   timeoutMs: number;
 }
 
-/** The bytes an encoded `{r: …}` reply starts with: a one-member map and the key `r`. */
-const R_PREFIX = [0x81, 0xa1, 0x72];
+/** The bytes an encoded `{r: …}` reply starts with: a one-member fixmap and the key `r` (the codec writes fixmaps). */
+export const RESULT_PREFIX: readonly number[] = [0x81, 0xa1, 0x72];
 
 /**
  * Sends `m(a)` to the actor at `to` and resolves with the msgpack bytes of
@@ -36,7 +36,9 @@ export async function callActorRaw(
   const bytes = await bus.request(requestSubject(partitionOf(to, opts.partitions)), encode(request), {
     timeoutMs: opts.timeoutMs,
   });
-  if (bytes[0] === R_PREFIX[0] && bytes[1] === R_PREFIX[1] && bytes[2] === R_PREFIX[2]) return bytes.subarray(3);
+  if (bytes[0] === RESULT_PREFIX[0] && bytes[1] === RESULT_PREFIX[1] && bytes[2] === RESULT_PREFIX[2]) {
+    return bytes.subarray(3);
+  }
   const reply = decode(bytes) as ActorReply;
   if (reply.e !== undefined) throw ParleyError.fromWire(reply.e);
   return reply.r === undefined ? undefined : encode(reply.r);

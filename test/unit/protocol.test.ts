@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decode, encode } from '../../engine/protocol/codec.ts';
+import { decode, encode, encodeMapOfRaw } from '../../engine/protocol/codec.ts';
+import { RESULT_PREFIX } from '../../engine/actor/call.ts';
 import { ERRORS, ParleyError, errorNameOf } from '../../engine/protocol/errors.ts';
 import { parseRequest, parseSessionId } from '../../engine/protocol/methods.ts';
 import { parseConfig, describeConfig, ConfigError } from '../../engine/config.ts';
@@ -30,6 +31,22 @@ describe('codec', () => {
     // fixmap(3) "id" 1 "m" "x" "a" fixmap(1) "list" [1, "a"]
     expect(Buffer.from(bytes).toString('hex')).toBe('83a2696401a16da178a16181a46c6973749201a161');
     expect(decode(bytes)).toEqual({ id: 1, m: 'x', a: { list: [1, 'a'] } });
+  });
+
+  it('writes an actor result with the prefix the edge forwards without decoding', () => {
+    for (const r of [1, 'x', { seq: 1 }, [1, 2], null]) {
+      expect([...encode({ r }).subarray(0, 3)]).toEqual(RESULT_PREFIX);
+    }
+    // No result: no `r` member at all.
+    expect([...encode({ r: undefined })]).toEqual([0x80]);
+  });
+
+  it('wraps already encoded values in a map without decoding them', () => {
+    const bytes = encodeMapOfRaw([
+      ['id', encode(7)],
+      ['r', encode({ seq: 1 })],
+    ]);
+    expect(decode(bytes)).toEqual({ id: 7, r: { seq: 1 } });
   });
 
   it('refuses bytes that are not exactly one value', () => {
