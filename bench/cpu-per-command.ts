@@ -1,0 +1,69 @@
+/**
+ * Engine CPU cost per actor command: runs the engine in this process (embedded,
+ * or on NATS with `--nats <url>`), drives it from `clients` separate processes
+ * of bench/load-client.ts, and reports the engine's CPU time (user + system,
+ * all threads) divided by the commands its actors handled. CPU per command is
+ * steadier than messages per second on a shared machine, but still compare
+ * runs made one after the other.
+ *
+ *   node --import tsx bench/cpu-per-command.ts [--clients 2] [--nats nats://127.0.0.1:4222]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../engine/config.ts';
+import { startNode } from '../engine/node.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => {
+  const at = args.indexOf(`--${name}`);
+  return at === -1 ? undefined : args[at + 1];
+};
+const clients = Number(flag('clients') ?? 2);
+const nats = flag('nats');
+const secret = 'bench-secret-0123456789abcdef';
+const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+const node = await startNode(
+  'start',
+  parseConfig({
+    PARLEY_PORT: '0',
+    PARLEY_HOST: '127.0.0.1',
+    PARLEY_DATA_DIR: dataDir,
+    PARLEY_JWT_SECRET: secret,
+    PARLEY_LOG_LEVEL: 'warn',
+    ...(nats === undefined ? {} : { PARLEY_NATS_URL: nats }),
+  }),
+);
+const url = `ws://127.0.0.1:${node.port}/v1/ws`;
+const cpuBefore = process.cpuUsage();
+const commandsBefore = node.host!.stats.commands;
+const started = performance.now();
+await Promise.all(
+  Array.from(
+    { length: clients },
+    (_, i) =>
+      new Promise((resolve) =>
+        spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'load-client.ts'), url, `c${i}`], {
+          stdio: 'inherit',
+          env: { ...process.env, PARLEY_JWT_SECRET: secret },
+        }).on('exit', resolve),
+      ),
+  ),
+);
+const cpu = process.cpuUsage(cpuBefore);
+const wallMs = performance.now() - started;
+const commands = node.host!.stats.commands - commandsBefore;
+const cpuUs = cpu.user + cpu.system;
+console.log(
+  JSON.stringify({
+    mode: nats === undefined ? 'embedded' : 'nats',
+    commands,
+    commandsPerSec: Math.round(commands / (wallMs / 1000)),
+    engineCores: +(cpuUs / 1000 / wallMs).toFixed(2),
+    cpuUsPerCommand: +(cpuUs / commands).toFixed(1),
+  }),
+);
+await node.stop();
+rmSync(dataDir, { recursive: true, force: true });
+process.exit(0);
