@@ -13,7 +13,7 @@
  * call. A received `data` is a view into the socket's read buffer: decode it,
  * or copy it (`slice()`) before keeping it for long.
  */
-import { NatsLink } from './nats-link.ts';
+import { NatsLink, inboxNumber } from './nats-link.ts';
 import { connect, createInbox, InvalidArgumentError, InvalidSubjectError } from '@nats-io/transport-node';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Bus, BusMessage, BusSubscription, RequestOptions, SubscribeOptions } from './bus.ts';
@@ -157,17 +157,6 @@ function isNoResponders(msg: Msg): boolean {
   return msg.data.length === 0 && msg.headers?.code === 503;
 }
 
-/** Parses the decimal token after `prefix` in `subject` without allocating; -1 when it is not one. */
-function tokenNumber(subject: string, prefixLength: number): number {
-  if (subject.length <= prefixLength) return -1;
-  let n = 0;
-  for (let i = prefixLength; i < subject.length; i++) {
-    const c = subject.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    n = n * 10 + c;
-  }
-  return n;
-}
 
 export class NatsBus implements Bus {
   private readonly nc: NatsConnection;
@@ -314,7 +303,7 @@ export class NatsBus implements Bus {
       logger.error('bus reply subscription failed', { err });
       return;
     }
-    const id = tokenNumber(msg.subject, this.replyPrefix.length);
+    const id = inboxNumber(msg.subject, this.replyPrefix.length);
     const p = this.pending.get(id);
     if (p === undefined) return; // late reply to a request that timed out
     this.pending.delete(id);

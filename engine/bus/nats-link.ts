@@ -1,6 +1,6 @@
 /**
- * Tracks whether a NATS connection is up, for the parts that must fail fast
- * rather than queue while it is down (the Bus's requests, the Log's appends).
+ * Shared by the NATS Bus and the JetStream Log: whether the connection is up
+ * (both fail fast rather than queue while it is down), and reply numbering.
  */
 import type { NatsConnection, QueuedIterator, Status } from '@nats-io/transport-node';
 
@@ -35,4 +35,20 @@ export class NatsLink {
       }
     }
   }
+}
+
+/**
+ * The number a reply subject `<prefix><n>` ends with, read without allocating
+ * (one wildcard subscription settles many pending requests by it); -1 when
+ * the rest is not a decimal number.
+ */
+export function inboxNumber(subject: string, prefixLength: number): number {
+  if (subject.length <= prefixLength) return -1;
+  let n = 0;
+  for (let i = prefixLength; i < subject.length; i++) {
+    const c = subject.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
 }

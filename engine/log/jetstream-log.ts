@@ -27,7 +27,7 @@
  * while the first is still being replicated (err_code 10164): append to one
  * subject one at a time, as an actor does.
  */
-import { NatsLink } from '../bus/nats-link.ts';
+import { NatsLink, inboxNumber } from '../bus/nats-link.ts';
 import { createInbox, headers } from '@nats-io/transport-node';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
@@ -486,7 +486,7 @@ export class JetStreamLog implements Log {
       logger.error('log reply subscription failed', { err });
       return;
     }
-    const id = replyNumber(msg.subject, this.replyPrefix.length);
+    const id = inboxNumber(msg.subject, this.replyPrefix.length);
     const waiter = this.pending.get(id);
     if (waiter === undefined) return; // answer to a request that already failed
     let finished: boolean;
@@ -532,14 +532,3 @@ function positiveInt(name: string, value: number): number {
   return value;
 }
 
-/** Parses the decimal token after the reply prefix without allocating; -1 when it is not one. */
-function replyNumber(subject: string, prefixLength: number): number {
-  if (subject.length <= prefixLength) return -1;
-  let n = 0;
-  for (let i = prefixLength; i < subject.length; i++) {
-    const c = subject.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    n = n * 10 + c;
-  }
-  return n;
-}
