@@ -71,6 +71,8 @@ export interface NatsServer {
   readonly port: number;
   /** JetStream store directory (inside the temporary directory removed by stop()). */
   readonly storeDir: string;
+  /** Process id of the running server, undefined while it is not running. */
+  readonly pid: number | undefined;
   /** Terminates the server (if running) and removes its temporary directory. Idempotent. */
   stop(): Promise<void>;
   /** Sends `signal` (default SIGKILL: a crash) and waits for the process to exit. The store is kept. */
@@ -233,6 +235,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
+    get pid() {
+      return child?.pid;
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
