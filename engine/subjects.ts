@@ -37,6 +37,24 @@ export function subjectToken(id: string): string {
   return '~' + base64url(new TextEncoder().encode(id));
 }
 
+/** The identifier a subject token stands for (the inverse of subjectToken). */
+export function tokenValue(token: string): string {
+  if (!token.startsWith('~')) return token;
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const bytes: number[] = [];
+  let bits = 0;
+  let value = 0;
+  for (let i = 1; i < token.length; i++) {
+    value = (value << 6) | alphabet.indexOf(token[i]!);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes.push((value >> bits) & 0xff);
+    }
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}
+
 function base64url(bytes: Uint8Array): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
   let out = '';
@@ -68,6 +86,13 @@ export function deliverySubject(account: string): string {
 export function logSubject(address: string, partition: number): string {
   const colon = address.indexOf(':');
   return `parley.log.${partition}.${address.slice(0, colon)}.${subjectToken(address.slice(colon + 1))}`;
+}
+
+/** The actor address of a Log subject (`parley.log.<p>.<kind>.<token>`), undefined for other subjects. */
+export function addressOfLogSubject(subject: string): string | undefined {
+  const parts = subject.split('.');
+  if (parts.length !== 5 || parts[0] !== 'parley' || parts[1] !== 'log') return undefined;
+  return `${parts[3]}:${tokenValue(parts[4]!)}`;
 }
 
 /** Where each new owner of a partition appends its marker; the partition's appends expect the latest. */

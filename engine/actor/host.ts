@@ -18,7 +18,7 @@ import type { WireError } from '../protocol/errors.ts';
 import type { ActorReply, ActorRequest, Delivery } from '../envelope.ts';
 import type { Database, StateStore } from '../store.ts';
 import { IdServerGenerator } from '../ids.ts';
-import { deliverySubject, fenceSubject, logSubject, partitionOf, requestSubject } from '../subjects.ts';
+import { addressOfLogSubject, deliverySubject, fenceSubject, logSubject, partitionOf, requestSubject } from '../subjects.ts';
 import { logger } from '../logger.ts';
 import { callActor } from './call.ts';
 import type { ActorBehavior, ActorContext, Command, Effect } from './behavior.ts';
@@ -49,6 +49,10 @@ const CATCH_UP_PAGE = 500;
 const CATCH_UP_EMPTY_READS = 50;
 /** Longest wait of an activation for its partition's fence, ms. */
 const FENCE_WAIT_MS = 5000;
+/** How far before a partition's newest Log entry the repair scan looks, ms: longer than calls keep retrying. */
+const REPAIR_WINDOW_MS = 2 * 60 * 1000;
+/** Most actors a repair activates. */
+const REPAIR_MAX_ACTORS = 10_000;
 /** Longest wait at a graceful stop for actor-to-actor calls still trying, ms. */
 const STOP_CALLS_MS = 5000;
 /** Longest wait for a released partition's running batches, ms. */
@@ -73,6 +77,8 @@ class Activation {
   state: unknown = undefined;
   logSeq = 0;
   lastUsedMs = Date.now();
+  /** Settles when activation has finished (either way). */
+  loaded: Promise<void> = Promise.resolve();
   readonly address: string;
   readonly subject: string;
   readonly behavior: ActorBehavior<unknown, unknown>;
@@ -180,13 +186,40 @@ export class ActorHost {
       try {
         const last = await this.opts.log.lastSeq(subject);
         const seq = await this.opts.log.append(subject, marker, last);
-        if (this.subscriptions.has(partition) && !this.releasing.has(partition)) this.fences.set(partition, seq);
+        if (this.subscriptions.has(partition) && !this.releasing.has(partition)) {
+          this.fences.set(partition, seq);
+          void this.repair(partition);
+        }
         return;
       } catch (err) {
         if (attempt === 1 || attempt % 20 === 0) logger.warn('partition fence failed; retrying', { partition, attempt, err });
         await new Promise((r) => setTimeout(r, Math.min(1000, 20 * attempt)));
       }
     }
+  }
+
+  /**
+   * Activates the actors written last in a newly served partition. A writer
+   * that stopped abruptly (here, or on another host) may have appended events
+   * whose calls to other actors never went out; activation replays what the
+   * local snapshot lacks and makes those calls again (they are idempotent).
+   */
+  private async repair(partition: number): Promise<void> {
+    let subjects: string[];
+    try {
+      subjects = await this.opts.log.recentSubjects(`parley.log.${partition}.*.*`, REPAIR_WINDOW_MS, REPAIR_MAX_ACTORS);
+    } catch (err) {
+      logger.warn('partition repair scan failed', { partition, err });
+      return;
+    }
+    for (const subject of subjects) {
+      if (!this.fences.has(partition) || this.releasing.has(partition) || this.stopping) return;
+      const address = addressOfLogSubject(subject);
+      const behavior = address === undefined ? undefined : this.behaviors.get(address.slice(0, address.indexOf(':')));
+      if (address === undefined || behavior === undefined || this.actors.has(address)) continue;
+      await this.activation(address, partition, behavior).loaded;
+    }
+    if (subjects.length > 0) logger.debug('partition repaired', { partition, actors: subjects.length });
   }
 
   /** Stops serving `partition`: new requests get UNAVAILABLE; running batches finish; queued ones are answered UNAVAILABLE. */
@@ -280,7 +313,7 @@ export class ActorHost {
     const act = new Activation(address, logSubject(address, partition), behavior, ctx);
     this.stats.activations++;
     this.actors.set(address, act);
-    void this.activate(act);
+    act.loaded = this.activate(act);
     return act;
   }
 

@@ -67,6 +67,8 @@ export interface JetStreamLogOptions {
 }
 
 const EXPECTED_LAST_SUBJECT_SEQ = 'Nats-Expected-Last-Subject-Sequence';
+/** Most entries recentSubjects() reads before it stops. */
+const RECENT_SCAN_MAX = 200_000;
 /** Makes the expectation apply to another subject than the one written (nats-server 2.11+). */
 const EXPECTED_LAST_SUBJECT_SEQ_SUBJECT = 'Nats-Expected-Last-Subject-Sequence-Subject';
 /** Header naming the node that appended an entry. */
@@ -227,7 +229,7 @@ class ReadWaiter implements Waiter {
     const h = msg.headers;
     const code = h?.code ?? 0;
     if (code === 0 && h !== undefined) {
-      this.entries.push({ seq: Number(h.last('Nats-Sequence')), data: msg.data });
+      this.entries.push({ seq: Number(h.last('Nats-Sequence')), data: msg.data, subject: h.last('Nats-Subject') });
       return false;
     }
     if (code === 204) {
@@ -265,20 +267,33 @@ class ReadWaiter implements Waiter {
 
 class LastSeqWaiter implements Waiter {
   readonly deadline: number;
+  private readonly field: 'seq' | 'time';
   private readonly subject: string;
   private readonly resolve: (seq: number) => void;
   private readonly reject: (err: Error) => void;
 
-  constructor(deadline: number, subject: string, resolve: (seq: number) => void, reject: (err: Error) => void) {
+  /** `field` 'time' resolves with the entry's timestamp (ms) instead of its position. */
+  constructor(
+    deadline: number,
+    subject: string,
+    resolve: (seq: number) => void,
+    reject: (err: Error) => void,
+    field: 'seq' | 'time' = 'seq',
+  ) {
     this.deadline = deadline;
     this.subject = subject;
     this.resolve = resolve;
     this.reject = reject;
+    this.field = field;
   }
 
   onMsg(msg: Msg): boolean {
     const h = msg.headers;
     const code = h?.code ?? 0;
+    if (code === 0 && h !== undefined && this.field === 'time') {
+      this.resolve(Date.parse(h.last('Nats-Time-Stamp')));
+      return true;
+    }
     if (code === 0 && h === undefined) {
       // The stream leader's answer (STREAM.MSG.GET): JSON with the message or an error.
       try {
@@ -422,6 +437,30 @@ export class JetStreamLog implements Log {
         this.send(`$JS.API.DIRECT.GET.${stream}.${subject}`, new Uint8Array(0), undefined, waiter);
       }
     });
+  }
+
+  async recentSubjects(filter: string, windowMs: number, limit: number): Promise<string[]> {
+    const refused = this.refuse(filter, 'not read');
+    if (refused !== undefined) throw refused;
+    const stream = this.streamOf(filter);
+    const ask = (query: Record<string, unknown>, field: 'seq' | 'time') =>
+      new Promise<number>((resolve, reject) => {
+        const waiter = new LastSeqWaiter(performance.now() + this.ackTimeoutMs, filter, resolve, reject, field);
+        this.send(`$JS.API.DIRECT.GET.${stream}`, TE.encode(JSON.stringify(query)), undefined, waiter);
+      });
+    // The newest matching entry's time ends the window; then pages of entries from its start.
+    const newest = await ask({ last_by_subj: filter }, 'time');
+    if (newest === 0) return [];
+    let from = await ask({ start_time: new Date(newest - windowMs).toISOString(), next_by_subj: filter }, 'seq');
+    const found = new Set<string>();
+    for (let scanned = 0; from > 0 && found.size < limit && scanned < RECENT_SCAN_MAX; ) {
+      const page = await this.read(filter, from, 1000);
+      for (const entry of page) if (entry.subject !== undefined) found.add(entry.subject);
+      scanned += page.length;
+      if (page.length < 1000) break;
+      from = page[page.length - 1]!.seq + 1;
+    }
+    return [...found].slice(0, limit);
   }
 
   /** Fails what is in flight and stops listening; the connection stays open (its owner closes it). */

@@ -34,10 +34,18 @@ import { resolve } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import { LogConflictError, type Log, type LogEntry } from './log.ts';
 import { ParleyError } from '../protocol/errors.ts';
+import { subjectMatches } from '../bus/embedded-bus.ts';
 
 type Key = [subject: string, seq: number];
 
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+/** Key space of the recent-append records `[RECENT, ms, subject]`; sorts before every subject. */
+const RECENT = '\u0000recent';
+const EMPTY = new Uint8Array(0);
+/** How long recent-append records are kept, ms. */
+const RECENT_KEEP_MS = 60 * 60 * 1000;
+/** Appends between two prunings of old recent-append records. */
+const RECENT_PRUNE_EVERY = 4096;
 const NO_OVERWRITE = { noOverwrite: true } as const;
 /** lmdb-js's asynchronous put takes an options object at run time; its typings only declare the version form. */
 type PutWithOptions = (key: Key, value: Uint8Array, options: typeof NO_OVERWRITE) => Promise<boolean>;
@@ -66,6 +74,7 @@ export class LmdbLog implements Log {
   private readonly maxCached: number;
   private evictAt: number;
   private closed = false;
+  private sincePrune = 0;
   /** Set when a commit failed: from then on appends are refused (positions in memory may be ahead of the disk). */
   private failure: unknown = undefined;
 
@@ -99,6 +108,7 @@ export class LmdbLog implements Log {
     let written: Promise<boolean>;
     try {
       written = this.putNew([subject, seq], data, NO_OVERWRITE);
+      this.noteRecent(subject);
     } catch (err) {
       // Thrown before anything was queued: an unusable key or value.
       return Promise.reject(new ParleyError('BAD_REQUEST', `cannot append to log subject ${subject}`, { cause: err }));
@@ -135,6 +145,40 @@ export class LmdbLog implements Log {
       entries.push({ seq: key[1], data: value });
     }
     return Promise.resolve(entries);
+  }
+
+  recentSubjects(filter: string, windowMs: number, limit: number): Promise<string[]> {
+    if (this.closed) return Promise.reject(new ParleyError('UNAVAILABLE', 'the log is closed'));
+    const pattern = filter.split('.');
+    const matches = (subject: string) => subjectMatches(pattern, subject.split('.'));
+    // Newest first: the first match gives the time the window ends at.
+    const found = new Set<string>();
+    let newest: number | undefined;
+    const start = [RECENT, MAX_SEQ] as unknown as Key;
+    const end = [RECENT, 0] as unknown as Key;
+    for (const key of this.db.getKeys({ start, end, reverse: true })) {
+      const [, ms, subject] = key as unknown as [string, number, string];
+      if (!matches(subject)) continue;
+      newest ??= ms;
+      if (ms < newest - windowMs) break;
+      found.add(subject);
+      if (found.size >= limit) break;
+    }
+    return Promise.resolve([...found]);
+  }
+
+  /**
+   * Records that `subject` was written now, in the same transaction as the
+   * entry, for recentSubjects(); records older than RECENT_KEEP_MS are
+   * removed now and then.
+   */
+  private noteRecent(subject: string): void {
+    const now = Date.now();
+    void this.db.put([RECENT, now, subject] as unknown as Key, EMPTY);
+    if (++this.sincePrune < RECENT_PRUNE_EVERY) return;
+    this.sincePrune = 0;
+    const end = [RECENT, now - RECENT_KEEP_MS] as unknown as Key;
+    for (const key of this.db.getKeys({ start: [RECENT, 0] as unknown as Key, end, limit: RECENT_PRUNE_EVERY * 2 })) void this.db.remove(key);
   }
 
   /** The last reserved position: it includes appends not yet durable, so that it is the position the next append must name. */

@@ -10,6 +10,8 @@ export interface LogEntry {
   /** Position of the entry; greater than every earlier entry of its subject. */
   readonly seq: number;
   readonly data: Uint8Array;
+  /** The entry's subject, where the implementation reports it (JetStream does). */
+  readonly subject?: string;
 }
 
 /** The subject's last position was not the expected one: another writer appended, or this one is stale. */
@@ -39,5 +41,13 @@ export interface Log {
   read(subject: string, fromSeq: number, limit?: number): Promise<LogEntry[]>;
   /** Position of the subject's last entry, 0 when it has none. */
   lastSeq(subject: string): Promise<number>;
+  /**
+   * Subjects within one partition matching `filter` (NATS wildcards, e.g.
+   * `parley.log.5.*.*`) that got an entry within `windowMs` before the newest
+   * entry matching `filter`, at most `limit` of them: the subjects a writer
+   * touched last, whenever it stopped. Recent history only: an
+   * implementation may forget appends older than an hour of activity.
+   */
+  recentSubjects(filter: string, windowMs: number, limit: number): Promise<string[]>;
   close(): Promise<void>;
 }

@@ -209,6 +209,24 @@ function logContract(name: string, target: LogTarget): void {
       expect(texts(await log.read(a, 0))).toEqual(['a1', 'a2']);
     });
 
+    it('lists the subjects of a partition written last, within a window before its newest entry', async () => {
+      const p = 40 + (++subjectCounter % 20);
+      const tag = `${run}-${subjectCounter}`;
+      const old = `parley.log.${p}.conv.old${tag}`;
+      await log.append(old, enc('x'), 0);
+      const gapStart = Date.now();
+      await waitFor('a clear gap in time', () => Date.now() - gapStart > 300);
+      const fresh = [`parley.log.${p}.conv.a${tag}`, `parley.log.${p}.user.b${tag}`];
+      for (const s of fresh) await log.append(s, enc('y'), 0);
+      await log.append(fresh[0]!, enc('z'), await log.lastSeq(fresh[0]!));
+      await log.append(`parley.log.${p}.fence`, enc('not an actor'), await log.lastSeq(`parley.log.${p}.fence`));
+      await log.append(`parley.log.${(p + 1) % 64}.conv.elsewhere${tag}`, enc('w'), 0);
+      expect((await log.recentSubjects(`parley.log.${p}.*.*`, 200, 100)).sort()).toEqual([...fresh].sort());
+      expect((await log.recentSubjects(`parley.log.${p}.*.*`, 60_000, 100)).sort()).toEqual([...fresh, old].sort());
+      expect(await log.recentSubjects(`parley.log.${p}.conv.*`, 200, 100)).toEqual([fresh[0]]);
+      expect(await log.recentSubjects(`parley.log.${p}.*.*`, 60_000, 1)).toHaveLength(1);
+    });
+
     it('handles many subjects in one partition and across partitions', async () => {
       const inOne = Array.from({ length: 150 }, (_, i) => freshSubject(5, `one${i}`));
       const across = Array.from({ length: 64 }, (_, p) => freshSubject(p, `part${p}`));

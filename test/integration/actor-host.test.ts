@@ -194,6 +194,34 @@ describe('actor host', () => {
     });
   });
 
+  it('after a crash between the Log append and the local write, a restart replays the event and makes its calls', async () => {
+    const dir = newDir();
+    const r = await rig(dir);
+    await send(r, 'first');
+    // The next local write fails as if the process died right after the append was durable.
+    const transaction = r.store.transaction.bind(r.store);
+    r.store.transaction = () => Promise.reject(new Error('power cut'));
+    const crashed = await rejectionOf(send(r, 'acked by the Log only'));
+    expect(crashed).toMatchObject({ name: 'UNAVAILABLE' });
+    r.store.transaction = transaction;
+    rigs.splice(rigs.indexOf(r), 1);
+    await r.bus.close();
+    await r.log.close();
+    await r.store.close();
+
+    // Nobody writes to the conversation after the restart: the repair alone brings bob's session up to date.
+    const again = await rig(dir);
+    const bob: Caller = { account: 'bob', deviceId: 'b1', deviceType: 'web', conn: 'e/2' };
+    const a = parseRequest('getServerSessions', {});
+    await waitFor('bob’s session to show both messages', async () => {
+      const page = (await callActor(again.bus, userAddress('bob'), 'getServerSessions', a, bob, { partitions: PARTITIONS, timeoutMs: 2000 })) as {
+        sessionList: { id: string; unread: number; lastMsg?: { text: string } }[];
+      };
+      const s = page.sessionList.find((x) => x.id === 'p2p-alice');
+      return s?.unread === 2 && s.lastMsg?.text === 'acked by the Log only';
+    });
+  });
+
   it('passivates idle actors and reactivates them with their state', async () => {
     const r = await rig(newDir(), { actorIdleMs: 100 });
     await send(r, 'one');

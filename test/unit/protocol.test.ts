@@ -4,7 +4,7 @@ import { RESULT_PREFIX } from '../../engine/actor/call.ts';
 import { ERRORS, ParleyError, errorNameOf } from '../../engine/protocol/errors.ts';
 import { parseRequest, parseSessionId } from '../../engine/protocol/methods.ts';
 import { parseConfig, describeConfig, ConfigError } from '../../engine/config.ts';
-import { p2pAddress, partitionOf, subjectToken } from '../../engine/subjects.ts';
+import { addressOfLogSubject, fenceSubject, logSubject, p2pAddress, partitionOf, subjectToken } from '../../engine/subjects.ts';
 
 describe('error table', () => {
   it('has the codes of PROTOCOL.md', () => {
@@ -124,6 +124,13 @@ describe('subjects and partitions', () => {
       expect(subjectToken(id)).toMatch(/^~[A-Za-z0-9_-]+$/);
     }
     expect(subjectToken('a.b')).not.toBe(subjectToken('a_b'));
+  });
+
+  it('maps a Log subject back to its actor address', () => {
+    for (const address of ['conv:alice|bob', 'user:a.b c', 'user:ünï', 'user:x']) {
+      expect(addressOfLogSubject(logSubject(address, 7))).toBe(address);
+    }
+    expect(addressOfLogSubject(fenceSubject(7))).toBeUndefined();
   });
 
   it('sorts the pair of a p2p address', () => {
