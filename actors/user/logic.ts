@@ -40,6 +40,8 @@ export function unreadOf(row: SessionRow): number {
 
 export function sessionView(row: SessionRow, withLastMsg = true): Session {
   const s: Session = { id: row.id, scene: row.scene, to: row.to, unread: unreadOf(row), updateTime: row.updateTime, isTop: false };
+  // The time the peer last acknowledged reading (read receipts); 0 until it has.
+  if (row.scene === 'p2p') s.msgReceiptTime = 0;
   if (withLastMsg && row.lastMsg !== undefined) s.lastMsg = row.lastMsg;
   if (row.ext !== undefined) s.ext = row.ext;
   return s;

@@ -268,7 +268,7 @@ export class ActorHost {
     const colon = req.to.indexOf(':');
     const behavior = this.behaviors.get(req.to.slice(0, colon));
     if (colon <= 0 || behavior === undefined) {
-      refuse(new ParleyError('NOT_FOUND', `no actor kind for address '${req.to}'`));
+      refuse(new ParleyError('NOT_FOUND', `no such ${colon > 0 ? req.to.slice(0, colon) : 'actor'}: '${req.to}' is not served by this engine`));
       return;
     }
     if (partitionOf(req.to, this.opts.partitions) !== partition) {

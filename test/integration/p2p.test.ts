@@ -188,7 +188,7 @@ describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('p2p over the wire
       return found!;
     };
     const bobsView = await sessionOf(b1, `p2p-${alice}`, 4);
-    expect(bobsView).toMatchObject({ scene: 'p2p', to: alice, unread: 4 });
+    expect(bobsView).toMatchObject({ scene: 'p2p', to: alice, unread: 4, isTop: false, msgReceiptTime: 0 });
     expect(bobsView.lastMsg).toMatchObject({ text: 'last', flow: 'in', seq: 5 });
     expect(bobsView.updateTime).toBe(bobsView.lastMsg!.time);
     // The sender's own messages never count.
@@ -252,6 +252,8 @@ describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('p2p over the wire
     expect(missing.e!.message).toContain('text');
     const invalid = await r.request('getHistoryMsgs', { scene: 'p2p', to: 'bob', limit: 'ten' });
     expect(invalid.e!.message).toContain('limit');
+    const noTeam = await r.request('sendText', { scene: 'team', to: '42', text: 'hello?' });
+    expect(noTeam.e).toMatchObject({ name: 'NOT_FOUND', code: 404 });
 
     r.sendBytes('{"id":1}');
     expect((await r.next((f) => f.e !== undefined)).e!.name).toBe('BAD_REQUEST');
