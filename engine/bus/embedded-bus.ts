@@ -8,6 +8,12 @@ import type { Bus, BusMessage, BusSubscription, RequestOptions, SubscribeOptions
 import { ParleyError } from '../protocol/errors.ts';
 import { logger } from '../logger.ts';
 
+/** Reply subjects of requests: `_INBOX.embedded.<n>`. */
+const INBOX_PREFIX = '_INBOX.embedded.';
+/** A publishable subject: dot-separated tokens without whitespace or wildcards. */
+const PLAIN_SUBJECT = /^[^\s.*>]+(\.[^\s.*>]+)*$/;
+const EMPTY_TOKENS: string[] = [];
+
 interface Sub {
   readonly subject: string;
   readonly tokens: string[];
@@ -49,6 +55,11 @@ export class EmbeddedBus implements Bus {
   private readonly wild: Sub[] = [];
   private readonly queueCursor = new Map<string, number>();
   private inboxSeq = 0;
+  /** Requests waiting for their reply, by inbox number. */
+  private readonly replies = new Map<
+    number,
+    { resolve: (data: Uint8Array) => void; reject: (err: Error) => void; timer: ReturnType<typeof setTimeout> }
+  >();
   private closed = false;
 
   get connected(): boolean {
@@ -92,25 +103,32 @@ export class EmbeddedBus implements Bus {
   }
 
   publish(subject: string, data: Uint8Array): void {
+    if (subject.startsWith(INBOX_PREFIX)) {
+      // A reply: straight to its waiting request (the first one wins, as with NATS).
+      const id = Number(subject.slice(INBOX_PREFIX.length));
+      const waiting = this.replies.get(id);
+      if (waiting === undefined) return;
+      this.replies.delete(id);
+      clearTimeout(waiting.timer);
+      const copy = data.slice();
+      queueMicrotask(() => waiting.resolve(copy));
+      return;
+    }
     this.dispatch(subject, data, undefined);
   }
 
   request(subject: string, data: Uint8Array, opts: RequestOptions): Promise<Uint8Array> {
     if (this.closed) return Promise.reject(new ParleyError('UNAVAILABLE', 'the bus is closed'));
-    const inbox = `_INBOX.embedded.${++this.inboxSeq}`;
+    const id = ++this.inboxSeq;
     return new Promise<Uint8Array>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reply.unsubscribe();
+        this.replies.delete(id);
         reject(new ParleyError('TIMEOUT', `no reply on ${subject} within ${opts.timeoutMs} ms`));
       }, opts.timeoutMs);
-      const reply = this.subscribe(inbox, (msg) => {
+      this.replies.set(id, { resolve, reject, timer });
+      if (this.dispatch(subject, data, INBOX_PREFIX + id) === 0) {
         clearTimeout(timer);
-        reply.unsubscribe();
-        resolve(msg.data);
-      });
-      if (this.dispatch(subject, data, inbox) === 0) {
-        clearTimeout(timer);
-        reply.unsubscribe();
+        this.replies.delete(id);
         reject(new ParleyError('UNAVAILABLE', `no responders on ${subject}`));
       }
     });
@@ -120,6 +138,11 @@ export class EmbeddedBus implements Bus {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const waiting of this.replies.values()) {
+      clearTimeout(waiting.timer);
+      waiting.reject(new ParleyError('UNAVAILABLE', 'the bus closed before the reply came'));
+    }
+    this.replies.clear();
     this.exact.clear();
     this.wild.length = 0;
   }
@@ -127,7 +150,8 @@ export class EmbeddedBus implements Bus {
   /** Delivers to every plain subscriber and one member per queue group; returns how many got it. */
   private dispatch(subject: string, data: Uint8Array, reply: string | undefined): number {
     if (this.closed) return 0;
-    const tokens = checkSubject(subject, false);
+    if (!PLAIN_SUBJECT.test(subject)) checkSubject(subject, false); // throws, naming the problem
+    const tokens = this.wild.length === 0 ? EMPTY_TOKENS : subject.split('.');
     const plain: Sub[] = [];
     const groups = new Map<string, Sub[]>();
     const consider = (sub: Sub) => {

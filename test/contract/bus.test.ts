@@ -254,6 +254,18 @@ function busContract(name: string, target: BusTarget): void {
       const err = await rejectionOf(bus.request('t.echo', bytes('x'), { timeoutMs: 1000 }));
       expect(err.name).toBe('UNAVAILABLE');
     });
+
+    it('fails a request still waiting for its reply with UNAVAILABLE when it closes', async () => {
+      const other = await target.network();
+      other.b.subscribe('t.silent', () => {});
+      await other.b.flush();
+      const waiting = rejectionOf(other.a.request('t.silent', bytes('x'), { timeoutMs: 10_000 }));
+      await other.a.flush();
+      const started = Date.now();
+      await other.close();
+      expect((await waiting).name).toBe('UNAVAILABLE');
+      expect(Date.now() - started).toBeLessThan(5000);
+    });
   });
 }
 
