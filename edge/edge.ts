@@ -751,10 +751,16 @@ export class Edge {
   /** Tells the account's other devices that this one logged in or out. */
   private publishLoginPort(conn: Conn, type: 'login' | 'logout'): void {
     try {
-      const f = encode({
-        ev: 'loginportschange',
-        d: { type, deviceId: conn.deviceId, deviceType: conn.deviceType, time: Date.now() },
-      });
+      // As the reference SDK's callback: a list of login ports, each saying whether it is online now.
+      const port = {
+        account: conn.account,
+        deviceId: conn.deviceId,
+        type: conn.deviceType,
+        connectionId: conn.ref,
+        time: Date.now(),
+        online: type === 'login',
+      };
+      const f = encode({ ev: 'loginportschange', d: [port] });
       const delivery: Delivery = { x: conn.ref, f };
       this.bus.publish(deliverySubject(conn.account), encode(delivery));
     } catch (err) {

@@ -194,6 +194,17 @@ export interface Results {
   resetSessionUnread: { session: Session };
 }
 
+/** A device of the account that logged in (`online: true`) or out. */
+export interface LoginPort {
+  account: string;
+  deviceId: string;
+  type: DeviceType;
+  /** The socket, `<edge node>/<n>`. */
+  connectionId: string;
+  time: number;
+  online: boolean;
+}
+
 /** The payload `d` of each event. */
 export interface Events {
   msg: Message;
@@ -201,6 +212,7 @@ export interface Events {
   sessions: Session[];
   updatesessions: Session[];
   syncdone: { serverTime: number };
+  loginportschange: LoginPort[];
   kicked: { reason: string; message?: string };
 }
 

@@ -664,21 +664,19 @@ describe('edge: delivery', () => {
     const { client: a1, deviceId: d1 } = await login(fx, 'alice', { deviceId: 'phone', deviceType: 'ios' });
     const { client: a2 } = await login(fx, 'alice', { deviceId: 'laptop', deviceType: 'pc' });
     const change = await a1.event('loginportschange');
-    expect(change.d).toMatchObject({ type: 'login', deviceId: 'laptop', deviceType: 'pc' });
-    expect(typeof change.d.time).toBe('number');
+    expect(change.d).toMatchObject([{ account: 'alice', online: true, deviceId: 'laptop', type: 'pc' }]);
+    expect(typeof change.d[0].time).toBe('number');
     expect(d1).toBe('phone');
 
     const { client: a3 } = await login(fx, 'alice', { deviceId: 'tablet', deviceType: 'android' });
-    expect((await a2.event('loginportschange')).d).toMatchObject({ type: 'login', deviceId: 'tablet' });
+    expect((await a2.event('loginportschange')).d).toMatchObject([{ online: true, deviceId: 'tablet' }]);
     // a2 heard a3's login but never its own
-    expect(a2.log.filter((f) => f.ev === 'loginportschange').map((f) => f.d.deviceId)).toEqual(['tablet']);
+    expect(a2.log.filter((f) => f.ev === 'loginportschange').map((f) => f.d[0].deviceId)).toEqual(['tablet']);
 
     a3.close();
-    expect((await a1.next((f) => f.ev === 'loginportschange' && f.d.type === 'logout', 'logout')).d).toMatchObject({
-      type: 'logout',
-      deviceId: 'tablet',
-      deviceType: 'android',
-    });
+    expect((await a1.next((f) => f.ev === 'loginportschange' && f.d[0].online === false, 'logout')).d).toMatchObject([
+      { online: false, deviceId: 'tablet', type: 'android' },
+    ]);
   });
 
   it('closes a slow consumer and keeps serving the others', async () => {
