@@ -74,6 +74,24 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+/** Stops a rig as a crash would: nothing is handed over or drained. */
+async function crash(r: Rig): Promise<void> {
+  rigs.splice(rigs.indexOf(r), 1);
+  await r.bus.close();
+  await r.log.close();
+  await r.store.close();
+}
+
+/** Bob's session with alice as his user actor reports it, if any. */
+async function bobsSession(r: Rig): Promise<{ id: string; unread: number; lastMsg?: { text: string } } | undefined> {
+  const bob: Caller = { account: 'bob', deviceId: 'b1', deviceType: 'web', conn: 'e/2' };
+  const a = parseRequest('getServerSessions', {});
+  const page = (await callActor(r.bus, userAddress('bob'), 'getServerSessions', a, bob, { partitions: PARTITIONS, timeoutMs: 2000 })) as {
+    sessionList: { id: string; unread: number; lastMsg?: { text: string } }[];
+  };
+  return page.sessionList.find((x) => x.id === 'p2p-alice');
+}
+
 function newDir(): string {
   const d = tempDir();
   dirs.push(d);
@@ -177,21 +195,10 @@ describe('actor host', () => {
     r.bus.request = (subject, data, opts) =>
       subject === bobs ? Promise.reject(new ParleyError('UNAVAILABLE', 'unreachable')) : request(subject, data, opts);
     await send(r, 'while bob is unreachable');
-    // Crash: nothing is stopped in order.
-    rigs.splice(rigs.indexOf(r), 1);
-    await r.bus.close();
-    await r.log.close();
-    await r.store.close();
+    await crash(r);
 
     const again = await rig(dir);
-    const bob: Caller = { account: 'bob', deviceId: 'b1', deviceType: 'web', conn: 'e/2' };
-    const a = parseRequest('getServerSessions', {});
-    await waitFor('bob’s session', async () => {
-      const page = (await callActor(again.bus, userAddress('bob'), 'getServerSessions', a, bob, { partitions: PARTITIONS, timeoutMs: 2000 })) as {
-        sessionList: { id: string; unread: number }[];
-      };
-      return page.sessionList.some((x) => x.id === 'p2p-alice' && x.unread === 1);
-    });
+    await waitFor('bob’s session', async () => (await bobsSession(again))?.unread === 1);
   });
 
   it('after a crash between the Log append and the local write, a restart replays the event and makes its calls', async () => {
@@ -204,20 +211,12 @@ describe('actor host', () => {
     const crashed = await rejectionOf(send(r, 'acked by the Log only'));
     expect(crashed).toMatchObject({ name: 'UNAVAILABLE' });
     r.store.transaction = transaction;
-    rigs.splice(rigs.indexOf(r), 1);
-    await r.bus.close();
-    await r.log.close();
-    await r.store.close();
+    await crash(r);
 
     // Nobody writes to the conversation after the restart: the repair alone brings bob's session up to date.
     const again = await rig(dir);
-    const bob: Caller = { account: 'bob', deviceId: 'b1', deviceType: 'web', conn: 'e/2' };
-    const a = parseRequest('getServerSessions', {});
     await waitFor('bob’s session to show both messages', async () => {
-      const page = (await callActor(again.bus, userAddress('bob'), 'getServerSessions', a, bob, { partitions: PARTITIONS, timeoutMs: 2000 })) as {
-        sessionList: { id: string; unread: number; lastMsg?: { text: string } }[];
-      };
-      const s = page.sessionList.find((x) => x.id === 'p2p-alice');
+      const s = await bobsSession(again);
       return s?.unread === 2 && s.lastMsg?.text === 'acked by the Log only';
     });
   });
