@@ -43,9 +43,6 @@ export interface EdgeOptions {
 export const MAX_IN_FLIGHT_PER_SOCKET = 256;
 /** Conversations fetched concurrently during one socket's login sync. */
 export const SYNC_CONCURRENCY = 8;
-/** Retries of a login-sync call that failed with UNAVAILABLE or TIMEOUT, and the delay unit between them, ms. */
-export const SYNC_RETRIES = 2;
-export const SYNC_RETRY_DELAY_MS = 100;
 
 /** WebSocket close codes the edge sends. */
 export const CLOSE_CODES = {
@@ -158,10 +155,6 @@ function salvageId(bytes: Uint8Array): number {
 
 function badRequest(message: string): ParleyError {
   return new ParleyError('BAD_REQUEST', message);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export class Edge {
@@ -627,9 +620,11 @@ export class Edge {
     const account = conn.account;
     const limit = this.config.syncMsgsPerSession;
     try {
-      const result = (await this.retrying(conn, () =>
-        callActorHeld(this.bus, userAddress(account), 'sync', { deviceId: conn.deviceId, cursors, limit }, caller, this.heldOptions(conn)),
-      )) as SyncResult | undefined;
+      // Both sync calls are reads: held through handovers and retried after timeouts.
+      const held = { ...this.heldOptions(conn), retryTimeouts: true };
+      const result = (await callActorHeld(this.bus, userAddress(account), 'sync', { deviceId: conn.deviceId, cursors, limit }, caller, held)) as
+        | SyncResult
+        | undefined;
       if (conn.closed) return;
       const sessions = Array.isArray(result?.sessions) ? result.sessions : [];
       const fetch = Array.isArray(result?.fetch) ? result.fetch : [];
@@ -640,9 +635,9 @@ export class Edge {
           logger.warn('login sync: ignoring a malformed fetch item', { account, item });
           return;
         }
-        const range = (await this.retrying(conn, () =>
-          callActorHeld(this.bus, item.address, 'range', { viewer: account, fromSeq: item.fromSeq, limit }, caller, this.heldOptions(conn)),
-        )) as { msgs?: Message[] } | undefined;
+        const range = (await callActorHeld(this.bus, item.address, 'range', { viewer: account, fromSeq: item.fromSeq, limit }, caller, held)) as
+          | { msgs?: Message[] }
+          | undefined;
         const msgs = Array.isArray(range?.msgs) ? range.msgs : [];
         if (msgs.length > 0) {
           await this.sendPaced(conn, { ev: 'offlinemsgs', d: { sessionId: item.sessionId, scene: item.scene, to: item.to, msgs } });
@@ -655,20 +650,6 @@ export class Edge {
       if (err instanceof ParleyError) logger.warn('login sync failed; closing the socket so the client reconnects', { account, conn: conn.ref, err });
       else this.internal(err, { step: 'login sync', account, conn: conn.ref });
       this.closeWith(conn, CLOSE_CODES.syncFailed, 'login sync failed');
-    }
-  }
-
-  /** Runs `call`, retrying UNAVAILABLE / TIMEOUT a couple of times while the socket is open. */
-  private async retrying<T>(conn: Conn, call: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await call();
-      } catch (err) {
-        const retriable = err instanceof ParleyError && (err.name === 'UNAVAILABLE' || err.name === 'TIMEOUT');
-        if (!retriable || attempt >= SYNC_RETRIES || conn.closed || this.stopping) throw err;
-      }
-      await delay(SYNC_RETRY_DELAY_MS * (attempt + 1));
-      if (conn.closed) throw new ParleyError('UNAVAILABLE', 'the socket closed');
     }
   }
 

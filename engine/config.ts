@@ -114,7 +114,7 @@ function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 }
 
-function coerce(key: keyof Config, spec: FieldSpec, raw: string, source: string): Config[keyof Config] {
+function coerce(spec: FieldSpec, raw: string, source: string): Config[keyof Config] {
   switch (spec.kind) {
     case 'int': {
       const n = Number(raw);
@@ -131,7 +131,6 @@ function coerce(key: keyof Config, spec: FieldSpec, raw: string, source: string)
       if (!['debug', 'info', 'warn', 'error'].includes(raw)) throw new ConfigError(`${source} must be debug, info, warn or error`);
       return raw as Config['logLevel'];
     case 'string':
-      void key;
       return raw;
   }
 }
@@ -146,7 +145,7 @@ export function parseConfig(env: Record<string, string | undefined>, argv: reado
   for (const key of keys) {
     const spec = CONFIG_FIELDS[key];
     const raw = env[spec.env];
-    if (raw !== undefined && raw !== '') config[key] = coerce(key, spec, raw, spec.env);
+    if (raw !== undefined && raw !== '') config[key] = coerce(spec, raw, spec.env);
   }
   const byFlag = new Map(keys.map((k) => [kebab(k), k]));
   for (let i = 0; i < argv.length; i++) {
@@ -164,7 +163,7 @@ export function parseConfig(env: Record<string, string | undefined>, argv: reado
       if (next === undefined) throw new ConfigError(`--${name} needs a value`);
       raw = next;
     }
-    config[key] = coerce(key, CONFIG_FIELDS[key], raw, `--${name}`);
+    config[key] = coerce(CONFIG_FIELDS[key], raw, `--${name}`);
   }
   return config as unknown as Config;
 }

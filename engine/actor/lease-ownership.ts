@@ -167,7 +167,6 @@ export class LeaseOwnership implements PartitionOwnership {
 
   private async tick(): Promise<void> {
     const started = Date.now();
-    const leases = this.leases!;
     const hosts = this.hosts!;
     let live: string[];
     try {
