@@ -16,6 +16,7 @@ import {
   findResend,
   historyPage,
   initialState,
+  markSaved,
   viewOf,
   type ConversationEvent,
   type ConversationState,
@@ -134,6 +135,7 @@ export const conversationBehavior: ActorBehavior<ConversationState, Conversation
       msgs.put([ctx.address, msg.seq], msg);
       idc.put([ctx.address, msg.from, msg.idClient], msg.seq);
     }
+    markSaved(state, events);
     const snap: Snapshot = { logSeq, lastSeq: state.lastSeq, lastTime: state.lastTime, sent: state.sent };
     ctx.store.snapshots.put(ctx.address, snap);
   },

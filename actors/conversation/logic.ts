@@ -20,6 +20,11 @@ export interface ConversationState {
   sent: Record<string, number>;
   /** `from \0 idClient` → seq of the recent sends, so resends inside a batch are found before they reach LMDB. */
   recent: Map<string, number>;
+  /**
+   * Messages applied but not yet in LMDB (the batch being appended): a resend
+   * decided in the same batch as its original must find it here.
+   */
+  unsaved: Map<number, StoredMessage>;
 }
 
 /** `conn` is the sending socket, kept only so that its own delivery echo can skip it. */
@@ -45,7 +50,7 @@ export function membersOf(id: string): [string, string] {
 
 export function initialState(id: string): ConversationState {
   const members = membersOf(id);
-  return { members, lastSeq: 0, lastTime: 0, sent: {}, recent: new Map() };
+  return { members, lastSeq: 0, lastTime: 0, sent: {}, recent: new Map(), unsaved: new Map() };
 }
 
 export function recentKey(from: string, idClient: string): string {
@@ -75,7 +80,7 @@ export function peerOf(state: ConversationState, from: string): string {
 /** Finds an earlier send with the same (from, idClient), in memory or in the view. */
 export function findResend(state: ConversationState, view: ConversationView, from: string, idClient: string): StoredMessage | undefined {
   const seq = state.recent.get(recentKey(from, idClient)) ?? view.seqOfIdClient(from, idClient);
-  return seq === undefined ? undefined : view.bySeq(seq);
+  return seq === undefined ? undefined : (state.unsaved.get(seq) ?? view.bySeq(seq));
 }
 
 /** Decides a send: the stored message with its server fields (seq, time, idServer). */
@@ -117,8 +122,14 @@ export function applyEvent(state: ConversationState, event: ConversationEvent): 
   state.lastTime = msg.time;
   state.sent[msg.from] = (state.sent[msg.from] ?? 0) + 1;
   state.recent.set(recentKey(msg.from, msg.idClient), msg.seq);
+  state.unsaved.set(msg.seq, msg);
   if (state.recent.size > RECENT_LIMIT) state.recent.delete(state.recent.keys().next().value!);
   return state;
+}
+
+/** Forgets the unsaved copies of `events` once their rows are written. */
+export function markSaved(state: ConversationState, events: readonly ConversationEvent[]): void {
+  for (const { msg } of events) state.unsaved.delete(msg.seq);
 }
 
 /** The message as `viewer` sees it. */

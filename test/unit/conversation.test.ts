@@ -74,6 +74,15 @@ describe('p2p conversation rules', () => {
     expect(state.sent.alice).toBe(1);
   });
 
+  it('finds a resend decided earlier in the same batch, before its row is stored', () => {
+    // A retry queued behind its original (a slow activation, a held request) is decided in the
+    // same batch: the original is applied to the state but not yet in LMDB.
+    const state = initialState('alice|bob');
+    const { view } = memoryView();
+    const first = send(state, () => {}, 'alice', 'hi', 1000, 'c1');
+    expect(findResend(state, view, 'alice', 'c1')).toEqual(first);
+  });
+
   it('refuses senders outside the pair', () => {
     const state = initialState('alice|bob');
     const args = parseRequest('sendText', { scene: 'p2p', to: 'bob', text: 'x' });
