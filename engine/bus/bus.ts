@@ -48,5 +48,12 @@ export interface Bus {
   flush(): Promise<void>;
   /** True while the bus can carry messages. */
   readonly connected: boolean;
+  /**
+   * Largest message the bus carries, bytes: NATS's `max_payload` as the
+   * server announced it (1 MiB unless configured), the configured limit of
+   * the embedded bus. A publish or request over it fails with `TOO_LARGE`;
+   * whoever builds a reply must keep it under this too.
+   */
+  readonly maxPayloadBytes: number;
   close(): Promise<void>;
 }

@@ -13,6 +13,13 @@ const INBOX_PREFIX = '_INBOX.embedded.';
 /** A publishable subject: dot-separated tokens without whitespace or wildcards. */
 const PLAIN_SUBJECT = /^[^\s.*>]+(\.[^\s.*>]+)*$/;
 const EMPTY_TOKENS: string[] = [];
+/** Default `maxPayloadBytes` of the embedded bus: NATS's default `max_payload`, so both modes page alike. */
+export const DEFAULT_EMBEDDED_MAX_PAYLOAD_BYTES = 1024 * 1024;
+
+export interface EmbeddedBusOptions {
+  /** Largest message carried, bytes; larger ones fail with TOO_LARGE, as over NATS. Default 1 MiB. */
+  maxPayloadBytes?: number;
+}
 
 interface Sub {
   readonly subject: string;
@@ -61,6 +68,13 @@ export class EmbeddedBus implements Bus {
     { resolve: (data: Uint8Array) => void; reject: (err: Error) => void; timer: ReturnType<typeof setTimeout> }
   >();
   private closed = false;
+  readonly maxPayloadBytes: number;
+
+  constructor(options: EmbeddedBusOptions = {}) {
+    const max = options.maxPayloadBytes ?? DEFAULT_EMBEDDED_MAX_PAYLOAD_BYTES;
+    if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`maxPayloadBytes must be a positive integer, got ${max}`);
+    this.maxPayloadBytes = max;
+  }
 
   get connected(): boolean {
     return !this.closed;
@@ -103,6 +117,7 @@ export class EmbeddedBus implements Bus {
   }
 
   publish(subject: string, data: Uint8Array): void {
+    this.checkSize(subject, data, 'publish');
     if (subject.startsWith(INBOX_PREFIX)) {
       // A reply: straight to its waiting request (the first one wins, as with NATS).
       const id = Number(subject.slice(INBOX_PREFIX.length));
@@ -119,6 +134,11 @@ export class EmbeddedBus implements Bus {
 
   request(subject: string, data: Uint8Array, opts: RequestOptions): Promise<Uint8Array> {
     if (this.closed) return Promise.reject(new ParleyError('UNAVAILABLE', 'the bus is closed'));
+    try {
+      this.checkSize(subject, data, 'request');
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     const id = ++this.inboxSeq;
     return new Promise<Uint8Array>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -145,6 +165,13 @@ export class EmbeddedBus implements Bus {
     this.replies.clear();
     this.exact.clear();
     this.wild.length = 0;
+  }
+
+  /** Refuses what NATS would refuse: a message over `maxPayloadBytes`. */
+  private checkSize(subject: string, data: Uint8Array, what: string): void {
+    if (data.byteLength > this.maxPayloadBytes) {
+      throw new ParleyError('TOO_LARGE', `${what} on ${subject} refused: ${data.byteLength} bytes exceed max_payload (${this.maxPayloadBytes})`);
+    }
   }
 
   /** Delivers to every plain subscriber and one member per queue group; returns how many got it. */
@@ -186,7 +213,13 @@ export class EmbeddedBus implements Bus {
       data,
       reply,
       respond: (answer: Uint8Array) => {
-        if (reply !== undefined) this.publish(reply, answer);
+        if (reply === undefined) return;
+        try {
+          this.publish(reply, answer);
+        } catch (err) {
+          // As over NATS: a reply the bus refuses (too large) is dropped, and the requester times out.
+          logger.warn('bus reply dropped', { subject, err });
+        }
       },
     };
     try {

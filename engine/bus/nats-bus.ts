@@ -198,6 +198,12 @@ export class NatsBus implements Bus {
     return this.link.up && !this.closed;
   }
 
+  /** The `max_payload` of the server connected to now (servers of one cluster may differ); 1 MiB before the first INFO. */
+  get maxPayloadBytes(): number {
+    const max = this.nc.info?.max_payload;
+    return typeof max === 'number' && max > 0 ? max : 1024 * 1024;
+  }
+
   request(subject: string, data: Uint8Array, opts: RequestOptions): Promise<Uint8Array> {
     if (!this.connected) {
       return Promise.reject(new ParleyError('UNAVAILABLE', `bus not connected: request on ${subject} not sent`));

@@ -60,6 +60,30 @@ function busContract(name: string, target: BusTarget): void {
       expect(b.connected).toBe(true);
     });
 
+    it('carries a message of maxPayloadBytes, refuses a larger one with TOO_LARGE, and drops a reply over it', async () => {
+      const max = a.maxPayloadBytes;
+      expect(Number.isSafeInteger(max) && max > 0).toBe(true);
+      b.subscribe('t.max', (m) => m.respond(m.data));
+      b.subscribe('t.max.grow', (m) => m.respond(new Uint8Array(max + 1)));
+      await b.flush();
+      const full = new Uint8Array(max).fill(7);
+      const echoed = await a.request('t.max', full, { timeoutMs: 5000 });
+      expect(echoed.byteLength).toBe(max);
+      const over = new Uint8Array(max + 1);
+      expect((await rejectionOf(a.request('t.max', over, { timeoutMs: 5000 }))).name).toBe('TOO_LARGE');
+      let thrown: unknown;
+      try {
+        a.publish('t.max', over);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(ParleyError);
+      expect((thrown as ParleyError).name).toBe('TOO_LARGE');
+      // A reply the bus refuses never arrives: the requester times out (so replies must be paged under the limit).
+      expect((await rejectionOf(a.request('t.max.grow', bytes('x'), { timeoutMs: 300 }))).name).toBe('TIMEOUT');
+      expect(a.connected).toBe(true);
+    });
+
     it('delivers a publish to every subscriber of the subject', async () => {
       const r1 = recorder();
       const r2 = recorder();
@@ -291,6 +315,33 @@ busContract('NatsBus', {
     const b = await NatsBus.connect(server!.url, 'contract-b');
     return { a, b, close: async () => void (await Promise.all([a.close(), b.close()])) };
   },
+});
+
+describe('EmbeddedBus specifics', () => {
+  it('takes its payload limit from its options', async () => {
+    const bus = new EmbeddedBus({ maxPayloadBytes: 1000 });
+    try {
+      expect(bus.maxPayloadBytes).toBe(1000);
+      expect((await rejectionOf(bus.request('t.x', new Uint8Array(1001), { timeoutMs: 100 }))).name).toBe('TOO_LARGE');
+      expect(() => new EmbeddedBus({ maxPayloadBytes: 0 })).toThrow(/maxPayloadBytes/);
+    } finally {
+      await bus.close();
+    }
+  });
+});
+
+describe('NatsBus: a server with a small max_payload', () => {
+  const server = useNatsServer({ jetstream: false, extraConfig: 'max_payload: 65536' });
+
+  it('reports the max_payload the server announced', async () => {
+    const bus = await NatsBus.connect(server().url, 'small-payload');
+    try {
+      expect(bus.maxPayloadBytes).toBe(65536);
+      expect((await rejectionOf(bus.request('t.x', new Uint8Array(65537), { timeoutMs: 1000 }))).name).toBe('TOO_LARGE');
+    } finally {
+      await bus.close();
+    }
+  });
 });
 
 describe('NatsBus specifics', () => {
