@@ -43,6 +43,8 @@ export interface EdgeOptions {
 export const MAX_IN_FLIGHT_PER_SOCKET = 256;
 /** Conversations fetched concurrently during one socket's login sync. */
 export const SYNC_CONCURRENCY = 8;
+/** Room a login-sync page keeps under the Bus's limit for the reply envelope and the page's own fields, bytes. */
+const SYNC_PAGE_MARGIN_BYTES = 1024;
 
 /** WebSocket close codes the edge sends. */
 export const CLOSE_CODES = {
@@ -93,6 +95,8 @@ class Conn {
   pendingBytes = 0;
   /** Login-sync writers waiting for the socket's buffer to drain. */
   drainWaiters: Array<() => void> = [];
+  /** Bytes of login-sync pages asked for and not yet written: part of the socket's unsent bytes. */
+  reservedBytes = 0;
 
   constructor(n: number, nodeId: string) {
     this.n = n;
@@ -115,10 +119,23 @@ interface AccountEntry {
   readonly joining: Set<Conn>;
 }
 
-/** What the user actor's `sync` answers. */
+/** What the user actor's `sync` answers: one page of the plan; `next` resumes it. */
 interface SyncResult {
   sessions?: Session[];
   fetch?: SyncFetch[];
+  next?: string;
+}
+
+/** What a conversation's `range` answers: one page of messages; `next` is the seq to resume from. */
+interface RangeResult {
+  msgs?: Message[];
+  next?: number;
+}
+
+/** Size of the login sync's pages: `bytes` reserved per page, `ask` passed as `maxBytes` when the socket needs less than the Bus carries. */
+interface SyncPaging {
+  bytes: number;
+  ask: number | undefined;
 }
 
 interface SyncFetch {
@@ -173,6 +190,8 @@ export class Edge {
   private readonly conns = new Set<Conn>();
   private readonly byRef = new Map<string, Conn>();
   private readonly accounts = new Map<string, AccountEntry>();
+  /** Most unsent bytes seen on one socket since start (see `unsentBytes`). */
+  private peakUnsent = 0;
 
   constructor(options: EdgeOptions) {
     this.config = options.config;
@@ -318,6 +337,18 @@ export class Edge {
     return { connections: this.conns.size, accounts: this.accounts.size };
   }
 
+  /**
+   * The edge's accounting of bytes written to sockets and not yet taken by
+   * their clients (uWS's buffers, deliveries held mid-login, login-sync
+   * pages asked for): the sum over open sockets now, and the most one
+   * socket reached since start. Each socket is held to `maxBackpressureBytes`.
+   */
+  unsentStats(): { bytes: number; peakBytes: number } {
+    let bytes = 0;
+    for (const conn of this.conns) bytes += this.unsentBytes(conn);
+    return { bytes, peakBytes: this.peakUnsent };
+  }
+
   /** True when logins can be served: listening, bus connected, a JWT secret set and `isReady()`. */
   private healthy(): boolean {
     if (this.listenSocket === undefined || this.stopping || !this.bus.connected || this.config.jwtSecret === '') return false;
@@ -356,8 +387,8 @@ export class Edge {
   }
 
   private onDrain(conn: Conn): void {
-    const ws = conn.ws;
-    if (ws !== undefined && ws.getBufferedAmount() <= this.config.maxBackpressureBytes / 2) this.wakeWriters(conn);
+    // Every drain is progress: waiting writers re-check their room and restart their drain timeout.
+    this.wakeWriters(conn);
   }
 
   private wakeWriters(conn: Conn): void {
@@ -368,16 +399,103 @@ export class Edge {
   }
 
   /**
-   * Sends `frame` once the socket's unsent buffer is at most half the
-   * slow-consumer bound, so a large login sync is paced by the client's
-   * reading instead of tripping `closeOnBackpressureLimit`. The check and the
-   * send run in one turn, so concurrent writers cannot both pass the check.
+   * The socket's unsent bytes: what uWS holds for it, deliveries held while
+   * it logs in, and login-sync pages asked for but not yet written. One
+   * number for everything the edge writes, held to `maxBackpressureBytes`.
    */
-  private async sendPaced(conn: Conn, frame: unknown): Promise<void> {
-    while (!conn.closed && conn.ws !== undefined && conn.ws.getBufferedAmount() > this.config.maxBackpressureBytes / 2) {
-      await new Promise<void>((resolve) => conn.drainWaiters.push(resolve));
+  private unsentBytes(conn: Conn): number {
+    let buffered = 0;
+    const ws = conn.ws;
+    if (!conn.closed && ws !== undefined) {
+      try {
+        buffered = ws.getBufferedAmount();
+      } catch {
+        // closing
+      }
     }
-    this.send(conn, frame);
+    const unsent = buffered + conn.pendingBytes + conn.reservedBytes;
+    if (unsent > this.peakUnsent) this.peakUnsent = unsent;
+    return unsent;
+  }
+
+  /** Closes a socket over the backpressure bound at once, as uWS does for its own writes (clients see 1006). */
+  private closeSlowConsumer(conn: Conn, why: string): void {
+    if (conn.closed) return;
+    logger.info('slow consumer closed', { conn: conn.ref, account: conn.account, why, bound: this.config.maxBackpressureBytes });
+    try {
+      conn.ws?.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  /** After a write: a socket past the bound is closed, whatever wrote to it. */
+  private checkBound(conn: Conn): void {
+    if (!conn.closed && this.unsentBytes(conn) > this.config.maxBackpressureBytes) this.closeSlowConsumer(conn, 'write over the bound');
+  }
+
+  /** How large the login sync's pages are: a quarter of the slow-consumer bound, or what the Bus carries when that is less. */
+  private syncPaging(): SyncPaging {
+    const transport = this.bus.maxPayloadBytes - SYNC_PAGE_MARGIN_BYTES;
+    const socket = Math.floor(this.config.maxBackpressureBytes / 4);
+    return socket < transport ? { bytes: socket, ask: socket } : { bytes: Math.max(1, transport), ask: undefined };
+  }
+
+  /**
+   * Waits until a page of `bytes` fits in the login sync's share of the
+   * socket (three quarters of the bound: the rest stays free for deliveries
+   * and replies), then reserves it. The sync thus pulls pages only as the
+   * client reads. A socket with bytes buffered that drains nothing for
+   * `drainTimeoutMs` is closed as a slow consumer. False once closed.
+   */
+  private async reserve(conn: Conn, bytes: number): Promise<boolean> {
+    const share = Math.floor((this.config.maxBackpressureBytes * 3) / 4);
+    while (!conn.closed && conn.ws !== undefined) {
+      const ws = conn.ws;
+      const unsent = this.unsentBytes(conn);
+      // Nothing buffered and nothing asked for: go, whatever the page's size, so the sync always progresses.
+      if (unsent + bytes <= share || unsent === 0) {
+        conn.reservedBytes += bytes;
+        this.unsentBytes(conn);
+        return true;
+      }
+      const buffered = ws.getBufferedAmount();
+      const woken = await new Promise<boolean>((resolve) => {
+        const wake = (): void => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          const at = conn.drainWaiters.indexOf(wake);
+          if (at !== -1) conn.drainWaiters.splice(at, 1);
+          resolve(false);
+        }, this.config.drainTimeoutMs);
+        conn.drainWaiters.push(wake);
+      });
+      if (!woken && !conn.closed && conn.ws !== undefined && buffered > 0 && conn.ws.getBufferedAmount() >= buffered) {
+        this.closeSlowConsumer(conn, `drained nothing for ${this.config.drainTimeoutMs} ms`);
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Pulls one login-sync page: reserves room for it, fetches it, and hands
+   * it to `write` at once (the reservation becomes uWS's buffer in the same
+   * turn, so nothing is counted twice or held). Undefined once closed.
+   */
+  private async pullPage<T>(conn: Conn, bytes: number, fetch: () => Promise<T>, write: (page: T) => void): Promise<{ page: T } | undefined> {
+    if (!(await this.reserve(conn, bytes))) return undefined;
+    let page: T;
+    try {
+      page = await fetch();
+    } finally {
+      conn.reservedBytes -= bytes;
+      this.wakeWriters(conn);
+    }
+    if (conn.closed) return undefined;
+    write(page);
+    return { page };
   }
 
   private onLoginTimeout(conn: Conn): void {
@@ -611,45 +729,83 @@ export class Edge {
   }
 
   /**
-   * Login sync: the user actor says what changed since the device's cursors;
-   * `sessions`, then `offlinemsgs` per conversation with new messages, then
-   * `syncdone`. A failure closes the socket (1011) so the client reconnects.
+   * Login sync: the user actor says what changed since the device's
+   * cursors, a page of sessions at a time; each page goes out as `sessions`
+   * (the first always, even empty), then `offlinemsgs` per conversation
+   * with new messages — one or more per conversation, in seq order — and
+   * after the last page `syncdone`. Pages are bounded by what the Bus
+   * carries and by the socket's bound, and pulled only as the client reads.
+   * A failure closes the socket (1011) so the client reconnects.
    */
   private async sync(conn: Conn, cursors: unknown): Promise<void> {
     const caller = conn.caller!;
     const account = conn.account;
     const limit = this.config.syncMsgsPerSession;
+    const paging = this.syncPaging();
     try {
       // Both sync calls are reads: held through handovers and retried after timeouts.
       const held = { ...this.heldOptions(conn), retryTimeouts: true };
-      const result = (await callActorHeld(this.bus, userAddress(account), 'sync', { deviceId: conn.deviceId, cursors, limit }, caller, held)) as
-        | SyncResult
-        | undefined;
-      if (conn.closed) return;
-      const sessions = Array.isArray(result?.sessions) ? result.sessions : [];
-      const fetch = Array.isArray(result?.fetch) ? result.fetch : [];
-      await this.sendPaced(conn, { ev: 'sessions', d: sessions });
-      await forEachBounded(fetch, SYNC_CONCURRENCY, async (item) => {
+      let after: string | undefined;
+      for (let first = true; ; first = false) {
+        const a: Record<string, unknown> = { deviceId: conn.deviceId, cursors, limit };
+        if (paging.ask !== undefined) a.maxBytes = paging.ask;
+        if (after !== undefined) a.after = after;
+        const pulled = await this.pullPage(
+          conn,
+          paging.bytes,
+          async () => (await callActorHeld(this.bus, userAddress(account), 'sync', a, caller, held)) as SyncResult | undefined,
+          (result) => {
+            const sessions = Array.isArray(result?.sessions) ? result.sessions : [];
+            if (first || sessions.length > 0) this.send(conn, { ev: 'sessions', d: sessions });
+          },
+        );
+        if (pulled === undefined || conn.closed) return;
+        const fetch = Array.isArray(pulled.page?.fetch) ? pulled.page.fetch : [];
+        await forEachBounded(fetch, SYNC_CONCURRENCY, (item) => this.syncConversation(conn, item, paging, held));
         if (conn.closed) return;
-        if (!isPlainObject(item) || typeof item.address !== 'string' || !isUint(item.fromSeq)) {
-          logger.warn('login sync: ignoring a malformed fetch item', { account, item });
-          return;
-        }
-        const range = (await callActorHeld(this.bus, item.address, 'range', { viewer: account, fromSeq: item.fromSeq, limit }, caller, held)) as
-          | { msgs?: Message[] }
-          | undefined;
-        const msgs = Array.isArray(range?.msgs) ? range.msgs : [];
-        if (msgs.length > 0) {
-          await this.sendPaced(conn, { ev: 'offlinemsgs', d: { sessionId: item.sessionId, scene: item.scene, to: item.to, msgs } });
-        }
-      });
-      if (conn.closed) return;
-      await this.sendPaced(conn, { ev: 'syncdone', d: { serverTime: Date.now() } });
+        const next = pulled.page?.next;
+        if (typeof next !== 'string' || next === after) break;
+        after = next;
+      }
+      this.send(conn, { ev: 'syncdone', d: { serverTime: Date.now() } });
     } catch (err) {
       if (conn.closed) return;
       if (err instanceof ParleyError) logger.warn('login sync failed; closing the socket so the client reconnects', { account, conn: conn.ref, err });
       else this.internal(err, { step: 'login sync', account, conn: conn.ref });
       this.closeWith(conn, CLOSE_CODES.syncFailed, 'login sync failed');
+    }
+  }
+
+  /** One conversation of the login sync: `range` page after page, each sent as `offlinemsgs`, up to `syncMsgsPerSession` messages. */
+  private async syncConversation(conn: Conn, item: unknown, paging: SyncPaging, held: ReturnType<Edge['heldOptions']>): Promise<void> {
+    if (conn.closed) return;
+    if (!isPlainObject(item) || typeof item.address !== 'string' || !isUint(item.fromSeq)) {
+      logger.warn('login sync: ignoring a malformed fetch item', { account: conn.account, item });
+      return;
+    }
+    const address = item.address;
+    const head = { sessionId: item.sessionId, scene: item.scene, to: item.to };
+    let fromSeq = item.fromSeq;
+    let left = this.config.syncMsgsPerSession;
+    while (left > 0 && !conn.closed) {
+      const a: Record<string, unknown> = { viewer: conn.account, fromSeq, limit: left };
+      if (paging.ask !== undefined) a.maxBytes = paging.ask;
+      const pulled = await this.pullPage(
+        conn,
+        paging.bytes,
+        async () => (await callActorHeld(this.bus, address, 'range', a, conn.caller, held)) as RangeResult | undefined,
+        (range) => {
+          const msgs = Array.isArray(range?.msgs) ? range.msgs : [];
+          if (msgs.length > 0) this.send(conn, { ev: 'offlinemsgs', d: { ...head, msgs } });
+        },
+      );
+      if (pulled === undefined) return;
+      const count = Array.isArray(pulled.page?.msgs) ? pulled.page.msgs.length : 0;
+      const next = pulled.page?.next;
+      // Only a page that moved forward may be followed by another.
+      if (count === 0 || !isUint(next) || next <= fromSeq) return;
+      left -= count;
+      fromSeq = next;
     }
   }
 
@@ -713,17 +869,12 @@ export class Edge {
     }
   }
 
-  /** Holds a delivery for a socket mid-login; more than the backpressure bound closes it as a slow consumer. */
+  /** Holds a delivery for a socket mid-login; past the backpressure bound it is closed as a slow consumer. */
   private buffer(conn: Conn, f: Uint8Array): void {
     if (conn.closed) return;
     conn.pendingBytes += f.byteLength;
-    if (conn.pendingBytes > this.config.maxBackpressureBytes) {
-      const ws = conn.ws;
-      try {
-        ws?.close();
-      } catch {
-        // already closed
-      }
+    if (this.unsentBytes(conn) > this.config.maxBackpressureBytes) {
+      this.closeSlowConsumer(conn, 'deliveries held during login over the bound');
       return;
     }
     conn.pending.push(f);
@@ -770,6 +921,7 @@ export class Edge {
     } catch (err) {
       logger.debug('send on a closing socket', { conn: conn.ref, err });
     }
+    this.checkBound(conn);
   }
 
   /** Sends `{id, r}` around the actor's already encoded `r`, without decoding it. */
@@ -791,6 +943,7 @@ export class Edge {
     } catch (err) {
       logger.debug('send on a closing socket', { conn: conn.ref, err });
     }
+    this.checkBound(conn);
   }
 
   private sendFailure(conn: Conn, id: number, err: unknown, context?: Record<string, unknown>): void {

@@ -29,6 +29,8 @@ export interface Config {
   maxFrameBytes: number;
   /** A socket whose unsent buffer exceeds this is closed as a slow consumer, bytes. Default 4 MiB. */
   maxBackpressureBytes: number;
+  /** A socket whose writes wait for it to drain and that drains nothing for this long is closed as a slow consumer, ms. Default 10000. */
+  drainTimeoutMs: number;
   /** Close a socket after this many seconds without traffic (pings keep it open). Default 120. */
   idleTimeoutSec: number;
   /** An actor idle for this long is passivated (dropped from memory), ms. Default 60000. */
@@ -43,6 +45,8 @@ export interface Config {
   leaseTtlMs: number;
   /** Messages sent to a socket during login sync, per session. Default 1000. */
   syncMsgsPerSession: number;
+  /** Largest message on the in-process Bus (embedded mode), bytes; cluster mode uses the NATS server's `max_payload`. Default 1 MiB. */
+  embeddedMaxPayloadBytes: number;
   /** Allow the slow `ws`-based uWebSockets.js fallback when the native binary cannot load. Default false. */
   allowUwsFallback: boolean;
   /** Log level: debug, info, warn, error. Default info. */
@@ -70,6 +74,7 @@ export const CONFIG_FIELDS: Record<keyof Config, FieldSpec> = {
   loginTimeoutMs: { env: 'PARLEY_LOGIN_TIMEOUT_MS', kind: 'int', min: 100, doc: 'close sockets not logged in after, ms' },
   maxFrameBytes: { env: 'PARLEY_MAX_FRAME_BYTES', kind: 'int', min: 1024, doc: 'largest accepted frame, bytes' },
   maxBackpressureBytes: { env: 'PARLEY_MAX_BACKPRESSURE_BYTES', kind: 'int', min: 1024, doc: 'slow-consumer bound, bytes' },
+  drainTimeoutMs: { env: 'PARLEY_DRAIN_TIMEOUT_MS', kind: 'int', min: 10, doc: 'close a socket that drains nothing for, ms' },
   idleTimeoutSec: { env: 'PARLEY_IDLE_TIMEOUT_SEC', kind: 'int', min: 8, doc: 'socket idle timeout, s' },
   actorIdleMs: { env: 'PARLEY_ACTOR_IDLE_MS', kind: 'int', min: 100, doc: 'passivate actors idle for, ms' },
   mailboxLimit: { env: 'PARLEY_MAILBOX_LIMIT', kind: 'int', min: 1, doc: 'queued commands per actor' },
@@ -77,6 +82,7 @@ export const CONFIG_FIELDS: Record<keyof Config, FieldSpec> = {
   logReplicas: { env: 'PARLEY_LOG_REPLICAS', kind: 'int', min: 1, max: 5, doc: 'JetStream replicas of the Log' },
   leaseTtlMs: { env: 'PARLEY_LEASE_TTL_MS', kind: 'int', min: 500, doc: 'partition lease lifetime (cluster), ms' },
   syncMsgsPerSession: { env: 'PARLEY_SYNC_MSGS_PER_SESSION', kind: 'int', min: 1, doc: 'offline messages per session at login' },
+  embeddedMaxPayloadBytes: { env: 'PARLEY_EMBEDDED_MAX_PAYLOAD_BYTES', kind: 'int', min: 4096, doc: 'largest in-process bus message (embedded), bytes' },
   allowUwsFallback: { env: 'PARLEY_ALLOW_UWS_FALLBACK', kind: 'bool', doc: 'allow the slow ws-based uWS fallback' },
   logLevel: { env: 'PARLEY_LOG_LEVEL', kind: 'level', doc: 'debug, info, warn or error' },
 };
@@ -94,6 +100,7 @@ export function defaultConfig(): Config {
     loginTimeoutMs: 10_000,
     maxFrameBytes: 1024 * 1024,
     maxBackpressureBytes: 4 * 1024 * 1024,
+    drainTimeoutMs: 10_000,
     idleTimeoutSec: 120,
     actorIdleMs: 60_000,
     mailboxLimit: 1000,
@@ -101,6 +108,7 @@ export function defaultConfig(): Config {
     logReplicas: 1,
     leaseTtlMs: 3000,
     syncMsgsPerSession: 1000,
+    embeddedMaxPayloadBytes: 1024 * 1024,
     allowUwsFallback: false,
     logLevel: 'info',
   };

@@ -84,9 +84,9 @@ export async function startNode(role: Role, config: Config): Promise<RunningNode
       closers.push(() => nats!.close());
       logger.info('bus: nats', { url: config.natsUrl });
     } else {
-      bus = new EmbeddedBus();
+      bus = new EmbeddedBus({ maxPayloadBytes: config.embeddedMaxPayloadBytes });
       closers.push(() => bus.close());
-      logger.info('bus: embedded');
+      logger.info('bus: embedded', { maxPayloadBytes: config.embeddedMaxPayloadBytes });
     }
 
     let host: ActorHost | undefined;

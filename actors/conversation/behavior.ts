@@ -3,6 +3,7 @@
  * numbered messages. LMDB rows: `conv-msgs [address, seq] → message` and
  * `conv-idc [address, from, idClient] → seq`.
  */
+import { pageBudget } from '../../engine/actor/behavior.ts';
 import type { ActorBehavior, ActorContext, Command, Effect } from '../../engine/actor/behavior.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import { ParleyError } from '../../engine/protocol/errors.ts';
@@ -31,11 +32,20 @@ interface Snapshot {
   sent: Record<string, number>;
 }
 
-/** Arguments of the internal `range` method used by the login sync. */
+/** Arguments of the internal `range` method used by the login sync, once per page. */
 export interface RangeArgs {
   viewer: string;
   fromSeq: number;
+  /** Most messages in the page. */
   limit: number;
+  /** Most bytes of the page, when the caller needs less than the Bus carries. */
+  maxBytes?: number;
+}
+
+/** A page of `range`: `next` is the seq to resume from, set when the page stopped before the conversation's end. */
+export interface RangeReply {
+  msgs: ReturnType<typeof viewOf>[];
+  next?: number;
 }
 
 /** Arguments of the `touch` a conversation sends to a member's user actor. */
@@ -114,12 +124,22 @@ export const conversationBehavior: ActorBehavior<ConversationState, Conversation
       }
       case 'range': {
         const a = cmd.a as RangeArgs;
-        const msgs = [];
-        for (let seq = Math.max(1, a.fromSeq); seq <= state.lastSeq && msgs.length < a.limit; seq++) {
+        const budget = pageBudget(ctx, a.maxBytes);
+        const page: RangeReply = { msgs: [] };
+        let bytes = 0;
+        let seq = Math.max(1, a.fromSeq);
+        for (; seq <= state.lastSeq && page.msgs.length < a.limit; seq++) {
           const m = view.bySeq(seq);
-          if (m !== undefined && m.isOfflinable) msgs.push(viewOf(m, a.viewer));
+          if (m === undefined || !m.isOfflinable) continue;
+          const v = viewOf(m, a.viewer);
+          const size = encode(v).byteLength;
+          // Stop before the budget; a page holds at least one message, so every page makes progress.
+          if (page.msgs.length > 0 && bytes + size > budget) break;
+          page.msgs.push(v);
+          bytes += size;
         }
-        return { reply: { msgs } };
+        if (seq <= state.lastSeq) page.next = seq;
+        return { reply: page };
       }
       default:
         throw new ParleyError('BAD_REQUEST', `method \`${cmd.m}\` is not supported for p2p conversations`);

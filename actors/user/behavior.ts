@@ -3,10 +3,11 @@
  * unread counts and the login sync plan. LMDB rows:
  * `user-sessions [account, sessionId] → SessionRow`.
  */
+import { pageBudget } from '../../engine/actor/behavior.ts';
 import type { ActorBehavior, Effect } from '../../engine/actor/behavior.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import { ParleyError } from '../../engine/protocol/errors.ts';
-import type { Args } from '../../engine/protocol/methods.ts';
+import type { Args, Session } from '../../engine/protocol/methods.ts';
 import { sessionIdOf } from '../../engine/protocol/methods.ts';
 import type { TouchArgs } from '../conversation/behavior.ts';
 import {
@@ -22,12 +23,20 @@ import {
   type UserState,
 } from './logic.ts';
 
-/** Arguments of the internal `sync` method called by the edge at login. */
+/** Arguments of the internal `sync` method called by the edge at login, once per page. */
 export interface SyncArgs {
   deviceId: string;
   cursors?: SyncCursors;
+  /** Offline messages per session. */
   limit: number;
+  /** Most bytes of the page, when the caller needs less than the Bus carries. */
+  maxBytes?: number;
+  /** The `next` of the previous page. */
+  after?: string;
 }
+
+/** Most sessions in one page of the login sync. */
+export const SYNC_SESSIONS_PER_PAGE = 500;
 
 export const userBehavior: ActorBehavior<UserState, UserEvent> = {
   kind: 'user',
@@ -53,7 +62,8 @@ export const userBehavior: ActorBehavior<UserState, UserEvent> = {
       }
       case 'sync': {
         const a = cmd.a as SyncArgs;
-        return { reply: syncPlan(state, a.cursors, a.limit) };
+        const bounds = { after: a.after, maxBytes: pageBudget(ctx, a.maxBytes), maxSessions: SYNC_SESSIONS_PER_PAGE };
+        return { reply: syncPlan(state, a.cursors, a.limit, bounds) };
       }
       case 'getServerSessions':
         return { reply: sessionsPage(state, cmd.a as Args<'getServerSessions'>, ctx.now()) };
@@ -86,14 +96,27 @@ export const userBehavior: ActorBehavior<UserState, UserEvent> = {
     ctx.store.snapshots.put(ctx.address, { logSeq });
   },
 
-  effects(state, events) {
+  effects(state, events, ctx) {
     const changed = new Set(events.map((e) => e.id));
-    const sessions = [...changed].flatMap((id) => {
-      const row = state.sessions.get(id);
-      return row === undefined ? [] : [sessionView(row)];
-    });
     const out: Effect[] = [];
-    if (sessions.length > 0) out.push({ kind: 'deliver', account: state.account, frame: encode({ ev: 'updatesessions', d: sessions }) });
+    // A batch may change many sessions: one frame per Bus message's worth.
+    const budget = pageBudget(ctx);
+    let frame: Session[] = [];
+    let bytes = 0;
+    for (const id of changed) {
+      const row = state.sessions.get(id);
+      if (row === undefined) continue;
+      const session = sessionView(row);
+      const size = encode(session).byteLength;
+      if (frame.length > 0 && bytes + size > budget) {
+        out.push({ kind: 'deliver', account: state.account, frame: encode({ ev: 'updatesessions', d: frame }) });
+        frame = [];
+        bytes = 0;
+      }
+      frame.push(session);
+      bytes += size;
+    }
+    if (frame.length > 0) out.push({ kind: 'deliver', account: state.account, frame: encode({ ev: 'updatesessions', d: frame }) });
     return out;
   },
 };

@@ -7,6 +7,7 @@
  * `(lastSeq - lastOwn) - (readSeq - readOwn)`. Updates carry absolute
  * positions, so they may arrive twice or out of order without harm.
  */
+import { encode } from '../../engine/protocol/codec.ts';
 import { ParleyError } from '../../engine/protocol/errors.ts';
 import type { Message, Scene, Session } from '../../engine/protocol/methods.ts';
 
@@ -127,21 +128,60 @@ export interface SyncFetch {
   fromSeq: number;
 }
 
+/** Bounds of one page of the login sync plan. */
+export interface SyncPageBounds {
+  /** Resume after this session id: the `next` of the previous page. Default: from the start. */
+  after?: string | undefined;
+  /** Most encoded bytes of the page's sessions and fetch items together. Default: unbounded. */
+  maxBytes?: number | undefined;
+  /** Most sessions in the page. Default: unbounded. */
+  maxSessions?: number | undefined;
+}
+
+/** One page of the login sync plan; `next` (the last session id of the page) is set when more sessions follow. */
+export interface SyncPage {
+  sessions: Session[];
+  fetch: SyncFetch[];
+  next?: string;
+}
+
 /**
  * What a device logging in must receive: the sessions changed since its
  * cursor, and for each the messages it lacks — past its own `seqs` cursor
  * when it sent one, else past the account's read pointer — at most `limit`.
+ *
+ * Paged by session id, which does not move as sessions change, so a session
+ * touched between two pages is neither skipped nor sent twice (one sent
+ * already reaches the device as `updatesessions`). A page stops before
+ * `maxBytes` or `maxSessions`, holding at least one session; within a page,
+ * sessions are newest first.
  */
-export function syncPlan(state: UserState, cursors: SyncCursors | undefined, limit: number): { sessions: Session[]; fetch: SyncFetch[] } {
+export function syncPlan(state: UserState, cursors: SyncCursors | undefined, limit: number, bounds: SyncPageBounds = {}): SyncPage {
   const since = cursors?.sessions ?? 0;
+  const after = bounds.after;
+  const maxBytes = bounds.maxBytes ?? Infinity;
+  const maxSessions = bounds.maxSessions ?? Infinity;
   const rows = [...state.sessions.values()]
-    .filter((r) => r.updateTime > since || (cursors?.seqs?.[r.id] ?? r.readSeq) < r.lastSeq)
-    .sort((a, b) => b.updateTime - a.updateTime);
-  const fetch: SyncFetch[] = [];
+    .filter((r) => (after === undefined || r.id > after) && (r.updateTime > since || (cursors?.seqs?.[r.id] ?? r.readSeq) < r.lastSeq))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const page: Array<{ row: SessionRow; session: Session; fetch: SyncFetch | undefined }> = [];
+  let bytes = 0;
+  let next: string | undefined;
   for (const r of rows) {
+    const session = sessionView(r);
     const known = cursors?.seqs?.[r.id] ?? r.readSeq;
     const fromSeq = Math.max(known + 1, r.lastSeq - limit + 1);
-    if (fromSeq <= r.lastSeq) fetch.push({ sessionId: r.id, scene: r.scene, to: r.to, address: r.address, fromSeq });
+    const fetch = fromSeq <= r.lastSeq ? { sessionId: r.id, scene: r.scene, to: r.to, address: r.address, fromSeq } : undefined;
+    const size = encode(session).byteLength + (fetch === undefined ? 0 : encode(fetch).byteLength);
+    if (page.length > 0 && (page.length >= maxSessions || bytes + size > maxBytes)) {
+      next = page[page.length - 1]!.row.id;
+      break;
+    }
+    page.push({ row: r, session, fetch });
+    bytes += size;
   }
-  return { sessions: rows.map((r) => sessionView(r)), fetch };
+  page.sort((a, b) => b.row.updateTime - a.row.updateTime);
+  const out: SyncPage = { sessions: page.map((p) => p.session), fetch: page.flatMap((p) => (p.fetch === undefined ? [] : [p.fetch])) };
+  if (next !== undefined) out.next = next;
+  return out;
 }

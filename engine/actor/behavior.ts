@@ -31,6 +31,27 @@ export interface ActorContext {
   now(): number;
   /** A fresh server message id. */
   nextIdServer(now: number): string;
+  /**
+   * Most bytes the encoded `r` of a reply may take to cross the Bus now (its
+   * `maxPayloadBytes` less the reply envelope): replies that can grow with
+   * the data, such as the login sync's pages, stop before it.
+   */
+  readonly maxReplyBytes: number;
+}
+
+/** Room a paged reply keeps for its own fields (keys, array headers, the `next` cursor), bytes. */
+export const PAGE_OVERHEAD_BYTES = 512;
+
+/**
+ * Bytes the items of one paged reply (or one delivered frame) may take: what
+ * the caller asked for (`maxBytes`, when it gives one and it is smaller),
+ * else what the Bus carries, less room for the page's own fields. At least 1,
+ * so a page always holds one item.
+ */
+export function pageBudget(ctx: ActorContext, maxBytes?: number): number {
+  const transport = ctx.maxReplyBytes;
+  const asked = typeof maxBytes === 'number' && maxBytes > 0 ? Math.min(maxBytes, transport) : transport;
+  return Math.max(1, asked - PAGE_OVERHEAD_BYTES);
 }
 
 /** The outcome of one command: its reply and the events to persist before replying. */

@@ -57,6 +57,10 @@ const REPAIR_MAX_ACTORS = 10_000;
 const STOP_CALLS_MS = 5000;
 /** Longest wait for a released partition's running batches, ms. */
 const RELEASE_DRAIN_MS = 2000;
+/** Room a Log entry leaves in a Bus message for the Log's headers (JetStream's expectations), bytes. */
+const LOG_ENTRY_HEADROOM_BYTES = 4096;
+/** Room left in a Bus message for the reply envelope around `r`, bytes. */
+export const REPLY_ENVELOPE_BYTES = 64;
 /** Attempts of an actor-to-actor call effect before it is given up (and logged). */
 const CALL_ATTEMPTS = 10;
 
@@ -302,6 +306,7 @@ export class ActorHost {
     const existing = this.actors.get(address);
     if (existing !== undefined) return existing;
     const ids = this.ids;
+    const bus = this.opts.bus;
     const ctx: ActorContext = {
       address,
       id: address.slice(address.indexOf(':') + 1),
@@ -309,6 +314,10 @@ export class ActorHost {
       store: this.opts.store,
       now: () => Date.now(),
       nextIdServer: (now) => ids.next(now),
+      // Read at each use: a NATS reconnect may land on a server with another max_payload.
+      get maxReplyBytes() {
+        return bus.maxPayloadBytes - REPLY_ENVELOPE_BYTES;
+      },
     };
     const act = new Activation(address, logSubject(address, partition), behavior, ctx);
     this.stats.activations++;
@@ -400,10 +409,15 @@ export class ActorHost {
       }
       const events: unknown[] = [];
       const done: { p: Pending; reply: ActorReply }[] = [];
+      // One Log entry must fit in one Bus message: the events taken so far are measured, and the
+      // next command's are estimated from its request (the event carries what the request did).
+      const entryBudget = this.opts.bus.maxPayloadBytes - LOG_ENTRY_HEADROOM_BYTES;
+      let entryBytes = 0;
       while (act.mailbox.length > 0 && done.length < MAX_BATCH) {
         const next = act.mailbox[0]!;
         // A read of materialised rows must see the writes before it.
         if (events.length > 0 && behavior.reads.has(next.cmd.m)) break;
+        if (events.length > 0 && entryBytes + 2 * next.msg.data.byteLength + 1024 > entryBudget) break;
         act.mailbox.shift();
         this.stats.commands++;
         try {
@@ -413,6 +427,7 @@ export class ActorHost {
               act.state = behavior.apply(act.state, event, ctx);
               events.push(event);
             }
+            if (decision.events.length > 0) entryBytes += encode(decision.events).byteLength;
           }
           done.push({ p: next, reply: { r: decision.reply } });
         } catch (err) {
@@ -498,9 +513,14 @@ export class ActorHost {
 
   private reply(p: Pending, reply: ActorReply): void {
     try {
-      p.msg.respond(encode(reply));
+      const bytes = encode(reply);
+      if (bytes.byteLength > this.opts.bus.maxPayloadBytes) {
+        // The Bus would drop it and the caller wait for its timeout; say so at once instead.
+        throw new Error(`a reply of ${bytes.byteLength} bytes exceeds the bus's max payload (${this.opts.bus.maxPayloadBytes})`);
+      }
+      p.msg.respond(bytes);
     } catch (err) {
-      logger.error('actor reply could not be encoded', { err });
+      logger.error('actor reply could not be encoded or is too large', { err });
       p.msg.respond(encode({ e: wireError(err, '') } satisfies ActorReply));
     }
   }
@@ -508,7 +528,12 @@ export class ActorHost {
   private runEffect(effect: Effect): void {
     if (effect.kind === 'deliver') {
       const delivery: Delivery = effect.exclude === undefined ? { f: effect.frame } : { x: effect.exclude, f: effect.frame };
-      this.opts.bus.publish(deliverySubject(effect.account), encode(delivery));
+      try {
+        this.opts.bus.publish(deliverySubject(effect.account), encode(delivery));
+      } catch (err) {
+        // A delivery the Bus refuses (too large) is lost, not the effects after it.
+        logger.error('delivery not published', { account: effect.account, bytes: effect.frame.byteLength, err });
+      }
       return;
     }
     this.pendingCalls++;

@@ -1,0 +1,123 @@
+/**
+ * The login sync in bounded pages, end to end in both modes: a Bus whose
+ * message limit is small (NATS `max_payload: 64 KiB`, the embedded Bus
+ * configured alike) so that a session or a session list larger than one Bus
+ * message is cheap to build, then a fresh device logging in with the real
+ * SDK and with raw frames.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { connect } from '../../client/index.ts';
+import type { ParleyClient } from '../../client/index.ts';
+import type { Message, Session } from '../../engine/protocol/methods.ts';
+import { startEngine, tokenFor, type TestEngine } from '../helpers/engine.ts';
+import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { RawClient } from '../helpers/raw-client.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const MAX_PAYLOAD = 64 * 1024;
+const TEXT_CHARS = 1000;
+
+let accountSeq = 0;
+function account(name: string): string {
+  return `${name}${++accountSeq}y${Date.now().toString(36)}`;
+}
+
+type Mode = { name: 'embedded' | 'nats' };
+
+describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('login sync in pages ($name)', ({ name }) => {
+  let nats: NatsServer | undefined;
+  let engine: TestEngine;
+  const clients: ParleyClient[] = [];
+  const raws: RawClient[] = [];
+
+  beforeAll(async () => {
+    if (name === 'nats') nats = await startNatsServer({ jetstream: true, extraConfig: `max_payload: ${MAX_PAYLOAD}` });
+    engine = await startEngine({
+      ...(nats === undefined ? {} : { natsUrl: nats.url }),
+      env: { PARLEY_EMBEDDED_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD), PARLEY_REQUEST_TIMEOUT_MS: '3000' },
+    });
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.disconnect().catch(() => {})));
+    for (const r of raws.splice(0)) r.terminate();
+  });
+
+  afterAll(async () => {
+    await engine?.stop();
+    await nats?.stop();
+  });
+
+  async function client(acct: string, on?: Parameters<typeof connect>[0]['on']): Promise<ParleyClient> {
+    const c = await connect({ url: engine.url, token: await tokenFor(acct), WebSocket, ...(on === undefined ? {} : { on }) });
+    clients.push(c);
+    return c;
+  }
+
+  async function raw(): Promise<RawClient> {
+    const r = await RawClient.open(engine.url);
+    raws.push(r);
+    return r;
+  }
+
+  const text = (i: number) => `${i}:`.padEnd(TEXT_CHARS, 'x');
+
+  it('syncs a session larger than one Bus message completely, in seq order, nothing doubled', async () => {
+    const alice = account('alice');
+    const bob = account('bob');
+    const a = await client(alice);
+    const n = 150; // about 3 Bus messages of offline messages
+    for (let i = 1; i <= n; i++) await a.sendText({ scene: 'p2p', to: bob, text: text(i) });
+
+    // Raw frames: the order on the wire.
+    const r = await raw();
+    const login = await r.request('login', { token: await tokenFor(bob) });
+    expect(login.e).toBeUndefined();
+    await r.event('syncdone', 20_000);
+    const sync = r.received.filter((f) => f.ev === 'sessions' || f.ev === 'offlinemsgs' || f.ev === 'syncdone');
+    expect(sync[0]!.ev).toBe('sessions');
+    expect(sync.at(-1)!.ev).toBe('syncdone');
+    const pages = sync.filter((f) => f.ev === 'offlinemsgs');
+    expect(pages.length).toBeGreaterThan(1);
+    for (const p of pages) expect(p.d).toMatchObject({ sessionId: `p2p-${alice}`, scene: 'p2p', to: alice });
+    const seqs = pages.flatMap((p) => p.d.msgs.map((m: Message) => m.seq));
+    expect(seqs).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(pages.flatMap((p) => p.d.msgs.map((m: Message) => m.text))).toEqual(Array.from({ length: n }, (_, i) => text(i + 1)));
+
+    // The SDK: the same messages through its offlinemsgs events, then syncdone.
+    const seen: Message[] = [];
+    const b = await client(bob, { offlinemsgs: (o) => seen.push(...o.msgs) });
+    await b.waitForSync(20_000);
+    expect(seen.map((m) => m.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+  }, 60_000);
+
+  it('syncs more sessions than one Bus message holds, each with its offline messages', async () => {
+    const bob = account('bob');
+    const peers = Array.from({ length: 80 }, () => account('peer')); // 80 sessions with a 1 KB last message: over 64 KiB
+    const senders = await Promise.all(peers.map((p) => client(p)));
+    await Promise.all(senders.map((s) => s.sendText({ scene: 'p2p', to: bob, text: text(1) })));
+    // Sessions are kept by the user actor, which hears of each send just after it is acknowledged.
+    const watcher = await client(bob);
+    await waitFor('bob to have every session', async () => {
+      const page = await watcher.getServerSessions({ limit: 100, needLastMsg: false });
+      return page.sessionList.length === peers.length;
+    }, 10_000);
+
+    const r = await raw();
+    await r.request('login', { token: await tokenFor(bob) });
+    await r.event('syncdone', 20_000);
+    const sessions = r.received.filter((f) => f.ev === 'sessions').flatMap((f) => f.d as Session[]);
+    expect(new Set(sessions.map((s) => s.id))).toEqual(new Set(peers.map((p) => `p2p-${p}`)));
+    expect(sessions).toHaveLength(peers.length);
+    const offline = r.received.filter((f) => f.ev === 'offlinemsgs');
+    expect(new Set(offline.map((f) => f.d.sessionId))).toEqual(new Set(peers.map((p) => `p2p-${p}`)));
+    expect(offline.flatMap((f) => f.d.msgs)).toHaveLength(peers.length);
+    // Every session is announced before its offline messages.
+    const announced = new Set<string>();
+    for (const f of r.received) {
+      if (f.ev === 'sessions') for (const s of f.d as Session[]) announced.add(s.id);
+      if (f.ev === 'offlinemsgs') expect(announced.has(f.d.sessionId)).toBe(true);
+    }
+  }, 60_000);
+});
