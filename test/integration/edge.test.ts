@@ -339,6 +339,75 @@ describe('edge: login', () => {
     expect(fx.edge.stats().connections).toBe(1);
   }, 30_000);
 
+  /**
+   * Stands in for the actors of a large login sync: `sessions` conversations
+   * of `perSession` messages of `textBytes` each, served in pages as the
+   * real ones do (`maxBytes`, else the Bus's limit; a `next` cursor).
+   */
+  function largeSync(fx: Fixture, sessions: number, perSession: number, textBytes: number): void {
+    fx.actors.on.sync = () => ({
+      sessions: Array.from({ length: sessions }, (_, i) => ({ id: `team-${i}`, scene: 'team', to: String(i), unread: perSession, updateTime: 1, isTop: false })),
+      fetch: Array.from({ length: sessions }, (_, i) => ({ sessionId: `team-${i}`, scene: 'team', to: String(i), address: `team:${i}`, fromSeq: 1 })),
+    });
+    fx.actors.on.range = (req) => {
+      const a = req.a as { fromSeq: number; limit: number; maxBytes?: number };
+      const budget = a.maxBytes ?? (fx.bus.maxPayloadBytes ?? 1024 * 1024) - 1024;
+      const msgs = [];
+      let seq = a.fromSeq;
+      for (let bytes = 0; seq <= perSession && msgs.length < a.limit && (msgs.length === 0 || bytes + textBytes + 100 <= budget); seq++) {
+        msgs.push({ to: req.to, seq, text: 'z'.repeat(textBytes) });
+        bytes += textBytes + 100;
+      }
+      return seq <= perSession ? { msgs, next: seq } : { msgs };
+    };
+  }
+
+  it('closes a socket that does not read its login sync at the bound, never holding more than the bound for it', async () => {
+    const bound = 256 * 1024;
+    const fx = await startEdge({ maxBackpressureBytes: bound, drainTimeoutMs: 300, syncMsgsPerSession: 1000 });
+    largeSync(fx, 8, 1000, 4096); // 32 MiB of offline messages: far more than the kernel's socket buffers hold
+    const client = await connect(fx);
+    const socket = (client.ws as unknown as { _socket: { pause(): void } })._socket;
+    client.send('login', { token: await signDevToken(SECRET, 'alice', 60) });
+    socket.pause();
+    await until(() => fx.edge.stats().connections === 0, 'the non-reading socket closed', 20_000);
+    expect(fx.edge.unsentStats().peakBytes).toBeLessThanOrEqual(bound);
+    // It stopped pulling pages once the socket was full: far fewer than the whole sync.
+    expect(fx.actors.requests.filter((r) => r.m === 'range').length).toBeLessThan(8 * 1000);
+    expect(fx.edge.stats().accounts).toBe(0);
+  }, 30_000);
+
+  it('gives a slow but reading client its whole login sync, in seq order, within the bound', async () => {
+    const bound = 256 * 1024;
+    const fx = await startEdge({ maxBackpressureBytes: bound, drainTimeoutMs: 2000, syncMsgsPerSession: 1000 });
+    const sessions = 4;
+    const perSession = 300;
+    largeSync(fx, sessions, perSession, 4096); // about 5 MiB, 20 times the bound
+    const client = await connect(fx);
+    const socket = (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    // Reads in short bursts: a few milliseconds of reading every 20 ms.
+    const reader = setInterval(() => {
+      socket.resume();
+      setTimeout(() => socket.pause(), 2);
+    }, 20);
+    try {
+      client.send('login', { token: await signDevToken(SECRET, 'alice', 60) });
+      socket.pause();
+      await client.event('syncdone', 60_000);
+    } finally {
+      clearInterval(reader);
+      socket.resume();
+    }
+    for (let i = 0; i < sessions; i++) {
+      const seqs = client.log.filter((f) => f.ev === 'offlinemsgs' && f.d.sessionId === `team-${i}`).flatMap((f) => f.d.msgs.map((m: { seq: number }) => m.seq));
+      expect(seqs).toEqual(Array.from({ length: perSession }, (_, k) => k + 1));
+    }
+    expect(fx.edge.stats().connections).toBe(1);
+    const { peakBytes } = fx.edge.unsentStats();
+    expect(peakBytes).toBeLessThanOrEqual(bound);
+    expect(peakBytes).toBeGreaterThan(bound / 4); // the sync did wait for the client
+  }, 90_000);
+
   it('sends sessions even when empty, and generates a deviceId when none is given', async () => {
     const fx = await startEdge();
     const client = await connect(fx);
