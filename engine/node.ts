@@ -33,6 +33,8 @@ export interface RunningNode {
   readonly port: number;
   /** The actor host, in roles that run one (`start`, `actors`). */
   readonly host: ActorHost | undefined;
+  /** The edge, in roles that serve sockets (`start`, `edge`). */
+  readonly edge: Edge | undefined;
   /** Stops serving, hands partitions back, closes the Bus and Log. */
   stop(): Promise<void>;
 }
@@ -134,6 +136,7 @@ export async function startNode(role: Role, config: Config): Promise<RunningNode
     }
 
     let port: number;
+    let edge: Edge | undefined;
     if (role === 'actors') {
       const health = await startHealthServer(config, () => bus.connected);
       closers.push(() => new Promise<void>((resolve) => health.server.close(() => resolve())));
@@ -145,17 +148,18 @@ export async function startNode(role: Role, config: Config): Promise<RunningNode
       } else if (config.jwtSecret === '') {
         logger.warn('PARLEY_JWT_SECRET is not set: logins are refused and /healthz answers 503');
       }
-      const edge = new Edge({
+      edge = new Edge({
         config,
         bus,
         verifier: new JwtHs256Verifier(config.jwtSecret),
         isReady: () => bus.connected,
       });
-      port = (await edge.start()).port;
-      closers.push(() => edge.stop());
+      const started = edge;
+      port = (await started.start()).port;
+      closers.push(() => started.stop());
     }
     logger.info('ready', { port, mode: cluster ? 'cluster' : 'embedded' });
-    return { role, port, host, stop: stopAll };
+    return { role, port, host, edge, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -44,6 +44,8 @@ export interface TestEngine {
   readonly url: string;
   readonly dataDir: string;
   readonly config: Config;
+  /** The node's edge (roles `start` and `edge`), for its live counters. */
+  readonly edge: RunningNode['edge'];
   stop(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function startEngine(opts: EngineOptions = {}): Promise<TestEngine>
     url: `ws://127.0.0.1:${node.port}/v1/ws`,
     dataDir,
     config,
+    edge: node.edge,
     async stop() {
       await node.stop();
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });

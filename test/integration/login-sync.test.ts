@@ -13,10 +13,13 @@ import type { Message, Session } from '../../engine/protocol/methods.ts';
 import { startEngine, tokenFor, type TestEngine } from '../helpers/engine.ts';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import { RawClient } from '../helpers/raw-client.ts';
+import { encode } from '../../engine/protocol/codec.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const MAX_PAYLOAD = 64 * 1024;
 const TEXT_CHARS = 1000;
+/** The slow-consumer bound of the engine under test, bytes. */
+const BOUND = 128 * 1024;
 
 let accountSeq = 0;
 function account(name: string): string {
@@ -35,7 +38,12 @@ describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('login sync in pag
     if (name === 'nats') nats = await startNatsServer({ jetstream: true, extraConfig: `max_payload: ${MAX_PAYLOAD}` });
     engine = await startEngine({
       ...(nats === undefined ? {} : { natsUrl: nats.url }),
-      env: { PARLEY_EMBEDDED_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD), PARLEY_REQUEST_TIMEOUT_MS: '3000' },
+      env: {
+        PARLEY_EMBEDDED_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD),
+        PARLEY_REQUEST_TIMEOUT_MS: '3000',
+        PARLEY_MAX_BACKPRESSURE_BYTES: String(BOUND),
+        PARLEY_DRAIN_TIMEOUT_MS: '1000',
+      },
     });
   });
 
@@ -120,4 +128,36 @@ describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('login sync in pag
       if (f.ev === 'offlinemsgs') expect(announced.has(f.d.sessionId)).toBe(true);
     }
   }, 60_000);
+
+  it('closes a device that does not read its sync at the bound, the edge holding no more than the bound for it', async () => {
+    const bob = account('bob');
+    const peers = Array.from({ length: 6 }, () => account('peer'));
+    const perPeer = 200;
+    const big = (i: number) => `${i}:`.padEnd(5000, 'w');
+    const senders = await Promise.all(peers.map((p) => client(p)));
+    // About 6 MB of offline messages: more than the kernel's socket buffers and the bound hold.
+    await Promise.all(
+      senders.map(async (s) => {
+        for (let k = 0; k < perPeer; k += 50) {
+          await Promise.all(Array.from({ length: 50 }, (_, j) => s.sendText({ scene: 'p2p', to: bob, text: big(k + j) })));
+        }
+      }),
+    );
+    const watcher = await client(bob);
+    await waitFor('bob to have every message counted', async () => {
+      const page = await watcher.getServerSessions({ limit: 100, needLastMsg: false });
+      return page.sessionList.length === peers.length && page.sessionList.every((s) => s.unread === perPeer);
+    }, 20_000);
+
+    const edge = engine.edge!;
+    const before = edge.stats().connections;
+    const r = await raw();
+    await waitFor('the socket to be open on the edge', () => edge.stats().connections === before + 1);
+    r.sendBytes(encode({ id: 1, m: 'login', a: { token: await tokenFor(bob) } }));
+    (r as unknown as { ws: { _socket: { pause(): void } } }).ws._socket.pause();
+    await waitFor('the non-reading socket to be closed', () => edge.stats().connections === before, 20_000);
+    expect(edge.unsentStats().peakBytes).toBeLessThanOrEqual(BOUND);
+    // The other sockets of the account are untouched.
+    expect((await watcher.getServerTime())).toBeTypeOf('number');
+  }, 90_000);
 });
