@@ -97,6 +97,8 @@ class Conn {
   drainWaiters: Array<() => void> = [];
   /** Bytes of login-sync pages asked for and not yet written: part of the socket's unsent bytes. */
   reservedBytes = 0;
+  /** Backlog sweeps in a row that found bytes buffered and no drain since the previous one. */
+  stalledSweeps = 0;
 
   constructor(n: number, nodeId: string) {
     this.n = n;
@@ -192,6 +194,9 @@ export class Edge {
   private readonly accounts = new Map<string, AccountEntry>();
   /** Most unsent bytes seen on one socket since start (see `unsentBytes`). */
   private peakUnsent = 0;
+  /** Sockets left with bytes in uWS's buffer by the edge's writes: watched for drain progress. */
+  private readonly backlogged = new Set<Conn>();
+  private backlogSweeper: ReturnType<typeof setInterval> | undefined = undefined;
 
   constructor(options: EdgeOptions) {
     this.config = options.config;
@@ -290,6 +295,9 @@ export class Edge {
         logger.error('http handler failed', { err });
       }
     });
+    const sweepMs = Math.max(5, Math.floor(this.config.drainTimeoutMs / 2));
+    this.backlogSweeper = setInterval(() => this.sweepBacklog(), sweepMs);
+    this.backlogSweeper.unref();
     const { host, port } = this.config;
     return new Promise((resolve, reject) => {
       app.listen(host, port, (listenSocket) => {
@@ -313,6 +321,9 @@ export class Edge {
   async stop(): Promise<void> {
     if (this.app === undefined) return;
     this.stopping = true;
+    if (this.backlogSweeper !== undefined) clearInterval(this.backlogSweeper);
+    this.backlogSweeper = undefined;
+    this.backlogged.clear();
     const app = this.app;
     if (this.listenSocket !== undefined) {
       this.uws?.us_listen_socket_close(this.listenSocket);
@@ -380,6 +391,7 @@ export class Edge {
     this.byRef.delete(conn.ref);
     conn.queued.length = 0;
     conn.pending.length = 0;
+    this.backlogged.delete(conn);
     this.wakeWriters(conn);
     if (conn.registered) this.release(conn);
     if (conn.state === 'ready') this.publishLoginPort(conn, 'logout');
@@ -387,8 +399,36 @@ export class Edge {
   }
 
   private onDrain(conn: Conn): void {
-    // Every drain is progress: waiting writers re-check their room and restart their drain timeout.
+    // Every drain is progress: the socket is not stalled, and waiting writers re-check their room.
+    conn.stalledSweeps = 0;
     this.wakeWriters(conn);
+  }
+
+  /**
+   * A socket the edge left bytes for that drains nothing for
+   * `drainTimeoutMs` (two sweeps in a row) is closed as a slow consumer: a
+   * client that does not read is not held open on its buffer, whether or
+   * not the bound was reached.
+   */
+  private sweepBacklog(): void {
+    for (const conn of this.backlogged) {
+      const ws = conn.ws;
+      let buffered = 0;
+      if (!conn.closed && ws !== undefined) {
+        try {
+          buffered = ws.getBufferedAmount();
+        } catch {
+          // closing
+        }
+      }
+      if (buffered === 0) {
+        conn.stalledSweeps = 0;
+        this.backlogged.delete(conn);
+      } else if (++conn.stalledSweeps >= 2) {
+        this.backlogged.delete(conn);
+        this.closeSlowConsumer(conn, `drained nothing for ${this.config.drainTimeoutMs} ms`);
+      }
+    }
   }
 
   private wakeWriters(conn: Conn): void {
@@ -429,9 +469,15 @@ export class Edge {
     }
   }
 
-  /** After a write: a socket past the bound is closed, whatever wrote to it. */
+  /** After a write: a socket past the bound is closed, whatever wrote to it; one left with a backlog is watched. */
   private checkBound(conn: Conn): void {
-    if (!conn.closed && this.unsentBytes(conn) > this.config.maxBackpressureBytes) this.closeSlowConsumer(conn, 'write over the bound');
+    if (conn.closed) return;
+    const unsent = this.unsentBytes(conn);
+    if (unsent > this.config.maxBackpressureBytes) this.closeSlowConsumer(conn, 'write over the bound');
+    else if (unsent > conn.reservedBytes + conn.pendingBytes && !this.backlogged.has(conn)) {
+      conn.stalledSweeps = 0;
+      this.backlogged.add(conn);
+    }
   }
 
   /** How large the login sync's pages are: a quarter of the slow-consumer bound, or what the Bus carries when that is less. */
@@ -445,13 +491,12 @@ export class Edge {
    * Waits until a page of `bytes` fits in the login sync's share of the
    * socket (three quarters of the bound: the rest stays free for deliveries
    * and replies), then reserves it. The sync thus pulls pages only as the
-   * client reads. A socket with bytes buffered that drains nothing for
-   * `drainTimeoutMs` is closed as a slow consumer. False once closed.
+   * client reads; a client that stops reading is closed by the backlog
+   * sweep. False once the socket closed.
    */
   private async reserve(conn: Conn, bytes: number): Promise<boolean> {
     const share = Math.floor((this.config.maxBackpressureBytes * 3) / 4);
     while (!conn.closed && conn.ws !== undefined) {
-      const ws = conn.ws;
       const unsent = this.unsentBytes(conn);
       // Nothing buffered and nothing asked for: go, whatever the page's size, so the sync always progresses.
       if (unsent + bytes <= share || unsent === 0) {
@@ -459,22 +504,8 @@ export class Edge {
         this.unsentBytes(conn);
         return true;
       }
-      const buffered = ws.getBufferedAmount();
-      const woken = await new Promise<boolean>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(timer);
-          resolve(true);
-        };
-        const timer = setTimeout(() => {
-          const at = conn.drainWaiters.indexOf(wake);
-          if (at !== -1) conn.drainWaiters.splice(at, 1);
-          resolve(false);
-        }, this.config.drainTimeoutMs);
-        conn.drainWaiters.push(wake);
-      });
-      if (!woken && !conn.closed && conn.ws !== undefined && buffered > 0 && conn.ws.getBufferedAmount() >= buffered) {
-        this.closeSlowConsumer(conn, `drained nothing for ${this.config.drainTimeoutMs} ms`);
-      }
+      // Woken by a drain, by a page of this socket arriving, or by the close.
+      await new Promise<void>((resolve) => conn.drainWaiters.push(resolve));
     }
     return false;
   }

@@ -78,4 +78,38 @@ describe('sessions and unread counts', () => {
     plan = syncPlan(state, { sessions: 50, seqs: { 'p2p-bob': 5, 'p2p-carol': 1 } }, 100);
     expect(plan).toEqual({ sessions: [], fetch: [] });
   });
+
+  it('pages the login sync by bytes and count, every session once, even when sessions change between pages', () => {
+    const state: UserState = { account: 'me', sessions: new Map() };
+    for (let i = 0; i < 40; i++) touch(state, `u${String(i).padStart(2, '0')}`, 3, 0, 'x', 100 + i);
+    const seen: string[] = [];
+    const fetched: string[] = [];
+    let after: string | undefined;
+    let pages = 0;
+    for (;;) {
+      const page = syncPlan(state, undefined, 100, { after, maxBytes: 600, maxSessions: 7 });
+      pages++;
+      expect(page.sessions.length).toBeGreaterThan(0);
+      expect(page.sessions.length).toBeLessThanOrEqual(7);
+      // Within a page, newest first.
+      const times = page.sessions.map((s) => s.updateTime);
+      expect(times).toEqual([...times].sort((a, b) => b - a));
+      seen.push(...page.sessions.map((s) => s.id));
+      fetched.push(...page.fetch.map((f) => f.sessionId));
+      // A session not yet sent moves to the top of the list meanwhile: it is still sent once.
+      if (pages === 1) touch(state, 'u39', 4, 0, 'x', 10_000);
+      if (page.next === undefined) break;
+      after = page.next;
+      expect(pages).toBeLessThan(100);
+    }
+    expect(pages).toBeGreaterThan(5);
+    expect([...seen].sort()).toEqual([...state.sessions.keys()].sort());
+    expect(new Set(seen).size).toBe(seen.length);
+    expect([...fetched].sort()).toEqual([...seen].sort());
+    // One session larger than the byte bound still makes a page on its own.
+    const one = syncPlan(state, undefined, 100, { maxBytes: 1 });
+    expect(one.sessions).toHaveLength(1);
+    expect(one.next).toBe(one.sessions[0]!.id);
+  });
 });
+
