@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmbeddedBus } from '../../engine/bus/embedded-bus.ts';
 import { LmdbLog } from '../../engine/log/lmdb-log.ts';
+import type { Log, LogEntry } from '../../engine/log/log.ts';
 import { StateStore } from '../../engine/store.ts';
 import { ActorHost } from '../../engine/actor/host.ts';
 import { StaticOwnership } from '../../engine/actor/ownership.ts';
@@ -27,7 +28,7 @@ const PARTITIONS = 8;
 
 interface Rig {
   bus: EmbeddedBus;
-  log: LmdbLog;
+  log: Log;
   store: StateStore;
   host: ActorHost;
   stop(): Promise<void>;
@@ -36,9 +37,17 @@ interface Rig {
 const dirs: string[] = [];
 const rigs: Rig[] = [];
 
-async function rig(dataDir: string, over: Partial<{ actorIdleMs: number; mailboxLimit: number }> = {}): Promise<Rig> {
+interface RigOptions {
+  actorIdleMs: number;
+  mailboxLimit: number;
+  /** Wraps the rig's Log (e.g. to slow its reads). */
+  wrapLog: (log: Log) => Log;
+}
+
+async function rig(dataDir: string, over: Partial<RigOptions> = {}): Promise<Rig> {
   const bus = new EmbeddedBus();
-  const log = new LmdbLog(join(dataDir, 'log'));
+  const lmdb = new LmdbLog(join(dataDir, 'log'));
+  const log = over.wrapLog === undefined ? lmdb : over.wrapLog(lmdb);
   const store = new StateStore(dataDir);
   const host = new ActorHost({
     bus,
@@ -121,6 +130,54 @@ function foreignEvent(seq: number, time: number): Uint8Array {
   return encode([{ t: 'msg', msg }]);
 }
 
+/**
+ * A Log whose reads of `subject` wait until `open()`: an activation that
+ * catches up on that subject stays loading, as on a host replaying a long Log.
+ */
+class GatedLog implements Log {
+  private readonly inner: Log;
+  private readonly subject: string;
+  private opened = false;
+  private readonly waiters: (() => void)[] = [];
+  /** Reads of the subject waiting for the gate now. */
+  held = 0;
+
+  constructor(inner: Log, subject: string) {
+    this.inner = inner;
+    this.subject = subject;
+  }
+
+  open(): void {
+    this.opened = true;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  append(subject: string, data: Uint8Array, expectedLastSeq: number, expectSubject?: string): Promise<number> {
+    return this.inner.append(subject, data, expectedLastSeq, expectSubject);
+  }
+
+  async read(subject: string, fromSeq: number, limit?: number): Promise<LogEntry[]> {
+    if (subject === this.subject && !this.opened) {
+      this.held++;
+      await new Promise<void>((done) => this.waiters.push(done));
+      this.held--;
+    }
+    return this.inner.read(subject, fromSeq, limit);
+  }
+
+  lastSeq(subject: string): Promise<number> {
+    return this.inner.lastSeq(subject);
+  }
+
+  recentSubjects(filter: string, windowMs: number, limit: number): Promise<string[]> {
+    return this.inner.recentSubjects(filter, windowMs, limit);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
 describe('actor host', () => {
   it('activates from the snapshot and catches up with Log entries the snapshot lacks', async () => {
     const dir = newDir();
@@ -184,6 +241,34 @@ describe('actor host', () => {
     expect(next.seq).toBe(2);
     expect(await r.log.lastSeq(fence)).toBeGreaterThan(before);
     expect((await history(r)).map((m) => m.text)).toEqual(['one', 'two']);
+  });
+
+  it('answers a resend queued behind its original during a slow activation with the original, storing it once', async () => {
+    const dir = newDir();
+    const p = partitionOf(conv, PARTITIONS);
+    const subject = logSubject(conv, p);
+    // The conversation has history in the Log but none in this host's LMDB: a fresh host taking the partition.
+    const seed = new LmdbLog(join(dir, 'log'));
+    await seed.append(subject, foreignEvent(1, Date.now()), 0);
+    await seed.close();
+    let gated: GatedLog | undefined;
+    const r = await rig(dir, { wrapLog: (log) => (gated = new GatedLog(log, subject)) });
+    // Count the requests reaching the partition; the host's own subscription gets each one as well.
+    let arrived = 0;
+    const counter = r.bus.subscribe(requestSubject(p), () => arrived++);
+
+    // The original and the edge's retry after its per-attempt timeout: same idClient, both waiting in one mailbox.
+    const a = parseRequest('sendText', { scene: 'p2p', to: 'bob', text: 'once', idClient: 'c1' });
+    const original = callActor(r.bus, conv, 'sendText', a, alice, { partitions: PARTITIONS, timeoutMs: 5000 }) as Promise<Message>;
+    const retry = callActor(r.bus, conv, 'sendText', a, alice, { partitions: PARTITIONS, timeoutMs: 5000 }) as Promise<Message>;
+    await waitFor('both sends to wait in the mailbox of the loading conversation', () => arrived === 2 && gated!.held > 0);
+    counter.unsubscribe();
+    gated!.open();
+
+    const [first, second] = await Promise.all([original, retry]);
+    expect(second).toEqual(first);
+    expect(first.seq).toBe(2);
+    expect((await history(r)).map((m) => `${m.seq}:${m.idClient}`)).toEqual(['1:f1', '2:c1']);
   });
 
   it('makes calls cut short by a crash again after a restart (the session reaches the recipient)', async () => {
