@@ -26,8 +26,6 @@ const LEASE_TTL_MS = 2000;
  * scheduling on a busy two-core machine.
  */
 const TAKEOVER_MARGIN_MS = 2500;
-/** Errors a send may meet while a partition changes hands; the load retries them. */
-const RETRYABLE = ['UNAVAILABLE', 'TIMEOUT'];
 
 /** Starts a cluster and load with two conversations on each actor host. */
 async function setUp(prefix: string): Promise<{ cluster: Cluster; load: Load; ownerOf: Map<string, string> }> {
@@ -68,13 +66,6 @@ async function waitForTakeover(
   return { firstMs: Math.min(...firsts) - since, allMs: Math.max(...firsts) - since };
 }
 
-function unexpectedFailures(load: Load): string[] {
-  return load
-    .failures()
-    .filter((f) => !RETRYABLE.includes(f.name))
-    .map((f) => `${f.account} ${f.idClient}: ${f.name} ${f.message}`);
-}
-
 describe('cluster: losing an actor host', () => {
   it('kill -9: its partitions are served by the other host within the lease TTL, and nothing acknowledged is lost or doubled', { timeout: 60_000 }, async () => {
     const { cluster, load, ownerOf } = await setUp('kill');
@@ -104,7 +95,7 @@ describe('cluster: losing an actor host', () => {
 
     await load.waitForAcks(30, { since: Date.now() });
     await load.stop();
-    expect(unexpectedFailures(load)).toEqual([]);
+    expect(load.unexpectedFailures()).toEqual([]);
     const { problems } = await checkHistories(load.pairs);
     expect(problems).toEqual([]);
   });
@@ -176,8 +167,8 @@ describe('cluster: losing an actor host', () => {
     // The quiet conversation did have sends in flight at the stop, so the check above was not vacuous.
     expect(quietInFlight).toBeGreaterThan(0);
 
-    expect(unexpectedFailures(load)).toEqual([]);
-    expect(unexpectedFailures(quiet)).toEqual([]);
+    expect(load.unexpectedFailures()).toEqual([]);
+    expect(quiet.unexpectedFailures()).toEqual([]);
     const { problems } = await checkHistories([...load.pairs, ...quiet.pairs]);
     expect(problems).toEqual([]);
   });

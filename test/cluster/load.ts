@@ -8,11 +8,14 @@
  * message is either acknowledged once or still unresolved when the load stops.
  */
 import WebSocket from 'ws';
-import { createClient } from '../../client/index.ts';
+import { SendError, createClient } from '../../client/index.ts';
 import type { Message, ParleyClient } from '../../client/index.ts';
 import { p2pAddress } from '../../engine/subjects.ts';
 import { tokenFor } from '../helpers/engine.ts';
 import { until } from './harness.ts';
+
+/** Errors a send may meet while a partition changes hands; the load retries them with the same idClient. */
+export const RETRYABLE_ERRORS: readonly string[] = ['UNAVAILABLE', 'TIMEOUT'];
 
 export interface LoadOptions {
   /** Edge WebSocket URLs; the first client of a pair starts on urls[0], the second on urls[1 % n]. */
@@ -25,6 +28,8 @@ export interface LoadOptions {
   requestTimeoutMs?: number;
   /** Pause of a client's slot after a failed send before the retry, ms. Default 100. */
   retryDelayMs?: number;
+  /** Least time between the starts of two sends (new or retried) of one client, ms. Default 0. */
+  minGapMs?: number;
 }
 
 /** An acknowledged send. */
@@ -69,6 +74,10 @@ export class LoadClient {
   next = 0;
   readonly retries: number[] = [];
   readonly attempts = new Map<number, number>();
+  /** Date.now() of the latest send start, for `minGapMs`. */
+  lastStart = 0;
+  /** Set while the next send waits out `minGapMs`. */
+  gapTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(account: string, peer: string, client: ParleyClient) {
     this.account = account;
@@ -105,8 +114,34 @@ export class LoadClient {
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       this.failures.push({ account: this.account, idClient, name: e.name, message: e.message, at: Date.now() });
+      // The SDK hands back what to resend: the same idClient, whatever went wrong.
+      if (!(err instanceof SendError) || err.idClient !== idClient) {
+        const got = err instanceof SendError ? `idClient ${err.idClient}` : 'no SendError';
+        this.failures.push({ account: this.account, idClient, name: 'NOT_RESENDABLE', message: `failed send carries ${got}`, at: Date.now() });
+      }
       return false;
     }
+  }
+
+  /**
+   * Sends each of `acks` again through `via` (same idClient, `resend: true`),
+   * as after a TIMEOUT or UNAVAILABLE answer, and returns how the answers
+   * differ from the acknowledgements: a resend gets the stored message back.
+   */
+  async resendProblems(via: ParleyClient, acks: readonly Ack[]): Promise<string[]> {
+    const problems: string[] = [];
+    for (const ack of acks) {
+      const idClient = this.idClient(ack.n);
+      try {
+        const msg = await via.sendText({ scene: 'p2p', to: this.peer, text: `${this.account} #${ack.n}`, idClient, resend: true });
+        if (msg.idServer !== ack.msg.idServer || msg.seq !== ack.msg.seq || msg.time !== ack.msg.time) {
+          problems.push(`${idClient}: acknowledged as ${ack.msg.idServer}/seq ${ack.msg.seq}, resent as ${msg.idServer}/seq ${msg.seq}`);
+        }
+      } catch (err) {
+        problems.push(`${idClient}: resend failed: ${err instanceof Error ? `${err.name} ${err.message}` : String(err)}`);
+      }
+    }
+    return problems;
   }
 
   /** Acknowledgements that arrived after `t` (Date.now() time). */
@@ -127,6 +162,7 @@ export class Load {
   private readonly window: number;
   private readonly retryDelayMs: number;
   private readonly requestTimeoutMs: number;
+  private readonly minGapMs: number;
   private readonly devices: ParleyClient[] = [];
   private running = false;
   private readonly inFlight = new Set<Promise<void>>();
@@ -138,6 +174,7 @@ export class Load {
     this.window = opts.window ?? 4;
     this.retryDelayMs = opts.retryDelayMs ?? 100;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
+    this.minGapMs = opts.minGapMs ?? 0;
   }
 
   /** Connects every client (each waits for its login sync) and starts sending. */
@@ -184,6 +221,15 @@ export class Load {
 
   private pump(c: LoadClient): void {
     while (this.running && c.inFlight < this.window) {
+      const wait = c.lastStart + this.minGapMs - Date.now();
+      if (wait > 0) {
+        c.gapTimer ??= setTimeout(() => {
+          c.gapTimer = undefined;
+          this.pump(c);
+        }, wait);
+        return;
+      }
+      c.lastStart = Date.now();
       const retry = c.retries.shift();
       const n = retry ?? c.next++;
       c.inFlight++;
@@ -235,6 +281,13 @@ export class Load {
   /** Every failure of every client, oldest first. */
   failures(): Failure[] {
     return this.clients.flatMap((c) => c.failures).sort((x, y) => x.at - y.at);
+  }
+
+  /** Failures other than `retryable` ones (default RETRYABLE_ERRORS), as `account idClient: NAME message`. */
+  unexpectedFailures(retryable: readonly string[] = RETRYABLE_ERRORS): string[] {
+    return this.failures()
+      .filter((f) => !retryable.includes(f.name))
+      .map((f) => `${f.account} ${f.idClient}: ${f.name} ${f.message}`);
   }
 
   /** Failures grouped by error name: `{UNAVAILABLE: 3}`. */
