@@ -179,13 +179,33 @@ export class ActorHost {
     if (!this.started) this.starting.push(fencing);
   }
 
-  private async fence(partition: number): Promise<void> {
+  /**
+   * Appends this host's fence marker for `partition`. Taking a partition
+   * (`previous` undefined) fences out whoever wrote before. Fencing again
+   * after a write of unknown outcome (`previous` = the fence in use) expects
+   * the fence subject still to end at `previous`: an owner that fenced since
+   * holds the partition, and this host's actors — decided against state that
+   * misses that owner's entries — must not write again, so the partition is
+   * given up instead.
+   */
+  private async fence(partition: number, previous?: number): Promise<void> {
     const subject = fenceSubject(partition);
-    const marker = encode({ node: this.opts.nodeId, at: Date.now() });
+    const marker = encode({ node: this.opts.nodeId, at: Date.now(), id: randomUUID() });
     for (let attempt = 1; this.subscriptions.has(partition) && !this.releasing.has(partition); attempt++) {
       try {
-        const last = await this.opts.log.lastSeq(subject);
-        const seq = await this.opts.log.append(subject, marker, last);
+        let seq: number;
+        try {
+          seq = await this.opts.log.append(subject, marker, previous ?? (await this.opts.log.lastSeq(subject)));
+        } catch (err) {
+          if (previous === undefined || !(err instanceof LogConflictError)) throw err;
+          // An earlier attempt of ours may have landed without an answer: then it is the fence.
+          const ours = await this.markerAfter(subject, previous, marker);
+          if (ours === undefined) {
+            this.lost(partition);
+            return;
+          }
+          seq = ours;
+        }
         if (this.subscriptions.has(partition) && !this.releasing.has(partition)) {
           this.fences.set(partition, seq);
           void this.repair(partition);
@@ -196,6 +216,13 @@ export class ActorHost {
         await new Promise((r) => setTimeout(r, Math.min(1000, 20 * attempt)));
       }
     }
+  }
+
+  /** The position of `marker` when it is the only fence entry after `previous`, else undefined. */
+  private async markerAfter(subject: string, previous: number, marker: Uint8Array): Promise<number | undefined> {
+    const after = await this.opts.log.read(subject, previous + 1, 2);
+    if (after.length !== 1 || !Buffer.from(after[0]!.data).equals(marker)) return undefined;
+    return after[0]!.seq;
   }
 
   /**
@@ -479,7 +506,8 @@ export class ActorHost {
    * After a failed append. A conflict on the fence we used means another
    * owner fenced the partition: it is lost. Any other failure leaves the
    * outcome unknown — the entry may still land — so the partition is fenced
-   * anew before the actor reloads: a late landing is then refused.
+   * anew, over our own fence only, before the actor reloads: a late landing
+   * is then refused.
    */
   private writeFailed(act: Activation, fence: number, err: unknown): void {
     const p = act.ctx.partition;
@@ -491,7 +519,7 @@ export class ActorHost {
     logger.warn('actor write failed; dropping it', { address: act.address, err });
     if (current === fence) {
       this.fences.delete(p);
-      void this.fence(p);
+      void this.fence(p, fence);
     }
     this.drop(act, 'write failed');
   }

@@ -271,6 +271,74 @@ describe('actor host', () => {
     expect((await history(r)).map((m) => `${m.seq}:${m.idClient}`)).toEqual(['1:f1', '2:c1']);
   });
 
+  it('after an append of unknown outcome, does not fence out an owner that fenced the partition meanwhile', async () => {
+    const r = await rig(newDir());
+    const p = partitionOf(conv, PARTITIONS);
+    const fence = fenceSubject(p);
+    // A second conversation of the same partition, active in this host's memory.
+    let peer = '';
+    for (let i = 0; peer === '' && i < 1000; i++) if (partitionOf(p2pAddress('alice', `carol${i}`), PARTITIONS) === p) peer = `carol${i}`;
+    const other = p2pAddress('alice', peer);
+    const sendTo = (to: string, text: string, opts: { held?: boolean } = {}) => {
+      const a = parseRequest('sendText', { scene: 'p2p', to, text, idClient: text });
+      const address = p2pAddress('alice', to);
+      // Held as the edge holds a send: through UNAVAILABLE answers, and past an attempt lost in the handover.
+      const opt = { partitions: PARTITIONS, timeoutMs: 1500 };
+      return (opts.held ? callActorHeld(r.bus, address, 'sendText', a, alice, { ...opt, retryTimeouts: true }) : callActor(r.bus, address, 'sendText', a, alice, opt)) as Promise<Message>;
+    };
+    await sendTo('bob', 'one');
+    await sendTo(peer, 'two');
+
+    // While this host's next append is on its way, another owner fences the partition and writes to the
+    // second conversation; the append's outcome stays unknown to this host.
+    let theirs = 0;
+    const append = r.log.append.bind(r.log);
+    let failNext = true;
+    r.log.append = async (subject, data, expected, expectSubject) => {
+      if (failNext && subject === logSubject(conv, p)) {
+        failNext = false;
+        theirs = await append(fence, encode({ node: 'other' }), await r.log.lastSeq(fence));
+        await append(logSubject(other, p), foreignEvent(2, Date.now()), theirs, fence);
+        throw new ParleyError('UNAVAILABLE', 'outcome unknown');
+      }
+      return append(subject, data, expected, expectSubject);
+    };
+    expect(await rejectionOf(sendTo('bob', 'lost?'))).toMatchObject({ name: 'UNAVAILABLE' });
+
+    // The partition is the other owner's now: this host neither fences it again nor decides anything in it.
+    expect(await rejectionOf(sendTo(peer, 'stale', { held: true }))).toMatchObject({ name: 'UNAVAILABLE' });
+    expect(await r.log.lastSeq(fence)).toBe(theirs);
+    expect((await r.log.read(logSubject(other, p), 0)).length).toBe(2);
+  });
+
+  it('keeps the partition when its new fence marker landed but the answer was lost', async () => {
+    const r = await rig(newDir());
+    await send(r, 'one');
+    const p = partitionOf(conv, PARTITIONS);
+    const fence = fenceSubject(p);
+    const append = r.log.append.bind(r.log);
+    let failConv = true;
+    let loseFenceAnswer = true;
+    r.log.append = async (subject, data, expected, expectSubject) => {
+      if (failConv && subject === logSubject(conv, p)) {
+        failConv = false;
+        throw new ParleyError('UNAVAILABLE', 'outcome unknown');
+      }
+      if (!failConv && loseFenceAnswer && subject === fence) {
+        loseFenceAnswer = false;
+        await append(subject, data, expected, expectSubject);
+        throw new ParleyError('UNAVAILABLE', 'no acknowledgement in time');
+      }
+      return append(subject, data, expected, expectSubject);
+    };
+    expect(await rejectionOf(send(r, 'lost?'))).toMatchObject({ name: 'UNAVAILABLE' });
+    const a = parseRequest('sendText', { scene: 'p2p', to: 'bob', text: 'two', idClient: 'two' });
+    const next = (await callActorHeld(r.bus, conv, 'sendText', a, alice, { partitions: PARTITIONS, timeoutMs: 5000 })) as Message;
+    expect(next.seq).toBe(2);
+    expect(loseFenceAnswer).toBe(false);
+    expect((await history(r)).map((m) => m.text)).toEqual(['one', 'two']);
+  });
+
   it('makes calls cut short by a crash again after a restart (the session reaches the recipient)', async () => {
     const dir = newDir();
     const r = await rig(dir);
