@@ -17,6 +17,15 @@ import { until } from './harness.ts';
 /** Errors a send may meet while a partition changes hands; the load retries them with the same idClient. */
 export const RETRYABLE_ERRORS: readonly string[] = ['UNAVAILABLE', 'TIMEOUT'];
 
+/**
+ * Edge environment for loads that must meet resends queued beside their
+ * originals: a send's budget at the edge is 750 ms and each attempt gets a
+ * third of it (at least 250 ms), so an actor activation or append slower
+ * than that has the edge send the command again while the first copy still
+ * waits in the actor's mailbox.
+ */
+export const SHORT_ATTEMPT_EDGE_ENV: Readonly<Record<string, string>> = { PARLEY_REQUEST_TIMEOUT_MS: '750' };
+
 export interface LoadOptions {
   /** Edge WebSocket URLs; the first client of a pair starts on urls[0], the second on urls[1 % n]. */
   urls: readonly string[];
@@ -164,12 +173,14 @@ export class Load {
   private readonly requestTimeoutMs: number;
   private readonly minGapMs: number;
   private readonly devices: ParleyClient[] = [];
+  private readonly urls: readonly string[];
   private running = false;
   private readonly inFlight = new Set<Promise<void>>();
   private destroyed: Promise<void> | undefined;
 
   private constructor(pairs: [LoadClient, LoadClient][], opts: LoadOptions) {
     this.pairs = pairs;
+    this.urls = opts.urls;
     this.clients = pairs.flat();
     this.window = opts.window ?? 4;
     this.retryDelayMs = opts.retryDelayMs ?? 100;
@@ -276,6 +287,30 @@ export class Load {
     }
     c.retries.push(n);
     throw new Error(`probe of ${c.address}: no send acknowledged within ${timeoutMs} ms; failures: ${JSON.stringify(c.failures.slice(-3))}`);
+  }
+
+  /**
+   * For the first client of every pair, a device on the edge the pair's
+   * other client started on resends the client's retried sends (its last
+   * `perClient`) and its latest one; returns the problems (see
+   * `LoadClient.resendProblems`) and how many were resent. Call after `stop()`.
+   */
+  async resendThroughOtherEdge(perClient = 5): Promise<{ problems: string[]; resends: number }> {
+    const problems: string[] = [];
+    let resends = 0;
+    for (const [a] of this.pairs) {
+      if (a.acked.length === 0) continue;
+      const device = await this.addDevice(a, this.urls[1 % this.urls.length]!);
+      const acks = [...a.acked.filter((x) => x.attempt > 1).slice(-perClient), a.acked[a.acked.length - 1]!];
+      resends += acks.length;
+      problems.push(...(await a.resendProblems(device, acks)));
+    }
+    return { problems, resends };
+  }
+
+  /** Acknowledged sends that took more than one attempt. */
+  get retriedAckCount(): number {
+    return this.clients.reduce((n, c) => n + c.acked.filter((x) => x.attempt > 1).length, 0);
   }
 
   /** Every failure of every client, oldest first. */
