@@ -218,9 +218,14 @@ export class ActorHost {
     }
   }
 
-  /** The position of `marker` when it is the only fence entry after `previous`, else undefined. */
+  /**
+   * After a refused fence over `previous`: the position of `marker` when it
+   * is the only fence entry past `previous`, undefined when another one is.
+   */
   private async markerAfter(subject: string, previous: number, marker: Uint8Array): Promise<number | undefined> {
     const after = await this.opts.log.read(subject, previous + 1, 2);
+    // A replica that has not applied the entry the refusal was about yet: ask again.
+    if (after.length === 0) throw new Error(`fence subject ${subject} shows nothing past ${previous} yet`);
     if (after.length !== 1 || !Buffer.from(after[0]!.data).equals(marker)) return undefined;
     return after[0]!.seq;
   }
