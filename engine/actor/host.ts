@@ -106,8 +106,11 @@ export class ActorHost {
   private readonly subscriptions = new Map<number, BusSubscription>();
   /** Position of each served partition's fence marker: every append of the partition expects it. */
   private readonly fences = new Map<number, number>();
-  /** Partitions being handed over: their requests are answered UNAVAILABLE, so the edge retries elsewhere. */
-  private readonly releasing = new Set<number>();
+  /**
+   * Partitions being handed over, each with its release: their requests are
+   * answered UNAVAILABLE, so the edge retries elsewhere.
+   */
+  private readonly releasing = new Map<number, Promise<void>>();
   /** Fencing of the partitions taken so far, awaited by start(). */
   private starting: Promise<void>[] = [];
   /** Actor-to-actor call effects still trying. */
@@ -172,7 +175,16 @@ export class ActorHost {
    * paused with appends on the wire, can no longer write once we start.
    */
   private serve(partition: number): void {
-    if (this.subscriptions.has(partition) || this.stopping) return;
+    if (this.stopping) return;
+    const releasing = this.releasing.get(partition);
+    if (releasing !== undefined) {
+      // Taken again while its release still runs (a lease that lapsed on the local clock, taken anew): serve it after.
+      void releasing.then(() => {
+        if (this.opts.ownership.owns(partition)) this.serve(partition);
+      });
+      return;
+    }
+    if (this.subscriptions.has(partition)) return;
     const sub = this.opts.bus.subscribe(requestSubject(partition), (msg) => this.onRequest(partition, msg));
     this.subscriptions.set(partition, sub);
     const fencing = this.fence(partition);
@@ -256,9 +268,12 @@ export class ActorHost {
 
   /** Stops serving `partition`: new requests get UNAVAILABLE; running batches finish; queued ones are answered UNAVAILABLE. */
   private async release(partition: number): Promise<void> {
+    const running = this.releasing.get(partition);
+    if (running !== undefined) return running;
     const sub = this.subscriptions.get(partition);
-    if (sub === undefined || this.releasing.has(partition)) return;
-    this.releasing.add(partition);
+    if (sub === undefined) return;
+    let released!: () => void;
+    this.releasing.set(partition, new Promise<void>((done) => (released = done)));
     try {
       // Requests already on their way still arrive, and are answered (UNAVAILABLE), never dropped.
       await sub.drain();
@@ -272,6 +287,7 @@ export class ActorHost {
       this.subscriptions.delete(partition);
       this.fences.delete(partition);
       this.releasing.delete(partition);
+      released();
     }
   }
 

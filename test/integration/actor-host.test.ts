@@ -12,6 +12,7 @@ import type { Log, LogEntry } from '../../engine/log/log.ts';
 import { StateStore } from '../../engine/store.ts';
 import { ActorHost } from '../../engine/actor/host.ts';
 import { StaticOwnership } from '../../engine/actor/ownership.ts';
+import type { OwnershipListener, PartitionOwnership } from '../../engine/actor/ownership.ts';
 import { callActor, callActorHeld } from '../../engine/actor/call.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import { parseRequest } from '../../engine/protocol/methods.ts';
@@ -42,6 +43,8 @@ interface RigOptions {
   mailboxLimit: number;
   /** Wraps the rig's Log (e.g. to slow its reads). */
   wrapLog: (log: Log) => Log;
+  /** Default: one host owning every partition. */
+  ownership: PartitionOwnership;
 }
 
 async function rig(dataDir: string, over: Partial<RigOptions> = {}): Promise<Rig> {
@@ -53,7 +56,7 @@ async function rig(dataDir: string, over: Partial<RigOptions> = {}): Promise<Rig
     bus,
     log,
     store,
-    ownership: new StaticOwnership(PARTITIONS),
+    ownership: over.ownership ?? new StaticOwnership(PARTITIONS),
     behaviors: BEHAVIORS,
     nodeId: 'test',
     partitions: PARTITIONS,
@@ -175,6 +178,38 @@ class GatedLog implements Log {
 
   close(): Promise<void> {
     return this.inner.close();
+  }
+}
+
+/** Ownership of every partition that a test takes away and gives back, as leases lapse and are taken again. */
+class ManualOwnership implements PartitionOwnership {
+  private listener: OwnershipListener | undefined;
+  private readonly held = new Set<number>();
+
+  async start(listener: OwnershipListener): Promise<void> {
+    this.listener = listener;
+    for (let p = 0; p < PARTITIONS; p++) {
+      this.held.add(p);
+      listener.acquired(p);
+    }
+  }
+
+  owns(partition: number): boolean {
+    return this.held.has(partition);
+  }
+
+  async stop(): Promise<void> {
+    this.held.clear();
+  }
+
+  lose(partition: number): Promise<void> {
+    this.held.delete(partition);
+    return Promise.resolve(this.listener!.released(partition));
+  }
+
+  acquire(partition: number): void {
+    this.held.add(partition);
+    this.listener!.acquired(partition);
   }
 }
 
@@ -337,6 +372,36 @@ describe('actor host', () => {
     expect(next.seq).toBe(2);
     expect(loseFenceAnswer).toBe(false);
     expect((await history(r)).map((m) => m.text)).toEqual(['one', 'two']);
+  });
+
+  it('serves a partition taken again while its release was still waiting for a loading actor', async () => {
+    const dir = newDir();
+    const p = partitionOf(conv, PARTITIONS);
+    const subject = logSubject(conv, p);
+    const seed = new LmdbLog(join(dir, 'log'));
+    await seed.append(subject, foreignEvent(1, Date.now()), 0);
+    await seed.close();
+    let gated: GatedLog | undefined;
+    const ownership = new ManualOwnership();
+    const r = await rig(dir, { ownership, wrapLog: (log) => (gated = new GatedLog(log, subject)) });
+    const first = send(r, 'during the release');
+    await waitFor('the conversation to be loading', () => gated!.held > 0);
+
+    // The lease lapses (a stalled host) and is taken again while the release waits for the loading actor.
+    const released = ownership.lose(p);
+    ownership.acquire(p);
+    gated!.open();
+    await released;
+    // Decided while the partition is this host's again, or refused by the release: either is sound.
+    const stored = await first.then(
+      () => true,
+      (err: unknown) => (expect(err).toMatchObject({ name: 'UNAVAILABLE' }), false),
+    );
+
+    // The partition is served again once the release is over.
+    const a = parseRequest('sendText', { scene: 'p2p', to: 'bob', text: 'after', idClient: 'after' });
+    const next = (await callActorHeld(r.bus, conv, 'sendText', a, alice, { partitions: PARTITIONS, timeoutMs: 3000 })) as Message;
+    expect(next.seq).toBe(stored ? 3 : 2);
   });
 
   it('makes calls cut short by a crash again after a restart (the session reaches the recipient)', async () => {
