@@ -110,8 +110,11 @@ export class ActorHost {
   private readonly subscriptions = new Map<number, BusSubscription>();
   /** Position of each served partition's fence marker: every append of the partition expects it. */
   private readonly fences = new Map<number, number>();
-  /** Partitions being handed over: their requests are answered UNAVAILABLE, so the edge retries elsewhere. */
-  private readonly releasing = new Set<number>();
+  /**
+   * Partitions being handed over, each with its release: their requests are
+   * answered UNAVAILABLE, so the edge retries elsewhere.
+   */
+  private readonly releasing = new Map<number, Promise<void>>();
   /** Fencing of the partitions taken so far, awaited by start(). */
   private starting: Promise<void>[] = [];
   /** Actor-to-actor call effects still trying. */
@@ -176,20 +179,49 @@ export class ActorHost {
    * paused with appends on the wire, can no longer write once we start.
    */
   private serve(partition: number): void {
-    if (this.subscriptions.has(partition) || this.stopping) return;
+    if (this.stopping) return;
+    const releasing = this.releasing.get(partition);
+    if (releasing !== undefined) {
+      // Taken again while its release still runs (a lease that lapsed on the local clock, taken anew): serve it after.
+      void releasing.then(() => {
+        if (this.opts.ownership.owns(partition)) this.serve(partition);
+      });
+      return;
+    }
+    if (this.subscriptions.has(partition)) return;
     const sub = this.opts.bus.subscribe(requestSubject(partition), (msg) => this.onRequest(partition, msg));
     this.subscriptions.set(partition, sub);
     const fencing = this.fence(partition);
     if (!this.started) this.starting.push(fencing);
   }
 
-  private async fence(partition: number): Promise<void> {
+  /**
+   * Appends this host's fence marker for `partition`. Taking a partition
+   * (`previous` undefined) fences out whoever wrote before. Fencing again
+   * after a write of unknown outcome (`previous` = the fence in use) expects
+   * the fence subject still to end at `previous`: an owner that fenced since
+   * holds the partition, and this host's actors — decided against state that
+   * misses that owner's entries — must not write again, so the partition is
+   * given up instead.
+   */
+  private async fence(partition: number, previous?: number): Promise<void> {
     const subject = fenceSubject(partition);
-    const marker = encode({ node: this.opts.nodeId, at: Date.now() });
+    const marker = encode({ node: this.opts.nodeId, at: Date.now(), id: randomUUID() });
     for (let attempt = 1; this.subscriptions.has(partition) && !this.releasing.has(partition); attempt++) {
       try {
-        const last = await this.opts.log.lastSeq(subject);
-        const seq = await this.opts.log.append(subject, marker, last);
+        let seq: number;
+        try {
+          seq = await this.opts.log.append(subject, marker, previous ?? (await this.opts.log.lastSeq(subject)));
+        } catch (err) {
+          if (previous === undefined || !(err instanceof LogConflictError)) throw err;
+          // An earlier attempt of ours may have landed without an answer: then it is the fence.
+          const ours = await this.markerAfter(subject, previous, marker);
+          if (ours === undefined) {
+            this.lost(partition);
+            return;
+          }
+          seq = ours;
+        }
         if (this.subscriptions.has(partition) && !this.releasing.has(partition)) {
           this.fences.set(partition, seq);
           void this.repair(partition);
@@ -200,6 +232,18 @@ export class ActorHost {
         await new Promise((r) => setTimeout(r, Math.min(1000, 20 * attempt)));
       }
     }
+  }
+
+  /**
+   * After a refused fence over `previous`: the position of `marker` when it
+   * is the only fence entry past `previous`, undefined when another one is.
+   */
+  private async markerAfter(subject: string, previous: number, marker: Uint8Array): Promise<number | undefined> {
+    const after = await this.opts.log.read(subject, previous + 1, 2);
+    // A replica that has not applied the entry the refusal was about yet: ask again.
+    if (after.length === 0) throw new Error(`fence subject ${subject} shows nothing past ${previous} yet`);
+    if (after.length !== 1 || !Buffer.from(after[0]!.data).equals(marker)) return undefined;
+    return after[0]!.seq;
   }
 
   /**
@@ -228,9 +272,12 @@ export class ActorHost {
 
   /** Stops serving `partition`: new requests get UNAVAILABLE; running batches finish; queued ones are answered UNAVAILABLE. */
   private async release(partition: number): Promise<void> {
+    const running = this.releasing.get(partition);
+    if (running !== undefined) return running;
     const sub = this.subscriptions.get(partition);
-    if (sub === undefined || this.releasing.has(partition)) return;
-    this.releasing.add(partition);
+    if (sub === undefined) return;
+    let released!: () => void;
+    this.releasing.set(partition, new Promise<void>((done) => (released = done)));
     try {
       // Requests already on their way still arrive, and are answered (UNAVAILABLE), never dropped.
       await sub.drain();
@@ -244,6 +291,7 @@ export class ActorHost {
       this.subscriptions.delete(partition);
       this.fences.delete(partition);
       this.releasing.delete(partition);
+      released();
     }
   }
 
@@ -494,7 +542,8 @@ export class ActorHost {
    * After a failed append. A conflict on the fence we used means another
    * owner fenced the partition: it is lost. Any other failure leaves the
    * outcome unknown — the entry may still land — so the partition is fenced
-   * anew before the actor reloads: a late landing is then refused.
+   * anew, over our own fence only, before the actor reloads: a late landing
+   * is then refused.
    */
   private writeFailed(act: Activation, fence: number, err: unknown): void {
     const p = act.ctx.partition;
@@ -506,7 +555,7 @@ export class ActorHost {
     logger.warn('actor write failed; dropping it', { address: act.address, err });
     if (current === fence) {
       this.fences.delete(p);
-      void this.fence(p);
+      void this.fence(p, fence);
     }
     this.drop(act, 'write failed');
   }

@@ -84,6 +84,8 @@ export interface ClusterOptions {
   leaseTtlMs?: number;
   /** Extra environment of every Parley process (PARLEY_*). */
   env?: Record<string, string>;
+  /** Extra environment of the edges or of the actor hosts only, over `env` (e.g. the edges' PARLEY_REQUEST_TIMEOUT_MS). */
+  roleEnv?: Partial<Record<ProcRole, Record<string, string>>>;
   /** Options of the nats-server. Default: JetStream with the server's defaults. */
   nats?: NatsServerOptions;
   /** Wait, before resolving, until the leases are spread evenly over the actor hosts. Default true. */
@@ -303,6 +305,7 @@ class ClusterImpl implements Cluster {
   readonly partitions: number;
   readonly dir: string;
   private readonly env: Record<string, string>;
+  private readonly roleEnv: Partial<Record<ProcRole, Record<string, string>>>;
   private readonly startTimeoutMs: number;
   private readonly slots = new Map<string, NodeSlot>();
   private readonly cleanups: (() => Promise<void> | void)[] = [];
@@ -316,6 +319,7 @@ class ClusterImpl implements Cluster {
     this.dir = dir;
     this.leaseTtlMs = opts.leaseTtlMs ?? 2000;
     this.env = opts.env ?? {};
+    this.roleEnv = opts.roleEnv ?? {};
     this.partitions = Number(this.env.PARLEY_PARTITIONS ?? 64);
     this.startTimeoutMs = opts.startTimeoutMs ?? 30_000;
   }
@@ -379,6 +383,7 @@ class ClusterImpl implements Cluster {
       PARLEY_LEASE_TTL_MS: String(this.leaseTtlMs),
       PARLEY_LOG_LEVEL: process.env.PARLEY_TEST_LOG_LEVEL ?? 'info',
       ...this.env,
+      ...this.roleEnv[role],
     };
     const fd = openSync(slot.logPath, 'a');
     let child: ChildProcess;

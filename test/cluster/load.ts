@@ -8,11 +8,23 @@
  * message is either acknowledged once or still unresolved when the load stops.
  */
 import WebSocket from 'ws';
-import { createClient } from '../../client/index.ts';
+import { SendError, createClient } from '../../client/index.ts';
 import type { Message, ParleyClient } from '../../client/index.ts';
 import { p2pAddress } from '../../engine/subjects.ts';
 import { tokenFor } from '../helpers/engine.ts';
 import { until } from './harness.ts';
+
+/** Errors a send may meet while a partition changes hands; the load retries them with the same idClient. */
+export const RETRYABLE_ERRORS: readonly string[] = ['UNAVAILABLE', 'TIMEOUT'];
+
+/**
+ * Edge environment for loads that must meet resends queued beside their
+ * originals: a send's budget at the edge is 750 ms and each attempt gets a
+ * third of it (at least 250 ms), so an actor activation or append slower
+ * than that has the edge send the command again while the first copy still
+ * waits in the actor's mailbox.
+ */
+export const SHORT_ATTEMPT_EDGE_ENV: Readonly<Record<string, string>> = { PARLEY_REQUEST_TIMEOUT_MS: '750' };
 
 export interface LoadOptions {
   /** Edge WebSocket URLs; the first client of a pair starts on urls[0], the second on urls[1 % n]. */
@@ -25,6 +37,8 @@ export interface LoadOptions {
   requestTimeoutMs?: number;
   /** Pause of a client's slot after a failed send before the retry, ms. Default 100. */
   retryDelayMs?: number;
+  /** Least time between the starts of two sends (new or retried) of one client, ms. Default 0. */
+  minGapMs?: number;
 }
 
 /** An acknowledged send. */
@@ -69,6 +83,10 @@ export class LoadClient {
   next = 0;
   readonly retries: number[] = [];
   readonly attempts = new Map<number, number>();
+  /** Date.now() of the latest send start, for `minGapMs`. */
+  lastStart = 0;
+  /** Set while the next send waits out `minGapMs`. */
+  gapTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(account: string, peer: string, client: ParleyClient) {
     this.account = account;
@@ -105,8 +123,34 @@ export class LoadClient {
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       this.failures.push({ account: this.account, idClient, name: e.name, message: e.message, at: Date.now() });
+      // The SDK hands back what to resend: the same idClient, whatever went wrong.
+      if (!(err instanceof SendError) || err.idClient !== idClient) {
+        const got = err instanceof SendError ? `idClient ${err.idClient}` : 'no SendError';
+        this.failures.push({ account: this.account, idClient, name: 'NOT_RESENDABLE', message: `failed send carries ${got}`, at: Date.now() });
+      }
       return false;
     }
+  }
+
+  /**
+   * Sends each of `acks` again through `via` (same idClient, `resend: true`),
+   * as after a TIMEOUT or UNAVAILABLE answer, and returns how the answers
+   * differ from the acknowledgements: a resend gets the stored message back.
+   */
+  async resendProblems(via: ParleyClient, acks: readonly Ack[]): Promise<string[]> {
+    const problems: string[] = [];
+    for (const ack of acks) {
+      const idClient = this.idClient(ack.n);
+      try {
+        const msg = await via.sendText({ scene: 'p2p', to: this.peer, text: `${this.account} #${ack.n}`, idClient, resend: true });
+        if (msg.idServer !== ack.msg.idServer || msg.seq !== ack.msg.seq || msg.time !== ack.msg.time) {
+          problems.push(`${idClient}: acknowledged as ${ack.msg.idServer}/seq ${ack.msg.seq}, resent as ${msg.idServer}/seq ${msg.seq}`);
+        }
+      } catch (err) {
+        problems.push(`${idClient}: resend failed: ${err instanceof Error ? `${err.name} ${err.message}` : String(err)}`);
+      }
+    }
+    return problems;
   }
 
   /** Acknowledgements that arrived after `t` (Date.now() time). */
@@ -127,17 +171,21 @@ export class Load {
   private readonly window: number;
   private readonly retryDelayMs: number;
   private readonly requestTimeoutMs: number;
+  private readonly minGapMs: number;
   private readonly devices: ParleyClient[] = [];
+  private readonly urls: readonly string[];
   private running = false;
   private readonly inFlight = new Set<Promise<void>>();
   private destroyed: Promise<void> | undefined;
 
   private constructor(pairs: [LoadClient, LoadClient][], opts: LoadOptions) {
     this.pairs = pairs;
+    this.urls = opts.urls;
     this.clients = pairs.flat();
     this.window = opts.window ?? 4;
     this.retryDelayMs = opts.retryDelayMs ?? 100;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
+    this.minGapMs = opts.minGapMs ?? 0;
   }
 
   /** Connects every client (each waits for its login sync) and starts sending. */
@@ -184,6 +232,15 @@ export class Load {
 
   private pump(c: LoadClient): void {
     while (this.running && c.inFlight < this.window) {
+      const wait = c.lastStart + this.minGapMs - Date.now();
+      if (wait > 0) {
+        c.gapTimer ??= setTimeout(() => {
+          c.gapTimer = undefined;
+          this.pump(c);
+        }, wait);
+        return;
+      }
+      c.lastStart = Date.now();
       const retry = c.retries.shift();
       const n = retry ?? c.next++;
       c.inFlight++;
@@ -232,9 +289,40 @@ export class Load {
     throw new Error(`probe of ${c.address}: no send acknowledged within ${timeoutMs} ms; failures: ${JSON.stringify(c.failures.slice(-3))}`);
   }
 
+  /**
+   * For the first client of every pair, a device on the edge the pair's
+   * other client started on resends the client's retried sends (its last
+   * `perClient`) and its latest one; returns the problems (see
+   * `LoadClient.resendProblems`) and how many were resent. Call after `stop()`.
+   */
+  async resendThroughOtherEdge(perClient = 5): Promise<{ problems: string[]; resends: number }> {
+    const problems: string[] = [];
+    let resends = 0;
+    for (const [a] of this.pairs) {
+      if (a.acked.length === 0) continue;
+      const device = await this.addDevice(a, this.urls[1 % this.urls.length]!);
+      const acks = [...a.acked.filter((x) => x.attempt > 1).slice(-perClient), a.acked[a.acked.length - 1]!];
+      resends += acks.length;
+      problems.push(...(await a.resendProblems(device, acks)));
+    }
+    return { problems, resends };
+  }
+
+  /** Acknowledged sends that took more than one attempt. */
+  get retriedAckCount(): number {
+    return this.clients.reduce((n, c) => n + c.acked.filter((x) => x.attempt > 1).length, 0);
+  }
+
   /** Every failure of every client, oldest first. */
   failures(): Failure[] {
     return this.clients.flatMap((c) => c.failures).sort((x, y) => x.at - y.at);
+  }
+
+  /** Failures other than `retryable` ones (default RETRYABLE_ERRORS), as `account idClient: NAME message`. */
+  unexpectedFailures(retryable: readonly string[] = RETRYABLE_ERRORS): string[] {
+    return this.failures()
+      .filter((f) => !retryable.includes(f.name))
+      .map((f) => `${f.account} ${f.idClient}: ${f.name} ${f.message}`);
   }
 
   /** Failures grouped by error name: `{UNAVAILABLE: 3}`. */

@@ -8,9 +8,11 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmbeddedBus } from '../../engine/bus/embedded-bus.ts';
 import { LmdbLog } from '../../engine/log/lmdb-log.ts';
+import type { Log, LogEntry } from '../../engine/log/log.ts';
 import { StateStore } from '../../engine/store.ts';
 import { ActorHost } from '../../engine/actor/host.ts';
 import { StaticOwnership } from '../../engine/actor/ownership.ts';
+import type { OwnershipListener, PartitionOwnership } from '../../engine/actor/ownership.ts';
 import { callActor, callActorHeld } from '../../engine/actor/call.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import { parseRequest } from '../../engine/protocol/methods.ts';
@@ -27,7 +29,7 @@ const PARTITIONS = 8;
 
 interface Rig {
   bus: EmbeddedBus;
-  log: LmdbLog;
+  log: Log;
   store: StateStore;
   host: ActorHost;
   stop(): Promise<void>;
@@ -36,15 +38,25 @@ interface Rig {
 const dirs: string[] = [];
 const rigs: Rig[] = [];
 
-async function rig(dataDir: string, over: Partial<{ actorIdleMs: number; mailboxLimit: number }> = {}): Promise<Rig> {
+interface RigOptions {
+  actorIdleMs: number;
+  mailboxLimit: number;
+  /** Wraps the rig's Log (e.g. to slow its reads). */
+  wrapLog: (log: Log) => Log;
+  /** Default: one host owning every partition. */
+  ownership: PartitionOwnership;
+}
+
+async function rig(dataDir: string, over: Partial<RigOptions> = {}): Promise<Rig> {
   const bus = new EmbeddedBus();
-  const log = new LmdbLog(join(dataDir, 'log'));
+  const lmdb = new LmdbLog(join(dataDir, 'log'));
+  const log = over.wrapLog === undefined ? lmdb : over.wrapLog(lmdb);
   const store = new StateStore(dataDir);
   const host = new ActorHost({
     bus,
     log,
     store,
-    ownership: new StaticOwnership(PARTITIONS),
+    ownership: over.ownership ?? new StaticOwnership(PARTITIONS),
     behaviors: BEHAVIORS,
     nodeId: 'test',
     partitions: PARTITIONS,
@@ -121,6 +133,86 @@ function foreignEvent(seq: number, time: number): Uint8Array {
   return encode([{ t: 'msg', msg }]);
 }
 
+/**
+ * A Log whose reads of `subject` wait until `open()`: an activation that
+ * catches up on that subject stays loading, as on a host replaying a long Log.
+ */
+class GatedLog implements Log {
+  private readonly inner: Log;
+  private readonly subject: string;
+  private opened = false;
+  private readonly waiters: (() => void)[] = [];
+  /** Reads of the subject waiting for the gate now. */
+  held = 0;
+
+  constructor(inner: Log, subject: string) {
+    this.inner = inner;
+    this.subject = subject;
+  }
+
+  open(): void {
+    this.opened = true;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  append(subject: string, data: Uint8Array, expectedLastSeq: number, expectSubject?: string): Promise<number> {
+    return this.inner.append(subject, data, expectedLastSeq, expectSubject);
+  }
+
+  async read(subject: string, fromSeq: number, limit?: number): Promise<LogEntry[]> {
+    if (subject === this.subject && !this.opened) {
+      this.held++;
+      await new Promise<void>((done) => this.waiters.push(done));
+      this.held--;
+    }
+    return this.inner.read(subject, fromSeq, limit);
+  }
+
+  lastSeq(subject: string): Promise<number> {
+    return this.inner.lastSeq(subject);
+  }
+
+  recentSubjects(filter: string, windowMs: number, limit: number): Promise<string[]> {
+    return this.inner.recentSubjects(filter, windowMs, limit);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** Ownership of every partition that a test takes away and gives back, as leases lapse and are taken again. */
+class ManualOwnership implements PartitionOwnership {
+  private listener: OwnershipListener | undefined;
+  private readonly held = new Set<number>();
+
+  async start(listener: OwnershipListener): Promise<void> {
+    this.listener = listener;
+    for (let p = 0; p < PARTITIONS; p++) {
+      this.held.add(p);
+      listener.acquired(p);
+    }
+  }
+
+  owns(partition: number): boolean {
+    return this.held.has(partition);
+  }
+
+  async stop(): Promise<void> {
+    this.held.clear();
+  }
+
+  lose(partition: number): Promise<void> {
+    this.held.delete(partition);
+    return Promise.resolve(this.listener!.released(partition));
+  }
+
+  acquire(partition: number): void {
+    this.held.add(partition);
+    this.listener!.acquired(partition);
+  }
+}
+
 describe('actor host', () => {
   it('activates from the snapshot and catches up with Log entries the snapshot lacks', async () => {
     const dir = newDir();
@@ -184,6 +276,132 @@ describe('actor host', () => {
     expect(next.seq).toBe(2);
     expect(await r.log.lastSeq(fence)).toBeGreaterThan(before);
     expect((await history(r)).map((m) => m.text)).toEqual(['one', 'two']);
+  });
+
+  it('answers a resend queued behind its original during a slow activation with the original, storing it once', async () => {
+    const dir = newDir();
+    const p = partitionOf(conv, PARTITIONS);
+    const subject = logSubject(conv, p);
+    // The conversation has history in the Log but none in this host's LMDB: a fresh host taking the partition.
+    const seed = new LmdbLog(join(dir, 'log'));
+    await seed.append(subject, foreignEvent(1, Date.now()), 0);
+    await seed.close();
+    let gated: GatedLog | undefined;
+    const r = await rig(dir, { wrapLog: (log) => (gated = new GatedLog(log, subject)) });
+    // Count the requests reaching the partition; the host's own subscription gets each one as well.
+    let arrived = 0;
+    const counter = r.bus.subscribe(requestSubject(p), () => arrived++);
+
+    // The original and the edge's retry after its per-attempt timeout: same idClient, both waiting in one mailbox.
+    const a = parseRequest('sendText', { scene: 'p2p', to: 'bob', text: 'once', idClient: 'c1' });
+    const original = callActor(r.bus, conv, 'sendText', a, alice, { partitions: PARTITIONS, timeoutMs: 5000 }) as Promise<Message>;
+    const retry = callActor(r.bus, conv, 'sendText', a, alice, { partitions: PARTITIONS, timeoutMs: 5000 }) as Promise<Message>;
+    await waitFor('both sends to wait in the mailbox of the loading conversation', () => arrived === 2 && gated!.held > 0);
+    counter.unsubscribe();
+    gated!.open();
+
+    const [first, second] = await Promise.all([original, retry]);
+    expect(second).toEqual(first);
+    expect(first.seq).toBe(2);
+    expect((await history(r)).map((m) => `${m.seq}:${m.idClient}`)).toEqual(['1:f1', '2:c1']);
+  });
+
+  it('after an append of unknown outcome, does not fence out an owner that fenced the partition meanwhile', async () => {
+    const r = await rig(newDir());
+    const p = partitionOf(conv, PARTITIONS);
+    const fence = fenceSubject(p);
+    // A second conversation of the same partition, active in this host's memory.
+    let peer = '';
+    for (let i = 0; peer === '' && i < 1000; i++) if (partitionOf(p2pAddress('alice', `carol${i}`), PARTITIONS) === p) peer = `carol${i}`;
+    const other = p2pAddress('alice', peer);
+    const sendTo = (to: string, text: string, opts: { held?: boolean } = {}) => {
+      const a = parseRequest('sendText', { scene: 'p2p', to, text, idClient: text });
+      const address = p2pAddress('alice', to);
+      // Held as the edge holds a send: through UNAVAILABLE answers, and past an attempt lost in the handover.
+      const opt = { partitions: PARTITIONS, timeoutMs: 1500 };
+      return (opts.held ? callActorHeld(r.bus, address, 'sendText', a, alice, { ...opt, retryTimeouts: true }) : callActor(r.bus, address, 'sendText', a, alice, opt)) as Promise<Message>;
+    };
+    await sendTo('bob', 'one');
+    await sendTo(peer, 'two');
+
+    // While this host's next append is on its way, another owner fences the partition and writes to the
+    // second conversation; the append's outcome stays unknown to this host.
+    let theirs = 0;
+    const append = r.log.append.bind(r.log);
+    let failNext = true;
+    r.log.append = async (subject, data, expected, expectSubject) => {
+      if (failNext && subject === logSubject(conv, p)) {
+        failNext = false;
+        theirs = await append(fence, encode({ node: 'other' }), await r.log.lastSeq(fence));
+        await append(logSubject(other, p), foreignEvent(2, Date.now()), theirs, fence);
+        throw new ParleyError('UNAVAILABLE', 'outcome unknown');
+      }
+      return append(subject, data, expected, expectSubject);
+    };
+    expect(await rejectionOf(sendTo('bob', 'lost?'))).toMatchObject({ name: 'UNAVAILABLE' });
+
+    // The partition is the other owner's now: this host neither fences it again nor decides anything in it.
+    expect(await rejectionOf(sendTo(peer, 'stale', { held: true }))).toMatchObject({ name: 'UNAVAILABLE' });
+    expect(await r.log.lastSeq(fence)).toBe(theirs);
+    expect((await r.log.read(logSubject(other, p), 0)).length).toBe(2);
+  });
+
+  it('keeps the partition when its new fence marker landed but the answer was lost', async () => {
+    const r = await rig(newDir());
+    await send(r, 'one');
+    const p = partitionOf(conv, PARTITIONS);
+    const fence = fenceSubject(p);
+    const append = r.log.append.bind(r.log);
+    let failConv = true;
+    let loseFenceAnswer = true;
+    r.log.append = async (subject, data, expected, expectSubject) => {
+      if (failConv && subject === logSubject(conv, p)) {
+        failConv = false;
+        throw new ParleyError('UNAVAILABLE', 'outcome unknown');
+      }
+      if (!failConv && loseFenceAnswer && subject === fence) {
+        loseFenceAnswer = false;
+        await append(subject, data, expected, expectSubject);
+        throw new ParleyError('UNAVAILABLE', 'no acknowledgement in time');
+      }
+      return append(subject, data, expected, expectSubject);
+    };
+    expect(await rejectionOf(send(r, 'lost?'))).toMatchObject({ name: 'UNAVAILABLE' });
+    const a = parseRequest('sendText', { scene: 'p2p', to: 'bob', text: 'two', idClient: 'two' });
+    const next = (await callActorHeld(r.bus, conv, 'sendText', a, alice, { partitions: PARTITIONS, timeoutMs: 5000 })) as Message;
+    expect(next.seq).toBe(2);
+    expect(loseFenceAnswer).toBe(false);
+    expect((await history(r)).map((m) => m.text)).toEqual(['one', 'two']);
+  });
+
+  it('serves a partition taken again while its release was still waiting for a loading actor', async () => {
+    const dir = newDir();
+    const p = partitionOf(conv, PARTITIONS);
+    const subject = logSubject(conv, p);
+    const seed = new LmdbLog(join(dir, 'log'));
+    await seed.append(subject, foreignEvent(1, Date.now()), 0);
+    await seed.close();
+    let gated: GatedLog | undefined;
+    const ownership = new ManualOwnership();
+    const r = await rig(dir, { ownership, wrapLog: (log) => (gated = new GatedLog(log, subject)) });
+    const first = send(r, 'during the release');
+    await waitFor('the conversation to be loading', () => gated!.held > 0);
+
+    // The lease lapses (a stalled host) and is taken again while the release waits for the loading actor.
+    const released = ownership.lose(p);
+    ownership.acquire(p);
+    gated!.open();
+    await released;
+    // Decided while the partition is this host's again, or refused by the release: either is sound.
+    const stored = await first.then(
+      () => true,
+      (err: unknown) => (expect(err).toMatchObject({ name: 'UNAVAILABLE' }), false),
+    );
+
+    // The partition is served again once the release is over.
+    const a = parseRequest('sendText', { scene: 'p2p', to: 'bob', text: 'after', idClient: 'after' });
+    const next = (await callActorHeld(r.bus, conv, 'sendText', a, alice, { partitions: PARTITIONS, timeoutMs: 3000 })) as Message;
+    expect(next.seq).toBe(stored ? 3 : 2);
   });
 
   it('makes calls cut short by a crash again after a restart (the session reaches the recipient)', async () => {
