@@ -134,12 +134,14 @@ export interface SyncFetch {
  */
 export function syncPlan(state: UserState, cursors: SyncCursors | undefined, limit: number): { sessions: Session[]; fetch: SyncFetch[] } {
   const since = cursors?.sessions ?? 0;
+  // Own keys only: a session id must never find something on Object.prototype.
+  const seqs = new Map(Object.entries(cursors?.seqs ?? {}));
   const rows = [...state.sessions.values()]
-    .filter((r) => r.updateTime > since || (cursors?.seqs?.[r.id] ?? r.readSeq) < r.lastSeq)
+    .filter((r) => r.updateTime > since || (seqs.get(r.id) ?? r.readSeq) < r.lastSeq)
     .sort((a, b) => b.updateTime - a.updateTime);
   const fetch: SyncFetch[] = [];
   for (const r of rows) {
-    const known = cursors?.seqs?.[r.id] ?? r.readSeq;
+    const known = seqs.get(r.id) ?? r.readSeq;
     const fromSeq = Math.max(known + 1, r.lastSeq - limit + 1);
     if (fromSeq <= r.lastSeq) fetch.push({ sessionId: r.id, scene: r.scene, to: r.to, address: r.address, fromSeq });
   }
