@@ -17,6 +17,7 @@ import { KEY_KINDS, decodeKey, keyOf, rangeOf, type KeyKind, type StoreKey } fro
 import { StateStore } from '../../engine/store.ts';
 import { LmdbLog } from '../../engine/log/lmdb-log.ts';
 import { logSubject, partitionOf } from '../../engine/subjects.ts';
+import { recentKey } from '../../actors/conversation/logic.ts';
 import { tempDir } from '../helpers/engine.ts';
 
 const SEED = 0x6b657973;
@@ -208,6 +209,21 @@ describe('state store keys', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('in-memory resend keys', () => {
+  it('tell every (from, idClient) pair apart, also when one text is split differently', () => {
+    const pair = fc.oneof(
+      fc.tuple(fc.tuple(ident, ident), fc.tuple(ident, ident)),
+      splitPair.filter(([a]) => a.kind === 'userSession').map(([a, b]) => [a.parts, b.parts] as [[string, string], [string, string]]),
+    );
+    fc.assert(
+      fc.property(pair, ([[f1, c1], [f2, c2]]) => {
+        expect(recentKey(f1, c1) === recentKey(f2, c2)).toBe(f1 === f2 && c1 === c2);
+      }),
+      { seed: SEED, numRuns: 3000 },
+    );
   });
 });
 
