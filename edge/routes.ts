@@ -31,6 +31,6 @@ export const EDGE_METHODS: ReadonlySet<string> = new Set<MethodName>(['login', '
 
 /** The actor address for `m`, or undefined when no actor serves it (edge methods, or not routed yet). */
 export function routeOf(m: MethodName, account: string, a: unknown): string | undefined {
-  const route = ROUTES[m] as Route<MethodName> | undefined;
+  const route = Object.hasOwn(ROUTES, m) ? (ROUTES[m] as Route<MethodName> | undefined) : undefined;
   return route === undefined ? undefined : route(account, a as Args<MethodName>);
 }

@@ -4,17 +4,25 @@
  * visibility, while flushing to disk overlaps later transactions
  * (lmdb-js `overlappingSync`, crash-safe). After a crash an actor replays
  * from the Log whatever its snapshot is missing.
+ *
+ * Every database takes binary keys made by `keys.ts` (typed, length-prefixed
+ * parts), never lmdb-js's own encoding of strings and arrays, which lets an
+ * identifier holding a NUL reach into another owner's rows. State written by
+ * an earlier key format is not read: each actor rebuilds its rows from the
+ * Log on its first activation.
  */
 import { open } from 'lmdb';
-import type { Database, RootDatabase } from 'lmdb';
+import type { Database as LmdbDatabase, RootDatabase } from 'lmdb';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { keyOf, type StoreKey } from './keys.ts';
 
-export type { Database };
+/** A database of the state store: values of any msgpack-able type, keys from `keys.ts`. */
+export type Database<V = unknown> = LmdbDatabase<V, StoreKey>;
 
 export class StateStore {
   readonly root: RootDatabase;
-  /** Per-actor snapshot: `address → {logSeq, state}`. */
+  /** Per-actor snapshot: `snapshot(address) → {logSeq, state}`. */
   readonly snapshots: Database;
   private readonly dbs = new Map<string, Database>();
 
@@ -26,13 +34,23 @@ export class StateStore {
   }
 
   /** A named database in the environment, opened once. */
-  db(name: string): Database {
+  db<V = unknown>(name: string): Database<V> {
     let db = this.dbs.get(name);
     if (db === undefined) {
-      db = this.root.openDB({ name, compression: false });
+      db = this.root.openDB<unknown, StoreKey>({ name, compression: false, keyEncoding: 'binary' });
       this.dbs.set(name, db);
     }
-    return db;
+    return db as Database<V>;
+  }
+
+  /** The snapshot of the actor at `address`, undefined when it has none. */
+  snapshot<T>(address: string): T | undefined {
+    return this.snapshots.get(keyOf('snapshot', address)) as T | undefined;
+  }
+
+  /** Queues the snapshot of the actor at `address` (inside the caller's transaction). */
+  putSnapshot(address: string, snapshot: unknown): void {
+    void this.snapshots.put(keyOf('snapshot', address), snapshot);
   }
 
   /** Runs `fn` in one write transaction with everything queued this turn; resolves once committed. */

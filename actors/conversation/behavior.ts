@@ -1,10 +1,12 @@
 /**
  * The p2p conversation actor (`conv:<a>|<b>`): owns the conversation's
- * numbered messages. LMDB rows: `conv-msgs [address, seq] → message` and
- * `conv-idc [address, from, idClient] → seq`.
+ * numbered messages. LMDB rows (keys from engine/keys.ts):
+ * `conv-msgs convMsg(address, seq) → message` and
+ * `conv-idc convIdClient(address, from, idClient) → seq`.
  */
 import { pageBudget } from '../../engine/actor/behavior.ts';
 import type { ActorBehavior, ActorContext, Command, Effect } from '../../engine/actor/behavior.ts';
+import { keyOf } from '../../engine/keys.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import { ParleyError } from '../../engine/protocol/errors.ts';
 import type { Args } from '../../engine/protocol/methods.ts';
@@ -18,6 +20,7 @@ import {
   historyPage,
   initialState,
   markSaved,
+  sentBy,
   viewOf,
   type ConversationEvent,
   type ConversationState,
@@ -29,7 +32,26 @@ interface Snapshot {
   logSeq: number;
   lastSeq: number;
   lastTime: number;
-  sent: Record<string, number>;
+  /** Messages sent per member as `[account, count]` pairs; snapshots written before kept a plain object. */
+  sent: [string, number][] | Record<string, unknown>;
+}
+
+/**
+ * The per-member counters of a snapshot, or undefined when they cannot be
+ * trusted: a plain-object counter written for an account named like an
+ * Object.prototype member (`constructor`, `__proto__`, …) held a string or
+ * nothing, so such a snapshot is dropped and the state rebuilt from the Log.
+ */
+function sentOf(snap: Snapshot): Map<string, number> | undefined {
+  const entries: [string, unknown][] = Array.isArray(snap.sent) ? snap.sent : Object.entries(snap.sent ?? {});
+  const sent = new Map<string, number>();
+  for (const [account, n] of entries) {
+    if (typeof account !== 'string' || typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) return undefined;
+    sent.set(account, n);
+  }
+  let total = 0;
+  for (const n of sent.values()) total += n;
+  return total === snap.lastSeq ? sent : undefined;
 }
 
 /** Arguments of the internal `range` method used by the login sync, once per page. */
@@ -69,8 +91,8 @@ function lmdbView(ctx: ActorContext): ConversationView {
   const msgs = ctx.store.db('conv-msgs');
   const idc = ctx.store.db('conv-idc');
   return {
-    bySeq: (seq) => msgs.get([ctx.address, seq]) as StoredMessage | undefined,
-    seqOfIdClient: (from, idClient) => idc.get([ctx.address, from, idClient]) as number | undefined,
+    bySeq: (seq) => msgs.get(keyOf('convMsg', ctx.address, seq)) as StoredMessage | undefined,
+    seqOfIdClient: (from, idClient) => idc.get(keyOf('convIdClient', ctx.address, from, idClient)) as number | undefined,
   };
 }
 
@@ -84,11 +106,12 @@ export const conversationBehavior: ActorBehavior<ConversationState, Conversation
 
   load(ctx) {
     const state = initialState(ctx.id);
-    const snap = ctx.store.snapshots.get(ctx.address) as Snapshot | undefined;
-    if (snap === undefined) return { state, logSeq: 0 };
+    const snap = ctx.store.snapshot<Snapshot>(ctx.address);
+    const sent = snap === undefined ? undefined : sentOf(snap);
+    if (snap === undefined || sent === undefined) return { state, logSeq: 0 };
     state.lastSeq = snap.lastSeq;
     state.lastTime = snap.lastTime;
-    state.sent = { ...snap.sent };
+    state.sent = sent;
     return { state, logSeq: snap.logSeq };
   },
 
@@ -152,12 +175,12 @@ export const conversationBehavior: ActorBehavior<ConversationState, Conversation
     const msgs = ctx.store.db('conv-msgs');
     const idc = ctx.store.db('conv-idc');
     for (const { msg } of events) {
-      msgs.put([ctx.address, msg.seq], msg);
-      idc.put([ctx.address, msg.from, msg.idClient], msg.seq);
+      void msgs.put(keyOf('convMsg', ctx.address, msg.seq), msg);
+      void idc.put(keyOf('convIdClient', ctx.address, msg.from, msg.idClient), msg.seq);
     }
     markSaved(state, events);
-    const snap: Snapshot = { logSeq, lastSeq: state.lastSeq, lastTime: state.lastTime, sent: state.sent };
-    ctx.store.snapshots.put(ctx.address, snap);
+    const snap: Snapshot = { logSeq, lastSeq: state.lastSeq, lastTime: state.lastTime, sent: [...state.sent] };
+    ctx.store.putSnapshot(ctx.address, snap);
   },
 
   effects(state, events, ctx) {
@@ -179,7 +202,7 @@ export const conversationBehavior: ActorBehavior<ConversationState, Conversation
           to: peer,
           address: ctx.address,
           seq: state.lastSeq,
-          own: state.sent[member] ?? 0,
+          own: sentBy(state, member),
           msg: viewOf(last, member),
         };
         out.push({ kind: 'call', to: userAddress(member), m: 'touch', a: touch });

@@ -16,9 +16,9 @@ export interface ConversationState {
   lastSeq: number;
   /** Time of the last message; message times never go backwards. */
   lastTime: number;
-  /** Messages sent by each member so far (unread counts are derived from it). */
-  sent: Record<string, number>;
-  /** `from \0 idClient` → seq of the recent sends, so resends inside a batch are found before they reach LMDB. */
+  /** Messages sent by each member so far, by account (unread counts are derived from it). */
+  sent: Map<string, number>;
+  /** recentKey(from, idClient) → seq of the recent sends, so resends inside a batch are found before they reach LMDB. */
   recent: Map<string, number>;
   /**
    * Messages applied but not yet in LMDB (the batch being appended): a resend
@@ -50,11 +50,17 @@ export function membersOf(id: string): [string, string] {
 
 export function initialState(id: string): ConversationState {
   const members = membersOf(id);
-  return { members, lastSeq: 0, lastTime: 0, sent: {}, recent: new Map(), unsaved: new Map() };
+  return { members, lastSeq: 0, lastTime: 0, sent: new Map(), recent: new Map(), unsaved: new Map() };
 }
 
+/** One string per (from, idClient) pair: the length prefix keeps it unambiguous whatever characters either holds. */
 export function recentKey(from: string, idClient: string): string {
-  return `${from}\u0000${idClient}`;
+  return `${from.length}:${from}${idClient}`;
+}
+
+/** Messages `account` has sent in this conversation. */
+export function sentBy(state: ConversationState, account: string): number {
+  return state.sent.get(account) ?? 0;
 }
 
 export interface SendInput {
@@ -120,7 +126,7 @@ export function applyEvent(state: ConversationState, event: ConversationEvent): 
   if (msg.seq <= state.lastSeq) return state; // already applied (replay)
   state.lastSeq = msg.seq;
   state.lastTime = msg.time;
-  state.sent[msg.from] = (state.sent[msg.from] ?? 0) + 1;
+  state.sent.set(msg.from, sentBy(state, msg.from) + 1);
   state.recent.set(recentKey(msg.from, msg.idClient), msg.seq);
   state.unsaved.set(msg.seq, msg);
   if (state.recent.size > RECENT_LIMIT) state.recent.delete(state.recent.keys().next().value!);

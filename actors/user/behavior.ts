@@ -1,10 +1,11 @@
 /**
  * The user actor (`user:<account>`): the account's server sessions, their
- * unread counts and the login sync plan. LMDB rows:
- * `user-sessions [account, sessionId] → SessionRow`.
+ * unread counts and the login sync plan. LMDB rows (keys from engine/keys.ts):
+ * `user-sessions userSession(address, sessionId) → SessionRow`.
  */
 import { pageBudget } from '../../engine/actor/behavior.ts';
 import type { ActorBehavior, Effect } from '../../engine/actor/behavior.ts';
+import { decodeKey, keyOf, rangeOf } from '../../engine/keys.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import { ParleyError } from '../../engine/protocol/errors.ts';
 import type { Args, Session } from '../../engine/protocol/methods.ts';
@@ -45,11 +46,11 @@ export const userBehavior: ActorBehavior<UserState, UserEvent> = {
   load(ctx) {
     const state: UserState = { account: ctx.id, sessions: new Map() };
     const rows = ctx.store.db('user-sessions');
-    for (const { value } of rows.getRange({ start: [ctx.id], end: [ctx.id, '\uffff'] })) {
-      const row = value as SessionRow;
-      state.sessions.set(row.id, row);
+    for (const { key, value } of rows.getRange(rangeOf('userSession', ctx.address))) {
+      const [, id] = decodeKey('userSession', key);
+      state.sessions.set(id, value as SessionRow);
     }
-    const snap = ctx.store.snapshots.get(ctx.address) as { logSeq: number } | undefined;
+    const snap = ctx.store.snapshot<{ logSeq: number }>(ctx.address);
     return { state, logSeq: snap?.logSeq ?? 0 };
   },
 
@@ -91,9 +92,9 @@ export const userBehavior: ActorBehavior<UserState, UserEvent> = {
     const changed = new Set(events.map((e) => e.id));
     for (const id of changed) {
       const row = state.sessions.get(id);
-      if (row !== undefined) rows.put([state.account, id], row);
+      if (row !== undefined) void rows.put(keyOf('userSession', ctx.address, id), row);
     }
-    ctx.store.snapshots.put(ctx.address, { logSeq });
+    ctx.store.putSnapshot(ctx.address, { logSeq });
   },
 
   effects(state, events, ctx) {

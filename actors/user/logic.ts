@@ -158,18 +158,20 @@ export interface SyncPage {
  */
 export function syncPlan(state: UserState, cursors: SyncCursors | undefined, limit: number, bounds: SyncPageBounds = {}): SyncPage {
   const since = cursors?.sessions ?? 0;
+  // Own keys only: a session id must never find something on Object.prototype.
+  const seqs = new Map(Object.entries(cursors?.seqs ?? {}));
   const after = bounds.after;
   const maxBytes = bounds.maxBytes ?? Infinity;
   const maxSessions = bounds.maxSessions ?? Infinity;
   const rows = [...state.sessions.values()]
-    .filter((r) => (after === undefined || r.id > after) && (r.updateTime > since || (cursors?.seqs?.[r.id] ?? r.readSeq) < r.lastSeq))
+    .filter((r) => (after === undefined || r.id > after) && (r.updateTime > since || (seqs.get(r.id) ?? r.readSeq) < r.lastSeq))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const page: Array<{ row: SessionRow; session: Session; fetch: SyncFetch | undefined }> = [];
   let bytes = 0;
   let next: string | undefined;
   for (const r of rows) {
     const session = sessionView(r);
-    const known = cursors?.seqs?.[r.id] ?? r.readSeq;
+    const known = seqs.get(r.id) ?? r.readSeq;
     const fromSeq = Math.max(known + 1, r.lastSeq - limit + 1);
     const fetch = fromSeq <= r.lastSeq ? { sessionId: r.id, scene: r.scene, to: r.to, address: r.address, fromSeq } : undefined;
     const size = encode(session).byteLength + (fetch === undefined ? 0 : encode(fetch).byteLength);

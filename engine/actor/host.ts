@@ -17,6 +17,7 @@ import { ParleyError, isParleyError } from '../protocol/errors.ts';
 import type { WireError } from '../protocol/errors.ts';
 import type { ActorReply, ActorRequest, Delivery } from '../envelope.ts';
 import type { Database, StateStore } from '../store.ts';
+import { keyOf, rangeOf, type StoreKey } from '../keys.ts';
 import { IdServerGenerator } from '../ids.ts';
 import { addressOfLogSubject, deliverySubject, fenceSubject, logSubject, partitionOf, requestSubject } from '../subjects.ts';
 import { logger } from '../logger.ts';
@@ -64,8 +65,7 @@ export const REPLY_ENVELOPE_BYTES = 64;
 /** Attempts of an actor-to-actor call effect before it is given up (and logged). */
 const CALL_ATTEMPTS = 10;
 
-type OutboxKey = [string, string, number, number];
-type CallEffect = Effect & { kind: 'call'; outboxKey?: OutboxKey };
+type CallEffect = Effect & { kind: 'call'; outboxKey?: StoreKey };
 
 interface Pending {
   cmd: Command;
@@ -120,7 +120,7 @@ export class ActorHost {
   /** Actor-to-actor call effects still trying. */
   private pendingCalls = 0;
   private outboxSeq = 0;
-  /** Call effects not yet answered: `[address, node, ms, n] → effect`. */
+  /** Call effects not yet answered: `outbox(address, node, ms, n) → effect`. */
   private readonly outbox: Database;
   private started = false;
   private readonly ids: IdServerGenerator;
@@ -413,7 +413,7 @@ export class ActorHost {
         const calls = this.outboxed(act.address, behavior.effects(state, replayed, ctx).filter((e) => e.kind === 'call'));
         await this.opts.store.transaction(() => {
           behavior.persist(state, replayed, logSeq, ctx);
-          for (const c of calls) this.outbox.put(c.key, c.effect);
+          for (const c of calls) this.outbox.put(c.key, c.stored);
         });
         for (const c of calls) this.runEffect(c.effect);
       }
@@ -495,7 +495,7 @@ export class ActorHost {
           const calls = this.outboxed(act.address, effects);
           await this.opts.store.transaction(() => {
             behavior.persist(state, events, logSeq, ctx);
-            for (const c of calls) this.outbox.put(c.key, c.effect);
+            for (const c of calls) this.outbox.put(c.key, c.stored);
           });
         } catch (err) {
           // The in-memory state ran ahead of what is durable: forget it.
@@ -515,13 +515,14 @@ export class ActorHost {
    * in the transaction that persists their events and removed once answered,
    * so calls cut short by a crash are made again when the host restarts.
    */
-  private outboxed(address: string, effects: Effect[]): { key: OutboxKey; effect: CallEffect }[] {
-    const out: { key: OutboxKey; effect: CallEffect }[] = [];
+  private outboxed(address: string, effects: Effect[]): { key: StoreKey; effect: CallEffect; stored: Effect }[] {
+    const out: { key: StoreKey; effect: CallEffect; stored: Effect }[] = [];
     for (const effect of effects) {
       if (effect.kind !== 'call') continue;
-      const key: OutboxKey = [address, this.opts.nodeId, Date.now(), ++this.outboxSeq];
+      const key = keyOf('outbox', address, this.opts.nodeId, Date.now(), ++this.outboxSeq);
+      const stored: Effect = { kind: 'call', to: effect.to, m: effect.m, a: effect.a };
       (effect as CallEffect).outboxKey = key;
-      out.push({ key, effect: effect as CallEffect });
+      out.push({ key, effect: effect as CallEffect, stored });
     }
     return out;
   }
@@ -529,8 +530,8 @@ export class ActorHost {
   /** Makes again every call a previous run of this host left unanswered. */
   private replayOutbox(): void {
     let n = 0;
-    for (const { key, value } of this.outbox.getRange({})) {
-      const effect = { ...(value as CallEffect), outboxKey: key as OutboxKey };
+    for (const { key, value } of this.outbox.getRange(rangeOf('outbox'))) {
+      const effect: CallEffect = { ...(value as CallEffect), outboxKey: key };
       this.pendingCalls++;
       void this.call(effect, 1);
       n++;

@@ -26,6 +26,17 @@
  * is paid once per batch, not per append. Its own environment keeps this
  * setting away from the actor-state store.
  *
+ * Keys. Entries are `[subject, seq]` and recent-append records
+ * `[RECENT, ms, subject]` in lmdb-js's ordered-binary encoding, which writes
+ * a string of 64 or more characters as raw UTF-8 (a NUL in it would read as
+ * the separator) and turns lone surrogates into U+FFFD. Subjects are
+ * therefore restricted to literal NATS subjects in printable ASCII (what
+ * engine/subjects.ts makes, identifiers being tokenised there): no byte of
+ * one is a NUL or an escape, so a subject's part of a key ends exactly at
+ * the separator, no subject's range holds another's entries, and none sorts
+ * among the recent records (which start with an escape byte). Any other
+ * subject is refused before it reaches LMDB.
+ *
  * One instance per directory and process: the in-flight table is what makes
  * the check atomic, so a second instance (or process) writing the same
  * directory would defeat it; opening a directory twice in a process throws.
@@ -47,6 +58,15 @@ const RECENT_KEEP_MS = 60 * 60 * 1000;
 /** Appends between two prunings of old recent-append records. */
 const RECENT_PRUNE_EVERY = 4096;
 const NO_OVERWRITE = { noOverwrite: true } as const;
+/** Printable ASCII without space and the wildcards `*` and `>`: a literal NATS subject whose ordered-binary key is its own bytes. */
+const LITERAL_SUBJECT = /^[\x21-\x29\x2b-\x3d\x3f-\x7e]+$/;
+
+/** Undefined when `subject` may be a key; else the refusal. */
+function badSubject(subject: unknown, name = 'subject'): ParleyError | undefined {
+  if (typeof subject === 'string' && LITERAL_SUBJECT.test(subject)) return undefined;
+  const shown = typeof subject === 'string' ? JSON.stringify(subject.slice(0, 80)) + (subject.length > 80 ? `… (${subject.length} chars)` : '') : typeof subject;
+  return new ParleyError('BAD_REQUEST', `log ${name} ${shown} is not a literal subject of printable ASCII`);
+}
 /** lmdb-js's asynchronous put takes an options object at run time; its typings only declare the version form. */
 type PutWithOptions = (key: Key, value: Uint8Array, options: typeof NO_OVERWRITE) => Promise<boolean>;
 
@@ -99,6 +119,8 @@ export class LmdbLog implements Log {
         }),
       );
     }
+    const refused = badSubject(subject) ?? (expectSubject === subject ? undefined : badSubject(expectSubject, 'fence subject'));
+    if (refused !== undefined) return Promise.reject(refused);
     // Check and reserve synchronously: no other append can run in between.
     let pos = this.positions.get(subject);
     const last = pos !== undefined ? pos.last : this.lastOnDisk(subject);
@@ -138,6 +160,8 @@ export class LmdbLog implements Log {
 
   read(subject: string, fromSeq: number, limit = 1000): Promise<LogEntry[]> {
     if (this.closed) return Promise.reject(new ParleyError('UNAVAILABLE', 'the log is closed'));
+    const refused = badSubject(subject);
+    if (refused !== undefined) return Promise.reject(refused);
     if (limit <= 0) return Promise.resolve([]);
     const entries: LogEntry[] = [];
     // Binary values come back as fresh Buffers, never views of the map.
@@ -184,6 +208,8 @@ export class LmdbLog implements Log {
   /** The last reserved position: it includes appends not yet durable, so that it is the position the next append must name. */
   lastSeq(subject: string): Promise<number> {
     if (this.closed) return Promise.reject(new ParleyError('UNAVAILABLE', 'the log is closed'));
+    const refused = badSubject(subject);
+    if (refused !== undefined) return Promise.reject(refused);
     return Promise.resolve(this.lastOf(subject));
   }
 

@@ -120,7 +120,8 @@ export function record<T>(item: Schema<T>, opts: { maxKeys?: number } = {}): Sch
     if (!isPlainObject(value)) throw bad(path, `must be a map, got ${typeOf(value)}`);
     const keys = Object.keys(value);
     if (opts.maxKeys !== undefined && keys.length > opts.maxKeys) throw bad(path, `must have at most ${opts.maxKeys} keys`);
-    const out: Record<string, T> = {};
+    // Null prototype: any key, `__proto__` included, is just a key.
+    const out: Record<string, T> = Object.create(null);
     for (const k of keys) out[k] = item.parse(value[k], `${path}.${k}`);
     return out;
   });

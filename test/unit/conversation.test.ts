@@ -60,7 +60,7 @@ describe('p2p conversation rules', () => {
     const c = send(state, store, 'alice', 'three', 1100);
     expect([a.seq, b.seq, c.seq]).toEqual([1, 2, 3]);
     expect([a.time, b.time, c.time]).toEqual([1000, 1000, 1100]);
-    expect(state.sent).toEqual({ alice: 2, bob: 1 });
+    expect(Object.fromEntries(state.sent)).toEqual({ alice: 2, bob: 1 });
   });
 
   it('finds a resend by (from, idClient) and replays idempotently', () => {
@@ -71,7 +71,7 @@ describe('p2p conversation rules', () => {
     expect(findResend(state, view, 'bob', 'c1')).toBeUndefined();
     applyEvent(state, { t: 'msg', msg: first });
     expect(state.lastSeq).toBe(1);
-    expect(state.sent.alice).toBe(1);
+    expect(state.sent.get('alice')).toBe(1);
   });
 
   it('finds a resend decided earlier in the same batch, before its row is stored', () => {

@@ -1,0 +1,226 @@
+/**
+ * Every key of the actor state store (LMDB), built from typed parts.
+ *
+ * A key is one tag byte naming its kind, then its parts in declared order:
+ * a string is a big-endian uint16 byte length followed by the string in
+ * generalised UTF-8 (WTF-8: lone surrogates keep their own three bytes, so
+ * every JavaScript string has exactly one encoding); an integer is 8 bytes
+ * big-endian. Each part knows where it ends, whatever bytes an identifier
+ * holds (NUL, `|`, 64+ characters, surrogates, nothing), so two different
+ * tuples never share a key and no key of one owner falls inside another
+ * owner's range. LMDB compares keys bytewise: within one owner, integer parts
+ * sort numerically (`seq` ascending).
+ *
+ * The first part of every kind is its owner, the address of the actor whose
+ * rows they are; `rangeOf(kind, owner)` covers exactly that owner's rows.
+ */
+
+declare const storeKeyBrand: unique symbol;
+/** A key made by this module; the state store's databases take no other. */
+export type StoreKey = Buffer & { readonly [storeKeyBrand]: true };
+
+type PartType = 'str' | 'uint';
+type PartValue<P extends PartType> = P extends 'str' ? string : number;
+type Values<Ps extends readonly PartType[]> = { -readonly [I in keyof Ps]: PartValue<Ps[I]> };
+
+/** The kinds of row, their tag byte and their parts (the first is the owner). */
+export const KEY_KINDS = {
+  /** `conv-msgs`: conversation address, seq → stored message. */
+  convMsg: { tag: 0x01, parts: ['str', 'uint'] },
+  /** `conv-idc`: conversation address, sender, idClient → seq. */
+  convIdClient: { tag: 0x02, parts: ['str', 'str', 'str'] },
+  /** `user-sessions`: user address, session id → session row. */
+  userSession: { tag: 0x03, parts: ['str', 'str'] },
+  /** `snapshots`: actor address → snapshot. */
+  snapshot: { tag: 0x04, parts: ['str'] },
+  /** `outbox`: calling actor's address, node id, ms, counter → call effect. */
+  outbox: { tag: 0x05, parts: ['str', 'str', 'uint', 'uint'] },
+} as const satisfies Record<string, { tag: number; parts: readonly ['str', ...PartType[]] }>;
+
+export type KeyKind = keyof typeof KEY_KINDS;
+/** The parts of a key of `kind`, in order. */
+export type KeyParts<K extends KeyKind> = Values<(typeof KEY_KINDS)[K]['parts']>;
+
+/** Longest encoded string part, bytes (LMDB refuses keys over 1978 bytes long before this). */
+const MAX_STRING_BYTES = 0xffff;
+
+/** Bytes of `s` in WTF-8. */
+function wtf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+function writeWtf8(s: string, out: Buffer, at: number): number {
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      out[at++] = c;
+    } else if (c < 0x800) {
+      out[at++] = 0xc0 | (c >> 6);
+      out[at++] = 0x80 | (c & 0x3f);
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
+      out[at++] = 0xf0 | (c >> 18);
+      out[at++] = 0x80 | ((c >> 12) & 0x3f);
+      out[at++] = 0x80 | ((c >> 6) & 0x3f);
+      out[at++] = 0x80 | (c & 0x3f);
+    } else {
+      out[at++] = 0xe0 | (c >> 12);
+      out[at++] = 0x80 | ((c >> 6) & 0x3f);
+      out[at++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return at;
+}
+
+function malformed(kind: string, why: string): Error {
+  return new Error(`malformed ${kind} key: ${why}`);
+}
+
+/** Reads `length` bytes of WTF-8 as written by writeWtf8; refuses any other byte sequence. */
+function readWtf8(kind: string, key: Uint8Array, from: number, length: number): string {
+  const end = from + length;
+  const units: number[] = [];
+  let i = from;
+  const cont = (at: number) => {
+    const b = key[at];
+    if (at >= end || b === undefined || (b & 0xc0) !== 0x80) throw malformed(kind, `bad string byte at ${at}`);
+    return b & 0x3f;
+  };
+  while (i < end) {
+    const b = key[i]!;
+    let c: number;
+    if (b < 0x80) {
+      c = b;
+      i += 1;
+    } else if (b >= 0xc2 && b < 0xe0) {
+      c = ((b & 0x1f) << 6) | cont(i + 1);
+      i += 2;
+    } else if (b >= 0xe0 && b < 0xf0) {
+      c = ((b & 0x0f) << 12) | (cont(i + 1) << 6) | cont(i + 2);
+      if (c < 0x800) throw malformed(kind, `overlong string byte at ${i}`);
+      i += 3;
+    } else if (b >= 0xf0 && b < 0xf5) {
+      c = ((b & 0x07) << 18) | (cont(i + 1) << 12) | (cont(i + 2) << 6) | cont(i + 3);
+      if (c < 0x10000 || c > 0x10ffff) throw malformed(kind, `bad code point at ${i}`);
+      i += 4;
+      c -= 0x10000;
+      units.push(0xd800 + (c >> 10));
+      c = 0xdc00 + (c & 0x3ff);
+    } else {
+      throw malformed(kind, `bad string byte at ${i}`);
+    }
+    // A pair written as two three-byte halves is not what writeWtf8 makes.
+    if ((c & 0xfc00) === 0xdc00 && b === 0xed && units.length > 0 && (units[units.length - 1]! & 0xfc00) === 0xd800) {
+      throw malformed(kind, `split surrogate pair at ${i - 3}`);
+    }
+    units.push(c);
+  }
+  let s = '';
+  for (let at = 0; at < units.length; at += 4096) s += String.fromCharCode(...units.slice(at, at + 4096));
+  return s;
+}
+
+function sizeOf(kind: string, types: readonly PartType[], parts: readonly unknown[]): { size: number; lengths: number[] } {
+  let size = 1;
+  const lengths: number[] = [];
+  types.forEach((type, i) => {
+    const v = parts[i];
+    if (type === 'str') {
+      if (typeof v !== 'string') throw new TypeError(`${kind} key part ${i} must be a string, got ${typeof v}`);
+      const n = wtf8Length(v);
+      if (n > MAX_STRING_BYTES) throw new RangeError(`${kind} key part ${i} is ${n} bytes long, more than ${MAX_STRING_BYTES}`);
+      lengths.push(n);
+      size += 2 + n;
+    } else {
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+        throw new RangeError(`${kind} key part ${i} must be a non-negative safe integer, got ${String(v)}`);
+      }
+      lengths.push(8);
+      size += 8;
+    }
+  });
+  return { size, lengths };
+}
+
+function encode(kind: KeyKind, parts: readonly unknown[], count: number): StoreKey {
+  const { tag, parts: types } = KEY_KINDS[kind];
+  const used = types.slice(0, count);
+  const { size, lengths } = sizeOf(kind, used, parts);
+  const out = Buffer.allocUnsafe(size);
+  out[0] = tag;
+  let at = 1;
+  used.forEach((type, i) => {
+    if (type === 'str') {
+      out.writeUInt16BE(lengths[i]!, at);
+      at = writeWtf8(parts[i] as string, out, at + 2);
+    } else {
+      const v = parts[i] as number;
+      out.writeUInt32BE(Math.floor(v / 0x1_0000_0000), at);
+      out.writeUInt32BE(v >>> 0, at + 4);
+      at += 8;
+    }
+  });
+  return out as StoreKey;
+}
+
+/** The key of one row of `kind`. Throws on a part of the wrong type, a negative or unsafe integer, or a string over 64 KiB. */
+export function keyOf<K extends KeyKind>(kind: K, ...parts: KeyParts<K>): StoreKey {
+  const types = KEY_KINDS[kind].parts;
+  if (parts.length !== types.length) throw new TypeError(`${kind} key takes ${types.length} parts, got ${parts.length}`);
+  return encode(kind, parts, types.length);
+}
+
+/** A key range for lmdb-js `getRange`: `start` inclusive, `end` exclusive. */
+export interface KeyRange {
+  start: StoreKey;
+  end: StoreKey;
+}
+
+/** The range holding exactly the rows of `kind` owned by `owner` (every row of the kind when `owner` is omitted). */
+export function rangeOf(kind: KeyKind, owner?: string): KeyRange {
+  const start = owner === undefined ? encode(kind, [], 0) : encode(kind, [owner], 1);
+  // The least key above every key that starts with `start`: the prefix plus one, carrying.
+  const end = Buffer.from(start);
+  let i = end.length - 1;
+  while (end[i] === 0xff) end[i--] = 0;
+  end[i]!++;
+  return { start, end: end as StoreKey };
+}
+
+/** The parts of a key of `kind` read back from LMDB; throws when it is not exactly such a key. */
+export function decodeKey<K extends KeyKind>(kind: K, key: Uint8Array): KeyParts<K> {
+  const { tag, parts: types } = KEY_KINDS[kind];
+  if (key[0] !== tag) throw malformed(kind, `tag ${key[0]} is not ${tag}`);
+  const out: (string | number)[] = [];
+  let at = 1;
+  for (const type of types) {
+    if (type === 'str') {
+      if (at + 2 > key.length) throw malformed(kind, 'truncated string length');
+      const n = (key[at]! << 8) | key[at + 1]!;
+      at += 2;
+      if (at + n > key.length) throw malformed(kind, 'truncated string');
+      out.push(readWtf8(kind, key, at, n));
+      at += n;
+    } else {
+      if (at + 8 > key.length) throw malformed(kind, 'truncated integer');
+      const high = ((key[at]! << 24) | (key[at + 1]! << 16) | (key[at + 2]! << 8) | key[at + 3]!) >>> 0;
+      const low = ((key[at + 4]! << 24) | (key[at + 5]! << 16) | (key[at + 6]! << 8) | key[at + 7]!) >>> 0;
+      const v = high * 0x1_0000_0000 + low;
+      if (!Number.isSafeInteger(v)) throw malformed(kind, 'integer out of range');
+      out.push(v);
+      at += 8;
+    }
+  }
+  if (at !== key.length) throw malformed(kind, `${key.length - at} trailing bytes`);
+  return out as KeyParts<K>;
+}

@@ -1,0 +1,117 @@
+/**
+ * An identifier holding a NUL, 64 characters or longer, must not reach into
+ * another account's LMDB rows: after the victim's user actor reloads (here by
+ * restarting the engine on the same data), his sessions, unread counts and
+ * login sync are exactly what his real conversations say. Both modes: the
+ * actor state lives in LMDB in each.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import WebSocket from 'ws';
+import { connect } from '../../client/index.ts';
+import type { ParleyClient } from '../../client/index.ts';
+import type { Message, Session } from '../../engine/protocol/methods.ts';
+import { startEngine, tempDir, tokenFor, type TestEngine } from '../helpers/engine.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { RawClient } from '../helpers/raw-client.ts';
+
+type Mode = { name: 'embedded' | 'nats' };
+
+describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('forged identifiers and LMDB keys ($name)', ({ name }) => {
+  let nats: NatsServer | undefined;
+  let dataDir: string;
+  let engine: TestEngine | undefined;
+  const clients: ParleyClient[] = [];
+  const raws: RawClient[] = [];
+
+  beforeAll(async () => {
+    if (name === 'nats') nats = await startNatsServer({ jetstream: true });
+    dataDir = tempDir();
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.disconnect().catch(() => {})));
+    for (const r of raws.splice(0)) r.terminate();
+  });
+
+  afterAll(async () => {
+    await engine?.stop();
+    await nats?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function start(): Promise<TestEngine> {
+    engine = await startEngine({ dataDir, ...(nats ? { natsUrl: nats.url } : {}) });
+    return engine;
+  }
+
+  async function client(url: string, account: string): Promise<ParleyClient> {
+    const c = await connect({ url, token: await tokenFor(account), WebSocket, reconnect: false });
+    clients.push(c);
+    return c;
+  }
+
+  async function sessionWith(c: ParleyClient, id: string, text: string): Promise<void> {
+    await waitFor(`session ${id} with last message '${text}'`, async () => {
+      const { sessionList } = await c.getServerSessions();
+      return sessionList.some((s) => s.id === id && s.lastMsg?.text === text);
+    });
+  }
+
+  it("a NUL inside a long identifier cannot replace or add to another account's sessions", async () => {
+    const alice = `alice-${name}`;
+    const bob = `bob-${name}`;
+    const mallory = `mallory-${name}`;
+    // Once written raw, the NUL separates "bob" from the rest: the rows would sort inside bob's own.
+    const forged = `${bob}\u0000${'x'.repeat(70)}`;
+    let e = await start();
+
+    const a = await client(e.url, alice);
+    const m = await client(e.url, mallory);
+    const b = await client(e.url, bob);
+    await a.sendText({ scene: 'p2p', to: bob, text: 'hello' });
+    await sessionWith(b, `p2p-${alice}`, 'hello');
+    await b.disconnect();
+
+    // Whether the forged names are refused or stored, they must not touch bob's rows.
+    const attempts: [ParleyClient, string][] = [
+      [a, 'forged by alice'],
+      [m, 'forged by mallory'],
+    ];
+    for (const [sender, text] of attempts) {
+      const accepted = await sender.sendText({ scene: 'p2p', to: forged, text }).then(
+        () => true,
+        (err: { name?: string }) => {
+          expect(err.name).toBe('BAD_REQUEST');
+          return false;
+        },
+      );
+      if (accepted) await sessionWith(sender, `p2p-${forged}`, text);
+    }
+
+    // Bob's user actor reloads from LMDB after a restart on the same data.
+    await Promise.all(clients.splice(0).map((c) => c.disconnect().catch(() => {})));
+    await e.stop();
+    e = await start();
+
+    const r = await RawClient.open(e.url);
+    raws.push(r);
+    const login = await r.request('login', { token: await tokenFor(bob), deviceId: 'b1' });
+    expect(login.e).toBeUndefined();
+    const sessions = (await r.event('sessions')).d as Session[];
+    expect(sessions.map((s) => s.id)).toEqual([`p2p-${alice}`]);
+    expect(sessions[0]).toMatchObject({ to: alice, unread: 1 });
+    expect(sessions[0]!.lastMsg).toMatchObject({ text: 'hello', from: alice, to: bob });
+    const offline = await r.event('offlinemsgs');
+    expect(offline.d).toMatchObject({ sessionId: `p2p-${alice}`, to: alice });
+    expect((offline.d.msgs as Message[]).map((msg) => msg.text)).toEqual(['hello']);
+    await r.event('syncdone');
+    expect(r.received.filter((f) => f.ev === 'offlinemsgs')).toHaveLength(1);
+
+    const listed = await r.request('getServerSessions', {});
+    expect((listed.r.sessionList as Session[]).map((s) => [s.id, s.unread, s.lastMsg?.text])).toEqual([[`p2p-${alice}`, 1, 'hello']]);
+    const history = await r.request('getHistoryMsgs', { scene: 'p2p', to: alice });
+    expect((history.r.msgs as Message[]).map((msg) => msg.text)).toEqual(['hello']);
+  });
+});
