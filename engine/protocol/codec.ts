@@ -82,6 +82,7 @@ function u32(b: Uint8Array, at: number): number {
 function memberPath(b: Uint8Array, depth: number): string {
   let path = '';
   for (let d = 1; d <= depth; d++) {
+    if (path.length > 80) return `${path}…`;
     if (isMap[d] === 1) {
       const key = utf8.decode(b.subarray(keyStart[d], keyEnd[d]));
       const shown = key.length > 40 || !/^[\w$-]*$/.test(key) ? '…' : key;
@@ -203,7 +204,8 @@ function scan(b: Uint8Array): string | undefined {
       const count = map ? children * 2 : children;
       // Every value takes at least one byte: a count beyond the bytes left is a truncated frame, found without looping.
       if (count > end - at) return problem ?? 'the frame ends inside a MessagePack value';
-      if (depth === MAX_FRAME_DEPTH) return problem ?? `${named(b, depth, atKey)} nests lists and maps deeper than ${MAX_FRAME_DEPTH} levels`;
+      // Named by the argument that holds it (depth 2 is a member of `a`), not by a path as deep as the limit.
+      if (depth === MAX_FRAME_DEPTH) return problem ?? `${named(b, 2, false)} nests lists and maps deeper than ${MAX_FRAME_DEPTH} levels`;
       pending[depth] = remaining;
       depth++;
       isMap[depth] = map ? 1 : 0;
