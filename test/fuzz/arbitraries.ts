@@ -213,19 +213,21 @@ function brokenObject(shape: Readonly<Record<string, Schema<unknown>>>, path: st
   // A method without arguments can only have `a` itself wrong.
   if (keys.length === 0) return wrongType({ kind: 'object', shape }).map((value) => ({ value, path: path === '' ? 'a' : path, names: BAD }));
   const valid = validValue({ spec: { kind: 'object', shape } } as Schema<unknown>, path, overrides) as fc.Arbitrary<Record<string, unknown>>;
-  return fc.constantFrom(...keys).chain((key) => {
+  // One arbitrary per member, built once: `chain` would build them again for every value drawn.
+  const perMember = keys.map((key) => {
     const member = shape[key]!;
     const childPath = path === '' ? key : `${path}.${key}`;
     const broken = member.optional
       ? brokenValue(member, childPath, overrides)
       : fc.oneof(brokenValue(member, childPath, overrides), fc.constant<Broken>({ value: undefined, path: childPath, names: BAD }));
-    return fc.tuple(valid, broken).map(([value, b]) => {
+    return fc.tuple(valid, broken).map(([value, b]): Broken => {
       const out = { ...value };
       if (b.value === undefined) delete out[key];
       else out[key] = b.value;
       return { value: out, path: b.path, names: b.names };
     });
   });
+  return fc.oneof(...perMember);
 }
 
 // ---- requests ----------------------------------------------------------------------------
@@ -241,6 +243,11 @@ function freshId(): number {
 export function writeMsgpackRequest(m: string, a: unknown, expect?: Expectation): FuzzFrame {
   const id = freshId();
   return expect === undefined ? { bytes: writeMsgpack({ id, m, a }), id } : { bytes: writeMsgpack({ id, m, a }), id, expect };
+}
+
+/** Valid or broken requests for any of `names`, with their expectations. */
+export function methodRequests(names: readonly MethodName[], overrides: Overrides = {}): fc.Arbitrary<FuzzFrame> {
+  return fc.oneof(...names.flatMap((m) => [validRequest(m, overrides), brokenRequest(m, overrides)]));
 }
 
 /** A request for `m` with arguments its schema accepts. */
@@ -309,24 +316,32 @@ export const anyValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((ti
   ),
 })).value;
 
-/** Every valid request of every method, some with one member replaced by a hostile value. */
+/** Valid requests of every method with one member replaced by a hostile value. */
 function tampered(overrides: Overrides): fc.Arbitrary<FuzzFrame> {
-  return fc
-    .tuple(fc.constantFrom(...METHOD_NAMES), fc.nat(), fc.oneof(hostileLeaf, anyValue))
-    .chain(([m, n, v]) =>
-      validValue(methods[m], '', overrides).map((a) => {
-        const args = { ...(a as Record<string, unknown>) };
-        const keys = Object.keys(methods[m].shape);
-        if (keys.length > 0) args[keys[n % keys.length]!] = v;
-        return { bytes: writeMsgpack({ id: freshId(), m, a: args }) };
-      }),
-    );
+  const hostile = fc.oneof(hostileLeaf, anyValue);
+  const perMethod = METHOD_NAMES.filter((m) => Object.keys(methods[m].shape).length > 0).map((m) => {
+    const keys = Object.keys(methods[m].shape);
+    return fc.tuple(validValue(methods[m], '', overrides), fc.constantFrom(...keys), hostile).map(([a, key, v]) => ({
+      bytes: writeMsgpack({ id: freshId(), m, a: { ...(a as Record<string, unknown>), [key]: v } }),
+    }));
+  });
+  return fc.oneof(...perMethod);
+}
+
+/** Valid requests of any method. */
+function anyValidRequest(overrides: Overrides): fc.Arbitrary<FuzzFrame> {
+  return fc.oneof(...METHOD_NAMES.map((m) => validRequest(m, overrides)));
+}
+
+/** Valid or broken requests of any method, without their expectations (the socket's state decides the answer). */
+function anyMethodRequest(overrides: Overrides): fc.Arbitrary<FuzzFrame> {
+  return fc.oneof(...METHOD_NAMES.flatMap((m) => [validRequest(m, overrides), brokenRequest(m, overrides)])).map(({ bytes }) => ({ bytes }));
 }
 
 /** A byte frame derived from a valid request: bytes flipped, cut, or inserted. */
 function mutated(overrides: Overrides): fc.Arbitrary<FuzzFrame> {
   return fc
-    .tuple(fc.constantFrom(...METHOD_NAMES).chain((m) => validRequest(m, overrides)), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'cut', 'insert')), { minLength: 1, maxLength: 4 }))
+    .tuple(anyValidRequest(overrides), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'cut', 'insert')), { minLength: 1, maxLength: 4 }))
     .map(([frame, edits]) => {
       let bytes = Array.from(frame.bytes as Uint8Array);
       for (const [pos, b, op] of edits) {
@@ -354,7 +369,7 @@ export function anyFrame(overrides: Overrides): fc.Arbitrary<FuzzFrame> {
       arbitrary: fc.tuple(fc.oneof(fc.constantFrom(...METHOD_NAMES), fc.string({ maxLength: 10 })), anyValue).map(([m, a]) => ({ bytes: writeMsgpack({ id: freshId(), m, a }) })),
     },
     { weight: 3, arbitrary: tampered(overrides) },
-    { weight: 3, arbitrary: fc.constantFrom(...METHOD_NAMES).chain((m) => fc.oneof(validRequest(m, overrides), brokenRequest(m, overrides))).map(({ bytes }) => ({ bytes })) },
+    { weight: 3, arbitrary: anyMethodRequest(overrides) },
     { weight: 1, arbitrary: fc.string({ maxLength: 20 }).map((bytes) => ({ bytes })) },
   );
 }

@@ -111,7 +111,9 @@ export function show(frame: FuzzFrame): string {
  */
 export async function sendBatch(socket: FuzzSocket, frames: readonly FuzzFrame[]): Promise<string[]> {
   const problems: string[] = [];
-  const start = socket.replies.length;
+  // The previous batch on this socket was answered in full; dropping its answers keeps a long run's memory flat.
+  socket.replies.length = 0;
+  const start = 0;
   const wasOpen = socket.open;
   for (const f of frames) socket.send(f);
   await socket.until(start + frames.length, ANSWER_DEADLINE_MS);

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { startEngine, type TestEngine } from '../helpers/engine.ts';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
-import { EXTENSIONS, METHOD_NAMES, anyFrame, brokenRequest, validRequest, validValue, writeMsgpackRequest } from '../fuzz/arbitraries.ts';
+import { EXTENSIONS, METHOD_NAMES, anyFrame, brokenRequest, methodRequests, validRequest, validValue, writeMsgpackRequest } from '../fuzz/arbitraries.ts';
 import { methods } from '../../engine/protocol/methods.ts';
 import { nested } from '../fuzz/msgpack-writer.ts';
 import type { FuzzFrame } from '../fuzz/arbitraries.ts';
@@ -77,7 +77,7 @@ describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('edge fuzz ($name)
 
   it('answers every method, valid or with one argument broken, naming the broken one', { timeout: 60_000 }, async () => {
     const notLogin = METHOD_NAMES.filter((m) => m !== 'login');
-    const request = fc.constantFrom(...notLogin).chain((m) => fc.oneof(validRequest(m, tokens.overrides), brokenRequest(m, tokens.overrides)));
+    const request = methodRequests(notLogin, tokens.overrides);
     await fc.assert(
       fc.asyncProperty(fc.array(request, { minLength: 1, maxLength: 24 }), async (batch) => {
         await check(await loggedIn(), batch);
