@@ -2,8 +2,9 @@
  * The default verifier: a JWT signed with HS256 and the shared secret
  * (`PARLEY_JWT_SECRET`). The account is `sub`, under the wire's identifier
  * rule; `exp` and `nbf` are honoured with a small clock tolerance, and an
- * `iat` more than `MAX_IAT_SKEW_SEC` ahead is refused. Only HS256 is accepted, so a token can never
- * pick its own algorithm (`none`, or an asymmetric one keyed by the secret).
+ * `iat` more than `MAX_IAT_SKEW_SEC` ahead is refused. Only HS256 is
+ * accepted, so a token can never pick its own algorithm (`none`, or an
+ * asymmetric one keyed by the secret).
  */
 import { SignJWT, jwtVerify } from 'jose';
 import { ParleyError } from '../protocol/errors.ts';
@@ -60,7 +61,8 @@ export class JwtHs256Verifier implements TokenVerifier {
         (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `the token's claims are invalid: ${(err as Error).message}` : 'the token is not valid');
       throw new ParleyError('UNAUTHORIZED', reason, { cause: err });
     }
-    // jose checks `iat` against the clock only with `maxTokenAge`; a token minted in the future would outlive its `exp` intent.
+    // jose compares `iat` with the clock only under `maxTokenAge`. An `iat` far ahead means a minting clock that is
+    // wrong or a token made to look fresh for longer than it was issued for: neither should log in.
     if (typeof iat === 'number' && iat > Date.now() / 1000 + MAX_IAT_SKEW_SEC) {
       throw new ParleyError('UNAUTHORIZED', `the token's \`iat\` is more than ${MAX_IAT_SKEW_SEC} s in the future`);
     }

@@ -4,7 +4,7 @@
  * the reference SDK. Browser-safe.
  */
 import * as s from './schema.ts';
-import { describeValue, echo } from './schema.ts';
+import { describeValue, echo, isPlainObject } from './schema.ts';
 import type { Infer, InputOf, Schema } from './schema.ts';
 import { ParleyError } from './errors.ts';
 
@@ -130,13 +130,6 @@ export type Args<M extends MethodName> = Infer<(typeof methods)[M]>;
 /** Arguments as a caller writes them: members with defaults may be left out. */
 export type ArgsInput<M extends MethodName> = InputOf<(typeof methods)[M]['shape']>;
 
-/** Only a decoded msgpack map: not a list, binary, or any object a decoder or a caller made from a class. */
-function isArgumentMap(a: unknown): boolean {
-  if (typeof a !== 'object' || a === null) return false;
-  const proto = Object.getPrototypeOf(a);
-  return proto === Object.prototype || proto === null;
-}
-
 export function isMethodName(m: string): m is MethodName {
   return Object.prototype.hasOwnProperty.call(methods, m);
 }
@@ -146,7 +139,7 @@ export function parseRequest<M extends MethodName>(m: M, a: unknown): Args<M>;
 export function parseRequest(m: string, a: unknown): unknown;
 export function parseRequest(m: string, a: unknown): unknown {
   if (!isMethodName(m)) throw new ParleyError('BAD_REQUEST', `unknown method ${echo(m)}`);
-  if (a !== undefined && a !== null && !isArgumentMap(a)) {
+  if (a !== undefined && a !== null && !isPlainObject(a)) {
     throw new ParleyError('BAD_REQUEST', `\`a\` must be a map of arguments for \`${m}\`, got ${describeValue(a)}`);
   }
   return methods[m].parse(a, '');

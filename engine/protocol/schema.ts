@@ -310,8 +310,8 @@ export type InputOf<S extends Shape> = Simplify<
   { [K in Exclude<keyof S, InputOptionalKeys<S>>]: Infer<S[K]> } & { [K in InputOptionalKeys<S>]?: Infer<S[K]> }
 >;
 
-/** Only decoded msgpack maps qualify: not arrays, binary, or the decoder's marker for the reserved byte 0xc1. */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** Only decoded msgpack maps qualify: not lists, binary, or any object made from a class (a Date, a Set, a decoder's marker). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
