@@ -39,6 +39,8 @@ const sockets = Number(values.sockets);
 
 /** Batches drawn per `fc.sample` call. */
 const CHUNK = 50;
+/** Frames after which the run moves on to fresh accounts. */
+const ROTATE_FRAMES = 50_000;
 
 function batches(tokens: FuzzTokens): fc.Arbitrary<{ kind: 'methods' | 'any' | 'login'; logIn: boolean; frames: FuzzFrame[] }> {
   const notLogin = METHOD_NAMES.filter((m) => m !== 'login');
@@ -55,8 +57,19 @@ async function main(): Promise<void> {
   // The run exercises the protocol, not the disk: a data directory on tmpfs (`--data-dir /dev/shm/…`) keeps fsync out of it.
   const dataDir = values['data-dir'] === undefined ? undefined : mkdtempSync(join(values['data-dir'], 'parley-fuzz-'));
   const engine = await startEngine({ ...(values.nats === undefined ? {} : { natsUrl: values.nats }), ...(dataDir === undefined ? {} : { dataDir }) });
-  const tokens = await fuzzTokens(seed);
-  const arb = batches(tokens);
+  // Fresh accounts every ROTATE_FRAMES frames: each valid send adds a session to its sender, and an account with
+  // tens of thousands of sessions makes every login of it slow, which would measure that instead of the wire.
+  let generation = 0;
+  let tokens = await fuzzTokens(seed);
+  let arb = batches(tokens);
+  let rotateAt = ROTATE_FRAMES;
+  let rotating: Promise<void> | undefined;
+  const rotate = async (): Promise<void> => {
+    const next = await fuzzTokens(seed, generation + 1);
+    generation++;
+    tokens = next;
+    arb = batches(next);
+  };
   let sent = 0;
   let chunk = 0;
   let failed = false;
@@ -65,9 +78,11 @@ async function main(): Promise<void> {
 
   const worker = async (w: number): Promise<void> => {
     let ready: FuzzSocket | undefined;
+    let readyGeneration = -1;
     const loggedIn = async (): Promise<FuzzSocket> => {
-      if (ready?.open) return ready;
+      if (ready?.open && readyGeneration === generation) return ready;
       ready?.terminate();
+      readyGeneration = generation;
       const s = await FuzzSocket.open(engine.url);
       const problems = await sendBatch(s, [tokens.login()]);
       if (problems.length > 0) throw new Error(`login failed: ${problems.join('; ')}`);
@@ -75,6 +90,11 @@ async function main(): Promise<void> {
       return s;
     };
     while (!failed && sent < target) {
+      if (sent >= rotateAt) {
+        rotateAt += ROTATE_FRAMES;
+        rotating = rotate();
+      }
+      if (rotating !== undefined) await rotating;
       const n = chunk++;
       for (const batch of fc.sample(arb, { seed: seed * 7919 + n, numRuns: CHUNK })) {
         if (failed || sent >= target) break;

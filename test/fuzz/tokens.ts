@@ -34,9 +34,14 @@ async function signed(sub: string, opts: { iat?: number; exp?: number; secret?: 
     .sign(opts.secret ?? key);
 }
 
-/** Mints the tokens; `seed` picks the good accounts. */
-export async function fuzzTokens(seed: number): Promise<FuzzTokens> {
-  const accounts = [...new Set(fc.sample(validIdentifier(MAX_ID_CHARS), { seed, numRuns: 12 }))];
+/**
+ * Mints the tokens; `seed` picks the good accounts. A `generation` above 0
+ * prefixes them (`g<n>-`), so a long run can move on to fresh accounts
+ * whose state has not grown with everything sent so far.
+ */
+export async function fuzzTokens(seed: number, generation = 0): Promise<FuzzTokens> {
+  const drawn = fc.sample(validIdentifier(MAX_ID_CHARS), { seed, numRuns: 12 }).map((a) => (generation === 0 ? a : `g${generation}-${a}`));
+  const accounts = [...new Set(drawn.filter((a) => a.length <= MAX_ID_CHARS)), `g${generation}-fuzz`];
   const good = await Promise.all(accounts.map((a) => tokenFor(a)));
   const badSub = await Promise.all(['x\ud800', '\udc00', 'a|b', '0|x', 'nul\u0000', 'new\nline', 'del\u007f', 'c1\u0085', 'a b', 'z'.repeat(MAX_ID_CHARS + 1)].map((s) => signed(s)));
   const future = [await signed('early', { iat: now() + 365 * 24 * 3600, exp: now() + 400 * 24 * 3600 })];
