@@ -24,7 +24,7 @@ import { fuzzTokens, healthCheck } from '../fuzz/tokens.ts';
 import type { FuzzTokens } from '../fuzz/tokens.ts';
 
 const SEED = Number(process.env.PARLEY_FUZZ_SEED ?? 20261201);
-const RUNS = Number(process.env.PARLEY_FUZZ_RUNS ?? 120);
+const RUNS = Number(process.env.PARLEY_FUZZ_RUNS ?? 300);
 /** Wall-clock bound of each property, ms: the runs stop early rather than overrun CI. */
 const PROPERTY_MS = 7_000;
 
