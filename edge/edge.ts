@@ -11,14 +11,14 @@
  * writes from outside a uWS callback are corked.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { C1, Unpackr } from 'msgpackr';
 import type { Bus, BusSubscription } from '../engine/bus/bus.ts';
 import type { Config } from '../engine/config.ts';
 import type { Caller, Delivery } from '../engine/envelope.ts';
 import type { TokenVerifier } from '../engine/auth/verifier.ts';
 import { callActorHeld, callActorHeldRaw } from '../engine/actor/call.ts';
-import { decode, encode, encodeMapOfRaw } from '../engine/protocol/codec.ts';
+import { FrameError, decode, decodeRequest, encode, encodeMapOfRaw } from '../engine/protocol/codec.ts';
 import { ParleyError } from '../engine/protocol/errors.ts';
+import { describeValue, echo } from '../engine/protocol/schema.ts';
 import type { WireError } from '../engine/protocol/errors.ts';
 import { MESSAGE_SEND_METHODS, RETRY_SAFE_METHODS, parseRequest, randomIdClient } from '../engine/protocol/methods.ts';
 import type { Args, DeviceType, Message, MethodName, Scene, Session } from '../engine/protocol/methods.ts';
@@ -148,28 +148,12 @@ interface SyncFetch {
   fromSeq: number;
 }
 
-/** Salvages the request id from a frame that is not exactly one msgpack value (e.g. trailing bytes). */
-const salvager = new Unpackr({ useRecords: false, moreTypes: false, mapsAsObjects: true, int64AsType: 'number' });
-
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
 }
 
 function isUint(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-function salvageId(bytes: Uint8Array): number {
-  let first: unknown;
-  try {
-    salvager.unpackMultiple(bytes, (value: unknown) => {
-      first = value;
-      return false;
-    });
-  } catch {
-    // the first value itself is incomplete: nothing to salvage
-  }
-  return isPlainObject(first) && isUint(first.id) ? first.id : 0;
 }
 
 function badRequest(message: string): ParleyError {
@@ -548,29 +532,30 @@ export class Edge {
     const bytes = new Uint8Array(message.slice(0));
     let value: unknown;
     try {
-      value = decode(bytes);
-      // msgpackr decodes the reserved byte 0xc1 to a marker instead of failing.
-      if (value === C1) throw new Error('0xc1 is not a MessagePack value');
-    } catch {
-      this.onMalformed(conn, salvageId(bytes), 'the frame is not exactly one MessagePack value');
+      // Strict: no extension types, so nothing but plain values reaches the schemas.
+      value = decodeRequest(bytes);
+    } catch (err) {
+      // A frame the strict decoder refuses carries the `id` it could read; anything else thrown is still the client's bytes.
+      if (err instanceof FrameError) this.onMalformed(conn, err.requestId, err.message);
+      else this.onMalformed(conn, 0, 'the frame is not exactly one standard MessagePack value');
       return;
     }
     conn.malformed = 0;
     if (!isPlainObject(value)) {
-      this.sendFailure(conn, 0, badRequest('a request must be a map {id, m, a?}'));
+      this.sendFailure(conn, 0, badRequest(`a request must be a map {id, m, a?}, got ${describeValue(value)}`));
       return;
     }
     const { id, m, a } = value;
     if (!isUint(id)) {
-      this.sendFailure(conn, 0, badRequest('`id` must be an unsigned integer'));
+      this.sendFailure(conn, 0, badRequest(`\`id\` must be an unsigned integer, got ${describeValue(id)}`));
       return;
     }
     if (typeof m !== 'string' || m === '') {
-      this.sendFailure(conn, id, badRequest('`m` must be a method name'));
+      this.sendFailure(conn, id, badRequest(`\`m\` must be a method name, got ${describeValue(m)}`));
       return;
     }
     if (a !== undefined && a !== null && !isPlainObject(a)) {
-      this.sendFailure(conn, id, badRequest(`\`a\` must be a map of arguments for \`${m}\``));
+      this.sendFailure(conn, id, badRequest(`\`a\` must be a map of arguments for ${echo(m)}, got ${describeValue(a)}`));
       return;
     }
     this.onRequest(conn, id, m, a);
@@ -587,7 +572,7 @@ export class Edge {
     switch (conn.state) {
       case 'new':
         if (m !== 'login') {
-          this.sendFailure(conn, id, new ParleyError('UNAUTHORIZED', `log in first: \`${m}\` needs a login, and the first request must be \`login\``));
+          this.sendFailure(conn, id, new ParleyError('UNAUTHORIZED', `log in first: ${echo(m)} needs a login, and the first request must be \`login\``));
           return;
         }
         void this.login(conn, id, a).catch((err: unknown) => this.loginCrashed(conn, id, err));

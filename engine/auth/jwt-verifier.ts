@@ -1,13 +1,18 @@
 /**
  * The default verifier: a JWT signed with HS256 and the shared secret
- * (`PARLEY_JWT_SECRET`). The account is `sub`; `exp` and `nbf` are honoured
- * with a small clock tolerance. Only HS256 is accepted, so a token can never
- * pick its own algorithm (`none`, or an asymmetric one keyed by the secret).
+ * (`PARLEY_JWT_SECRET`). The account is `sub`, under the wire's identifier
+ * rule; `exp` and `nbf` are honoured with a small clock tolerance, and an
+ * `iat` more than `MAX_IAT_SKEW_SEC` ahead is refused. Only HS256 is
+ * accepted, so a token can never pick its own algorithm (`none`, or an
+ * asymmetric one keyed by the secret).
  */
 import { SignJWT, jwtVerify } from 'jose';
 import { ParleyError } from '../protocol/errors.ts';
 import { checkAccount } from './verifier.ts';
 import type { TokenVerifier } from './verifier.ts';
+
+/** How far in the future a token's `iat` may be and still be accepted, seconds (clocks of the minting host and this one differ). */
+export const MAX_IAT_SKEW_SEC = 60;
 
 export interface JwtHs256Options {
   /** Accepted clock skew for `exp` / `nbf`, seconds. Default 5. */
@@ -40,6 +45,7 @@ export class JwtHs256Verifier implements TokenVerifier {
     if (this.key.length === 0) throw new ParleyError('UNAUTHORIZED', 'logins are disabled: no JWT secret is configured');
     if (typeof token !== 'string' || token === '') throw new ParleyError('UNAUTHORIZED', 'the token is missing');
     let sub: unknown;
+    let iat: unknown;
     try {
       const { payload } = await jwtVerify(token, this.key, {
         algorithms: ['HS256'],
@@ -47,12 +53,18 @@ export class JwtHs256Verifier implements TokenVerifier {
         ...(this.requireExp ? { requiredClaims: ['exp'] } : {}),
       });
       sub = payload.sub;
+      iat = payload.iat;
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       const reason =
         (typeof code === 'string' ? REASONS[code] : undefined) ??
         (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `the token's claims are invalid: ${(err as Error).message}` : 'the token is not valid');
       throw new ParleyError('UNAUTHORIZED', reason, { cause: err });
+    }
+    // jose compares `iat` with the clock only under `maxTokenAge`. An `iat` far ahead means a minting clock that is
+    // wrong or a token made to look fresh for longer than it was issued for: neither should log in.
+    if (typeof iat === 'number' && iat > Date.now() / 1000 + MAX_IAT_SKEW_SEC) {
+      throw new ParleyError('UNAUTHORIZED', `the token's \`iat\` is more than ${MAX_IAT_SKEW_SEC} s in the future`);
     }
     return { account: checkAccount(sub) };
   }

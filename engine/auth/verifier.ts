@@ -5,6 +5,8 @@
  * host) implement the same interface.
  */
 import { ParleyError } from '../protocol/errors.ts';
+import { MAX_ID_CHARS } from '../protocol/methods.ts';
+import { identifierProblem } from '../protocol/schema.ts';
 
 export interface TokenVerifier {
   /** Resolves with the token's account, or rejects with ParleyError('UNAUTHORIZED', reason). */
@@ -12,24 +14,19 @@ export interface TokenVerifier {
 }
 
 /** Longest account accepted, in UTF-16 code units (the wire schema's identifier limit). */
-export const MAX_ACCOUNT_CHARS = 128;
-
-// C0 controls, DEL and C1 controls.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+export const MAX_ACCOUNT_CHARS = MAX_ID_CHARS;
 
 /**
- * Checks that `account` can be an account: 1..128 characters, no `|` (it
- * separates the pair in `conv:<a>|<b>`) and no control characters. Returns it
- * or throws UNAUTHORIZED naming why.
+ * Checks that `account` can be an account under the wire's one identifier
+ * rule (schema.ts `identifierProblem`: 1..128 letters, digits or `_-.@+=`; no
+ * `|`, whitespace, control characters or lone surrogates). Returns it or
+ * throws UNAUTHORIZED naming the `sub` claim and what is wrong with it.
  */
 export function checkAccount(account: unknown): string {
   if (typeof account !== 'string' || account.length === 0) {
     throw new ParleyError('UNAUTHORIZED', 'the token names no account (`sub` is missing or empty)');
   }
-  if (account.length > MAX_ACCOUNT_CHARS) {
-    throw new ParleyError('UNAUTHORIZED', `the token's account is longer than ${MAX_ACCOUNT_CHARS} characters`);
-  }
-  if (account.includes('|')) throw new ParleyError('UNAUTHORIZED', "the token's account must not contain '|'");
-  if (CONTROL.test(account)) throw new ParleyError('UNAUTHORIZED', "the token's account must not contain control characters");
+  const problem = identifierProblem(account, MAX_ACCOUNT_CHARS);
+  if (problem !== undefined) throw new ParleyError('UNAUTHORIZED', `the token's \`sub\` is not a valid account: it ${problem}`);
   return account;
 }

@@ -3,6 +3,7 @@
  * maps with string keys, integers as integers. Browser-safe.
  */
 import { Packr, Unpackr } from 'msgpackr';
+import { ParleyError } from './errors.ts';
 
 // Maps get the smallest header for their size, which decoders read fastest; undefined members are
 // left out rather than written as an extension type.
@@ -20,9 +21,204 @@ export function encode(value: unknown): Uint8Array {
   return packr.pack(value);
 }
 
-/** Decodes exactly one msgpack value; throws when the bytes are not one complete value. */
+/** Decodes exactly one msgpack value; throws when the bytes are not one complete value. For the engine's own bytes. */
 export function decode(bytes: Uint8Array): unknown {
   return unpackr.unpack(bytes);
+}
+
+/** Deepest nesting of lists and maps accepted in a client frame (the request map itself is depth 1). */
+export const MAX_FRAME_DEPTH = 32;
+
+/** A client frame refused at decode: BAD_REQUEST, with the request `id` when the frame's top-level map showed one (else 0). */
+export class FrameError extends ParleyError {
+  readonly requestId: number;
+
+  constructor(message: string, requestId: number) {
+    super('BAD_REQUEST', message);
+    this.requestId = requestId;
+  }
+}
+
+/**
+ * Decodes a client frame strictly: exactly one standard msgpack value, with
+ * no extension type (ext 8/16/32, fixext 1–16, hence none of msgpackr's own:
+ * records, BigInt, timestamps, sets…), no reserved byte 0xc1, only string map
+ * keys and at most `MAX_FRAME_DEPTH` levels. Throws FrameError naming the
+ * member at fault. The bytes are checked before msgpackr sees them, so no
+ * extension code ever runs on a client's bytes.
+ */
+export function decodeRequest(bytes: Uint8Array): unknown {
+  const problem = scan(bytes);
+  if (problem !== undefined) throw new FrameError(problem, scannedId);
+  try {
+    return unpackr.unpack(bytes);
+  } catch {
+    // The scan framed the value, so msgpackr failing means a case the scan let through: still the client's bytes.
+    throw new FrameError('the frame is not one standard MessagePack value', scannedId);
+  }
+}
+
+// The scan keeps, per open list or map, how many values it holds and how many are still to come (for a map of n
+// members 2n, where an even count left means a key comes next). Typed arrays and module state keep the hot path free of allocation.
+const pending = new Uint32Array(MAX_FRAME_DEPTH + 1);
+const total = new Uint32Array(MAX_FRAME_DEPTH + 1);
+const isMap = new Uint8Array(MAX_FRAME_DEPTH + 1);
+/** Start and end of the current key of each open map, and the index in each open list, to name a member. */
+const keyStart = new Uint32Array(MAX_FRAME_DEPTH + 1);
+const keyEnd = new Uint32Array(MAX_FRAME_DEPTH + 1);
+const itemIndex = new Uint32Array(MAX_FRAME_DEPTH + 1);
+let scannedId = 0;
+const utf8 = new TextDecoder();
+
+function u16(b: Uint8Array, at: number): number {
+  return (b[at]! << 8) | b[at + 1]!;
+}
+
+function u32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) >>> 0) + ((b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!);
+}
+
+/** The member at `depth` as an error names it: `a.scene` as `scene` (schema paths start inside `a`), `a` as `a`. */
+function memberPath(b: Uint8Array, depth: number): string {
+  let path = '';
+  for (let d = 1; d <= depth; d++) {
+    if (path.length > 80) return `${path}…`;
+    if (isMap[d] === 1) {
+      const key = utf8.decode(b.subarray(keyStart[d], keyEnd[d]));
+      const shown = key.length > 40 || !/^[\w$-]*$/.test(key) ? '…' : key;
+      path = path === '' ? shown : `${path}.${shown}`;
+    } else {
+      path += `[${itemIndex[d]}]`;
+    }
+  }
+  return path.startsWith('a.') ? path.slice(2) : path;
+}
+
+const EXT_NAMES: Record<number, string> = { 0x42: "msgpackr's big integer", 0x72: "msgpackr's record", 0x73: "msgpackr's set", 0x74: "msgpackr's typed array", 0x78: "msgpackr's regular expression", 0x65: "msgpackr's error", 0x62: "msgpackr's string bundle", 0x69: "msgpackr's reference", 0x70: "msgpackr's reference", 0xff: 'a timestamp' };
+
+/** Checks `b` as a client frame; returns what is wrong, or undefined. Sets `scannedId` to the top-level `id` when seen. */
+function scan(b: Uint8Array): string | undefined {
+  const end = b.length;
+  let at = 0;
+  let depth = 0;
+  let remaining = 1; // values still to read at the current depth (depth 0: the frame itself)
+  let problem: string | undefined;
+  let idNext = false; // the value about to be read is the top-level map's `id`
+  scannedId = 0;
+  for (;;) {
+    while (remaining === 0) {
+      if (depth === 0) {
+        if (at !== end) return problem ?? 'the frame has bytes after its MessagePack value';
+        return problem;
+      }
+      depth--;
+      remaining = pending[depth]!;
+    }
+    if (at >= end) return problem ?? 'the frame ends inside a MessagePack value';
+    const atKey = depth > 0 && isMap[depth] === 1 && (remaining & 1) === 0;
+    if (depth > 0 && isMap[depth] === 0) itemIndex[depth] = total[depth]! - remaining;
+    remaining--;
+    const token = b[at++]!;
+    let skip = 0; // payload bytes after the header
+    let children = -1; // items of a list or members of a map that opens here
+    let map = false;
+    let ext = -1; // an extension's payload length
+    let str = false;
+    if (token <= 0x7f || token >= 0xe0) {
+      // fixint
+      if (idNext && token <= 0x7f) scannedId = token;
+    } else if (token <= 0x8f) {
+      children = token & 0x0f;
+      map = true;
+    } else if (token <= 0x9f) {
+      children = token & 0x0f;
+    } else if (token <= 0xbf) {
+      skip = token & 0x1f;
+      str = true;
+    } else {
+      switch (token) {
+        case 0xc0: case 0xc2: case 0xc3: break;
+        case 0xc1: problem ??= `${named(b, depth, atKey)} is the reserved byte 0xc1, which is not a MessagePack value`; break;
+        case 0xc4: if (at + 1 > end) return problem ?? 'the frame ends inside a MessagePack value'; skip = b[at]!; at += 1; break;
+        case 0xc5: if (at + 2 > end) return problem ?? 'the frame ends inside a MessagePack value'; skip = u16(b, at); at += 2; break;
+        case 0xc6: if (at + 4 > end) return problem ?? 'the frame ends inside a MessagePack value'; skip = u32(b, at); at += 4; break;
+        case 0xc7: if (at + 1 > end) return problem ?? 'the frame ends inside a MessagePack value'; ext = b[at]!; at += 1; break;
+        case 0xc8: if (at + 2 > end) return problem ?? 'the frame ends inside a MessagePack value'; ext = u16(b, at); at += 2; break;
+        case 0xc9: if (at + 4 > end) return problem ?? 'the frame ends inside a MessagePack value'; ext = u32(b, at); at += 4; break;
+        case 0xca: skip = 4; break;
+        case 0xcb: skip = 8; break;
+        case 0xcc:
+          if (idNext && at < end) scannedId = b[at]!;
+          skip = 1;
+          break;
+        case 0xcd:
+          if (idNext && at + 2 <= end) scannedId = u16(b, at);
+          skip = 2;
+          break;
+        case 0xce:
+          if (idNext && at + 4 <= end) scannedId = u32(b, at);
+          skip = 4;
+          break;
+        case 0xcf:
+          if (idNext && at + 8 <= end && u32(b, at) < 0x200000) scannedId = u32(b, at) * 0x100000000 + u32(b, at + 4);
+          skip = 8;
+          break;
+        case 0xd0: skip = 1; break;
+        case 0xd1: skip = 2; break;
+        case 0xd2: skip = 4; break;
+        case 0xd3: skip = 8; break;
+        case 0xd4: ext = 1; break;
+        case 0xd5: ext = 2; break;
+        case 0xd6: ext = 4; break;
+        case 0xd7: ext = 8; break;
+        case 0xd8: ext = 16; break;
+        case 0xd9: if (at + 1 > end) return problem ?? 'the frame ends inside a MessagePack value'; skip = b[at]!; at += 1; str = true; break;
+        case 0xda: if (at + 2 > end) return problem ?? 'the frame ends inside a MessagePack value'; skip = u16(b, at); at += 2; str = true; break;
+        case 0xdb: if (at + 4 > end) return problem ?? 'the frame ends inside a MessagePack value'; skip = u32(b, at); at += 4; str = true; break;
+        case 0xdc: if (at + 2 > end) return problem ?? 'the frame ends inside a MessagePack value'; children = u16(b, at); at += 2; break;
+        case 0xdd: if (at + 4 > end) return problem ?? 'the frame ends inside a MessagePack value'; children = u32(b, at); at += 4; break;
+        case 0xde: if (at + 2 > end) return problem ?? 'the frame ends inside a MessagePack value'; children = u16(b, at); at += 2; map = true; break;
+        default: /* 0xdf */ if (at + 4 > end) return problem ?? 'the frame ends inside a MessagePack value'; children = u32(b, at); at += 4; map = true; break;
+      }
+    }
+    idNext = false;
+    if (ext >= 0) {
+      if (at >= end) return problem ?? 'the frame ends inside a MessagePack value';
+      const type = b[at]!;
+      if (problem === undefined) {
+        const what = EXT_NAMES[type] ?? `type ${type > 127 ? type - 256 : type}`;
+        problem = `${named(b, depth, atKey)} is a MessagePack extension (${what}); frames carry standard MessagePack without extension types`;
+      }
+      skip = ext + 1;
+    }
+    if (atKey) {
+      if (!str) problem ??= `${named(b, depth, true)} has a key that is not a string; map keys must be strings`;
+      keyStart[depth] = at;
+      keyEnd[depth] = at + skip;
+      // The top-level map's `id`: the value after a key of exactly "id".
+      if (depth === 1 && skip === 2 && b[at] === 0x69 && b[at + 1] === 0x64) idNext = true;
+    }
+    if (skip > end - at) return problem ?? 'the frame ends inside a MessagePack value';
+    at += skip;
+    if (children >= 0) {
+      const count = map ? children * 2 : children;
+      // Every value takes at least one byte: a count beyond the bytes left is a truncated frame, found without looping.
+      if (count > end - at) return problem ?? 'the frame ends inside a MessagePack value';
+      // Named by the argument that holds it (depth 2 is a member of `a`), not by a path as deep as the limit.
+      if (depth === MAX_FRAME_DEPTH) return problem ?? `${named(b, 2, false)} nests lists and maps deeper than ${MAX_FRAME_DEPTH} levels`;
+      pending[depth] = remaining;
+      depth++;
+      isMap[depth] = map ? 1 : 0;
+      total[depth] = count;
+      remaining = count;
+    }
+  }
+}
+
+/** Names the value being read at `depth` (a key names its map). */
+function named(b: Uint8Array, depth: number, atKey: boolean): string {
+  const path = depth === 0 ? '' : memberPath(b, atKey ? depth - 1 : depth);
+  return path === '' ? 'the frame' : `\`${path}\``;
 }
 
 /**

@@ -4,11 +4,14 @@
  * the reference SDK. Browser-safe.
  */
 import * as s from './schema.ts';
+import { describeValue, echo, isPlainObject } from './schema.ts';
 import type { Infer, InputOf, Schema } from './schema.ts';
 import { ParleyError } from './errors.ts';
 
-/** Longest account, team or device identifier accepted, in characters. */
+/** Longest account, team id, channel name or device id accepted, in UTF-16 code units. */
 export const MAX_ID_CHARS = 128;
+/** Longest `idClient` accepted, in UTF-16 code units. */
+export const MAX_ID_CLIENT_CHARS = 64;
 /** Longest text body accepted, in characters (the reference limit). */
 export const MAX_TEXT_CHARS = 5000;
 /** Longest `custom` / `pushPayload` extension accepted, in characters. */
@@ -25,16 +28,18 @@ export type MsgType = (typeof MSG_TYPES)[number];
 export const DEVICE_TYPES = ['web', 'ios', 'android', 'pc', 'mac', 'server'] as const;
 export type DeviceType = (typeof DEVICE_TYPES)[number];
 
-const id = () => s.string({ min: 1, max: MAX_ID_CHARS });
+// Every argument naming an account, team, channel, device or message passes the one identifier rule
+// (schema.ts `identifierProblem`); the verifier applies the same rule to the token's `sub`.
+const id = () => s.identifier({ max: MAX_ID_CHARS });
+const idClient = () => s.identifier({ max: MAX_ID_CLIENT_CHARS });
 const time = () => s.int({ min: 0 });
-const sessionId = () =>
-  s.string({ min: 3, max: MAX_ID_CHARS + 10, pattern: /^(p2p|team|superTeam)-.+$/, patternText: 'a session id such as p2p-<account> or team-<teamId>' });
+const sessionId = () => s.identifier({ max: MAX_ID_CHARS, prefixes: SCENES, text: 'a session id such as p2p-<account> or team-<teamId>' });
 
 /** Options every send method shares. */
 const sendCommon = {
   scene: s.literal(SCENES),
   to: id(),
-  idClient: s.optional(s.string({ min: 1, max: 64 })),
+  idClient: s.optional(idClient()),
   custom: s.optional(s.string({ max: MAX_EXT_CHARS })),
   subType: s.optional(s.int({ min: 1, max: 2 ** 31 - 1 })),
   needMsgReceipt: s.optional(s.boolean()),
@@ -52,14 +57,14 @@ const sendCommon = {
 export const methods = {
   login: s.object({
     token: s.string({ min: 1, max: 8192 }),
-    deviceId: s.optional(s.string({ min: 1, max: MAX_ID_CHARS })),
+    deviceId: s.optional(id()),
     deviceType: s.optional(s.literal(DEVICE_TYPES), 'web' as DeviceType),
     cursors: s.optional(
       s.object({
         /** `updateTime` of the newest session this device has seen (ms). */
         sessions: s.optional(time()),
         /** Highest `seq` this device holds, per session id. */
-        seqs: s.optional(s.record(s.int({ min: 0 }), { maxKeys: 10_000 })),
+        seqs: s.optional(s.record(s.int({ min: 0 }), { key: sessionId(), maxKeys: 10_000 })),
       }),
     ),
   }),
@@ -133,9 +138,9 @@ export function isMethodName(m: string): m is MethodName {
 export function parseRequest<M extends MethodName>(m: M, a: unknown): Args<M>;
 export function parseRequest(m: string, a: unknown): unknown;
 export function parseRequest(m: string, a: unknown): unknown {
-  if (!isMethodName(m)) throw new ParleyError('BAD_REQUEST', `unknown method \`${m}\``);
-  if (a !== undefined && a !== null && (typeof a !== 'object' || Array.isArray(a) || a instanceof Uint8Array)) {
-    throw new ParleyError('BAD_REQUEST', `\`a\` must be a map of arguments for \`${m}\``);
+  if (!isMethodName(m)) throw new ParleyError('BAD_REQUEST', `unknown method ${echo(m)}`);
+  if (a !== undefined && a !== null && !isPlainObject(a)) {
+    throw new ParleyError('BAD_REQUEST', `\`a\` must be a map of arguments for \`${m}\`, got ${describeValue(a)}`);
   }
   return methods[m].parse(a, '');
 }

@@ -13,23 +13,97 @@ export interface Schema<T> {
   /** True when a missing value is filled with a default. */
   readonly defaulted?: boolean;
   readonly describe: string;
+  /** What the schema accepts, for tools that generate or document arguments (the fuzz suite). */
+  readonly spec: Spec;
 }
+
+/** The declaration behind a schema: its kind and the options or members it was built from. */
+export type Spec =
+  | { readonly kind: 'string'; readonly min: number; readonly max: number | undefined; readonly pattern: RegExp | undefined }
+  | { readonly kind: 'identifier'; readonly max: number; readonly prefixes: readonly string[] | undefined }
+  | { readonly kind: 'int'; readonly min: number; readonly max: number }
+  | { readonly kind: 'number'; readonly min: number | undefined; readonly max: number | undefined }
+  | { readonly kind: 'boolean' }
+  | { readonly kind: 'literal'; readonly values: readonly string[] }
+  | { readonly kind: 'array'; readonly item: Schema<unknown>; readonly min: number | undefined; readonly max: number | undefined }
+  | { readonly kind: 'record'; readonly key: Schema<string> | undefined; readonly item: Schema<unknown>; readonly maxKeys: number | undefined }
+  | { readonly kind: 'any' }
+  | { readonly kind: 'object'; readonly shape: Readonly<Record<string, Schema<unknown>>> };
 
 export type Infer<S> = S extends Schema<infer T> ? T : never;
 
+/** The root of a request's arguments is `a`; members are named by their path below it. */
+function named(path: string): string {
+  return path === '' ? '`a`' : `\`${path}\``;
+}
+
 function bad(path: string, what: string): ParleyError {
-  return new ParleyError('BAD_REQUEST', `\`${path}\` ${what}`);
+  return new ParleyError('BAD_REQUEST', `${named(path)} ${what}`);
 }
 
-function typeOf(value: unknown): string {
+/** Longest part of a client's string repeated in an error message, in characters. */
+export const ECHO_CHARS = 40;
+
+/**
+ * A client's string as an error message may show it: in backticks, control
+ * characters and lone surrogates escaped, cut to `ECHO_CHARS` with its length
+ * when longer, so a message never carries a client's payload back whole.
+ */
+export function echo(text: string): string {
+  const cut = text.length > ECHO_CHARS ? text.slice(0, ECHO_CHARS) : text;
+  const safe = cut.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.length > ECHO_CHARS ? `\`${safe}…\` (${text.length} characters)` : `\`${safe}\``;
+}
+
+// C0, DEL, C1, the line and paragraph separators, and UTF-16 surrogates without their partner.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+const TYPED_ARRAYS: ReadonlyArray<[string, unknown]> = [
+  ['Int8Array', Int8Array], ['Uint8ClampedArray', Uint8ClampedArray], ['Int16Array', Int16Array], ['Uint16Array', Uint16Array],
+  ['Int32Array', Int32Array], ['Uint32Array', Uint32Array], ['Float32Array', Float32Array], ['Float64Array', Float64Array],
+  ['BigInt64Array', BigInt64Array], ['BigUint64Array', BigUint64Array],
+];
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * Describes a value by its type, and its length where it has one, for error
+ * messages: never its content, and never by calling into the value (no
+ * `toString`, no JSON), so a self-referencing or exotic value cannot throw.
+ */
+export function describeValue(value: unknown): string {
+  switch (typeof value) {
+    case 'undefined': return 'nothing';
+    case 'boolean': return 'a boolean';
+    case 'number':
+      if (Number.isInteger(value)) return 'an integer';
+      return Number.isFinite(value) ? 'a fractional number' : `${value}`;
+    case 'bigint': return 'a big integer';
+    case 'string': return `a string of ${plural(value.length, 'character', 'characters')}`;
+    case 'symbol': return 'a symbol';
+    case 'function': return 'a function';
+  }
   if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (value instanceof Uint8Array) return 'binary';
-  return `a ${typeof value}`;
+  if (Array.isArray(value)) return `a list of ${plural(value.length, 'item', 'items')}`;
+  if (value instanceof Uint8Array) return `binary of ${plural(value.byteLength, 'byte', 'bytes')}`;
+  if (value instanceof ArrayBuffer) return `binary of ${plural(value.byteLength, 'byte', 'bytes')}`;
+  for (const [name, type] of TYPED_ARRAYS) {
+    if (value instanceof (type as typeof Int8Array)) return `a ${name} of ${plural((value as Int8Array).length, 'item', 'items')}`;
+  }
+  if (ArrayBuffer.isView(value)) return `binary of ${plural(value.byteLength, 'byte', 'bytes')}`;
+  if (value instanceof Date) return 'a timestamp';
+  if (value instanceof RegExp) return 'a regular expression';
+  if (value instanceof Set) return `a set of ${plural(value.size, 'item', 'items')}`;
+  if (value instanceof Map) return `a map of ${plural(value.size, 'entry', 'entries')}`;
+  if (value instanceof Error) return 'an error';
+  if (isPlainObject(value)) return `a map of ${plural(Object.keys(value).length, 'member', 'members')}`;
+  return 'an object';
 }
 
-function make<T>(describe: string, parse: (value: unknown, path: string) => T): Schema<T> {
-  return { parse, optional: false, describe };
+function make<T>(describe: string, spec: Spec, parse: (value: unknown, path: string) => T): Schema<T> {
+  return { parse, optional: false, describe, spec };
 }
 
 export interface StringOptions {
@@ -43,13 +117,14 @@ export interface StringOptions {
 }
 
 export function string(opts: StringOptions = {}): Schema<string> {
-  return make('a string', (value, path) => {
-    if (typeof value !== 'string') throw bad(path, `must be a string, got ${typeOf(value)}`);
+  const spec: Spec = { kind: 'string', min: opts.min ?? 0, max: opts.max, pattern: opts.pattern };
+  return make('a string', spec, (value, path) => {
+    if (typeof value !== 'string') throw bad(path, `must be a string, got ${describeValue(value)}`);
     if (opts.min !== undefined && value.length < opts.min) {
       throw bad(path, opts.min === 1 ? 'must not be empty' : `must be at least ${opts.min} characters`);
     }
     if (opts.max !== undefined && value.length > opts.max) {
-      throw new ParleyError('TOO_LARGE', `\`${path}\` must be at most ${opts.max} characters, got ${value.length}`);
+      throw new ParleyError('TOO_LARGE', `${named(path)} must be at most ${opts.max} characters, got ${value.length}`);
     }
     if (opts.pattern !== undefined && !opts.pattern.test(value)) {
       throw bad(path, `must be ${opts.patternText ?? `match ${opts.pattern}`}`);
@@ -66,16 +141,16 @@ export interface IntOptions {
 export function int(opts: IntOptions = {}): Schema<number> {
   const min = opts.min ?? Number.MIN_SAFE_INTEGER;
   const max = opts.max ?? Number.MAX_SAFE_INTEGER;
-  return make('an integer', (value, path) => {
-    if (typeof value !== 'number' || !Number.isInteger(value)) throw bad(path, `must be an integer, got ${typeOf(value)}`);
+  return make('an integer', { kind: 'int', min, max }, (value, path) => {
+    if (typeof value !== 'number' || !Number.isInteger(value)) throw bad(path, `must be an integer, got ${describeValue(value)}`);
     if (value < min || value > max) throw bad(path, `must be between ${min} and ${max}, got ${value}`);
     return value;
   });
 }
 
 export function number(opts: IntOptions = {}): Schema<number> {
-  return make('a number', (value, path) => {
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw bad(path, `must be a finite number, got ${typeOf(value)}`);
+  return make('a number', { kind: 'number', min: opts.min, max: opts.max }, (value, path) => {
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw bad(path, `must be a finite number, got ${describeValue(value)}`);
     if (opts.min !== undefined && value < opts.min) throw bad(path, `must be at least ${opts.min}`);
     if (opts.max !== undefined && value > opts.max) throw bad(path, `must be at most ${opts.max}`);
     return value;
@@ -83,17 +158,18 @@ export function number(opts: IntOptions = {}): Schema<number> {
 }
 
 export function boolean(): Schema<boolean> {
-  return make('a boolean', (value, path) => {
-    if (typeof value !== 'boolean') throw bad(path, `must be true or false, got ${typeOf(value)}`);
+  return make('a boolean', { kind: 'boolean' }, (value, path) => {
+    if (typeof value !== 'boolean') throw bad(path, `must be true or false, got ${describeValue(value)}`);
     return value;
   });
 }
 
 export function literal<const T extends readonly string[]>(values: T): Schema<T[number]> {
   const set = new Set<string>(values);
-  return make(`one of ${values.join(', ')}`, (value, path) => {
+  const allowed = values.map((v) => `'${v}'`).join(', ');
+  return make(`one of ${values.join(', ')}`, { kind: 'literal', values }, (value, path) => {
     if (typeof value !== 'string' || !set.has(value)) {
-      throw bad(path, `must be one of ${values.map((v) => `'${v}'`).join(', ')}, got ${JSON.stringify(value) ?? typeOf(value)}`);
+      throw bad(path, `must be one of ${allowed}, got ${typeof value === 'string' ? echo(value) : describeValue(value)}`);
     }
     return value as T[number];
   });
@@ -106,30 +182,115 @@ export interface ArrayOptions {
 }
 
 export function array<T>(item: Schema<T>, opts: ArrayOptions = {}): Schema<T[]> {
-  return make(`a list of ${item.describe}`, (value, path) => {
-    if (!Array.isArray(value)) throw bad(path, `must be a list, got ${typeOf(value)}`);
+  return make(`a list of ${item.describe}`, { kind: 'array', item, min: opts.min, max: opts.max }, (value, path) => {
+    if (!Array.isArray(value)) throw bad(path, `must be a list, got ${describeValue(value)}`);
     if (opts.min !== undefined && value.length < opts.min) throw bad(path, `must have at least ${opts.min} item(s)`);
     if (opts.max !== undefined && value.length > opts.max) throw bad(path, `must have at most ${opts.max} items, got ${value.length}`);
     return value.map((v, i) => item.parse(v, `${path}[${i}]`));
   });
 }
 
-/** A map with string keys and values of one schema. */
-export function record<T>(item: Schema<T>, opts: { maxKeys?: number } = {}): Schema<Record<string, T>> {
-  return make(`a map of ${item.describe}`, (value, path) => {
-    if (!isPlainObject(value)) throw bad(path, `must be a map, got ${typeOf(value)}`);
+export interface RecordOptions {
+  /** The schema every key must pass (an identifier, say); default any string. */
+  key?: Schema<string>;
+  /** Most keys accepted; more fail with BAD_REQUEST. */
+  maxKeys?: number;
+}
+
+/** A map with string keys and values of one schema; a key the `key` schema refuses fails naming the map and the key, cut short. */
+export function record<T>(item: Schema<T>, opts: RecordOptions = {}): Schema<Record<string, T>> {
+  const spec: Spec = { kind: 'record', key: opts.key, item, maxKeys: opts.maxKeys };
+  return make(`a map of ${item.describe}`, spec, (value, path) => {
+    if (!isPlainObject(value)) throw bad(path, `must be a map, got ${describeValue(value)}`);
     const keys = Object.keys(value);
-    if (opts.maxKeys !== undefined && keys.length > opts.maxKeys) throw bad(path, `must have at most ${opts.maxKeys} keys`);
-    // Null prototype: any key, `__proto__` included, is just a key.
-    const out: Record<string, T> = Object.create(null);
-    for (const k of keys) out[k] = item.parse(value[k], `${path}.${k}`);
+    if (opts.maxKeys !== undefined && keys.length > opts.maxKeys) throw bad(path, `must have at most ${opts.maxKeys} keys, got ${keys.length}`);
+    // Keys are client text and become own properties: a null prototype keeps `__proto__` an ordinary key.
+    const out = Object.create(null) as Record<string, T>;
+    for (const k of keys) {
+      if (opts.key !== undefined) {
+        try {
+          opts.key.parse(k, 'key');
+        } catch (err) {
+          const why = err instanceof ParleyError ? err.message.replace(/^`key` /, '') : 'is not valid';
+          throw new ParleyError('BAD_REQUEST', `${named(path)} has a key ${echo(k)} that ${why}`);
+        }
+      }
+      out[k] = item.parse(value[k], `${path}.${k}`);
+    }
     return out;
   });
 }
 
 /** Any msgpack value (still bounded by the frame size). */
 export function any(): Schema<unknown> {
-  return make('any value', (value) => value);
+  return make('any value', { kind: 'any' }, (value) => value);
+}
+
+/** What every identifier may contain besides letters, marks and digits of any script. */
+export const IDENTIFIER_PUNCTUATION = '_-.@+=';
+
+const ASCII_IDENTIFIER = /^[A-Za-z0-9_.@+=-]*$/;
+const IDENTIFIER = /^[\p{L}\p{M}\p{Nd}_.@+=-]*$/u;
+const FIRST_OFFENDER = /[^\p{L}\p{M}\p{Nd}_.@+=-]/u;
+
+function codePoint(c: string): string {
+  return `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * The one identifier rule, for accounts, team ids, device ids, channel names
+ * and idClients: 1..`max` UTF-16 code units of letters, combining marks and
+ * decimal digits of any script plus `_ - . @ + =`, in Unicode normal form C
+ * (so one name has one spelling). That leaves out `|` and `:` (address
+ * separators), whitespace, every control character (C0, DEL, C1) and lone
+ * surrogates. Returns what is wrong (a phrase such as "contains `|` (U+007C)
+ * at index 3") or undefined when `value` is an identifier. Never echoes it.
+ */
+export function identifierProblem(value: string, max: number): string | undefined {
+  if (value.length === 0) return 'is empty';
+  if (value.length > max) return `is longer than ${max} characters (${value.length})`;
+  if (ASCII_IDENTIFIER.test(value)) return undefined;
+  if (!IDENTIFIER.test(value)) {
+    const at = FIRST_OFFENDER.exec(value)!;
+    const c = at[0];
+    const code = c.charCodeAt(0);
+    const where = `(${codePoint(c)}) at index ${at.index}`;
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return `contains a control character ${where}`;
+    if (code >= 0xd800 && code <= 0xdfff) return `contains a lone UTF-16 surrogate ${where}`;
+    if (/\s/u.test(c)) return `contains whitespace ${where}`;
+    return `contains \`${c}\` ${where}`;
+  }
+  if (value.normalize('NFC') !== value) return 'is not in Unicode normal form C';
+  return undefined;
+}
+
+export interface IdentifierOptions {
+  /** Longest accepted, in UTF-16 code units (the part after the prefix, when there is one). */
+  max: number;
+  /** When set, the value is `<prefix>-<identifier>` with one of these prefixes (a session id). */
+  prefixes?: readonly string[];
+  /** How an error names what is expected; default "an identifier (1–max letters, digits or `_-.@+=`)". */
+  text?: string;
+}
+
+/** An identifier under the one rule of `identifierProblem`, optionally behind a fixed prefix and `-`. */
+export function identifier(opts: IdentifierOptions): Schema<string> {
+  const { max, prefixes } = opts;
+  const text = opts.text ?? `an identifier (1–${max} letters, digits or \`${IDENTIFIER_PUNCTUATION}\`)`;
+  const longest = max + (prefixes === undefined ? 0 : Math.max(...prefixes.map((p) => p.length)) + 1);
+  return make(text, { kind: 'identifier', max, prefixes }, (value, path) => {
+    if (typeof value !== 'string') throw bad(path, `must be a string, got ${describeValue(value)}`);
+    if (value.length > longest) throw new ParleyError('TOO_LARGE', `${named(path)} must be at most ${longest} characters, got ${value.length}`);
+    let rest = value;
+    if (prefixes !== undefined) {
+      const dash = value.indexOf('-');
+      if (dash <= 0 || !prefixes.includes(value.slice(0, dash))) throw bad(path, `must be ${text}`);
+      rest = value.slice(dash + 1);
+    }
+    const problem = identifierProblem(rest, max);
+    if (problem !== undefined) throw bad(path, `must be ${text}: ${prefixes === undefined ? 'it' : 'the part after the first `-`'} ${problem}`);
+    return value;
+  });
 }
 
 type Shape = Record<string, Schema<unknown>>;
@@ -149,8 +310,8 @@ export type InputOf<S extends Shape> = Simplify<
   { [K in Exclude<keyof S, InputOptionalKeys<S>>]: Infer<S[K]> } & { [K in InputOptionalKeys<S>]?: Infer<S[K]> }
 >;
 
-/** Only decoded msgpack maps qualify: not arrays, binary, or the decoder's marker for the reserved byte 0xc1. */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** Only decoded msgpack maps qualify: not lists, binary, or any object made from a class (a Date, a Set, a decoder's marker). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
@@ -162,9 +323,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  */
 export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> & { readonly shape: S } {
   const keys = Object.keys(shape);
-  const schema = make('a map', (value, path) => {
+  const schema = make('a map', { kind: 'object', shape }, (value, path) => {
     const input = value === undefined || value === null ? {} : value;
-    if (!isPlainObject(input)) throw bad(path, `must be a map, got ${typeOf(value)}`);
+    if (!isPlainObject(input)) throw bad(path, `must be a map, got ${describeValue(value)}`);
     const out: Record<string, unknown> = {};
     for (const key of keys) {
       const schema = shape[key]!;
@@ -191,6 +352,7 @@ export function optional<T>(schema: Schema<T>, fallback?: T | (() => T)): Schema
     optional: true,
     defaulted: fallback !== undefined,
     describe: schema.describe,
+    spec: schema.spec,
     parse(value, path) {
       if (value === undefined || value === null) {
         if (fallback === undefined) return undefined;

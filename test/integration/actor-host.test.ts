@@ -113,7 +113,8 @@ function newDir(): string {
 const alice: Caller = { account: 'alice', deviceId: 'a1', deviceType: 'web', conn: 'e/1' };
 const conv = p2pAddress('alice', 'bob');
 
-function send(r: Rig, text: string, idClient = text): Promise<Message> {
+/** The idClient defaults to the text with anything an identifier may not hold turned into `_`: one text, one idClient. */
+function send(r: Rig, text: string, idClient = text.replace(/[^A-Za-z0-9_.@+=-]/g, '_')): Promise<Message> {
   const a = parseRequest('sendText', { scene: 'p2p', to: 'bob', text, idClient });
   return callActor(r.bus, conv, 'sendText', a, alice, { partitions: PARTITIONS, timeoutMs: 5000 }) as Promise<Message>;
 }

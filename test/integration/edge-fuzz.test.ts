@@ -1,84 +1,136 @@
 /**
- * Nothing a client sends may crash the edge or affect other clients: a
- * bounded run of random frames — random bytes, random msgpack values, and
- * well-formed requests with random arguments — against a real engine, with a
- * bystander that must keep being served.
+ * Nothing a client sends may crash the engine, get INTERNAL, or go
+ * unanswered: property-based runs (fast-check) over real uWS sockets against
+ * the real engine, embedded and on NATS. Frames are random bytes, mutated
+ * requests, hostile MessagePack values (extensions, 0xc1, non-string keys,
+ * deep nesting) and requests for every method with arguments generated from
+ * its schema, valid or with one member broken. Afterwards a fresh login, a
+ * send and a history read must work.
+ *
+ * Seeded: PARLEY_FUZZ_SEED replays a run (the default is fixed, so CI is
+ * repeatable); PARLEY_FUZZ_RUNS scales the number of runs per property.
+ * `scripts/fuzz-long.ts` is the long run (a million frames and more).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encode } from '../../engine/protocol/codec.ts';
+import fc from 'fast-check';
+import { startEngine, type TestEngine } from '../helpers/engine.ts';
+import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { EXTENSIONS, METHOD_NAMES, anyFrame, brokenRequest, methodRequests, validRequest, validValue, writeMsgpackRequest } from '../fuzz/arbitraries.ts';
 import { methods } from '../../engine/protocol/methods.ts';
-import { startEngine, tokenFor, type TestEngine } from '../helpers/engine.ts';
-import { RawClient } from '../helpers/raw-client.ts';
+import { nested } from '../fuzz/msgpack-writer.ts';
+import type { FuzzFrame } from '../fuzz/arbitraries.ts';
+import { FuzzSocket, sendBatch } from '../fuzz/driver.ts';
+import { fuzzTokens, healthCheck } from '../fuzz/tokens.ts';
+import type { FuzzTokens } from '../fuzz/tokens.ts';
 
-/** A small deterministic generator, so a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
+const SEED = Number(process.env.PARLEY_FUZZ_SEED ?? 20261201);
+const RUNS = Number(process.env.PARLEY_FUZZ_RUNS ?? 300);
+/** Wall-clock bound of each property, ms: the runs stop early rather than overrun CI. */
+const PROPERTY_MS = 7_000;
 
-function randomValue(r: () => number, depth = 0): unknown {
-  const k = Math.floor(r() * (depth > 2 ? 6 : 9));
-  switch (k) {
-    case 0: return null;
-    case 1: return r() < 0.5;
-    case 2: return Math.floor((r() - 0.5) * 2 ** (r() * 60));
-    case 3: return r() * 1e6;
-    case 4: return 'x'.repeat(Math.floor(r() * 40)) + String.fromCharCode(Math.floor(r() * 0xd7ff));
-    case 5: return new Uint8Array(Math.floor(r() * 20)).map(() => Math.floor(r() * 256));
-    case 6: return Array.from({ length: Math.floor(r() * 5) }, () => randomValue(r, depth + 1));
-    default: {
-      const o: Record<string, unknown> = {};
-      for (let i = Math.floor(r() * 5); i > 0; i--) {
-        const key = ['id', 'm', 'a', 'scene', 'to', 'text', 'limit', '__proto__', 'constructor'][Math.floor(r() * 9)]!;
-        // An own property even for `__proto__`, as a decoder would produce from the wire.
-        Object.defineProperty(o, key, { value: randomValue(r, depth + 1), enumerable: true, writable: true, configurable: true });
-      }
-      return o;
-    }
-  }
-}
+type Mode = { name: 'embedded' | 'nats' };
 
-describe('edge fuzz', () => {
+describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('edge fuzz ($name)', ({ name }) => {
+  let nats: NatsServer | undefined;
   let engine: TestEngine;
+  let tokens: FuzzTokens;
+  /** A logged-in socket reused across runs until something closes it. */
+  let ready: FuzzSocket | undefined;
+  const opened: FuzzSocket[] = [];
+  let frames = 0;
+
   beforeAll(async () => {
-    engine = await startEngine();
+    if (name === 'nats') nats = await startNatsServer({ jetstream: true });
+    engine = await startEngine(nats === undefined ? {} : { natsUrl: nats.url });
+    tokens = await fuzzTokens(SEED);
   });
+
   afterAll(async () => {
+    for (const s of opened) s.terminate();
     await engine?.stop();
+    await nats?.stop();
   });
 
-  it('survives random frames from logged-in and anonymous sockets, and keeps serving others', { timeout: 60_000 }, async () => {
-    const seed = Number(process.env.PARLEY_FUZZ_SEED ?? Date.now() % 100_000);
-    const r = rng(seed);
-    const names = Object.keys(methods);
-    const bystander = await RawClient.open(engine.url);
-    await bystander.request('login', { token: await tokenFor('bystander') });
+  async function fresh(): Promise<FuzzSocket> {
+    const s = await FuzzSocket.open(engine.url);
+    opened.push(s);
+    return s;
+  }
 
-    for (let round = 0; round < 20; round++) {
-      const c = await RawClient.open(engine.url);
-      if (r() < 0.7) await c.request('login', { token: await tokenFor(`fuzz${round}`) });
-      for (let i = 0; i < 50 && c.isOpen; i++) {
-        const kind = r();
-        if (kind < 0.25) c.sendBytes(new Uint8Array(Math.floor(r() * 64)).map(() => Math.floor(r() * 256)));
-        else if (kind < 0.5) c.sendBytes(encode(randomValue(r)));
-        else if (kind < 0.55) c.sendBytes(String(randomValue(r)));
-        else {
-          const a: Record<string, unknown> = { scene: 'p2p', to: `peer${round}`, text: 'hi' };
-          for (let j = Math.floor(r() * 4); j > 0; j--) a[['scene', 'to', 'text', 'limit', 'idClient', 'sessionId', 'beginTime', 'msgTypes'][Math.floor(r() * 8)]!] = randomValue(r);
-          c.sendBytes(encode({ id: Math.floor(r() * 2 ** 32), m: names[Math.floor(r() * names.length)], a }));
+  async function loggedIn(): Promise<FuzzSocket> {
+    if (ready?.open) return ready;
+    const s = await fresh();
+    const problems = await sendBatch(s, [tokens.login()]);
+    expect(problems).toEqual([]);
+    expect(s.replies.at(-1)?.r, JSON.stringify(s.replies.at(-1))).toBeTypeOf('object');
+    ready = s;
+    return s;
+  }
+
+  async function check(socket: FuzzSocket, batch: readonly FuzzFrame[]): Promise<void> {
+    frames += batch.length;
+    const problems = await sendBatch(socket, batch);
+    expect(problems, `seed ${SEED} (${name})`).toEqual([]);
+  }
+
+  const params = (runs: number): fc.Parameters<unknown> => ({ seed: SEED, numRuns: runs, interruptAfterTimeLimit: PROPERTY_MS, markInterruptAsFailure: false, endOnFailure: true });
+
+  it('answers every method, valid or with one argument broken, naming the broken one', { timeout: 60_000 }, async () => {
+    const notLogin = METHOD_NAMES.filter((m) => m !== 'login');
+    const request = methodRequests(notLogin, tokens.overrides);
+    await fc.assert(
+      fc.asyncProperty(fc.array(request, { minLength: 1, maxLength: 24 }), async (batch) => {
+        await check(await loggedIn(), batch);
+      }),
+      params(RUNS),
+    );
+  });
+
+  it('answers a login, valid or with one argument broken, on a fresh socket', { timeout: 60_000 }, async () => {
+    const login = fc.oneof(validRequest('login', tokens.overrides), brokenRequest('login', tokens.overrides));
+    await fc.assert(
+      fc.asyncProperty(login, async (frame) => {
+        const s = await fresh();
+        // A token that is not a valid login makes a valid-looking login fail with UNAUTHORIZED, as it must.
+        await check(s, [tokens.expectFor(frame)]);
+        s.terminate();
+      }),
+      params(Math.ceil(RUNS / 2)),
+    );
+  });
+
+  it('survives any frames, on fresh and logged-in sockets, with no INTERNAL and no silence', { timeout: 60_000 }, async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), fc.array(anyFrame(tokens.overrides), { minLength: 1, maxLength: 32 }), async (logIn, batch) => {
+        const s = logIn ? await loggedIn() : await fresh();
+        await check(s, batch);
+        if (!logIn) s.terminate();
+      }),
+      params(RUNS * 2),
+    );
+  });
+
+  it('refuses an extension or deep nesting in every member of every method, naming the member', { timeout: 60_000 }, async () => {
+    const socket = await loggedIn();
+    for (const m of METHOD_NAMES) {
+      const base = fc.sample(validValue(methods[m], '', tokens.overrides), { seed: SEED, numRuns: 1 })[0] as Record<string, unknown>;
+      for (const member of Object.keys(methods[m].shape)) {
+        const batch: FuzzFrame[] = [];
+        for (const value of [...EXTENSIONS, nested(64)]) {
+          const frame = writeMsgpackRequest(m, { ...base, [member]: value }, { kind: 'broken', path: member, names: ['BAD_REQUEST'] });
+          // A well-formed request after each, so the socket is not closed for malformed frames in a row.
+          batch.push(frame, writeMsgpackRequest('getServerTime', {}, { kind: 'valid' }));
         }
+        await check(socket, batch);
       }
-      c.terminate();
-      const t = await bystander.request('getServerTime', undefined, 5000);
-      expect(typeof t.r, `seed ${seed}, round ${round}`).toBe('number');
     }
+    expect(socket.open).toBe(true);
+  });
+
+  it('serves a fresh login, a send and a history read afterwards', { timeout: 30_000 }, async () => {
+    expect(frames).toBeGreaterThan(100);
+    await healthCheck(engine.url);
     const res = await fetch(`http://127.0.0.1:${engine.port}/healthz`);
-    expect(res.status, `seed ${seed}`).toBe(200);
-    bystander.terminate();
+    expect(res.status).toBe(200);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SignJWT, UnsecuredJWT } from 'jose';
-import { JwtHs256Verifier, signDevToken } from '../../engine/auth/jwt-verifier.ts';
+import { JwtHs256Verifier, MAX_IAT_SKEW_SEC, signDevToken } from '../../engine/auth/jwt-verifier.ts';
 import { checkAccount } from '../../engine/auth/verifier.ts';
 import { ParleyError } from '../../engine/protocol/errors.ts';
 
@@ -97,6 +97,24 @@ describe('JwtHs256Verifier', () => {
     }
     const longest = await signDevToken(SECRET, 'y'.repeat(128), 60);
     await expect(verifier.verify(longest)).resolves.toEqual({ account: 'y'.repeat(128) });
+  });
+});
+
+describe('JwtHs256Verifier claims', () => {
+  const verifier = new JwtHs256Verifier(SECRET);
+
+  it('refuses a `sub` that is not an identifier, naming the claim', async () => {
+    for (const sub of ['alice\ud800', '\udc00', 'a b', 'a\u0000', 'a\u0085', 'a\nb']) {
+      const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().sign(key);
+      expect((await rejection(verifier.verify(token))).message, JSON.stringify(sub)).toMatch(/`sub`/);
+    }
+  });
+
+  it('refuses a token issued in the future beyond the allowed skew', async () => {
+    const later = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuedAt(now() + 365 * 24 * 3600).sign(key);
+    expect((await rejection(verifier.verify(later))).message).toMatch(/`iat`/);
+    const justAhead = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuedAt(now() + MAX_IAT_SKEW_SEC - 5).sign(key);
+    await expect(verifier.verify(justAhead)).resolves.toEqual({ account: 'alice' });
   });
 });
 

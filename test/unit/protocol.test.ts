@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decode, encode, encodeMapOfRaw } from '../../engine/protocol/codec.ts';
+import { decode, decodeRequest, encode, encodeMapOfRaw } from '../../engine/protocol/codec.ts';
 import { RESULT_PREFIX } from '../../engine/actor/call.ts';
 import { ERRORS, ParleyError, errorNameOf } from '../../engine/protocol/errors.ts';
 import { parseRequest, parseSessionId } from '../../engine/protocol/methods.ts';
@@ -136,5 +136,163 @@ describe('subjects and partitions', () => {
   it('sorts the pair of a p2p address', () => {
     expect(p2pAddress('bob', 'alice')).toBe('conv:alice|bob');
     expect(p2pAddress('alice', 'bob')).toBe('conv:alice|bob');
+  });
+});
+
+/** Bytes of `{id: 1, m: 'sendText', a: {scene: <ext>, to: 'bob', text: 'x'}}` with `ext` spliced in raw. */
+function frameWith(member: string, raw: number[], base: Record<string, unknown> = { scene: 'p2p', to: 'bob', text: 'x' }): Uint8Array {
+  const marker = '\u0001MARK\u0001';
+  const bytes = encode({ id: 1, m: 'sendText', a: { ...base, [member]: marker } });
+  const needle = encode(marker);
+  const at = Buffer.from(bytes).indexOf(Buffer.from(needle));
+  return new Uint8Array([...bytes.subarray(0, at), ...raw, ...bytes.subarray(at + needle.length)]);
+}
+
+function frameError(bytes: Uint8Array): ParleyError & { requestId: number } {
+  try {
+    decodeRequest(bytes);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ParleyError);
+    return err as ParleyError & { requestId: number };
+  }
+  throw new Error('decodeRequest accepted the frame');
+}
+
+describe('strict decoding of client frames', () => {
+  it('decodes standard msgpack like decode does', () => {
+    const value = { id: 3, m: 'sendText', a: { scene: 'p2p', to: 'bob', text: 'héllo', n: [1, -2, 3.5, null, true], b: new Uint8Array([1, 2]) } };
+    expect(decodeRequest(encode(value))).toEqual(decode(encode(value)));
+  });
+
+  it('refuses every extension type, naming the member and keeping the request id', () => {
+    const exts: [string, number[]][] = [
+      ['BigInt', [0xd4, 0x42, 0x05]],
+      ['timestamp', [0xd6, 0xff, 0, 0, 0, 1]],
+      ['record definition', [0xd4, 0x72, 0x40]],
+      ['Set', [0xd4, 0x73, 0x00]],
+      ['ext 8', [0xc7, 0x01, 0x05, 0x00]],
+      ['ext 16', [0xc8, 0x00, 0x01, 0x05, 0x00]],
+      ['ext 32', [0xc9, 0x00, 0x00, 0x00, 0x01, 0x05, 0x00]],
+      ['fixext 2', [0xd5, 0x01, 0, 0]],
+      ['fixext 8', [0xd7, 0x01, 0, 0, 0, 0, 0, 0, 0, 0]],
+      ['fixext 16', [0xd8, 0x01, ...new Array(16).fill(0)]],
+      ['0xc1', [0xc1]],
+    ];
+    for (const [what, raw] of exts) {
+      const err = frameError(frameWith('scene', raw));
+      expect(err.name, what).toBe('BAD_REQUEST');
+      expect(err.message, what).toMatch(/`scene`/);
+      expect(err.requestId, what).toBe(1);
+    }
+    const inList = frameError(frameWith('msgTypes', [0x92, 0xa4, ...Buffer.from('text'), 0xd4, 0x42, 0x05]));
+    expect(inList.message).toMatch(/`msgTypes\[1\]`/);
+    // `a` itself as a timestamp, a Set, a RegExp or a typed array.
+    for (const raw of [[0xd6, 0xff, 0, 0, 0, 1], [0xd4, 0x73, 0x90], [0xd4, 0x78, 0x92, 0xa1, 0x78, 0xa0], [0xc7, 0x03, 0x74, 0x01, 0x00, 0x00]]) {
+      const bytes = new Uint8Array([0x83, 0xa2, 0x69, 0x64, 0x05, 0xa1, 0x6d, 0xa8, ...Buffer.from('sendText'), 0xa1, 0x61, ...raw]);
+      const err = frameError(bytes);
+      expect(err.message).toMatch(/^`a` /);
+      expect(err.requestId).toBe(5);
+    }
+  });
+
+  it('refuses non-string map keys, trailing bytes and truncated values', () => {
+    expect(frameError(new Uint8Array([0x82, 0xa2, 0x69, 0x64, 0x07, 0x01, 0x02])).message).toMatch(/key/);
+    const trailing = frameError(new Uint8Array([...encode({ id: 7, m: 'getServerTime' }), 0x01]));
+    expect([trailing.name, trailing.requestId]).toEqual(['BAD_REQUEST', 7]);
+    expect(frameError(new Uint8Array([0x93, 1])).name).toBe('BAD_REQUEST');
+    expect(frameError(new Uint8Array([])).name).toBe('BAD_REQUEST');
+  });
+
+  it('refuses nesting deeper than the limit without overflowing the stack', () => {
+    const deep = new Uint8Array(200_000).fill(0x91);
+    deep[deep.length - 1] = 0xc0;
+    expect(frameError(deep).message).toMatch(/deep/);
+  });
+});
+
+describe('identifiers', () => {
+  const bad = ['a|b', 'a\u0000b', 'a\nb', 'a\u007fb', 'a\u0085b', 'a\ud800', '\udc00b', 'a b', 'a\u00a0b', 'a\u2028b', '', 'x'.repeat(129)];
+
+  it('refuses what no account can be, in every argument that names one', () => {
+    for (const v of bad) {
+      const shown = JSON.stringify(v).slice(0, 30);
+      expect(() => parseRequest('sendText', { scene: 'p2p', to: v, text: 'x' }), shown).toThrow(/`to`/);
+      expect(() => parseRequest('getHistoryMsgs', { scene: 'p2p', to: v }), shown).toThrow(/`to`/);
+      expect(() => parseRequest('getServerSession', { scene: 'team', to: v }), shown).toThrow(/`to`/);
+      expect(() => parseRequest('login', { token: 't', deviceId: v }), shown).toThrow(/`deviceId`/);
+      expect(() => parseRequest('sendText', { scene: 'p2p', to: 'bob', text: 'x', idClient: v }), shown).toThrow(/`idClient`/);
+      expect(() => parseRequest('resetSessionUnread', { sessionId: `p2p-${v}` }), shown).toThrow(/`sessionId`/);
+      expect(() => parseRequest('login', { token: 't', cursors: { seqs: { [`team-${v}`]: 1 } } }), shown).toThrow(/`cursors.seqs`/);
+    }
+    expect(() => parseRequest('sendText', { scene: 'p2p', to: 'x'.repeat(65), text: 'x', idClient: 'x'.repeat(65) })).toThrow(/`idClient`/);
+  });
+
+  it('accepts ordinary identifiers', () => {
+    for (const v of ['bob', 'alice.smith@example.com', 'a-b_c+d=e', '12', '用户-1', 'x'.repeat(128)]) {
+      expect(parseRequest('sendText', { scene: 'p2p', to: v, text: 'x' })).toMatchObject({ to: v });
+      expect(parseRequest('resetSessionUnread', { sessionId: `superTeam-${v}` })).toEqual({ sessionId: `superTeam-${v}` });
+    }
+    expect(parseRequest('login', { token: 't', deviceId: 'dev-1', cursors: { seqs: { 'p2p-bob': 3 } } })).toMatchObject({ deviceId: 'dev-1' });
+  });
+
+  it('refuses a recipient carrying a pair separator, naming `to`', () => {
+    expect(() => parseRequest('sendText', { scene: 'p2p', to: 'bob|alice', text: 'x' })).toThrow(/`to`.*\|/);
+    expect(() => parseRequest('sendText', { scene: 'p2p', to: '0|alice', text: 'x' })).toThrow(/`to`/);
+  });
+});
+
+describe('schema error messages', () => {
+  it('name the argument and describe the value by its type', () => {
+    const cases: [unknown, RegExp][] = [
+      [new Date(0), /^`a` must be a map of arguments for `sendText`, got a timestamp/],
+      [new Set([1, 2]), /^`a` .*got a set of 2 items/],
+      [/x/g, /^`a` .*got a regular expression/],
+      [new Float64Array(3), /^`a` .*got a Float64Array of 3 items/],
+      [new Uint8Array(4), /^`a` .*got binary of 4 bytes/],
+      [[1, 2], /^`a` .*got a list of 2 items/],
+      ['abc', /^`a` .*got a string of 3 characters/],
+    ];
+    for (const [a, re] of cases) expect(() => parseRequest('sendText', a), String(re)).toThrow(re);
+    expect(() => parseRequest('sendText', { scene: 'p2p', to: new Map(), text: 'x' })).toThrow(/`to` must be a string, got a map/);
+  });
+
+  it('never stringify a value: self-referencing or exotic values in a literal', () => {
+    const self: Record<string, unknown> = {};
+    self.self = self;
+    for (const v of [self, 10n, Symbol('s'), new Date(0), () => 1]) {
+      let err: unknown;
+      try {
+        parseRequest('sendText', { scene: v, to: 'bob', text: 'x' });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ParleyError);
+      expect((err as ParleyError).name).toBe('BAD_REQUEST');
+      expect((err as ParleyError).message).toMatch(/^`scene` must be one of/);
+    }
+  });
+
+  it('cut an echoed string to a short prefix and give its length', () => {
+    const long = 'q'.repeat(200_000);
+    const messages = [
+      () => parseRequest('sendText', { scene: long, to: 'bob', text: 'x' }),
+      () => parseRequest('login', { token: 't', deviceType: long }),
+      () => parseRequest(long, {}),
+      () => parseRequest('sendText', { scene: 'p2p', to: long, text: 'x' }),
+      () => parseRequest('login', { token: 't', cursors: { seqs: { [long]: 1 } } }),
+    ].map((f) => {
+      try {
+        f();
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'accepted';
+    });
+    for (const message of messages) {
+      expect(message.length, message.slice(0, 80)).toBeLessThan(300);
+      expect(message).not.toBe('accepted');
+    }
+    expect(messages[0]).toMatch(/`scene` must be one of .*got `q{40}…` \(200000 characters\)/);
+    expect(messages[2]).toMatch(/unknown method `q{40}…` \(200000 characters\)/);
   });
 });
