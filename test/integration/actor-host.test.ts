@@ -339,7 +339,7 @@ describe('actor host', () => {
       }
       return append(subject, data, expected, expectSubject);
     };
-    expect(await rejectionOf(sendTo('bob', 'lost?'))).toMatchObject({ name: 'UNAVAILABLE' });
+    expect(await rejectionOf(sendTo('bob', 'lost'))).toMatchObject({ name: 'UNAVAILABLE' });
 
     // The partition is the other owner's now: this host neither fences it again nor decides anything in it.
     expect(await rejectionOf(sendTo(peer, 'stale', { held: true }))).toMatchObject({ name: 'UNAVAILABLE' });

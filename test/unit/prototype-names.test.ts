@@ -11,6 +11,7 @@ import { conversationBehavior } from '../../actors/conversation/behavior.ts';
 import { applyUserEvent, syncPlan, unreadOf, type UserState } from '../../actors/user/logic.ts';
 import type { ActorContext } from '../../engine/actor/behavior.ts';
 import { StateStore } from '../../engine/store.ts';
+import { int, record } from '../../engine/protocol/schema.ts';
 import { parseRequest } from '../../engine/protocol/methods.ts';
 import type { Message } from '../../engine/protocol/methods.ts';
 import { tempDir } from '../helpers/engine.ts';
@@ -76,10 +77,18 @@ describe('tables keyed by account or id', () => {
   });
 
   it('validate a map argument into an object where `__proto__` is an ordinary key', () => {
-    const seqs = JSON.parse('{"__proto__": 4, "constructor": 5}') as Record<string, number>;
+    // Cursor keys are session ids; those of accounts named like prototype members are ordinary keys.
+    const seqs = JSON.parse('{"p2p-__proto__": 4, "p2p-constructor": 5}') as Record<string, number>;
     const a = parseRequest('login', { token: 't', cursors: { seqs } }) as { cursors: { seqs: Record<string, number> } };
     expect(Object.getPrototypeOf(a.cursors.seqs)).toBeNull();
     expect(Object.entries(a.cursors.seqs)).toEqual([
+      ['p2p-__proto__', 4],
+      ['p2p-constructor', 5],
+    ]);
+    // A map schema without a key rule keeps `__proto__` an own, ordinary key.
+    const plain = record(int()).parse(JSON.parse('{"__proto__": 4, "constructor": 5}'), 'm');
+    expect(Object.getPrototypeOf(plain)).toBeNull();
+    expect(Object.entries(plain)).toEqual([
       ['__proto__', 4],
       ['constructor', 5],
     ]);
