@@ -244,6 +244,7 @@ async function loginMany(url: string, tag: string, count: number, held: WebSocke
 interface Sample {
   rss: number;
   heapUsed: number;
+  heapTotal: number;
   external: number;
 }
 
@@ -258,8 +259,8 @@ async function settle(engine: Engine): Promise<Sample> {
     await engine.inspector.call('HeapProfiler.collectGarbage');
     await sleep(1000);
     const usage = await engine.inspector.call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true });
-    const mem = JSON.parse(usage.result.value as string) as { heapUsed: number; external: number };
-    sample = { rss: vmRss(engine.child.pid!), heapUsed: mem.heapUsed, external: mem.external };
+    const mem = JSON.parse(usage.result.value as string) as { heapUsed: number; heapTotal: number; external: number };
+    sample = { rss: vmRss(engine.child.pid!), heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external };
   }
   return sample!;
 }
@@ -321,6 +322,7 @@ async function run(mode: 'embedded' | 'nats'): Promise<void> {
         bytesPerSocketWithActors: per('rss', withActors),
         bytesPerSocket: per('rss'),
         heapBytesPerSocket: per('heapUsed'),
+        heapReservedBytesPerSocket: per('heapTotal'),
         externalBytesPerSocket: per('external'),
       }),
     );
