@@ -232,7 +232,7 @@ export class Edge {
    * have logged in (ms). One timer, armed for the oldest, closes the late
    * ones; entries that logged in or closed are skipped when reached.
    */
-  private loginQueue: Conn[] = [];
+  private loginQueue: Array<Conn | undefined> = [];
   private loginDeadlines: number[] = [];
   private loginHead = 0;
   private loginTimer: ReturnType<typeof setTimeout> | undefined = undefined;
@@ -450,7 +450,7 @@ export class Edge {
   /** Arms the login timer for the oldest socket still waiting for its login; forgets the ones that no longer wait. */
   private armLoginTimer(): void {
     const queue = this.loginQueue;
-    while (this.loginHead < queue.length && !awaitsLogin(queue[this.loginHead]!)) this.loginHead++;
+    while (this.loginHead < queue.length && !awaitsLogin(queue[this.loginHead])) this.loginHead++;
     if (this.loginHead === queue.length) {
       this.loginQueue = [];
       this.loginDeadlines = [];
@@ -472,10 +472,9 @@ export class Edge {
       const now = Date.now();
       const queue = this.loginQueue;
       while (this.loginHead < queue.length && this.loginDeadlines[this.loginHead]! <= now) {
-        const conn = queue[this.loginHead]!;
-        queue[this.loginHead] = undefined as unknown as Conn; // the socket may be gone: let it be collected
-        this.loginHead++;
-        this.onLoginTimeout(conn);
+        const conn = queue[this.loginHead];
+        queue[this.loginHead++] = undefined; // the socket may be gone: let it be collected
+        if (awaitsLogin(conn)) this.onLoginTimeout(conn);
       }
       if (!this.stopping) this.armLoginTimer();
     } catch (err) {
@@ -484,7 +483,6 @@ export class Edge {
   };
 
   private onLoginTimeout(conn: Conn): void {
-    if (!awaitsLogin(conn)) return;
     const e = new ParleyError('UNAUTHORIZED', `no login within ${this.config.loginTimeoutMs} ms`).toWire();
     this.closeWith(conn, CLOSE_CODES.loginTimeout, 'login timeout', { id: 0, e });
   }
@@ -796,7 +794,8 @@ export class Edge {
     }
     // A socket's own request is answered by its reply: the delivery skips it.
     const skip = this.connNumberOf(delivery.x);
-    for (const conn of entry.conns) {
+    // A send can close its socket at once (backpressure), which takes it out of `entry.conns`.
+    for (const conn of entry.conns.length === 1 ? entry.conns : entry.conns.slice()) {
       if (conn.n === skip) continue;
       if (conn.state === 'ready') this.sendBytes(conn, f);
       else this.buffer(conn, f);
@@ -932,8 +931,8 @@ export class Edge {
 }
 
 /** True while `conn` is open and not logged in: the login deadline applies. */
-function awaitsLogin(conn: Conn): boolean {
-  return !conn.closed && conn.state !== 'ready';
+function awaitsLogin(conn: Conn | undefined): conn is Conn {
+  return conn !== undefined && !conn.closed && conn.state !== 'ready';
 }
 
 /** Runs `fn` over `items` with at most `limit` running at once; stops starting new ones after the first failure. */
