@@ -4,8 +4,10 @@
  * own), logs in `--warmup` sockets, takes the engine's settled resident
  * memory, logs in `--sockets` more (distinct accounts, or `--devices`
  * sockets per account) and prints the settled growth per socket, one JSON
- * line per mode. Only the engine's memory is counted (VmRSS of its pid); the
- * sockets are held by this process with `ws`.
+ * line per mode. Only the engine's memory is counted, as its anonymous
+ * resident memory (RssAnon: heap and malloc; VmRSS also counts the pages of
+ * LMDB's memory map, which come and go with the page cache, and is printed
+ * as `vmRssBytesPerSocket`); the sockets are held by this process with `ws`.
  *
  * Settled: a full GC is run through the engine's inspector (bound to
  * 127.0.0.1) and memory is read twice a pause apart; the second reading
@@ -242,14 +244,20 @@ async function loginMany(url: string, tag: string, count: number, held: WebSocke
 }
 
 interface Sample {
+  /** VmRSS: resident memory, including mapped files (LMDB's pages, the binary's code). */
   rss: number;
+  /** RssAnon: resident memory of the process's own allocations (heap, malloc), which sockets add to. */
+  anon: number;
   heapUsed: number;
   heapTotal: number;
   external: number;
 }
 
-function vmRss(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+/** VmRSS and RssAnon of `pid`, bytes. */
+function residentOf(pid: number): { rss: number; anon: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]) * 1024;
+  return { rss: kib('VmRSS'), anon: kib('RssAnon') };
 }
 
 /** Runs a full GC and reads memory twice a pause apart; returns the second reading. */
@@ -260,7 +268,7 @@ async function settle(engine: Engine): Promise<Sample> {
     await sleep(1000);
     const usage = await engine.inspector.call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true });
     const mem = JSON.parse(usage.result.value as string) as { heapUsed: number; heapTotal: number; external: number };
-    sample = { rss: vmRss(engine.child.pid!), heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external };
+    sample = { ...residentOf(engine.child.pid!), heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external };
   }
   return sample!;
 }
@@ -318,9 +326,10 @@ async function run(mode: 'embedded' | 'nats'): Promise<void> {
         devicesPerAccount: DEVICES,
         warmup: WARMUP,
         loginSec: +loginSec.toFixed(1),
-        rssMiB: { before: mib(before.rss), withActors: mib(withActors.rss), after: mib(after.rss) },
-        bytesPerSocketWithActors: per('rss', withActors),
-        bytesPerSocket: per('rss'),
+        anonRssMiB: { before: mib(before.anon), withActors: mib(withActors.anon), after: mib(after.anon) },
+        bytesPerSocketWithActors: per('anon', withActors),
+        bytesPerSocket: per('anon'),
+        vmRssBytesPerSocket: per('rss'),
         heapBytesPerSocket: per('heapUsed'),
         heapReservedBytesPerSocket: per('heapTotal'),
         externalBytesPerSocket: per('external'),
