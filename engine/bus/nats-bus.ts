@@ -153,11 +153,11 @@ export function publishError(err: unknown, subject: string, what: string): Parle
   return new ParleyError('UNAVAILABLE', `${what} on ${subject} not sent`, { cause: err });
 }
 
-/** The callback of one subscription: hands each message to `handler`, lazily wrapped. */
-function deliverTo(subject: string, handler: (msg: BusMessage) => void, nc: NatsConnection): (err: Error | null, msg: Msg) => void {
+/** A subscription callback that hands each message to `handler`, lazily wrapped; shared by the subscriptions with that handler. */
+function deliverTo(handler: (msg: BusMessage) => void, nc: NatsConnection): (err: Error | null, msg: Msg) => void {
   return (err, msg) => {
     if (err !== null) {
-      logger.error('bus subscription failed', { subject, err });
+      logger.error('bus subscription failed', { subject: msg?.subject, err });
       return;
     }
     try {
@@ -211,6 +211,8 @@ export class NatsBus implements Bus {
   private readonly replySub: Subscription;
   private readonly pending = new Map<number, Pending>();
   private readonly subs = new Set<Subscription>();
+  /** One callback per handler: an edge subscribes every account with the same handler. */
+  private readonly callbacks = new WeakMap<(msg: BusMessage) => void, (err: Error | null, msg: Msg) => void>();
   private nextId = 0;
   private readonly link: NatsLink;
   private closed = false;
@@ -277,7 +279,12 @@ export class NatsBus implements Bus {
 
   subscribe(subject: string, handler: (msg: BusMessage) => void, opts: SubscribeOptions = {}): BusSubscription {
     if (this.closed) throw new ParleyError('UNAVAILABLE', 'the bus is closed');
-    const sub = this.nc.subscribe(subject, { queue: opts.queue, callback: deliverTo(subject, handler, this.nc) });
+    let callback = this.callbacks.get(handler);
+    if (callback === undefined) {
+      callback = deliverTo(handler, this.nc);
+      this.callbacks.set(handler, callback);
+    }
+    const sub = this.nc.subscribe(subject, { queue: opts.queue, callback });
     this.subs.add(sub);
     return new NatsBusSubscription(subject, sub, this.subs);
   }
