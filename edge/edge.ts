@@ -11,7 +11,7 @@
  * writes from outside a uWS callback are corked.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Bus, BusSubscription } from '../engine/bus/bus.ts';
+import type { Bus, BusMessage, BusSubscription } from '../engine/bus/bus.ts';
 import type { Config } from '../engine/config.ts';
 import type { Caller, Delivery } from '../engine/envelope.ts';
 import type { TokenVerifier } from '../engine/auth/verifier.ts';
@@ -68,43 +68,95 @@ interface QueuedRequest {
   a: unknown;
 }
 
-/** One client socket. Every field exists from construction so the shape never changes. */
+/**
+ * One client socket. An idle logged-in socket costs only this object, its
+ * uWS socket and a slot in its account's entry, so the fields are scalars or
+ * shared: what can be derived (`ref`, `caller`) is computed when asked, the
+ * lists a socket needs only around its login or under backpressure are
+ * allocated on first use, and there is no closure or timer per socket.
+ * Every field exists from construction so the shape never changes.
+ */
 class Conn {
+  /** Number of the socket on its edge: `ref` is `<nodeId>/<n>`. */
   readonly n: number;
-  /** `<nodeId>/<n>`: names this socket in `Caller.conn` and `Delivery.x`. */
-  readonly ref: string;
+  /** `<nodeId>/`, one string shared by every socket of the edge. */
+  private readonly refPrefix: string;
   ws: WebSocket<ConnData> | undefined = undefined;
   closed = false;
   state: ConnState = 'new';
   account = '';
   deviceId = '';
   deviceType: DeviceType = 'web';
-  caller: Caller | undefined = undefined;
-  /** uWS topic of the account, set at login. */
-  topic = '';
   /** Holds a reference on the account's delivery subscription. */
   registered = false;
   /** Malformed frames in a row. */
   malformed = 0;
   inFlight = 0;
-  loginTimer: ReturnType<typeof setTimeout> | undefined = undefined;
-  /** Requests received while the login is being verified; run once it succeeds. */
-  queued: QueuedRequest[] = [];
-  /** Deliveries that arrived between the bus subscription and the login reply. */
-  pending: Uint8Array[] = [];
   pendingBytes = 0;
-  /** Login-sync writers waiting for the socket's buffer to drain. */
-  drainWaiters: Array<() => void> = [];
   /** Bytes of login-sync pages asked for and not yet written: part of the socket's unsent bytes. */
   reservedBytes = 0;
   /** Backlog sweeps in a row that found bytes buffered and no drain since the previous one. */
   stalledSweeps = 0;
+  private queuedList: QueuedRequest[] | undefined = undefined;
+  private pendingList: Uint8Array[] | undefined = undefined;
+  private waiterList: Array<() => void> | undefined = undefined;
 
-  constructor(n: number, nodeId: string) {
+  constructor(n: number, refPrefix: string) {
     this.n = n;
-    this.ref = `${nodeId}/${n}`;
+    this.refPrefix = refPrefix;
+  }
+
+  /** `<nodeId>/<n>`: names this socket in `Caller.conn` and `Delivery.x`. */
+  get ref(): string {
+    return this.refPrefix + this.n;
+  }
+
+  /** Who the socket's requests come from; undefined before the login is verified. */
+  get caller(): Caller | undefined {
+    if (this.account === '') return undefined;
+    return { account: this.account, deviceId: this.deviceId, deviceType: this.deviceType, conn: this.ref };
+  }
+
+  /** Requests received while the login is being verified; run once it succeeds. */
+  get queued(): QueuedRequest[] {
+    return (this.queuedList ??= []);
+  }
+
+  set queued(list: QueuedRequest[]) {
+    this.queuedList = list;
+  }
+
+  /** Deliveries that arrived between the bus subscription and the login reply. */
+  get pending(): Uint8Array[] {
+    return (this.pendingList ??= []);
+  }
+
+  /** Login-sync writers waiting for the socket's buffer to drain. */
+  get drainWaiters(): Array<() => void> {
+    return (this.waiterList ??= []);
+  }
+
+  set drainWaiters(list: Array<() => void>) {
+    this.waiterList = list;
+  }
+
+  /** Takes the queued requests and pending deliveries, leaving none allocated. */
+  takeQueued(): readonly QueuedRequest[] {
+    const list = this.queuedList ?? NOTHING_QUEUED;
+    this.queuedList = undefined;
+    return list;
+  }
+
+  takePending(): readonly Uint8Array[] {
+    const list = this.pendingList ?? NOTHING_PENDING;
+    this.pendingList = undefined;
+    this.pendingBytes = 0;
+    return list;
   }
 }
+
+const NOTHING_QUEUED: readonly QueuedRequest[] = Object.freeze([]) as readonly QueuedRequest[];
+const NOTHING_PENDING: readonly Uint8Array[] = Object.freeze([]) as readonly Uint8Array[];
 
 interface ConnData {
   conn: Conn;
@@ -113,12 +165,12 @@ interface ConnData {
 /** The delivery subscription of one account, shared by its sockets on this edge. */
 interface AccountEntry {
   readonly account: string;
-  readonly topic: string;
   readonly sub: BusSubscription;
-  /** Every socket holding a reference. */
-  readonly conns: Set<Conn>;
-  /** Sockets subscribed on the bus but not yet to the topic (mid-login). */
-  readonly joining: Set<Conn>;
+  /**
+   * The account's sockets holding a reference, usually one: logged in ones
+   * get deliveries directly, the others (mid-login) buffer them.
+   */
+  readonly conns: Conn[];
 }
 
 /** What the user actor's `sync` answers: one page of the plan; `next` resumes it. */
@@ -173,20 +225,32 @@ export class Edge {
   private readonly idPrefix = `${randomIdClient().slice(0, 16)}-`;
   private idCounter = 0;
   private connSeq = 0;
+  /** `<nodeId>/`: with a socket's number, its `ref`. */
+  private readonly refPrefix: string;
   private readonly conns = new Set<Conn>();
-  private readonly byRef = new Map<string, Conn>();
+  /** Accounts with a socket on this edge, by delivery subject. */
   private readonly accounts = new Map<string, AccountEntry>();
   /** Most unsent bytes seen on one socket since start (see `unsentBytes`). */
   private peakUnsent = 0;
   /** Sockets left with bytes in uWS's buffer by the edge's writes: watched for drain progress. */
   private readonly backlogged = new Set<Conn>();
   private backlogSweeper: ReturnType<typeof setInterval> | undefined = undefined;
+  /**
+   * Sockets not logged in yet, in the order they opened, and when each must
+   * have logged in (ms). One timer, armed for the oldest, closes the late
+   * ones; entries that logged in or closed are skipped when reached.
+   */
+  private loginQueue: Array<Conn | undefined> = [];
+  private loginDeadlines: number[] = [];
+  private loginHead = 0;
+  private loginTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(options: EdgeOptions) {
     this.config = options.config;
     this.bus = options.bus;
     this.verifier = options.verifier;
     this.isReady = options.isReady ?? (() => true);
+    this.refPrefix = `${this.config.nodeId}/`;
   }
 
   /** Listens on `config.host:config.port` (0 picks a free port) and resolves with the bound port. */
@@ -211,7 +275,7 @@ export class Edge {
             res.writeStatus('503 Service Unavailable').end('shutting down');
             return;
           }
-          const conn = new Conn(++this.connSeq, this.config.nodeId);
+          const conn = new Conn(++this.connSeq, this.refPrefix);
           res.upgrade<ConnData>(
             { conn },
             req.getHeader('sec-websocket-key'),
@@ -316,6 +380,11 @@ export class Edge {
     for (const conn of [...this.conns]) this.closeWith(conn, CLOSE_CODES.shutdown, 'server shutting down');
     for (const entry of this.accounts.values()) entry.sub.unsubscribe();
     this.accounts.clear();
+    clearTimeout(this.loginTimer);
+    this.loginTimer = undefined;
+    this.loginQueue = [];
+    this.loginDeadlines = [];
+    this.loginHead = 0;
     // Let the close frames go out before the remaining connections (HTTP keep-alive) are cut.
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
@@ -361,20 +430,18 @@ export class Edge {
     const conn = ws.getUserData().conn;
     conn.ws = ws;
     this.conns.add(conn);
-    this.byRef.set(conn.ref, conn);
-    conn.loginTimer = setTimeout(() => this.onLoginTimeout(conn), this.config.loginTimeoutMs);
+    this.loginQueue.push(conn);
+    this.loginDeadlines.push(Date.now() + this.config.loginTimeoutMs);
+    if (this.loginTimer === undefined) this.armLoginTimer();
   }
 
   private onClose(conn: Conn, code: number, reason: string): void {
     if (conn.closed) return;
     conn.closed = true;
     conn.ws = undefined;
-    if (conn.loginTimer !== undefined) clearTimeout(conn.loginTimer);
-    conn.loginTimer = undefined;
     this.conns.delete(conn);
-    this.byRef.delete(conn.ref);
-    conn.queued.length = 0;
-    conn.pending.length = 0;
+    conn.takeQueued();
+    conn.takePending();
     this.backlogged.delete(conn);
     this.wakeWriters(conn);
     if (conn.registered) this.release(conn);
@@ -513,9 +580,42 @@ export class Edge {
     return { page };
   }
 
+  /** Arms the login timer for the oldest socket still waiting for its login; forgets the ones that no longer wait. */
+  private armLoginTimer(): void {
+    const queue = this.loginQueue;
+    while (this.loginHead < queue.length && !awaitsLogin(queue[this.loginHead])) this.loginHead++;
+    if (this.loginHead === queue.length) {
+      this.loginQueue = [];
+      this.loginDeadlines = [];
+      this.loginHead = 0;
+      return;
+    }
+    if (this.loginHead >= 1024 && this.loginHead * 2 >= queue.length) {
+      this.loginQueue = queue.slice(this.loginHead);
+      this.loginDeadlines = this.loginDeadlines.slice(this.loginHead);
+      this.loginHead = 0;
+    }
+    this.loginTimer = setTimeout(this.sweepLogins, Math.max(0, this.loginDeadlines[this.loginHead]! - Date.now()));
+  }
+
+  /** Closes every socket whose login deadline passed, then waits for the next deadline. */
+  private readonly sweepLogins = (): void => {
+    try {
+      this.loginTimer = undefined;
+      const now = Date.now();
+      const queue = this.loginQueue;
+      while (this.loginHead < queue.length && this.loginDeadlines[this.loginHead]! <= now) {
+        const conn = queue[this.loginHead];
+        queue[this.loginHead++] = undefined; // the socket may be gone: let it be collected
+        if (awaitsLogin(conn)) this.onLoginTimeout(conn);
+      }
+      if (!this.stopping) this.armLoginTimer();
+    } catch (err) {
+      logger.error('login timeout sweep failed', { err });
+    }
+  };
+
   private onLoginTimeout(conn: Conn): void {
-    conn.loginTimer = undefined;
-    if (conn.closed || conn.state === 'ready') return;
     const e = new ParleyError('UNAUTHORIZED', `no login within ${this.config.loginTimeoutMs} ms`).toWire();
     this.closeWith(conn, CLOSE_CODES.loginTimeout, 'login timeout', { id: 0, e });
   }
@@ -681,10 +781,8 @@ export class Edge {
     conn.account = account;
     conn.deviceId = args.deviceId ?? randomUUID();
     conn.deviceType = args.deviceType ?? 'web';
-    conn.caller = { account, deviceId: conn.deviceId, deviceType: conn.deviceType, conn: conn.ref };
-    conn.topic = `dlv/${account}`;
     // Subscribe before replying so nothing published from now on is missed;
-    // what arrives before the topic subscription is buffered in `pending`.
+    // what arrives before the login reply is buffered in `pending`.
     this.acquire(conn);
     try {
       await this.bus.flush();
@@ -696,29 +794,24 @@ export class Edge {
     }
     if (conn.closed || conn.ws === undefined) return;
 
-    if (conn.loginTimer !== undefined) clearTimeout(conn.loginTimer);
-    conn.loginTimer = undefined;
+    // From here on deliveries go straight to the socket, after the reply and what was buffered.
     conn.state = 'ready';
     const ws = conn.ws;
     const reply = encode({ id, r: { account, deviceId: conn.deviceId, serverTime: Date.now() } });
+    const pending = conn.takePending();
     ws.cork(() => {
       ws.send(reply, true);
-      for (const f of conn.pending) {
+      for (const f of pending) {
         if (conn.closed) break;
         ws.send(f, true);
       }
-      if (!conn.closed) ws.subscribe(conn.topic);
     });
-    this.accounts.get(account)?.joining.delete(conn);
-    conn.pending.length = 0;
-    conn.pendingBytes = 0;
+    this.checkBound(conn);
     if (conn.closed) return;
     logger.debug('login', { conn: conn.ref, account, deviceId: conn.deviceId });
 
     this.publishLoginPort(conn, 'login');
-    const queued = conn.queued;
-    conn.queued = [];
-    for (const q of queued) this.dispatch(conn, q.id, q.m, q.a);
+    for (const q of conn.takeQueued()) this.dispatch(conn, q.id, q.m, q.a);
     await this.sync(conn, args.cursors);
   }
 
@@ -727,8 +820,7 @@ export class Edge {
     if (conn.closed) return;
     const unauthorized = err instanceof ParleyError && err.name === 'UNAUTHORIZED';
     const e = err instanceof ParleyError ? err.toWire() : this.internal(err, { step: 'verify token' });
-    for (const q of conn.queued) this.send(conn, { id: q.id, e: new ParleyError('UNAUTHORIZED', 'the login failed').toWire() });
-    conn.queued.length = 0;
+    for (const q of conn.takeQueued()) this.send(conn, { id: q.id, e: new ParleyError('UNAUTHORIZED', 'the login failed').toWire() });
     if (unauthorized) this.closeWith(conn, CLOSE_CODES.unauthorized, 'unauthorized', { id, e });
     else this.closeWith(conn, CLOSE_CODES.syncFailed, 'login failed', { id, e });
   }
@@ -829,37 +921,36 @@ export class Edge {
 
   /** Takes a reference on the account's delivery subscription, subscribing on the bus for the first socket. */
   private acquire(conn: Conn): void {
-    let entry = this.accounts.get(conn.account);
-    if (entry === undefined) {
-      const account = conn.account;
-      const topic = conn.topic;
-      const sub = this.bus.subscribe(deliverySubject(account), (msg) => {
-        try {
-          const current = this.accounts.get(account);
-          if (current !== undefined) this.onDelivery(current, msg.data);
-        } catch (err) {
-          logger.error('delivery failed', { account, err });
-        }
-      });
-      entry = { account, topic, sub, conns: new Set(), joining: new Set() };
-      this.accounts.set(account, entry);
-    }
-    entry.conns.add(conn);
-    entry.joining.add(conn);
+    const subject = deliverySubject(conn.account);
+    const entry = this.accounts.get(subject);
+    // A literal of one: an empty array's first push reserves room for 17.
+    if (entry === undefined) this.accounts.set(subject, { account: conn.account, sub: this.bus.subscribe(subject, this.onDeliveryMessage), conns: [conn] });
+    else entry.conns.push(conn);
     conn.registered = true;
   }
 
   private release(conn: Conn): void {
     conn.registered = false;
-    const entry = this.accounts.get(conn.account);
+    const subject = deliverySubject(conn.account);
+    const entry = this.accounts.get(subject);
     if (entry === undefined) return;
-    entry.conns.delete(conn);
-    entry.joining.delete(conn);
-    if (entry.conns.size === 0) {
+    const at = entry.conns.indexOf(conn);
+    if (at !== -1) entry.conns.splice(at, 1);
+    if (entry.conns.length === 0) {
       entry.sub.unsubscribe();
-      this.accounts.delete(conn.account);
+      this.accounts.delete(subject);
     }
   }
+
+  /** The one handler of every account's delivery subscription: the subject names the account. */
+  private readonly onDeliveryMessage = (msg: BusMessage): void => {
+    try {
+      const entry = this.accounts.get(msg.subject);
+      if (entry !== undefined) this.onDelivery(entry, msg.data);
+    } catch (err) {
+      logger.error('delivery failed', { subject: msg.subject, err });
+    }
+  };
 
   private onDelivery(entry: AccountEntry, data: Uint8Array): void {
     let delivery: Partial<Delivery>;
@@ -874,15 +965,21 @@ export class Edge {
       logger.warn('delivery without a frame', { account: entry.account });
       return;
     }
-    const x = typeof delivery.x === 'string' ? delivery.x : undefined;
-    for (const conn of entry.joining) if (conn.ref !== x) this.buffer(conn, f);
-    const excluded = x === undefined ? undefined : this.byRef.get(x);
-    if (excluded !== undefined && excluded.ws !== undefined && excluded.state === 'ready' && excluded.account === entry.account) {
-      // A socket's publish skips the socket itself.
-      excluded.ws.publish(entry.topic, f, true);
-    } else {
-      this.app?.publish(entry.topic, f, true);
+    // A socket's own request is answered by its reply: the delivery skips it.
+    const skip = this.connNumberOf(delivery.x);
+    // A send can close its socket at once (backpressure), which takes it out of `entry.conns`.
+    for (const conn of entry.conns.length === 1 ? entry.conns : entry.conns.slice()) {
+      if (conn.n === skip) continue;
+      if (conn.state === 'ready') this.sendBytes(conn, f);
+      else this.buffer(conn, f);
     }
+  }
+
+  /** The number of this edge's socket that `ref` names, or -1. */
+  private connNumberOf(ref: unknown): number {
+    if (typeof ref !== 'string' || !ref.startsWith(this.refPrefix)) return -1;
+    const n = Number(ref.slice(this.refPrefix.length));
+    return Number.isSafeInteger(n) ? n : -1;
   }
 
   /** Holds a delivery for a socket mid-login; past the backpressure bound it is closed as a slow consumer. */
@@ -940,6 +1037,19 @@ export class Edge {
     this.checkBound(conn);
   }
 
+  /** Sends already encoded bytes, corked; a no-op once the socket closed. */
+  private sendBytes(conn: Conn, bytes: Uint8Array): void {
+    const ws = conn.ws;
+    if (conn.closed || ws === undefined) return;
+    try {
+      ws.cork(() => {
+        ws.send(bytes, true);
+      });
+    } catch (err) {
+      logger.debug('send on a closing socket', { conn: conn.ref, err });
+    }    this.checkBound(conn);
+  }
+
   /** Sends `{id, r}` around the actor's already encoded `r`, without decoding it. */
   private sendResult(conn: Conn, id: number, r: Uint8Array | undefined): void {
     const ws = conn.ws;
@@ -988,6 +1098,11 @@ export class Edge {
     logger.error('internal error', { correlationId, err, ...context });
     return new ParleyError('INTERNAL', `internal error (correlation id ${correlationId})`).toWire();
   }
+}
+
+/** True while `conn` is open and not logged in: the login deadline applies. */
+function awaitsLogin(conn: Conn | undefined): conn is Conn {
+  return conn !== undefined && !conn.closed && conn.state !== 'ready';
 }
 
 /** Runs `fn` over `items` with at most `limit` running at once; stops starting new ones after the first failure. */

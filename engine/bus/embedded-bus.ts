@@ -21,15 +21,43 @@ export interface EmbeddedBusOptions {
   maxPayloadBytes?: number;
 }
 
-interface Sub {
+/**
+ * One subscription, and the handle its subscriber holds. A class, so that a
+ * subscription costs one object and no closures: an edge holds one per
+ * online account.
+ */
+class Sub implements BusSubscription {
   readonly subject: string;
+  /** The subject's tokens for a wildcard subscription; empty for an exact one (looked up directly). */
   readonly tokens: string[];
   readonly queue: string | undefined;
   readonly handler: (msg: BusMessage) => void;
   /** Still receives what was dispatched to it. */
-  active: boolean;
+  active = true;
   /** Still found by new publishes. */
-  routed: boolean;
+  routed = true;
+  /** Removes the subscription from its bus's routing; false when it was already removed. */
+  private readonly detach: (sub: Sub) => boolean;
+
+  constructor(subject: string, tokens: string[], queue: string | undefined, handler: (msg: BusMessage) => void, detach: (sub: Sub) => boolean) {
+    this.subject = subject;
+    this.tokens = tokens;
+    this.queue = queue;
+    this.handler = handler;
+    this.detach = detach;
+  }
+
+  unsubscribe(): void {
+    this.detach(this);
+    this.active = false;
+  }
+
+  async drain(): Promise<void> {
+    if (!this.detach(this)) return;
+    // Deliveries already dispatched run as microtasks before this resolves.
+    await new Promise((resolve) => setImmediate(resolve));
+    this.active = false;
+  }
 }
 
 /** True when `subject` matches `pattern` (`*` one token, `>` one or more trailing tokens). */
@@ -82,39 +110,28 @@ export class EmbeddedBus implements Bus {
 
   subscribe(subject: string, handler: (msg: BusMessage) => void, opts: SubscribeOptions = {}): BusSubscription {
     const tokens = checkSubject(subject, true);
-    const sub: Sub = { subject, tokens, queue: opts.queue, handler, active: true, routed: true };
     const isWild = tokens.includes('*') || tokens.includes('>');
+    const sub = new Sub(subject, isWild ? tokens : EMPTY_TOKENS, opts.queue, handler, this.detach);
     if (isWild) this.wild.push(sub);
     else {
       const list = this.exact.get(subject);
       if (list === undefined) this.exact.set(subject, [sub]);
       else list.push(sub);
     }
-    const detach = (): boolean => {
-      if (!sub.routed) return false;
-      sub.routed = false;
-      if (isWild) this.wild.splice(this.wild.indexOf(sub), 1);
-      else {
-        const list = this.exact.get(subject)!;
-        list.splice(list.indexOf(sub), 1);
-        if (list.length === 0) this.exact.delete(subject);
-      }
-      return true;
-    };
-    return {
-      subject,
-      unsubscribe: () => {
-        detach();
-        sub.active = false;
-      },
-      drain: async () => {
-        if (!detach()) return;
-        // Deliveries already dispatched run as microtasks before this resolves.
-        await new Promise((resolve) => setImmediate(resolve));
-        sub.active = false;
-      },
-    };
+    return sub;
   }
+
+  private readonly detach = (sub: Sub): boolean => {
+    if (!sub.routed) return false;
+    sub.routed = false;
+    if (sub.tokens.length > 0) this.wild.splice(this.wild.indexOf(sub), 1);
+    else {
+      const list = this.exact.get(sub.subject)!;
+      list.splice(list.indexOf(sub), 1);
+      if (list.length === 0) this.exact.delete(sub.subject);
+    }
+    return true;
+  };
 
   publish(subject: string, data: Uint8Array): void {
     this.checkSize(subject, data, 'publish');

@@ -153,6 +153,51 @@ export function publishError(err: unknown, subject: string, what: string): Parle
   return new ParleyError('UNAVAILABLE', `${what} on ${subject} not sent`, { cause: err });
 }
 
+/** A subscription callback that hands each message to `handler`, lazily wrapped; shared by the subscriptions with that handler. */
+function deliverTo(handler: (msg: BusMessage) => void, nc: NatsConnection): (err: Error | null, msg: Msg) => void {
+  return (err, msg) => {
+    if (err !== null) {
+      logger.error('bus subscription failed', { subject: msg?.subject, err });
+      return;
+    }
+    try {
+      handler(new NatsBusMessage(msg, nc));
+    } catch (handlerErr) {
+      // A subscriber's bug must not stop delivery, nor reach the client's parser.
+      logger.error('bus subscriber failed', { subject: msg.subject, err: handlerErr });
+    }
+  };
+}
+
+/** The handle of one subscription: a class, so that it costs one object and no closures (an edge holds one per online account). */
+class NatsBusSubscription implements BusSubscription {
+  readonly subject: string;
+  private readonly sub: Subscription;
+  /** The bus's live subscriptions, which this one leaves when it ends. */
+  private readonly live: Set<Subscription>;
+
+  constructor(subject: string, sub: Subscription, live: Set<Subscription>) {
+    this.subject = subject;
+    this.sub = sub;
+    this.live = live;
+  }
+
+  unsubscribe(): void {
+    if (!this.live.delete(this.sub)) return;
+    if (!this.sub.isClosed()) this.sub.unsubscribe();
+  }
+
+  async drain(): Promise<void> {
+    if (!this.live.delete(this.sub) || this.sub.isClosed()) return;
+    try {
+      await this.sub.drain();
+    } catch {
+      // The connection went away: nothing more can arrive.
+      if (!this.sub.isClosed()) this.sub.unsubscribe();
+    }
+  }
+}
+
 function isNoResponders(msg: Msg): boolean {
   return msg.data.length === 0 && msg.headers?.code === 503;
 }
@@ -166,6 +211,8 @@ export class NatsBus implements Bus {
   private readonly replySub: Subscription;
   private readonly pending = new Map<number, Pending>();
   private readonly subs = new Set<Subscription>();
+  /** One callback per handler: an edge subscribes every account with the same handler. */
+  private readonly callbacks = new WeakMap<(msg: BusMessage) => void, (err: Error | null, msg: Msg) => void>();
   private nextId = 0;
   private readonly link: NatsLink;
   private closed = false;
@@ -238,39 +285,14 @@ export class NatsBus implements Bus {
 
   subscribe(subject: string, handler: (msg: BusMessage) => void, opts: SubscribeOptions = {}): BusSubscription {
     if (this.closed) throw new ParleyError('UNAVAILABLE', 'the bus is closed');
-    const nc = this.nc;
-    const sub = nc.subscribe(subject, {
-      queue: opts.queue,
-      callback: (err, msg) => {
-        if (err !== null) {
-          logger.error('bus subscription failed', { subject, err });
-          return;
-        }
-        try {
-          handler(new NatsBusMessage(msg, nc));
-        } catch (handlerErr) {
-          // A subscriber's bug must not stop delivery, nor reach the client's parser.
-          logger.error('bus subscriber failed', { subject: msg.subject, err: handlerErr });
-        }
-      },
-    });
+    let callback = this.callbacks.get(handler);
+    if (callback === undefined) {
+      callback = deliverTo(handler, this.nc);
+      this.callbacks.set(handler, callback);
+    }
+    const sub = this.nc.subscribe(subject, { queue: opts.queue, callback });
     this.subs.add(sub);
-    return {
-      subject,
-      unsubscribe: () => {
-        if (!this.subs.delete(sub)) return;
-        if (!sub.isClosed()) sub.unsubscribe();
-      },
-      drain: async () => {
-        if (!this.subs.delete(sub) || sub.isClosed()) return;
-        try {
-          await sub.drain();
-        } catch {
-          // The connection went away: nothing more can arrive.
-          if (!sub.isClosed()) sub.unsubscribe();
-        }
-      },
-    };
+    return new NatsBusSubscription(subject, sub, this.subs);
   }
 
   async flush(): Promise<void> {
