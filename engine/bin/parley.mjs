@@ -1,6 +1,18 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry through tsx, so `parley` works from a checkout without a build step.
-import { register } from 'tsx/esm/api';
+// Runs the compiled engine, dist/engine/cli.js. When a source is newer than the
+// last build it builds first (scripts/build.mjs); when it cannot build, it says
+// what to run and exits rather than running the TypeScript some other way.
+import { pathToFileURL } from 'node:url';
+import { BuildError, build } from '../../scripts/build.mjs';
 
-register();
-await import('../cli.ts');
+let entry;
+try {
+  entry = build({ ifStale: true });
+} catch (err) {
+  if (!(err instanceof BuildError)) throw err;
+  process.stderr.write(`parley: ${err.message}\n`);
+  process.exit(1);
+}
+// The same as --enable-source-maps for every module loaded from here on: stack traces name the .ts lines.
+process.setSourceMapsEnabled(true);
+await import(pathToFileURL(entry).href);
