@@ -117,12 +117,17 @@ export async function healthy(port: number): Promise<boolean> {
   }
 }
 
-/** Runs `parley <role>` as a child process and waits for /healthz 200. */
-export async function spawnEngine(opts: EngineOptions & { dataDir: string }): Promise<SpawnedEngine> {
+/**
+ * Runs `parley <role>` as a child process and waits for /healthz 200: the
+ * TypeScript sources through tsx, or with `compiled` the production launcher
+ * (`engine/bin/parley.mjs`, which runs dist/ and builds it when stale).
+ */
+export async function spawnEngine(opts: EngineOptions & { dataDir: string; compiled?: boolean }): Promise<SpawnedEngine> {
   const port = opts.port ?? (await freePort());
   const env: Record<string, string | undefined> = { ...process.env, ...envFor(opts, opts.dataDir, port) };
   if (opts.noSecret) delete env.PARLEY_JWT_SECRET;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'engine/cli.ts'), opts.role ?? 'start'], {
+  const entry = opts.compiled ? [join(ROOT, 'engine/bin/parley.mjs')] : ['--import', 'tsx', join(ROOT, 'engine/cli.ts')];
+  const child = spawn(process.execPath, [...entry, opts.role ?? 'start'], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -2,8 +2,8 @@
  * The operator's view: `parley config`, the quick start without a configured
  * secret, `parley token`, and roles that refuse to start without what they need.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { execFile, execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,6 +27,11 @@ afterEach(async () => {
 });
 
 describe('parley CLI', () => {
+  // The launcher builds dist/ when it is stale; doing it here keeps a cold tsc run out of the tests' own timeouts.
+  beforeAll(() => {
+    execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--if-stale'], { cwd: ROOT, stdio: 'ignore' });
+  }, 180_000);
+
   it('prints every configuration variable with its effective value', async () => {
     const { stdout } = await parley(['config', '--partitions', '16'], { PARLEY_PORT: '9001' });
     for (const v of ['PARLEY_PORT=9001', 'PARLEY_DATA_DIR=./data', 'PARLEY_PARTITIONS=16', 'PARLEY_NATS_URL=', 'PARLEY_LOGIN_TIMEOUT_MS=10000', 'PARLEY_MAX_FRAME_BYTES=1048576', 'PARLEY_JWT_SECRET=(unset)']) {
