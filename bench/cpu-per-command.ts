@@ -4,16 +4,18 @@
  * of bench/load-client.ts, and reports the engine's CPU time (user + system,
  * all threads) divided by the commands its actors handled. CPU per command is
  * steadier than messages per second on a shared machine, but still compare
- * runs made one after the other.
+ * runs made one after the other. `--compiled` runs the engine from the
+ * compiled dist/ (built first when stale, source maps on as `parley` has
+ * them) instead of the TypeScript sources through tsx; the load clients run
+ * the same either way.
  *
- *   node --import tsx bench/cpu-per-command.ts [--clients 2] [--nats nats://127.0.0.1:4222]
+ *   node --import tsx bench/cpu-per-command.ts [--clients 2] [--nats nats://127.0.0.1:4222] [--compiled]
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../engine/config.ts';
-import { startNode } from '../engine/node.ts';
+import { pathToFileURL } from 'node:url';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -22,6 +24,16 @@ const flag = (name: string) => {
 };
 const clients = Number(flag('clients') ?? 2);
 const nats = flag('nats');
+const compiled = args.includes('--compiled');
+const ROOT = join(import.meta.dirname, '..');
+if (compiled) {
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--if-stale'], { stdio: 'inherit' });
+  process.setSourceMapsEnabled(true);
+}
+/** The engine module at `path` (relative to the checkout, without extension): dist/ when compiled, else the .ts source. */
+const engineModule = (path: string) => pathToFileURL(join(ROOT, compiled ? `dist/${path}.js` : `${path}.ts`)).href;
+const { parseConfig }: typeof import('../engine/config.ts') = await import(engineModule('engine/config'));
+const { startNode }: typeof import('../engine/node.ts') = await import(engineModule('engine/node'));
 const secret = 'bench-secret-0123456789abcdef';
 const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
 const node = await startNode(
@@ -58,6 +70,7 @@ const cpuUs = cpu.user + cpu.system;
 console.log(
   JSON.stringify({
     mode: nats === undefined ? 'embedded' : 'nats',
+    engine: compiled ? 'compiled' : 'tsx',
     commands,
     commandsPerSec: Math.round(commands / (wallMs / 1000)),
     engineCores: +(cpuUs / 1000 / wallMs).toFixed(2),

@@ -17,11 +17,13 @@
  * socket costs for as long as it stays open. `--heap-snapshots` writes a
  * heap snapshot of the engine at both settled points into a temporary
  * directory, to see what each socket holds. Everything listens on 127.0.0.1
- * and is stopped at the end.
+ * and is stopped at the end. `--compiled` starts the engine as production
+ * does, through `engine/bin/parley.mjs` from the compiled dist/ (built first
+ * when stale), instead of the TypeScript sources through tsx.
  *
- *   node --import tsx bench/idle-connections.ts [--mode embedded|nats|both] [--sockets 5000] [--devices 1] [--warmup 300]
+ *   node --import tsx bench/idle-connections.ts [--mode embedded|nats|both] [--sockets 5000] [--devices 1] [--warmup 300] [--compiled]
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -51,6 +53,10 @@ const SOCKETS = intFlag('sockets', 5000, 15_000);
 const DEVICES = intFlag('devices', 1, 64);
 const WARMUP = intFlag('warmup', 300, 5000);
 const ACTOR_IDLE_MS = intFlag('actor-idle-ms', 20_000, 60_000);
+const COMPILED = args.includes('--compiled');
+/** How the engine process runs `parley`: the compiled launcher, or the sources through tsx. */
+const ENGINE_ENTRY = COMPILED ? [join(ROOT, 'engine/bin/parley.mjs')] : ['--import', 'tsx', join(ROOT, 'engine/cli.ts')];
+if (COMPILED) execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--if-stale'], { stdio: 'inherit' });
 const SNAPSHOT_DIR = args.includes('--heap-snapshots') ? mkdtempSync(join(tmpdir(), 'parley-idle-heap-')) : undefined;
 /** Logins in flight at once from this process. */
 const CONCURRENCY = 64;
@@ -151,7 +157,7 @@ async function startEngine(natsUrl: string | undefined): Promise<Engine> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-idle-'));
   const snapshots = SNAPSHOT_DIR === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${SNAPSHOT_DIR}`];
-  const child = spawn(process.execPath, ['--inspect=127.0.0.1:0', ...snapshots, '--import', 'tsx', join(ROOT, 'engine/cli.ts'), 'start'], {
+  const child = spawn(process.execPath, ['--inspect=127.0.0.1:0', ...snapshots, ...ENGINE_ENTRY, 'start'], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -322,6 +328,7 @@ async function run(mode: 'embedded' | 'nats'): Promise<void> {
     console.log(
       JSON.stringify({
         mode,
+        engine: COMPILED ? 'compiled' : 'tsx',
         sockets: SOCKETS,
         devicesPerAccount: DEVICES,
         warmup: WARMUP,
