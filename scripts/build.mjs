@@ -12,7 +12,7 @@
  * half-written tree; a lock file keeps two processes from building at once.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,10 +23,10 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DIST = join(ROOT, 'dist');
 /** The compiled process entry. */
 export const ENTRY = join(DIST, 'engine', 'cli.js');
-/** Written last into a finished build; its mtime is the time the build started. */
-const STAMP = join(DIST, '.build-stamp');
+/** Written last into a finished build: the mtime of every source file when the build started. */
+const STAMP = join(DIST, '.build-stamp.json');
 const LOCK = join(ROOT, 'dist.lock');
-/** What the build reads: every file and directory under these (a deleted or renamed file changes its directory's mtime). */
+/** What the build reads: every file under these, and these files. */
 const SOURCE_DIRS = ['engine', 'edge', 'actors', 'client'];
 const SOURCE_FILES = ['tsconfig.json', 'tsconfig.build.json'];
 /** How long to wait for another process's build, ms. */
@@ -35,32 +35,46 @@ const LOCK_WAIT_MS = 5 * 60_000;
 /** A build that could not be made; `message` says what to run instead. */
 export class BuildError extends Error {}
 
-/** The newest mtime (ms) of a path and, for a directory, of everything under it; 0 when it does not exist. */
-function newestMtime(path) {
+function addFiles(rel, into) {
   let st;
   try {
-    st = statSync(path);
+    st = statSync(join(ROOT, rel));
   } catch {
-    return 0;
+    return;
   }
-  let newest = st.mtimeMs;
   if (st.isDirectory()) {
-    for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
+    for (const name of readdirSync(join(ROOT, rel)).sort()) addFiles(`${rel}/${name}`, into);
+  } else {
+    into[rel] = st.mtimeMs;
   }
-  return newest;
 }
 
-/** Why dist/ needs building, or undefined when it is up to date. A few dozen `stat` calls. */
+/** Each source file (path relative to the checkout) with its mtime, ms. A few dozen `stat` calls. */
+function sourceMtimes() {
+  const files = {};
+  for (const p of [...SOURCE_DIRS, ...SOURCE_FILES]) addFiles(p, files);
+  return files;
+}
+
+/**
+ * Why dist/ needs building, or undefined when it is up to date: a source file
+ * added, removed or with another mtime than when the last build started (any
+ * other mtime, not only a newer one, so a file restored with an old date or
+ * dated ahead by a skewed clock counts too).
+ */
 export function staleReason() {
   let built;
   try {
-    built = statSync(STAMP).mtimeMs;
+    built = JSON.parse(readFileSync(STAMP, 'utf8')).files;
   } catch {
     return 'dist/ has not been built';
   }
-  for (const p of [...SOURCE_DIRS, ...SOURCE_FILES]) {
-    if (newestMtime(join(ROOT, p)) > built) return `${p} changed since the last build`;
+  const now = sourceMtimes();
+  for (const [path, mtime] of Object.entries(now)) {
+    if (built[path] === undefined) return `${path} was added since the last build`;
+    if (built[path] !== mtime) return `${path} changed since the last build`;
   }
+  for (const path of Object.keys(built)) if (now[path] === undefined) return `${path} was removed since the last build`;
   return undefined;
 }
 
@@ -95,7 +109,7 @@ function withLock(fn) {
       closeSync(fd);
       break;
     } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
+      if (err.code !== 'EEXIST') throw new BuildError(`cannot build dist/ here (${err.message}); run \`npm run build\` as a user who can write ${ROOT}`);
     }
     let holder;
     try {
@@ -129,6 +143,8 @@ function compile(log) {
   const old = join(ROOT, `dist.old-${process.pid}`);
   rmSync(out, { recursive: true, force: true });
   const started = Date.now();
+  // Read before tsc starts: a source saved while it runs makes the next check build again.
+  const files = sourceMtimes();
   log(`building dist/ with tsc -p tsconfig.build.json`);
   // tsc prints its diagnostics on stdout; they go to stderr so that `parley token` output stays clean.
   const res = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out], { cwd: ROOT, stdio: ['ignore', 2, 2] });
@@ -136,9 +152,7 @@ function compile(log) {
     rmSync(out, { recursive: true, force: true });
     throw new BuildError(`tsc -p tsconfig.build.json failed (${res.error?.message ?? `exit ${res.status ?? res.signal}`}); see its errors above`);
   }
-  writeFileSync(join(out, '.build-stamp'), `built ${new Date(started).toISOString()} by node ${process.version}\n`);
-  // A source saved while tsc ran is newer than the stamp, so the next check builds again.
-  utimesSync(join(out, '.build-stamp'), started / 1000, started / 1000);
+  writeFileSync(join(out, '.build-stamp.json'), `${JSON.stringify({ builtAt: new Date(started).toISOString(), node: process.version, files }, null, 1)}\n`);
   if (existsSync(DIST)) renameSync(DIST, old);
   try {
     renameSync(out, DIST);

@@ -101,7 +101,7 @@ describe('parley launcher', () => {
     writeCli('v2');
     const changed = await launch();
     expect(changed.stdout.trim()).toBe(`v2 ${entry}`);
-    expect(changed.stderr).toContain('engine changed since the last build');
+    expect(changed.stderr).toContain('engine/cli.ts changed since the last build');
   }, BUILD_TIMEOUT_MS);
 
   it('says what to run when it cannot build, and runs nothing', async () => {
