@@ -4,7 +4,7 @@
  * `tsc -p tsconfig.build.json` (type-checked, source maps next to each file).
  *
  *   node scripts/build.mjs              build now
- *   node scripts/build.mjs --if-stale   build only when a source is newer than the last build
+ *   node scripts/build.mjs --if-stale   build only when a source changed since the last build
  *
  * Plain JavaScript on purpose: the launcher (engine/bin/parley.mjs) imports it
  * before anything TypeScript can run. The build goes to a directory of its own

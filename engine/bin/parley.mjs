@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the compiled engine, dist/engine/cli.js. When a source is newer than the
+// Runs the compiled engine, dist/engine/cli.js. When a source changed since the
 // last build it builds first (scripts/build.mjs); when it cannot build, it says
 // what to run and exits rather than running the TypeScript some other way.
 import { pathToFileURL } from 'node:url';

@@ -1,6 +1,6 @@
 /**
  * The production path: `parley` (engine/bin/parley.mjs) runs the compiled
- * dist/ tree, builds it when a source is newer than the last build, and when
+ * dist/ tree, builds it when a source changed since the last build, and when
  * it cannot build says what to run instead of running the sources some other
  * way. Which modules the engine loaded is read from V8's coverage output
  * (NODE_V8_COVERAGE), which lists every script a process ran.
