@@ -12,6 +12,7 @@
  * half-written tree; a lock file keeps two processes from building at once.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -23,7 +24,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DIST = join(ROOT, 'dist');
 /** The compiled process entry. */
 export const ENTRY = join(DIST, 'engine', 'cli.js');
-/** Written last into a finished build: the mtime of every source file when the build started. */
+/** Written last into a finished build: each source file's mtime and content hash when the build started. */
 const STAMP = join(DIST, '.build-stamp.json');
 const LOCK = join(ROOT, 'dist.lock');
 /** What the build reads: every file under these, and these files. */
@@ -56,11 +57,14 @@ function sourceMtimes() {
   return files;
 }
 
+const contentHash = (rel) => createHash('sha256').update(readFileSync(join(ROOT, rel))).digest('base64url');
+
 /**
  * Why dist/ needs building, or undefined when it is up to date: a source file
- * added, removed or with another mtime than when the last build started (any
- * other mtime, not only a newer one, so a file restored with an old date or
- * dated ahead by a skewed clock counts too).
+ * added, removed, or changed since the last build started. A file whose
+ * mtime is what the build recorded is taken as unchanged; one with another
+ * mtime (newer, or older: restored, copied without its dates, a skewed clock)
+ * is read and compared by content, so only a real edit builds again.
  */
 export function staleReason() {
   let built;
@@ -71,8 +75,9 @@ export function staleReason() {
   }
   const now = sourceMtimes();
   for (const [path, mtime] of Object.entries(now)) {
-    if (built[path] === undefined) return `${path} was added since the last build`;
-    if (built[path] !== mtime) return `${path} changed since the last build`;
+    const was = built[path];
+    if (was === undefined) return `${path} was added since the last build`;
+    if (was.mtime !== mtime && was.sha256 !== contentHash(path)) return `${path} changed since the last build`;
   }
   for (const path of Object.keys(built)) if (now[path] === undefined) return `${path} was removed since the last build`;
   return undefined;
@@ -144,7 +149,8 @@ function compile(log) {
   rmSync(out, { recursive: true, force: true });
   const started = Date.now();
   // Read before tsc starts: a source saved while it runs makes the next check build again.
-  const files = sourceMtimes();
+  const files = {};
+  for (const [path, mtime] of Object.entries(sourceMtimes())) files[path] = { mtime, sha256: contentHash(path) };
   log(`building dist/ with tsc -p tsconfig.build.json`);
   // tsc prints its diagnostics on stdout; they go to stderr so that `parley token` output stays clean.
   const res = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out], { cwd: ROOT, stdio: ['ignore', 2, 2] });

@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -97,6 +97,12 @@ describe('parley launcher', () => {
     const again = await launch();
     expect(again.stdout.trim()).toBe(`v1 ${entry}`);
     expect(again.stderr).toBe('');
+
+    // Dated anew (a copy that did not keep its dates) but the same content: still up to date.
+    utimesSync(join(root, 'engine/cli.ts'), new Date(), new Date(Date.now() - 86_400_000));
+    const touched = await launch();
+    expect(touched.stdout.trim()).toBe(`v1 ${entry}`);
+    expect(touched.stderr).toBe('');
 
     writeCli('v2');
     const changed = await launch();
