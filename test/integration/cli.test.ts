@@ -29,7 +29,7 @@ afterEach(async () => {
 describe('parley CLI', () => {
   // The launcher builds dist/ when it is stale; doing it here keeps a cold tsc run out of the tests' own timeouts.
   beforeAll(() => {
-    execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--if-stale'], { cwd: ROOT, stdio: 'ignore' });
+    execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--if-stale'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   }, 180_000);
 
   it('prints every configuration variable with its effective value', async () => {

@@ -36,7 +36,7 @@ function scriptsRun(dir: string): string[] {
 
 describe('compiled engine', () => {
   beforeAll(() => {
-    execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--if-stale'], { cwd: ROOT, stdio: 'ignore', timeout: BUILD_TIMEOUT_MS });
+    execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--if-stale'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: BUILD_TIMEOUT_MS });
   }, BUILD_TIMEOUT_MS);
 
   it('starts from dist/, answers /healthz, serves a login and a sendText over the wire, and stops on SIGTERM', async () => {
