@@ -14,7 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { startEngine, type TestEngine } from '../helpers/engine.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { describeBothModes } from '../helpers/modes.ts';
 import { EXTENSIONS, METHOD_NAMES, anyFrame, brokenRequest, methodRequests, validRequest, validValue, writeMsgpackRequest } from '../fuzz/arbitraries.ts';
 import { methods } from '../../engine/protocol/methods.ts';
 import { nested } from '../fuzz/msgpack-writer.ts';
@@ -28,10 +28,7 @@ const RUNS = Number(process.env.PARLEY_FUZZ_RUNS ?? 300);
 /** Wall-clock bound of each property, ms: the runs stop early rather than overrun CI. */
 const PROPERTY_MS = 7_000;
 
-type Mode = { name: 'embedded' | 'nats' };
-
-describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('edge fuzz ($name)', ({ name }) => {
-  let nats: NatsServer | undefined;
+describeBothModes('edge fuzz', ({ name, engineOptions }) => {
   let engine: TestEngine;
   let tokens: FuzzTokens;
   /** A logged-in socket reused across runs until something closes it. */
@@ -40,15 +37,13 @@ describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('edge fuzz ($name)
   let frames = 0;
 
   beforeAll(async () => {
-    if (name === 'nats') nats = await startNatsServer({ jetstream: true });
-    engine = await startEngine(nats === undefined ? {} : { natsUrl: nats.url });
+    engine = await startEngine(engineOptions());
     tokens = await fuzzTokens(SEED);
   });
 
   afterAll(async () => {
     for (const s of opened) s.terminate();
     await engine?.stop();
-    await nats?.stop();
   });
 
   async function fresh(): Promise<FuzzSocket> {

@@ -13,20 +13,16 @@ import type { ParleyClient } from '../../client/index.ts';
 import type { Message, Session } from '../../engine/protocol/methods.ts';
 import { startEngine, tempDir, tokenFor, type TestEngine } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { describeBothModes } from '../helpers/modes.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 
-type Mode = { name: 'embedded' | 'nats' };
-
-describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('forged identifiers and LMDB keys ($name)', ({ name }) => {
-  let nats: NatsServer | undefined;
+describeBothModes('forged identifiers and LMDB keys', ({ name, engineOptions }) => {
   let dataDir: string;
   let engine: TestEngine | undefined;
   const clients: ParleyClient[] = [];
   const raws: RawClient[] = [];
 
   beforeAll(async () => {
-    if (name === 'nats') nats = await startNatsServer({ jetstream: true });
     dataDir = tempDir();
   });
 
@@ -37,12 +33,11 @@ describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('forged identifier
 
   afterAll(async () => {
     await engine?.stop();
-    await nats?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   async function start(): Promise<TestEngine> {
-    engine = await startEngine({ dataDir, ...(nats ? { natsUrl: nats.url } : {}) });
+    engine = await startEngine(engineOptions({ dataDir }));
     return engine;
   }
 

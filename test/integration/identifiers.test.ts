@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { encode } from '../../engine/protocol/codec.ts';
 import { startEngine, tokenFor, TEST_SECRET, type TestEngine } from '../helpers/engine.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { describeBothModes } from '../helpers/modes.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 
 let accountSeq = 0;
@@ -33,16 +33,12 @@ const BIGINT_EXT = [0xd4, 0x42, 0x05];
 const TIMESTAMP_EXT = [0xd6, 0xff, 0, 0, 0, 1];
 const RECORD_EXT = [0xd4, 0x72, 0x40, 0x91, 0xa1, 0x78, 0x40, 0x01];
 
-type Mode = { name: 'embedded' | 'nats' };
-
-describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('identifiers and strict frames ($name)', ({ name }) => {
-  let nats: NatsServer | undefined;
+describeBothModes('identifiers and strict frames', (mode) => {
   let engine: TestEngine;
   const raws: RawClient[] = [];
 
   beforeAll(async () => {
-    if (name === 'nats') nats = await startNatsServer({ jetstream: true });
-    engine = await startEngine(nats === undefined ? {} : { natsUrl: nats.url });
+    engine = await startEngine(mode.engineOptions());
   });
 
   afterEach(() => {
@@ -51,7 +47,6 @@ describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('identifiers and s
 
   afterAll(async () => {
     await engine?.stop();
-    await nats?.stop();
   });
 
   async function raw(): Promise<RawClient> {

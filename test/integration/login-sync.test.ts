@@ -11,7 +11,7 @@ import { connect } from '../../client/index.ts';
 import type { ParleyClient } from '../../client/index.ts';
 import type { Message, Session } from '../../engine/protocol/methods.ts';
 import { startEngine, tokenFor, type TestEngine } from '../helpers/engine.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { describeBothModes } from '../helpers/modes.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -26,25 +26,20 @@ function account(name: string): string {
   return `${name}${++accountSeq}y${Date.now().toString(36)}`;
 }
 
-type Mode = { name: 'embedded' | 'nats' };
-
-describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('login sync in pages ($name)', ({ name }) => {
-  let nats: NatsServer | undefined;
+describeBothModes('login sync in pages', (mode) => {
   let engine: TestEngine;
   const clients: ParleyClient[] = [];
   const raws: RawClient[] = [];
 
   beforeAll(async () => {
-    if (name === 'nats') nats = await startNatsServer({ jetstream: true, extraConfig: `max_payload: ${MAX_PAYLOAD}` });
-    engine = await startEngine({
-      ...(nats === undefined ? {} : { natsUrl: nats.url }),
+    engine = await startEngine(mode.engineOptions({
       env: {
         PARLEY_EMBEDDED_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD),
         PARLEY_REQUEST_TIMEOUT_MS: '3000',
         PARLEY_MAX_BACKPRESSURE_BYTES: String(BOUND),
         PARLEY_DRAIN_TIMEOUT_MS: '1000',
       },
-    });
+    }));
   });
 
   afterEach(async () => {
@@ -54,7 +49,6 @@ describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('login sync in pag
 
   afterAll(async () => {
     await engine?.stop();
-    await nats?.stop();
   });
 
   async function client(acct: string, on?: Parameters<typeof connect>[0]['on']): Promise<ParleyClient> {

@@ -11,7 +11,7 @@ import { encode } from '../../engine/protocol/codec.ts';
 import { signDevToken } from '../../engine/auth/jwt-verifier.ts';
 import { startEngine, tokenFor, TEST_SECRET, type TestEngine } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { describeBothModes } from '../helpers/modes.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 
 let accountSeq = 0;
@@ -20,17 +20,13 @@ function account(name: string): string {
   return `${name}${++accountSeq}x${Date.now().toString(36)}`;
 }
 
-type Mode = { name: 'embedded' | 'nats' };
-
-describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('p2p over the wire ($name)', ({ name }) => {
-  let nats: NatsServer | undefined;
+describeBothModes('p2p over the wire', (mode) => {
   let engine: TestEngine;
   const clients: ParleyClient[] = [];
   const raws: RawClient[] = [];
 
   beforeAll(async () => {
-    if (name === 'nats') nats = await startNatsServer({ jetstream: true });
-    engine = await startEngine(nats === undefined ? {} : { natsUrl: nats.url });
+    engine = await startEngine(mode.engineOptions());
   });
 
   afterEach(async () => {
@@ -40,7 +36,6 @@ describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('p2p over the wire
 
   afterAll(async () => {
     await engine?.stop();
-    await nats?.stop();
   });
 
   async function client(acct: string, deviceId?: string): Promise<ParleyClient> {

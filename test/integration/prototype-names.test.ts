@@ -11,23 +11,19 @@ import type { ParleyClient } from '../../client/index.ts';
 import type { Message, Session } from '../../engine/protocol/methods.ts';
 import { startEngine, tokenFor, type TestEngine } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { describeBothModes } from '../helpers/modes.ts';
 import { RawClient } from '../helpers/raw-client.ts';
-
-type Mode = { name: 'embedded' | 'nats' };
 
 const NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'] as const;
 const PLAIN = 'plainpeer';
 
-describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('accounts named like prototype members ($name)', ({ name }) => {
-  let nats: NatsServer | undefined;
+describeBothModes('accounts named like prototype members', (mode) => {
   let engine: TestEngine;
   const clients: ParleyClient[] = [];
   const raws: RawClient[] = [];
 
   beforeAll(async () => {
-    if (name === 'nats') nats = await startNatsServer({ jetstream: true });
-    engine = await startEngine(nats === undefined ? {} : { natsUrl: nats.url });
+    engine = await startEngine(mode.engineOptions());
   });
 
   afterEach(async () => {
@@ -37,7 +33,6 @@ describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('accounts named li
 
   afterAll(async () => {
     await engine?.stop();
-    await nats?.stop();
   });
 
   async function client(account: string): Promise<ParleyClient> {

@@ -1,0 +1,41 @@
+/**
+ * Runs one suite in both deployment modes: embedded (in-process Bus, LMDB
+ * Log) and NATS (a real nats-server with JetStream, started for the suite and
+ * stopped after it). A missing nats-server fails the NATS run's tests; it
+ * never skips them.
+ */
+import { describe } from 'vitest';
+import type { EngineOptions } from './engine.ts';
+import { useNatsServer, type NatsServer, type NatsServerOptions } from './nats-server.ts';
+
+export type ModeName = 'embedded' | 'nats';
+
+export interface Mode {
+  readonly name: ModeName;
+  /** The suite's nats-server; undefined in embedded mode. Call it inside hooks and tests. */
+  nats(): NatsServer | undefined;
+  /** `options` with the NATS URL added in NATS mode, as given in embedded mode. */
+  engineOptions<T extends EngineOptions>(options?: T): T;
+}
+
+/** Options of `describeBothModes`. */
+export interface BothModesOptions {
+  /** For the NATS run's server; default JetStream on. */
+  nats?: NatsServerOptions;
+}
+
+/** `describe(\`${title} (embedded)\`)` and `describe(\`${title} (nats)\`)`, each calling `body` with its mode. */
+export function describeBothModes(title: string, body: (mode: Mode) => void, options: BothModesOptions = {}): void {
+  for (const name of ['embedded', 'nats'] as const) {
+    describe(`${title} (${name})`, () => {
+      // Registered before the body's hooks: the server is up before they start an engine and stopped after they stop it.
+      const server = name === 'nats' ? useNatsServer({ jetstream: true, ...options.nats }) : undefined;
+      const nats = () => server?.();
+      body({
+        name,
+        nats,
+        engineOptions: <T extends EngineOptions>(opts = {} as T) => (server === undefined ? opts : { ...opts, natsUrl: server().url }),
+      });
+    });
+  }
+}
