@@ -11,10 +11,11 @@
  * repeatable); PARLEY_FUZZ_RUNS scales the number of runs per property.
  * `scripts/fuzz-long.ts` is the long run (a million frames and more).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { startEngine, type TestEngine } from '../helpers/engine.ts';
 import { describeBothModes } from '../helpers/modes.ts';
+import { setupOrFail } from '../helpers/setup-or-fail.ts';
 import { EXTENSIONS, METHOD_NAMES, anyFrame, brokenRequest, methodRequests, validRequest, validValue, writeMsgpackRequest } from '../fuzz/arbitraries.ts';
 import { methods } from '../../engine/protocol/methods.ts';
 import { nested } from '../fuzz/msgpack-writer.ts';
@@ -36,7 +37,7 @@ describeBothModes('edge fuzz', ({ name, engineOptions }) => {
   const opened: FuzzSocket[] = [];
   let frames = 0;
 
-  beforeAll(async () => {
+  setupOrFail(async () => {
     engine = await startEngine(engineOptions());
     tokens = await fuzzTokens(SEED);
   });

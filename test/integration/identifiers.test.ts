@@ -5,11 +5,12 @@
  * types never reach the schemas, and error messages name the argument without
  * echoing the input.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { encode } from '../../engine/protocol/codec.ts';
 import { startEngine, tokenFor, TEST_SECRET, type TestEngine } from '../helpers/engine.ts';
 import { describeBothModes } from '../helpers/modes.ts';
+import { setupOrFail } from '../helpers/setup-or-fail.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 
 let accountSeq = 0;
@@ -37,7 +38,7 @@ describeBothModes('identifiers and strict frames', (mode) => {
   let engine: TestEngine;
   const raws: RawClient[] = [];
 
-  beforeAll(async () => {
+  setupOrFail(async () => {
     engine = await startEngine(mode.engineOptions());
   });
 

@@ -5,13 +5,14 @@
  * message is cheap to build, then a fresh device logging in with the real
  * SDK and with raw frames.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connect } from '../../client/index.ts';
 import type { ParleyClient } from '../../client/index.ts';
 import type { Message, Session } from '../../engine/protocol/methods.ts';
 import { startEngine, tokenFor, type TestEngine } from '../helpers/engine.ts';
 import { describeBothModes } from '../helpers/modes.ts';
+import { setupOrFail } from '../helpers/setup-or-fail.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -31,7 +32,7 @@ describeBothModes('login sync in pages', (mode) => {
   const clients: ParleyClient[] = [];
   const raws: RawClient[] = [];
 
-  beforeAll(async () => {
+  setupOrFail(async () => {
     engine = await startEngine(mode.engineOptions({
       env: {
         PARLEY_EMBEDDED_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD),

@@ -2,7 +2,7 @@
  * p2p messaging over the wire, with the SDK and with raw frames, in both
  * modes: embedded (in-process Bus, LMDB Log) and cluster (NATS + JetStream).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connect } from '../../client/index.ts';
 import type { ParleyClient } from '../../client/index.ts';
@@ -12,6 +12,7 @@ import { signDevToken } from '../../engine/auth/jwt-verifier.ts';
 import { startEngine, tokenFor, TEST_SECRET, type TestEngine } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
+import { setupOrFail } from '../helpers/setup-or-fail.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 
 let accountSeq = 0;
@@ -25,7 +26,7 @@ describeBothModes('p2p over the wire', (mode) => {
   const clients: ParleyClient[] = [];
   const raws: RawClient[] = [];
 
-  beforeAll(async () => {
+  setupOrFail(async () => {
     engine = await startEngine(mode.engineOptions());
   });
 

@@ -4,7 +4,7 @@
  * unread counts are the right integers, sessions and history are theirs, and
  * the login sync delivers what they have not read. Both modes.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connect } from '../../client/index.ts';
 import type { ParleyClient } from '../../client/index.ts';
@@ -12,6 +12,7 @@ import type { Message, Session } from '../../engine/protocol/methods.ts';
 import { startEngine, tokenFor, type TestEngine } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
+import { setupOrFail } from '../helpers/setup-or-fail.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 
 const NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'] as const;
@@ -22,7 +23,7 @@ describeBothModes('accounts named like prototype members', (mode) => {
   const clients: ParleyClient[] = [];
   const raws: RawClient[] = [];
 
-  beforeAll(async () => {
+  setupOrFail(async () => {
     engine = await startEngine(mode.engineOptions());
   });
 
