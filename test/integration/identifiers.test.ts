@@ -5,12 +5,13 @@
  * types never reach the schemas, and error messages name the argument without
  * echoing the input.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { encode } from '../../engine/protocol/codec.ts';
 import { startEngine, tokenFor, TEST_SECRET, type TestEngine } from '../helpers/engine.ts';
 import { describeBothModes } from '../helpers/modes.ts';
 import { setupOrFail } from '../helpers/setup-or-fail.ts';
+import { useConnections } from '../helpers/connections.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 
 let accountSeq = 0;
@@ -36,24 +37,18 @@ const RECORD_EXT = [0xd4, 0x72, 0x40, 0x91, 0xa1, 0x78, 0x40, 0x01];
 
 describeBothModes('identifiers and strict frames', (mode) => {
   let engine: TestEngine;
-  const raws: RawClient[] = [];
+  const conns = useConnections(() => engine.url);
 
   setupOrFail(async () => {
     engine = await startEngine(mode.engineOptions());
-  });
-
-  afterEach(() => {
-    for (const r of raws.splice(0)) r.terminate();
   });
 
   afterAll(async () => {
     await engine?.stop();
   });
 
-  async function raw(): Promise<RawClient> {
-    const r = await RawClient.open(engine.url);
-    raws.push(r);
-    return r;
+  function raw(): Promise<RawClient> {
+    return conns.raw();
   }
 
   async function loggedIn(acct: string, deviceId?: string): Promise<RawClient> {

@@ -5,14 +5,14 @@
  * message is cheap to build, then a fresh device logging in with the real
  * SDK and with raw frames.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { afterAll, describe, expect, it } from 'vitest';
 import { connect } from '../../client/index.ts';
 import type { ParleyClient } from '../../client/index.ts';
 import type { Message, Session } from '../../engine/protocol/methods.ts';
 import { startEngine, tokenFor, type TestEngine } from '../helpers/engine.ts';
 import { describeBothModes } from '../helpers/modes.ts';
 import { setupOrFail } from '../helpers/setup-or-fail.ts';
+import { useConnections } from '../helpers/connections.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -29,8 +29,7 @@ function account(name: string): string {
 
 describeBothModes('login sync in pages', (mode) => {
   let engine: TestEngine;
-  const clients: ParleyClient[] = [];
-  const raws: RawClient[] = [];
+  const conns = useConnections(() => engine.url);
 
   setupOrFail(async () => {
     engine = await startEngine(mode.engineOptions({
@@ -43,25 +42,16 @@ describeBothModes('login sync in pages', (mode) => {
     }));
   });
 
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.disconnect().catch(() => {})));
-    for (const r of raws.splice(0)) r.terminate();
-  });
-
   afterAll(async () => {
     await engine?.stop();
   });
 
-  async function client(acct: string, on?: Parameters<typeof connect>[0]['on']): Promise<ParleyClient> {
-    const c = await connect({ url: engine.url, token: await tokenFor(acct), WebSocket, ...(on === undefined ? {} : { on }) });
-    clients.push(c);
-    return c;
+  function client(acct: string, on?: Parameters<typeof connect>[0]['on']): Promise<ParleyClient> {
+    return conns.client(acct, on === undefined ? {} : { on });
   }
 
-  async function raw(): Promise<RawClient> {
-    const r = await RawClient.open(engine.url);
-    raws.push(r);
-    return r;
+  function raw(): Promise<RawClient> {
+    return conns.raw();
   }
 
   const text = (i: number) => `${i}:`.padEnd(TEXT_CHARS, 'x');

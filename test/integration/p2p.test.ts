@@ -2,7 +2,7 @@
  * p2p messaging over the wire, with the SDK and with raw frames, in both
  * modes: embedded (in-process Bus, LMDB Log) and cluster (NATS + JetStream).
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connect } from '../../client/index.ts';
 import type { ParleyClient } from '../../client/index.ts';
@@ -13,6 +13,7 @@ import { startEngine, tokenFor, TEST_SECRET, type TestEngine } from '../helpers/
 import { waitFor } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
 import { setupOrFail } from '../helpers/setup-or-fail.ts';
+import { useConnections } from '../helpers/connections.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 
 let accountSeq = 0;
@@ -23,32 +24,22 @@ function account(name: string): string {
 
 describeBothModes('p2p over the wire', (mode) => {
   let engine: TestEngine;
-  const clients: ParleyClient[] = [];
-  const raws: RawClient[] = [];
+  const conns = useConnections(() => engine.url);
 
   setupOrFail(async () => {
     engine = await startEngine(mode.engineOptions());
-  });
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.disconnect().catch(() => {})));
-    for (const r of raws.splice(0)) r.terminate();
   });
 
   afterAll(async () => {
     await engine?.stop();
   });
 
-  async function client(acct: string, deviceId?: string): Promise<ParleyClient> {
-    const c = await connect({ url: engine.url, token: await tokenFor(acct), WebSocket, ...(deviceId ? { deviceId } : {}) });
-    clients.push(c);
-    return c;
+  function client(acct: string, deviceId?: string): Promise<ParleyClient> {
+    return conns.client(acct, deviceId ? { deviceId } : {});
   }
 
-  async function raw(): Promise<RawClient> {
-    const r = await RawClient.open(engine.url);
-    raws.push(r);
-    return r;
+  function raw(): Promise<RawClient> {
+    return conns.raw();
   }
 
   function collect<T>(c: ParleyClient, ev: 'msg' | 'updatesessions'): T[] {

@@ -4,42 +4,32 @@
  * unread counts are the right integers, sessions and history are theirs, and
  * the login sync delivers what they have not read. Both modes.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { connect } from '../../client/index.ts';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ParleyClient } from '../../client/index.ts';
 import type { Message, Session } from '../../engine/protocol/methods.ts';
 import { startEngine, tokenFor, type TestEngine } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
 import { setupOrFail } from '../helpers/setup-or-fail.ts';
-import { RawClient } from '../helpers/raw-client.ts';
+import { useConnections } from '../helpers/connections.ts';
 
 const NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'] as const;
 const PLAIN = 'plainpeer';
 
 describeBothModes('accounts named like prototype members', (mode) => {
   let engine: TestEngine;
-  const clients: ParleyClient[] = [];
-  const raws: RawClient[] = [];
+  const conns = useConnections(() => engine.url);
 
   setupOrFail(async () => {
     engine = await startEngine(mode.engineOptions());
-  });
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.disconnect().catch(() => {})));
-    for (const r of raws.splice(0)) r.terminate();
   });
 
   afterAll(async () => {
     await engine?.stop();
   });
 
-  async function client(account: string): Promise<ParleyClient> {
-    const c = await connect({ url: engine.url, token: await tokenFor(account), WebSocket, reconnect: false });
-    clients.push(c);
-    return c;
+  function client(account: string): Promise<ParleyClient> {
+    return conns.client(account, { reconnect: false });
   }
 
   /** Waits until `c` lists exactly `expected` (session id → [unread, last text]). */
@@ -96,8 +86,7 @@ describeBothModes('accounts named like prototype members', (mode) => {
 
     // A new device of each logs in: the sync carries the same counts and the unread messages.
     for (const [i, n] of NAMES.entries()) {
-      const r = await RawClient.open(engine.url);
-      raws.push(r);
+      const r = await conns.raw();
       const login = await r.request('login', { token: await tokenFor(n), deviceId: `fresh-${i}` });
       expect(login.r).toMatchObject({ account: n });
       const sessions = (await r.event('sessions')).d as Session[];
