@@ -4,9 +4,10 @@
  * stopped after it). A missing nats-server fails the NATS run's tests; it
  * never skips them.
  */
-import { describe } from 'vitest';
-import type { EngineOptions } from './engine.ts';
+import { afterAll, describe } from 'vitest';
+import { startEngine, type EngineOptions, type TestEngine } from './engine.ts';
 import { useNatsServer, type NatsServer, type NatsServerOptions } from './nats-server.ts';
+import { setupOrFail } from './setup-or-fail.ts';
 
 export type ModeName = 'embedded' | 'nats';
 
@@ -16,6 +17,12 @@ export interface Mode {
   nats(): NatsServer | undefined;
   /** `options` with the NATS URL added in NATS mode, as given in embedded mode. */
   engineOptions<T extends EngineOptions>(options?: T): T;
+  /**
+   * One in-process engine for the block, in this mode: started before its
+   * tests (a failure fails them) and stopped after. The returned object reads
+   * through to the running engine.
+   */
+  useEngine(options?: EngineOptions): TestEngine;
 }
 
 /** Options of `describeBothModes`. */
@@ -31,11 +38,40 @@ export function describeBothModes(title: string, body: (mode: Mode) => void, opt
       // Registered before the body's hooks: the server is up before they start an engine and stopped after they stop it.
       const server = name === 'nats' ? useNatsServer({ jetstream: true, ...options.nats }) : undefined;
       const nats = () => server?.();
-      body({
-        name,
-        nats,
-        engineOptions: <T extends EngineOptions>(opts = {} as T) => (server === undefined ? opts : { ...opts, natsUrl: server().url }),
-      });
+      const engineOptions = <T extends EngineOptions>(opts = {} as T): T => (server === undefined ? opts : { ...opts, natsUrl: server().url });
+      body({ name, nats, engineOptions, useEngine: (opts) => useEngine(() => engineOptions(opts)) });
     });
   }
+}
+
+function useEngine(options: () => EngineOptions): TestEngine {
+  let engine: TestEngine | undefined;
+  setupOrFail(async () => {
+    engine = await startEngine(options());
+  });
+  afterAll(async () => {
+    await engine?.stop();
+  });
+  const running = (): TestEngine => {
+    if (engine === undefined) throw new Error('the engine is not running (used outside a test, or its start failed)');
+    return engine;
+  };
+  return {
+    get port() {
+      return running().port;
+    },
+    get url() {
+      return running().url;
+    },
+    get dataDir() {
+      return running().dataDir;
+    },
+    get config() {
+      return running().config;
+    },
+    get edge() {
+      return running().edge;
+    },
+    stop: () => running().stop(),
+  };
 }

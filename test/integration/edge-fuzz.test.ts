@@ -13,7 +13,6 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { startEngine, type TestEngine } from '../helpers/engine.ts';
 import { describeBothModes } from '../helpers/modes.ts';
 import { setupOrFail } from '../helpers/setup-or-fail.ts';
 import { EXTENSIONS, METHOD_NAMES, anyFrame, brokenRequest, methodRequests, validRequest, validValue, writeMsgpackRequest } from '../fuzz/arbitraries.ts';
@@ -29,8 +28,8 @@ const RUNS = Number(process.env.PARLEY_FUZZ_RUNS ?? 300);
 /** Wall-clock bound of each property, ms: the runs stop early rather than overrun CI. */
 const PROPERTY_MS = 7_000;
 
-describeBothModes('edge fuzz', ({ name, engineOptions }) => {
-  let engine: TestEngine;
+describeBothModes('edge fuzz', ({ name, useEngine }) => {
+  const engine = useEngine();
   let tokens: FuzzTokens;
   /** A logged-in socket reused across runs until something closes it. */
   let ready: FuzzSocket | undefined;
@@ -38,13 +37,11 @@ describeBothModes('edge fuzz', ({ name, engineOptions }) => {
   let frames = 0;
 
   setupOrFail(async () => {
-    engine = await startEngine(engineOptions());
     tokens = await fuzzTokens(SEED);
   });
 
   afterAll(async () => {
     for (const s of opened) s.terminate();
-    await engine?.stop();
   });
 
   async function fresh(): Promise<FuzzSocket> {

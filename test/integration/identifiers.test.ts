@@ -5,12 +5,11 @@
  * types never reach the schemas, and error messages name the argument without
  * echoing the input.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { encode } from '../../engine/protocol/codec.ts';
-import { startEngine, tokenFor, TEST_SECRET, type TestEngine } from '../helpers/engine.ts';
+import { tokenFor, TEST_SECRET } from '../helpers/engine.ts';
 import { describeBothModes } from '../helpers/modes.ts';
-import { setupOrFail } from '../helpers/setup-or-fail.ts';
 import { useConnections } from '../helpers/connections.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 
@@ -36,16 +35,8 @@ const TIMESTAMP_EXT = [0xd6, 0xff, 0, 0, 0, 1];
 const RECORD_EXT = [0xd4, 0x72, 0x40, 0x91, 0xa1, 0x78, 0x40, 0x01];
 
 describeBothModes('identifiers and strict frames', (mode) => {
-  let engine: TestEngine;
+  const engine = mode.useEngine();
   const conns = useConnections(() => engine.url);
-
-  setupOrFail(async () => {
-    engine = await startEngine(mode.engineOptions());
-  });
-
-  afterAll(async () => {
-    await engine?.stop();
-  });
 
   function raw(): Promise<RawClient> {
     return conns.raw();

@@ -5,13 +5,12 @@
  * message is cheap to build, then a fresh device logging in with the real
  * SDK and with raw frames.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect } from '../../client/index.ts';
 import type { ParleyClient } from '../../client/index.ts';
 import type { Message, Session } from '../../engine/protocol/methods.ts';
-import { startEngine, tokenFor, type TestEngine } from '../helpers/engine.ts';
+import { tokenFor } from '../helpers/engine.ts';
 import { describeBothModes } from '../helpers/modes.ts';
-import { setupOrFail } from '../helpers/setup-or-fail.ts';
 import { useConnections } from '../helpers/connections.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { encode } from '../../engine/protocol/codec.ts';
@@ -28,23 +27,15 @@ function account(name: string): string {
 }
 
 describeBothModes('login sync in pages', (mode) => {
-  let engine: TestEngine;
+  const engine = mode.useEngine({
+    env: {
+      PARLEY_EMBEDDED_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD),
+      PARLEY_REQUEST_TIMEOUT_MS: '3000',
+      PARLEY_MAX_BACKPRESSURE_BYTES: String(BOUND),
+      PARLEY_DRAIN_TIMEOUT_MS: '1000',
+    },
+  });
   const conns = useConnections(() => engine.url);
-
-  setupOrFail(async () => {
-    engine = await startEngine(mode.engineOptions({
-      env: {
-        PARLEY_EMBEDDED_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD),
-        PARLEY_REQUEST_TIMEOUT_MS: '3000',
-        PARLEY_MAX_BACKPRESSURE_BYTES: String(BOUND),
-        PARLEY_DRAIN_TIMEOUT_MS: '1000',
-      },
-    }));
-  });
-
-  afterAll(async () => {
-    await engine?.stop();
-  });
 
   function client(acct: string, on?: Parameters<typeof connect>[0]['on']): Promise<ParleyClient> {
     return conns.client(acct, on === undefined ? {} : { on });
@@ -145,4 +136,4 @@ describeBothModes('login sync in pages', (mode) => {
     // The other sockets of the account are untouched.
     expect((await watcher.getServerTime())).toBeTypeOf('number');
   }, 90_000);
-});
+}, { nats: { extraConfig: `max_payload: ${MAX_PAYLOAD}` } });

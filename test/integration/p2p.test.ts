@@ -2,17 +2,16 @@
  * p2p messaging over the wire, with the SDK and with raw frames, in both
  * modes: embedded (in-process Bus, LMDB Log) and cluster (NATS + JetStream).
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connect } from '../../client/index.ts';
 import type { ParleyClient } from '../../client/index.ts';
 import type { Message, Session } from '../../engine/protocol/methods.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import { signDevToken } from '../../engine/auth/jwt-verifier.ts';
-import { startEngine, tokenFor, TEST_SECRET, type TestEngine } from '../helpers/engine.ts';
+import { tokenFor, TEST_SECRET } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
-import { setupOrFail } from '../helpers/setup-or-fail.ts';
 import { useConnections } from '../helpers/connections.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 
@@ -23,16 +22,8 @@ function account(name: string): string {
 }
 
 describeBothModes('p2p over the wire', (mode) => {
-  let engine: TestEngine;
+  const engine = mode.useEngine();
   const conns = useConnections(() => engine.url);
-
-  setupOrFail(async () => {
-    engine = await startEngine(mode.engineOptions());
-  });
-
-  afterAll(async () => {
-    await engine?.stop();
-  });
 
   function client(acct: string, deviceId?: string): Promise<ParleyClient> {
     return conns.client(acct, deviceId ? { deviceId } : {});

@@ -4,29 +4,20 @@
  * unread counts are the right integers, sessions and history are theirs, and
  * the login sync delivers what they have not read. Both modes.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ParleyClient } from '../../client/index.ts';
 import type { Message, Session } from '../../engine/protocol/methods.ts';
-import { startEngine, tokenFor, type TestEngine } from '../helpers/engine.ts';
+import { tokenFor } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
-import { setupOrFail } from '../helpers/setup-or-fail.ts';
 import { useConnections } from '../helpers/connections.ts';
 
 const NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'] as const;
 const PLAIN = 'plainpeer';
 
 describeBothModes('accounts named like prototype members', (mode) => {
-  let engine: TestEngine;
+  const engine = mode.useEngine();
   const conns = useConnections(() => engine.url);
-
-  setupOrFail(async () => {
-    engine = await startEngine(mode.engineOptions());
-  });
-
-  afterAll(async () => {
-    await engine?.stop();
-  });
 
   function client(account: string): Promise<ParleyClient> {
     return conns.client(account, { reconnect: false });
