@@ -6,15 +6,13 @@
  */
 import { afterAll, describe } from 'vitest';
 import { startEngine, type EngineOptions, type TestEngine } from './engine.ts';
-import { useNatsServer, type NatsServer, type NatsServerOptions } from './nats-server.ts';
+import { useNatsServer, type NatsServerOptions } from './nats-server.ts';
 import { setupOrFail } from './setup-or-fail.ts';
 
 export type ModeName = 'embedded' | 'nats';
 
 export interface Mode {
   readonly name: ModeName;
-  /** The suite's nats-server; undefined in embedded mode. Call it inside hooks and tests. */
-  nats(): NatsServer | undefined;
   /** `options` with the NATS URL added in NATS mode, as given in embedded mode. */
   engineOptions<T extends EngineOptions>(options?: T): T;
   /**
@@ -37,9 +35,8 @@ export function describeBothModes(title: string, body: (mode: Mode) => void, opt
     describe(`${title} (${name})`, () => {
       // Registered before the body's hooks: the server is up before they start an engine and stopped after they stop it.
       const server = name === 'nats' ? useNatsServer({ jetstream: true, ...options.nats }) : undefined;
-      const nats = () => server?.();
       const engineOptions = <T extends EngineOptions>(opts = {} as T): T => (server === undefined ? opts : { ...opts, natsUrl: server().url });
-      body({ name, nats, engineOptions, useEngine: (opts) => useEngine(() => engineOptions(opts)) });
+      body({ name, engineOptions, useEngine: (opts) => useEngine(() => engineOptions(opts)) });
     });
   }
 }
