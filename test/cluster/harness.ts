@@ -26,6 +26,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import type { KV } from '@nats-io/kv';
 import { startNatsServer } from '../helpers/nats-server.ts';
+import { killAtExit } from '../helpers/exit-hook.ts';
 import type { NatsServer, NatsServerOptions } from '../helpers/nats-server.ts';
 import { TEST_SECRET, freePort, healthy } from '../helpers/engine.ts';
 import { partitionOf } from '../../engine/subjects.ts';
@@ -145,24 +146,6 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-/** Every child process this test process started, so none outlives it. */
-const liveChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of liveChildren) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
-
 function tail(text: string, lines: number): string {
   const all = text.split('\n');
   if (all.length > 0 && all[all.length - 1] === '') all.pop();
@@ -255,7 +238,6 @@ class ProcImpl implements Proc {
     this.exited = exitOf(child).then((status) => {
       this.running = false;
       this.paused = false;
-      liveChildren.delete(child);
       return status;
     });
   }
@@ -392,7 +374,7 @@ class ClusterImpl implements Cluster {
     } finally {
       closeSync(fd);
     }
-    liveChildren.add(child);
+    killAtExit(child);
     const proc = new ProcImpl(slot, child);
     slot.proc = proc;
     const list = role === 'edge' ? this.edges : this.actors;
@@ -567,7 +549,6 @@ export function describeLeases(leases: Map<number, Lease>, partitions: number): 
 
 /** Starts nats-server and the Parley processes; on any failure stops what it started and rethrows. */
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
-  installExitHook();
   const dir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
   mkdirSync(join(dir, 'logs'));
   let nats: NatsServer;

@@ -4,13 +4,14 @@
  * `a` sends and `b` listens (the same object in embedded mode, two
  * connections over NATS), so the NATS run also crosses connections.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Bus, BusMessage } from '../../engine/bus/bus.ts';
 import { EmbeddedBus } from '../../engine/bus/embedded-bus.ts';
 import { NatsBus } from '../../engine/bus/nats-bus.ts';
 import { ParleyError } from '../../engine/protocol/errors.ts';
 import { startNatsServer, useNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import { rejectionOf, waitFor } from '../helpers/wait.ts';
+import { setupOrFail } from '../helpers/setup-or-fail.ts';
 
 interface BusNetwork {
   /** The sending side. */
@@ -43,12 +44,9 @@ function busContract(name: string, target: BusTarget): void {
     let a: Bus;
     let b: Bus;
 
-    // A setup failure (no nats-server) fails every test rather than skipping them.
-    let setupFailure: unknown;
-    beforeAll(() => target.setup().catch((err: unknown) => void (setupFailure = err)));
+    setupOrFail(() => target.setup());
     afterAll(() => target.teardown());
     beforeEach(async () => {
-      if (setupFailure !== undefined) throw setupFailure;
       net = await target.network();
       a = net.a;
       b = net.b;

@@ -19,6 +19,7 @@ import { ParleyError } from '../../engine/protocol/errors.ts';
 import { logger } from '../../engine/logger.ts';
 import { startNatsServer, useNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import { rejectionOf, waitFor } from '../helpers/wait.ts';
+import { setupOrFail } from '../helpers/setup-or-fail.ts';
 
 logger.setLevel('warn');
 
@@ -60,12 +61,9 @@ function logContract(name: string, target: LogTarget): void {
   describe(`Log contract: ${name}`, () => {
     let log: Log;
 
-    // A setup failure (no nats-server) fails every test rather than skipping them.
-    let setupFailure: unknown;
-    beforeAll(() => target.setup().catch((err: unknown) => void (setupFailure = err)));
+    setupOrFail(() => target.setup());
     afterAll(() => target.teardown());
     beforeEach(async () => {
-      if (setupFailure !== undefined) throw setupFailure;
       log = await target.open();
     });
     afterEach(() => log?.close());

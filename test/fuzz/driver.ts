@@ -7,6 +7,7 @@
  */
 import WebSocket from 'ws';
 import { decode } from '../../engine/protocol/codec.ts';
+import { openSocket } from '../helpers/raw-client.ts';
 import type { FuzzFrame } from './arbitraries.ts';
 
 type Reply = { id?: unknown; r?: unknown; e?: { code?: unknown; name?: unknown; message?: unknown } };
@@ -56,12 +57,8 @@ export class FuzzSocket {
     ws.on('error', () => {});
   }
 
-  static open(url: string): Promise<FuzzSocket> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
-      ws.once('open', () => resolve(new FuzzSocket(ws)));
-      ws.once('error', reject);
-    });
+  static async open(url: string): Promise<FuzzSocket> {
+    return new FuzzSocket(await openSocket(url));
   }
 
   get open(): boolean {

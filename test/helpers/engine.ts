@@ -14,6 +14,7 @@ import { startNode } from '../../engine/node.ts';
 import type { RunningNode, Role } from '../../engine/node.ts';
 import { signDevToken } from '../../engine/auth/jwt-verifier.ts';
 import { waitFor } from './wait.ts';
+import { killAtExit } from './exit-hook.ts';
 
 export const TEST_SECRET = 'parley-test-secret-0123456789abcdef';
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -132,6 +133,7 @@ export async function spawnEngine(opts: EngineOptions & { dataDir: string; compi
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  killAtExit(child);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -12,9 +12,11 @@ import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync,
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { afterAll } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { atExit, killAtExit } from './exit-hook.ts';
+import { setupOrFail } from './setup-or-fail.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The nats-server version the suites are pinned to (see scripts/ensure-nats-server.mjs). */
@@ -81,20 +83,6 @@ export interface NatsServer {
   restart(): Promise<void>;
 }
 
-/** Every server started by this process, so that none outlives it. */
-const live = new Set<ChildProcess>();
-const tempDirs = new Set<string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
-    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  });
-}
-
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
@@ -141,10 +129,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const bin = findNatsServer();
   const jetstream = options.jetstream ?? true;
   const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
-  installExitHook();
 
   const root = mkdtempSync(join(tmpdir(), 'parley-nats-'));
-  tempDirs.add(root);
+  const forgetRoot = atExit(() => rmSync(root, { recursive: true, force: true }));
   const storeDir = join(root, 'store');
   const portsDir = join(root, 'ports');
   const confPath = join(root, 'nats.conf');
@@ -173,14 +160,13 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     output = [];
     const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
-    live.add(proc);
+    killAtExit(proc);
     const keep = (chunk: Buffer) => {
       output.push(chunk.toString());
       if (output.length > 200) output.splice(0, output.length - 200);
     };
     proc.stdout!.on('data', keep);
     proc.stderr!.on('data', keep);
-    proc.once('exit', () => live.delete(proc));
     const spawnError = new Promise<never>((_, reject) => proc.once('error', reject));
     spawnError.catch(() => {});
 
@@ -227,7 +213,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   } catch (err) {
     await terminate('SIGKILL');
     rmSync(root, { recursive: true, force: true });
-    tempDirs.delete(root);
+    forgetRoot();
     throw err;
   }
 
@@ -243,7 +229,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       stopped = true;
       await terminate('SIGTERM');
       rmSync(root, { recursive: true, force: true });
-      tempDirs.delete(root);
+      forgetRoot();
     },
     async kill(signal: NodeJS.Signals = 'SIGKILL') {
       await terminate(signal);
@@ -264,15 +250,13 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
 export function useNatsServer(options: NatsServerOptions = {}): () => NatsServer {
   let server: NatsServer | undefined;
   let failure: unknown;
-  beforeAll(async () => {
+  setupOrFail(async () => {
     try {
       server = await startNatsServer(options);
     } catch (err) {
       failure = err;
+      throw err;
     }
-  });
-  beforeEach(() => {
-    if (failure !== undefined) throw failure;
   });
   afterAll(async () => {
     await server?.stop();

@@ -3,7 +3,7 @@
  * restart it on the same data (and the same NATS server), and every
  * acknowledged message is in history exactly once, with `seq` continuing.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import WebSocket from 'ws';
 import { connect } from '../../client/index.ts';
@@ -11,9 +11,7 @@ import type { ParleyClient } from '../../client/index.ts';
 import type { Message } from '../../engine/protocol/methods.ts';
 import { freePort, spawnEngine, tempDir, tokenFor, type SpawnedEngine } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
-
-type Mode = { name: 'embedded' | 'nats' };
+import { describeBothModes } from '../helpers/modes.ts';
 
 async function allHistory(c: ParleyClient, to: string): Promise<Message[]> {
   const out: Message[] = [];
@@ -26,15 +24,10 @@ async function allHistory(c: ParleyClient, to: string): Promise<Message[]> {
   return out;
 }
 
-describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('kill -9 durability ($name)', ({ name }) => {
-  let nats: NatsServer | undefined;
+describeBothModes('kill -9 durability', ({ name, engineOptions }) => {
   let dataDir: string;
   const engines: SpawnedEngine[] = [];
   const clients: ParleyClient[] = [];
-
-  beforeAll(async () => {
-    if (name === 'nats') nats = await startNatsServer({ jetstream: true });
-  });
 
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.destroy().catch(() => {})));
@@ -42,12 +35,8 @@ describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('kill -9 durabilit
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  afterAll(async () => {
-    await nats?.stop();
-  });
-
   async function start(port?: number): Promise<SpawnedEngine> {
-    const e = await spawnEngine({ dataDir, ...(nats ? { natsUrl: nats.url } : {}), ...(port ? { port } : {}) });
+    const e = await spawnEngine(engineOptions({ dataDir, ...(port ? { port } : {}) }));
     engines.push(e);
     return e;
   }

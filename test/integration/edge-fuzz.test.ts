@@ -11,10 +11,10 @@
  * repeatable); PARLEY_FUZZ_RUNS scales the number of runs per property.
  * `scripts/fuzz-long.ts` is the long run (a million frames and more).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { startEngine, type TestEngine } from '../helpers/engine.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { describeBothModes } from '../helpers/modes.ts';
+import { setupOrFail } from '../helpers/setup-or-fail.ts';
 import { EXTENSIONS, METHOD_NAMES, anyFrame, brokenRequest, methodRequests, validRequest, validValue, writeMsgpackRequest } from '../fuzz/arbitraries.ts';
 import { methods } from '../../engine/protocol/methods.ts';
 import { nested } from '../fuzz/msgpack-writer.ts';
@@ -28,27 +28,20 @@ const RUNS = Number(process.env.PARLEY_FUZZ_RUNS ?? 300);
 /** Wall-clock bound of each property, ms: the runs stop early rather than overrun CI. */
 const PROPERTY_MS = 7_000;
 
-type Mode = { name: 'embedded' | 'nats' };
-
-describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('edge fuzz ($name)', ({ name }) => {
-  let nats: NatsServer | undefined;
-  let engine: TestEngine;
+describeBothModes('edge fuzz', ({ name, useEngine }) => {
+  const engine = useEngine();
   let tokens: FuzzTokens;
   /** A logged-in socket reused across runs until something closes it. */
   let ready: FuzzSocket | undefined;
   const opened: FuzzSocket[] = [];
   let frames = 0;
 
-  beforeAll(async () => {
-    if (name === 'nats') nats = await startNatsServer({ jetstream: true });
-    engine = await startEngine(nats === undefined ? {} : { natsUrl: nats.url });
+  setupOrFail(async () => {
     tokens = await fuzzTokens(SEED);
   });
 
   afterAll(async () => {
     for (const s of opened) s.terminate();
-    await engine?.stop();
-    await nats?.stop();
   });
 
   async function fresh(): Promise<FuzzSocket> {

@@ -4,12 +4,11 @@
  * and deliveries that still reach every device of an account. The memory per
  * idle socket itself is measured by bench/idle-connections.ts.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient } from '../helpers/raw-client.ts';
 import { startEngine, tokenFor } from '../helpers/engine.ts';
 import type { TestEngine } from '../helpers/engine.ts';
-import { startNatsServer } from '../helpers/nats-server.ts';
-import type { NatsServer } from '../helpers/nats-server.ts';
+import { describeBothModes } from '../helpers/modes.ts';
 
 const LOGIN_TIMEOUT_MS = 400;
 
@@ -79,19 +78,9 @@ describe('sockets waiting for their login', () => {
   });
 });
 
-describe.each([{ name: 'embedded' }, { name: 'nats' }])('an account with several sockets on one edge ($name)', ({ name }) => {
-  let nats: NatsServer | undefined;
-
-  beforeAll(async () => {
-    if (name === 'nats') nats = await startNatsServer({ jetstream: true });
-  });
-
-  afterAll(async () => {
-    await nats?.stop();
-  });
-
+describeBothModes('an account with several sockets on one edge', ({ name, engineOptions }) => {
   it('gets each delivery on every socket but the sending one, also after sockets left and came back', async () => {
-    engine = await startEngine(nats === undefined ? {} : { natsUrl: nats.url });
+    engine = await startEngine(engineOptions());
     const acct = `idlemulti${name}`;
     const peer = await open();
     await peer.request('login', { token: await tokenFor(`${acct}peer`) });

@@ -5,11 +5,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
-import WebSocket from 'ws';
 import { Edge } from '../../edge/edge.ts';
 import { loadUws, supportedAbis } from '../../edge/uws.ts';
 import { JwtHs256Verifier, signDevToken } from '../../engine/auth/jwt-verifier.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { RawClient } from '../helpers/raw-client.ts';
 import { EmbeddedBus } from '../../engine/bus/embedded-bus.ts';
 import type { BusMessage, BusSubscription } from '../../engine/bus/bus.ts';
 import { defaultConfig } from '../../engine/config.ts';
@@ -71,126 +71,6 @@ class StubActors {
 /** Returned by a behaviour: never answer. */
 const HANG = Symbol('hang');
 
-// ---- test client ---------------------------------------------------------------------------
-
-interface Frame {
-  id?: number;
-  r?: any;
-  e?: { code: number; name: string; message: string };
-  ev?: string;
-  d?: any;
-}
-
-class Client {
-  readonly ws: WebSocket;
-  readonly frames: Frame[] = [];
-  /** Every frame ever received, in order, never consumed. */
-  readonly log: Frame[] = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
-  private waiters: Array<() => void> = [];
-  private nextId = 1;
-  private isClosed = false;
-
-  private constructor(ws: WebSocket) {
-    this.ws = ws;
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      const frame = (isBinary ? decode(data) : { text: data.toString() }) as Frame;
-      this.frames.push(frame);
-      this.log.push(frame);
-      this.wake();
-    });
-    this.closed = new Promise((resolve) => {
-      ws.on('close', (code, reason) => {
-        this.isClosed = true;
-        this.wake();
-        resolve({ code, reason: reason.toString() });
-      });
-    });
-    ws.on('error', () => {
-      // surfaced through `closed`
-    });
-  }
-
-  static connect(port: number): Promise<Client> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/ws`);
-      const client = new Client(ws);
-      ws.once('open', () => resolve(client));
-      ws.once('error', reject);
-    });
-  }
-
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
-  }
-
-  /** Consumes and returns the first frame matching `pred`, waiting up to the deadline. */
-  async next(pred: (f: Frame) => boolean, what = 'a frame', timeoutMs = DEADLINE_MS): Promise<Frame> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.frames.findIndex(pred);
-      if (i !== -1) return this.frames.splice(i, 1)[0]!;
-      if (this.isClosed) throw new Error(`the socket closed while waiting for ${what}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; have ${JSON.stringify(this.frames)}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-
-  reply(id: number): Promise<Frame> {
-    return this.next((f) => f.id === id, `reply ${id}`);
-  }
-
-  event(ev: string, timeoutMs?: number): Promise<Frame> {
-    return this.next((f) => f.ev === ev, `event ${ev}`, timeoutMs);
-  }
-
-  send(m: string, a?: unknown, id = this.nextId++): number {
-    this.ws.send(encode(a === undefined ? { id, m } : { id, m, a }));
-    return id;
-  }
-
-  async request(m: string, a?: unknown): Promise<Frame> {
-    return this.reply(this.send(m, a));
-  }
-
-  sendRaw(data: Uint8Array | string): void {
-    this.ws.send(data, { binary: typeof data !== 'string' });
-  }
-
-  async waitClosed(timeoutMs = DEADLINE_MS): Promise<{ code: number; reason: string }> {
-    return within(this.closed, timeoutMs, 'socket close');
-  }
-
-  close(): void {
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
-  }
-}
-
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e as Error);
-      },
-    );
-  });
-}
-
 /** Polls a condition on the event loop until it holds or the deadline passes. */
 async function until(cond: () => boolean, what: string, timeoutMs = DEADLINE_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -223,7 +103,7 @@ interface Fixture {
   ready: { value: boolean };
 }
 
-const started: Array<{ edge: Edge; bus: EmbeddedBus; clients: Client[] }> = [];
+const started: Array<{ edge: Edge; bus: EmbeddedBus; clients: RawClient[] }> = [];
 
 async function startEdge(overrides: Partial<Config> = {}): Promise<Fixture> {
   const config: Config = {
@@ -244,14 +124,14 @@ async function startEdge(overrides: Partial<Config> = {}): Promise<Fixture> {
   return { edge, bus, actors, port, config, ready };
 }
 
-async function connect(fx: Fixture): Promise<Client> {
-  const client = await Client.connect(fx.port);
+async function connect(fx: Fixture): Promise<RawClient> {
+  const client = await RawClient.open(`ws://127.0.0.1:${fx.port}/v1/ws`, { timeoutMs: DEADLINE_MS });
   started.find((s) => s.edge === fx.edge)!.clients.push(client);
   return client;
 }
 
 /** Connects and logs in; returns after `syncdone`. */
-async function login(fx: Fixture, account: string, extra: Record<string, unknown> = {}): Promise<{ client: Client; deviceId: string }> {
+async function login(fx: Fixture, account: string, extra: Record<string, unknown> = {}): Promise<{ client: RawClient; deviceId: string }> {
   const client = await connect(fx);
   const token = await signDevToken(SECRET, account, 60);
   const reply = await client.request('login', { token, ...extra });
@@ -263,7 +143,7 @@ async function login(fx: Fixture, account: string, extra: Record<string, unknown
 
 afterEach(async () => {
   for (const s of started.splice(0)) {
-    for (const c of s.clients) c.close();
+    for (const c of s.clients) c.terminate();
     await s.edge.stop();
     await s.bus.close();
   }
@@ -306,9 +186,9 @@ describe('edge: login', () => {
     const token = await signDevToken(SECRET, 'alice', 60);
     const id = client.send('login', { token, deviceId: 'dev-1', deviceType: 'ios', cursors: { sessions: 4 }, from: 'mallory' });
     await client.event('syncdone');
-    const order = client.log.map((f) => (f.id !== undefined ? `reply:${f.id}` : f.ev));
+    const order = client.received.map((f) => (f.id !== undefined ? `reply:${f.id}` : f.ev));
     expect(order).toEqual([`reply:${id}`, 'sessions', 'offlinemsgs', 'syncdone']);
-    const [reply, sessions, offline, done] = client.log;
+    const [reply, sessions, offline, done] = client.received;
     expect(reply!.r).toMatchObject({ account: 'alice', deviceId: 'dev-1' });
     expect(typeof reply!.r.serverTime).toBe('number');
     expect(sessions!.d).toHaveLength(1);
@@ -335,7 +215,7 @@ describe('edge: login', () => {
     const client = await connect(fx);
     client.send('login', { token: await signDevToken(SECRET, 'alice', 60) });
     await client.event('syncdone', 15_000);
-    expect(client.log.filter((f) => f.ev === 'offlinemsgs')).toHaveLength(sessions);
+    expect(client.received.filter((f) => f.ev === 'offlinemsgs')).toHaveLength(sessions);
     expect(fx.edge.stats().connections).toBe(1);
   }, 30_000);
 
@@ -399,7 +279,7 @@ describe('edge: login', () => {
       socket.resume();
     }
     for (let i = 0; i < sessions; i++) {
-      const seqs = client.log.filter((f) => f.ev === 'offlinemsgs' && f.d.sessionId === `team-${i}`).flatMap((f) => f.d.msgs.map((m: { seq: number }) => m.seq));
+      const seqs = client.received.filter((f) => f.ev === 'offlinemsgs' && f.d.sessionId === `team-${i}`).flatMap((f) => f.d.msgs.map((m: { seq: number }) => m.seq));
       expect(seqs).toEqual(Array.from({ length: perSession }, (_, k) => k + 1));
     }
     expect(fx.edge.stats().connections).toBe(1);
@@ -464,7 +344,7 @@ describe('edge: login', () => {
     const fx = await startEdge({ loginTimeoutMs: 200 });
     const client = await connect(fx);
     expect((await client.waitClosed()).code).toBe(4002);
-    expect(client.log[0]!.e!.name).toBe('UNAUTHORIZED');
+    expect(client.received[0]!.e!.name).toBe('UNAUTHORIZED');
   });
 
   it('retries a failing sync, then closes with 1011 when it keeps failing', async () => {
@@ -502,8 +382,8 @@ describe('edge: frames', () => {
   it('rejects a text frame with BAD_REQUEST and keeps serving', async () => {
     const fx = await startEdge();
     const { client } = await login(fx, 'alice');
-    client.sendRaw('{"id":1,"m":"getServerTime"}');
-    const f = await client.next((x) => x.e !== undefined, 'failure');
+    client.sendBytes('{"id":1,"m":"getServerTime"}');
+    const f = await client.next((x) => x.e !== undefined);
     expect(f).toMatchObject({ id: 0, e: { name: 'BAD_REQUEST', code: 414 } });
     const time = await client.request('getServerTime');
     expect(typeof time.r).toBe('number');
@@ -512,33 +392,33 @@ describe('edge: frames', () => {
   it('rejects bytes that are not one msgpack value, echoing a salvageable id', async () => {
     const fx = await startEdge();
     const { client } = await login(fx, 'alice');
-    client.sendRaw(new Uint8Array([0xc1]));
-    expect(await client.next((x) => x.e !== undefined, 'failure')).toMatchObject({ id: 0, e: { name: 'BAD_REQUEST' } });
+    client.sendBytes(new Uint8Array([0xc1]));
+    expect(await client.next((x) => x.e !== undefined)).toMatchObject({ id: 0, e: { name: 'BAD_REQUEST' } });
     await client.request('getServerTime');
     const trailing = new Uint8Array([...encode({ id: 7, m: 'getServerTime' }), 0x01]);
-    client.sendRaw(trailing);
+    client.sendBytes(trailing);
     expect((await client.reply(7)).e!.name).toBe('BAD_REQUEST');
   });
 
   it('closes the socket with 1007 on a second malformed frame in a row', async () => {
     const fx = await startEdge();
     const { client } = await login(fx, 'alice');
-    client.sendRaw('garbage');
-    client.sendRaw(new Uint8Array([0xc1, 0xc1]));
+    client.sendBytes('garbage');
+    client.sendBytes(new Uint8Array([0xc1, 0xc1]));
     expect((await client.waitClosed()).code).toBe(1007);
   });
 
   it('rejects values that are not requests, with the id when there is one', async () => {
     const fx = await startEdge();
     const { client } = await login(fx, 'alice');
-    client.sendRaw(encode([1, 2, 3]));
-    expect(await client.next((x) => x.e !== undefined, 'failure')).toMatchObject({ id: 0, e: { name: 'BAD_REQUEST' } });
-    client.sendRaw(encode({ id: 9 }));
+    client.sendBytes(encode([1, 2, 3]));
+    expect(await client.next((x) => x.e !== undefined)).toMatchObject({ id: 0, e: { name: 'BAD_REQUEST' } });
+    client.sendBytes(encode({ id: 9 }));
     expect((await client.reply(9)).e!.message).toMatch(/`m`/);
-    client.sendRaw(encode({ id: 10, m: 'getServerTime', a: [1] }));
+    client.sendBytes(encode({ id: 10, m: 'getServerTime', a: [1] }));
     expect((await client.reply(10)).e!.message).toMatch(/`a`/);
-    client.sendRaw(encode({ id: -1, m: 'getServerTime' }));
-    expect(await client.next((x) => x.e !== undefined, 'failure')).toMatchObject({ id: 0, e: { name: 'BAD_REQUEST' } });
+    client.sendBytes(encode({ id: -1, m: 'getServerTime' }));
+    expect(await client.next((x) => x.e !== undefined)).toMatchObject({ id: 0, e: { name: 'BAD_REQUEST' } });
   });
 
   it('answers an unknown method with BAD_REQUEST naming it', async () => {
@@ -587,7 +467,7 @@ describe('edge: requests', () => {
     expect((await client.reply(fast)).r.text).toBe('fast');
     release();
     expect((await client.reply(slow)).r.text).toBe('slow');
-    const ids = client.log.filter((f) => f.id === fast || f.id === slow).map((f) => f.id);
+    const ids = client.received.filter((f) => f.id === fast || f.id === slow).map((f) => f.id);
     expect(ids).toEqual([fast, slow]);
     expect(fx.actors.requests.find((r) => (r.a as { text?: string }).text === 'fast')!.to).toBe('team:42');
   });
@@ -688,7 +568,7 @@ describe('edge: delivery', () => {
     fx.bus.publish(deliverySubject(account), encode(delivery));
   }
 
-  async function connOf(fx: Fixture, client: Client): Promise<string> {
+  async function connOf(fx: Fixture, client: RawClient): Promise<string> {
     const n = fx.actors.requests.length;
     await client.request('getServerSessions', {});
     return fx.actors.requests.slice(n).find((r) => r.m === 'getServerSessions')!.caller!.conn;
@@ -711,8 +591,8 @@ describe('edge: delivery', () => {
     }
     expect((await a1.event('msg')).d).toEqual({ n: 2 });
     expect((await bob.event('msg')).d).toEqual({ n: 3 });
-    expect(a1.log.filter((f) => f.ev === 'msg')).toHaveLength(1);
-    expect(bob.log.filter((f) => f.ev === 'msg')).toHaveLength(1);
+    expect(a1.received.filter((f) => f.ev === 'msg')).toHaveLength(1);
+    expect(bob.received.filter((f) => f.ev === 'msg')).toHaveLength(1);
   });
 
   it('drops the bus subscription when the last socket of the account closes', async () => {
@@ -721,10 +601,10 @@ describe('edge: delivery', () => {
     const a2 = (await login(fx, 'alice')).client;
     await login(fx, 'bob');
     expect(fx.edge.stats()).toEqual({ connections: 3, accounts: 2 });
-    a1.close();
+    a1.terminate();
     await until(() => fx.edge.stats().connections === 2, 'first close');
     expect(fx.edge.stats().accounts).toBe(2);
-    a2.close();
+    a2.terminate();
     await until(() => fx.edge.stats().accounts === 1, 'last alice socket closed');
   });
 
@@ -740,10 +620,10 @@ describe('edge: delivery', () => {
     const { client: a3 } = await login(fx, 'alice', { deviceId: 'tablet', deviceType: 'android' });
     expect((await a2.event('loginportschange')).d).toMatchObject([{ online: true, deviceId: 'tablet' }]);
     // a2 heard a3's login but never its own
-    expect(a2.log.filter((f) => f.ev === 'loginportschange').map((f) => f.d[0].deviceId)).toEqual(['tablet']);
+    expect(a2.received.filter((f) => f.ev === 'loginportschange').map((f) => f.d[0].deviceId)).toEqual(['tablet']);
 
-    a3.close();
-    expect((await a1.next((f) => f.ev === 'loginportschange' && f.d[0].online === false, 'logout')).d).toMatchObject([
+    a3.terminate();
+    expect((await a1.next((f) => f.ev === 'loginportschange' && f.d[0].online === false)).d).toMatchObject([
       { online: false, deviceId: 'tablet', type: 'android' },
     ]);
   });

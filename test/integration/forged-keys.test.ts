@@ -5,51 +5,36 @@
  * login sync are exactly what his real conversations say. Both modes: the
  * actor state lives in LMDB in each.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
-import WebSocket from 'ws';
-import { connect } from '../../client/index.ts';
 import type { ParleyClient } from '../../client/index.ts';
 import type { Message, Session } from '../../engine/protocol/methods.ts';
 import { startEngine, tempDir, tokenFor, type TestEngine } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
-import { RawClient } from '../helpers/raw-client.ts';
+import { describeBothModes } from '../helpers/modes.ts';
+import { useConnections } from '../helpers/connections.ts';
 
-type Mode = { name: 'embedded' | 'nats' };
-
-describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('forged identifiers and LMDB keys ($name)', ({ name }) => {
-  let nats: NatsServer | undefined;
+describeBothModes('forged identifiers and LMDB keys', ({ name, engineOptions }) => {
   let dataDir: string;
   let engine: TestEngine | undefined;
-  const clients: ParleyClient[] = [];
-  const raws: RawClient[] = [];
+  const conns = useConnections(() => engine!.url);
 
   beforeAll(async () => {
-    if (name === 'nats') nats = await startNatsServer({ jetstream: true });
     dataDir = tempDir();
-  });
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.disconnect().catch(() => {})));
-    for (const r of raws.splice(0)) r.terminate();
   });
 
   afterAll(async () => {
     await engine?.stop();
-    await nats?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   async function start(): Promise<TestEngine> {
-    engine = await startEngine({ dataDir, ...(nats ? { natsUrl: nats.url } : {}) });
+    engine = await startEngine(engineOptions({ dataDir }));
     return engine;
   }
 
-  async function client(url: string, account: string): Promise<ParleyClient> {
-    const c = await connect({ url, token: await tokenFor(account), WebSocket, reconnect: false });
-    clients.push(c);
-    return c;
+  function client(url: string, account: string): Promise<ParleyClient> {
+    return conns.client(account, { url, reconnect: false });
   }
 
   async function sessionWith(c: ParleyClient, id: string, text: string): Promise<void> {
@@ -91,12 +76,11 @@ describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('forged identifier
     }
 
     // Bob's user actor reloads from LMDB after a restart on the same data.
-    await Promise.all(clients.splice(0).map((c) => c.disconnect().catch(() => {})));
+    await conns.disconnectClients();
     await e.stop();
     e = await start();
 
-    const r = await RawClient.open(e.url);
-    raws.push(r);
+    const r = await conns.raw(e.url);
     const login = await r.request('login', { token: await tokenFor(bob), deviceId: 'b1' });
     expect(login.e).toBeUndefined();
     const sessions = (await r.event('sessions')).d as Session[];

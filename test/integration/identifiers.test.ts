@@ -5,11 +5,12 @@
  * types never reach the schemas, and error messages name the argument without
  * echoing the input.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { encode } from '../../engine/protocol/codec.ts';
-import { startEngine, tokenFor, TEST_SECRET, type TestEngine } from '../helpers/engine.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { tokenFor, TEST_SECRET } from '../helpers/engine.ts';
+import { describeBothModes } from '../helpers/modes.ts';
+import { useConnections } from '../helpers/connections.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 
 let accountSeq = 0;
@@ -33,31 +34,12 @@ const BIGINT_EXT = [0xd4, 0x42, 0x05];
 const TIMESTAMP_EXT = [0xd6, 0xff, 0, 0, 0, 1];
 const RECORD_EXT = [0xd4, 0x72, 0x40, 0x91, 0xa1, 0x78, 0x40, 0x01];
 
-type Mode = { name: 'embedded' | 'nats' };
+describeBothModes('identifiers and strict frames', (mode) => {
+  const engine = mode.useEngine();
+  const conns = useConnections(() => engine.url);
 
-describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('identifiers and strict frames ($name)', ({ name }) => {
-  let nats: NatsServer | undefined;
-  let engine: TestEngine;
-  const raws: RawClient[] = [];
-
-  beforeAll(async () => {
-    if (name === 'nats') nats = await startNatsServer({ jetstream: true });
-    engine = await startEngine(nats === undefined ? {} : { natsUrl: nats.url });
-  });
-
-  afterEach(() => {
-    for (const r of raws.splice(0)) r.terminate();
-  });
-
-  afterAll(async () => {
-    await engine?.stop();
-    await nats?.stop();
-  });
-
-  async function raw(): Promise<RawClient> {
-    const r = await RawClient.open(engine.url);
-    raws.push(r);
-    return r;
+  function raw(): Promise<RawClient> {
+    return conns.raw();
   }
 
   async function loggedIn(acct: string, deviceId?: string): Promise<RawClient> {

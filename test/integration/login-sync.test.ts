@@ -5,13 +5,13 @@
  * message is cheap to build, then a fresh device logging in with the real
  * SDK and with raw frames.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { describe, expect, it } from 'vitest';
 import { connect } from '../../client/index.ts';
 import type { ParleyClient } from '../../client/index.ts';
 import type { Message, Session } from '../../engine/protocol/methods.ts';
-import { startEngine, tokenFor, type TestEngine } from '../helpers/engine.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { tokenFor } from '../helpers/engine.ts';
+import { describeBothModes } from '../helpers/modes.ts';
+import { useConnections } from '../helpers/connections.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -26,47 +26,23 @@ function account(name: string): string {
   return `${name}${++accountSeq}y${Date.now().toString(36)}`;
 }
 
-type Mode = { name: 'embedded' | 'nats' };
-
-describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('login sync in pages ($name)', ({ name }) => {
-  let nats: NatsServer | undefined;
-  let engine: TestEngine;
-  const clients: ParleyClient[] = [];
-  const raws: RawClient[] = [];
-
-  beforeAll(async () => {
-    if (name === 'nats') nats = await startNatsServer({ jetstream: true, extraConfig: `max_payload: ${MAX_PAYLOAD}` });
-    engine = await startEngine({
-      ...(nats === undefined ? {} : { natsUrl: nats.url }),
-      env: {
-        PARLEY_EMBEDDED_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD),
-        PARLEY_REQUEST_TIMEOUT_MS: '3000',
-        PARLEY_MAX_BACKPRESSURE_BYTES: String(BOUND),
-        PARLEY_DRAIN_TIMEOUT_MS: '1000',
-      },
-    });
+describeBothModes('login sync in pages', (mode) => {
+  const engine = mode.useEngine({
+    env: {
+      PARLEY_EMBEDDED_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD),
+      PARLEY_REQUEST_TIMEOUT_MS: '3000',
+      PARLEY_MAX_BACKPRESSURE_BYTES: String(BOUND),
+      PARLEY_DRAIN_TIMEOUT_MS: '1000',
+    },
   });
+  const conns = useConnections(() => engine.url);
 
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.disconnect().catch(() => {})));
-    for (const r of raws.splice(0)) r.terminate();
-  });
-
-  afterAll(async () => {
-    await engine?.stop();
-    await nats?.stop();
-  });
-
-  async function client(acct: string, on?: Parameters<typeof connect>[0]['on']): Promise<ParleyClient> {
-    const c = await connect({ url: engine.url, token: await tokenFor(acct), WebSocket, ...(on === undefined ? {} : { on }) });
-    clients.push(c);
-    return c;
+  function client(acct: string, on?: Parameters<typeof connect>[0]['on']): Promise<ParleyClient> {
+    return conns.client(acct, on === undefined ? {} : { on });
   }
 
-  async function raw(): Promise<RawClient> {
-    const r = await RawClient.open(engine.url);
-    raws.push(r);
-    return r;
+  function raw(): Promise<RawClient> {
+    return conns.raw();
   }
 
   const text = (i: number) => `${i}:`.padEnd(TEXT_CHARS, 'x');
@@ -160,4 +136,4 @@ describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('login sync in pag
     // The other sockets of the account are untouched.
     expect((await watcher.getServerTime())).toBeTypeOf('number');
   }, 90_000);
-});
+}, { nats: { extraConfig: `max_payload: ${MAX_PAYLOAD}` } });

@@ -2,16 +2,17 @@
  * p2p messaging over the wire, with the SDK and with raw frames, in both
  * modes: embedded (in-process Bus, LMDB Log) and cluster (NATS + JetStream).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connect } from '../../client/index.ts';
 import type { ParleyClient } from '../../client/index.ts';
 import type { Message, Session } from '../../engine/protocol/methods.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import { signDevToken } from '../../engine/auth/jwt-verifier.ts';
-import { startEngine, tokenFor, TEST_SECRET, type TestEngine } from '../helpers/engine.ts';
+import { tokenFor, TEST_SECRET } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
+import { describeBothModes } from '../helpers/modes.ts';
+import { useConnections } from '../helpers/connections.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 
 let accountSeq = 0;
@@ -20,39 +21,16 @@ function account(name: string): string {
   return `${name}${++accountSeq}x${Date.now().toString(36)}`;
 }
 
-type Mode = { name: 'embedded' | 'nats' };
+describeBothModes('p2p over the wire', (mode) => {
+  const engine = mode.useEngine();
+  const conns = useConnections(() => engine.url);
 
-describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('p2p over the wire ($name)', ({ name }) => {
-  let nats: NatsServer | undefined;
-  let engine: TestEngine;
-  const clients: ParleyClient[] = [];
-  const raws: RawClient[] = [];
-
-  beforeAll(async () => {
-    if (name === 'nats') nats = await startNatsServer({ jetstream: true });
-    engine = await startEngine(nats === undefined ? {} : { natsUrl: nats.url });
-  });
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.disconnect().catch(() => {})));
-    for (const r of raws.splice(0)) r.terminate();
-  });
-
-  afterAll(async () => {
-    await engine?.stop();
-    await nats?.stop();
-  });
-
-  async function client(acct: string, deviceId?: string): Promise<ParleyClient> {
-    const c = await connect({ url: engine.url, token: await tokenFor(acct), WebSocket, ...(deviceId ? { deviceId } : {}) });
-    clients.push(c);
-    return c;
+  function client(acct: string, deviceId?: string): Promise<ParleyClient> {
+    return conns.client(acct, deviceId ? { deviceId } : {});
   }
 
-  async function raw(): Promise<RawClient> {
-    const r = await RawClient.open(engine.url);
-    raws.push(r);
-    return r;
+  function raw(): Promise<RawClient> {
+    return conns.raw();
   }
 
   function collect<T>(c: ParleyClient, ev: 'msg' | 'updatesessions'): T[] {

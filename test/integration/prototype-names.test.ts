@@ -4,46 +4,23 @@
  * unread counts are the right integers, sessions and history are theirs, and
  * the login sync delivers what they have not read. Both modes.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { connect } from '../../client/index.ts';
+import { describe, expect, it } from 'vitest';
 import type { ParleyClient } from '../../client/index.ts';
 import type { Message, Session } from '../../engine/protocol/methods.ts';
-import { startEngine, tokenFor, type TestEngine } from '../helpers/engine.ts';
+import { tokenFor } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
-import { RawClient } from '../helpers/raw-client.ts';
-
-type Mode = { name: 'embedded' | 'nats' };
+import { describeBothModes } from '../helpers/modes.ts';
+import { useConnections } from '../helpers/connections.ts';
 
 const NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'] as const;
 const PLAIN = 'plainpeer';
 
-describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('accounts named like prototype members ($name)', ({ name }) => {
-  let nats: NatsServer | undefined;
-  let engine: TestEngine;
-  const clients: ParleyClient[] = [];
-  const raws: RawClient[] = [];
+describeBothModes('accounts named like prototype members', (mode) => {
+  const engine = mode.useEngine();
+  const conns = useConnections(() => engine.url);
 
-  beforeAll(async () => {
-    if (name === 'nats') nats = await startNatsServer({ jetstream: true });
-    engine = await startEngine(nats === undefined ? {} : { natsUrl: nats.url });
-  });
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.disconnect().catch(() => {})));
-    for (const r of raws.splice(0)) r.terminate();
-  });
-
-  afterAll(async () => {
-    await engine?.stop();
-    await nats?.stop();
-  });
-
-  async function client(account: string): Promise<ParleyClient> {
-    const c = await connect({ url: engine.url, token: await tokenFor(account), WebSocket, reconnect: false });
-    clients.push(c);
-    return c;
+  function client(account: string): Promise<ParleyClient> {
+    return conns.client(account, { reconnect: false });
   }
 
   /** Waits until `c` lists exactly `expected` (session id → [unread, last text]). */
@@ -100,8 +77,7 @@ describe.each<Mode>([{ name: 'embedded' }, { name: 'nats' }])('accounts named li
 
     // A new device of each logs in: the sync carries the same counts and the unread messages.
     for (const [i, n] of NAMES.entries()) {
-      const r = await RawClient.open(engine.url);
-      raws.push(r);
+      const r = await conns.raw();
       const login = await r.request('login', { token: await tokenFor(n), deviceId: `fresh-${i}` });
       expect(login.r).toMatchObject({ account: n });
       const sessions = (await r.event('sessions')).d as Session[];

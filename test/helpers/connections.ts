@@ -1,0 +1,42 @@
+/** The SDK clients and raw sockets a block's tests open, closed after each test. */
+import { afterEach } from 'vitest';
+import WebSocket from 'ws';
+import { connect } from '../../client/index.ts';
+import type { ConnectOptions, ParleyClient } from '../../client/index.ts';
+import { tokenFor } from './engine.ts';
+import { RawClient } from './raw-client.ts';
+
+export interface Connections {
+  /** An SDK client of `account` (a token signed with the test secret) at the block's URL; `options` go to `connect`. */
+  client(account: string, options?: Partial<ConnectOptions>): Promise<ParleyClient>;
+  /** A raw wire client at `url` (default the block's URL). */
+  raw(url?: string): Promise<RawClient>;
+  /** Disconnects the SDK clients opened so far; done after each test anyway. */
+  disconnectClients(): Promise<void>;
+}
+
+/** Opens connections to `url()` (read when each one is opened) and closes them after each test. */
+export function useConnections(url: () => string): Connections {
+  const clients: ParleyClient[] = [];
+  const raws: RawClient[] = [];
+  const disconnectClients = async () => {
+    await Promise.all(clients.splice(0).map((c) => c.disconnect().catch(() => {})));
+  };
+  afterEach(async () => {
+    await disconnectClients();
+    for (const r of raws.splice(0)) r.terminate();
+  });
+  return {
+    async client(account, options = {}) {
+      const c = await connect({ url: url(), token: await tokenFor(account), WebSocket, ...options });
+      clients.push(c);
+      return c;
+    },
+    async raw(at = url()) {
+      const r = await RawClient.open(at);
+      raws.push(r);
+      return r;
+    },
+    disconnectClients,
+  };
+}
