@@ -125,6 +125,13 @@ async function history(r: Rig): Promise<Message[]> {
 }
 
 /** An event for `conv` written straight to the Log, as another owner would. */
+/** Writes one message to `subject` in the Log of `dataDir` only: history a fresh host must read before it decides. */
+async function seedLog(dataDir: string, subject: string): Promise<void> {
+  const seed = new LmdbLog(join(dataDir, 'log'));
+  await seed.append(subject, foreignEvent(1, Date.now()), 0);
+  await seed.close();
+}
+
 function foreignEvent(seq: number, time: number): Uint8Array {
   const msg: StoredMessage = {
     scene: 'p2p', from: 'bob', to: 'alice', type: 'text', text: `foreign ${seq}`, idClient: `f${seq}`, idServer: `9${seq}`, seq, time,
@@ -284,9 +291,7 @@ describe('actor host', () => {
     const p = partitionOf(conv, PARTITIONS);
     const subject = logSubject(conv, p);
     // The conversation has history in the Log but none in this host's LMDB: a fresh host taking the partition.
-    const seed = new LmdbLog(join(dir, 'log'));
-    await seed.append(subject, foreignEvent(1, Date.now()), 0);
-    await seed.close();
+    await seedLog(dir, subject);
     let gated: GatedLog | undefined;
     const r = await rig(dir, { wrapLog: (log) => (gated = new GatedLog(log, subject)) });
     // Count the requests reaching the partition; the host's own subscription gets each one as well.
@@ -379,9 +384,7 @@ describe('actor host', () => {
     const dir = newDir();
     const p = partitionOf(conv, PARTITIONS);
     const subject = logSubject(conv, p);
-    const seed = new LmdbLog(join(dir, 'log'));
-    await seed.append(subject, foreignEvent(1, Date.now()), 0);
-    await seed.close();
+    await seedLog(dir, subject);
     let gated: GatedLog | undefined;
     const ownership = new ManualOwnership();
     const r = await rig(dir, { ownership, wrapLog: (log) => (gated = new GatedLog(log, subject)) });
