@@ -26,7 +26,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
@@ -35,6 +34,7 @@ import { signDevToken } from '../engine/auth/jwt-verifier.ts';
 import { logger } from '../engine/logger.ts';
 import { startNatsServer } from '../test/helpers/nats-server.ts';
 import type { NatsServer } from '../test/helpers/nats-server.ts';
+import { freePort } from '../test/helpers/engine.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -68,17 +68,6 @@ const SECRET = 'bench-idle-secret-0123456789abcdef';
 
 logger.setLevel('warn');
 
-async function freePort(): Promise<number> {
-  return new Promise((done, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      srv.close(() => done(port));
-    });
-  });
-}
 
 async function pollUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bus, BusMessage, BusSubscription } from '../bus/bus.ts';
 import type { Log } from '../log/log.ts';
 import { LogConflictError } from '../log/log.ts';
-import { decode, encode } from '../protocol/codec.ts';
+import { decode, encode, encodeArrayOfRaw } from '../protocol/codec.ts';
 import { ParleyError, isParleyError } from '../protocol/errors.ts';
 import type { WireError } from '../protocol/errors.ts';
 import type { ActorReply, ActorRequest, Delivery } from '../envelope.ts';
@@ -460,6 +460,8 @@ export class ActorHost {
       // One Log entry must fit in one Bus message: the events taken so far are measured, and the
       // next command's are estimated from its request (the event carries what the request did).
       const entryBudget = this.opts.bus.maxPayloadBytes - LOG_ENTRY_HEADROOM_BYTES;
+      // Each event is encoded once: its bytes both size the entry and become part of it.
+      const encoded: Uint8Array[] = [];
       let entryBytes = 0;
       while (act.mailbox.length > 0 && done.length < MAX_BATCH) {
         const next = act.mailbox[0]!;
@@ -473,9 +475,11 @@ export class ActorHost {
           if (decision.events !== undefined) {
             for (const event of decision.events) {
               act.state = behavior.apply(act.state, event, ctx);
+              const bytes = encode(event);
               events.push(event);
+              encoded.push(bytes);
+              entryBytes += bytes.byteLength;
             }
-            if (decision.events.length > 0) entryBytes += encode(decision.events).byteLength;
           }
           done.push({ p: next, reply: { r: decision.reply } });
         } catch (err) {
@@ -486,7 +490,7 @@ export class ActorHost {
       let effects: Effect[] = [];
       if (events.length > 0) {
         try {
-          act.logSeq = await this.opts.log.append(act.subject, encode(events), fence, fenceSubject(ctx.partition));
+          act.logSeq = await this.opts.log.append(act.subject, encodeArrayOfRaw(encoded), fence, fenceSubject(ctx.partition));
           this.stats.appends++;
           this.stats.events += events.length;
           const state = act.state;

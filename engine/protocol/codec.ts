@@ -241,3 +241,31 @@ export function encodeMapOfRaw(members: ReadonlyArray<readonly [string, Uint8Arr
   }
   return out;
 }
+
+/**
+ * A list whose items are already encoded: lets a writer measure each item
+ * once as it goes and still send them as one msgpack array (an actor's Log
+ * entry), without encoding them a second time.
+ */
+export function encodeArrayOfRaw(items: readonly Uint8Array[]): Uint8Array {
+  const n = items.length;
+  const header = n < 16 ? 1 : n < 0x10000 ? 3 : 5;
+  let size = header;
+  for (const item of items) size += item.byteLength;
+  const out = new Uint8Array(size);
+  if (n < 16) out[0] = 0x90 | n;
+  else if (n < 0x10000) {
+    out[0] = 0xdc;
+    out[1] = n >> 8;
+    out[2] = n & 0xff;
+  } else {
+    out[0] = 0xdd;
+    new DataView(out.buffer).setUint32(1, n);
+  }
+  let at = header;
+  for (const item of items) {
+    out.set(item, at);
+    at += item.byteLength;
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decode, decodeRequest, encode, encodeMapOfRaw } from '../../engine/protocol/codec.ts';
+import { decode, decodeRequest, encode, encodeArrayOfRaw, encodeMapOfRaw } from '../../engine/protocol/codec.ts';
 import { RESULT_PREFIX } from '../../engine/actor/call.ts';
 import { ERRORS, ParleyError, errorNameOf } from '../../engine/protocol/errors.ts';
 import { parseRequest, parseSessionId } from '../../engine/protocol/methods.ts';
@@ -47,6 +47,13 @@ describe('codec', () => {
       ['r', encode({ seq: 1 })],
     ]);
     expect(decode(bytes)).toEqual({ id: 7, r: { seq: 1 } });
+  });
+
+  it('joins already encoded items into one list of any length', () => {
+    for (const n of [0, 3, 15, 16, 65535, 65536]) {
+      const items = Array.from({ length: n }, (_, i) => ({ seq: i, t: 'msg' }));
+      expect(decode(encodeArrayOfRaw(items.map((item) => encode(item))))).toEqual(items);
+    }
   });
 
   it('refuses bytes that are not exactly one value', () => {
