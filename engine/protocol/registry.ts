@@ -1,0 +1,115 @@
+/**
+ * The vocabulary of method and event declarations.
+ *
+ * A wire method is declared once, in the file of its feature under
+ * `methods/`: its arguments (one schema: validation, defaults, limits, the
+ * TypeScript type and the JSON Schema), its result type, who answers it (the
+ * edge, or an actor kind and how the actor's address follows from the caller
+ * and the arguments), how it may be repeated, the errors it may return and a
+ * line of documentation. Routing, retries, the actors' handler tables, the
+ * SDK's typed methods and the README's method table are all derived from
+ * these declarations, so a method cannot be half added: a declared method
+ * without a handler, or a handler without a declaration, fails `tsc`.
+ *
+ * Calls between actors (a conversation touching a member's session, the
+ * edge fetching a sync page) are declared the same way, by the kind that
+ * receives them (`internal`), without argument validation: only the engine
+ * sends them. Browser-safe.
+ */
+import type { ErrorName } from './errors.ts';
+import type { InputOf, ObjectOf, ObjectSchema, Shape } from './schema.ts';
+
+/** Who answers a method: the edge itself, or the actor kind that owns it. */
+export type Owner = 'edge' | 'conv' | 'user';
+
+/**
+ * How a method may be repeated after an attempt whose outcome is unknown (a
+ * TIMEOUT: the actor may have done it):
+ * - `idClient`: it stores a message and is idempotent on `(from, idClient)`;
+ *   the edge gives it an `idClient` when the client sent none, then retries;
+ * - `idempotent`: a read, or a write of absolute values (a read pointer
+ *   moved to a seq), so doing it twice has the effect of once;
+ * - `never`: repeated only when it surely did not run (UNAVAILABLE).
+ */
+export type RetryClass = 'idClient' | 'idempotent' | 'never';
+
+declare const CARRIES: unique symbol;
+/** Carries a type in a declaration; nothing at run time. */
+export interface Carries<T> {
+  readonly [CARRIES]?: T;
+}
+/** The result type of a declaration: `result: returns<Message>()`. */
+export function returns<T>(): Carries<T> {
+  return {};
+}
+/** The argument type of an internal call: `args: takes<TouchArgs>()`. */
+export const takes: <T>() => Carries<T> = returns;
+
+/** A method the edge answers itself. */
+export interface EdgeMethod<S extends Shape, R> {
+  readonly owner: 'edge';
+  readonly doc: string;
+  readonly args: ObjectSchema<S>;
+  readonly result: Carries<R>;
+  readonly retry: RetryClass;
+  readonly errors: readonly ErrorName[];
+  readonly positional?: string;
+}
+
+/** A method an actor of kind `O` answers. */
+export interface ActorMethod<S extends Shape, R, O extends Exclude<Owner, 'edge'>> {
+  readonly owner: O;
+  readonly doc: string;
+  readonly args: ObjectSchema<S>;
+  readonly result: Carries<R>;
+  readonly retry: RetryClass;
+  readonly errors: readonly ErrorName[];
+  readonly positional?: string;
+  /** The owning actor's address (`kind:id`) from the caller's account and the validated arguments. */
+  readonly address: (account: string, a: ObjectOf<S>) => string;
+  /** It reads rows the actor materialises: the actor commits what it holds pending before handling it. */
+  readonly reads?: boolean;
+}
+
+export type AnyMethod = EdgeMethod<any, any> | ActorMethod<any, any, Exclude<Owner, 'edge'>>;
+
+/** Declares a method the edge answers itself. */
+export function edgeMethod<S extends Shape, R>(d: Omit<EdgeMethod<S, R>, 'owner'>): EdgeMethod<S, R> {
+  return { owner: 'edge', ...d };
+}
+
+/** Declares a method an actor answers. */
+export function actorMethod<S extends Shape, R, O extends Exclude<Owner, 'edge'>>(d: ActorMethod<S, R, O>): ActorMethod<S, R, O> {
+  return d;
+}
+
+/** A call one part of the engine makes to an actor; declared by the kind that answers it. */
+export interface InternalCall<A, R> {
+  readonly doc: string;
+  readonly args: Carries<A>;
+  readonly result: Carries<R>;
+  readonly retry: RetryClass;
+  readonly reads?: boolean;
+}
+
+/** Declares an internal call; its retry class stays a literal type, so only repeatable calls can be effects. */
+export function internal<A, R, Y extends RetryClass>(d: InternalCall<A, R> & { readonly retry: Y }): InternalCall<A, R> & { readonly retry: Y } {
+  return d;
+}
+
+/** An event the edge sends to clients: `{ev, d}` with `d` of type `D`. */
+export interface EventDeclaration<D> {
+  readonly doc: string;
+  readonly payload: Carries<D>;
+}
+
+export function event<D>(doc: string): EventDeclaration<D> {
+  return { doc, payload: {} };
+}
+
+/** Arguments after validation, defaults filled in. */
+export type ArgsOf<D> = D extends { args: ObjectSchema<infer S> } ? ObjectOf<S> : D extends { args: Carries<infer A> } ? A : never;
+/** Arguments as a caller writes them: members with defaults may be left out. */
+export type InputArgsOf<D> = D extends { args: ObjectSchema<infer S> } ? InputOf<S> : never;
+export type ResultOf<D> = D extends { result: Carries<infer R> } ? R : never;
+export type PayloadOf<D> = D extends { payload: Carries<infer P> } ? P : never;
