@@ -46,40 +46,50 @@ export function returns<T>(): Carries<T> {
 export const takes: <T>() => Carries<T> = returns;
 
 /** A method the edge answers itself. */
-export interface EdgeMethod<S extends Shape, R> {
+export interface EdgeMethod<S extends Shape, R, P extends keyof S & string = never> {
   readonly owner: 'edge';
+  /** One line for the method table and the SDK's documentation. */
   readonly doc: string;
+  /** Validation, defaults and limits; the TypeScript type and the JSON Schema of the arguments. */
   readonly args: ObjectSchema<S>;
   readonly result: Carries<R>;
   readonly retry: RetryClass;
+  /** Errors it may return besides BAD_REQUEST / TOO_LARGE (bad arguments) and UNAVAILABLE / TIMEOUT / INTERNAL (any call). */
   readonly errors: readonly ErrorName[];
-  readonly positional?: string;
+  /** The SDK method takes this one argument itself instead of a map (`resetSessionUnread(sessionId)`). */
+  readonly positional?: P;
 }
 
 /** A method an actor of kind `O` answers. */
-export interface ActorMethod<S extends Shape, R, O extends Exclude<Owner, 'edge'>> {
+export interface ActorMethod<S extends Shape, R, O extends Exclude<Owner, 'edge'>, P extends keyof S & string = never> {
   readonly owner: O;
+  /** One line for the method table and the SDK's documentation. */
   readonly doc: string;
+  /** Validation, defaults and limits; the TypeScript type and the JSON Schema of the arguments. */
   readonly args: ObjectSchema<S>;
   readonly result: Carries<R>;
   readonly retry: RetryClass;
+  /** Errors it may return besides BAD_REQUEST / TOO_LARGE (bad arguments) and UNAVAILABLE / TIMEOUT / INTERNAL (any call). */
   readonly errors: readonly ErrorName[];
-  readonly positional?: string;
+  /** The SDK method takes this one argument itself instead of a map (`resetSessionUnread(sessionId)`). */
+  readonly positional?: P;
   /** The owning actor's address (`kind:id`) from the caller's account and the validated arguments. */
   readonly address: (account: string, a: ObjectOf<S>) => string;
   /** It reads rows the actor materialises: the actor commits what it holds pending before handling it. */
   readonly reads?: boolean;
 }
 
-export type AnyMethod = EdgeMethod<any, any> | ActorMethod<any, any, Exclude<Owner, 'edge'>>;
+export type AnyMethod = EdgeMethod<any, any, any> | ActorMethod<any, any, Exclude<Owner, 'edge'>, any>;
 
 /** Declares a method the edge answers itself. */
-export function edgeMethod<S extends Shape, R>(d: Omit<EdgeMethod<S, R>, 'owner'>): EdgeMethod<S, R> {
+export function edgeMethod<S extends Shape, R, P extends keyof S & string = never>(d: Omit<EdgeMethod<S, R, P>, 'owner'>): EdgeMethod<S, R, P> {
   return { owner: 'edge', ...d };
 }
 
 /** Declares a method an actor answers. */
-export function actorMethod<S extends Shape, R, O extends Exclude<Owner, 'edge'>>(d: ActorMethod<S, R, O>): ActorMethod<S, R, O> {
+export function actorMethod<S extends Shape, R, O extends Exclude<Owner, 'edge'>, P extends keyof S & string = never>(
+  d: ActorMethod<S, R, O, P>,
+): ActorMethod<S, R, O, P> {
   return d;
 }
 
@@ -112,4 +122,6 @@ export type ArgsOf<D> = D extends { args: ObjectSchema<infer S> } ? ObjectOf<S> 
 /** Arguments as a caller writes them: members with defaults may be left out. */
 export type InputArgsOf<D> = D extends { args: ObjectSchema<infer S> } ? InputOf<S> : never;
 export type ResultOf<D> = D extends { result: Carries<infer R> } ? R : never;
+/** The member an SDK method takes by itself, or never when it takes the map. */
+export type PositionalOf<D> = D extends { positional?: infer P } ? Exclude<P, undefined> : never;
 export type PayloadOf<D> = D extends { payload: Carries<infer P> } ? P : never;
