@@ -6,6 +6,7 @@
 import { pageBudget } from '../../engine/actor/behavior.ts';
 import type { Effect } from '../../engine/actor/behavior.ts';
 import { defineActor } from '../../engine/actor/define.ts';
+import type { ActorDefinition } from '../../engine/actor/define.ts';
 import { decodeKey, keyOf, rangeOf } from '../../engine/keys.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import { ParleyError } from '../../engine/protocol/errors.ts';
@@ -16,11 +17,13 @@ import {
   applyRead,
   applyTouch,
   decideRead,
+  decideReads,
   decideTouch,
   sessionView,
   sessionsPage,
   syncPlan,
   type SessionRow,
+  type UserEvent,
   type UserState,
 } from './logic.ts';
 
@@ -29,8 +32,9 @@ export type { SyncArgs, TouchArgs } from './calls.ts';
 /** Most sessions in one page of the login sync. */
 export const SYNC_SESSIONS_PER_PAGE = 500;
 
-export const userBehavior = defineActor({
-  kind: 'user',
+/** The user actor's tables; `userBehavior` is what the host runs. */
+export const userActor = {
+  kind: 'user' as const,
   calls: userCalls,
 
   load(ctx) {
@@ -55,6 +59,10 @@ export const userBehavior = defineActor({
       const event = decideRead(state, a.sessionId);
       const row = state.sessions.get(a.sessionId)!;
       return { reply: { session: { ...sessionView(row), unread: 0 } }, events: [event] };
+    },
+    resetSessionsUnread(state, a) {
+      const { rows, events } = decideReads(state, a.sessionIds);
+      return { reply: { sessionList: rows.map((row) => ({ ...sessionView(row), unread: 0 })) }, events };
     },
   },
 
@@ -107,4 +115,6 @@ export const userBehavior = defineActor({
     if (frame.length > 0) out.push({ kind: 'deliver', account: state.account, frame: encode({ ev: 'updatesessions', d: frame }) });
     return out;
   },
-});
+} satisfies ActorDefinition<'user', UserState, UserEvent, typeof userCalls>;
+
+export const userBehavior = defineActor(userActor);

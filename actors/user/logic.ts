@@ -61,6 +61,25 @@ export function decideRead(state: UserState, sessionId: string): UserEvent {
   return { t: 'read', id: sessionId, seq: row.lastSeq, own: row.lastOwn };
 }
 
+/**
+ * Moves the read pointers of several sessions to their last message: the
+ * rows found, once each in the order first named, and an event for each
+ * with anything unread (a session whose newest messages are all the
+ * account's own needs none). Ids of sessions the account does not have are
+ * skipped.
+ */
+export function decideReads(state: UserState, sessionIds: readonly string[]): { rows: SessionRow[]; events: UserEvent[] } {
+  const rows: SessionRow[] = [];
+  const events: UserEvent[] = [];
+  for (const id of new Set(sessionIds)) {
+    const row = state.sessions.get(id);
+    if (row === undefined) continue;
+    rows.push(row);
+    if (unreadOf(row) > 0) events.push({ t: 'read', id, seq: row.lastSeq, own: row.lastOwn });
+  }
+  return { rows, events };
+}
+
 type TouchEvent = Extract<UserEvent, { t: 'touch' }>;
 type ReadEvent = Extract<UserEvent, { t: 'read' }>;
 

@@ -45,4 +45,14 @@ export const sessionMethods = {
     retry: 'idempotent',
     errors: ['NOT_FOUND'],
   }),
+  resetSessionsUnread: actorMethod({
+    doc: "Zeroes the unread counts of several sessions on every device of the account; ids of sessions it does not have are skipped.",
+    owner: 'user',
+    address: toSelf,
+    positional: 'sessionIds',
+    args: s.object({ sessionIds: s.array(sessionId(), { min: 1, max: MAX_SESSIONS_PER_RESET }) }),
+    result: returns<{ sessionList: Session[] }>(),
+    retry: 'idempotent',
+    errors: [],
+  }),
 };
