@@ -4,7 +4,9 @@
  * `done` callback. The work happens in `Connection` (connection.ts).
  */
 import { ParleyError } from '../engine/protocol/errors.ts';
-import type { ArgsInput, Events, Message, MethodName, Results } from '../engine/protocol/methods.ts';
+import { registry } from '../engine/protocol/methods.ts';
+import type { ArgsInput, Events, MethodName, Registry, Results } from '../engine/protocol/methods.ts';
+import type { AnyMethod, PositionalOf } from '../engine/protocol/registry.ts';
 import { Connection } from './connection.ts';
 import type { ClientState } from './connection.ts';
 import type { ClientEventName, ClientEvents, Listener } from './events.ts';
@@ -148,37 +150,35 @@ export class ParleyClient {
    * generated when absent; on failure the `SendError` carries it for a
    * retry with `resend: true`.
    */
-  sendText(args: Input<'sendText'>): Promise<Message> {
-    return this.request('sendText', args);
-  }
-
-  /** A page of a conversation's server history: `{msgs}`. */
-  getHistoryMsgs(args: Input<'getHistoryMsgs'>): Promise<Results['getHistoryMsgs']> {
-    return this.request('getHistoryMsgs', args);
-  }
-
-  /** A page of the account's server sessions: `{sessionList, hasMore}`. */
-  getServerSessions(args?: Input<'getServerSessions'>): Promise<Results['getServerSessions']> {
-    return this.request('getServerSessions', args);
-  }
-
-  /** One server session: `{session}`. */
-  getServerSession(args: Input<'getServerSession'>): Promise<Results['getServerSession']> {
-    return this.request('getServerSession', args);
-  }
-
-  /** Zeroes a conversation's unread count (`sessionId` such as `p2p-bob`); sent as `{sessionId}`. */
-  resetSessionUnread(sessionId: string): Promise<Results['resetSessionUnread']> {
-    return this.request('resetSessionUnread', { sessionId });
-  }
-
-  /** The server's clock, in ms since the epoch. */
-  getServerTime(): Promise<number> {
-    return this.request('getServerTime');
-  }
 }
 
-/** A client that is not connected yet: register listeners, then `await client.connect()`. */
+/**
+ * The SDK method of a declared method: it takes the map of arguments, or,
+ * for a method declared with `positional`, that one argument by itself.
+ */
+export type SdkMethod<M extends KnownMethod> = [PositionalOf<Registry[M]>] extends [never]
+  ? (...a: ArgsParam<M>) => Promise<Results[M]>
+  : (value: Input<M>[PositionalOf<Registry[M]> & keyof Input<M>]) => Promise<Results[M]>;
+
+/** One typed method per declared wire method (engine/protocol/methods/), `login` aside: `connect()` does it. */
+export type SdkMethods = { readonly [M in KnownMethod]: SdkMethod<M> };
+
+// The class gets its typed methods from the declarations: the interface gives their types, the loop their bodies.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface ParleyClient extends SdkMethods {}
+
+for (const m of Object.keys(registry) as MethodName[]) {
+  if (m === 'login') continue;
+  const positional = (registry[m] as AnyMethod).positional;
+  Object.defineProperty(ParleyClient.prototype, m, {
+    value: positional === undefined
+      ? function (this: ParleyClient, a?: Record<string, unknown>) { return this.request(m as string, a); }
+      : function (this: ParleyClient, value: unknown) { return this.request(m as string, { [positional]: value }); },
+    writable: true,
+    configurable: true,
+  });
+}
+
 export function createClient(options: ConnectOptions): ParleyClient {
   return new ParleyClient(options);
 }

@@ -15,12 +15,15 @@ import type { Bus, BusMessage, BusSubscription } from '../engine/bus/bus.ts';
 import type { Config } from '../engine/config.ts';
 import type { Caller, Delivery } from '../engine/envelope.ts';
 import type { TokenVerifier } from '../engine/auth/verifier.ts';
-import { callActorHeld, callActorHeldRaw } from '../engine/actor/call.ts';
+import { ActorClient } from '../engine/actor/call.ts';
+import type { HeldCallOptions } from '../engine/actor/call.ts';
+import { conversationCalls } from '../actors/conversation/calls.ts';
+import { userCalls } from '../actors/user/calls.ts';
 import { FrameError, decode, decodeRequest, encode, encodeMapOfRaw } from '../engine/protocol/codec.ts';
 import { ParleyError } from '../engine/protocol/errors.ts';
 import { describeValue, echo } from '../engine/protocol/schema.ts';
 import type { WireError } from '../engine/protocol/errors.ts';
-import { MESSAGE_SEND_METHODS, RETRY_SAFE_METHODS, parseRequest, randomIdClient } from '../engine/protocol/methods.ts';
+import { declarationOf, parseRequest, randomIdClient } from '../engine/protocol/methods.ts';
 import type { Args, DeviceType, Message, MethodName, Scene, Session } from '../engine/protocol/methods.ts';
 import { deliverySubject, userAddress } from '../engine/subjects.ts';
 import { logger } from '../engine/logger.ts';
@@ -215,6 +218,8 @@ function badRequest(message: string): ParleyError {
 export class Edge {
   private readonly config: Config;
   private readonly bus: Bus;
+  /** Carries requests to actors, retried as each method's declaration allows. */
+  private readonly actors: ActorClient;
   private readonly verifier: TokenVerifier;
   private readonly isReady: () => boolean;
   private uws: Uws | undefined = undefined;
@@ -248,6 +253,7 @@ export class Edge {
   constructor(options: EdgeOptions) {
     this.config = options.config;
     this.bus = options.bus;
+    this.actors = new ActorClient(options.bus, { partitions: options.config.partitions, timeoutMs: options.config.requestTimeoutMs });
     this.verifier = options.verifier;
     this.isReady = options.isReady ?? (() => true);
     this.refPrefix = `${this.config.nodeId}/`;
@@ -712,6 +718,7 @@ export class Edge {
       this.send(conn, { id, r: Date.now() });
       return;
     }
+    const declaration = declarationOf(m as MethodName);
     const address = routeOf(m as MethodName, conn.account, args);
     if (address === undefined) {
       this.sendFailure(conn, id, badRequest(`method \`${m}\` is not served by this engine`));
@@ -721,12 +728,12 @@ export class Edge {
       this.sendFailure(conn, id, this.rateLimited());
       return;
     }
-    if (MESSAGE_SEND_METHODS.has(m) && (args as { idClient?: string }).idClient === undefined) {
+    if (declaration.retry === 'idClient' && (args as { idClient?: string }).idClient === undefined) {
       // A send held through a handover may reach the actor twice; the idClient makes that harmless.
       (args as { idClient?: string }).idClient = this.nextIdClient();
     }
     conn.inFlight++;
-    callActorHeldRaw(this.bus, address, m, args, conn.caller, { ...this.heldOptions(conn), retryTimeouts: RETRY_SAFE_METHODS.has(m) }).then(
+    this.actors.holdRaw(address, m, args, conn.caller, declaration.retry, this.heldOptions(conn)).then(
       (r) => {
         conn.inFlight--;
         this.sendResult(conn, id, r);
@@ -748,8 +755,8 @@ export class Edge {
   }
 
   /** Actor calls for a socket: held through handovers for up to the request timeout, abandoned when it closes. */
-  private heldOptions(conn: Conn): { partitions: number; timeoutMs: number; isOpen: () => boolean } {
-    return { partitions: this.config.partitions, timeoutMs: this.config.requestTimeoutMs, isOpen: () => !conn.closed && !this.stopping };
+  private heldOptions(conn: Conn): HeldCallOptions {
+    return { isOpen: () => !conn.closed && !this.stopping };
   }
 
   // ---- login -----------------------------------------------------------------------------
@@ -851,8 +858,7 @@ export class Edge {
     const limit = this.config.syncMsgsPerSession;
     const paging = this.syncPaging();
     try {
-      // Both sync calls are reads: held through handovers and retried after timeouts.
-      const held = { ...this.heldOptions(conn), retryTimeouts: true };
+      const held = this.heldOptions(conn);
       let after: string | undefined;
       for (let first = true; ; first = false) {
         const a: Record<string, unknown> = { deviceId: conn.deviceId, cursors, limit };
@@ -861,7 +867,7 @@ export class Edge {
         const pulled = await this.pullPage(
           conn,
           paging.bytes,
-          async () => (await callActorHeld(this.bus, userAddress(account), 'sync', a, caller, held)) as SyncResult | undefined,
+          async () => (await this.actors.hold(userAddress(account), 'sync', a, caller, userCalls.sync.retry, held)) as SyncResult | undefined,
           (result) => {
             const sessions = Array.isArray(result?.sessions) ? result.sessions : [];
             if (first || sessions.length > 0) this.send(conn, { ev: 'sessions', d: sessions });
@@ -885,7 +891,7 @@ export class Edge {
   }
 
   /** One conversation of the login sync: `range` page after page, each sent as `offlinemsgs`, up to `syncMsgsPerSession` messages. */
-  private async syncConversation(conn: Conn, item: unknown, paging: SyncPaging, held: ReturnType<Edge['heldOptions']>): Promise<void> {
+  private async syncConversation(conn: Conn, item: unknown, paging: SyncPaging, held: HeldCallOptions): Promise<void> {
     if (conn.closed) return;
     if (!isPlainObject(item) || typeof item.address !== 'string' || !isUint(item.fromSeq)) {
       logger.warn('login sync: ignoring a malformed fetch item', { account: conn.account, item });
@@ -901,7 +907,7 @@ export class Edge {
       const pulled = await this.pullPage(
         conn,
         paging.bytes,
-        async () => (await callActorHeld(this.bus, address, 'range', a, conn.caller, held)) as RangeResult | undefined,
+        async () => (await this.actors.hold(address, 'range', a, conn.caller, conversationCalls.range.retry, held)) as RangeResult | undefined,
         (range) => {
           const msgs = Array.isArray(range?.msgs) ? range.msgs : [];
           if (msgs.length > 0) this.send(conn, { ev: 'offlinemsgs', d: { ...head, msgs } });

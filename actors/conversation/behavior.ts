@@ -5,14 +5,16 @@
  * `conv-idc convIdClient(address, from, idClient) → seq`.
  */
 import { pageBudget } from '../../engine/actor/behavior.ts';
-import type { ActorBehavior, ActorContext, Command, Effect } from '../../engine/actor/behavior.ts';
+import type { ActorContext, Effect } from '../../engine/actor/behavior.ts';
+import { callEffect, callerOf, defineActor } from '../../engine/actor/define.ts';
 import { keyOf } from '../../engine/keys.ts';
 import { encode } from '../../engine/protocol/codec.ts';
-import { ParleyError } from '../../engine/protocol/errors.ts';
-import type { Args } from '../../engine/protocol/methods.ts';
-import { sessionIdOf } from '../../engine/protocol/methods.ts';
-import type { Caller } from '../../engine/envelope.ts';
+import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import { userAddress } from '../../engine/subjects.ts';
+import { userCalls } from '../user/calls.ts';
+import type { TouchArgs } from '../user/calls.ts';
+import { conversationCalls } from './calls.ts';
+import type { RangeReply } from './calls.ts';
 import {
   applyEvent,
   decideSend,
@@ -22,8 +24,6 @@ import {
   markSaved,
   sentBy,
   viewOf,
-  type ConversationEvent,
-  type ConversationState,
   type ConversationView,
   type StoredMessage,
 } from './logic.ts';
@@ -54,39 +54,6 @@ function sentOf(snap: Snapshot): Map<string, number> | undefined {
   return total === snap.lastSeq ? sent : undefined;
 }
 
-/** Arguments of the internal `range` method used by the login sync, once per page. */
-export interface RangeArgs {
-  viewer: string;
-  fromSeq: number;
-  /** Most messages in the page. */
-  limit: number;
-  /** Most bytes of the page, when the caller needs less than the Bus carries. */
-  maxBytes?: number;
-}
-
-/** A page of `range`: `next` is the seq to resume from, set when the page stopped before the conversation's end. */
-export interface RangeReply {
-  msgs: ReturnType<typeof viewOf>[];
-  next?: number;
-}
-
-/** Arguments of the `touch` a conversation sends to a member's user actor. */
-export interface TouchArgs {
-  sessionId: string;
-  scene: 'p2p';
-  to: string;
-  address: string;
-  seq: number;
-  /** Messages the member had sent up to `seq`. */
-  own: number;
-  msg: ReturnType<typeof viewOf>;
-}
-
-function requireCaller(cmd: Command): Caller {
-  if (cmd.caller === undefined) throw new ParleyError('UNAUTHORIZED', `${cmd.m} needs a logged-in caller`);
-  return cmd.caller;
-}
-
 function lmdbView(ctx: ActorContext): ConversationView {
   const msgs = ctx.store.db('conv-msgs');
   const idc = ctx.store.db('conv-idc');
@@ -100,9 +67,9 @@ function frame(ev: string, d: unknown): Uint8Array {
   return encode({ ev, d });
 }
 
-export const conversationBehavior: ActorBehavior<ConversationState, ConversationEvent> = {
+export const conversationBehavior = defineActor({
   kind: 'conv',
-  reads: new Set(['getHistoryMsgs', 'range']),
+  calls: conversationCalls,
 
   load(ctx) {
     const state = initialState(ctx.id);
@@ -115,69 +82,67 @@ export const conversationBehavior: ActorBehavior<ConversationState, Conversation
     return { state, logSeq: snap.logSeq };
   },
 
-  handle(state, cmd, ctx) {
-    const view = lmdbView(ctx);
-    switch (cmd.m) {
-      case 'sendText': {
-        const caller = requireCaller(cmd);
-        const a = cmd.a as Args<'sendText'>;
-        const idClient = a.idClient ?? ctx.nextIdServer(ctx.now());
-        const earlier = findResend(state, view, caller.account, idClient);
-        if (earlier !== undefined) return { reply: viewOf(earlier, caller.account) };
-        const now = ctx.now();
-        const event = decideSend(state, {
-          from: caller.account,
-          fromDeviceId: caller.deviceId,
-          fromClientType: caller.deviceType,
-          idClient,
-          now,
-          idServer: ctx.nextIdServer(now),
-          type: 'text',
-          body: { text: a.text },
-          args: a,
-          conn: caller.conn,
-        });
-        return { reply: viewOf(event.msg, caller.account), events: [event] };
-      }
-      case 'getHistoryMsgs': {
-        const caller = requireCaller(cmd);
-        const a = cmd.a as Args<'getHistoryMsgs'>;
-        const page = historyPage(state, view, a);
-        return { reply: { msgs: page.map((m) => viewOf(m, caller.account)) } };
-      }
-      case 'range': {
-        const a = cmd.a as RangeArgs;
-        const budget = pageBudget(ctx, a.maxBytes);
-        const page: RangeReply = { msgs: [] };
-        let bytes = 0;
-        let seq = Math.max(1, a.fromSeq);
-        for (; seq <= state.lastSeq && page.msgs.length < a.limit; seq++) {
-          const m = view.bySeq(seq);
-          if (m === undefined || !m.isOfflinable) continue;
-          const v = viewOf(m, a.viewer);
-          const size = encode(v).byteLength;
-          // Stop before the budget; a page holds at least one message, so every page makes progress.
-          if (page.msgs.length > 0 && bytes + size > budget) break;
-          page.msgs.push(v);
-          bytes += size;
-        }
-        if (seq <= state.lastSeq) page.next = seq;
-        return { reply: page };
-      }
-      default:
-        throw new ParleyError('BAD_REQUEST', `method \`${cmd.m}\` is not supported for p2p conversations`);
-    }
+  methods: {
+    sendText(state, a, c, ctx) {
+      const caller = callerOf(c, 'sendText');
+      const idClient = a.idClient ?? ctx.nextIdServer(ctx.now());
+      const earlier = findResend(state, lmdbView(ctx), caller.account, idClient);
+      if (earlier !== undefined) return { reply: viewOf(earlier, caller.account) };
+      const now = ctx.now();
+      const event = decideSend(state, {
+        from: caller.account,
+        fromDeviceId: caller.deviceId,
+        fromClientType: caller.deviceType,
+        idClient,
+        now,
+        idServer: ctx.nextIdServer(now),
+        type: 'text',
+        body: { text: a.text },
+        args: a,
+        conn: caller.conn,
+      });
+      return { reply: viewOf(event.msg, caller.account), events: [event] };
+    },
+    getHistoryMsgs(state, a, c, ctx) {
+      const caller = callerOf(c, 'getHistoryMsgs');
+      const page = historyPage(state, lmdbView(ctx), a);
+      return { reply: { msgs: page.map((m) => viewOf(m, caller.account)) } };
+    },
   },
 
-  apply: (state, event) => applyEvent(state, event),
+  callHandlers: {
+    range(state, a, _caller, ctx) {
+      const view = lmdbView(ctx);
+      const budget = pageBudget(ctx, a.maxBytes);
+      const page: RangeReply = { msgs: [] };
+      let bytes = 0;
+      let seq = Math.max(1, a.fromSeq);
+      for (; seq <= state.lastSeq && page.msgs.length < a.limit; seq++) {
+        const m = view.bySeq(seq);
+        if (m === undefined || !m.isOfflinable) continue;
+        const v = viewOf(m, a.viewer);
+        const size = encode(v).byteLength;
+        // Stop before the budget; a page holds at least one message, so every page makes progress.
+        if (page.msgs.length > 0 && bytes + size > budget) break;
+        page.msgs.push(v);
+        bytes += size;
+      }
+      if (seq <= state.lastSeq) page.next = seq;
+      return { reply: page };
+    },
+  },
 
-  persist(state, events, logSeq, ctx) {
-    const msgs = ctx.store.db('conv-msgs');
-    const idc = ctx.store.db('conv-idc');
-    for (const { msg } of events) {
-      void msgs.put(keyOf('convMsg', ctx.address, msg.seq), msg);
-      void idc.put(keyOf('convIdClient', ctx.address, msg.from, msg.idClient), msg.seq);
-    }
+  events: {
+    msg: {
+      apply: (state, event) => applyEvent(state, event),
+      persist(_state, { msg }, ctx) {
+        void ctx.store.db('conv-msgs').put(keyOf('convMsg', ctx.address, msg.seq), msg);
+        void ctx.store.db('conv-idc').put(keyOf('convIdClient', ctx.address, msg.from, msg.idClient), msg.seq);
+      },
+    },
+  },
+
+  persistBatch(state, events, logSeq, ctx) {
     markSaved(state, events);
     const snap: Snapshot = { logSeq, lastSeq: state.lastSeq, lastTime: state.lastTime, sent: [...state.sent] };
     ctx.store.putSnapshot(ctx.address, snap);
@@ -205,9 +170,9 @@ export const conversationBehavior: ActorBehavior<ConversationState, Conversation
           own: sentBy(state, member),
           msg: viewOf(last, member),
         };
-        out.push({ kind: 'call', to: userAddress(member), m: 'touch', a: touch });
+        out.push(callEffect(userCalls, 'touch', userAddress(member), touch));
       }
     }
     return out;
   },
-};
+});

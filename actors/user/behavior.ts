@@ -4,44 +4,38 @@
  * `user-sessions userSession(address, sessionId) → SessionRow`.
  */
 import { pageBudget } from '../../engine/actor/behavior.ts';
-import type { ActorBehavior, Effect } from '../../engine/actor/behavior.ts';
+import type { Effect } from '../../engine/actor/behavior.ts';
+import { defineActor } from '../../engine/actor/define.ts';
+import type { ActorDefinition } from '../../engine/actor/define.ts';
 import { decodeKey, keyOf, rangeOf } from '../../engine/keys.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import { ParleyError } from '../../engine/protocol/errors.ts';
-import type { Args, Session } from '../../engine/protocol/methods.ts';
-import { sessionIdOf } from '../../engine/protocol/methods.ts';
-import type { TouchArgs } from '../conversation/behavior.ts';
+import type { Session } from '../../engine/protocol/objects.ts';
+import { sessionIdOf } from '../../engine/protocol/objects.ts';
+import { userCalls } from './calls.ts';
 import {
-  applyUserEvent,
+  applyRead,
+  applyTouch,
   decideRead,
+  decideReads,
   decideTouch,
   sessionView,
   sessionsPage,
   syncPlan,
   type SessionRow,
-  type SyncCursors,
   type UserEvent,
   type UserState,
 } from './logic.ts';
 
-/** Arguments of the internal `sync` method called by the edge at login, once per page. */
-export interface SyncArgs {
-  deviceId: string;
-  cursors?: SyncCursors;
-  /** Offline messages per session. */
-  limit: number;
-  /** Most bytes of the page, when the caller needs less than the Bus carries. */
-  maxBytes?: number;
-  /** The `next` of the previous page. */
-  after?: string;
-}
+export type { SyncArgs, TouchArgs } from './calls.ts';
 
 /** Most sessions in one page of the login sync. */
 export const SYNC_SESSIONS_PER_PAGE = 500;
 
-export const userBehavior: ActorBehavior<UserState, UserEvent> = {
-  kind: 'user',
-  reads: new Set(),
+/** The user actor's tables; `userBehavior` is what the host runs. */
+export const userActor = {
+  kind: 'user' as const,
+  calls: userCalls,
 
   load(ctx) {
     const state: UserState = { account: ctx.id, sessions: new Map() };
@@ -54,43 +48,44 @@ export const userBehavior: ActorBehavior<UserState, UserEvent> = {
     return { state, logSeq: snap?.logSeq ?? 0 };
   },
 
-  handle(state, cmd, ctx) {
-    switch (cmd.m) {
-      case 'touch': {
-        const a = cmd.a as TouchArgs;
-        const event = decideTouch(state, { id: a.sessionId, scene: a.scene, to: a.to, address: a.address, seq: a.seq, own: a.own, msg: a.msg });
-        return event === undefined ? { reply: true } : { reply: true, events: [event] };
-      }
-      case 'sync': {
-        const a = cmd.a as SyncArgs;
-        const bounds = { after: a.after, maxBytes: pageBudget(ctx, a.maxBytes), maxSessions: SYNC_SESSIONS_PER_PAGE };
-        return { reply: syncPlan(state, a.cursors, a.limit, bounds) };
-      }
-      case 'getServerSessions':
-        return { reply: sessionsPage(state, cmd.a as Args<'getServerSessions'>, ctx.now()) };
-      case 'getServerSession': {
-        const a = cmd.a as Args<'getServerSession'>;
-        const row = state.sessions.get(sessionIdOf(a.scene, a.to));
-        if (row === undefined) throw new ParleyError('NOT_FOUND', `no session \`${sessionIdOf(a.scene, a.to)}\``);
-        return { reply: { session: sessionView(row) } };
-      }
-      case 'resetSessionUnread': {
-        const a = cmd.a as Args<'resetSessionUnread'>;
-        const event = decideRead(state, a.sessionId);
-        const row = state.sessions.get(a.sessionId)!;
-        return { reply: { session: { ...sessionView(row), unread: 0 } }, events: [event] };
-      }
-      default:
-        throw new ParleyError('BAD_REQUEST', `method \`${cmd.m}\` is not supported by the user actor`);
-    }
+  methods: {
+    getServerSessions: (state, a, _caller, ctx) => ({ reply: sessionsPage(state, a, ctx.now()) }),
+    getServerSession(state, a) {
+      const row = state.sessions.get(sessionIdOf(a.scene, a.to));
+      if (row === undefined) throw new ParleyError('NOT_FOUND', `no session \`${sessionIdOf(a.scene, a.to)}\``);
+      return { reply: { session: sessionView(row) } };
+    },
+    resetSessionUnread(state, a) {
+      const event = decideRead(state, a.sessionId);
+      const row = state.sessions.get(a.sessionId)!;
+      return { reply: { session: { ...sessionView(row), unread: 0 } }, events: [event] };
+    },
+    resetSessionsUnread(state, a) {
+      const { rows, events } = decideReads(state, a.sessionIds);
+      return { reply: { sessionList: rows.map((row) => ({ ...sessionView(row), unread: 0 })) }, events };
+    },
   },
 
-  apply: (state, event) => applyUserEvent(state, event),
+  callHandlers: {
+    touch(state, a) {
+      const event = decideTouch(state, { id: a.sessionId, scene: a.scene, to: a.to, address: a.address, seq: a.seq, own: a.own, msg: a.msg });
+      return event === undefined ? { reply: true } : { reply: true, events: [event] };
+    },
+    sync(state, a, _caller, ctx) {
+      const bounds = { after: a.after, maxBytes: pageBudget(ctx, a.maxBytes), maxSessions: SYNC_SESSIONS_PER_PAGE };
+      return { reply: syncPlan(state, a.cursors, a.limit, bounds) };
+    },
+  },
 
-  persist(state, events, logSeq, ctx) {
+  events: {
+    touch: { apply: applyTouch },
+    read: { apply: applyRead },
+  },
+
+  // Both events change one session row: each changed row is written once per batch.
+  persistBatch(state, events, logSeq, ctx) {
     const rows = ctx.store.db('user-sessions');
-    const changed = new Set(events.map((e) => e.id));
-    for (const id of changed) {
+    for (const id of new Set(events.map((e) => e.id))) {
       const row = state.sessions.get(id);
       if (row !== undefined) void rows.put(keyOf('userSession', ctx.address, id), row);
     }
@@ -120,4 +115,6 @@ export const userBehavior: ActorBehavior<UserState, UserEvent> = {
     if (frame.length > 0) out.push({ kind: 'deliver', account: state.account, frame: encode({ ev: 'updatesessions', d: frame }) });
     return out;
   },
-};
+} satisfies ActorDefinition<'user', UserState, UserEvent, typeof userCalls>;
+
+export const userBehavior = defineActor(userActor);

@@ -61,36 +61,74 @@ export function decideRead(state: UserState, sessionId: string): UserEvent {
   return { t: 'read', id: sessionId, seq: row.lastSeq, own: row.lastOwn };
 }
 
+/**
+ * Moves the read pointers of several sessions to their last message: the
+ * rows found, once each in the order first named, and an event for each
+ * with anything unread (a session whose newest messages are all the
+ * account's own needs none). Ids of sessions the account does not have are
+ * skipped.
+ */
+export function decideReads(state: UserState, sessionIds: readonly string[]): { rows: SessionRow[]; events: UserEvent[] } {
+  const rows: SessionRow[] = [];
+  const events: UserEvent[] = [];
+  for (const id of new Set(sessionIds)) {
+    const row = state.sessions.get(id);
+    if (row === undefined) continue;
+    rows.push(row);
+    if (unreadOf(row) > 0) events.push({ t: 'read', id, seq: row.lastSeq, own: row.lastOwn });
+  }
+  return { rows, events };
+}
+
+type TouchEvent = Extract<UserEvent, { t: 'touch' }>;
+type ReadEvent = Extract<UserEvent, { t: 'read' }>;
+
+/** A conversation's newest message: the session row is created on first touch, and moves only forward. */
+export function applyTouch(state: UserState, event: TouchEvent): void {
+  let row = state.sessions.get(event.id);
+  if (row === undefined) {
+    row = {
+      id: event.id,
+      scene: event.scene,
+      to: event.to,
+      address: event.address,
+      lastMsg: undefined,
+      lastSeq: 0,
+      lastOwn: 0,
+      readSeq: 0,
+      readOwn: 0,
+      updateTime: 0,
+    };
+    state.sessions.set(event.id, row);
+  }
+  if (event.seq > row.lastSeq) {
+    row.lastSeq = event.seq;
+    row.lastOwn = event.own;
+    row.lastMsg = event.msg;
+    row.updateTime = Math.max(row.updateTime, event.msg.time);
+  }
+}
+
+/** The read pointer moves to `seq`, never back. */
+export function applyRead(state: UserState, event: ReadEvent): void {
+  const row = state.sessions.get(event.id);
+  if (row !== undefined && event.seq >= row.readSeq) {
+    row.readSeq = event.seq;
+    row.readOwn = event.own;
+  }
+}
+
+/** Applies any user event by its type. */
 export function applyUserEvent(state: UserState, event: UserEvent): UserState {
-  if (event.t === 'touch') {
-    let row = state.sessions.get(event.id);
-    if (row === undefined) {
-      row = {
-        id: event.id,
-        scene: event.scene,
-        to: event.to,
-        address: event.address,
-        lastMsg: undefined,
-        lastSeq: 0,
-        lastOwn: 0,
-        readSeq: 0,
-        readOwn: 0,
-        updateTime: 0,
-      };
-      state.sessions.set(event.id, row);
-    }
-    if (event.seq > row.lastSeq) {
-      row.lastSeq = event.seq;
-      row.lastOwn = event.own;
-      row.lastMsg = event.msg;
-      row.updateTime = Math.max(row.updateTime, event.msg.time);
-    }
-  } else {
-    const row = state.sessions.get(event.id);
-    if (row !== undefined && event.seq >= row.readSeq) {
-      row.readSeq = event.seq;
-      row.readOwn = event.own;
-    }
+  switch (event.t) {
+    case 'touch':
+      applyTouch(state, event);
+      break;
+    case 'read':
+      applyRead(state, event);
+      break;
+    default:
+      throw new Error(`unknown user event ${String((event as { t: unknown }).t)}`);
   }
   return state;
 }

@@ -21,7 +21,7 @@ import { keyOf, rangeOf, type StoreKey } from '../keys.ts';
 import { IdServerGenerator } from '../ids.ts';
 import { addressOfLogSubject, deliverySubject, fenceSubject, logSubject, partitionOf, requestSubject } from '../subjects.ts';
 import { logger } from '../logger.ts';
-import { callActor } from './call.ts';
+import { ActorClient, mayRetry } from './call.ts';
 import type { ActorBehavior, ActorContext, Command, Effect } from './behavior.ts';
 import type { PartitionOwnership } from './ownership.ts';
 
@@ -126,9 +126,12 @@ export class ActorHost {
   private readonly ids: IdServerGenerator;
   private sweeper: ReturnType<typeof setInterval> | undefined;
   private stopping = false;
+  /** Carries call effects to their actors. */
+  private readonly client: ActorClient;
 
   constructor(opts: ActorHostOptions) {
     this.opts = opts;
+    this.client = new ActorClient(opts.bus, { partitions: opts.partitions, timeoutMs: opts.callTimeoutMs });
     for (const b of opts.behaviors) this.behaviors.set(b.kind, b);
     this.ids = new IdServerGenerator(opts.nodeId);
     this.outbox = opts.store.db('outbox');
@@ -597,13 +600,10 @@ export class ActorHost {
   /** Runs a call effect until it is answered or given up; `pendingCalls` counts it until then. */
   private async call(effect: CallEffect, attempt: number): Promise<void> {
     try {
-      await callActor(this.opts.bus, effect.to, effect.m, effect.a, undefined, {
-        partitions: this.opts.partitions,
-        timeoutMs: this.opts.callTimeoutMs,
-      });
+      await this.client.call(effect.to, effect.m, effect.a, undefined);
     } catch (err) {
-      const retryable = isParleyError(err) && (err.name === 'UNAVAILABLE' || err.name === 'TIMEOUT');
-      if (retryable && attempt < CALL_ATTEMPTS) {
+      // Call effects are carried at least once: `callEffect` takes only calls declared safe to repeat.
+      if (mayRetry(err, 'idempotent') && attempt < CALL_ATTEMPTS) {
         const delay = Math.min(5000, 50 * 2 ** attempt);
         setTimeout(() => void this.call(effect, attempt + 1), delay).unref();
         return;

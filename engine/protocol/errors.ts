@@ -3,24 +3,33 @@
  * Browser-safe: no Node imports.
  */
 
-/** Every error name with its stable numeric code and what it means. */
+/**
+ * Whether a failed attempt may be tried again:
+ * - `yes`: it surely did not run (nobody served it), so any method may be repeated;
+ * - `ifIdempotent`: it may have run, so only a method whose retry class allows
+ *   repeating (`idClient` or `idempotent`, see registry.ts) is tried again;
+ * - `no`: the answer is final.
+ */
+export type Retryable = 'yes' | 'ifIdempotent' | 'no';
+
+/** Every error name with its stable numeric code, what it means, and whether a retry may help. */
 export const ERRORS = {
-  BAD_REQUEST: { code: 414, meaning: 'malformed frame, unknown method, missing or invalid argument, value over a limit' },
-  UNAUTHORIZED: { code: 302, meaning: 'login missing or failed' },
-  FORBIDDEN: { code: 403, meaning: 'allowed for somebody, not for this account' },
-  NOT_FOUND: { code: 404, meaning: 'the named message, team, user or channel does not exist' },
-  TOO_LARGE: { code: 413, meaning: 'a field over its size limit' },
-  RATE_LIMITED: { code: 416, meaning: 'too many requests' },
-  CONFLICT: { code: 417, meaning: 'already exists or already done' },
-  EXPIRED: { code: 508, meaning: 'past a window (recall window, invitation)' },
-  BLOCKED: { code: 7101, meaning: 'the recipient has the sender in their blocklist' },
-  TEAM_FULL: { code: 801, meaning: 'member limit reached' },
-  NOT_MEMBER: { code: 804, meaning: 'not a member of the team' },
-  MUTED: { code: 812, meaning: 'the sender or the whole team is muted' },
-  UNAVAILABLE: { code: 415, meaning: 'the owning actor is not reachable now; safe to retry' },
-  TIMEOUT: { code: 408, meaning: 'the request took too long inside the engine' },
-  INTERNAL: { code: 500, meaning: 'a bug: logged with a correlation id, the message carries it' },
-} as const;
+  BAD_REQUEST: { code: 414, retryable: 'no', meaning: 'malformed frame, unknown method, missing or invalid argument, value over a limit' },
+  UNAUTHORIZED: { code: 302, retryable: 'no', meaning: 'login missing or failed' },
+  FORBIDDEN: { code: 403, retryable: 'no', meaning: 'allowed for somebody, not for this account' },
+  NOT_FOUND: { code: 404, retryable: 'no', meaning: 'the named message, team, user or channel does not exist' },
+  TOO_LARGE: { code: 413, retryable: 'no', meaning: 'a field over its size limit' },
+  RATE_LIMITED: { code: 416, retryable: 'no', meaning: 'too many requests' },
+  CONFLICT: { code: 417, retryable: 'no', meaning: 'already exists or already done' },
+  EXPIRED: { code: 508, retryable: 'no', meaning: 'past a window (recall window, invitation)' },
+  BLOCKED: { code: 7101, retryable: 'no', meaning: 'the recipient has the sender in their blocklist' },
+  TEAM_FULL: { code: 801, retryable: 'no', meaning: 'member limit reached' },
+  NOT_MEMBER: { code: 804, retryable: 'no', meaning: 'not a member of the team' },
+  MUTED: { code: 812, retryable: 'no', meaning: 'the sender or the whole team is muted' },
+  UNAVAILABLE: { code: 415, retryable: 'yes', meaning: 'the owning actor is not reachable now; safe to retry' },
+  TIMEOUT: { code: 408, retryable: 'ifIdempotent', meaning: 'the request took too long inside the engine' },
+  INTERNAL: { code: 500, retryable: 'no', meaning: 'a bug: logged with a correlation id, the message carries it' },
+} as const satisfies Record<string, { code: number; retryable: Retryable; meaning: string }>;
 
 export type ErrorName = keyof typeof ERRORS;
 

@@ -1,8 +1,24 @@
 /**
- * A small runtime schema: each schema validates a decoded value, fills in
- * defaults, and gives its TypeScript type through `Infer<typeof schema>`.
- * Errors name the argument at fault. Browser-safe.
+ * The schemas of wire arguments. Each builder gives three things from one
+ * call: a TypeBox JSON Schema (`json`: what the docs and the admin API's
+ * OpenAPI document are made from), the TypeScript type through
+ * `Infer<typeof schema>`, and `parse`, which validates a decoded value and
+ * fills in defaults.
+ *
+ * `parse` on a map runs TypeBox's compiled validator over the arguments
+ * after one pass that keeps the declared members, treats a msgpack nil as a
+ * missing member and fills in defaults (JSON Schema validates, it does not
+ * reshape). Only when that check fails does the member-by-member walk run,
+ * to name the argument at fault in Parley's own words (what TypeBox reports
+ * is a JSON pointer and a keyword; clients get a sentence naming the
+ * argument, its limit and what was sent). Both paths are built from the same
+ * builder call, and a property test holds them to the same verdict.
+ * Browser-safe.
  */
+import Type from 'typebox';
+import type { TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import * as Format from 'typebox/format';
 import { ParleyError } from './errors.ts';
 
 export interface Schema<T> {
@@ -15,6 +31,8 @@ export interface Schema<T> {
   readonly describe: string;
   /** What the schema accepts, for tools that generate or document arguments (the fuzz suite). */
   readonly spec: Spec;
+  /** The same rules as JSON Schema (TypeBox). */
+  readonly json: TSchema;
 }
 
 /** The declaration behind a schema: its kind and the options or members it was built from. */
@@ -102,8 +120,8 @@ export function describeValue(value: unknown): string {
   return 'an object';
 }
 
-function make<T>(describe: string, spec: Spec, parse: (value: unknown, path: string) => T): Schema<T> {
-  return { parse, optional: false, describe, spec };
+function make<T>(describe: string, spec: Spec, json: TSchema, parse: (value: unknown, path: string) => T): Schema<T> {
+  return { parse, optional: false, describe, spec, json };
 }
 
 export interface StringOptions {
@@ -118,7 +136,8 @@ export interface StringOptions {
 
 export function string(opts: StringOptions = {}): Schema<string> {
   const spec: Spec = { kind: 'string', min: opts.min ?? 0, max: opts.max, pattern: opts.pattern };
-  return make('a string', spec, (value, path) => {
+  const json = Type.String({ minLength: opts.min, maxLength: opts.max, pattern: opts.pattern?.source });
+  return make('a string', spec, json, (value, path) => {
     if (typeof value !== 'string') throw bad(path, `must be a string, got ${describeValue(value)}`);
     if (opts.min !== undefined && value.length < opts.min) {
       throw bad(path, opts.min === 1 ? 'must not be empty' : `must be at least ${opts.min} characters`);
@@ -141,7 +160,7 @@ export interface IntOptions {
 export function int(opts: IntOptions = {}): Schema<number> {
   const min = opts.min ?? Number.MIN_SAFE_INTEGER;
   const max = opts.max ?? Number.MAX_SAFE_INTEGER;
-  return make('an integer', { kind: 'int', min, max }, (value, path) => {
+  return make('an integer', { kind: 'int', min, max }, Type.Integer({ minimum: min, maximum: max }), (value, path) => {
     if (typeof value !== 'number' || !Number.isInteger(value)) throw bad(path, `must be an integer, got ${describeValue(value)}`);
     if (value < min || value > max) throw bad(path, `must be between ${min} and ${max}, got ${value}`);
     return value;
@@ -149,7 +168,8 @@ export function int(opts: IntOptions = {}): Schema<number> {
 }
 
 export function number(opts: IntOptions = {}): Schema<number> {
-  return make('a number', { kind: 'number', min: opts.min, max: opts.max }, (value, path) => {
+  const json = Type.Number({ minimum: opts.min, maximum: opts.max });
+  return make('a number', { kind: 'number', min: opts.min, max: opts.max }, json, (value, path) => {
     if (typeof value !== 'number' || !Number.isFinite(value)) throw bad(path, `must be a finite number, got ${describeValue(value)}`);
     if (opts.min !== undefined && value < opts.min) throw bad(path, `must be at least ${opts.min}`);
     if (opts.max !== undefined && value > opts.max) throw bad(path, `must be at most ${opts.max}`);
@@ -158,7 +178,7 @@ export function number(opts: IntOptions = {}): Schema<number> {
 }
 
 export function boolean(): Schema<boolean> {
-  return make('a boolean', { kind: 'boolean' }, (value, path) => {
+  return make('a boolean', { kind: 'boolean' }, Type.Boolean(), (value, path) => {
     if (typeof value !== 'boolean') throw bad(path, `must be true or false, got ${describeValue(value)}`);
     return value;
   });
@@ -167,7 +187,8 @@ export function boolean(): Schema<boolean> {
 export function literal<const T extends readonly string[]>(values: T): Schema<T[number]> {
   const set = new Set<string>(values);
   const allowed = values.map((v) => `'${v}'`).join(', ');
-  return make(`one of ${values.join(', ')}`, { kind: 'literal', values }, (value, path) => {
+  const json = Type.Union(values.map((v) => Type.Literal(v)));
+  return make(`one of ${values.join(', ')}`, { kind: 'literal', values }, json, (value, path) => {
     if (typeof value !== 'string' || !set.has(value)) {
       throw bad(path, `must be one of ${allowed}, got ${typeof value === 'string' ? echo(value) : describeValue(value)}`);
     }
@@ -182,7 +203,8 @@ export interface ArrayOptions {
 }
 
 export function array<T>(item: Schema<T>, opts: ArrayOptions = {}): Schema<T[]> {
-  return make(`a list of ${item.describe}`, { kind: 'array', item, min: opts.min, max: opts.max }, (value, path) => {
+  const json = Type.Array(item.json, { minItems: opts.min, maxItems: opts.max });
+  return make(`a list of ${item.describe}`, { kind: 'array', item, min: opts.min, max: opts.max }, json, (value, path) => {
     if (!Array.isArray(value)) throw bad(path, `must be a list, got ${describeValue(value)}`);
     if (opts.min !== undefined && value.length < opts.min) throw bad(path, `must have at least ${opts.min} item(s)`);
     if (opts.max !== undefined && value.length > opts.max) throw bad(path, `must have at most ${opts.max} items, got ${value.length}`);
@@ -200,7 +222,14 @@ export interface RecordOptions {
 /** A map with string keys and values of one schema; a key the `key` schema refuses fails naming the map and the key, cut short. */
 export function record<T>(item: Schema<T>, opts: RecordOptions = {}): Schema<Record<string, T>> {
   const spec: Spec = { kind: 'record', key: opts.key, item, maxKeys: opts.maxKeys };
-  return make(`a map of ${item.describe}`, spec, (value, path) => {
+  // A map keyed by client text: JSON Schema's `propertyNames` carries the key rule.
+  const json = Type.Unsafe<Record<string, T>>({
+    type: 'object',
+    ...(opts.key === undefined ? {} : { propertyNames: opts.key.json }),
+    additionalProperties: item.json,
+    ...(opts.maxKeys === undefined ? {} : { maxProperties: opts.maxKeys }),
+  });
+  return make(`a map of ${item.describe}`, spec, json, (value, path) => {
     if (!isPlainObject(value)) throw bad(path, `must be a map, got ${describeValue(value)}`);
     const keys = Object.keys(value);
     if (opts.maxKeys !== undefined && keys.length > opts.maxKeys) throw bad(path, `must have at most ${opts.maxKeys} keys, got ${keys.length}`);
@@ -223,7 +252,7 @@ export function record<T>(item: Schema<T>, opts: RecordOptions = {}): Schema<Rec
 
 /** Any msgpack value (still bounded by the frame size). */
 export function any(): Schema<unknown> {
-  return make('any value', { kind: 'any' }, (value) => value);
+  return make('any value', { kind: 'any' }, Type.Unknown(), (value) => value);
 }
 
 /** What every identifier may contain besides letters, marks and digits of any script. */
@@ -264,6 +293,27 @@ export function identifierProblem(value: string, max: number): string | undefine
   return undefined;
 }
 
+/**
+ * The JSON Schema `format` of identifiers of at most `max` code units behind
+ * one of `prefixes`, registered with TypeBox on first use so its compiled
+ * validators apply the one identifier rule.
+ */
+function identifierFormat(max: number, prefixes: readonly string[] | undefined): string {
+  const name = prefixes === undefined ? `parley-identifier-${max}` : `parley-identifier-${max}-after-${prefixes.join('|')}`;
+  if (!Format.Has(name)) {
+    Format.Set(name, (value) => {
+      let rest = value;
+      if (prefixes !== undefined) {
+        const dash = value.indexOf('-');
+        if (dash <= 0 || !prefixes.includes(value.slice(0, dash))) return false;
+        rest = value.slice(dash + 1);
+      }
+      return identifierProblem(rest, max) === undefined;
+    });
+  }
+  return name;
+}
+
 export interface IdentifierOptions {
   /** Longest accepted, in UTF-16 code units (the part after the prefix, when there is one). */
   max: number;
@@ -278,7 +328,8 @@ export function identifier(opts: IdentifierOptions): Schema<string> {
   const { max, prefixes } = opts;
   const text = opts.text ?? `an identifier (1–${max} letters, digits or \`${IDENTIFIER_PUNCTUATION}\`)`;
   const longest = max + (prefixes === undefined ? 0 : Math.max(...prefixes.map((p) => p.length)) + 1);
-  return make(text, { kind: 'identifier', max, prefixes }, (value, path) => {
+  const json = Type.String({ maxLength: longest, format: identifierFormat(max, prefixes), description: text });
+  return make(text, { kind: 'identifier', max, prefixes }, json, (value, path) => {
     if (typeof value !== 'string') throw bad(path, `must be a string, got ${describeValue(value)}`);
     if (value.length > longest) throw new ParleyError('TOO_LARGE', `${named(path)} must be at most ${longest} characters, got ${value.length}`);
     let rest = value;
@@ -293,7 +344,8 @@ export function identifier(opts: IdentifierOptions): Schema<string> {
   });
 }
 
-type Shape = Record<string, Schema<unknown>>;
+/** The members of a map schema, each with its own schema. */
+export type Shape = Record<string, Schema<unknown>>;
 /** Keys whose value may be missing after parsing: optional and without a default. */
 type OptionalKeys<S extends Shape> = {
   [K in keyof S]: S[K]['optional'] extends true ? (S[K] extends { defaulted: true } ? never : K) : never;
@@ -321,9 +373,16 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * A map with known members. Unknown members are dropped (clients may send
  * newer options); missing required members fail naming the member.
  */
-export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> & { readonly shape: S } {
+export interface ObjectSchema<S extends Shape> extends Schema<ObjectOf<S>> {
+  readonly shape: S;
+  /** The member-by-member walk alone: what `parse` falls back to once the compiled check fails. */
+  explain(value: unknown, path: string): ObjectOf<S>;
+}
+
+export function object<S extends Shape>(shape: S): ObjectSchema<S> {
   const keys = Object.keys(shape);
-  const schema = make('a map', { kind: 'object', shape }, (value, path) => {
+  const json = Type.Object(Object.fromEntries(keys.map((k) => [k, shape[k]!.optional ? Type.Optional(shape[k]!.json) : shape[k]!.json])));
+  const explain = (value: unknown, path: string): ObjectOf<S> => {
     const input = value === undefined || value === null ? {} : value;
     if (!isPlainObject(input)) throw bad(path, `must be a map, got ${describeValue(value)}`);
     const out: Record<string, unknown> = {};
@@ -340,8 +399,70 @@ export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> & { reado
       out[key] = schema.parse(v, childPath);
     }
     return out as ObjectOf<S>;
+  };
+  // Compiled on first use, so a process pays only for the methods it serves.
+  let validator: ReturnType<typeof Compile> | undefined;
+  const spec: Spec = { kind: 'object', shape };
+  const schema = make('a map', spec, json, (value, path) => {
+    const shaped = shapeOf(spec, value === undefined || value === null ? {} : value);
+    validator ??= Compile(json);
+    if (shaped !== MISSHAPEN && validator.Check(shaped)) return shaped as ObjectOf<S>;
+    return explain(value, path);
   });
-  return { ...schema, shape };
+  return { ...schema, shape, explain };
+}
+
+/** What `shapeOf` returns for a value that cannot pass (a list where a map belongs, a required member missing). */
+const MISSHAPEN: unique symbol = Symbol('misshapen');
+
+/**
+ * The value as `parse` returns it once valid: maps keep only their declared
+ * members, nil members are left out or take their default, maps keyed by
+ * client text get a null prototype. Checks nothing else; the compiled
+ * validator runs on the result.
+ */
+function shapeOf(spec: Spec, value: unknown): unknown {
+  switch (spec.kind) {
+    case 'object': {
+      if (!isPlainObject(value)) return MISSHAPEN;
+      const out: Record<string, unknown> = {};
+      for (const key in spec.shape) {
+        const member = spec.shape[key]!;
+        const v = value[key];
+        if (v === undefined || v === null) {
+          if (!member.optional) return MISSHAPEN;
+          if (member.defaulted === true) out[key] = member.parse(undefined, key);
+          continue;
+        }
+        const shaped = shapeOf(member.spec, v);
+        if (shaped === MISSHAPEN) return MISSHAPEN;
+        out[key] = shaped;
+      }
+      return out;
+    }
+    case 'record': {
+      if (!isPlainObject(value)) return MISSHAPEN;
+      const out = Object.create(null) as Record<string, unknown>;
+      for (const key of Object.keys(value)) {
+        const shaped = shapeOf(spec.item.spec, value[key]);
+        if (shaped === MISSHAPEN) return MISSHAPEN;
+        out[key] = shaped;
+      }
+      return out;
+    }
+    case 'array': {
+      if (!Array.isArray(value)) return MISSHAPEN;
+      const out: unknown[] = new Array(value.length);
+      for (let i = 0; i < value.length; i++) {
+        const shaped = shapeOf(spec.item.spec, value[i]);
+        if (shaped === MISSHAPEN) return MISSHAPEN;
+        out[i] = shaped;
+      }
+      return out;
+    }
+    default:
+      return value;
+  }
 }
 
 /** Makes a member optional; with `fallback` the missing value is filled in. */
@@ -353,6 +474,7 @@ export function optional<T>(schema: Schema<T>, fallback?: T | (() => T)): Schema
     defaulted: fallback !== undefined,
     describe: schema.describe,
     spec: schema.spec,
+    json: fallback === undefined || typeof fallback === 'function' ? schema.json : { ...schema.json, default: fallback },
     parse(value, path) {
       if (value === undefined || value === null) {
         if (fallback === undefined) return undefined;

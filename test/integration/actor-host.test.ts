@@ -13,7 +13,7 @@ import { StateStore } from '../../engine/store.ts';
 import { ActorHost } from '../../engine/actor/host.ts';
 import { StaticOwnership } from '../../engine/actor/ownership.ts';
 import type { OwnershipListener, PartitionOwnership } from '../../engine/actor/ownership.ts';
-import { callActor, callActorHeld } from '../../engine/actor/call.ts';
+import { ActorClient } from '../../engine/actor/call.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import { parseRequest } from '../../engine/protocol/methods.ts';
 import { ParleyError } from '../../engine/protocol/errors.ts';
@@ -98,7 +98,7 @@ async function crash(r: Rig): Promise<void> {
 async function bobsSession(r: Rig): Promise<{ id: string; unread: number; lastMsg?: { text: string } } | undefined> {
   const bob: Caller = { account: 'bob', deviceId: 'b1', deviceType: 'web', conn: 'e/2' };
   const a = parseRequest('getServerSessions', {});
-  const page = (await callActor(r.bus, userAddress('bob'), 'getServerSessions', a, bob, { partitions: PARTITIONS, timeoutMs: 2000 })) as {
+  const page = (await new ActorClient(r.bus, { partitions: PARTITIONS, timeoutMs: 2000 }).call(userAddress('bob'), 'getServerSessions', a, bob)) as {
     sessionList: { id: string; unread: number; lastMsg?: { text: string } }[];
   };
   return page.sessionList.find((x) => x.id === 'p2p-alice');
@@ -116,12 +116,12 @@ const conv = p2pAddress('alice', 'bob');
 /** The idClient defaults to the text with anything an identifier may not hold turned into `_`: one text, one idClient. */
 function send(r: Rig, text: string, idClient = text.replace(/[^A-Za-z0-9_.@+=-]/g, '_')): Promise<Message> {
   const a = parseRequest('sendText', { scene: 'p2p', to: 'bob', text, idClient });
-  return callActor(r.bus, conv, 'sendText', a, alice, { partitions: PARTITIONS, timeoutMs: 5000 }) as Promise<Message>;
+  return new ActorClient(r.bus, { partitions: PARTITIONS, timeoutMs: 5000 }).call(conv, 'sendText', a, alice) as Promise<Message>;
 }
 
 async function history(r: Rig): Promise<Message[]> {
   const a = parseRequest('getHistoryMsgs', { scene: 'p2p', to: 'bob', asc: true });
-  return ((await callActor(r.bus, conv, 'getHistoryMsgs', a, alice, { partitions: PARTITIONS, timeoutMs: 5000 })) as { msgs: Message[] }).msgs;
+  return ((await new ActorClient(r.bus, { partitions: PARTITIONS, timeoutMs: 5000 }).call(conv, 'getHistoryMsgs', a, alice)) as { msgs: Message[] }).msgs;
 }
 
 /** An event for `conv` written straight to the Log, as another owner would. */
@@ -280,7 +280,7 @@ describe('actor host', () => {
     expect(await rejectionOf(send(r, 'lost?'))).toMatchObject({ name: 'UNAVAILABLE' });
     // The edge holds requests while the partition is fenced again.
     const a = parseRequest('sendText', { scene: 'p2p', to: 'bob', text: 'two', idClient: 'two' });
-    const next = (await callActorHeld(r.bus, conv, 'sendText', a, alice, { partitions: PARTITIONS, timeoutMs: 5000 })) as Message;
+    const next = (await new ActorClient(r.bus, { partitions: PARTITIONS, timeoutMs: 5000 }).hold(conv, 'sendText', a, alice, 'never')) as Message;
     expect(next.seq).toBe(2);
     expect(await r.log.lastSeq(fence)).toBeGreaterThan(before);
     expect((await history(r)).map((m) => m.text)).toEqual(['one', 'two']);
@@ -300,8 +300,8 @@ describe('actor host', () => {
 
     // The original and the edge's retry after its per-attempt timeout: same idClient, both waiting in one mailbox.
     const a = parseRequest('sendText', { scene: 'p2p', to: 'bob', text: 'once', idClient: 'c1' });
-    const original = callActor(r.bus, conv, 'sendText', a, alice, { partitions: PARTITIONS, timeoutMs: 5000 }) as Promise<Message>;
-    const retry = callActor(r.bus, conv, 'sendText', a, alice, { partitions: PARTITIONS, timeoutMs: 5000 }) as Promise<Message>;
+    const original = new ActorClient(r.bus, { partitions: PARTITIONS, timeoutMs: 5000 }).call(conv, 'sendText', a, alice) as Promise<Message>;
+    const retry = new ActorClient(r.bus, { partitions: PARTITIONS, timeoutMs: 5000 }).call(conv, 'sendText', a, alice) as Promise<Message>;
     await waitFor('both sends to wait in the mailbox of the loading conversation', () => arrived === 2 && gated!.held > 0);
     counter.unsubscribe();
     gated!.open();
@@ -325,7 +325,7 @@ describe('actor host', () => {
       const address = p2pAddress('alice', to);
       // Held as the edge holds a send: through UNAVAILABLE answers, and past an attempt lost in the handover.
       const opt = { partitions: PARTITIONS, timeoutMs: 1500 };
-      return (opts.held ? callActorHeld(r.bus, address, 'sendText', a, alice, { ...opt, retryTimeouts: true }) : callActor(r.bus, address, 'sendText', a, alice, opt)) as Promise<Message>;
+      return (opts.held ? new ActorClient(r.bus, { ...opt }).hold(address, 'sendText', a, alice, 'idClient') : new ActorClient(r.bus, opt).call(address, 'sendText', a, alice)) as Promise<Message>;
     };
     await sendTo('bob', 'one');
     await sendTo(peer, 'two');
@@ -374,7 +374,7 @@ describe('actor host', () => {
     };
     expect(await rejectionOf(send(r, 'lost?'))).toMatchObject({ name: 'UNAVAILABLE' });
     const a = parseRequest('sendText', { scene: 'p2p', to: 'bob', text: 'two', idClient: 'two' });
-    const next = (await callActorHeld(r.bus, conv, 'sendText', a, alice, { partitions: PARTITIONS, timeoutMs: 5000 })) as Message;
+    const next = (await new ActorClient(r.bus, { partitions: PARTITIONS, timeoutMs: 5000 }).hold(conv, 'sendText', a, alice, 'never')) as Message;
     expect(next.seq).toBe(2);
     expect(loseFenceAnswer).toBe(false);
     expect((await history(r)).map((m) => m.text)).toEqual(['one', 'two']);
@@ -404,7 +404,7 @@ describe('actor host', () => {
 
     // The partition is served again once the release is over.
     const a = parseRequest('sendText', { scene: 'p2p', to: 'bob', text: 'after', idClient: 'after' });
-    const next = (await callActorHeld(r.bus, conv, 'sendText', a, alice, { partitions: PARTITIONS, timeoutMs: 3000 })) as Message;
+    const next = (await new ActorClient(r.bus, { partitions: PARTITIONS, timeoutMs: 3000 }).hold(conv, 'sendText', a, alice, 'never')) as Message;
     expect(next.seq).toBe(stored ? 3 : 2);
   });
 
@@ -465,7 +465,7 @@ describe('actor host', () => {
 
   it('answers an unknown actor kind with NOT_FOUND', async () => {
     const r = await rig(newDir());
-    const err = await rejectionOf(callActor(r.bus, 'planet:mars', 'land', {}, alice, { partitions: PARTITIONS, timeoutMs: 2000 }));
+    const err = await rejectionOf(new ActorClient(r.bus, { partitions: PARTITIONS, timeoutMs: 2000 }).call('planet:mars', 'land', {}, alice));
     expect(err).toMatchObject({ name: 'NOT_FOUND' });
   });
 });

@@ -12,12 +12,12 @@ import { LmdbLog } from '../../engine/log/lmdb-log.ts';
 import { StateStore } from '../../engine/store.ts';
 import { ActorHost } from '../../engine/actor/host.ts';
 import { StaticOwnership } from '../../engine/actor/ownership.ts';
-import { callActor } from '../../engine/actor/call.ts';
+import { ActorClient } from '../../engine/actor/call.ts';
 import { keyOf, rangeOf } from '../../engine/keys.ts';
 import { parseRequest } from '../../engine/protocol/methods.ts';
 import type { Caller } from '../../engine/envelope.ts';
 import type { Effect } from '../../engine/actor/behavior.ts';
-import type { TouchArgs } from '../../actors/conversation/behavior.ts';
+import type { TouchArgs } from '../../actors/user/calls.ts';
 import { p2pAddress, userAddress } from '../../engine/subjects.ts';
 import { BEHAVIORS } from '../../engine/node.ts';
 import { tempDir } from '../helpers/engine.ts';
@@ -76,10 +76,10 @@ describe('actor host outbox', () => {
 
     const sessionsOf = async (account: string) => {
       const caller: Caller = { account, deviceId: 'd', deviceType: 'web', conn: 'e/1' };
-      const page = (await callActor(bus, userAddress(account), 'getServerSessions', parseRequest('getServerSessions', {}), caller, {
+      const page = (await new ActorClient(bus, {
         partitions: PARTITIONS,
         timeoutMs: 2000,
-      })) as { sessionList: { id: string; unread: number; lastMsg?: { text: string } }[] };
+      }).call(userAddress(account), 'getServerSessions', parseRequest('getServerSessions', {}), caller)) as { sessionList: { id: string; unread: number; lastMsg?: { text: string } }[] };
       return page.sessionList;
     };
     await waitFor('the replayed touch', async () => (await sessionsOf('bob')).some((s) => s.id === 'p2p-alice' && s.lastMsg?.text === 'from the outbox'));

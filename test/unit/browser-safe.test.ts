@@ -10,7 +10,8 @@ import { dirname, resolve } from 'node:path';
 const ROOT = resolve(import.meta.dirname, '../..');
 const NODE_GLOBALS = /\b(Buffer|process|require|__dirname|__filename|setImmediate)\b/;
 /** Packages the SDK may import: browser-capable ones only. */
-const ALLOWED_PACKAGES = new Set(['msgpackr']);
+// TypeBox is plain ECMAScript with no Node dependency: the argument schemas and their compiled checks.
+const ALLOWED_PACKAGES = new Set(['msgpackr', 'typebox', 'typebox/compile', 'typebox/format']);
 
 function importsOf(file: string): string[] {
   const source = readFileSync(file, 'utf8');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyUserEvent, decideRead, decideTouch, sessionsPage, syncPlan, unreadOf, type UserState } from '../../actors/user/logic.ts';
+import { applyUserEvent, decideRead, decideReads, decideTouch, sessionsPage, syncPlan, unreadOf, type UserState } from '../../actors/user/logic.ts';
 import type { Message } from '../../engine/protocol/methods.ts';
 
 function msg(seq: number, from: string, time: number): Message {
@@ -113,3 +113,22 @@ describe('sessions and unread counts', () => {
   });
 });
 
+
+describe('resetting several sessions', () => {
+  it('reads each named session once, skips unknown ids, and writes nothing for one already read', () => {
+    const state: UserState = { account: 'me', sessions: new Map() };
+    touch(state, 'bob', 2, 0, 'bob', 20);
+    touch(state, 'carol', 1, 0, 'carol', 10);
+    touch(state, 'dave', 1, 1, 'me', 15);
+    const { rows, events } = decideReads(state, ['p2p-carol', 'p2p-nobody', 'p2p-bob', 'p2p-carol', 'p2p-dave']);
+    expect(rows.map((r) => r.id)).toEqual(['p2p-carol', 'p2p-bob', 'p2p-dave']);
+    // dave's only message is the account's own: nothing unread, no event.
+    expect(events).toEqual([
+      { t: 'read', id: 'p2p-carol', seq: 1, own: 0 },
+      { t: 'read', id: 'p2p-bob', seq: 2, own: 0 },
+    ]);
+    for (const e of events) applyUserEvent(state, e);
+    expect([...state.sessions.values()].map(unreadOf)).toEqual([0, 0, 0]);
+    expect(decideReads(state, ['p2p-bob', 'p2p-carol']).events).toEqual([]);
+  });
+});

@@ -1,0 +1,23 @@
+/**
+ * Every event the edge sends to clients (`{ev, d}`), declared once with its
+ * payload type and a line of documentation: the SDK's event names and
+ * listener types and the README's event table are derived from here.
+ * Browser-safe.
+ */
+import type { LoginPort, Message, Scene, Session } from './objects.ts';
+import { event } from './registry.ts';
+import type { PayloadOf } from './registry.ts';
+
+export const events = {
+  msg: event<Message>('A message of one of the account\'s conversations, sent by somebody else or by another device of the account.'),
+  offlinemsgs: event<{ sessionId: string; scene: Scene; to: string; msgs: Message[] }>('Login sync: messages of one session the device missed, in `seq` order (possibly several pages).'),
+  sessions: event<Session[]>('Login sync: the sessions changed since the device\'s cursor (possibly several pages).'),
+  updatesessions: event<Session[]>('Sessions that changed: a new last message, an unread count.'),
+  syncdone: event<{ serverTime: number }>('Login sync: everything the device missed has been sent.'),
+  loginportschange: event<LoginPort[]>('Another device of the account logged in or out.'),
+  kicked: event<{ reason: string; message?: string }>('The server is closing this socket, and why.'),
+};
+
+export type EventName = keyof typeof events;
+/** The payload `d` of each event. */
+export type Events = { [E in EventName]: PayloadOf<(typeof events)[E]> };

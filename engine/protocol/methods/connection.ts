@@ -1,0 +1,38 @@
+/**
+ * Methods of the connection itself, answered by the edge: the login and the
+ * server clock. Browser-safe.
+ */
+import * as s from '../schema.ts';
+import { DEVICE_TYPES } from '../objects.ts';
+import type { DeviceType } from '../objects.ts';
+import { edgeMethod, returns } from '../registry.ts';
+import { id, sessionId, time } from './common.ts';
+
+export const connectionMethods = {
+  login: edgeMethod({
+    doc: 'First frame of a socket: verifies the token, then streams the login sync (`sessions`, `offlinemsgs`, `syncdone`).',
+    args: s.object({
+      token: s.string({ min: 1, max: 8192 }),
+      deviceId: s.optional(id()),
+      deviceType: s.optional(s.literal(DEVICE_TYPES), 'web' as DeviceType),
+      cursors: s.optional(
+        s.object({
+          /** `updateTime` of the newest session this device has seen (ms). */
+          sessions: s.optional(time()),
+          /** Highest `seq` this device holds, per session id. */
+          seqs: s.optional(s.record(s.int({ min: 0 }), { key: sessionId(), maxKeys: 10_000 })),
+        }),
+      ),
+    }),
+    result: returns<{ account: string; deviceId: string; serverTime: number }>(),
+    retry: 'never',
+    errors: ['UNAUTHORIZED'],
+  }),
+  getServerTime: edgeMethod({
+    doc: "The server's clock, ms since the epoch.",
+    args: s.object({}),
+    result: returns<number>(),
+    retry: 'idempotent',
+    errors: [],
+  }),
+};
