@@ -45,9 +45,8 @@ export function returns<T>(): Carries<T> {
 /** The argument type of an internal call: `args: takes<TouchArgs>()`. */
 export const takes: <T>() => Carries<T> = returns;
 
-/** A method the edge answers itself. */
-export interface EdgeMethod<S extends Shape, R, P extends keyof S & string = never> {
-  readonly owner: 'edge';
+/** What every method declaration says. */
+interface MethodBase<S extends Shape, R, P extends keyof S & string> {
   /** One line for the method table and the SDK's documentation. */
   readonly doc: string;
   /** Validation, defaults and limits; the TypeScript type and the JSON Schema of the arguments. */
@@ -60,19 +59,14 @@ export interface EdgeMethod<S extends Shape, R, P extends keyof S & string = nev
   readonly positional?: P;
 }
 
+/** A method the edge answers itself. */
+export interface EdgeMethod<S extends Shape, R, P extends keyof S & string = never> extends MethodBase<S, R, P> {
+  readonly owner: 'edge';
+}
+
 /** A method an actor of kind `O` answers. */
-export interface ActorMethod<S extends Shape, R, O extends Exclude<Owner, 'edge'>, P extends keyof S & string = never> {
+export interface ActorMethod<S extends Shape, R, O extends Exclude<Owner, 'edge'>, P extends keyof S & string = never> extends MethodBase<S, R, P> {
   readonly owner: O;
-  /** One line for the method table and the SDK's documentation. */
-  readonly doc: string;
-  /** Validation, defaults and limits; the TypeScript type and the JSON Schema of the arguments. */
-  readonly args: ObjectSchema<S>;
-  readonly result: Carries<R>;
-  readonly retry: RetryClass;
-  /** Errors it may return besides BAD_REQUEST / TOO_LARGE (bad arguments) and UNAVAILABLE / TIMEOUT / INTERNAL (any call). */
-  readonly errors: readonly ErrorName[];
-  /** The SDK method takes this one argument itself instead of a map (`resetSessionUnread(sessionId)`). */
-  readonly positional?: P;
   /** The owning actor's address (`kind:id`) from the caller's account and the validated arguments. */
   readonly address: (account: string, a: ObjectOf<S>) => string;
   /** It reads rows the actor materialises: the actor commits what it holds pending before handling it. */

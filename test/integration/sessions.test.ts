@@ -8,11 +8,9 @@ import type { Session } from '../../engine/protocol/methods.ts';
 import { waitFor, rejectionOf } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
 import { useConnections } from '../helpers/connections.ts';
+import { freshAccount } from '../helpers/accounts.ts';
 
-let accountSeq = 0;
-function account(name: string): string {
-  return `${name}${++accountSeq}s${Date.now().toString(36)}`;
-}
+const account = freshAccount;
 
 describeBothModes('server sessions', (mode) => {
   const engine = mode.useEngine();
@@ -43,7 +41,7 @@ describeBothModes('server sessions', (mode) => {
       const onDesk: Session[] = [];
       desk.on('updatesessions', (list) => onDesk.push(...list));
 
-      const { sessionList } = await phone.resetSessionsUnread([`p2p-${bob}`, `p2p-nobody${accountSeq}`, `p2p-${carol}`, `p2p-${bob}`]);
+      const { sessionList } = await phone.resetSessionsUnread([`p2p-${bob}`, `p2p-${account('nobody')}`, `p2p-${carol}`, `p2p-${bob}`]);
       expect(sessionList.map((s) => [s.id, s.unread])).toEqual([
         [`p2p-${bob}`, 0],
         [`p2p-${carol}`, 0],
