@@ -402,66 +402,89 @@ export function object<S extends Shape>(shape: S): ObjectSchema<S> {
   };
   // Compiled on first use, so a process pays only for the methods it serves.
   let validator: ReturnType<typeof Compile> | undefined;
+  let shaper: Shaper | undefined;
   const spec: Spec = { kind: 'object', shape };
   const schema = make('a map', spec, json, (value, path) => {
-    const shaped = shapeOf(spec, value === undefined || value === null ? {} : value);
+    shaper ??= shaperOf(spec)!;
     validator ??= Compile(json);
+    const shaped = shaper(value === undefined || value === null ? {} : value);
     if (shaped !== MISSHAPEN && validator.Check(shaped)) return shaped as ObjectOf<S>;
     return explain(value, path);
   });
   return { ...schema, shape, explain };
 }
 
-/** What `shapeOf` returns for a value that cannot pass (a list where a map belongs, a required member missing). */
+/** What a shaper returns for a value that cannot pass (a list where a map belongs, a required member missing). */
 const MISSHAPEN: unique symbol = Symbol('misshapen');
 
+type Shaper = (value: unknown) => unknown;
+
 /**
- * The value as `parse` returns it once valid: maps keep only their declared
- * members, nil members are left out or take their default, maps keyed by
- * client text get a null prototype. Checks nothing else; the compiled
- * validator runs on the result.
+ * The pass that makes a value what `parse` returns once valid: maps keep
+ * only their declared members, nil members are left out or take their
+ * default, maps keyed by client text get a null prototype. Checks nothing
+ * else; the compiled validator runs on the result. Undefined for a leaf,
+ * which is kept as it is. Built once per schema, so a call walks arrays of
+ * members rather than the declaration.
  */
-function shapeOf(spec: Spec, value: unknown): unknown {
+function shaperOf(spec: Spec): Shaper | undefined {
   switch (spec.kind) {
     case 'object': {
-      if (!isPlainObject(value)) return MISSHAPEN;
-      const out: Record<string, unknown> = {};
-      for (const key in spec.shape) {
-        const member = spec.shape[key]!;
-        const v = value[key];
-        if (v === undefined || v === null) {
-          if (!member.optional) return MISSHAPEN;
-          if (member.defaulted === true) out[key] = member.parse(undefined, key);
-          continue;
+      const members = Object.keys(spec.shape).map((key) => {
+        const schema = spec.shape[key]!;
+        return { key, schema, shape: shaperOf(schema.spec) };
+      });
+      return (value) => {
+        if (!isPlainObject(value)) return MISSHAPEN;
+        const out: Record<string, unknown> = {};
+        for (let i = 0; i < members.length; i++) {
+          const { key, schema, shape } = members[i]!;
+          const v = value[key];
+          if (v === undefined || v === null) {
+            if (!schema.optional) return MISSHAPEN;
+            if (schema.defaulted === true) out[key] = schema.parse(undefined, key);
+            continue;
+          }
+          if (shape === undefined) {
+            out[key] = v;
+            continue;
+          }
+          const shaped = shape(v);
+          if (shaped === MISSHAPEN) return MISSHAPEN;
+          out[key] = shaped;
         }
-        const shaped = shapeOf(member.spec, v);
-        if (shaped === MISSHAPEN) return MISSHAPEN;
-        out[key] = shaped;
-      }
-      return out;
+        return out;
+      };
     }
     case 'record': {
-      if (!isPlainObject(value)) return MISSHAPEN;
-      const out = Object.create(null) as Record<string, unknown>;
-      for (const key of Object.keys(value)) {
-        const shaped = shapeOf(spec.item.spec, value[key]);
-        if (shaped === MISSHAPEN) return MISSHAPEN;
-        out[key] = shaped;
-      }
-      return out;
+      const item = shaperOf(spec.item.spec);
+      return (value) => {
+        if (!isPlainObject(value)) return MISSHAPEN;
+        const out = Object.create(null) as Record<string, unknown>;
+        for (const key of Object.keys(value)) {
+          const shaped = item === undefined ? value[key] : item(value[key]);
+          if (shaped === MISSHAPEN) return MISSHAPEN;
+          out[key] = shaped;
+        }
+        return out;
+      };
     }
     case 'array': {
-      if (!Array.isArray(value)) return MISSHAPEN;
-      const out: unknown[] = new Array(value.length);
-      for (let i = 0; i < value.length; i++) {
-        const shaped = shapeOf(spec.item.spec, value[i]);
-        if (shaped === MISSHAPEN) return MISSHAPEN;
-        out[i] = shaped;
-      }
-      return out;
+      const item = shaperOf(spec.item.spec);
+      return (value) => {
+        if (!Array.isArray(value)) return MISSHAPEN;
+        if (item === undefined) return value.slice();
+        const out: unknown[] = new Array(value.length);
+        for (let i = 0; i < value.length; i++) {
+          const shaped = item(value[i]);
+          if (shaped === MISSHAPEN) return MISSHAPEN;
+          out[i] = shaped;
+        }
+        return out;
+      };
     }
     default:
-      return value;
+      return undefined;
   }
 }
 
