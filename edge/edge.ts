@@ -421,7 +421,7 @@ export class Edge {
 
   /** True when logins can be served: listening, bus connected, a JWT secret set and `isReady()`. */
   private healthy(): boolean {
-    if (this.listenSocket === undefined || this.stopping || !this.bus.connected || this.config.jwtSecret === '') return false;
+    if (this.listenSocket === undefined || this.stopping || !this.bus.connected || this.verifier.enabled === false) return false;
     try {
       return this.isReady();
     } catch (err) {
@@ -776,9 +776,11 @@ export class Edge {
       return;
     }
     conn.state = 'login';
+    const deviceId = args.deviceId ?? randomUUID();
+    const deviceType = args.deviceType ?? 'web';
     let account: string;
     try {
-      ({ account } = await this.verifier.verify(args.token));
+      ({ account } = await this.verifier.verify(args.token, { deviceId, deviceType, ip: this.remoteAddressOf(conn) }));
     } catch (err) {
       this.rejectLogin(conn, id, err);
       return;
@@ -786,8 +788,8 @@ export class Edge {
     if (conn.closed) return;
 
     conn.account = account;
-    conn.deviceId = args.deviceId ?? randomUUID();
-    conn.deviceType = args.deviceType ?? 'web';
+    conn.deviceId = deviceId;
+    conn.deviceType = deviceType;
     // Subscribe before replying so nothing published from now on is missed;
     // what arrives before the login reply is buffered in `pending`.
     this.acquire(conn);
@@ -823,6 +825,12 @@ export class Edge {
   }
 
   /** A failed login: UNAUTHORIZED and the socket closes; other failures (verifier unreachable) close with 1011. */
+  /** The client's address as the socket shows it; empty once the socket is gone. */
+  private remoteAddressOf(conn: Conn): string {
+    if (conn.closed || conn.ws === undefined) return '';
+    return Buffer.from(conn.ws.getRemoteAddressAsText()).toString();
+  }
+
   private rejectLogin(conn: Conn, id: number, err: unknown): void {
     if (conn.closed) return;
     const unauthorized = err instanceof ParleyError && err.name === 'UNAUTHORIZED';

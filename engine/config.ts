@@ -13,8 +13,22 @@ export interface Config {
   host: string;
   /** Directory for LMDB files (actor state, and the Log in embedded mode). Default ./data. */
   dataDir: string;
-  /** HS256 secret for login tokens. Required to serve logins. */
+  /** Shared secret of HS256/384/512 login tokens. */
   jwtSecret: string;
+  /** PEM public key (or a path to one) of RS*, PS*, ES* or EdDSA login tokens. */
+  jwtPublicKey: string;
+  /** JWKS URL of login tokens' keys, fetched at start and again for an unknown `kid`. */
+  jwksUrl: string;
+  /** Required `iss` of login tokens, when set. */
+  jwtIssuer: string;
+  /** Required `aud` of login tokens, when set. */
+  jwtAudience: string;
+  /** The host's login callback URL; exclusive with the JWT keys. */
+  authCallbackUrl: string;
+  /** How long the login callback may take, ms. Default 3000. */
+  authCallbackTimeoutMs: number;
+  /** How long an accepted callback answer is reused for the same login, ms. Default 0. */
+  authCallbackCacheMs: number;
   /** NATS server URL(s), comma-separated. Empty: embedded mode (in-process Bus, LMDB Log). */
   natsUrl: string;
   /** Name of this node in logs and subjects. Default: hostname plus a random suffix. */
@@ -66,7 +80,14 @@ export const CONFIG_FIELDS: Record<keyof Config, FieldSpec> = {
   port: { env: 'PARLEY_PORT', kind: 'int', min: 0, max: 65535, doc: 'HTTP/WebSocket port' },
   host: { env: 'PARLEY_HOST', kind: 'string', doc: 'listen address' },
   dataDir: { env: 'PARLEY_DATA_DIR', kind: 'string', doc: 'LMDB data directory' },
-  jwtSecret: { env: 'PARLEY_JWT_SECRET', kind: 'string', doc: 'HS256 secret for login tokens' },
+  jwtSecret: { env: 'PARLEY_JWT_SECRET', kind: 'string', doc: 'shared secret of HS256/384/512 login tokens' },
+  jwtPublicKey: { env: 'PARLEY_JWT_PUBLIC_KEY', kind: 'string', doc: 'PEM public key (or its path) of RS/PS/ES/EdDSA login tokens' },
+  jwksUrl: { env: 'PARLEY_JWKS_URL', kind: 'string', doc: 'JWKS URL of login token keys' },
+  jwtIssuer: { env: 'PARLEY_JWT_ISSUER', kind: 'string', doc: 'required iss of login tokens' },
+  jwtAudience: { env: 'PARLEY_JWT_AUDIENCE', kind: 'string', doc: 'required aud of login tokens' },
+  authCallbackUrl: { env: 'PARLEY_AUTH_CALLBACK_URL', kind: 'string', doc: "the host's login callback (exclusive with JWT keys)" },
+  authCallbackTimeoutMs: { env: 'PARLEY_AUTH_CALLBACK_TIMEOUT_MS', kind: 'int', min: 10, doc: 'login callback timeout, ms' },
+  authCallbackCacheMs: { env: 'PARLEY_AUTH_CALLBACK_CACHE_MS', kind: 'int', min: 0, doc: 'reuse an accepted callback answer for, ms' },
   natsUrl: { env: 'PARLEY_NATS_URL', kind: 'string', doc: 'NATS server URL(s); set = cluster mode' },
   nodeId: { env: 'PARLEY_NODE_ID', kind: 'string', doc: 'node name in logs and subjects' },
   partitions: { env: 'PARLEY_PARTITIONS', kind: 'int', min: 1, max: 4096, doc: 'actor partitions (fixed per cluster)' },
@@ -93,6 +114,13 @@ export function defaultConfig(): Config {
     host: '0.0.0.0',
     dataDir: './data',
     jwtSecret: '',
+    jwtPublicKey: '',
+    jwksUrl: '',
+    jwtIssuer: '',
+    jwtAudience: '',
+    authCallbackUrl: '',
+    authCallbackTimeoutMs: 3000,
+    authCallbackCacheMs: 0,
     natsUrl: '',
     nodeId: `${hostname()}-${randomBytes(3).toString('hex')}`,
     partitions: 64,
@@ -183,7 +211,7 @@ export function describeConfig(config: Config): string {
     .map((key) => {
       const spec = CONFIG_FIELDS[key];
       let value = String(config[key]);
-      if (key === 'jwtSecret') value = value === '' ? '(unset)' : '(set)';
+      if (key === 'jwtSecret' || key === 'jwtPublicKey') value = value === '' ? '(unset)' : '(set)';
       return `${spec.env}=${value}  # ${spec.doc}; --${kebab(key)}`;
     })
     .join('\n');

@@ -18,8 +18,8 @@ import { StateStore } from './store.ts';
 import { ActorHost } from './actor/host.ts';
 import { StaticOwnership } from './actor/ownership.ts';
 import { LeaseOwnership } from './actor/lease-ownership.ts';
-import { JwtHs256Verifier } from './auth/jwt-verifier.ts';
-import { DEV_SECRET_FILE, devSecret } from './auth/dev-secret.ts';
+import { verifierFromConfig } from './auth/configure.ts';
+import type { TokenVerifier } from './auth/verifier.ts';
 import { logger } from './logger.ts';
 import { Edge } from '../edge/edge.ts';
 import { conversationBehavior } from '../actors/conversation/behavior.ts';
@@ -57,7 +57,13 @@ async function startHealthServer(config: Config, ready: () => boolean): Promise<
   return { server, port: typeof address === 'object' && address !== null ? address.port : config.port };
 }
 
-export async function startNode(role: Role, config: Config): Promise<RunningNode> {
+/** What an application embedding Parley may supply instead of configuring it. */
+export interface NodeOptions {
+  /** Decides logins instead of the verifier the configuration names. */
+  verifier?: TokenVerifier;
+}
+
+export async function startNode(role: Role, config: Config, options: NodeOptions = {}): Promise<RunningNode> {
   const cluster = config.natsUrl !== '';
   if ((role === 'edge' || role === 'actors') && !cluster) {
     throw new Error(`parley ${role} needs PARLEY_NATS_URL: it talks to the other roles over NATS`);
@@ -142,16 +148,13 @@ export async function startNode(role: Role, config: Config): Promise<RunningNode
       closers.push(() => new Promise<void>((resolve) => health.server.close(() => resolve())));
       port = health.port;
     } else {
-      if (config.jwtSecret === '' && !cluster) {
-        config = { ...config, jwtSecret: devSecret(config.dataDir, true)! };
-        logger.warn(`PARLEY_JWT_SECRET is not set: logins use the development secret in ${join(config.dataDir, DEV_SECRET_FILE)}; mint a token with \`npm start -- token <account>\``);
-      } else if (config.jwtSecret === '') {
-        logger.warn('PARLEY_JWT_SECRET is not set: logins are refused and /healthz answers 503');
-      }
+      let verifier = options.verifier;
+      if (verifier === undefined) ({ verifier, config } = await verifierFromConfig(config, cluster));
+      logger.info('login verifier', { verifier: verifier.description ?? 'supplied by the embedding application' });
       edge = new Edge({
         config,
         bus,
-        verifier: new JwtHs256Verifier(config.jwtSecret),
+        verifier,
         isReady: () => bus.connected,
       });
       const started = edge;

@@ -129,3 +129,20 @@ describe('checkAccount', () => {
     expect(() => checkAccount('a\u007fb')).toThrow(/control/);
   });
 });
+
+describe('JwtVerifier keys', () => {
+  it('accepts only the algorithms of the configured keys, naming them', async () => {
+    const { generateKeyPair, exportSPKI } = await import('jose');
+    const { JwtVerifier } = await import('../../engine/auth/jwt-verifier.ts');
+    const ec = await generateKeyPair('ES256', { extractable: true });
+    const rsa = await generateKeyPair('RS256', { extractable: true });
+    const verifier = new JwtVerifier({ publicKeyPem: await exportSPKI(ec.publicKey) });
+    const good = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setSubject('eve').sign(ec.privateKey);
+    await expect(verifier.verify(good)).resolves.toEqual({ account: 'eve' });
+    const rs = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject('eve').sign(rsa.privateKey);
+    expect((await rejection(verifier.verify(rs))).message).toMatch(/`RS256` is not allowed here \(allowed: ES256\)/);
+    const hs = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('eve').sign(key);
+    expect((await rejection(verifier.verify(hs))).message).toMatch(/not allowed/);
+    expect(verifier.description).toMatch(/PEM public key \(ES256\)/);
+  });
+});
