@@ -29,6 +29,10 @@ export interface Config {
   authCallbackTimeoutMs: number;
   /** How long an accepted callback answer is reused for the same login, ms. Default 0. */
   authCallbackCacheMs: number;
+  /** Keys of the admin HTTP API, comma-separated; empty: the API is off. */
+  adminApiKey: string;
+  /** Admin requests per second per key (and the burst). Default 100. */
+  adminRatePerSec: number;
   /** NATS server URL(s), comma-separated. Empty: embedded mode (in-process Bus, LMDB Log). */
   natsUrl: string;
   /** Name of this node in logs and subjects. Default: hostname plus a random suffix. */
@@ -88,6 +92,8 @@ export const CONFIG_FIELDS: Record<keyof Config, FieldSpec> = {
   authCallbackUrl: { env: 'PARLEY_AUTH_CALLBACK_URL', kind: 'string', doc: "the host's login callback (exclusive with JWT keys)" },
   authCallbackTimeoutMs: { env: 'PARLEY_AUTH_CALLBACK_TIMEOUT_MS', kind: 'int', min: 10, doc: 'login callback timeout, ms' },
   authCallbackCacheMs: { env: 'PARLEY_AUTH_CALLBACK_CACHE_MS', kind: 'int', min: 0, doc: 'reuse an accepted callback answer for, ms' },
+  adminApiKey: { env: 'PARLEY_ADMIN_API_KEY', kind: 'string', doc: 'admin API keys, comma-separated; unset: the API is off' },
+  adminRatePerSec: { env: 'PARLEY_ADMIN_RATE_PER_SEC', kind: 'int', min: 1, doc: 'admin requests per second per key' },
   natsUrl: { env: 'PARLEY_NATS_URL', kind: 'string', doc: 'NATS server URL(s); set = cluster mode' },
   nodeId: { env: 'PARLEY_NODE_ID', kind: 'string', doc: 'node name in logs and subjects' },
   partitions: { env: 'PARLEY_PARTITIONS', kind: 'int', min: 1, max: 4096, doc: 'actor partitions (fixed per cluster)' },
@@ -121,6 +127,8 @@ export function defaultConfig(): Config {
     authCallbackUrl: '',
     authCallbackTimeoutMs: 3000,
     authCallbackCacheMs: 0,
+    adminApiKey: '',
+    adminRatePerSec: 100,
     natsUrl: '',
     nodeId: `${hostname()}-${randomBytes(3).toString('hex')}`,
     partitions: 64,
@@ -211,7 +219,7 @@ export function describeConfig(config: Config): string {
     .map((key) => {
       const spec = CONFIG_FIELDS[key];
       let value = String(config[key]);
-      if (key === 'jwtSecret' || key === 'jwtPublicKey') value = value === '' ? '(unset)' : '(set)';
+      if (key === 'jwtSecret' || key === 'jwtPublicKey' || key === 'adminApiKey') value = value === '' ? '(unset)' : '(set)';
       return `${spec.env}=${value}  # ${spec.doc}; --${kebab(key)}`;
     })
     .join('\n');

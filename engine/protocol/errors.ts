@@ -12,24 +12,24 @@
  */
 export type Retryable = 'yes' | 'ifIdempotent' | 'no';
 
-/** Every error name with its stable numeric code, what it means, and whether a retry may help. */
+/** Every error name with its stable numeric code, its HTTP status (admin API), what it means, and whether a retry may help. */
 export const ERRORS = {
-  BAD_REQUEST: { code: 414, retryable: 'no', meaning: 'malformed frame, unknown method, missing or invalid argument, value over a limit' },
-  UNAUTHORIZED: { code: 302, retryable: 'no', meaning: 'login missing or failed' },
-  FORBIDDEN: { code: 403, retryable: 'no', meaning: 'allowed for somebody, not for this account' },
-  NOT_FOUND: { code: 404, retryable: 'no', meaning: 'the named message, team, user or channel does not exist' },
-  TOO_LARGE: { code: 413, retryable: 'no', meaning: 'a field over its size limit' },
-  RATE_LIMITED: { code: 416, retryable: 'no', meaning: 'too many requests' },
-  CONFLICT: { code: 417, retryable: 'no', meaning: 'already exists or already done' },
-  EXPIRED: { code: 508, retryable: 'no', meaning: 'past a window (recall window, invitation)' },
-  BLOCKED: { code: 7101, retryable: 'no', meaning: 'the recipient has the sender in their blocklist' },
-  TEAM_FULL: { code: 801, retryable: 'no', meaning: 'member limit reached' },
-  NOT_MEMBER: { code: 804, retryable: 'no', meaning: 'not a member of the team' },
-  MUTED: { code: 812, retryable: 'no', meaning: 'the sender or the whole team is muted' },
-  UNAVAILABLE: { code: 415, retryable: 'yes', meaning: 'the owning actor is not reachable now; safe to retry' },
-  TIMEOUT: { code: 408, retryable: 'ifIdempotent', meaning: 'the request took too long inside the engine' },
-  INTERNAL: { code: 500, retryable: 'no', meaning: 'a bug: logged with a correlation id, the message carries it' },
-} as const satisfies Record<string, { code: number; retryable: Retryable; meaning: string }>;
+  BAD_REQUEST: { code: 414, http: 400, retryable: 'no', meaning: 'malformed frame, unknown method, missing or invalid argument, value over a limit' },
+  UNAUTHORIZED: { code: 302, http: 401, retryable: 'no', meaning: 'login missing or failed' },
+  FORBIDDEN: { code: 403, http: 403, retryable: 'no', meaning: 'allowed for somebody, not for this account' },
+  NOT_FOUND: { code: 404, http: 404, retryable: 'no', meaning: 'the named message, team, user or channel does not exist' },
+  TOO_LARGE: { code: 413, http: 413, retryable: 'no', meaning: 'a field over its size limit' },
+  RATE_LIMITED: { code: 416, http: 429, retryable: 'no', meaning: 'too many requests' },
+  CONFLICT: { code: 417, http: 409, retryable: 'no', meaning: 'already exists or already done' },
+  EXPIRED: { code: 508, http: 410, retryable: 'no', meaning: 'past a window (recall window, invitation)' },
+  BLOCKED: { code: 7101, http: 403, retryable: 'no', meaning: 'the recipient has the sender in their blocklist' },
+  TEAM_FULL: { code: 801, http: 409, retryable: 'no', meaning: 'member limit reached' },
+  NOT_MEMBER: { code: 804, http: 403, retryable: 'no', meaning: 'not a member of the team' },
+  MUTED: { code: 812, http: 403, retryable: 'no', meaning: 'the sender or the whole team is muted' },
+  UNAVAILABLE: { code: 415, http: 503, retryable: 'yes', meaning: 'the owning actor is not reachable now; safe to retry' },
+  TIMEOUT: { code: 408, http: 504, retryable: 'ifIdempotent', meaning: 'the request took too long inside the engine' },
+  INTERNAL: { code: 500, http: 500, retryable: 'no', meaning: 'a bug: logged with a correlation id, the message carries it' },
+} as const satisfies Record<string, { code: number; http: number; retryable: Retryable; meaning: string }>;
 
 export type ErrorName = keyof typeof ERRORS;
 

@@ -1,0 +1,129 @@
+/**
+ * The admin API's methods, for the host application's backend. Each is
+ * declared with the same schema machinery as the wire methods, so its body
+ * is validated the same way and its JSON Schema feeds the OpenAPI document.
+ *
+ * Every actor-owned wire method is also an admin method that runs as a
+ * given account: its body is the wire arguments plus `account`, and it goes
+ * to the same actor a client's request would (`getHistoryMsgs`,
+ * `getServerSessions`, …). `sendMsg` sends any message kind as any account,
+ * in the same `seq` stream as client sends.
+ */
+import Type from 'typebox';
+import type { TSchema } from 'typebox';
+import type { ActorClient } from '../actor/call.ts';
+import type { Caller } from '../envelope.ts';
+import { ParleyError } from '../protocol/errors.ts';
+import type { ErrorName } from '../protocol/errors.ts';
+import { declarationOf, parseRequest, randomIdClient, registry } from '../protocol/methods.ts';
+import type { MethodName } from '../protocol/methods.ts';
+import { id } from '../protocol/methods/common.ts';
+import { describeValue, echo, isPlainObject } from '../protocol/schema.ts';
+import type { AnyMethod } from '../protocol/registry.ts';
+
+/** What admin methods may use. */
+export interface AdminContext {
+  readonly actors: ActorClient;
+}
+
+export interface AdminMethod {
+  readonly doc: string;
+  /** The request body's JSON Schema. */
+  readonly json: TSchema;
+  readonly errors: readonly ErrorName[];
+  /** Validates the body (BAD_REQUEST naming the member at fault) and runs the method. */
+  run(ctx: AdminContext, body: unknown): Promise<unknown>;
+}
+
+/** The caller an admin request acts as: the account, on no device and no socket of its own. */
+export function adminCaller(account: string): Caller {
+  return { account, deviceId: 'admin', deviceType: 'server', conn: 'admin' };
+}
+
+const account = id();
+
+/** Runs the actor-owned wire method `m` as `as`, with its arguments already validated. */
+async function runAs(ctx: AdminContext, m: MethodName, as: string, args: Record<string, unknown>): Promise<unknown> {
+  const d = declarationOf(m);
+  if (d.owner === 'edge') throw new ParleyError('BAD_REQUEST', `\`${m}\` is not an actor method`);
+  // The edge gives client sends an idClient; an admin send gets one too, so a retried attempt stores it once.
+  if (d.retry === 'idClient' && args.idClient === undefined) args.idClient = randomIdClient();
+  return ctx.actors.hold(d.address(as, args as never), m, args, adminCaller(as), d.retry);
+}
+
+/** Splits `member` off a request body, validated as an account, leaving the rest. */
+function takeAccount(body: unknown, member: string): { as: string; rest: Record<string, unknown> } {
+  if (!isPlainObject(body)) throw new ParleyError('BAD_REQUEST', `the body must be a JSON object, got ${describeValue(body)}`);
+  const { [member]: as, ...rest } = body;
+  if (as === undefined || as === null) throw new ParleyError('BAD_REQUEST', `\`${member}\` is required`);
+  return { as: account.parse(as, member), rest };
+}
+
+/** `{account, ...the wire arguments}` for the wire method `m`. */
+function asAccount(m: MethodName, d: AnyMethod): AdminMethod {
+  const wire = d.args.json as { properties?: Record<string, TSchema>; required?: string[] };
+  return {
+    doc: `${d.doc} Runs as \`account\`.`,
+    json: Type.Object({ account: account.json, ...(wire.properties ?? {}) }, { required: ['account', ...(wire.required ?? [])] } as never),
+    errors: d.errors,
+    run(ctx, body) {
+      const { as, rest } = takeAccount(body, 'account');
+      return runAs(ctx, m, as, parseRequest(m, rest) as Record<string, unknown>);
+    },
+  };
+}
+
+/** The wire send method of each message type, where one is declared. */
+const SEND_METHOD_OF_TYPE: Readonly<Record<string, string>> = {
+  text: 'sendText',
+  geo: 'sendGeo',
+  tip: 'sendTipMsg',
+  custom: 'sendCustomMsg',
+  image: 'sendFile',
+  audio: 'sendFile',
+  video: 'sendFile',
+  file: 'sendFile',
+};
+
+function sendMethods(): Array<[string, MethodName]> {
+  return Object.entries(SEND_METHOD_OF_TYPE).filter((e): e is [string, MethodName] => Object.hasOwn(registry, e[1]));
+}
+
+const sendMsg: AdminMethod = {
+  doc: 'Sends a message of any kind as `from`: the body of the type (`text`, …) and the send options of the wire method for it; answered with the stored message.',
+  get json() {
+    return Type.Union(
+      sendMethods().map(([type, m]) => {
+        const wire = declarationOf(m).args.json as { properties?: Record<string, TSchema>; required?: string[] };
+        return Type.Object(
+          { from: account.json, type: Type.Literal(type), ...(wire.properties ?? {}) },
+          { required: ['from', 'type', ...(wire.required ?? [])] } as never,
+        );
+      }),
+    );
+  },
+  errors: ['FORBIDDEN', 'NOT_FOUND'],
+  run(ctx, body) {
+    const { as, rest } = takeAccount(body, 'from');
+    const { type, ...args } = rest;
+    const known = sendMethods();
+    const m = known.find(([t]) => t === type)?.[1];
+    if (m === undefined) {
+      const allowed = known.map(([t]) => `'${t}'`).join(', ');
+      throw new ParleyError('BAD_REQUEST', `\`type\` must be one of ${allowed}, got ${typeof type === 'string' ? echo(type) : describeValue(type)}`);
+    }
+    if ((m as string) === 'sendFile') args.type = type;
+    return runAs(ctx, m, as, parseRequest(m, args) as Record<string, unknown>);
+  },
+};
+
+/** Every admin method by name. */
+export function adminMethods(): Readonly<Record<string, AdminMethod>> {
+  const out: Record<string, AdminMethod> = Object.create(null);
+  for (const m of Object.keys(registry) as MethodName[]) {
+    const d = declarationOf(m);
+    if (d.owner !== 'edge') out[m] = asAccount(m, d);
+  }
+  out.sendMsg = sendMsg;
+  return out;
+}
