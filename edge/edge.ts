@@ -28,6 +28,8 @@ import type { Args, DeviceType, Message, MethodName, Scene, Session } from '../e
 import { deliverySubject, userAddress } from '../engine/subjects.ts';
 import { logger } from '../engine/logger.ts';
 import { routeOf } from './routes.ts';
+import { addAdminRoutes } from './admin-http.ts';
+import { AdminApi } from '../engine/admin/api.ts';
 import { loadUws } from './uws.ts';
 import type { TemplatedApp, Uws, WebSocket, us_listen_socket, us_socket } from './uws.ts';
 
@@ -220,6 +222,8 @@ export class Edge {
   private readonly bus: Bus;
   /** Carries requests to actors, retried as each method's declaration allows. */
   private readonly actors: ActorClient;
+  /** The admin HTTP API on this edge's port (off without keys). */
+  private readonly admin: AdminApi;
   private readonly verifier: TokenVerifier;
   private readonly isReady: () => boolean;
   private uws: Uws | undefined = undefined;
@@ -254,6 +258,7 @@ export class Edge {
     this.config = options.config;
     this.bus = options.bus;
     this.actors = new ActorClient(options.bus, { partitions: options.config.partitions, timeoutMs: options.config.requestTimeoutMs });
+    this.admin = new AdminApi({ keys: options.config.adminApiKey.split(',').map((k) => k.trim()), ratePerSec: options.config.adminRatePerSec, context: { actors: this.actors } });
     this.verifier = options.verifier;
     this.isReady = options.isReady ?? (() => true);
     this.refPrefix = `${this.config.nodeId}/`;
@@ -327,6 +332,7 @@ export class Edge {
         }
       },
     });
+    addAdminRoutes(app, this.admin, this.config.maxFrameBytes);
     app.get('/healthz', (res) => {
       try {
         const ok = this.healthy();
