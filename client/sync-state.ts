@@ -3,13 +3,10 @@
  * memory of recent messages to drop duplicate deliveries. Pure: no I/O.
  */
 import type { Cursors } from './options.ts';
+import { isRecord } from './shared.ts';
 
 /** Most sessions sent in `cursors.seqs` at login (the login schema's limit); the most recently active ones are kept. */
 export const MAX_LOGIN_SEQS = 10_000;
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 export class SyncState {
   /** Highest session `updateTime` seen (0: none). */

@@ -1,0 +1,85 @@
+/**
+ * What the SDK does with each server event before (or instead of) emitting
+ * it: one handler per event of `Events` (methods.ts), so an event declared
+ * there without a handler here fails to compile. An event with no handler
+ * (one the SDK does not know) is emitted as it came. Browser-safe.
+ */
+import type { Events } from '../engine/protocol/methods.ts';
+import type { ClientEvents } from './events.ts';
+import type { MessageOrdering } from './ordering.ts';
+import { isRecord } from './shared.ts';
+import type { SyncState } from './sync-state.ts';
+import type { Transport } from './transport.ts';
+
+/** What a handler may touch. */
+export interface InboundContext {
+  readonly sync: SyncState;
+  readonly ordering: MessageOrdering;
+  readonly transport: Transport;
+  /** Resolves the client's `synced` promise, if it is still pending. */
+  resolveSynced(d: Events['syncdone']): void;
+  emit<K extends keyof ClientEvents>(event: K, data: ClientEvents[K]): void;
+  emit(event: string, data: unknown): void;
+}
+
+type Handler<T> = (d: T, ctx: InboundContext) => void;
+
+/** One handler per declared server event. Payloads are as decoded: handlers check what they read. */
+type EventHandlers = { [E in keyof Events]: Handler<Events[E]> };
+
+const HANDLERS: EventHandlers = {
+  msg: (d, ctx) => ctx.ordering.deliver(d),
+  offlinemsgs: (d, ctx) => emitUnseen('offlinemsgs', d, ctx),
+  sessions: (d, ctx) => {
+    ctx.sync.noteSessions(d);
+    ctx.emit('sessions', d);
+  },
+  updatesessions: (d, ctx) => {
+    ctx.sync.noteSessions(d);
+    if (Array.isArray(d)) {
+      // A session's newest message may reach us before (or instead of) its `msg` event.
+      for (const session of d) if (isRecord(session) && isRecord(session.lastMsg)) ctx.ordering.deliver(session.lastMsg);
+    }
+    ctx.emit('updatesessions', d);
+  },
+  syncdone: (d, ctx) => {
+    ctx.emit('syncdone', d);
+    ctx.resolveSynced(d);
+  },
+  loginportschange: (d, ctx) => ctx.emit('loginportschange', d),
+  kicked: (d, ctx) => {
+    ctx.transport.noteKicked();
+    ctx.emit('kicked', d);
+    // The server closes the socket too; closing here makes sure no retry follows.
+    ctx.transport.closeAfterKick();
+  },
+};
+
+/** Server events handled though `Events` does not declare them. */
+const UNDECLARED_HANDLERS: Readonly<Record<string, Handler<unknown>>> = {
+  /** Messages roamed from other devices: shaped as `offlinemsgs`. */
+  roamingmsgs: (d, ctx) => emitUnseen('roamingmsgs', d, ctx),
+};
+
+/** Emits a batch of stored messages without the ones seen before; nothing when every one was. */
+function emitUnseen(event: 'offlinemsgs' | 'roamingmsgs', d: unknown, ctx: InboundContext): void {
+  if (isRecord(d) && Array.isArray(d.msgs)) {
+    const fresh = ctx.ordering.unseen(d.msgs);
+    if (fresh.length === 0 && d.msgs.length > 0) return;
+    if (fresh.length !== d.msgs.length) d = { ...d, msgs: fresh };
+  }
+  ctx.emit(event, d);
+}
+
+/** Runs the handler of server event `ev`, or emits it as it came when there is none. */
+export function handleEvent(ev: string, d: unknown, ctx: InboundContext): void {
+  const handler = handlerOf(ev);
+  if (handler === undefined) ctx.emit(ev, d);
+  else handler(d, ctx);
+}
+
+function handlerOf(ev: string): Handler<unknown> | undefined {
+  if (Object.hasOwn(HANDLERS, ev)) return HANDLERS[ev as keyof Events] as Handler<unknown>;
+  if (Object.hasOwn(UNDECLARED_HANDLERS, ev)) return UNDECLARED_HANDLERS[ev];
+  return undefined;
+}

@@ -1,0 +1,87 @@
+/**
+ * Live messages in order: per session, `msg` is emitted in `seq` order,
+ * without gaps where the SDK knows the session and without duplicates.
+ * A message that arrives past a gap (a delivery lost in a reconnect or a
+ * handover) waits while the missing ones are fetched from history — at most
+ * a page of `GAP_FILL_LIMIT`; beyond that the app pages history itself.
+ * What has been seen is kept by `SyncState`. Browser-safe: no Node APIs.
+ */
+import type { SyncState } from './sync-state.ts';
+import { isRecord, toError } from './shared.ts';
+
+/** Most messages fetched to fill one gap in a session. */
+export const GAP_FILL_LIMIT = 100;
+
+/** What ordering needs from the client: a `getHistoryMsgs` request and the emitter. */
+export interface OrderingOwner {
+  /** Sends `getHistoryMsgs` with these arguments; resolves with its result. */
+  fetchHistory(a: Record<string, unknown>): Promise<unknown>;
+  emit(event: 'msg' | 'error', data: unknown): void;
+}
+
+export class MessageOrdering {
+  private readonly sync: SyncState;
+  private readonly owner: OrderingOwner;
+  /** Gap fills in progress per session: later messages of the session wait for them. */
+  private readonly gapFills = new Map<string, Promise<void>>();
+
+  constructor(sync: SyncState, owner: OrderingOwner) {
+    this.sync = sync;
+    this.owner = owner;
+  }
+
+  /** Emits `msg` for a live message once the ones before it are out; drops a duplicate. */
+  deliver(msg: unknown): void {
+    if (!isRecord(msg) || typeof msg.sessionId !== 'string' || typeof msg.seq !== 'number') {
+      this.owner.emit('msg', msg);
+      return;
+    }
+    const sessionId = msg.sessionId;
+    const seq = msg.seq;
+    const pending = this.gapFills.get(sessionId);
+    const known = this.sync.lastSeq(sessionId);
+    if (pending === undefined && (known === undefined || seq <= known + 1)) {
+      this.emitIfNew(msg);
+      return;
+    }
+    const fill = (pending ?? Promise.resolve())
+      .then(() => this.fillGap(msg, seq))
+      .then(() => this.emitIfNew(msg))
+      .finally(() => {
+        if (this.gapFills.get(sessionId) === fill) this.gapFills.delete(sessionId);
+      });
+    this.gapFills.set(sessionId, fill);
+  }
+
+  /** Records a batch of stored messages (offline, roaming) and returns the ones not seen before, in their order. */
+  unseen(msgs: readonly unknown[]): unknown[] {
+    return msgs.filter((m) => this.sync.noteMessage(m));
+  }
+
+  private emitIfNew(msg: unknown): void {
+    if (this.sync.noteMessage(msg)) this.owner.emit('msg', msg);
+  }
+
+  /** Fetches and emits, in order, the messages between the last one seen and `msg`. */
+  private async fillGap(msg: Record<string, unknown>, seq: number): Promise<void> {
+    const sessionId = msg.sessionId as string;
+    const known = this.sync.lastSeq(sessionId) ?? seq - 1;
+    if (seq <= known + 1 || typeof msg.scene !== 'string' || typeof msg.target !== 'string') return;
+    try {
+      const page = (await this.owner.fetchHistory({
+        scene: msg.scene,
+        to: msg.target,
+        endTime: msg.time,
+        lastMsgId: msg.idServer,
+        limit: Math.min(GAP_FILL_LIMIT, seq - known - 1),
+        asc: true,
+      })) as { msgs?: unknown[] } | undefined;
+      for (const m of page?.msgs ?? []) {
+        if (isRecord(m) && typeof m.seq === 'number' && m.seq > known && m.seq < seq) this.emitIfNew(m);
+      }
+    } catch (err) {
+      // The app still gets `msg`; it can page history for what is missing.
+      this.owner.emit('error', toError(err));
+    }
+  }
+}
