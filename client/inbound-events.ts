@@ -30,6 +30,7 @@ type EventHandlers = { [E in keyof Events]: Handler<Events[E]> };
 const HANDLERS: EventHandlers = {
   msg: (d, ctx) => ctx.ordering.deliver(d),
   offlinemsgs: (d, ctx) => emitUnseen('offlinemsgs', d, ctx),
+  roamingmsgs: (d, ctx) => emitUnseen('roamingmsgs', d, ctx),
   sessions: (d, ctx) => {
     ctx.sync.noteSessions(d);
     ctx.emit('sessions', d);
@@ -55,12 +56,6 @@ const HANDLERS: EventHandlers = {
   },
 };
 
-/** Server events handled though `Events` does not declare them. */
-const UNDECLARED_HANDLERS: Readonly<Record<string, Handler<unknown>>> = {
-  /** Messages roamed from other devices: shaped as `offlinemsgs`. */
-  roamingmsgs: (d, ctx) => emitUnseen('roamingmsgs', d, ctx),
-};
-
 /** Emits a batch of stored messages without the ones seen before; nothing when every one was. */
 function emitUnseen(event: 'offlinemsgs' | 'roamingmsgs', d: unknown, ctx: InboundContext): void {
   if (isRecord(d) && Array.isArray(d.msgs)) {
@@ -79,7 +74,5 @@ export function handleEvent(ev: string, d: unknown, ctx: InboundContext): void {
 }
 
 function handlerOf(ev: string): Handler<unknown> | undefined {
-  if (Object.hasOwn(HANDLERS, ev)) return HANDLERS[ev as keyof Events] as Handler<unknown>;
-  if (Object.hasOwn(UNDECLARED_HANDLERS, ev)) return UNDECLARED_HANDLERS[ev];
-  return undefined;
+  return Object.hasOwn(HANDLERS, ev) ? (HANDLERS[ev as keyof Events] as Handler<unknown>) : undefined;
 }

@@ -11,6 +11,7 @@ import type { PayloadOf } from './registry.ts';
 export const events = {
   msg: event<Message>('A message of one of the account\'s conversations, sent by somebody else or by another device of the account.'),
   offlinemsgs: event<{ sessionId: string; scene: Scene; to: string; msgs: Message[] }>('Login sync: messages of one session the device missed, in `seq` order (possibly several pages).'),
+  roamingmsgs: event<{ sessionId: string; scene: Scene; to: string; msgs: Message[] }>('Messages of one session the account\'s other devices already had, for a device that has none of them (shaped as `offlinemsgs`).'),
   sessions: event<Session[]>('Login sync: the sessions changed since the device\'s cursor (possibly several pages).'),
   updatesessions: event<Session[]>('Sessions that changed: a new last message, an unread count.'),
   syncdone: event<{ serverTime: number }>('Login sync: everything the device missed has been sent.'),
