@@ -228,6 +228,7 @@ export function forwardedBody(msg: Args<'forwardMsg'>['msg']): MessageBody {
     case 'geo': need('geo'); return { geo: msg.geo! };
     case 'tip': need('tip'); return { tip: msg.tip! };
     case 'custom': need('content'); return { content: msg.content! };
+    case 'notification': throw new ParleyError('BAD_REQUEST', '`msg.type` must not be \'notification\': notifications are not forwarded');
     default: need('file'); return fileBody(msg.type, msg.file!, 'msg.file');
   }
 }

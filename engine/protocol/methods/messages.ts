@@ -71,8 +71,6 @@ export function refAddress(account: string, ref: MsgRef): string {
   return conversationAddress(account, ref.scene, peer);
 }
 
-/** The kinds of message `forwardMsg` copies. */
-export const FORWARDABLE_TYPES = ['text', 'image', 'audio', 'video', 'file', 'geo', 'tip', 'custom'] as const;
 
 /** Options of a recall (`recallMsg` and its older name `deleteMsg`). */
 const recallArgs = () =>
@@ -135,13 +133,13 @@ export const messageMethods = {
     errors: ['FORBIDDEN'],
   }),
   forwardMsg: actorMethod({
-    doc: "Sends a new message, from the caller, to `scene`/`to` with the body of `msg` (its `type` and that type's body field).",
+    doc: "Sends a new message, from the caller, to `scene`/`to` with the body of `msg` (its `type` and that type's body field; any message but a `notification`).",
     owner: 'conv',
     address: toConversation,
     args: s.object({
       ...sendOptions,
       msg: s.object({
-        type: s.literal(FORWARDABLE_TYPES),
+        type: s.literal(MSG_TYPES),
         text: s.optional(s.string({ min: 1, max: MAX_TEXT_CHARS })),
         geo: s.optional(geo()),
         tip: s.optional(s.string({ min: 1, max: MAX_TIP_CHARS })),
