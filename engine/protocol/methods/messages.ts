@@ -130,7 +130,8 @@ export const messageMethods = {
     args: s.object({ ...sendOptions, type: s.literal(FILE_TYPES), file: file() }),
     result: returns<Message>(),
     retry: 'idClient',
-    errors: ['FORBIDDEN'],
+    // BAD_REQUEST also for a rule across members: the descriptor lacks what its `type` needs.
+    errors: ['FORBIDDEN', 'BAD_REQUEST'],
   }),
   forwardMsg: actorMethod({
     doc: "Sends a new message, from the caller, to `scene`/`to` with the body of `msg` (its `type` and that type's body field; any message but a `notification`).",
@@ -149,7 +150,8 @@ export const messageMethods = {
     }),
     result: returns<Message>(),
     retry: 'idClient',
-    errors: ['FORBIDDEN'],
+    // BAD_REQUEST also for a rule across members: `msg` lacks the body field of its `type`, or is a notification.
+    errors: ['FORBIDDEN', 'BAD_REQUEST'],
   }),
   recallMsg: actorMethod({
     doc: RECALL_DOC,
