@@ -132,6 +132,20 @@ describeBothModes('message kinds, recall and delete-for-self', (mode) => {
       expect(await phone.deleteMsg({ msg: refOf(gone) })).toEqual(notice);
     });
 
+    it("leaves a recalled message and a peer's delete-for-self out of the login sync of a device that was offline", async () => {
+      const [me, bob] = [account('me'), account('bob')];
+      const phone = await conns.client(me, { deviceId: 'phone' });
+      const kept = await phone.sendText({ scene: 'p2p', to: bob, text: 'kept' });
+      const gone = await phone.sendText({ scene: 'p2p', to: bob, text: 'gone' });
+      const hidden = await phone.sendText({ scene: 'p2p', to: bob, text: 'hidden by me only' });
+      await phone.recallMsg({ msg: gone });
+      await phone.deleteMsgSelf({ msg: hidden });
+      const seen: Message[] = [];
+      const b = await conns.client(bob, { deviceId: 'b', on: { offlinemsgs: (o) => seen.push(...o.msgs) } });
+      await b.waitForSync(20_000);
+      expect(seen.map((m) => m.idServer)).toEqual([kept.idServer, hidden.idServer]);
+    });
+
     it("refuses someone else's message, an unknown one, and one past the window", async () => {
       const { me, bob, phone, peer } = await pair();
       const theirs = await peer.sendText({ scene: 'p2p', to: me, text: 'theirs' });
