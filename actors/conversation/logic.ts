@@ -1,14 +1,32 @@
 /**
  * The p2p conversation's rules, free of I/O: numbering, idempotency, the
- * server's fields of a message, and history paging over a time-ordered
- * sequence.
+ * server's fields of a message and the bodies of each kind, recall and
+ * delete-for-self, and history paging over a time-ordered sequence.
  */
 import { ParleyError } from '../../engine/protocol/errors.ts';
-import type { Args, DeviceType, Message, MsgType } from '../../engine/protocol/methods.ts';
+export type { DeletedMsgSelf } from '../../engine/protocol/methods.ts';
+import type { Args, DeletedMsgSelf, DeviceType, FileDescriptor, Message, MsgRef, MsgType, SysMsg } from '../../engine/protocol/methods.ts';
 import { sessionIdOf } from '../../engine/protocol/methods.ts';
 
-/** A message as stored: the sender's view without `flow`, `sessionId` and `target`, which depend on the viewer. */
-export type StoredMessage = Omit<Message, 'flow' | 'sessionId' | 'target'>;
+/**
+ * A message as stored: the sender's view without `flow`, `sessionId` and
+ * `target`, which depend on the viewer, plus what only the conversation
+ * keeps: the recall notice once it was recalled, and the accounts that
+ * deleted it for themselves. Neither is ever shown (`viewOf`).
+ */
+export type StoredMessage = Omit<Message, 'flow' | 'sessionId' | 'target'> & {
+  recalled?: SysMsg;
+  hiddenFor?: string[];
+};
+
+/** The body fields a message kind carries. */
+export type MessageBody = Partial<Pick<Message, 'text' | 'geo' | 'tip' | 'content' | 'file'>>;
+
+/** The per-message options of every send. */
+export type SendOptions = Omit<Args<'sendText'>, 'scene' | 'to' | 'idClient' | 'resend' | 'text'>;
+
+/** How long after sending a message its sender may recall it, by default (ms). */
+export const RECALL_WINDOW_MS = 2 * 60 * 1000;
 
 export interface ConversationState {
   /** The two accounts, sorted. Equal for a conversation with oneself. */
@@ -27,8 +45,17 @@ export interface ConversationState {
   unsaved: Map<number, StoredMessage>;
 }
 
-/** `conn` is the sending socket, kept only so that its own delivery echo can skip it. */
-export type ConversationEvent = { t: 'msg'; msg: StoredMessage; conn?: string };
+/**
+ * The conversation's Log events. `conn` is the socket that caused it, kept
+ * only so that its own delivery echo can skip it. `recall` and `hide` carry
+ * the message rows as they become, so replaying them writes the same rows.
+ */
+export type ConversationEvent =
+  | { t: 'msg'; msg: StoredMessage; conn?: string }
+  | { t: 'recall'; msg: StoredMessage; conn?: string }
+  | { t: 'hide'; viewer: string; msgs: StoredMessage[]; deleted: DeletedMsgSelf[]; conn?: string };
+/** A new message. */
+export type MsgEvent = Extract<ConversationEvent, { t: 'msg' }>;
 
 /** Lookups of what is already stored, supplied by the I/O shell (or a fake in tests). */
 export interface ConversationView {
@@ -71,8 +98,8 @@ export interface SendInput {
   now: number;
   idServer: string;
   type: MsgType;
-  body: Partial<Pick<Message, 'text'>>;
-  args: Args<'sendText'>;
+  body: MessageBody;
+  args: SendOptions;
 }
 
 /** The peer of `from` in this conversation. */
@@ -90,7 +117,7 @@ export function findResend(state: ConversationState, view: ConversationView, fro
 }
 
 /** Decides a send: the stored message with its server fields (seq, time, idServer). */
-export function decideSend(state: ConversationState, input: SendInput & { conn?: string }): ConversationEvent {
+export function decideSend(state: ConversationState, input: SendInput & { conn?: string }): MsgEvent {
   const to = peerOf(state, input.from);
   const a = input.args;
   const msg: StoredMessage = {
@@ -118,10 +145,12 @@ export function decideSend(state: ConversationState, input: SendInput & { conn?:
   if (a.subType !== undefined) msg.subType = a.subType;
   if (a.pushContent !== undefined) msg.pushContent = a.pushContent;
   if (a.pushPayload !== undefined) msg.pushPayload = a.pushPayload;
+  if (a.needPushNick !== undefined) msg.needPushNick = a.needPushNick;
+  if (a.env !== undefined) msg.env = a.env;
   return input.conn === undefined ? { t: 'msg', msg } : { t: 'msg', msg, conn: input.conn };
 }
 
-export function applyEvent(state: ConversationState, event: ConversationEvent): ConversationState {
+export function applyEvent(state: ConversationState, event: MsgEvent): ConversationState {
   const { msg } = event;
   if (msg.seq <= state.lastSeq) return state; // already applied (replay)
   state.lastSeq = msg.seq;
@@ -133,20 +162,225 @@ export function applyEvent(state: ConversationState, event: ConversationEvent): 
   return state;
 }
 
+/**
+ * A recall or a delete-for-self: the rows as they become stay in `unsaved`
+ * until written, so later decisions of the same batch see them. Messages not
+ * applied yet (a replay of an old entry) are left alone.
+ */
+export function applyRowChange(state: ConversationState, event: ConversationEvent & { t: 'recall' | 'hide' }): ConversationState {
+  const rows = event.t === 'recall' ? [event.msg] : event.msgs;
+  for (const row of rows) if (row.seq <= state.lastSeq) state.unsaved.set(row.seq, row);
+  return state;
+}
+
 /** Forgets the unsaved copies of `events` once their rows are written. */
 export function markSaved(state: ConversationState, events: readonly ConversationEvent[]): void {
-  for (const { msg } of events) state.unsaved.delete(msg.seq);
+  for (const event of events) {
+    if (event.t === 'hide') for (const row of event.msgs) state.unsaved.delete(row.seq);
+    else state.unsaved.delete(event.msg.seq);
+  }
 }
 
 /** The message as `viewer` sees it. */
 export function viewOf(msg: StoredMessage, viewer: string): Message {
   const peer = msg.from === viewer ? msg.to : msg.from;
+  if (msg.recalled !== undefined || msg.hiddenFor !== undefined) {
+    const { recalled: _r, hiddenFor: _h, ...shown } = msg;
+    return { ...shown, flow: msg.from === viewer ? 'out' : 'in', sessionId: sessionIdOf('p2p', peer), target: peer };
+  }
   return {
     ...msg,
     flow: msg.from === viewer ? 'out' : 'in',
     sessionId: sessionIdOf('p2p', peer),
     target: peer,
   };
+}
+
+/** Whether `viewer` sees the message at all: not recalled, not deleted by them for themselves. */
+export function visibleTo(msg: StoredMessage, viewer: string | undefined): boolean {
+  if (msg.recalled !== undefined) return false;
+  return viewer === undefined || msg.hiddenFor === undefined || !msg.hiddenFor.includes(viewer);
+}
+
+// ---- Message bodies ----------------------------------------------------------
+
+/** What is wrong with `file` for a message of `type`, or undefined: images need `w`/`h`, audio `dur`, video all three. */
+export function fileProblem(type: MsgType, file: FileDescriptor, path = 'file'): string | undefined {
+  const needs: readonly ('w' | 'h' | 'dur')[] = type === 'image' ? ['w', 'h'] : type === 'audio' ? ['dur'] : type === 'video' ? ['w', 'h', 'dur'] : [];
+  for (const field of needs) if (file[field] === undefined) return `\`${path}.${field}\` is required for a message of type '${type}'`;
+  return undefined;
+}
+
+/** The body of a file message, refused with BAD_REQUEST when the descriptor lacks what its type needs. */
+export function fileBody(type: MsgType, file: FileDescriptor, path = 'file'): MessageBody {
+  const problem = fileProblem(type, file, path);
+  if (problem !== undefined) throw new ParleyError('BAD_REQUEST', problem);
+  return { file };
+}
+
+/** The type's body field of a message being forwarded; BAD_REQUEST naming it when missing. */
+export function forwardedBody(msg: Args<'forwardMsg'>['msg']): MessageBody {
+  const need = (field: 'text' | 'geo' | 'tip' | 'content' | 'file') => {
+    if (msg[field] === undefined) throw new ParleyError('BAD_REQUEST', `\`msg.${field}\` is required to forward a message of type '${msg.type}'`);
+  };
+  switch (msg.type) {
+    case 'text': need('text'); return { text: msg.text! };
+    case 'geo': need('geo'); return { geo: msg.geo! };
+    case 'tip': need('tip'); return { tip: msg.tip! };
+    case 'custom': need('content'); return { content: msg.content! };
+    case 'notification': throw new ParleyError('BAD_REQUEST', '`msg.type` must not be \'notification\': notifications are not forwarded');
+    default: need('file'); return fileBody(msg.type, msg.file!, 'msg.file');
+  }
+}
+
+// ---- Locating, recall, delete-for-self ---------------------------------------
+
+/** A stored message by seq: the batch's unsaved copy first, then the row. */
+function rowAt(state: ConversationState, view: ConversationView, seq: number): StoredMessage | undefined {
+  return state.unsaved.get(seq) ?? view.bySeq(seq);
+}
+
+/** Whether `from` and `to` are this conversation's two members, either way round. */
+function isOwnPair(state: ConversationState, from: string, to: string): boolean {
+  const [a, b] = state.members;
+  return (from === a && to === b) || (from === b && to === a);
+}
+
+/**
+ * The stored message `ref` names (recalled or not), or undefined: its
+ * `from`/`to` must be this conversation's, and it is searched among the
+ * messages of exactly `ref.time`.
+ */
+export function locate(state: ConversationState, view: ConversationView, ref: MsgRef): StoredMessage | undefined {
+  if (ref.scene !== 'p2p' || !isOwnPair(state, ref.from, ref.to)) return undefined;
+  let lo = 1;
+  let hi = state.lastSeq + 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const t = rowAt(state, view, mid)?.time ?? Number.POSITIVE_INFINITY;
+    if (t >= ref.time) hi = mid;
+    else lo = mid + 1;
+  }
+  for (let seq = lo; seq <= state.lastSeq; seq++) {
+    const m = rowAt(state, view, seq);
+    if (m === undefined || m.time > ref.time) break;
+    if (m.idServer === ref.idServer && m.from === ref.from) return m;
+  }
+  return undefined;
+}
+
+/** What a recall takes besides the message. */
+export type RecallOptions = Omit<Args<'recallMsg'>, 'msg'>;
+
+export interface RecallInput {
+  by: string;
+  ref: MsgRef;
+  now: number;
+  /** The notice's own id. */
+  idServer: string;
+  /** How long after its `time` a message may still be recalled (ms). */
+  windowMs: number;
+  options: RecallOptions;
+  conn?: string | undefined;
+}
+
+/**
+ * Decides a recall: NOT_FOUND for a message the conversation does not hold
+ * (or one already recalled by somebody else's request, which cannot be),
+ * FORBIDDEN for somebody else's message, EXPIRED past the window. Recalling
+ * again what is already recalled answers the same notice and changes nothing.
+ */
+export function decideRecall(state: ConversationState, view: ConversationView, input: RecallInput): { notice: SysMsg; event?: ConversationEvent } {
+  const m = locate(state, view, input.ref);
+  if (m === undefined) throw new ParleyError('NOT_FOUND', `no message ${input.ref.idServer} at time ${input.ref.time} in this conversation`);
+  if (m.from !== input.by) throw new ParleyError('FORBIDDEN', 'only the sender may recall a message');
+  if (m.recalled !== undefined) return { notice: m.recalled };
+  if (input.now - m.time > input.windowMs) {
+    throw new ParleyError('EXPIRED', `the message is older than the recall window of ${input.windowMs} ms`);
+  }
+  const notice: SysMsg = {
+    type: 'deleteMsg',
+    scene: 'p2p',
+    from: input.by,
+    to: m.to,
+    idServer: input.idServer,
+    time: input.now,
+    ...input.options,
+    msg: { scene: 'p2p', from: m.from, to: m.to, time: m.time, idServer: m.idServer, idClient: m.idClient, type: m.type },
+  };
+  const msg: StoredMessage = { ...m, recalled: notice };
+  return { notice, event: input.conn === undefined ? { t: 'recall', msg } : { t: 'recall', msg, conn: input.conn } };
+}
+
+export interface HideInput {
+  viewer: string;
+  refs: readonly MsgRef[];
+  now: number;
+  custom?: string | undefined;
+  conn?: string | undefined;
+}
+
+/**
+ * Decides a delete-for-self of `refs`: every one must name a message the
+ * viewer still could see (NOT_FOUND naming the first that does not). Ones
+ * already hidden are answered again and change nothing.
+ */
+export function decideHide(state: ConversationState, view: ConversationView, input: HideInput): { deleted: DeletedMsgSelf[]; event?: ConversationEvent } {
+  const deleted: DeletedMsgSelf[] = [];
+  const changed = new Map<number, StoredMessage>();
+  input.refs.forEach((ref, i) => {
+    const found = locate(state, view, ref);
+    const m = found === undefined ? undefined : (changed.get(found.seq) ?? found);
+    if (m === undefined || m.recalled !== undefined) {
+      const which = input.refs.length === 1 ? 'the message' : `message ${i}`;
+      throw new ParleyError('NOT_FOUND', `${which} (${ref.idServer} at time ${ref.time}) is not in this conversation`);
+    }
+    const item: DeletedMsgSelf = {
+      scene: 'p2p',
+      from: m.from,
+      to: m.to,
+      time: m.time,
+      idServer: m.idServer,
+      idClient: m.idClient,
+      sessionId: sessionIdOf('p2p', m.from === input.viewer ? m.to : m.from),
+      deletedTime: input.now,
+    };
+    if (input.custom !== undefined) item.custom = input.custom;
+    if (!deleted.some((d) => d.idServer === item.idServer)) deleted.push(item);
+    if (m.hiddenFor?.includes(input.viewer) !== true) {
+      changed.set(m.seq, { ...m, hiddenFor: [...(m.hiddenFor ?? []), input.viewer] });
+    }
+  });
+  if (changed.size === 0) return { deleted };
+  const event: ConversationEvent = { t: 'hide', viewer: input.viewer, msgs: [...changed.values()], deleted };
+  if (input.conn !== undefined) event.conn = input.conn;
+  return { deleted, event };
+}
+
+/** The messages `refs` name that `viewer` sees, in the order asked, each once. */
+export function messagesByRef(state: ConversationState, view: ConversationView, refs: readonly MsgRef[], viewer: string): StoredMessage[] {
+  const out: StoredMessage[] = [];
+  const seen = new Set<number>();
+  for (const ref of refs) {
+    const m = locate(state, view, ref);
+    if (m !== undefined && visibleTo(m, viewer) && !seen.has(m.seq)) {
+      seen.add(m.seq);
+      out.push(m);
+    }
+  }
+  return out;
+}
+
+/** Most messages `lastVisible` looks back over. */
+export const LAST_VISIBLE_SCAN = 100;
+
+/** The newest message that is not recalled, looking back at most `LAST_VISIBLE_SCAN` messages. */
+export function lastVisible(state: ConversationState, view: ConversationView): StoredMessage | undefined {
+  for (let seq = state.lastSeq; seq >= 1 && seq > state.lastSeq - LAST_VISIBLE_SCAN; seq--) {
+    const m = rowAt(state, view, seq);
+    if (m !== undefined && m.recalled === undefined) return m;
+  }
+  return undefined;
 }
 
 export interface HistoryQuery {
@@ -180,13 +414,13 @@ function firstSeqAfter(time: number, lastSeq: number, view: ConversationView): n
  * messages sharing a timestamp are neither repeated nor skipped. `asc` only
  * orders the returned list.
  */
-export function historyPage(state: ConversationState, view: ConversationView, q: HistoryQuery): StoredMessage[] {
+export function historyPage(state: ConversationState, view: ConversationView, q: HistoryQuery, viewer?: string): StoredMessage[] {
   const end = q.endTime === 0 ? Number.POSITIVE_INFINITY : q.endTime;
   if (state.lastSeq === 0 || q.beginTime > end) return [];
   const types = q.msgTypes === undefined || q.msgTypes.length === 0 ? undefined : new Set<string>(q.msgTypes);
   const out: StoredMessage[] = [];
   const take = (m: StoredMessage | undefined) => {
-    if (m !== undefined && m.isHistoryable && (types === undefined || types.has(m.type))) out.push(m);
+    if (m !== undefined && m.isHistoryable && (types === undefined || types.has(m.type)) && visibleTo(m, viewer)) out.push(m);
   };
 
   if (!q.reverse) {

@@ -4,7 +4,7 @@
  * listener types and the README's event table are derived from here.
  * Browser-safe.
  */
-import type { LoginPort, Message, Scene, Session } from './objects.ts';
+import type { DeletedMsgSelf, LoginPort, Message, Scene, Session, SysMsg } from './objects.ts';
 import { event } from './registry.ts';
 import type { PayloadOf } from './registry.ts';
 
@@ -15,6 +15,8 @@ export const events = {
   sessions: event<Session[]>('Login sync: the sessions changed since the device\'s cursor (possibly several pages).'),
   updatesessions: event<Session[]>('Sessions that changed: a new last message, an unread count.'),
   syncdone: event<{ serverTime: number }>('Login sync: everything the device missed has been sent.'),
+  sysmsg: event<SysMsg>('A system notification; of type `deleteMsg`: a message of one of the account\'s conversations was recalled (to the peer and the recaller\'s other devices).'),
+  DeleteMsgSelf: event<DeletedMsgSelf[]>('Messages another device of the account deleted for self: hide them here too.'),
   loginportschange: event<LoginPort[]>('Another device of the account logged in or out.'),
   kicked: event<{ reason: string; message?: string }>('The server is closing this socket, and why.'),
 };

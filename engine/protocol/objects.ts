@@ -14,6 +14,30 @@ export const MAX_TEXT_CHARS = 5000;
 export const MAX_EXT_CHARS = 4096;
 /** Largest `limit` of a history page. */
 export const MAX_HISTORY_LIMIT = 100;
+/** Longest `tip` of a tip message, in characters. */
+export const MAX_TIP_CHARS = 5000;
+/** Longest `content` of a custom message, in characters. */
+export const MAX_CONTENT_CHARS = 10_000;
+/** Longest `title` of a geo message, in characters. */
+export const MAX_GEO_TITLE_CHARS = 200;
+/** Longest `env` (the webhook environment a send or a recall names), in characters. */
+export const MAX_ENV_CHARS = 32;
+/** Longest file `url`, in characters. */
+export const MAX_FILE_URL_CHARS = 2048;
+/** Longest file `name`, in characters. */
+export const MAX_FILE_NAME_CHARS = 256;
+/** Longest file `ext` (extension without the dot), in characters. */
+export const MAX_FILE_EXT_CHARS = 16;
+/** Largest file `size` a file message may describe, in bytes (100 MiB). */
+export const MAX_FILE_BYTES = 100 * 1024 * 1024;
+/** Largest image or video `w` / `h`, in pixels. */
+export const MAX_FILE_PIXELS = 100_000;
+/** Longest audio or video `dur`, in ms (24 hours). */
+export const MAX_FILE_DURATION_MS = 24 * 3600 * 1000;
+/** Longest recall `ps` / `apnsText`, in characters. */
+export const MAX_NOTE_CHARS = 500;
+/** Most messages one `deleteMsgSelfBatch` or `getMsgsByIdServer` names. */
+export const MAX_MSGS_PER_BATCH = 100;
 
 export const SCENES = ['p2p', 'team', 'superTeam'] as const;
 export type Scene = (typeof SCENES)[number];
@@ -21,8 +45,37 @@ export type Scene = (typeof SCENES)[number];
 export const MSG_TYPES = ['text', 'image', 'audio', 'video', 'file', 'geo', 'tip', 'custom', 'notification'] as const;
 export type MsgType = (typeof MSG_TYPES)[number];
 
+/** The message types a `sendFile` sends. */
+export const FILE_TYPES = ['image', 'audio', 'video', 'file'] as const;
+export type FileType = (typeof FILE_TYPES)[number];
+
 export const DEVICE_TYPES = ['web', 'ios', 'android', 'pc', 'mac', 'server'] as const;
 export type DeviceType = (typeof DEVICE_TYPES)[number];
+
+/** The body of a geo message. */
+export interface Geo {
+  lng: number;
+  lat: number;
+  title: string;
+}
+
+/**
+ * An uploaded file as a file message carries it: `w`/`h` (pixels) for images
+ * and videos, `dur` (ms) for audio and video.
+ */
+export interface FileDescriptor {
+  url: string;
+  name: string;
+  /** Bytes. */
+  size: number;
+  /** 32 hex digits. */
+  md5: string;
+  /** The extension without the dot (`jpg`). */
+  ext: string;
+  w?: number;
+  h?: number;
+  dur?: number;
+}
 
 /** A stored message, as returned by a send and delivered in `msg`. */
 export interface Message {
@@ -34,6 +87,12 @@ export interface Message {
   flow: 'in' | 'out';
   type: MsgType;
   text?: string;
+  geo?: Geo;
+  tip?: string;
+  /** The body of a `custom` message. */
+  content?: string;
+  /** The body of an `image`, `audio`, `video` or `file` message. */
+  file?: FileDescriptor;
   idClient: string;
   idServer: string;
   seq: number;
@@ -52,6 +111,46 @@ export interface Message {
   isUnreadable: boolean;
   pushContent?: string;
   pushPayload?: string;
+  needPushNick?: boolean;
+  env?: string;
+}
+
+/**
+ * A system notification. Of type `deleteMsg`: a message was recalled; `from`
+ * is who recalled it, `to` the peer, `msg` the recalled message's locating
+ * fields, with the recall's own `ps`, `attach`, `apnsText`, `pushPayload`, `env`.
+ */
+export interface SysMsg {
+  type: 'deleteMsg';
+  scene: Scene;
+  from: string;
+  to: string;
+  idServer: string;
+  time: number;
+  ps?: string;
+  attach?: string;
+  apnsText?: string;
+  pushPayload?: string;
+  env?: string;
+  msg?: MsgRef & { idClient: string; type: MsgType };
+}
+
+/** The fields that locate a stored message (the reference SDK's `reqMsgs` items). */
+export interface MsgRef {
+  scene: Scene;
+  from: string;
+  to: string;
+  time: number;
+  idServer: string;
+}
+
+/** A message hidden from one account's view (`deleteMsgSelf`), as that account's other devices learn it. */
+export interface DeletedMsgSelf extends MsgRef {
+  sessionId: string;
+  idClient: string;
+  /** When it was hidden. */
+  deletedTime: number;
+  custom?: string;
 }
 
 /** A server session from one account's viewpoint. */

@@ -7,7 +7,7 @@
  * identifiers.
  */
 import fc from 'fast-check';
-import { methods } from '../../engine/protocol/methods.ts';
+import { declarationOf, methods } from '../../engine/protocol/methods.ts';
 import type { Schema, Spec } from '../../engine/protocol/schema.ts';
 import { Pairs, Raw, ext, nested, writeMsgpack } from './msgpack-writer.ts';
 
@@ -16,8 +16,12 @@ export const METHOD_NAMES = Object.keys(methods) as MethodName[];
 
 /** What a request's answer must be. */
 export type Expectation =
-  /** Valid arguments: any answer but BAD_REQUEST, TOO_LARGE or INTERNAL. */
-  | { kind: 'valid' }
+  /**
+   * Valid arguments: any answer but BAD_REQUEST, TOO_LARGE or INTERNAL. With
+   * `acrossMembers`, BAD_REQUEST too: the method lists it among its errors for
+   * a rule across members the schema cannot state (a file's `w`/`h` by `type`).
+   */
+  | { kind: 'valid'; acrossMembers?: true }
   /** One member broken: an error named in `names` whose message names `path` in backticks (when there is a path). */
   | { kind: 'broken'; path: string | undefined; names: readonly string[] };
 
@@ -187,7 +191,9 @@ export function brokenValue(schema: Schema<unknown>, path: string, overrides: Ov
           .map(([items, broken, n]) => {
             const i = n % (items.length + 1);
             const value = [...items.slice(0, i), broken.value, ...items.slice(i)];
-            return { value, path: `${path}[${i}]`, names: broken.names };
+            // The item's own path, then the member inside it when the item is a map or a list.
+            const inner = broken.path === '' ? '' : broken.path.startsWith('[') ? broken.path : `.${broken.path}`;
+            return { value, path: `${path}[${i}]${inner}`, names: broken.names };
           }),
       );
       return fc.oneof(...options);
@@ -254,7 +260,8 @@ export function methodRequests(names: readonly MethodName[], overrides: Override
 export function validRequest(m: MethodName, overrides: Overrides = {}): fc.Arbitrary<FuzzFrame> {
   return validValue(methods[m], '', overrides).map((a) => {
     const id = freshId();
-    return { bytes: writeMsgpack({ id, m, a }), id, expect: { kind: 'valid' } };
+    const expect: Expectation = declarationOf(m).errors.includes('BAD_REQUEST') ? { kind: 'valid', acrossMembers: true } : { kind: 'valid' };
+    return { bytes: writeMsgpack({ id, m, a }), id, expect };
   });
 }
 

@@ -1,25 +1,200 @@
 /**
- * Messages of a conversation: sending them and reading their history, all
+ * Messages of a conversation: sending every kind of message, forwarding,
+ * recalling, hiding messages from one's own view, and reading history, all
  * answered by the conversation's actor. Browser-safe.
  */
 import * as s from '../schema.ts';
-import { MAX_HISTORY_LIMIT, MAX_TEXT_CHARS, MSG_TYPES, SCENES } from '../objects.ts';
-import type { Message } from '../objects.ts';
+import {
+  FILE_TYPES,
+  MAX_CONTENT_CHARS,
+  MAX_ENV_CHARS,
+  MAX_EXT_CHARS,
+  MAX_FILE_BYTES,
+  MAX_FILE_DURATION_MS,
+  MAX_FILE_EXT_CHARS,
+  MAX_FILE_NAME_CHARS,
+  MAX_FILE_PIXELS,
+  MAX_FILE_URL_CHARS,
+  MAX_GEO_TITLE_CHARS,
+  MAX_HISTORY_LIMIT,
+  MAX_MSGS_PER_BATCH,
+  MAX_NOTE_CHARS,
+  MAX_TEXT_CHARS,
+  MAX_TIP_CHARS,
+  MSG_TYPES,
+  SCENES,
+} from '../objects.ts';
+import type { DeletedMsgSelf, Message, MsgRef, SysMsg } from '../objects.ts';
 import { actorMethod, returns } from '../registry.ts';
-import { id, sendCommon, time, toConversation } from './common.ts';
+import { conversationAddress, id, sendCommon, time, toConversation } from './common.ts';
+
+/** Every send's options: the shared ones and the push nickname and webhook environment. */
+const sendOptions = {
+  ...sendCommon,
+  needPushNick: s.optional(s.boolean()),
+  env: s.optional(s.string({ max: MAX_ENV_CHARS })),
+};
+
+const geo = () =>
+  s.object({
+    lng: s.number({ min: -180, max: 180 }),
+    lat: s.number({ min: -90, max: 90 }),
+    title: s.string({ max: MAX_GEO_TITLE_CHARS }),
+  });
+
+/** An uploaded file's descriptor; which of `w`, `h`, `dur` a type needs is checked by the conversation (logic.ts `fileProblem`). */
+const file = () =>
+  s.object({
+    url: s.string({ min: 1, max: MAX_FILE_URL_CHARS, pattern: /^https?:\/\/\S+$/, patternText: 'an http(s) URL without spaces' }),
+    name: s.string({ min: 1, max: MAX_FILE_NAME_CHARS }),
+    size: s.int({ min: 0, max: MAX_FILE_BYTES }),
+    md5: s.string({ min: 32, max: 32, pattern: /^[0-9a-fA-F]{32}$/, patternText: '32 hex digits' }),
+    ext: s.string({ max: MAX_FILE_EXT_CHARS }),
+    w: s.optional(s.int({ min: 1, max: MAX_FILE_PIXELS })),
+    h: s.optional(s.int({ min: 1, max: MAX_FILE_PIXELS })),
+    dur: s.optional(s.int({ min: 0, max: MAX_FILE_DURATION_MS })),
+  });
+
+/** The fields that locate a stored message; other members of a message passed whole are ignored. */
+const msgRef = () =>
+  s.object({
+    scene: s.literal(SCENES),
+    from: id(),
+    to: id(),
+    time: time(),
+    idServer: s.string({ min: 1, max: 64 }),
+  });
+
+/** The conversation a located message belongs to, from the caller's side: for p2p the other of `from` and `to`. */
+export function refAddress(account: string, ref: MsgRef): string {
+  const peer = ref.scene === 'p2p' && ref.from !== account ? ref.from : ref.to;
+  return conversationAddress(account, ref.scene, peer);
+}
+
+
+/** Options of a recall (`recallMsg` and its older name `deleteMsg`). */
+const recallArgs = () =>
+  s.object({
+    msg: msgRef(),
+    apnsText: s.optional(s.string({ max: MAX_NOTE_CHARS })),
+    pushPayload: s.optional(s.string({ max: MAX_EXT_CHARS })),
+    attach: s.optional(s.string({ max: MAX_EXT_CHARS })),
+    ps: s.optional(s.string({ max: MAX_NOTE_CHARS })),
+    env: s.optional(s.string({ max: MAX_ENV_CHARS })),
+  });
+
+const RECALL_DOC =
+  'Recalls a message the caller sent, within the recall window (default 2 minutes): it leaves history, and the peer and the caller\'s other devices get a `sysmsg` of type `deleteMsg`.';
 
 export const messageMethods = {
   sendText: actorMethod({
     doc: 'Sends a text message; answered with the stored message once it is durable.',
     owner: 'conv',
     address: toConversation,
-    args: s.object({ ...sendCommon, text: s.string({ min: 1, max: MAX_TEXT_CHARS }) }),
+    args: s.object({ ...sendOptions, text: s.string({ min: 1, max: MAX_TEXT_CHARS }) }),
     result: returns<Message>(),
     retry: 'idClient',
     errors: ['FORBIDDEN'],
   }),
+  sendGeo: actorMethod({
+    doc: 'Sends a location (`geo: {lng, lat, title}`).',
+    owner: 'conv',
+    address: toConversation,
+    args: s.object({ ...sendOptions, geo: geo() }),
+    result: returns<Message>(),
+    retry: 'idClient',
+    errors: ['FORBIDDEN'],
+  }),
+  sendTipMsg: actorMethod({
+    doc: 'Sends a tip: a line shown inside the conversation (`tip`).',
+    owner: 'conv',
+    address: toConversation,
+    args: s.object({ ...sendOptions, tip: s.string({ min: 1, max: MAX_TIP_CHARS }) }),
+    result: returns<Message>(),
+    retry: 'idClient',
+    errors: ['FORBIDDEN'],
+  }),
+  sendCustomMsg: actorMethod({
+    doc: 'Sends an application-defined message (`content`, a JSON string by convention).',
+    owner: 'conv',
+    address: toConversation,
+    args: s.object({ ...sendOptions, content: s.string({ min: 1, max: MAX_CONTENT_CHARS }) }),
+    result: returns<Message>(),
+    retry: 'idClient',
+    errors: ['FORBIDDEN'],
+  }),
+  sendFile: actorMethod({
+    doc: 'Sends an image, audio, video or file message with an uploaded `file` descriptor (`url`, `name`, `size`, `md5`, `ext`; `w`/`h` for images and videos, `dur` for audio and video).',
+    owner: 'conv',
+    address: toConversation,
+    args: s.object({ ...sendOptions, type: s.literal(FILE_TYPES), file: file() }),
+    result: returns<Message>(),
+    retry: 'idClient',
+    // BAD_REQUEST also for a rule across members: the descriptor lacks what its `type` needs.
+    errors: ['FORBIDDEN', 'BAD_REQUEST'],
+  }),
+  forwardMsg: actorMethod({
+    doc: "Sends a new message, from the caller, to `scene`/`to` with the body of `msg` (its `type` and that type's body field; any message but a `notification`).",
+    owner: 'conv',
+    address: toConversation,
+    args: s.object({
+      ...sendOptions,
+      msg: s.object({
+        type: s.literal(MSG_TYPES),
+        text: s.optional(s.string({ min: 1, max: MAX_TEXT_CHARS })),
+        geo: s.optional(geo()),
+        tip: s.optional(s.string({ min: 1, max: MAX_TIP_CHARS })),
+        content: s.optional(s.string({ min: 1, max: MAX_CONTENT_CHARS })),
+        file: s.optional(file()),
+      }),
+    }),
+    result: returns<Message>(),
+    retry: 'idClient',
+    // BAD_REQUEST also for a rule across members: `msg` lacks the body field of its `type`, or is a notification.
+    errors: ['FORBIDDEN', 'BAD_REQUEST'],
+  }),
+  recallMsg: actorMethod({
+    doc: RECALL_DOC,
+    owner: 'conv',
+    address: (account, a) => refAddress(account, a.msg),
+    reads: true,
+    args: recallArgs(),
+    result: returns<SysMsg>(),
+    retry: 'idempotent',
+    errors: ['FORBIDDEN', 'NOT_FOUND', 'EXPIRED'],
+  }),
+  deleteMsg: actorMethod({
+    doc: `The older name of \`recallMsg\`. ${RECALL_DOC}`,
+    owner: 'conv',
+    address: (account, a) => refAddress(account, a.msg),
+    reads: true,
+    args: recallArgs(),
+    result: returns<SysMsg>(),
+    retry: 'idempotent',
+    errors: ['FORBIDDEN', 'NOT_FOUND', 'EXPIRED'],
+  }),
+  deleteMsgSelf: actorMethod({
+    doc: "Hides a message from the caller's history; others still see it; the caller's other devices get `DeleteMsgSelf`.",
+    owner: 'conv',
+    address: (account, a) => refAddress(account, a.msg),
+    reads: true,
+    args: s.object({ msg: msgRef(), custom: s.optional(s.string({ max: MAX_EXT_CHARS })) }),
+    result: returns<DeletedMsgSelf[]>(),
+    retry: 'idempotent',
+    errors: ['NOT_FOUND'],
+  }),
+  deleteMsgSelfBatch: actorMethod({
+    doc: "`deleteMsgSelf` for several messages of one conversation at once.",
+    owner: 'conv',
+    address: (account, a) => refAddress(account, a.msgs[0]!),
+    reads: true,
+    args: s.object({ msgs: s.array(msgRef(), { min: 1, max: MAX_MSGS_PER_BATCH }), custom: s.optional(s.string({ max: MAX_EXT_CHARS })) }),
+    result: returns<DeletedMsgSelf[]>(),
+    retry: 'idempotent',
+    errors: ['NOT_FOUND'],
+  }),
   getHistoryMsgs: actorMethod({
-    doc: "A page of a conversation's stored messages, newest first unless `reverse`.",
+    doc: "A page of a conversation's stored messages, newest first unless `reverse`; recalled messages and those the caller deleted for self are left out.",
     owner: 'conv',
     address: toConversation,
     reads: true,
@@ -37,5 +212,15 @@ export const messageMethods = {
     result: returns<{ msgs: Message[] }>(),
     retry: 'idempotent',
     errors: ['FORBIDDEN'],
+  }),
+  getMsgsByIdServer: actorMethod({
+    doc: 'Messages of one conversation by their locating fields (`scene`, `from`, `to`, `time`, `idServer`), in the order asked; ones not found, recalled or deleted for self are left out.',
+    owner: 'conv',
+    address: (account, a) => refAddress(account, a.reqMsgs[0]!),
+    reads: true,
+    args: s.object({ reqMsgs: s.array(msgRef(), { min: 1, max: MAX_MSGS_PER_BATCH }) }),
+    result: returns<{ msgs: Message[] }>(),
+    retry: 'idempotent',
+    errors: [],
   }),
 };
