@@ -48,6 +48,8 @@ const HANDLERS: EventHandlers = {
     ctx.resolveSynced(d);
   },
   loginportschange: (d, ctx) => ctx.emit('loginportschange', d),
+  sysmsg: (d, ctx) => ctx.emit('sysmsg', d),
+  DeleteMsgSelf: (d, ctx) => ctx.emit('DeleteMsgSelf', d),
   kicked: (d, ctx) => {
     ctx.transport.noteKicked();
     ctx.emit('kicked', d);
