@@ -96,7 +96,7 @@ const sendMsg: AdminMethod = {
       sendMethods().map(([type, m]) => {
         const wire = declarationOf(m).args.json as { properties?: Record<string, TSchema>; required?: string[] };
         return Type.Object(
-          { from: account.json, type: Type.Literal(type), ...(wire.properties ?? {}) },
+          { from: account.json, ...(wire.properties ?? {}), type: Type.Literal(type) },
           { required: ['from', 'type', ...(wire.required ?? [])] } as never,
         );
       }),
