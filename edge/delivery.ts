@@ -1,0 +1,126 @@
+/**
+ * Deliveries to this edge's sockets. Each account with a socket here has
+ * one entry holding its delivery subscription on the Bus, shared by its
+ * sockets (usually one) and dropped with the last of them; a delivery goes
+ * to every logged-in socket of the account except the one whose own request
+ * caused it, and is held for a socket still logging in.
+ *
+ * One handler serves every account's subscription (the subject names the
+ * account), so an account costs its entry and no closure.
+ */
+import type { Bus, BusMessage, BusSubscription } from '../engine/bus/bus.ts';
+import type { Config } from '../engine/config.ts';
+import type { Delivery } from '../engine/envelope.ts';
+import { decode } from '../engine/protocol/codec.ts';
+import { deliverySubject } from '../engine/subjects.ts';
+import { logger } from '../engine/logger.ts';
+import type { Conn, Sockets } from './connection.ts';
+import type { Frames } from './frames.ts';
+import { isPlainObject } from './wire.ts';
+
+/** The delivery subscription of one account, shared by its sockets on this edge. */
+interface AccountEntry {
+  readonly account: string;
+  readonly sub: BusSubscription;
+  /**
+   * The account's sockets holding a reference, usually one: logged in ones
+   * get deliveries directly, the others (mid-login) buffer them.
+   */
+  readonly conns: Conn[];
+}
+
+/** The edge's delivery subscriptions, by account, and the fan-out to local sockets. */
+export class Deliveries {
+  private readonly config: Config;
+  private readonly bus: Bus;
+  private readonly sockets: Sockets;
+  private readonly frames: Frames;
+  /** Accounts with a socket on this edge, by delivery subject. */
+  private readonly accounts = new Map<string, AccountEntry>();
+
+  constructor(config: Config, bus: Bus, sockets: Sockets, frames: Frames) {
+    this.config = config;
+    this.bus = bus;
+    this.sockets = sockets;
+    this.frames = frames;
+  }
+
+  /** Accounts with a delivery subscription. */
+  get size(): number {
+    return this.accounts.size;
+  }
+
+  /** Takes a reference on the account's delivery subscription, subscribing on the bus for the first socket. */
+  acquire(conn: Conn): void {
+    const subject = deliverySubject(conn.account);
+    const entry = this.accounts.get(subject);
+    // A literal of one: an empty array's first push reserves room for 17.
+    if (entry === undefined) this.accounts.set(subject, { account: conn.account, sub: this.bus.subscribe(subject, this.onDeliveryMessage), conns: [conn] });
+    else entry.conns.push(conn);
+    conn.registered = true;
+  }
+
+  /** Drops the socket's reference; the last one unsubscribes. */
+  release(conn: Conn): void {
+    conn.registered = false;
+    const subject = deliverySubject(conn.account);
+    const entry = this.accounts.get(subject);
+    if (entry === undefined) return;
+    const at = entry.conns.indexOf(conn);
+    if (at !== -1) entry.conns.splice(at, 1);
+    if (entry.conns.length === 0) {
+      entry.sub.unsubscribe();
+      this.accounts.delete(subject);
+    }
+  }
+
+  /** Unsubscribes every account (the edge is stopping). */
+  stop(): void {
+    for (const entry of this.accounts.values()) entry.sub.unsubscribe();
+    this.accounts.clear();
+  }
+
+  /** The one handler of every account's delivery subscription: the subject names the account. */
+  private readonly onDeliveryMessage = (msg: BusMessage): void => {
+    try {
+      const entry = this.accounts.get(msg.subject);
+      if (entry !== undefined) this.onDelivery(entry, msg.data);
+    } catch (err) {
+      logger.error('delivery failed', { subject: msg.subject, err });
+    }
+  };
+
+  private onDelivery(entry: AccountEntry, data: Uint8Array): void {
+    let delivery: Partial<Delivery>;
+    try {
+      delivery = decode(data) as Partial<Delivery>;
+    } catch (err) {
+      logger.warn('undecodable delivery', { account: entry.account, err });
+      return;
+    }
+    const f = isPlainObject(delivery) ? delivery.f : undefined;
+    if (!(f instanceof Uint8Array)) {
+      logger.warn('delivery without a frame', { account: entry.account });
+      return;
+    }
+    // A socket's own request is answered by its reply: the delivery skips it.
+    const skip = this.sockets.numberOf(delivery.x);
+    // A send can close its socket at once (backpressure), which takes it out of `entry.conns`.
+    for (const conn of entry.conns.length === 1 ? entry.conns : entry.conns.slice()) {
+      if (conn.n === skip) continue;
+      if (conn.state === 'ready') this.frames.sendBytes(conn, f);
+      else this.buffer(conn, f);
+    }
+  }
+
+  /** Holds a delivery for a socket mid-login; past the backpressure bound it is closed as a slow consumer. */
+  private buffer(conn: Conn, f: Uint8Array): void {
+    if (conn.closed) return;
+    conn.pendingBytes += f.byteLength;
+    if (this.frames.unsentBytes(conn) > this.config.maxBackpressureBytes) {
+      this.frames.closeSlowConsumer(conn, 'deliveries held during login over the bound');
+      return;
+    }
+    conn.pending.push(f);
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Requests from a socket to actors: what a request may do in each login
+ * state (`login` first, requests queued while it is verified), then
+ * validating its arguments, routing it to its actor, and calling the actor
+ * over the Bus, held through partition handovers and retried as the method's
+ * declaration allows; the reply goes back to the socket unless it closed
+ * meanwhile. The edge answers its own methods (`getServerTime`) from a table
+ * that must cover every method declared as the edge's.
+ */
+import type { ActorClient } from '../engine/actor/call.ts';
+import { ParleyError } from '../engine/protocol/errors.ts';
+import { echo } from '../engine/protocol/schema.ts';
+import { declarationOf, parseRequest, randomIdClient } from '../engine/protocol/methods.ts';
+import type { MethodName } from '../engine/protocol/methods.ts';
+import type { Conn, Sockets } from './connection.ts';
+import type { Frames } from './frames.ts';
+import { routeOf } from './routes.ts';
+import type { EdgeMethodName } from './routes.ts';
+import { badRequest } from './wire.ts';
+
+/** Requests awaiting an actor's reply per socket; more get RATE_LIMITED. */
+export const MAX_IN_FLIGHT_PER_SOCKET = 256;
+
+/** The edge's own answer to each method it serves itself, `login` aside (see `Logins`): one per declared edge method. */
+const EDGE_ANSWERS: { readonly [M in Exclude<EdgeMethodName, 'login'>]: (conn: Conn) => unknown } = {
+  getServerTime: () => Date.now(),
+};
+
+/** Starts a socket's login (see `Logins.start`). */
+export interface LoginStarter {
+  start(conn: Conn, id: number, a: unknown): void;
+}
+
+/** Runs each socket's requests. */
+export class Dispatcher {
+  private readonly actors: ActorClient;
+  private readonly sockets: Sockets;
+  private readonly frames: Frames;
+  private readonly logins: LoginStarter;
+  /** Prefix of the idClients this edge fills in: random per process, so restarts never reuse one. */
+  private readonly idPrefix = `${randomIdClient().slice(0, 16)}-`;
+  private idCounter = 0;
+
+  constructor(actors: ActorClient, sockets: Sockets, frames: Frames, logins: LoginStarter) {
+    this.actors = actors;
+    this.sockets = sockets;
+    this.frames = frames;
+    this.logins = logins;
+  }
+
+  /** A request frame from the socket, in whatever login state it is. */
+  onRequest(conn: Conn, id: number, m: string, a: unknown): void {
+    switch (conn.state) {
+      case 'new':
+        if (m !== 'login') {
+          this.frames.sendFailure(conn, id, new ParleyError('UNAUTHORIZED', `log in first: ${echo(m)} needs a login, and the first request must be \`login\``));
+          return;
+        }
+        this.logins.start(conn, id, a);
+        return;
+      case 'login':
+        if (m === 'login') {
+          this.frames.sendFailure(conn, id, new ParleyError('CONFLICT', 'a login is already in progress on this socket'));
+          return;
+        }
+        if (conn.queued.length >= MAX_IN_FLIGHT_PER_SOCKET) {
+          this.frames.sendFailure(conn, id, this.rateLimited());
+          return;
+        }
+        conn.queued.push({ id, m, a });
+        return;
+      case 'ready':
+        if (m === 'login') {
+          this.frames.sendFailure(conn, id, new ParleyError('CONFLICT', `this socket is already logged in as ${conn.account}`));
+          return;
+        }
+        this.dispatch(conn, id, m, a);
+        return;
+    }
+  }
+
+  /** Validates, routes and calls the actor; replies when it answers, unless the socket closed meanwhile. */
+  dispatch(conn: Conn, id: number, m: string, a: unknown): void {
+    if (conn.closed) return;
+    let args: unknown;
+    try {
+      args = parseRequest(m, a);
+    } catch (err) {
+      this.frames.sendFailure(conn, id, err);
+      return;
+    }
+    const declaration = declarationOf(m as MethodName);
+    if (declaration.owner === 'edge') {
+      const answer = Object.hasOwn(EDGE_ANSWERS, m) ? EDGE_ANSWERS[m as keyof typeof EDGE_ANSWERS] : undefined;
+      if (answer === undefined) this.frames.sendFailure(conn, id, badRequest(`method \`${m}\` is not served by this engine`));
+      else this.frames.send(conn, { id, r: answer(conn) });
+      return;
+    }
+    const address = routeOf(m as MethodName, conn.account, args);
+    if (address === undefined) {
+      this.frames.sendFailure(conn, id, badRequest(`method \`${m}\` is not served by this engine`));
+      return;
+    }
+    if (conn.inFlight >= MAX_IN_FLIGHT_PER_SOCKET) {
+      this.frames.sendFailure(conn, id, this.rateLimited());
+      return;
+    }
+    if (declaration.retry === 'idClient' && (args as { idClient?: string }).idClient === undefined) {
+      // A send held through a handover may reach the actor twice; the idClient makes that harmless.
+      (args as { idClient?: string }).idClient = this.nextIdClient();
+    }
+    conn.inFlight++;
+    this.actors.holdRaw(address, m, args, conn.caller, declaration.retry, this.sockets.heldOptions(conn)).then(
+      (r) => {
+        conn.inFlight--;
+        this.frames.sendResult(conn, id, r);
+      },
+      (err: unknown) => {
+        conn.inFlight--;
+        this.frames.sendFailure(conn, id, err, { m, address });
+      },
+    );
+  }
+
+  /** A fresh idClient: this process's random prefix and a counter, cheaper than 16 random bytes per send. */
+  private nextIdClient(): string {
+    return `${this.idPrefix}${(++this.idCounter).toString(36)}`;
+  }
+
+  private rateLimited(): ParleyError {
+    return new ParleyError('RATE_LIMITED', `more than ${MAX_IN_FLIGHT_PER_SOCKET} requests in flight on this socket; wait for replies`);
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * Logging a socket in: the first request must be `login`; its token is
+ * verified, the account's delivery subscription taken before the reply (so
+ * nothing published from then on is missed), the requests queued meanwhile
+ * run, the account's other devices told (`loginportschange`), and the login
+ * sync started. A socket that does not log in within `loginTimeoutMs` is
+ * closed (4002) by one timer for all of them, armed for the oldest.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Bus } from '../engine/bus/bus.ts';
+import type { Config } from '../engine/config.ts';
+import type { Delivery } from '../engine/envelope.ts';
+import type { TokenVerifier } from '../engine/auth/verifier.ts';
+import { encode } from '../engine/protocol/codec.ts';
+import { ParleyError } from '../engine/protocol/errors.ts';
+import { parseRequest } from '../engine/protocol/methods.ts';
+import type { Args } from '../engine/protocol/methods.ts';
+import { deliverySubject } from '../engine/subjects.ts';
+import { logger } from '../engine/logger.ts';
+import type { Conn, QueuedRequest, Sockets } from './connection.ts';
+import type { Deliveries } from './delivery.ts';
+import { CLOSE_CODES } from './frames.ts';
+import type { Frames } from './frames.ts';
+import type { LoginSync } from './login-sync.ts';
+import { internalError, isPlainObject } from './wire.ts';
+
+/** What logging in needs from the rest of the edge. */
+export interface LoginParts {
+  config: Config;
+  bus: Bus;
+  verifier: TokenVerifier;
+  sockets: Sockets;
+  frames: Frames;
+  deliveries: Deliveries;
+  sync: LoginSync;
+  /** Runs a request that arrived while the login was being verified, once it succeeded. */
+  runQueued: (conn: Conn, request: QueuedRequest) => void;
+}
+
+/** The edge's logins and login deadlines. */
+export class Logins {
+  private readonly config: Config;
+  private readonly bus: Bus;
+  private readonly verifier: TokenVerifier;
+  private readonly sockets: Sockets;
+  private readonly frames: Frames;
+  private readonly deliveries: Deliveries;
+  private readonly sync: LoginSync;
+  private readonly runQueued: (conn: Conn, request: QueuedRequest) => void;
+  /**
+   * Sockets not logged in yet, in the order they opened, and when each must
+   * have logged in (ms). One timer, armed for the oldest, closes the late
+   * ones; entries that logged in or closed are skipped when reached.
+   */
+  private loginQueue: Array<Conn | undefined> = [];
+  private loginDeadlines: number[] = [];
+  private loginHead = 0;
+  private loginTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+
+  constructor(parts: LoginParts) {
+    this.config = parts.config;
+    this.bus = parts.bus;
+    this.verifier = parts.verifier;
+    this.sockets = parts.sockets;
+    this.frames = parts.frames;
+    this.deliveries = parts.deliveries;
+    this.sync = parts.sync;
+    this.runQueued = parts.runQueued;
+  }
+
+  /** Starts the login deadline of a socket that just opened. */
+  watch(conn: Conn): void {
+    this.loginQueue.push(conn);
+    this.loginDeadlines.push(Date.now() + this.config.loginTimeoutMs);
+    if (this.loginTimer === undefined) this.armLoginTimer();
+  }
+
+  /** Forgets every deadline (the edge is stopping). */
+  stop(): void {
+    clearTimeout(this.loginTimer);
+    this.loginTimer = undefined;
+    this.loginQueue = [];
+    this.loginDeadlines = [];
+    this.loginHead = 0;
+  }
+
+  /** Logs the socket in with request `id`'s arguments `a`; whatever fails closes it. */
+  start(conn: Conn, id: number, a: unknown): void {
+    void this.login(conn, id, a).catch((err: unknown) => this.loginCrashed(conn, id, err));
+  }
+
+  private async login(conn: Conn, id: number, a: unknown): Promise<void> {
+    const token = isPlainObject(a) ? a.token : undefined;
+    if (typeof token !== 'string' || token === '') {
+      this.rejectLogin(conn, id, new ParleyError('UNAUTHORIZED', '`token` is missing'));
+      return;
+    }
+    let args: Args<'login'>;
+    try {
+      args = parseRequest('login', a);
+    } catch (err) {
+      // The token is there; the other arguments are wrong. The client may try again.
+      this.frames.sendFailure(conn, id, err);
+      return;
+    }
+    conn.state = 'login';
+    const deviceId = args.deviceId ?? randomUUID();
+    const deviceType = args.deviceType ?? 'web';
+    let account: string;
+    try {
+      ({ account } = await this.verifier.verify(args.token, { deviceId, deviceType, ip: remoteAddressOf(conn) }));
+    } catch (err) {
+      this.rejectLogin(conn, id, err);
+      return;
+    }
+    if (conn.closed) return;
+
+    conn.account = account;
+    conn.deviceId = deviceId;
+    conn.deviceType = deviceType;
+    // Subscribe before replying so nothing published from now on is missed;
+    // what arrives before the login reply is buffered in `pending`.
+    this.deliveries.acquire(conn);
+    try {
+      await this.bus.flush();
+    } catch (err) {
+      if (conn.closed) return;
+      const e = err instanceof ParleyError ? err : new ParleyError('UNAVAILABLE', 'the bus is not reachable; try again', { cause: err });
+      this.frames.closeWith(conn, CLOSE_CODES.syncFailed, 'bus unavailable', { id, e: e.toWire() });
+      return;
+    }
+    if (conn.closed || conn.ws === undefined) return;
+
+    // From here on deliveries go straight to the socket, after the reply and what was buffered.
+    conn.state = 'ready';
+    const reply = encode({ id, r: { account, deviceId: conn.deviceId, serverTime: Date.now() } });
+    this.frames.sendInOrder(conn, reply, conn.takePending());
+    if (conn.closed) return;
+    logger.debug('login', { conn: conn.ref, account, deviceId: conn.deviceId });
+
+    this.publishLoginPort(conn, 'login');
+    for (const q of conn.takeQueued()) this.runQueued(conn, q);
+    await this.sync.run(conn, args.cursors);
+  }
+
+  /** A failed login: UNAUTHORIZED and the socket closes; other failures (verifier unreachable) close with 1011. */
+  private rejectLogin(conn: Conn, id: number, err: unknown): void {
+    if (conn.closed) return;
+    const unauthorized = err instanceof ParleyError && err.name === 'UNAUTHORIZED';
+    const e = err instanceof ParleyError ? err.toWire() : internalError(err, { step: 'verify token' });
+    for (const q of conn.takeQueued()) this.frames.send(conn, { id: q.id, e: new ParleyError('UNAUTHORIZED', 'the login failed').toWire() });
+    if (unauthorized) this.frames.closeWith(conn, CLOSE_CODES.unauthorized, 'unauthorized', { id, e });
+    else this.frames.closeWith(conn, CLOSE_CODES.syncFailed, 'login failed', { id, e });
+  }
+
+  private loginCrashed(conn: Conn, id: number, err: unknown): void {
+    try {
+      if (conn.closed) return;
+      const e = internalError(err, { step: 'login', conn: conn.ref });
+      if (conn.state === 'ready') this.frames.closeWith(conn, CLOSE_CODES.syncFailed, 'login sync failed');
+      else this.frames.closeWith(conn, CLOSE_CODES.syncFailed, 'login failed', { id, e });
+    } catch (inner) {
+      logger.error('login failure handling failed', { err: inner });
+    }
+  }
+
+  /** Tells the account's other devices that this one logged in or out. */
+  publishLoginPort(conn: Conn, type: 'login' | 'logout'): void {
+    try {
+      // As the reference SDK's callback: a list of login ports, each saying whether it is online now.
+      const port = {
+        account: conn.account,
+        deviceId: conn.deviceId,
+        type: conn.deviceType,
+        connectionId: conn.ref,
+        time: Date.now(),
+        online: type === 'login',
+      };
+      const f = encode({ ev: 'loginportschange', d: [port] });
+      const delivery: Delivery = { x: conn.ref, f };
+      this.bus.publish(deliverySubject(conn.account), encode(delivery));
+    } catch (err) {
+      logger.warn('could not publish loginportschange', { account: conn.account, err });
+    }
+  }
+
+  /** Arms the login timer for the oldest socket still waiting for its login; forgets the ones that no longer wait. */
+  private armLoginTimer(): void {
+    const queue = this.loginQueue;
+    while (this.loginHead < queue.length && !awaitsLogin(queue[this.loginHead])) this.loginHead++;
+    if (this.loginHead === queue.length) {
+      this.loginQueue = [];
+      this.loginDeadlines = [];
+      this.loginHead = 0;
+      return;
+    }
+    if (this.loginHead >= 1024 && this.loginHead * 2 >= queue.length) {
+      this.loginQueue = queue.slice(this.loginHead);
+      this.loginDeadlines = this.loginDeadlines.slice(this.loginHead);
+      this.loginHead = 0;
+    }
+    this.loginTimer = setTimeout(this.sweepLogins, Math.max(0, this.loginDeadlines[this.loginHead]! - Date.now()));
+  }
+
+  /** Closes every socket whose login deadline passed, then waits for the next deadline. */
+  private readonly sweepLogins = (): void => {
+    try {
+      this.loginTimer = undefined;
+      const now = Date.now();
+      const queue = this.loginQueue;
+      while (this.loginHead < queue.length && this.loginDeadlines[this.loginHead]! <= now) {
+        const conn = queue[this.loginHead];
+        queue[this.loginHead++] = undefined; // the socket may be gone: let it be collected
+        if (awaitsLogin(conn)) this.onLoginTimeout(conn);
+      }
+      if (!this.sockets.stopping) this.armLoginTimer();
+    } catch (err) {
+      logger.error('login timeout sweep failed', { err });
+    }
+  };
+
+  private onLoginTimeout(conn: Conn): void {
+    const e = new ParleyError('UNAUTHORIZED', `no login within ${this.config.loginTimeoutMs} ms`).toWire();
+    this.frames.closeWith(conn, CLOSE_CODES.loginTimeout, 'login timeout', { id: 0, e });
+  }
+}
+
+/** True while `conn` is open and not logged in: the login deadline applies. */
+function awaitsLogin(conn: Conn | undefined): conn is Conn {
+  return conn !== undefined && !conn.closed && conn.state !== 'ready';
+}
+
+/** The client's address as the socket shows it; empty once the socket is gone. */
+function remoteAddressOf(conn: Conn): string {
+  if (conn.closed || conn.ws === undefined) return '';
+  return Buffer.from(conn.ws.getRemoteAddressAsText()).toString();
+}
