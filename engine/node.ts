@@ -12,7 +12,7 @@ import type { Bus } from './bus/bus.ts';
 import { EmbeddedBus } from './bus/embedded-bus.ts';
 import { NatsBus } from './bus/nats-bus.ts';
 import type { Log } from './log/log.ts';
-import { LmdbLog } from './log/lmdb-log.ts';
+import { LmdbLog, adoptSeparateLog } from './log/lmdb-log.ts';
 import { JetStreamLog } from './log/jetstream-log.ts';
 import { StateStore } from './store.ts';
 import { ActorHost } from './actor/host.ts';
@@ -99,6 +99,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
 
     let host: ActorHost | undefined;
     if (role !== 'edge') {
+      let store: StateStore;
       if (nats !== undefined) {
         const js = new JetStreamLog(nats.connection, {
           partitions: config.partitions,
@@ -109,13 +110,21 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
         await js.ensureStreams();
         log = js;
         logger.info('log: jetstream', { streams: config.logStreams, replicas: config.logReplicas });
+        store = new StateStore(config.dataDir);
+        closers.push(() => log!.close());
+        closers.push(() => store.close());
       } else {
-        log = new LmdbLog(join(config.dataDir, 'log'));
-        logger.info('log: lmdb', { path: join(config.dataDir, 'log') });
+        // One environment for the Log and the rows: an entry and its rows commit under one fsync.
+        store = new StateStore(config.dataDir, { syncCommits: true });
+        closers.push(() => store.close());
+        const lmdb = LmdbLog.sharing(store.env);
+        log = lmdb;
+        closers.push(() => lmdb.close());
+        const legacyDir = join(config.dataDir, 'log');
+        const adopted = await adoptSeparateLog(legacyDir, lmdb);
+        if (adopted !== undefined) logger.info('log: moved into the state environment', { from: legacyDir, ...adopted });
+        logger.info('log: lmdb', { path: store.path });
       }
-      closers.push(() => log!.close());
-      const store = new StateStore(config.dataDir);
-      closers.push(() => store.close());
       host = new ActorHost({
         bus,
         log,

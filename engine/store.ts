@@ -1,9 +1,14 @@
 /**
  * The LMDB environment holding actors' materialised, query-shaped state.
- * It is not the source of truth (the Log is): commits are awaited for
- * visibility, while flushing to disk overlaps later transactions
- * (lmdb-js `overlappingSync`, crash-safe). After a crash an actor replays
+ * It is not the source of truth (the Log is): after a crash an actor replays
  * from the Log whatever its snapshot is missing.
+ *
+ * Two ways to commit. Beside a Log elsewhere (JetStream), commits are
+ * awaited for visibility while flushing to disk overlaps later transactions
+ * (lmdb-js `overlappingSync`, crash-safe). Holding the embedded Log
+ * (`syncCommits`, with `LmdbLog.sharing(store)`), every commit is
+ * synchronous — fsynced before it resolves — since a Log entry and the rows
+ * it produces commit in one transaction.
  *
  * Every database takes binary keys made by `keys.ts` (typed, length-prefixed
  * parts), never lmdb-js's own encoding of strings and arrays, which lets an
@@ -20,16 +25,24 @@ import { keyOf, type StoreKey } from './keys.ts';
 /** A database of the state store: values of any msgpack-able type, keys from `keys.ts`. */
 export type Database<V = unknown> = LmdbDatabase<V, StoreKey>;
 
+export interface StateStoreOptions {
+  /** Commit synchronously (fsync before a transaction resolves): required when the embedded Log shares the environment. Default false. */
+  syncCommits?: boolean;
+}
+
 export class StateStore {
   readonly root: RootDatabase;
+  /** Directory of the environment. */
+  readonly path: string;
   /** Per-actor snapshot: `snapshot(address) → {logSeq, state}`. */
   readonly snapshots: Database;
   private readonly dbs = new Map<string, Database>();
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, options: StateStoreOptions = {}) {
     const path = join(dataDir, 'state');
     mkdirSync(path, { recursive: true });
-    this.root = open({ path, maxDbs: 64, compression: false });
+    this.root = open({ path, maxDbs: 64, compression: false, overlappingSync: options.syncCommits !== true });
+    this.path = path;
     this.snapshots = this.db('snapshots');
   }
 
@@ -51,6 +64,11 @@ export class StateStore {
   /** Queues the snapshot of the actor at `address` (inside the caller's transaction). */
   putSnapshot(address: string, snapshot: unknown): void {
     void this.snapshots.put(keyOf('snapshot', address), snapshot);
+  }
+
+  /** The environment, for a Log to keep its database in (see `LmdbLog.sharing`). */
+  get env(): { env: RootDatabase; path: string } {
+    return { env: this.root, path: this.path };
   }
 
   /** Runs `fn` in one write transaction with everything queued this turn; resolves once committed. */

@@ -5,13 +5,17 @@
  *
  * Writes are batched per actor: the commands waiting in a mailbox are decided
  * in order against the in-memory state, their events go to the Log as one
- * entry (naming the position the actor expects, which fences a stale owner),
- * and only then are they materialised in LMDB, answered and their effects run.
+ * entry (naming the position the actor expects, which fences a stale owner)
+ * and are materialised in LMDB, and only then answered and their effects run.
+ * When the Log shares the state store's environment (the embedded engine),
+ * the entry, its rows and its outbox calls commit in one transaction under
+ * one fsync; otherwise the rows are written once the entry is durable.
  */
 import { randomUUID } from 'node:crypto';
 import type { Bus, BusMessage, BusSubscription } from '../bus/bus.ts';
 import type { Log } from '../log/log.ts';
 import { LogConflictError } from '../log/log.ts';
+import { LmdbLog } from '../log/lmdb-log.ts';
 import { decode, encode, encodeArrayOfRaw } from '../protocol/codec.ts';
 import { ParleyError, isParleyError } from '../protocol/errors.ts';
 import type { WireError } from '../protocol/errors.ts';
@@ -64,6 +68,8 @@ const LOG_ENTRY_HEADROOM_BYTES = 4096;
 export const REPLY_ENVELOPE_BYTES = 64;
 /** Attempts of an actor-to-actor call effect before it is given up (and logged). */
 const CALL_ATTEMPTS = 10;
+/** How long answered calls' outbox rows wait to be removed together, ms. */
+const OUTBOX_CLEANUP_MS = 200;
 
 type CallEffect = Effect & { kind: 'call'; outboxKey?: StoreKey };
 
@@ -128,6 +134,11 @@ export class ActorHost {
   private stopping = false;
   /** Carries call effects to their actors. */
   private readonly client: ActorClient;
+  /** The Log when it lives in the state store's environment: entries and their rows then commit together. */
+  private readonly jointLog: LmdbLog | undefined;
+  /** Outbox rows of answered calls, removed together in one transaction now and then. */
+  private answered: StoreKey[] = [];
+  private cleanup: ReturnType<typeof setTimeout> | undefined;
 
   constructor(opts: ActorHostOptions) {
     this.opts = opts;
@@ -135,6 +146,7 @@ export class ActorHost {
     for (const b of opts.behaviors) this.behaviors.set(b.kind, b);
     this.ids = new IdServerGenerator(opts.nodeId);
     this.outbox = opts.store.db('outbox');
+    this.jointLog = opts.log instanceof LmdbLog && opts.log.shares(opts.store.root) ? opts.log : undefined;
   }
 
   /** Number of actors in memory. */
@@ -172,6 +184,7 @@ export class ActorHost {
     const deadline = Date.now() + STOP_CALLS_MS;
     while (this.pendingCalls > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     if (this.pendingCalls > 0) logger.warn('stopping with actor calls still pending', { pending: this.pendingCalls });
+    await this.removeAnswered();
     this.actors.clear();
   }
 
@@ -493,17 +506,24 @@ export class ActorHost {
       let effects: Effect[] = [];
       if (events.length > 0) {
         try {
-          act.logSeq = await this.opts.log.append(act.subject, encodeArrayOfRaw(encoded), fence, fenceSubject(ctx.partition));
-          this.stats.appends++;
-          this.stats.events += events.length;
           const state = act.state;
-          const logSeq = act.logSeq;
           effects = behavior.effects(state, events, ctx);
           const calls = this.outboxed(act.address, effects);
-          await this.opts.store.transaction(() => {
+          const materialise = (logSeq: number) => {
             behavior.persist(state, events, logSeq, ctx);
             for (const c of calls) this.outbox.put(c.key, c.stored);
-          });
+          };
+          const entry = encodeArrayOfRaw(encoded);
+          const fenceAt = fenceSubject(ctx.partition);
+          if (this.jointLog !== undefined) {
+            act.logSeq = await this.jointLog.appendWith(act.subject, entry, fence, fenceAt, materialise);
+          } else {
+            act.logSeq = await this.opts.log.append(act.subject, entry, fence, fenceAt);
+            const logSeq = act.logSeq;
+            await this.opts.store.transaction(() => materialise(logSeq));
+          }
+          this.stats.appends++;
+          this.stats.events += events.length;
         } catch (err) {
           // The in-memory state ran ahead of what is durable: forget it.
           const unavailable = new ParleyError('UNAVAILABLE', `actor ${act.address} could not persist; retry`).toWire();
@@ -610,14 +630,37 @@ export class ActorHost {
       }
       logger.error('actor call effect given up', { to: effect.to, m: effect.m, attempt, err });
     }
-    if (effect.outboxKey !== undefined) {
-      try {
-        this.outbox.remove(effect.outboxKey).catch((err: unknown) => logger.warn('outbox entry not removed', { err }));
-      } catch (err) {
-        logger.warn('outbox entry not removed', { err });
-      }
-    }
+    if (effect.outboxKey !== undefined) this.noteAnswered(effect.outboxKey);
     this.pendingCalls--;
+  }
+
+  /**
+   * Queues the removal of an answered call's outbox row. Rows are removed
+   * together, a moment later, in one transaction of their own: a removal
+   * needs no fsync of its own (a row that outlives a crash is a call made
+   * again, and calls are idempotent).
+   */
+  private noteAnswered(key: StoreKey): void {
+    this.answered.push(key);
+    if (this.cleanup !== undefined) return;
+    this.cleanup = setTimeout(() => void this.removeAnswered(), OUTBOX_CLEANUP_MS);
+    this.cleanup.unref();
+  }
+
+  /** Removes the outbox rows of the calls answered so far. */
+  private async removeAnswered(): Promise<void> {
+    if (this.cleanup !== undefined) clearTimeout(this.cleanup);
+    this.cleanup = undefined;
+    const keys = this.answered;
+    if (keys.length === 0) return;
+    this.answered = [];
+    try {
+      await this.opts.store.transaction(() => {
+        for (const key of keys) void this.outbox.remove(key);
+      });
+    } catch (err) {
+      logger.warn('outbox entries not removed', { rows: keys.length, err });
+    }
   }
 
   /** Forgets an actor; its queued commands go to a fresh activation that reloads from the Log. */

@@ -2,9 +2,12 @@
  * In-process Bus with the subjects and semantics of NATS core: wildcards,
  * queue groups, request/reply with no-responders and timeouts. It carries
  * bytes only — every message is copied, so no object is ever shared between
- * sender and receiver — and delivers asynchronously, as a network would.
+ * sender and receiver — and delivers asynchronously, as a network would:
+ * dispatched messages wait in one queue that a single microtask empties, in
+ * order. Requests share one timeout timer (`PendingRequests`).
  */
 import type { Bus, BusMessage, BusSubscription, RequestOptions, SubscribeOptions } from './bus.ts';
+import { PendingRequest, PendingRequests } from './pending-requests.ts';
 import { ParleyError } from '../protocol/errors.ts';
 import { logger } from '../logger.ts';
 
@@ -91,10 +94,11 @@ export class EmbeddedBus implements Bus {
   private readonly queueCursor = new Map<string, number>();
   private inboxSeq = 0;
   /** Requests waiting for their reply, by inbox number. */
-  private readonly replies = new Map<
-    number,
-    { resolve: (data: Uint8Array) => void; reject: (err: Error) => void; timer: ReturnType<typeof setTimeout> }
-  >();
+  private readonly replies = new PendingRequests();
+  /** Messages dispatched and not yet delivered, oldest first. */
+  private queue: Delivery[] = [];
+  private draining = false;
+  private readonly drainNow = (): void => this.drainQueue();
   private closed = false;
   readonly maxPayloadBytes: number;
 
@@ -137,13 +141,8 @@ export class EmbeddedBus implements Bus {
     this.checkSize(subject, data, 'publish');
     if (subject.startsWith(INBOX_PREFIX)) {
       // A reply: straight to its waiting request (the first one wins, as with NATS).
-      const id = Number(subject.slice(INBOX_PREFIX.length));
-      const waiting = this.replies.get(id);
-      if (waiting === undefined) return;
-      this.replies.delete(id);
-      clearTimeout(waiting.timer);
-      const copy = data.slice();
-      queueMicrotask(() => waiting.resolve(copy));
+      // Resolved now, the requester still resumes asynchronously (on a later microtask).
+      this.replies.take(Number(subject.slice(INBOX_PREFIX.length)))?.resolve(data.slice());
       return;
     }
     this.dispatch(subject, data, undefined);
@@ -157,29 +156,28 @@ export class EmbeddedBus implements Bus {
       return Promise.reject(err as Error);
     }
     const id = ++this.inboxSeq;
-    return new Promise<Uint8Array>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.replies.delete(id);
-        reject(new ParleyError('TIMEOUT', `no reply on ${subject} within ${opts.timeoutMs} ms`));
-      }, opts.timeoutMs);
-      this.replies.set(id, { resolve, reject, timer });
-      if (this.dispatch(subject, data, INBOX_PREFIX + id) === 0) {
-        clearTimeout(timer);
-        this.replies.delete(id);
-        reject(new ParleyError('UNAVAILABLE', `no responders on ${subject}`));
-      }
-    });
+    let request!: PendingRequest;
+    const reply = new Promise<Uint8Array>((resolve, reject) => (request = new PendingRequest(subject, opts.timeoutMs, resolve, reject)));
+    this.replies.add(id, request);
+    let reached: number;
+    try {
+      reached = this.dispatch(subject, data, INBOX_PREFIX + id);
+    } catch (err) {
+      this.replies.take(id);
+      return Promise.reject(err as Error);
+    }
+    if (reached === 0) {
+      this.replies.take(id);
+      request.reject(new ParleyError('UNAVAILABLE', `no responders on ${subject}`));
+    }
+    return reply;
   }
 
   async flush(): Promise<void> {}
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const waiting of this.replies.values()) {
-      clearTimeout(waiting.timer);
-      waiting.reject(new ParleyError('UNAVAILABLE', 'the bus closed before the reply came'));
-    }
-    this.replies.clear();
+    for (const waiting of this.replies.takeAll()) waiting.reject(new ParleyError('UNAVAILABLE', 'the bus closed before the reply came'));
     this.exact.clear();
     this.wild.length = 0;
   }
@@ -195,55 +193,101 @@ export class EmbeddedBus implements Bus {
   private dispatch(subject: string, data: Uint8Array, reply: string | undefined): number {
     if (this.closed) return 0;
     if (!PLAIN_SUBJECT.test(subject)) checkSubject(subject, false); // throws, naming the problem
-    const tokens = this.wild.length === 0 ? EMPTY_TOKENS : subject.split('.');
-    const plain: Sub[] = [];
-    const groups = new Map<string, Sub[]>();
-    const consider = (sub: Sub) => {
-      if (sub.queue === undefined) plain.push(sub);
-      else {
-        const g = groups.get(sub.queue);
-        if (g === undefined) groups.set(sub.queue, [sub]);
-        else g.push(sub);
-      }
-    };
+    let reached = 0;
+    // Queue groups met, made only when one is: most subjects have none.
+    let groups: Map<string, Sub[]> | undefined;
     const direct = this.exact.get(subject);
-    if (direct !== undefined) for (const sub of direct) consider(sub);
-    for (const sub of this.wild) if (subjectMatches(sub.tokens, tokens)) consider(sub);
-    const targets = plain;
-    for (const [queue, members] of groups) {
-      const key = `${queue}\u0000${subject}`;
-      const n = this.queueCursor.get(key) ?? 0;
-      this.queueCursor.set(key, n + 1);
-      targets.push(members[n % members.length]!);
+    if (direct !== undefined) {
+      for (const sub of direct) {
+        if (sub.queue === undefined) reached += this.enqueue(sub, subject, data, reply);
+        else groups = joinGroup(groups, sub);
+      }
     }
-    for (const sub of targets) {
-      const copy = data.slice();
-      queueMicrotask(() => this.deliver(sub, subject, copy, reply));
+    if (this.wild.length > 0) {
+      const tokens = subject.split('.');
+      for (const sub of this.wild) {
+        if (!subjectMatches(sub.tokens, tokens)) continue;
+        if (sub.queue === undefined) reached += this.enqueue(sub, subject, data, reply);
+        else groups = joinGroup(groups, sub);
+      }
     }
-    return targets.length;
+    if (groups !== undefined) {
+      for (const [queue, members] of groups) {
+        const key = `${queue}\u0000${subject}`;
+        const n = this.queueCursor.get(key) ?? 0;
+        this.queueCursor.set(key, n + 1);
+        reached += this.enqueue(members[n % members.length]!, subject, data, reply);
+      }
+    }
+    return reached;
   }
 
-  private deliver(sub: Sub, subject: string, data: Uint8Array, reply: string | undefined): void {
-    if (!sub.active) return;
-    const msg: BusMessage = {
-      subject,
-      data,
-      reply,
-      respond: (answer: Uint8Array) => {
-        if (reply === undefined) return;
-        try {
-          this.publish(reply, answer);
-        } catch (err) {
-          // As over NATS: a reply the bus refuses (too large) is dropped, and the requester times out.
-          logger.warn('bus reply dropped', { subject, err });
-        }
-      },
-    };
+  /** Queues a copy of the message for `sub`; one microtask delivers everything queued. */
+  private enqueue(sub: Sub, subject: string, data: Uint8Array, reply: string | undefined): number {
+    this.queue.push(new Delivery(this, sub, subject, data.slice(), reply));
+    if (!this.draining) {
+      this.draining = true;
+      queueMicrotask(this.drainNow);
+    }
+    return 1;
+  }
+
+  /** Delivers the queued messages in order, including those their handlers dispatch meanwhile. */
+  private drainQueue(): void {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      for (const delivery of batch) this.deliver(delivery);
+    }
+    this.draining = false;
+  }
+
+  private deliver(delivery: Delivery): void {
+    if (!delivery.sub.active) return;
     try {
-      sub.handler(msg);
+      delivery.sub.handler(delivery);
     } catch (err) {
       // A subscriber's bug must not stop delivery to the others.
-      logger.error('bus subscriber failed', { subject, err });
+      logger.error('bus subscriber failed', { subject: delivery.subject, err });
     }
+  }
+
+  /** Sends a subscriber's answer to `reply`; as over NATS, one the bus refuses (too large) is dropped and the requester times out. */
+  respondTo(reply: string, subject: string, answer: Uint8Array): void {
+    try {
+      this.publish(reply, answer);
+    } catch (err) {
+      logger.warn('bus reply dropped', { subject, err });
+    }
+  }
+}
+
+/** Adds `sub` to its queue group's members in `groups` (made when undefined). */
+function joinGroup(groups: Map<string, Sub[]> | undefined, sub: Sub): Map<string, Sub[]> {
+  const all = groups ?? new Map<string, Sub[]>();
+  const members = all.get(sub.queue!);
+  if (members === undefined) all.set(sub.queue!, [sub]);
+  else members.push(sub);
+  return all;
+}
+
+/** One message on its way to one subscription, and the message its handler receives: no closure per delivery. */
+class Delivery implements BusMessage {
+  readonly bus: EmbeddedBus;
+  readonly sub: Sub;
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly reply: string | undefined;
+
+  constructor(bus: EmbeddedBus, sub: Sub, subject: string, data: Uint8Array, reply: string | undefined) {
+    this.bus = bus;
+    this.sub = sub;
+    this.subject = subject;
+    this.data = data;
+    this.reply = reply;
+  }
+
+  respond(answer: Uint8Array): void {
+    if (this.reply !== undefined) this.bus.respondTo(this.reply, this.subject, answer);
   }
 }

@@ -2,8 +2,9 @@
  * Bus over NATS core. Subjects, wildcards and queue groups are NATS's own.
  *
  * Requests share one wildcard reply subscription (`<inbox>.*`) and a map of
- * pending requests keyed by the last token, so a request costs one publish,
- * one map entry and one timer. While the connection is down nothing is
+ * pending requests keyed by the last token, so a request costs one publish
+ * and one map entry; one timer serves every request's timeout
+ * (`PendingRequests`). While the connection is down nothing is
  * buffered: requests fail at once with UNAVAILABLE, requests in flight when
  * the link drops fail with UNAVAILABLE (their outcome is unknown), and
  * publishes are dropped (fire-and-forget is at-most-once anyway).
@@ -19,6 +20,7 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import type { Bus, BusMessage, BusSubscription, RequestOptions, SubscribeOptions } from './bus.ts';
 import { ParleyError } from '../protocol/errors.ts';
 import { logger } from '../logger.ts';
+import { PendingRequest, PendingRequests } from './pending-requests.ts';
 
 export interface NatsBusOptions {
   /** Drain and close the connection when the bus closes. Default false (the caller owns it); `NatsBus.connect` sets it. */
@@ -97,14 +99,6 @@ async function logStatus(nc: NatsConnection, name: string): Promise<void> {
         break;
     }
   }
-}
-
-/** One request waiting for its reply. */
-interface Pending {
-  readonly subject: string;
-  readonly resolve: (data: Uint8Array) => void;
-  readonly reject: (err: Error) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** Wraps a received message lazily: nothing is decoded unless the handler reads it. */
@@ -209,19 +203,13 @@ export class NatsBus implements Bus {
   /** `_INBOX.<nuid>.`: a request's reply subject is this plus its number. */
   private readonly replyPrefix: string;
   private readonly replySub: Subscription;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingRequests();
   private readonly subs = new Set<Subscription>();
   /** One callback per handler: an edge subscribes every account with the same handler. */
   private readonly callbacks = new WeakMap<(msg: BusMessage) => void, (err: Error | null, msg: Msg) => void>();
   private nextId = 0;
   private readonly link: NatsLink;
   private closed = false;
-  private readonly expire = (id: number): void => {
-    const p = this.pending.get(id);
-    if (p === undefined) return;
-    this.pending.delete(id);
-    p.reject(new ParleyError('TIMEOUT', `no reply on ${p.subject} in time`));
-  };
 
   constructor(nc: NatsConnection, options: NatsBusOptions = {}) {
     this.nc = nc;
@@ -256,18 +244,16 @@ export class NatsBus implements Bus {
       return Promise.reject(new ParleyError('UNAVAILABLE', `bus not connected: request on ${subject} not sent`));
     }
     const id = ++this.nextId;
-    return new Promise<Uint8Array>((resolve, reject) => {
-      const p: Pending = { subject, resolve, reject, timer: undefined };
-      this.pending.set(id, p);
-      try {
-        this.nc.publish(subject, data, { reply: this.replyPrefix + id });
-      } catch (err) {
-        this.pending.delete(id);
-        reject(publishError(err, subject, 'request'));
-        return;
-      }
-      p.timer = setTimeout(this.expire, opts.timeoutMs, id);
-    });
+    try {
+      this.nc.publish(subject, data, { reply: this.replyPrefix + id });
+    } catch (err) {
+      return Promise.reject(publishError(err, subject, 'request'));
+    }
+    let request!: PendingRequest;
+    const reply = new Promise<Uint8Array>((resolve, reject) => (request = new PendingRequest(subject, opts.timeoutMs, resolve, reject)));
+    // The client writes on a later microtask, so no reply can come before this.
+    this.pending.add(id, request);
+    return reply;
   }
 
   publish(subject: string, data: Uint8Array): void {
@@ -332,20 +318,15 @@ export class NatsBus implements Bus {
       return;
     }
     const id = inboxNumber(msg.subject, this.replyPrefix.length);
-    const p = this.pending.get(id);
+    const p = this.pending.take(id);
     if (p === undefined) return; // late reply to a request that timed out
-    this.pending.delete(id);
-    clearTimeout(p.timer);
     if (isNoResponders(msg)) p.reject(new ParleyError('UNAVAILABLE', `no responders on ${p.subject}`));
     else p.resolve(msg.data);
   }
 
   private failPending(reason: string): void {
     if (this.pending.size === 0) return;
-    const pending = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of pending) {
-      clearTimeout(p.timer);
+    for (const p of this.pending.takeAll()) {
       p.reject(new ParleyError('UNAVAILABLE', `${reason}: request on ${p.subject} may or may not have been handled`));
     }
   }

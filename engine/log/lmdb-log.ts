@@ -1,7 +1,10 @@
 /**
- * The embedded Log: one LMDB environment of its own (e.g. `<dataDir>/log`),
- * keys `[subject, seq]`, positions 1, 2, 3, … per subject, values stored as
- * raw bytes.
+ * The embedded Log: keys `[subject, seq]`, positions 1, 2, 3, … per subject,
+ * values stored as raw bytes. It lives either in an LMDB environment of its
+ * own (`new LmdbLog(dir)`), or as the database `log` inside the state
+ * store's environment (`LmdbLog.sharing(env, path)`, what an embedded node
+ * runs): then `appendWith` commits an entry and the rows it produces in one
+ * transaction, with one fsync.
  *
  * Conditional appends. The check of `expectedLastSeq` and the reservation of
  * the next position happen synchronously, before anything is awaited, against
@@ -9,22 +12,23 @@
  * up in LMDB, which is a synchronous read). Of two concurrent appends
  * expecting the same position exactly one wins. The table is bounded
  * (`maxCachedSubjects`): the oldest subjects without writes in flight are
- * forgotten first. As a safety net every put uses LMDB's no-overwrite flag:
- * an entry is never replaced, and a reservation that finds its key taken
- * fails with LogConflictError.
+ * forgotten first. As a safety net an entry is never replaced: a plain
+ * append puts with LMDB's no-overwrite flag, `appendWith` checks the key
+ * inside its transaction and rolls the whole of it back (rows included) when
+ * the key is taken; either fails with LogConflictError.
  *
- * Durability. lmdb-js batches every put issued in one event turn into one
+ * Durability. lmdb-js batches every write issued in one event turn into one
  * transaction, committed on its writer thread. Its default on Linux and
  * macOS, `overlappingSync: true`, resolves a put's promise when the
  * transaction is committed — visible, but not yet fsynced (the flush is a
  * separate promise, `db.flushed`); we measured every put resolving before its
- * flush. This Log opens its environment with `overlappingSync: false`
- * instead: LMDB then commits synchronously (fdatasync of the data pages, then
- * the meta page through its O_DSYNC descriptor) before lmdb-js marks the
- * transaction committed, so an append resolves only once it is on disk and
- * neither a kill -9 nor a power loss right after can lose it. The fsync cost
- * is paid once per batch, not per append. Its own environment keeps this
- * setting away from the actor-state store.
+ * flush. The Log's environment is opened with `overlappingSync: false`
+ * instead (by this class, or by the state store it shares): LMDB then
+ * commits synchronously (fdatasync of the data pages, then the meta page
+ * through its O_DSYNC descriptor) before lmdb-js marks the transaction
+ * committed, so an append resolves only once it is on disk and neither a
+ * kill -9 nor a power loss right after can lose it. The fsync cost is paid
+ * once per batch, not per append.
  *
  * Keys. Entries are `[subject, seq]` and recent-append records
  * `[RECENT, ms, subject]` in lmdb-js's ordered-binary encoding, which writes
@@ -41,8 +45,9 @@
  * the check atomic, so a second instance (or process) writing the same
  * directory would defeat it; opening a directory twice in a process throws.
  */
-import { resolve } from 'node:path';
-import { open, type RootDatabase } from 'lmdb';
+import { existsSync, renameSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ABORT, open, type Database, type RootDatabase } from 'lmdb';
 import { LogConflictError, type Log, type LogEntry } from './log.ts';
 import { ParleyError } from '../protocol/errors.ts';
 import { subjectMatches } from '../bus/embedded-bus.ts';
@@ -58,6 +63,8 @@ const RECENT_KEEP_MS = 60 * 60 * 1000;
 /** Appends between two prunings of old recent-append records. */
 const RECENT_PRUNE_EVERY = 4096;
 const NO_OVERWRITE = { noOverwrite: true } as const;
+/** Name of the Log's database in a shared environment. */
+const LOG_DB = 'log';
 /** Printable ASCII without space and the wildcards `*` and `>`: a literal NATS subject whose ordered-binary key is its own bytes. */
 const LITERAL_SUBJECT = /^[\x21-\x29\x2b-\x3d\x3f-\x7e]+$/;
 
@@ -84,10 +91,28 @@ export interface LmdbLogOptions {
 /** Directories open in this process (see the class comment). */
 const openPaths = new Set<string>();
 
+/** An LMDB environment opened elsewhere (the state store's) that the Log keeps its database in. */
+export interface SharedEnvironment {
+  readonly env: RootDatabase;
+  /** Directory of the environment, which identifies it. */
+  readonly path: string;
+}
+
+/** Writes that commit in the same transaction as an entry, given the entry's position. */
+export type AlongsideEntry = (seq: number) => void;
+
+/** Rows the `alongside` writes of `appendWith` failed to make: the entry was rolled back with them, the Log is intact. */
+export class AlongsideWriteError extends Error {
+  override readonly name = 'AlongsideWriteError';
+}
+
 export class LmdbLog implements Log {
   /** Absolute path of the LMDB environment directory. */
   readonly path: string;
-  private readonly db: RootDatabase<Uint8Array, Key>;
+  /** The environment the entries live in: the Log's own, or the one it shares. */
+  readonly env: RootDatabase;
+  private readonly db: Database<Uint8Array, Key> | RootDatabase<Uint8Array, Key>;
+  private readonly ownsEnv: boolean;
   private readonly putNew: PutWithOptions;
   /** Last positions, oldest first; entries with writes pending are never evicted. */
   private readonly positions = new Map<string, Position>();
@@ -98,35 +123,47 @@ export class LmdbLog implements Log {
   /** Set when a commit failed: from then on appends are refused (positions in memory may be ahead of the disk). */
   private failure: unknown = undefined;
 
-  /** Opens (creating if needed) the Log in directory `dir`, e.g. `<dataDir>/log`. */
-  constructor(dir: string, options: LmdbLogOptions = {}) {
+  /**
+   * Opens (creating if needed) the Log in directory `dir`, e.g.
+   * `<dataDir>/log`, in an environment of its own; or, given a shared
+   * environment, in its database `log`. A shared environment must commit
+   * synchronously (`overlappingSync: false`): the Log cannot check that.
+   */
+  constructor(dir: string | SharedEnvironment, options: LmdbLogOptions = {}) {
     this.maxCached = Math.max(1, options.maxCachedSubjects ?? 100_000);
     this.evictAt = this.maxCached;
-    const path = resolve(dir);
+    const path = resolve(typeof dir === 'string' ? dir : dir.path);
     if (openPaths.has(path)) throw new Error(`LmdbLog: ${path} is already open in this process`);
-    this.db = open<Uint8Array, Key>({ path, encoding: 'binary', overlappingSync: false });
+    if (typeof dir === 'string') {
+      // Entries in the root database, as this layout has always kept them.
+      const root = open<Uint8Array, Key>({ path, encoding: 'binary', overlappingSync: false });
+      this.env = root;
+      this.db = root;
+      this.ownsEnv = true;
+    } else {
+      this.env = dir.env;
+      this.db = this.env.openDB<Uint8Array, Key>({ name: LOG_DB, encoding: 'binary', compression: false });
+      this.ownsEnv = false;
+    }
     this.putNew = this.db.put.bind(this.db) as unknown as PutWithOptions;
     openPaths.add(path);
     this.path = path;
   }
 
+  /** The Log kept as the database `log` of `shared` (see the constructor). */
+  static sharing(shared: SharedEnvironment, options: LmdbLogOptions = {}): LmdbLog {
+    return new LmdbLog(shared, options);
+  }
+
+  /** True when this Log's entries live in `env`, so that `appendWith` can commit writes to it with an entry. */
+  shares(env: RootDatabase): boolean {
+    return this.env === env;
+  }
+
   append(subject: string, data: Uint8Array, expectedLastSeq: number, expectSubject: string = subject): Promise<number> {
-    if (this.closed) return Promise.reject(new ParleyError('UNAVAILABLE', 'the log is closed'));
-    if (this.failure !== undefined) {
-      return Promise.reject(
-        new ParleyError('UNAVAILABLE', `the log at ${this.path} failed a write and refuses appends until reopened`, {
-          cause: this.failure,
-        }),
-      );
-    }
-    const refused = badSubject(subject) ?? (expectSubject === subject ? undefined : badSubject(expectSubject, 'fence subject'));
+    const refused = this.refusal(subject, expectedLastSeq, expectSubject);
     if (refused !== undefined) return Promise.reject(refused);
-    // Check and reserve synchronously: no other append can run in between.
-    let pos = this.positions.get(subject);
-    const last = pos !== undefined ? pos.last : this.lastOnDisk(subject);
-    const checked = expectSubject === subject ? last : this.lastOf(expectSubject);
-    if (checked !== expectedLastSeq) return Promise.reject(new LogConflictError(expectSubject, expectedLastSeq));
-    const seq = last + 1;
+    const seq = this.nextSeq(subject);
     let written: Promise<boolean>;
     try {
       written = this.putNew([subject, seq], data, NO_OVERWRITE);
@@ -135,6 +172,76 @@ export class LmdbLog implements Log {
       // Thrown before anything was queued: an unusable key or value.
       return Promise.reject(new ParleyError('BAD_REQUEST', `cannot append to log subject ${subject}`, { cause: err }));
     }
+    return this.settled(written, subject, this.reserve(subject, seq), seq, expectSubject, expectedLastSeq);
+  }
+
+  /**
+   * As `append`, and `alongside(seq)` runs inside the transaction that
+   * writes the entry, so whatever it writes to the environment commits with
+   * the entry, atomically and under the same fsync (or not at all: when it
+   * throws, the entry is rolled back too and the promise rejects with
+   * AlongsideWriteError). Only for writes to this Log's environment
+   * (`shares`); anything else it does is not part of the transaction.
+   */
+  appendWith(subject: string, data: Uint8Array, expectedLastSeq: number, expectSubject: string, alongside: AlongsideEntry): Promise<number> {
+    const refused = this.refusal(subject, expectedLastSeq, expectSubject);
+    if (refused !== undefined) return Promise.reject(refused);
+    const seq = this.nextSeq(subject);
+    const key: Key = [subject, seq];
+    let rowsFailed: unknown;
+    const written = this.env
+      .childTransaction(() => {
+        if (this.db.doesExist(key)) return ABORT;
+        void this.db.put(key, data);
+        this.noteRecent(subject);
+        try {
+          alongside(seq);
+        } catch (err) {
+          rowsFailed = err;
+          throw err;
+        }
+        return undefined;
+      })
+      .then(
+        (result) => result !== ABORT,
+        (err: unknown) => {
+          if (rowsFailed === undefined) throw err;
+          return rowsFailed;
+        },
+      );
+    const pos = this.reserve(subject, seq);
+    return written.then(
+      (outcome) => {
+        if (typeof outcome === 'boolean') return this.settled(Promise.resolve(outcome), subject, pos, seq, expectSubject, expectedLastSeq);
+        this.settle(subject, pos, true);
+        throw new AlongsideWriteError(`rows written with log subject ${subject} failed; the entry was not appended`, { cause: outcome });
+      },
+      (err: unknown) => this.settled(Promise.reject(err), subject, pos, seq, expectSubject, expectedLastSeq),
+    );
+  }
+
+  /** Why an append must be refused at once (closed, failed, bad subject, another last position), or undefined. */
+  private refusal(subject: string, expectedLastSeq: number, expectSubject: string): Error | undefined {
+    if (this.closed) return new ParleyError('UNAVAILABLE', 'the log is closed');
+    if (this.failure !== undefined) {
+      return new ParleyError('UNAVAILABLE', `the log at ${this.path} failed a write and refuses appends until reopened`, {
+        cause: this.failure,
+      });
+    }
+    const refused = badSubject(subject) ?? (expectSubject === subject ? undefined : badSubject(expectSubject, 'fence subject'));
+    if (refused !== undefined) return refused;
+    // Checked synchronously, and reserved by the caller before it awaits: no other append can run in between.
+    if (this.lastOf(expectSubject) !== expectedLastSeq) return new LogConflictError(expectSubject, expectedLastSeq);
+    return undefined;
+  }
+
+  private nextSeq(subject: string): number {
+    return this.lastOf(subject) + 1;
+  }
+
+  /** Records `seq` as the subject's last position, with one more write in flight. */
+  private reserve(subject: string, seq: number): Position {
+    let pos = this.positions.get(subject);
     if (pos === undefined) {
       pos = { last: seq, pending: 1 };
       this.positions.set(subject, pos);
@@ -143,15 +250,19 @@ export class LmdbLog implements Log {
       pos.last = seq;
       pos.pending++;
     }
-    const reserved = pos;
+    return pos;
+  }
+
+  /** The append's outcome once `written` (true: stored; false: the key was taken) settles. */
+  private settled(written: Promise<boolean>, subject: string, pos: Position, seq: number, expectSubject: string, expectedLastSeq: number): Promise<number> {
     return written.then(
       (stored) => {
-        this.settle(subject, reserved, !stored);
+        this.settle(subject, pos, !stored);
         if (!stored) throw new LogConflictError(expectSubject, expectedLastSeq);
         return seq;
       },
       (err: unknown) => {
-        this.settle(subject, reserved, true);
+        this.settle(subject, pos, true);
         this.failure ??= err;
         throw new ParleyError('UNAVAILABLE', `append to log subject ${subject} failed`, { cause: err });
       },
@@ -213,15 +324,23 @@ export class LmdbLog implements Log {
     return Promise.resolve(this.lastOf(subject));
   }
 
-  /** Waits for the writes in flight, then closes the environment. */
+  /** Waits for the writes in flight, then closes the environment (a shared one is left to its owner). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
-      await this.db.close();
+      if (this.ownsEnv) await this.env.close();
+      else await this.env.committed;
     } finally {
       openPaths.delete(this.path);
     }
+  }
+
+  /** Writes `entries` (keys and values as read from another Log's environment) as they are, in one transaction. */
+  importRaw(entries: { key: unknown; value: Uint8Array }[]): Promise<void> {
+    return this.env.transaction(() => {
+      for (const { key, value } of entries) void this.db.put(key as Key, value);
+    });
   }
 
   /** Last position of `subject`, counting appends still in flight. */
@@ -252,4 +371,43 @@ export class LmdbLog implements Log {
     }
     this.evictAt = Math.max(this.maxCached, this.positions.size + Math.ceil(this.maxCached / 10));
   }
+}
+
+/** Records copied per transaction when a separate Log is adopted. */
+const ADOPT_CHUNK = 1000;
+
+/**
+ * Moves a Log kept in an environment of its own (`legacyDir`: where earlier
+ * versions of the embedded engine kept it, `<dataDir>/log`) into `into`, a
+ * Log in a shared environment, before anything appends to it. Every record
+ * is copied as it is — same keys, so the same positions, which the actors'
+ * snapshots name — and committed durably; only then is the old directory
+ * renamed to `<legacyDir>.imported` (kept, not deleted). A crash before the
+ * rename copies everything again at the next start, each record over
+ * itself. Resolves with what was copied and where the old directory went,
+ * undefined when there was nothing to adopt.
+ */
+export async function adoptSeparateLog(legacyDir: string, into: LmdbLog): Promise<{ records: number; keptAt: string } | undefined> {
+  if (!existsSync(join(legacyDir, 'data.mdb'))) return undefined;
+  const legacy = open<Uint8Array, Key>({ path: legacyDir, encoding: 'binary', readOnly: true });
+  let copied = 0;
+  try {
+    let chunk: { key: unknown; value: Uint8Array }[] = [];
+    for (const { key, value } of legacy.getRange({})) {
+      chunk.push({ key, value });
+      if (chunk.length < ADOPT_CHUNK) continue;
+      await into.importRaw(chunk);
+      copied += chunk.length;
+      chunk = [];
+    }
+    if (chunk.length > 0) {
+      await into.importRaw(chunk);
+      copied += chunk.length;
+    }
+  } finally {
+    await legacy.close();
+  }
+  const target = existsSync(`${legacyDir}.imported`) ? `${legacyDir}.imported-${Date.now()}` : `${legacyDir}.imported`;
+  renameSync(legacyDir, target);
+  return { records: copied, keptAt: target };
 }
