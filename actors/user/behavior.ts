@@ -9,7 +9,6 @@ import { callEffect, defineActor } from '../../engine/actor/define.ts';
 import type { ActorDefinition } from '../../engine/actor/define.ts';
 import { decodeKey, keyOf, rangeOf } from '../../engine/keys.ts';
 import { encode } from '../../engine/protocol/codec.ts';
-import { ParleyError } from '../../engine/protocol/errors.ts';
 import type { Session } from '../../engine/protocol/objects.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import { userCalls } from './calls.ts';
@@ -34,6 +33,7 @@ import {
   sessionView,
   sessionsPage,
   syncPlan,
+  visibleRow,
   type SessionRow,
   type UserEvent,
   type UserState,
@@ -79,11 +79,7 @@ export const userActor = {
 
   methods: {
     getServerSessions: (state, a, _caller, ctx) => ({ reply: sessionsPage(state, a, ctx.now()) }),
-    getServerSession(state, a) {
-      const row = state.sessions.get(sessionIdOf(a.scene, a.to));
-      if (row === undefined) throw new ParleyError('NOT_FOUND', `no session \`${sessionIdOf(a.scene, a.to)}\``);
-      return { reply: { session: sessionView(row) } };
-    },
+    getServerSession: (state, a) => ({ reply: { session: sessionView(visibleRow(state, sessionIdOf(a.scene, a.to))) } }),
     resetSessionUnread(state, a, _caller, ctx) {
       const event = decideRead(state, a.sessionId, ctx.now());
       const row = state.sessions.get(a.sessionId)!;
