@@ -258,8 +258,9 @@ function readAt(row: SessionRow, seq: number, now: number): Of<'read'> {
  * else the one given, never past now.
  */
 export function decideReceipt(state: UserState, msg: ReceiptMsg, now: number): { id: string; events: UserEvent[] } {
-  if (msg.scene !== 'p2p') throw new ParleyError('BAD_REQUEST', '`msg.scene` must be p2p: team receipts are sendTeamMsgReceipt');
-  if (msg.from === state.account) throw new ParleyError('BAD_REQUEST', '`msg` must be a message the account received, not one it sent');
+  // Well-formed arguments that name no message this receipt can acknowledge: NOT_FOUND / FORBIDDEN, not BAD_REQUEST.
+  if (msg.scene !== 'p2p') throw new ParleyError('NOT_FOUND', '`msg` is a team message, which has no p2p receipt: team receipts are sendTeamMsgReceipt');
+  if (msg.from === state.account) throw new ParleyError('FORBIDDEN', '`msg` must be a message the account received, not one it sent');
   const id = `p2p-${msg.from}`;
   if (msg.to !== state.account) throw new ParleyError('NOT_FOUND', `no message to this account in session \`${id}\``);
   const row = visibleRow(state, id);

@@ -221,10 +221,11 @@ describeBothModes('session actions', (mode) => {
       const m = await sendAndCount(b, bob, phone, me, 1);
       const mine = await phone.sendText({ scene: 'p2p', to: bob, text: 'mine' });
       await refusal(phone.sendMsgReceipt({ msg: { ...m, from: 'nobody' } }), 'NOT_FOUND', /no session `p2p-nobody`/);
-      await refusal(phone.sendMsgReceipt({ msg: mine }), 'BAD_REQUEST', /received/);
+      await refusal(phone.sendMsgReceipt({ msg: mine }), 'FORBIDDEN', /received/);
       await refusal(phone.sendMsgReceipt({ msg: 'm' as never }), 'BAD_REQUEST', /`msg` must be a map/);
       await refusal(phone.sendMsgReceipt({ msg: { ...m, seq: 'one' as never } }), 'BAD_REQUEST', /`msg.seq` must be an integer/);
-      await refusal(phone.sendMsgReceipt({ msg: { ...m, scene: 'team' } }), 'BAD_REQUEST', /p2p/);
+      await refusal(phone.sendMsgReceipt({ msg: { ...m, scene: 'team' } }), 'NOT_FOUND', /team receipts/);
+      await refusal(phone.sendMsgReceipt({ msg: { ...m, scene: 'room' as never } }), 'BAD_REQUEST', /`msg.scene` must be one of/);
     });
   });
 });

@@ -136,6 +136,6 @@ export const sessionMethods = {
     }),
     result: returns<{ session: Session }>(),
     retry: 'idempotent',
-    errors: ['NOT_FOUND'],
+    errors: ['NOT_FOUND', 'FORBIDDEN'],
   }),
 };
