@@ -1,7 +1,8 @@
 /**
  * The calls a user actor receives from the rest of the engine: a
- * conversation reporting its newest message (`touch`), and the edge fetching
- * the login sync page by page (`sync`). Declared here, by the receiver, so a
+ * conversation reporting its newest message (`touch`), a peer's user actor
+ * passing on a read receipt (`receipt`), and the edge fetching the login sync
+ * page by page (`sync`). Declared here, by the receiver, so a
  * sender imports the argument types from the kind that defines them.
  */
 import type { Message, Scene } from '../../engine/protocol/objects.ts';
@@ -18,6 +19,24 @@ export interface TouchArgs {
   /** Messages the member had sent up to `seq`. */
   own: number;
   msg: Message;
+  /**
+   * Messages of the other members up to `seq` sent with `isUnreadable:
+   * false`, which never count as unread. Optional: without it the user
+   * actor counts them from `msg`, one touch at a time.
+   */
+  quiet?: number;
+}
+
+/** Arguments of the `receipt` a reader's user actor sends the peer's: the peer read our messages up to `time`. */
+export interface ReceiptArgs {
+  /** Our session with the reader, `p2p-<reader>`. */
+  sessionId: string;
+  /** The reader. */
+  to: string;
+  /** The conversation actor's address. */
+  address: string;
+  /** Time of the newest of our messages the reader acknowledged; absolute, so repeats and reorders are harmless. */
+  time: number;
 }
 
 /** Arguments of the `sync` the edge calls at login, once per page. */
@@ -36,6 +55,12 @@ export const userCalls = {
   touch: internal({
     doc: "A conversation's newest message and the member's own count up to it; absolute, so repeats and reorders are harmless.",
     args: takes<TouchArgs>(),
+    result: returns<boolean>(),
+    retry: 'idempotent',
+  }),
+  receipt: internal({
+    doc: "The peer's read receipt: our messages up to `time` were read; sets `msgReceiptTime` on our session with the peer.",
+    args: takes<ReceiptArgs>(),
     result: returns<boolean>(),
     retry: 'idempotent',
   }),

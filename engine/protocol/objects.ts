@@ -164,6 +164,8 @@ export interface Session {
   msgReceiptTime?: number;
   isTop: boolean;
   ext?: string;
+  /** The pin's extension, set with `addStickTopSession` / `updateStickTopSession`; only while `isTop`. */
+  topCustom?: string;
 }
 
 /** A device of the account that logged in (`online: true`) or out. */
