@@ -50,6 +50,7 @@ const HANDLERS: EventHandlers = {
   loginportschange: (d, ctx) => ctx.emit('loginportschange', d),
   sysmsg: (d, ctx) => ctx.emit('sysmsg', d),
   DeleteMsgSelf: (d, ctx) => ctx.emit('DeleteMsgSelf', d),
+  sessionsdeleted: (d, ctx) => ctx.emit('sessionsdeleted', d),
   kicked: (d, ctx) => {
     ctx.transport.noteKicked();
     ctx.emit('kicked', d);
