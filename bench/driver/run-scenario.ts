@@ -93,10 +93,11 @@ export function valueOf(result: Pick<ScenarioResult, 'counters' | 'trends'> & Re
 }
 
 export function judge(rule: string, kind: Judged['kind'], result: Parameters<typeof valueOf>[0]): Judged {
-  const m = /^\s*([\w.]+)\s*(<=|>=|==|<|>)\s*(-?[\d.]+)\s*$/.exec(rule);
+  const m = /^\s*([\w.]+)\s*(<=|>=|==|<|>)\s*([\w.-]+)\s*$/.exec(rule);
   if (m === null) throw new Error(`cannot read the threshold '${rule}'`);
   const value = valueOf(result, m[1]!);
-  const limit = Number(m[3]);
+  // The right side is a number or the name of a scenario option (`held.count == vus`).
+  const limit = /^-?[\d.]+$/.test(m[3]!) ? Number(m[3]) : Number((result as { options?: Record<string, number> }).options?.[m[3]!]);
   const ok =
     value !== undefined &&
     !Number.isNaN(value) &&
@@ -132,7 +133,7 @@ export async function runScenario(run: RunOptions): Promise<ScenarioResult> {
   const releaseReady = () => {
     for (const [name, set] of arrived) {
       if (marks[name] !== undefined || set.size + [...done].filter((d) => !set.has(d)).length < workers.length) continue;
-      marks[name] = performance.timeOrigin + performance.now();
+      marks[name] = sampler.take().at;
       for (const w of workers) w.postMessage({ type: 'release', name, at: marks[name] });
     }
   };
