@@ -47,6 +47,8 @@ export interface VuContext {
   /** Milliseconds on the run's clock (epoch-based, the same in every worker). */
   now(): number;
   sleep(ms: number): Promise<void>;
+  /** The URL of the edge this VU is spread to (or of `edge`). */
+  url(edge?: number): string;
   /** Logs `account` in on an edge (VUs are spread over the edges; `edge` picks one) and resolves at `syncdone`. */
   login(account: string, args?: LoginArgs & { edge?: number }): Promise<{ client: Client; sync: { ev?: string; d?: any }[] }>;
   /** Waits until every VU of the run has arrived here; resolves with the release time. */

@@ -96,6 +96,7 @@ function contextFor(vu: number): VuContext {
     tag: input.tag,
     now,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    url: (edge = vu) => input.urls[edge % input.urls.length]!,
     async login(account, args = {}) {
       const token = await signDevToken(input.secret, account, 3600);
       const url = input.urls[(args.edge ?? vu) % input.urls.length]!;
