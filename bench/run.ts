@@ -15,6 +15,7 @@
  * report with SVG charts for the whole run. Exits 1 when a check or
  * threshold failed.
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -96,6 +97,20 @@ async function loadScenario(name: string): Promise<{ path: string; scenario: Sce
   }
 }
 
+/**
+ * Scenarios that hold connections open need one descriptor per socket in the
+ * driver and one in the edge: their VUs are bounded by the open-file limit
+ * (less a margin), with a warning saying so.
+ */
+function boundByOpenFiles(scenario: Scenario, options: ScenarioOptions): ScenarioOptions {
+  if (scenario.connections === undefined) return options;
+  const limit = Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim());
+  const most = Number.isFinite(limit) ? limit - 2000 : options.vus;
+  if (options.vus <= most) return options;
+  process.stderr.write(`${scenario.name}: ${options.vus} connections asked, ${most} held (open-file limit ${limit}; raise it with ulimit -n)\n`);
+  return { ...options, vus: most };
+}
+
 const stamp = () => new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 
 /** Source addresses for the driver's sockets: 127.0.0.1 … 127.0.0.8 (all reach 127.0.0.1 on Linux). */
@@ -111,7 +126,7 @@ async function main() {
   let index = 0;
   for (const name of names) {
     const { path, scenario } = await loadScenario(name);
-    const options = { ...scenario.options, ...(args.smoke ? scenario.smoke : {}), ...args.overrides } as ScenarioOptions;
+    const options = boundByOpenFiles(scenario, { ...scenario.options, ...(args.smoke ? scenario.smoke : {}), ...args.overrides } as ScenarioOptions);
     for (const mode of args.modes) {
       index++;
       const label = `[${index}/${total}] ${name} (${mode})`;

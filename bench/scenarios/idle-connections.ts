@@ -2,9 +2,9 @@
  * idle-connections: `vus` logged-in sockets held idle, spread over several
  * 127.0.0.x source addresses and logged in at `loginRate` per second.
  * Measures the edge's resident memory per held connection after a settle
- * pause, and checks that none was closed. The count is bounded by the
- * machine's open-file limit (each socket is one descriptor in the driver and
- * one in the edge).
+ * pause, and checks that none was closed. The runner bounds the count by
+ * the open-file limit (each socket is one descriptor in the driver and one
+ * in the edge).
  */
 import { defineScenario } from '../driver/scenario.ts';
 import type { Client } from '../driver/scenario.ts';
@@ -12,7 +12,7 @@ import type { Client } from '../driver/scenario.ts';
 export default defineScenario({
   name: 'idle-connections',
   describe: 'logged-in idle sockets over several 127.0.0.x addresses: edge RSS per connection',
-  options: { vus: 15_000, duration: 0, warmup: 0, loginRate: 2000, settleMs: 3000 },
+  options: { vus: 50_000, duration: 0, warmup: 0, loginRate: 2000, settleMs: 3000 },
   smoke: { vus: 300, loginRate: 1000, settleMs: 500 },
   connections: 'held',
   headline: ['held.count', 'login.p99'],
