@@ -7,6 +7,7 @@
  *   --smoke                             small numbers, correctness checks only (CI)
  *   --workers n                         driver worker threads (default: cores - 1, at least 1)
  *   --no-ceilings  --no-peers           skip the same-run ceilings / peer systems
+ *   --report-dir d                      write the suite report (Markdown, charts, JSON) into d instead of bench/results
  *
  * For each scenario and mode it starts the topology, runs the scenario with
  * the load driver, samples CPU and RSS of every process it started, stops
@@ -44,6 +45,7 @@ interface Args {
   workers?: number;
   ceilings: boolean;
   peers: boolean;
+  reportDir: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -79,6 +81,7 @@ function parseArgs(argv: string[]): Args {
     workers: number('workers'),
     ceilings: !smoke && !argv.includes('--no-ceilings'),
     peers: !smoke && !argv.includes('--no-peers'),
+    reportDir: resolve(flag('report-dir') ?? RESULTS),
   };
 }
 
@@ -155,7 +158,8 @@ async function main() {
   let peers: PeerResult[] = [];
   if (args.ceilings) ceilings = await runCeilings(args.smoke);
   if (args.peers) peers = await runPeers(args.overrides);
-  const report = await writeReport(RESULTS, `${args.target}-${args.smoke ? 'smoke-' : ''}${stamp()}`, { machine: machine(), results, ceilings, peers });
+  mkdirSync(args.reportDir, { recursive: true });
+  const report = await writeReport(args.reportDir, `${args.target}-${args.smoke ? 'smoke-' : ''}${stamp()}`, { machine: machine(), results, ceilings, peers });
   process.stderr.write(`report: ${report}\n`);
   const passed = results.every((r) => r.passed);
   process.stderr.write(passed ? 'bench: every check and threshold held\n' : 'bench: some checks or thresholds FAILED\n');

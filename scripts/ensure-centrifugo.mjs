@@ -20,12 +20,15 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const binDir = join(repo, '.tools', 'peers');
 const bin = join(binDir, 'centrifugo');
 
-/** The version a binary reports (`Centrifugo v6.9.1 (Go version: …)`), or undefined when it cannot run. */
+/**
+ * The module version a binary was built from, as `go version -m` reads it
+ * from the build info (a `go install` build reports v0.0.0 to `centrifugo
+ * version`, which release builds stamp by linker flag), or undefined.
+ */
 function versionOf(path) {
   try {
-    const out = execFileSync(path, ['version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    const version = /v?(\d+\.\d+\.\d+)/.exec(out)?.[1];
-    return version === undefined ? undefined : `v${version}`;
+    const out = execFileSync('go', ['version', '-m', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return /^\s*mod\s+github\.com\/centrifugal\/centrifugo\/v6\s+(v\S+)/m.exec(out)?.[1];
   } catch {
     return undefined;
   }

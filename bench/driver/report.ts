@@ -129,7 +129,7 @@ function markdown(suite: Suite, name: string, charts: Map<string, string[]>): st
     '',
     '## Parley',
     '',
-    '| scenario | mode | figures | server CPU µs/msg | driver cores | edge RSS/conn | saturated | checks |',
+    '| scenario | mode | figures | server CPU µs/msg | driver cores | edge RssAnon/conn¹ | saturated | checks |',
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const r of suite.results) {
@@ -139,6 +139,11 @@ function markdown(suite: Suite, name: string, charts: Map<string, string[]>): st
         `${r.rssPerConnection === undefined ? '-' : `${fmt(r.rssPerConnection / 1024, 1)} KiB`} | ${r.saturated.split(' ')[0]} | ${failed.length === 0 ? 'pass' : `FAIL: ${failed.join('; ')}`} |`,
     );
   }
+  lines.push(
+    '',
+    '¹ Growth of the edge processes\' anonymous resident memory per held connection, read without a forced GC, so an upper',
+    'bound; `bench/idle-connections.ts` measures it after a full GC with the user actors passivated.',
+  );
   const rows = ratios(suite);
   if (rows.length > 0) {
     lines.push('', '## Ratios to the same-run ceilings', '', '| figure | Parley | ceiling | ratio |', '|---|---|---|---|');
@@ -149,9 +154,9 @@ function markdown(suite: Suite, name: string, charts: Map<string, string[]>): st
     for (const c of suite.ceilings) lines.push(`| ${c.name} | ${fmt(c.rate)} | ${fmt(c.cpuUsPerOp, 2)} | ${fmt(c.clientCpuUsPerOp, 2)} | ${c.describe} |`);
   }
   if (suite.peers.length > 0) {
-    lines.push('', '## Peers', '', '| system | scenario | delivered msgs/s | latency p50 / p99 ms | server CPU µs/msg | client CPU µs/msg | missing | saturated |', '|---|---|---|---|---|---|---|---|');
+    lines.push('', '## Peers', '', '| system | scenario | delivered msgs/s | latency p50 / p99 ms | server CPU µs/msg | client CPU µs/msg | missing / dup / order errors | saturated |', '|---|---|---|---|---|---|---|---|');
     for (const p of suite.peers)
-      lines.push(`| ${p.system} | ${p.scenario} | ${fmt(p.rate)} | ${fmt(p.p50, 1)} / ${fmt(p.p99, 1)} | ${fmt(p.serverCpuUsPerMsg, 1)} | ${fmt(p.clientCpuUsPerMsg, 1)} | ${p.missing} | ${p.saturated} |`);
+      lines.push(`| ${p.system} | ${p.scenario} | ${fmt(p.rate)} | ${fmt(p.p50, 1)} / ${fmt(p.p99, 1)} | ${fmt(p.serverCpuUsPerMsg, 1)} | ${fmt(p.clientCpuUsPerMsg, 1)} | ${p.missing} / ${p.duplicates} / ${p.orderErrors} | ${p.saturated} |`);
   }
   lines.push('', '## Charts', '');
   for (const [title, files] of charts) {

@@ -48,7 +48,7 @@ export interface ScenarioResult {
   /** Server CPU µs (every started process, not the driver) per delivered message. */
   cpuUsPerDelivered?: number;
   driverCpuUsPerDelivered?: number;
-  /** Edge RSS growth per held connection, bytes. */
+  /** Growth of the edges' RssAnon per held connection, bytes, read without a forced GC (an upper bound). */
   rssPerConnection?: number;
   /** Which side ran nearest to a full core per thread: `server` or `driver`. */
   saturated: string;
@@ -274,7 +274,7 @@ function summarize(
     const before = sampler.nearest(marks.start ?? start);
     const at = sampler.nearest(marks.held);
     const edges = topology.processes.filter((p) => p.name.startsWith('edge') || p.name === 'parley-start' || p.name === 'server');
-    const growth = edges.reduce((sum, p) => sum + (at.procs[p.name]?.rss ?? 0) - (before.procs[p.name]?.rss ?? 0), 0);
+    const growth = edges.reduce((sum, p) => sum + (at.procs[p.name]?.anon ?? 0) - (before.procs[p.name]?.anon ?? 0), 0);
     result.rssPerConnection = Math.round(growth / held);
   }
   result.judged = [

@@ -13,16 +13,18 @@ export const DRIVER = 'driver';
 export interface Sample {
   at: number;
   /** Process name → cumulative CPU µs and current RSS bytes. */
-  procs: Record<string, { cpuUs: number; rss: number }>;
+  /** `anon`: RssAnon, the process's own allocations (heap, malloc) without mapped files such as LMDB's pages. */
+  procs: Record<string, { cpuUs: number; rss: number; anon: number }>;
 }
 
-function readProc(pid: number): { cpuUs: number; rss: number } | undefined {
+function readProc(pid: number): { cpuUs: number; rss: number; anon: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
-    const rssKib = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    return { cpuUs: (ticks * 1_000_000) / TICKS_PER_SEC, rss: rssKib * 1024 };
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+    return { cpuUs: (ticks * 1_000_000) / TICKS_PER_SEC, rss: kib('VmRSS'), anon: kib('RssAnon') };
   } catch {
     return undefined;
   }
@@ -57,23 +59,35 @@ export class Sampler {
       if (r !== undefined) procs[p.name] = r;
     }
     const cpu = process.cpuUsage();
-    procs[DRIVER] = { cpuUs: cpu.user + cpu.system, rss: process.memoryUsage().rss };
+    const rss = process.memoryUsage().rss;
+    procs[DRIVER] = { cpuUs: cpu.user + cpu.system, rss, anon: rss };
     const sample = { at: performance.timeOrigin + performance.now(), procs };
     this.samples.push(sample);
     return sample;
   }
 
-  /** The sample nearest to `at`. */
-  nearest(at: number): Sample {
-    return this.samples.reduce((best, s) => (Math.abs(s.at - at) < Math.abs(best.at - at) ? s : best));
+  /** The sample nearest to `at` (of those that have process `name`, when given). */
+  nearest(at: number, name?: string): Sample {
+    const samples = name === undefined ? this.samples : this.samples.filter((s) => s.procs[name] !== undefined);
+    return (samples.length > 0 ? samples : this.samples).reduce((best, s) => (Math.abs(s.at - at) < Math.abs(best.at - at) ? s : best));
   }
 
-  /** CPU µs each process spent between `from` and `until` (nearest samples), and the seconds between those samples. */
+  /**
+   * CPU cores each process used between `from` and `until` (its nearest
+   * samples: a process that ended early is taken up to its last sample),
+   * times the window: CPU µs over the window. Also the window's seconds.
+   */
   cpuBetween(from: number, until: number): { seconds: number; cpuUs: Record<string, number> } {
-    const a = this.nearest(from);
-    const b = this.nearest(until);
+    const seconds = (this.nearest(until).at - this.nearest(from).at) / 1000;
+    const names = new Set(this.samples.flatMap((s) => Object.keys(s.procs)));
     const cpuUs: Record<string, number> = {};
-    for (const [name, end] of Object.entries(b.procs)) cpuUs[name] = end.cpuUs - (a.procs[name]?.cpuUs ?? end.cpuUs);
-    return { seconds: (b.at - a.at) / 1000, cpuUs };
+    for (const name of names) {
+      const a = this.nearest(from, name);
+      const b = this.nearest(until, name);
+      const spanSec = (b.at - a.at) / 1000;
+      const used = b.procs[name]!.cpuUs - a.procs[name]!.cpuUs;
+      cpuUs[name] = spanSec > 0 ? (used / spanSec) * seconds : used;
+    }
+    return { seconds, cpuUs };
   }
 }

@@ -31,9 +31,9 @@ await drivePairs({
   window: window!,
   rate: rate ?? 0,
   async open(i) {
-    const a = await open(`a${i}`);
-    const b = await open(`b${i}`);
-    const channel = `personal:b${i}`;
+    const a = await open(`${process.pid}-a${i}`);
+    const b = await open(`${process.pid}-b${i}`);
+    const channel = `personal:${process.pid}-b${i}`;
     const sub = b.newSubscription(channel);
     let deliver: (text: string, seq: number) => void = () => {};
     sub.on('publication', (ctx) => {

@@ -25,10 +25,11 @@ await drivePairs({
   window: window!,
   rate: rate ?? 0,
   async open(i) {
-    const a = await open(`a${i}`);
-    const b = await open(`b${i}`);
+    // Accounts unique to this run: the relay keeps its seq counters across runs.
+    const a = await open(`${process.pid}-a${i}`);
+    const b = await open(`${process.pid}-b${i}`);
     return {
-      send: async (text) => void (await a.emitWithAck('send', { to: `b${i}`, text })),
+      send: async (text) => void (await a.emitWithAck('send', { to: `${process.pid}-b${i}`, text })),
       onMessage: (deliver) => void b.on('msg', (m: { text: string; seq: number }) => deliver(m.text, m.seq)),
       close: () => (a.close(), b.close()),
     };
