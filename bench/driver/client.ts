@@ -53,7 +53,7 @@ export class ParleyClient {
   /** Connects to `url` (ws://127.0.0.x:port/path), logs in and waits for `syncdone`; returns the client and the sync events. */
   static async login(url: string, options: LoginOptions): Promise<{ client: ParleyClient; sync: Frame[] }> {
     const { hostname, port, pathname } = new URL(url);
-    const socket = await LeanSocket.open({ host: hostname, port: Number(port), path: pathname, localAddress: options.localAddress, timeoutMs: options.timeoutMs });
+    const socket = await LeanSocket.open({ host: hostname, port: Number(port), path: pathname, localAddress: options.localAddress, timeoutMs: options.timeoutMs ?? 30_000 });
     const client = new ParleyClient(socket);
     const sync: Frame[] = [];
     const timeoutMs = options.timeoutMs ?? 30_000;

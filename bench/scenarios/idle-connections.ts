@@ -12,7 +12,7 @@ import type { Client } from '../driver/scenario.ts';
 export default defineScenario({
   name: 'idle-connections',
   describe: 'logged-in idle sockets over several 127.0.0.x addresses: edge RSS per connection',
-  options: { vus: 50_000, duration: 0, warmup: 0, loginRate: 2000, settleMs: 3000 },
+  options: { vus: 50_000, duration: 0, warmup: 0, loginRate: 500, settleMs: 3000 },
   smoke: { vus: 300, loginRate: 1000, settleMs: 500 },
   connections: 'held',
   headline: ['held.count', 'login.p99'],
