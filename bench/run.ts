@@ -173,6 +173,8 @@ export function valueText(result: ScenarioResult, key: string): string {
 }
 
 if (resolve(process.argv[1] ?? '') === resolve(import.meta.filename)) {
+  // Exiting runs the exit hooks that stop every process the run started.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
   main().catch((err) => {
     console.error(err);
     process.exit(1);

@@ -10,6 +10,9 @@ import { LeanSocket } from './lean-socket.ts';
 const packr = new Packr({ useRecords: false, moreTypes: false, variableMapSize: true } as ConstructorParameters<typeof Packr>[0]);
 const unpackr = new Unpackr({ useRecords: false, moreTypes: false, mapsAsObjects: true, int64AsType: 'number' });
 
+/** How long a request waits for its answer, ms. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 export type Frame = { id?: number; r?: any; e?: { code: number; name: string; message: string }; ev?: string; d?: any };
 
 export class RequestError extends Error {
@@ -84,11 +87,20 @@ export class ParleyClient {
     return this.socket.isOpen;
   }
 
-  /** Sends `{id, m, a}`; resolves with `r`, rejects with a RequestError on `e`. */
+  /**
+   * Sends `{id, m, a}`; resolves with `r`, rejects with a RequestError on
+   * `e`, and with an Error when no answer came within REQUEST_TIMEOUT_MS (so
+   * a lost answer fails its VU instead of holding up the run).
+   */
   request(method: string, a?: Record<string, unknown>): Promise<any> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { method, resolve, reject });
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${method}: no answer within ${REQUEST_TIMEOUT_MS} ms`));
+      }, REQUEST_TIMEOUT_MS);
+      const done = <T>(settle: (v: T) => void) => (v: T) => (clearTimeout(timer), settle(v));
+      this.pending.set(id, { method, resolve: done(resolve), reject: done(reject) });
       this.socket.send(packr.pack(a === undefined ? { id, m: method } : { id, m: method, a }));
     });
   }
