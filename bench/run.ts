@@ -25,7 +25,7 @@ import { runScenario } from './driver/run-scenario.ts';
 import type { ScenarioResult } from './driver/run-scenario.ts';
 import type { Scenario, ScenarioOptions } from './driver/scenario.ts';
 import { startParleyTopology } from './driver/topology.ts';
-import type { Mode } from './driver/topology.ts';
+import type { Mode, Topology } from './driver/topology.ts';
 import { runCeilings } from './ceilings/run-ceilings.ts';
 import type { CeilingResult } from './ceilings/run-ceilings.ts';
 import { runPeers } from './peers/run-peers.ts';
@@ -125,21 +125,32 @@ async function main() {
     args.target === 'all' ? readdirSync(SCENARIOS).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort() : [args.target];
   mkdirSync(RESULTS, { recursive: true });
   const results: ScenarioResult[] = [];
-  const total = names.length * args.modes.length;
-  let index = 0;
-  for (const name of names) {
-    const { path, scenario } = await loadScenario(name);
-    const options = boundByOpenFiles(scenario, { ...scenario.options, ...(args.smoke ? scenario.smoke : {}), ...args.overrides } as ScenarioOptions);
-    for (const mode of args.modes) {
-      index++;
-      const label = `[${index}/${total}] ${name} (${mode})`;
-      process.stderr.write(`${label}: starting the ${mode} topology\n`);
-      const topology = await startParleyTopology(mode, scenario.engineEnv);
+  // A smoke run starts one topology per mode and runs every scenario on it
+  // (their accounts are unique to each scenario run); a full run starts a
+  // fresh topology for each scenario, so one scenario's state cannot weigh
+  // on the next one's figures.
+  const runs = args.smoke
+    ? args.modes.flatMap((mode) => names.map((name) => ({ name, mode })))
+    : names.flatMap((name) => args.modes.map((mode) => ({ name, mode })));
+  let shared: Topology | undefined;
+  try {
+    for (const [i, { name, mode }] of runs.entries()) {
+      const { path, scenario } = await loadScenario(name);
+      const options = boundByOpenFiles(scenario, { ...scenario.options, ...(args.smoke ? scenario.smoke : {}), ...args.overrides } as ScenarioOptions);
+      const label = `[${i + 1}/${runs.length}] ${name} (${mode})`;
+      const reuse = args.smoke && scenario.engineEnv === undefined;
+      if (shared !== undefined && (!reuse || shared.mode !== mode)) {
+        await shared.stop();
+        shared = undefined;
+      }
+      if (shared === undefined) process.stderr.write(`${label}: starting the ${mode} topology\n`);
+      const topology = shared ?? (await startParleyTopology(mode, scenario.engineEnv));
+      if (reuse) shared = topology;
       let result: ScenarioResult;
       try {
         result = await runScenario({ scenarioPath: path, scenario, options, topology, smoke: args.smoke, workers: args.workers, localAddresses: LOCAL_ADDRESSES, label });
       } finally {
-        await topology.stop();
+        if (!reuse) await topology.stop();
       }
       const file = join(RESULTS, `${name}-${mode}-${stamp()}.json`);
       writeFileSync(file, JSON.stringify(result, null, 2));
@@ -153,6 +164,8 @@ async function main() {
       for (const f of failed) process.stderr.write(`  failed: ${f.rule} (was ${f.value})\n`);
       for (const e of result.errors.slice(0, 5)) process.stderr.write(`  error: ${e}\n`);
     }
+  } finally {
+    await shared?.stop();
   }
   let ceilings: CeilingResult[] = [];
   let peers: PeerResult[] = [];
