@@ -1,8 +1,7 @@
 /**
  * The socket ceiling: a bare uWebSockets.js server on 127.0.0.1 that echoes
- * every binary frame to its sender (`/echo`) and, on `/fanout`, publishes
- * every frame to the topic all `/fanout` sockets are subscribed to. Prints
- * `listening <port>` once bound. No protocol, no persistence.
+ * every binary frame to its sender (`/echo`). Prints `listening <port>` once
+ * bound. No protocol, no persistence.
  *
  *   node --import tsx bench/ceilings/uws-echo-server.ts
  */
@@ -14,12 +13,6 @@ app.ws('/echo', {
   maxPayloadLength: 1 << 20,
   idleTimeout: 120,
   message: (ws, message, isBinary) => void ws.send(message, isBinary),
-});
-app.ws('/fanout', {
-  maxPayloadLength: 1 << 20,
-  idleTimeout: 120,
-  open: (ws) => void ws.subscribe('all'),
-  message: (_ws, message, isBinary) => void app.publish('all', message, isBinary),
 });
 app.listen('127.0.0.1', 0, (listenSocket) => {
   if (!listenSocket) {
