@@ -95,10 +95,21 @@ export class ActorClient {
       try {
         return await this.callRaw(to, m, a, caller, Math.max(1, Math.min(left, attemptMs)));
       } catch (err) {
-        if (!mayRetry(err, retry) || deadline - Date.now() <= pause || opts.isOpen?.() === false) throw err;
+        if (!mayRetry(err, retry) || opts.isOpen?.() === false) throw err;
+        const after = deadline - Date.now() - pause;
+        if (after <= 0) throw this.finalError(err, to, m, budget);
+        // After a TIMEOUT, another attempt only with a fair share of the budget: one started with a few ms left
+        // can only time out too, and its error would name those few ms instead of the call's budget.
+        if (err instanceof ParleyError && err.name === 'TIMEOUT' && after < Math.min(MIN_ATTEMPT_MS, attemptMs)) throw this.finalError(err, to, m, budget);
       }
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
+  }
+
+  /** The error a held call ends with: a TIMEOUT names the whole budget, not the last attempt's share. */
+  private finalError(err: unknown, to: string, m: string, budget: number): unknown {
+    if (!(err instanceof ParleyError) || err.name !== 'TIMEOUT') return err;
+    return new ParleyError('TIMEOUT', `no reply from ${to} to \`${m}\` within ${budget} ms`, { cause: err });
   }
 
   /** `holdRaw`, resolving with the decoded `r`. */
