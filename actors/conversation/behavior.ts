@@ -157,7 +157,8 @@ function hide(
 }
 
 /** Both members' session updates after a batch: the newest message, as each sees it. */
-function touches(state: ConversationState, last: StoredMessage, ctx: ActorContext): Effect[] {
+/** The members' session updates carrying `last`; `corrected` after a recall, when `last` replaces what they hold at the same seq. */
+function touches(state: ConversationState, last: StoredMessage, ctx: ActorContext, corrected = false): Effect[] {
   const out: Effect[] = [];
   for (const member of new Set(state.members)) {
     const peer = member === state.members[0] ? state.members[1] : state.members[0];
@@ -170,6 +171,7 @@ function touches(state: ConversationState, last: StoredMessage, ctx: ActorContex
       own: sentBy(state, member),
       msg: viewOf(last, member),
     };
+    if (corrected) touch.corrected = true;
     out.push(callEffect(userCalls, 'touch', userAddress(member), touch));
   }
   return out;
@@ -291,7 +293,7 @@ export const conversationBehavior = defineActor({
     }
     // One session update per member per batch carries the newest message; after a recall, the newest one left.
     const newest = recalled ? lastVisible(state, lmdbView(ctx)) : last;
-    if (newest !== undefined) out.push(...touches(state, newest, ctx));
+    if (newest !== undefined) out.push(...touches(state, newest, ctx, recalled));
     return out;
   },
 });

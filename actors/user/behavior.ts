@@ -116,7 +116,8 @@ export const userActor = {
 
   callHandlers: {
     touch(state, a) {
-      const event = decideTouch(state, { id: a.sessionId, scene: a.scene, to: a.to, address: a.address, seq: a.seq, own: a.own, msg: a.msg });
+      const touch = { id: a.sessionId, scene: a.scene, to: a.to, address: a.address, seq: a.seq, own: a.own, msg: a.msg };
+      const event = decideTouch(state, a.corrected === true ? { ...touch, corrected: true } : touch);
       return event === undefined ? { reply: true } : { reply: true, events: [event] };
     },
     receipt: (state, a, _caller, ctx) => ({ reply: true, events: decideReceived(state, a, ctx.now()) }),

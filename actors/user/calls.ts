@@ -25,6 +25,11 @@ export interface TouchArgs {
    * actor counts them from `msg`, one touch at a time.
    */
   quiet?: number;
+  /**
+   * `msg` replaces the last message the session holds at this same `seq`
+   * (the one it held was recalled); counts and read pointers are untouched.
+   */
+  corrected?: boolean;
 }
 
 /** Arguments of the `receipt` a reader's user actor sends the peer's: the peer read our messages up to `time`. */

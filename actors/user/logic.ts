@@ -59,7 +59,7 @@ export interface UserState {
  * `quiet` and `time` existed replay as they did (both absent = 0).
  */
 export type UserEvent =
-  | { t: 'touch'; id: string; scene: Scene; to: string; address: string; seq: number; own: number; msg: Message; quiet?: number }
+  | { t: 'touch'; id: string; scene: Scene; to: string; address: string; seq: number; own: number; msg: Message; quiet?: number; corrected?: boolean }
   | { t: 'read'; id: string; seq: number; own: number; quiet?: number; time?: number }
   /** Every named row's read pointer moves to its last message. */
   | { t: 'readAll'; ids: string[]; time: number }
@@ -136,6 +136,10 @@ export function idsOf(e: UserEvent): readonly string[] {
  */
 export function decideTouch(state: UserState, t: Omit<Of<'touch'>, 't'>): UserEvent | undefined {
   const row = state.sessions.get(t.id);
+  if (row !== undefined && t.corrected === true && row.lastSeq === t.seq) {
+    // A recall at the head: the session shows the newest message left, once.
+    return row.lastMsg?.idServer === t.msg.idServer ? undefined : { t: 'touch', ...t };
+  }
   if (row !== undefined && row.lastSeq >= t.seq) return undefined;
   const quiet = t.quiet ?? (row?.lastQuiet ?? 0) + (t.msg.from !== state.account && t.msg.isUnreadable === false ? 1 : 0);
   const e: Of<'touch'> = { t: 'touch', ...t };
@@ -293,6 +297,10 @@ export function applyTouch(state: UserState, event: Of<'touch'>): void {
   if (row === undefined) {
     row = newRow(event.id, event.scene, event.to, event.address);
     state.sessions.set(event.id, row);
+  }
+  if (event.corrected === true && event.seq === row.lastSeq) {
+    row.lastMsg = event.msg;
+    return;
   }
   if (event.seq > row.lastSeq) {
     row.lastSeq = event.seq;

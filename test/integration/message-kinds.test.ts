@@ -132,6 +132,16 @@ describeBothModes('message kinds, recall and delete-for-self', (mode) => {
       expect(await phone.deleteMsg({ msg: refOf(gone) })).toEqual(notice);
     });
 
+    it("puts the newest message left back as both sessions' lastMsg", async () => {
+      const { me, bob, phone, peer } = await pair();
+      const keep = await phone.sendText({ scene: 'p2p', to: bob, text: 'keep' });
+      const gone = await phone.sendText({ scene: 'p2p', to: bob, text: 'gone' });
+      const lastOf = async (c: typeof phone, other: string) => (await c.getServerSession({ scene: 'p2p', to: other })).session.lastMsg?.idServer;
+      await waitFor('both sessions show the newest message', async () => (await lastOf(phone, bob)) === gone.idServer && (await lastOf(peer, me)) === gone.idServer);
+      await phone.recallMsg({ msg: gone });
+      await waitFor('both sessions show the message left', async () => (await lastOf(phone, bob)) === keep.idServer && (await lastOf(peer, me)) === keep.idServer);
+    });
+
     it("leaves a recalled message and a peer's delete-for-self out of the login sync of a device that was offline", async () => {
       const [me, bob] = [account('me'), account('bob')];
       const phone = await conns.client(me, { deviceId: 'phone' });
