@@ -113,8 +113,7 @@ export class Frames {
 
   /** Encodes and sends one frame, corked; a no-op once the socket closed. */
   send(conn: Conn, frame: unknown): void {
-    const ws = conn.ws;
-    if (conn.closed || ws === undefined) return;
+    if (conn.closed || conn.ws === undefined) return;
     let bytes: Uint8Array;
     try {
       bytes = encode(frame);
@@ -123,14 +122,7 @@ export class Frames {
       const id = isPlainObject(frame) && isUint(frame.id) ? frame.id : 0;
       bytes = encode({ id, e });
     }
-    try {
-      ws.cork(() => {
-        ws.send(bytes, true);
-      });
-    } catch (err) {
-      logger.debug('send on a closing socket', { conn: conn.ref, err });
-    }
-    this.checkBound(conn);
+    this.sendBytes(conn, bytes);
   }
 
   /** Sends already encoded bytes, corked; a no-op once the socket closed. */

@@ -26,6 +26,9 @@ import {
 } from '../objects.ts';
 import type { DeletedMsgSelf, Message, MsgRef, SysMsg } from '../objects.ts';
 import { actorMethod, returns } from '../registry.ts';
+import type { ActorMethod } from '../registry.ts';
+import type { ObjectSchema, Shape } from '../schema.ts';
+import type { ErrorName } from '../errors.ts';
 import { conversationAddress, id, sendCommon, time, toConversation } from './common.ts';
 
 /** Every send's options: the shared ones and the push nickname and webhook environment. */
@@ -86,43 +89,30 @@ const recallArgs = () =>
 const RECALL_DOC =
   'Recalls a message the caller sent, within the recall window (default 2 minutes): it leaves history, and the peer and the caller\'s other devices get a `sysmsg` of type `deleteMsg`.';
 
+/** A method that stores a message in the conversation `scene`/`to` names and answers with it: idempotent by `idClient`. */
+function sendMethod<S extends Shape & Pick<typeof sendCommon, 'scene' | 'to'>>(doc: string, args: ObjectSchema<S>, errors: readonly ErrorName[] = ['FORBIDDEN']): ActorMethod<S, Message, 'conv'> {
+  // S holds `scene` and `to` (its constraint); TypeScript cannot see that through the generic arguments type.
+  const address = toConversation as unknown as ActorMethod<S, Message, 'conv'>['address'];
+  return actorMethod({ doc, owner: 'conv', address, args, result: returns<Message>(), retry: 'idClient', errors });
+}
+
 export const messageMethods = {
-  sendText: actorMethod({
-    doc: 'Sends a text message; answered with the stored message once it is durable.',
-    owner: 'conv',
-    address: toConversation,
-    args: s.object({ ...sendOptions, text: s.string({ min: 1, max: MAX_TEXT_CHARS }) }),
-    result: returns<Message>(),
-    retry: 'idClient',
-    errors: ['FORBIDDEN'],
-  }),
-  sendGeo: actorMethod({
-    doc: 'Sends a location (`geo: {lng, lat, title}`).',
-    owner: 'conv',
-    address: toConversation,
-    args: s.object({ ...sendOptions, geo: geo() }),
-    result: returns<Message>(),
-    retry: 'idClient',
-    errors: ['FORBIDDEN'],
-  }),
-  sendTipMsg: actorMethod({
-    doc: 'Sends a tip: a line shown inside the conversation (`tip`).',
-    owner: 'conv',
-    address: toConversation,
-    args: s.object({ ...sendOptions, tip: s.string({ min: 1, max: MAX_TIP_CHARS }) }),
-    result: returns<Message>(),
-    retry: 'idClient',
-    errors: ['FORBIDDEN'],
-  }),
-  sendCustomMsg: actorMethod({
-    doc: 'Sends an application-defined message (`content`, a JSON string by convention).',
-    owner: 'conv',
-    address: toConversation,
-    args: s.object({ ...sendOptions, content: s.string({ min: 1, max: MAX_CONTENT_CHARS }) }),
-    result: returns<Message>(),
-    retry: 'idClient',
-    errors: ['FORBIDDEN'],
-  }),
+  sendText: sendMethod(
+    'Sends a text message; answered with the stored message once it is durable.',
+    s.object({ ...sendOptions, text: s.string({ min: 1, max: MAX_TEXT_CHARS }) }),
+  ),
+  sendGeo: sendMethod(
+    'Sends a location (`geo: {lng, lat, title}`).',
+    s.object({ ...sendOptions, geo: geo() }),
+  ),
+  sendTipMsg: sendMethod(
+    'Sends a tip: a line shown inside the conversation (`tip`).',
+    s.object({ ...sendOptions, tip: s.string({ min: 1, max: MAX_TIP_CHARS }) }),
+  ),
+  sendCustomMsg: sendMethod(
+    'Sends an application-defined message (`content`, a JSON string by convention).',
+    s.object({ ...sendOptions, content: s.string({ min: 1, max: MAX_CONTENT_CHARS }) }),
+  ),
   sendFile: actorMethod({
     doc: 'Sends an image, audio, video or file message with an uploaded `file` descriptor (`url`, `name`, `size`, `md5`, `ext`; `w`/`h` for images and videos, `dur` for audio and video).',
     owner: 'conv',
