@@ -96,6 +96,20 @@ function sendMethod<S extends Shape & Pick<typeof sendCommon, 'scene' | 'to'>>(d
   return actorMethod({ doc, owner: 'conv', address, args, result: returns<Message>(), retry: 'idClient', errors });
 }
 
+/** `recallMsg` and its older name. */
+function recallMethod(doc: string) {
+  return actorMethod({
+    doc,
+    owner: 'conv',
+    address: (account, a) => refAddress(account, a.msg),
+    reads: true,
+    args: recallArgs(),
+    result: returns<SysMsg>(),
+    retry: 'idempotent',
+    errors: ['FORBIDDEN', 'NOT_FOUND', 'EXPIRED'],
+  });
+}
+
 export const messageMethods = {
   sendText: sendMethod(
     'Sends a text message; answered with the stored message once it is durable.',
@@ -143,26 +157,8 @@ export const messageMethods = {
     // BAD_REQUEST also for a rule across members: `msg` lacks the body field of its `type`, or is a notification.
     errors: ['FORBIDDEN', 'BAD_REQUEST'],
   }),
-  recallMsg: actorMethod({
-    doc: RECALL_DOC,
-    owner: 'conv',
-    address: (account, a) => refAddress(account, a.msg),
-    reads: true,
-    args: recallArgs(),
-    result: returns<SysMsg>(),
-    retry: 'idempotent',
-    errors: ['FORBIDDEN', 'NOT_FOUND', 'EXPIRED'],
-  }),
-  deleteMsg: actorMethod({
-    doc: `The older name of \`recallMsg\`. ${RECALL_DOC}`,
-    owner: 'conv',
-    address: (account, a) => refAddress(account, a.msg),
-    reads: true,
-    args: recallArgs(),
-    result: returns<SysMsg>(),
-    retry: 'idempotent',
-    errors: ['FORBIDDEN', 'NOT_FOUND', 'EXPIRED'],
-  }),
+  recallMsg: recallMethod(RECALL_DOC),
+  deleteMsg: recallMethod(`The older name of \`recallMsg\`. ${RECALL_DOC}`),
   deleteMsgSelf: actorMethod({
     doc: "Hides a message from the caller's history; others still see it; the caller's other devices get `DeleteMsgSelf`.",
     owner: 'conv',
