@@ -158,24 +158,9 @@ export class Frames {
 
   /** Sends `{id, r}` around the actor's already encoded `r`, without decoding it. */
   sendResult(conn: Conn, id: number, r: Uint8Array | undefined): void {
-    const ws = conn.ws;
-    if (conn.closed || ws === undefined) return;
-    if (r === undefined) {
-      this.send(conn, { id });
-      return;
-    }
-    const bytes = encodeMapOfRaw([
-      ['id', encode(id)],
-      ['r', r],
-    ]);
-    try {
-      ws.cork(() => {
-        ws.send(bytes, true);
-      });
-    } catch (err) {
-      logger.debug('send on a closing socket', { conn: conn.ref, err });
-    }
-    this.checkBound(conn);
+    if (conn.closed || conn.ws === undefined) return;
+    if (r === undefined) this.send(conn, { id });
+    else this.sendBytes(conn, encodeMapOfRaw([['id', encode(id)], ['r', r]]));
   }
 
   /** Answers request `id` with `err`: a ParleyError as it is, anything else as a logged INTERNAL. */
