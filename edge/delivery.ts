@@ -7,14 +7,20 @@
  *
  * One handler serves every account's subscription (the subject names the
  * account), so an account costs its entry and no closure.
+ *
+ * A kick travels on the same subject as a control message (`Delivery.c`),
+ * so it reaches every edge holding a socket of the account: each sends the
+ * named devices' sockets the `kicked` frame and closes them (4003).
  */
 import type { Bus, BusMessage, BusSubscription } from '../engine/bus/bus.ts';
 import type { Config } from '../engine/config.ts';
-import type { Delivery } from '../engine/envelope.ts';
-import { decode } from '../engine/protocol/codec.ts';
+import type { Delivery, KickControl } from '../engine/envelope.ts';
+import type { Kicked } from '../engine/protocol/events.ts';
+import { decode, encode } from '../engine/protocol/codec.ts';
 import { deliverySubject } from '../engine/subjects.ts';
 import { logger } from '../engine/logger.ts';
 import type { Conn, Sockets } from './connection.ts';
+import { CLOSE_CODES } from './frames.ts';
 import type { Frames } from './frames.ts';
 import { isPlainObject } from './wire.ts';
 
@@ -74,6 +80,18 @@ export class Deliveries {
     }
   }
 
+  /**
+   * Kicks `account`'s sockets of `deviceIds` (all of them when absent),
+   * sparing device `spare`, on every edge: each is sent `kicked` and closed.
+   */
+  publishKick(account: string, kicked: Kicked, deviceIds: readonly string[] | undefined, spare?: string): void {
+    const kick: KickControl = {};
+    if (deviceIds !== undefined) kick.deviceIds = [...deviceIds];
+    if (spare !== undefined) kick.spare = spare;
+    const delivery: Delivery = { f: encode({ ev: 'kicked', d: kicked }), c: { kick } };
+    this.bus.publish(deliverySubject(account), encode(delivery));
+  }
+
   /** Unsubscribes every account (the edge is stopping). */
   stop(): void {
     for (const entry of this.accounts.values()) entry.sub.unsubscribe();
@@ -103,6 +121,11 @@ export class Deliveries {
       logger.warn('delivery without a frame', { account: entry.account });
       return;
     }
+    if (isPlainObject(delivery.c)) {
+      const kick = delivery.c.kick;
+      if (isPlainObject(kick)) this.onKick(entry, kick as Partial<KickControl>, f);
+      return;
+    }
     // A socket's own request is answered by its reply: the delivery skips it.
     const skip = this.sockets.numberOf(delivery.x);
     // A send can close its socket at once (backpressure), which takes it out of `entry.conns`.
@@ -110,6 +133,18 @@ export class Deliveries {
       if (conn.n === skip) continue;
       if (conn.state === 'ready') this.frames.sendBytes(conn, f);
       else this.buffer(conn, f);
+    }
+  }
+
+  /** Sends the `kicked` frame `f` to the account's sockets the kick names, and closes them. */
+  private onKick(entry: AccountEntry, kick: Partial<KickControl>, f: Uint8Array): void {
+    const named = Array.isArray(kick.deviceIds) ? new Set(kick.deviceIds) : undefined;
+    // Closing takes a socket out of `entry.conns`.
+    for (const conn of entry.conns.slice()) {
+      if (conn.deviceId === kick.spare || (named !== undefined && !named.has(conn.deviceId))) continue;
+      logger.debug('kicked', { conn: conn.ref, account: entry.account, deviceId: conn.deviceId });
+      this.frames.sendBytes(conn, f);
+      this.frames.closeWith(conn, CLOSE_CODES.kicked, 'kicked');
     }
   }
 

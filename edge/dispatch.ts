@@ -4,15 +4,17 @@
  * validating its arguments, routing it to its actor, and calling the actor
  * over the Bus, held through partition handovers and retried as the method's
  * declaration allows; the reply goes back to the socket unless it closed
- * meanwhile. The edge answers its own methods (`getServerTime`) from a table
- * that must cover every method declared as the edge's.
+ * meanwhile. The edge answers its own methods (`getServerTime`, `kick`) from
+ * a table that must cover every method declared as the edge's; an answer
+ * may be a promise.
  */
 import type { ActorClient } from '../engine/actor/call.ts';
 import { ParleyError } from '../engine/protocol/errors.ts';
 import { echo } from '../engine/protocol/schema.ts';
 import { declarationOf, parseRequest, randomIdClient } from '../engine/protocol/methods.ts';
-import type { MethodName } from '../engine/protocol/methods.ts';
+import type { Args, MethodName, Results } from '../engine/protocol/methods.ts';
 import type { Conn, Sockets } from './connection.ts';
+import type { Deliveries } from './delivery.ts';
 import type { Frames } from './frames.ts';
 import { routeOf } from './routes.ts';
 import type { EdgeMethodName } from './routes.ts';
@@ -21,9 +23,23 @@ import { badRequest } from './wire.ts';
 /** Requests awaiting an actor's reply per socket; more get RATE_LIMITED. */
 export const MAX_IN_FLIGHT_PER_SOCKET = 256;
 
+/** What the edge's own answers use. */
+export interface EdgeServices {
+  /** Kicks devices of `account` on every edge (see `Deliveries.publishKick`). */
+  readonly deliveries: Pick<Deliveries, 'publishKick'>;
+}
+
+type AnsweredMethod = Exclude<EdgeMethodName, 'login'>;
+
 /** The edge's own answer to each method it serves itself, `login` aside (see `Logins`): one per declared edge method. */
-const EDGE_ANSWERS: { readonly [M in Exclude<EdgeMethodName, 'login'>]: (conn: Conn) => unknown } = {
+const EDGE_ANSWERS: {
+  readonly [M in AnsweredMethod]: (services: EdgeServices, conn: Conn, args: Args<M>) => Results[M] | Promise<Results[M]>;
+} = {
   getServerTime: () => Date.now(),
+  kick: (services, conn, args) => {
+    services.deliveries.publishKick(conn.account, { reason: 'kickedByOtherDevice', from: conn.deviceId }, args.deviceIds, conn.deviceId);
+    return { deviceIds: args.deviceIds };
+  },
 };
 
 /** Starts a socket's login (see `Logins.start`). */
@@ -37,15 +53,17 @@ export class Dispatcher {
   private readonly sockets: Sockets;
   private readonly frames: Frames;
   private readonly logins: LoginStarter;
+  private readonly services: EdgeServices;
   /** Prefix of the idClients this edge fills in: random per process, so restarts never reuse one. */
   private readonly idPrefix = `${randomIdClient().slice(0, 16)}-`;
   private idCounter = 0;
 
-  constructor(actors: ActorClient, sockets: Sockets, frames: Frames, logins: LoginStarter) {
+  constructor(actors: ActorClient, sockets: Sockets, frames: Frames, logins: LoginStarter, services: EdgeServices) {
     this.actors = actors;
     this.sockets = sockets;
     this.frames = frames;
     this.logins = logins;
+    this.services = services;
   }
 
   /** A request frame from the socket, in whatever login state it is. */
@@ -91,9 +109,7 @@ export class Dispatcher {
     }
     const declaration = declarationOf(m as MethodName);
     if (declaration.owner === 'edge') {
-      const answer = Object.hasOwn(EDGE_ANSWERS, m) ? EDGE_ANSWERS[m as keyof typeof EDGE_ANSWERS] : undefined;
-      if (answer === undefined) this.frames.sendFailure(conn, id, badRequest(`method \`${m}\` is not served by this engine`));
-      else this.frames.send(conn, { id, r: answer(conn) });
+      this.answer(conn, id, m, args);
       return;
     }
     const address = routeOf(m as MethodName, conn.account, args);
@@ -119,6 +135,30 @@ export class Dispatcher {
         conn.inFlight--;
         this.frames.sendFailure(conn, id, err, { m, address });
       },
+    );
+  }
+
+  /** Answers one of the edge's own methods from `EDGE_ANSWERS`; a promised answer is sent when it settles. */
+  private answer(conn: Conn, id: number, m: string, args: unknown): void {
+    const answer = Object.hasOwn(EDGE_ANSWERS, m) ? (EDGE_ANSWERS[m as AnsweredMethod] as (s: EdgeServices, c: Conn, a: unknown) => unknown) : undefined;
+    if (answer === undefined) {
+      this.frames.sendFailure(conn, id, badRequest(`method \`${m}\` is not served by this engine`));
+      return;
+    }
+    let r: unknown;
+    try {
+      r = answer(this.services, conn, args);
+    } catch (err) {
+      this.frames.sendFailure(conn, id, err, { m });
+      return;
+    }
+    if (!(r instanceof Promise)) {
+      this.frames.send(conn, { id, r });
+      return;
+    }
+    r.then(
+      (value: unknown) => this.frames.send(conn, { id, r: value }),
+      (err: unknown) => this.frames.sendFailure(conn, id, err, { m }),
     );
   }
 

@@ -80,7 +80,14 @@ export class Edge {
     this.frames = new Frames(config);
     this.deliveries = new Deliveries(config, bus, this.sockets, this.frames);
     this.actors = new ActorClient(bus, { partitions: config.partitions, timeoutMs: config.requestTimeoutMs });
-    this.admin = new AdminApi({ keys: config.adminApiKey.split(',').map((k) => k.trim()), ratePerSec: config.adminRatePerSec, context: { actors: this.actors } });
+    this.admin = new AdminApi({
+      keys: config.adminApiKey.split(',').map((k) => k.trim()),
+      ratePerSec: config.adminRatePerSec,
+      context: {
+        actors: this.actors,
+        kick: (account, deviceIds, custom) => this.deliveries.publishKick(account, { reason: 'kickedByAdmin', from: 'admin', ...(custom === undefined ? {} : { custom }) }, deviceIds),
+      },
+    });
     this.loginSync = new LoginSync(config, bus, this.actors, this.sockets, this.frames);
     // What the login sync sends, in order; a feature adds its part here.
     this.loginSync.register(new SessionsSyncSource(config.syncMsgsPerSession, [new OfflineMessagesSyncSource(config.syncMsgsPerSession)]));
@@ -94,7 +101,7 @@ export class Edge {
       sync: this.loginSync,
       runQueued: (conn, q) => this.dispatcher.dispatch(conn, q.id, q.m, q.a),
     });
-    this.dispatcher = new Dispatcher(this.actors, this.sockets, this.frames, this.logins);
+    this.dispatcher = new Dispatcher(this.actors, this.sockets, this.frames, this.logins, { deliveries: this.deliveries });
   }
 
   /** Listens on `config.host:config.port` (0 picks a free port) and resolves with the bound port. */

@@ -28,6 +28,8 @@ export const CLOSE_CODES = {
   unauthorized: 4001,
   /** No login within `loginTimeoutMs`. */
   loginTimeout: 4002,
+  /** Kicked by another device of the account or by the admin API (after a `kicked` event). */
+  kicked: 4003,
 } as const;
 
 /** A request frame that passed the envelope checks: `a` is a map, null or absent. */

@@ -38,4 +38,22 @@ export interface Delivery {
   x?: string;
   /** The encoded client frame `{ev, d}`. */
   f: Uint8Array;
+  /**
+   * A control message instead of a delivery: the frame `f` goes only to the
+   * sockets the control names, which the edge then closes.
+   */
+  c?: DeliveryControl;
+}
+
+/** A control message on an account's delivery subject. */
+export interface DeliveryControl {
+  /** Close the account's sockets of these devices after sending them `f` (a `kicked` frame). */
+  kick?: KickControl;
+}
+
+export interface KickControl {
+  /** The devices to close; absent: every device of the account. */
+  deviceIds?: string[];
+  /** A device spared even when named: the kicking one. */
+  spare?: string;
 }

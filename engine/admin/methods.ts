@@ -7,7 +7,8 @@
  * given account: its body is the wire arguments plus `account`, and it goes
  * to the same actor a client's request would (`getHistoryMsgs`,
  * `getServerSessions`, …). `sendMsg` sends any message kind as any account,
- * in the same `seq` stream as client sends.
+ * in the same `seq` stream as client sends. `kick` closes an account's
+ * devices on every edge.
  */
 import Type from 'typebox';
 import type { TSchema } from 'typebox';
@@ -18,12 +19,17 @@ import type { ErrorName } from '../protocol/errors.ts';
 import { declarationOf, parseRequest, randomIdClient, registry } from '../protocol/methods.ts';
 import type { MethodName } from '../protocol/methods.ts';
 import { id } from '../protocol/methods/common.ts';
+import { MAX_KICK_DEVICE_IDS } from '../protocol/methods/connection.ts';
+import { MAX_EXT_CHARS } from '../protocol/objects.ts';
+import * as s from '../protocol/schema.ts';
 import { describeValue, echo, isPlainObject } from '../protocol/schema.ts';
 import type { AnyMethod } from '../protocol/registry.ts';
 
 /** What admin methods may use. */
 export interface AdminContext {
   readonly actors: ActorClient;
+  /** Kicks `account`'s devices of `deviceIds` (all when absent) on every edge: reason `kickedByAdmin`, from `admin`. */
+  readonly kick: (account: string, deviceIds: readonly string[] | undefined, custom: string | undefined) => void;
 }
 
 export interface AdminMethod {
@@ -117,6 +123,24 @@ const sendMsg: AdminMethod = {
   },
 };
 
+const kickArgs = s.object({
+  account: id(),
+  deviceIds: s.optional(s.array(id(), { min: 1, max: MAX_KICK_DEVICE_IDS })),
+  custom: s.optional(s.string({ max: MAX_EXT_CHARS })),
+});
+
+const kick: AdminMethod = {
+  doc: "Forces `account`'s devices of `deviceIds` offline on every edge, or all of its devices when `deviceIds` is absent: each gets `kicked` (reason `kickedByAdmin`, from `admin`, with `custom`) and its socket closes. Answers with the account and the ids asked for.",
+  json: kickArgs.json,
+  errors: [],
+  run(ctx, body) {
+    if (!isPlainObject(body)) throw new ParleyError('BAD_REQUEST', `the body must be a JSON object, got ${describeValue(body)}`);
+    const args = kickArgs.parse(body, '');
+    ctx.kick(args.account, args.deviceIds, args.custom);
+    return Promise.resolve(args.deviceIds === undefined ? { account: args.account } : { account: args.account, deviceIds: args.deviceIds });
+  },
+};
+
 /** Every admin method by name. */
 export function adminMethods(): Readonly<Record<string, AdminMethod>> {
   const out: Record<string, AdminMethod> = Object.create(null);
@@ -125,5 +149,6 @@ export function adminMethods(): Readonly<Record<string, AdminMethod>> {
     if (d.owner !== 'edge') out[m] = asAccount(m, d);
   }
   out.sendMsg = sendMsg;
+  out.kick = kick;
   return out;
 }

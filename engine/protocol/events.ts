@@ -8,6 +8,16 @@ import type { DeletedMsgSelf, LoginPort, Message, Scene, Session, SysMsg } from 
 import { event } from './registry.ts';
 import type { PayloadOf } from './registry.ts';
 
+/** Why the server closes a socket; `from` and `custom` come with a kick. */
+export interface Kicked {
+  reason: string;
+  message?: string;
+  /** The kicking device's id, or `admin`. */
+  from?: string;
+  /** What the admin kick passed along. */
+  custom?: string;
+}
+
 export const events = {
   msg: event<Message>('A message of one of the account\'s conversations, sent by somebody else or by another device of the account.'),
   offlinemsgs: event<{ sessionId: string; scene: Scene; to: string; msgs: Message[] }>('Login sync: messages of one session the device missed, in `seq` order (possibly several pages).'),
@@ -19,7 +29,7 @@ export const events = {
   sysmsg: event<SysMsg>('A system notification; of type `deleteMsg`: a message of one of the account\'s conversations was recalled (to the peer and the recaller\'s other devices).'),
   DeleteMsgSelf: event<DeletedMsgSelf[]>('Messages another device of the account deleted for self: hide them here too.'),
   loginportschange: event<LoginPort[]>('Another device of the account logged in or out.'),
-  kicked: event<{ reason: string; message?: string }>('The server is closing this socket, and why.'),
+  kicked: event<Kicked>('The server is closing this socket, and why: for a kick, `reason` is `kickedByOtherDevice` or `kickedByAdmin` and `from` the kicking device\'s id (or `admin`).'),
 };
 
 export type EventName = keyof typeof events;

@@ -1,12 +1,15 @@
 /**
- * Methods of the connection itself, answered by the edge: the login and the
- * server clock. Browser-safe.
+ * Methods of the connection itself, answered by the edge: the login, the
+ * server clock, and kicking the account's other devices. Browser-safe.
  */
 import * as s from '../schema.ts';
 import { DEVICE_TYPES } from '../objects.ts';
 import type { DeviceType } from '../objects.ts';
 import { edgeMethod, returns } from '../registry.ts';
 import { id, sessionId, time } from './common.ts';
+
+/** Device ids one `kick` may name. */
+export const MAX_KICK_DEVICE_IDS = 10;
 
 export const connectionMethods = {
   login: edgeMethod({
@@ -32,6 +35,15 @@ export const connectionMethods = {
     doc: "The server's clock, ms since the epoch.",
     args: s.object({}),
     result: returns<number>(),
+    retry: 'idempotent',
+    errors: [],
+  }),
+  kick: edgeMethod({
+    doc: "Forces the account's other devices with these ids offline, on every edge: each gets `kicked` (reason `kickedByOtherDevice`, `from` this device) and its socket closes; the remaining devices get `loginportschange`. Unknown ids are ignored. Answers with the ids asked for.",
+    args: s.object({
+      deviceIds: s.array(id(), { min: 1, max: MAX_KICK_DEVICE_IDS }),
+    }),
+    result: returns<{ deviceIds: string[] }>(),
     retry: 'idempotent',
     errors: [],
   }),
