@@ -33,6 +33,9 @@ const RETRYABLE_LOGIN_ERRORS: ReadonlySet<string> = new Set<ErrorName>(['UNAVAIL
  * - `reconnecting`: waiting out a backoff delay before the next attempt.
  * - `closed`: `disconnect()` was called, or the client gave up (UNAUTHORIZED, kicked, attempts exhausted).
  */
+
+/** The close code of a socket the server kicked (edge/frames.ts `CLOSE_CODES.kicked`). */
+const KICKED_CLOSE_CODE = 4003;
 export type TransportState = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed';
 
 /** What the transport tells the one who uses it; every call is made from a socket or timer handler, or from `Transport`'s own methods. */
@@ -227,6 +230,8 @@ export class Transport implements RequestWire {
     if (this.current !== 'ready') return;
     // A logged-in socket dropped.
     const epochAtDrop = this.epoch;
+    // 4003 is the edge's close of a kicked socket: final even when the `kicked` event itself was lost.
+    if (code === KICKED_CLOSE_CODE) this.kicked = true;
     const willReconnect = this.opts.reconnect && !this.kicked && this.opts.maxReconnectAttempts > 0;
     const why = this.kicked ? 'kicked' : `the connection closed (code ${code}${reason ? `: ${reason}` : ''})`;
     this.owner.onDropped(willReconnect, why);
