@@ -34,7 +34,7 @@ export interface CeilingResult {
 const HERE = import.meta.dirname;
 
 /** A bare uWebSockets.js server (`serverFile`) driven by `scenarioFile` with the same driver; the op is the scenario's `counter`. */
-export async function uwsCeiling(name: string, serverFile: string, path: string, scenarioFile: string, scenario: Scenario, counter: string, smoke: boolean): Promise<CeilingResult> {
+async function uwsCeiling(name: string, serverFile: string, path: string, scenarioFile: string, scenario: Scenario, counter: string, smoke: boolean): Promise<CeilingResult> {
   const server = spawnServer('server', process.execPath, ['--import', 'tsx', join(HERE, serverFile)]);
   let port = 0;
   server.child.stdout!.on('data', (chunk: Buffer) => {

@@ -21,12 +21,12 @@
  * runs from the first connect to the `syncdone` of the sync that completed.
  *
  * The cluster runs 200 clients by default, not 1,000. Seeding 1,000 × 100
- * does complete there (about two minutes on a shared 2-core machine, with
- * 0.2% of sends repeated), but when 1,000 receivers (or, on a busy machine,
- * 300) reconnect at once, their login syncs' reads wait in the actor hosts'
- * queues longer than an attempt's share of the edge's 5 s request budget;
- * the edge repeats them, and many syncs end TIMEOUT (socket closed 1011)
- * even after five reconnects. `--vus 1000` runs the full size.
+ * does complete there (about two minutes on a shared 2-core machine, 0.2% of
+ * sends repeated), but when 1,000 receivers (or, on a busy machine, 300)
+ * reconnect at once, many login syncs fail: the edge closes the socket with
+ * 1011 after about its 5 s request budget, as the syncs' reads wait in the
+ * actor hosts' queues, and five reconnects do not get them through.
+ * `--vus 1000` runs the full size.
  */
 import { DeliveryCheck, defineScenario, stampedText } from '../driver/scenario.ts';
 import type { Client, VuContext } from '../driver/scenario.ts';
