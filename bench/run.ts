@@ -136,7 +136,7 @@ async function main() {
   try {
     for (const [i, { name, mode }] of runs.entries()) {
       const { path, scenario } = await loadScenario(name);
-      const options = boundByOpenFiles(scenario, { ...scenario.options, ...(args.smoke ? scenario.smoke : {}), ...args.overrides } as ScenarioOptions);
+      const options = boundByOpenFiles(scenario, { ...scenario.options, ...scenario.byMode?.[mode], ...(args.smoke ? scenario.smoke : {}), ...args.overrides } as ScenarioOptions);
       const label = `[${i + 1}/${runs.length}] ${name} (${mode})`;
       const reuse = args.smoke && scenario.engineEnv === undefined;
       if (shared !== undefined && (!reuse || shared.mode !== mode)) {

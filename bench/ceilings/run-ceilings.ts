@@ -1,6 +1,7 @@
 /**
  * The ceilings of a bench run, measured in the same run as Parley: the bare
- * uWebSockets.js echo with the same driver (the socket ceiling), NATS core
+ * uWebSockets.js echo and topic fan-out with the same driver (the socket
+ * ceilings: frames echoed, and frames delivered to subscribers), NATS core
  * publish/subscribe, JetStream pipelined appends of 200-byte messages (the
  * durable-append ceiling) and LMDB batched puts. Each runs in its own
  * processes, sampled like Parley's, so each gets msgs/s and CPU µs per op.
@@ -15,6 +16,8 @@ import { Sampler, DRIVER } from '../driver/sampler.ts';
 import type { RunningProcess } from '../driver/topology.ts';
 import { spawnServer, waitUntil } from '../driver/topology.ts';
 import echo from './echo.ts';
+import fanout from './fanout.ts';
+import type { Scenario } from '../driver/scenario.ts';
 
 export interface CeilingResult {
   name: string;
@@ -30,23 +33,23 @@ export interface CeilingResult {
 
 const HERE = import.meta.dirname;
 
-async function uwsEcho(smoke: boolean, label: string): Promise<CeilingResult> {
-  const server = spawnServer('server', process.execPath, ['--import', 'tsx', join(HERE, 'uws-echo-server.ts')]);
+/** A bare uWebSockets.js server (`serverFile`) driven by `scenarioFile` with the same driver; the op is the scenario's `counter`. */
+async function uwsCeiling(name: string, serverFile: string, path: string, scenarioFile: string, scenario: Scenario, counter: string, smoke: boolean): Promise<CeilingResult> {
+  const server = spawnServer('server', process.execPath, ['--import', 'tsx', join(HERE, serverFile)]);
   let port = 0;
   server.child.stdout!.on('data', (chunk: Buffer) => {
     const m = /listening (\d+)/.exec(chunk.toString());
     if (m) port = Number(m[1]);
   });
   try {
-    await waitUntil('the echo server', 20_000, async () => port > 0);
-    const topology = { mode: 'ceiling', urls: [`ws://127.0.0.1:${port}/echo`], processes: [{ name: 'server', pid: server.child.pid! }], stop: async () => {} };
-    const options = { ...echo.options, ...(smoke ? echo.smoke : {}) } as typeof echo.options;
-    const r = await runScenario({ scenarioPath: join(HERE, 'echo.ts'), scenario: echo, options, topology, smoke, label });
-    const echoed = r.counters.echoed?.rate ?? 0;
+    await waitUntil(`the ${name} server`, 20_000, async () => port > 0);
+    const topology = { mode: 'ceiling', urls: [`ws://127.0.0.1:${port}${path}`], processes: [{ name: 'server', pid: server.child.pid! }], stop: async () => {} };
+    const options = { ...scenario.options, ...(smoke ? scenario.smoke : {}) } as typeof scenario.options;
+    const r = await runScenario({ scenarioPath: join(HERE, scenarioFile), scenario, options, topology, smoke, label: `[ceiling] ${name}` });
     return {
-      name: 'uWS echo',
-      describe: echo.describe,
-      rate: echoed,
+      name,
+      describe: scenario.describe,
+      rate: r.counters[counter]?.rate ?? 0,
       cpuUsPerOp: r.cpuUsPerDelivered ?? NaN,
       clientCpuUsPerOp: r.driverCpuUsPerDelivered ?? NaN,
       processes: Object.fromEntries(Object.entries(r.processes).map(([n, p]) => [n, { cores: p.cores }])),
@@ -87,7 +90,9 @@ export async function runCeilings(smoke: boolean): Promise<CeilingResult[]> {
   const seconds = smoke ? 1 : 5;
   const results: CeilingResult[] = [];
   process.stderr.write('ceilings: bare uWebSockets.js echo\n');
-  results.push(await uwsEcho(smoke, '[ceiling] uWS echo'));
+  results.push(await uwsCeiling('uWS echo', 'uws-echo-server.ts', '/echo', 'echo.ts', echo, 'echoed', smoke));
+  process.stderr.write('ceilings: bare uWebSockets.js topic fan-out\n');
+  results.push(await uwsCeiling('uWS fan-out', 'uws-fanout-server.ts', '/fanout/', 'fanout.ts', fanout, 'delivered', smoke));
   for (const [kind, name, describe] of [
     ['pubsub', 'NATS core pub/sub', 'NATS core publish of 200-byte messages to one subscriber'],
     ['jetstream', 'JetStream append', 'JetStream publish of 200-byte messages to a file stream, 1024 acks in flight'],

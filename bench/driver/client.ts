@@ -27,6 +27,17 @@ export class RequestError extends Error {
   }
 }
 
+/** The edge closed the socket before `syncdone`; `code` says why (1011: the login sync failed, reconnect). */
+export class ClosedDuringLogin extends Error {
+  readonly code: number;
+
+  constructor(code: number) {
+    super(`closed with ${code} during login`);
+    this.code = code;
+    this.name = 'ClosedDuringLogin';
+  }
+}
+
 export interface LoginOptions {
   token: string;
   deviceId?: string;
@@ -63,7 +74,7 @@ export class ParleyClient {
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`login sync took over ${timeoutMs} ms`)), timeoutMs);
-        client.onClose = (code) => (clearTimeout(timer), reject(new Error(`closed with ${code} during login`)));
+        client.onClose = (code) => (clearTimeout(timer), reject(new ClosedDuringLogin(code)));
         client.onEvent = (frame) => {
           if (frame.ev !== 'syncdone') return void sync.push(frame);
           clearTimeout(timer);

@@ -68,6 +68,8 @@ export interface Scenario {
   options: ScenarioOptions;
   /** Overrides of `options` for `--smoke`. */
   smoke: Partial<ScenarioOptions>;
+  /** Overrides of `options` for one topology (`cluster`, `embedded`), under `smoke` and the command line; the scenario says why. */
+  byMode?: Record<string, Partial<ScenarioOptions>>;
   /** Counter whose total is "messages delivered" for CPU per delivered message. */
   delivered?: string;
   /** Counter whose total is "connections held" for RSS per connection (read at the barrier `held`). */
