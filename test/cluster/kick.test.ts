@@ -46,6 +46,7 @@ describe('cluster: kick', () => {
     expect(victimSeen.kicked).toEqual([{ reason: 'kickedByOtherDevice', from: 'kicker' }]);
     expect(victimSeen.closes[0]).toMatchObject({ willReconnect: false });
     await until('the bystander sees the victim go offline', () => (bystanderSeen.ports.some((p) => p[0]?.deviceId === 'victim' && p[0]?.online === false) ? true : undefined), 10_000);
+    // Absence of a reconnect can only be seen over time: a few backoff delays.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(victim.state).toBe('closed');
     expect([kicker.state, bystander.state]).toEqual(['ready', 'ready']);
@@ -60,6 +61,7 @@ describe('cluster: kick', () => {
     await until('both remaining devices closed', () => (kickerSeen.closes.length === 1 && bystanderSeen.closes.length === 1 ? true : undefined), 10_000);
     expect(kickerSeen.kicked).toEqual([{ reason: 'kickedByAdmin', from: 'admin' }]);
     expect(bystanderSeen.kicked).toEqual([{ reason: 'kickedByAdmin', from: 'admin' }]);
+    // As above: long enough for a reconnect to have happened if one were coming.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect([kicker.state, victim.state, bystander.state]).toEqual(['closed', 'closed', 'closed']);
   });
