@@ -7,6 +7,7 @@
  * closed (4002) by one timer for all of them, armed for the oldest.
  */
 import { randomUUID } from 'node:crypto';
+import { decodeJwt } from 'jose';
 import type { Bus } from '../engine/bus/bus.ts';
 import type { Config } from '../engine/config.ts';
 import type { Delivery } from '../engine/envelope.ts';
@@ -56,6 +57,13 @@ export class Logins {
   private loginDeadlines: number[] = [];
   private loginHead = 0;
   private loginTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /**
+   * With `kickOnTokenExpiry`: when each logged-in socket's token expires
+   * (ms). One interval, running only while a socket is listed, kicks the
+   * expired ones; closed ones are dropped when reached.
+   */
+  private readonly expiries = new Map<Conn, number>();
+  private expiryTimer: ReturnType<typeof setInterval> | undefined = undefined;
 
   constructor(parts: LoginParts) {
     this.config = parts.config;
@@ -77,12 +85,45 @@ export class Logins {
 
   /** Forgets every deadline (the edge is stopping). */
   stop(): void {
+    clearInterval(this.expiryTimer);
+    this.expiryTimer = undefined;
+    this.expiries.clear();
     clearTimeout(this.loginTimer);
     this.loginTimer = undefined;
     this.loginQueue = [];
     this.loginDeadlines = [];
     this.loginHead = 0;
   }
+
+  /** Lists a logged-in socket whose token expires at `at` (ms), so it is kicked then. */
+  private watchExpiry(conn: Conn, at: number | undefined): void {
+    if (at === undefined) return;
+    this.expiries.set(conn, at);
+    if (this.expiryTimer !== undefined) return;
+    this.expiryTimer = setInterval(this.sweepExpiries, EXPIRY_SWEEP_MS);
+    this.expiryTimer.unref();
+  }
+
+  /** Kicks every listed socket whose token has expired: `kicked` with reason `tokenExpired`, then a 4003 close. */
+  private readonly sweepExpiries = (): void => {
+    try {
+      const now = Date.now();
+      for (const [conn, at] of this.expiries) {
+        if (conn.closed) this.expiries.delete(conn);
+        else if (at <= now) {
+          this.expiries.delete(conn);
+          logger.debug('token expired', { conn: conn.ref, account: conn.account, deviceId: conn.deviceId });
+          this.frames.closeWith(conn, CLOSE_CODES.kicked, 'token expired', { ev: 'kicked', d: { reason: 'tokenExpired' } });
+        }
+      }
+      if (this.expiries.size === 0) {
+        clearInterval(this.expiryTimer);
+        this.expiryTimer = undefined;
+      }
+    } catch (err) {
+      logger.error('token expiry sweep failed', { err });
+    }
+  };
 
   /** Logs the socket in with request `id`'s arguments `a`; whatever fails closes it. */
   start(conn: Conn, id: number, a: unknown): void {
@@ -107,8 +148,9 @@ export class Logins {
     const deviceId = args.deviceId ?? randomUUID();
     const deviceType = args.deviceType ?? 'web';
     let account: string;
+    let expiresAt: number | undefined;
     try {
-      ({ account } = await this.verifier.verify(args.token, { deviceId, deviceType, ip: remoteAddressOf(conn) }));
+      ({ account, expiresAt } = await this.verifier.verify(args.token, { deviceId, deviceType, ip: remoteAddressOf(conn) }));
     } catch (err) {
       this.rejectLogin(conn, id, err);
       return;
@@ -139,6 +181,7 @@ export class Logins {
     logger.debug('login', { conn: conn.ref, account, deviceId: conn.deviceId });
 
     this.publishLoginPort(conn, 'login');
+    if (this.config.kickOnTokenExpiry) this.watchExpiry(conn, expiresAt ?? jwtExpiryOf(args.token));
     for (const q of conn.takeQueued()) this.runQueued(conn, q);
     await this.sync.run(conn, args.cursors);
   }
@@ -234,4 +277,17 @@ function awaitsLogin(conn: Conn | undefined): conn is Conn {
 function remoteAddressOf(conn: Conn): string {
   if (conn.closed || conn.ws === undefined) return '';
   return Buffer.from(conn.ws.getRemoteAddressAsText()).toString();
+}
+
+/** How often sockets with expiring tokens are checked, ms. */
+const EXPIRY_SWEEP_MS = 1000;
+
+/** The `exp` of a JWT (already verified), in ms; undefined when the token is no JWT or has none. */
+function jwtExpiryOf(token: string): number | undefined {
+  try {
+    const { exp } = decodeJwt(token);
+    return typeof exp === 'number' ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
 }

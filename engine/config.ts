@@ -29,6 +29,8 @@ export interface Config {
   authCallbackTimeoutMs: number;
   /** How long an accepted callback answer is reused for the same login, ms. Default 0. */
   authCallbackCacheMs: number;
+  /** Kick a socket (`kicked`, reason `tokenExpired`) when its login token expires. Default false, as the reference SDK keeps sessions. */
+  kickOnTokenExpiry: boolean;
   /** Keys of the admin HTTP API, comma-separated; empty: the API is off. */
   adminApiKey: string;
   /** Admin requests per second per key (and the burst). Default 100. */
@@ -92,6 +94,7 @@ export const CONFIG_FIELDS: Record<keyof Config, FieldSpec> = {
   authCallbackUrl: { env: 'PARLEY_AUTH_CALLBACK_URL', kind: 'string', doc: "the host's login callback (exclusive with JWT keys)" },
   authCallbackTimeoutMs: { env: 'PARLEY_AUTH_CALLBACK_TIMEOUT_MS', kind: 'int', min: 10, doc: 'login callback timeout, ms' },
   authCallbackCacheMs: { env: 'PARLEY_AUTH_CALLBACK_CACHE_MS', kind: 'int', min: 0, doc: 'reuse an accepted callback answer for, ms' },
+  kickOnTokenExpiry: { env: 'PARLEY_KICK_ON_TOKEN_EXPIRY', kind: 'bool', doc: 'kick sockets whose login token expired' },
   adminApiKey: { env: 'PARLEY_ADMIN_API_KEY', kind: 'string', doc: 'admin API keys, comma-separated; unset: the API is off' },
   adminRatePerSec: { env: 'PARLEY_ADMIN_RATE_PER_SEC', kind: 'int', min: 1, doc: 'admin requests per second per key' },
   natsUrl: { env: 'PARLEY_NATS_URL', kind: 'string', doc: 'NATS server URL(s); set = cluster mode' },
@@ -127,6 +130,7 @@ export function defaultConfig(): Config {
     authCallbackUrl: '',
     authCallbackTimeoutMs: 3000,
     authCallbackCacheMs: 0,
+    kickOnTokenExpiry: false,
     adminApiKey: '',
     adminRatePerSec: 100,
     natsUrl: '',
