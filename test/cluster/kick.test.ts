@@ -8,20 +8,11 @@ import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connect } from '../../client/index.ts';
 import type { ParleyClient } from '../../client/index.ts';
-import type { ClientEvents } from '../../client/events.ts';
 import { tokenFor } from '../helpers/engine.ts';
+import { watch } from '../helpers/kick-watch.ts';
 import { startTestCluster, until } from './harness.ts';
 
 const KEY = 'admin-key-cluster-kick-0123456789';
-
-/** The `kicked` events and closes `c` saw. */
-function watch(c: ParleyClient): { kicked: Array<ClientEvents['kicked']>; closes: Array<ClientEvents['disconnect']>; ports: Array<ClientEvents['loginportschange']> } {
-  const seen = { kicked: [] as Array<ClientEvents['kicked']>, closes: [] as Array<ClientEvents['disconnect']>, ports: [] as Array<ClientEvents['loginportschange']> };
-  c.on('kicked', (d) => seen.kicked.push(d));
-  c.on('disconnect', (d) => seen.closes.push(d));
-  c.on('loginportschange', (d) => seen.ports.push(d));
-  return seen;
-}
 
 describe('cluster: kick', () => {
   it('reaches devices on the other edge, from a device and from the admin API', { timeout: 60_000 }, async () => {

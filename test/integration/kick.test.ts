@@ -8,11 +8,10 @@
  * the ones named, and refuses a wrong key.
  */
 import { describe, expect, it } from 'vitest';
-import type { ParleyClient } from '../../client/index.ts';
-import type { ClientEvents } from '../../client/events.ts';
 import { CLOSE_CODES } from '../../edge/edge.ts';
 import { freshAccount } from '../helpers/accounts.ts';
 import { tokenFor } from '../helpers/engine.ts';
+import { watch } from '../helpers/kick-watch.ts';
 import { useConnections } from '../helpers/connections.ts';
 import { describeBothModes } from '../helpers/modes.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -27,15 +26,6 @@ async function post(port: number, method: string, body: unknown, key = KEY): Pro
     body: JSON.stringify(body),
   });
   return { status: res.status, json: await res.json() };
-}
-
-/** What a client heard: `kicked` events and closes. */
-function watch(c: ParleyClient): { kicked: Array<ClientEvents['kicked']>; closes: Array<ClientEvents['disconnect']>; ports: Array<ClientEvents['loginportschange']> } {
-  const seen = { kicked: [] as Array<ClientEvents['kicked']>, closes: [] as Array<ClientEvents['disconnect']>, ports: [] as Array<ClientEvents['loginportschange']> };
-  c.on('kicked', (d) => seen.kicked.push(d));
-  c.on('disconnect', (d) => seen.closes.push(d));
-  c.on('loginportschange', (d) => seen.ports.push(d));
-  return seen;
 }
 
 /** A few backoff delays: long enough for a reconnect to have happened if one were coming. */

@@ -166,8 +166,7 @@ describeBothModes('message kinds, recall and delete-for-self', (mode) => {
       expect(await rejectionOf(phone.recallMsg({ msg: { ...refOf(mine), idServer: 5 as never } }))).toMatchObject({ name: 'BAD_REQUEST' });
       expect(await rejectionOf(phone.recallMsg({ msg: refOf(mine), ps: 'p'.repeat(501) }))).toMatchObject({ name: 'TOO_LARGE' });
       conversationSettings.recallWindowMs = 50;
-      // The window is a span of time: let it pass.
-      await new Promise((r) => setTimeout(r, 120));
+      await waitFor('the recall window passed', () => Date.now() > mine.time + 60);
       const err = await rejectionOf(phone.recallMsg({ msg: mine }));
       expect(err).toMatchObject({ name: 'EXPIRED' });
       expect(err.message).toMatch(/recall window of 50 ms/);
