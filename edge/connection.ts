@@ -57,6 +57,8 @@ export class Conn {
   reservedBytes = 0;
   /** Backlog sweeps in a row that found bytes buffered and no drain since the previous one. */
   stalledSweeps = 0;
+  /** Settles once the account's presence actor has recorded this socket's login (see `DevicePresence`). */
+  presence: Promise<void> | undefined = undefined;
   private queuedList: QueuedRequest[] | undefined = undefined;
   private pendingList: Uint8Array[] | undefined = undefined;
   private waiterList: Array<() => void> | undefined = undefined;

@@ -34,6 +34,9 @@ import { LoginSync } from './login-sync.ts';
 import { OfflineMessagesSyncSource } from './sync-sources/offline-messages.ts';
 import { SessionsSyncSource } from './sync-sources/sessions.ts';
 import { loadUws } from './uws.ts';
+import { DevicePresence } from './presence.ts';
+import { EdgeHeartbeat } from '../engine/edge-liveness.ts';
+import { parseDeviceLimits } from '../actors/presence/logic.ts';
 import type { TemplatedApp, Uws, WebSocket, us_listen_socket, us_socket } from './uws.ts';
 
 export { CLOSE_CODES } from './frames.ts';
@@ -69,6 +72,9 @@ export class Edge {
   private readonly actors: ActorClient;
   /** The admin HTTP API on this edge's port (off without keys). */
   private readonly admin: AdminApi;
+  /** Tells the actor nodes this edge instance still holds its sockets. */
+  private readonly heartbeat: EdgeHeartbeat;
+  private readonly presence: DevicePresence;
 
   constructor(options: EdgeOptions) {
     const { config, bus } = options;
@@ -88,6 +94,8 @@ export class Edge {
         kick: (account, deviceIds, custom) => this.deliveries.publishKick(account, { reason: 'kickedByAdmin', from: 'admin', ...(custom === undefined ? {} : { custom }) }, deviceIds),
       },
     });
+    this.heartbeat = new EdgeHeartbeat(bus, config.nodeId);
+    this.presence = new DevicePresence(this.actors, this.deliveries, () => this.heartbeat.edge, parseDeviceLimits(config.deviceLimits));
     this.loginSync = new LoginSync(config, bus, this.actors, this.sockets, this.frames);
     // What the login sync sends, in order; a feature adds its part here.
     this.loginSync.register(new SessionsSyncSource(config.syncMsgsPerSession, [new OfflineMessagesSyncSource(config.syncMsgsPerSession)]));
@@ -99,6 +107,7 @@ export class Edge {
       frames: this.frames,
       deliveries: this.deliveries,
       sync: this.loginSync,
+      presence: this.presence,
       runQueued: (conn, q) => this.dispatcher.dispatch(conn, q.id, q.m, q.a),
     });
     this.dispatcher = new Dispatcher(this.actors, this.sockets, this.frames, this.logins, { deliveries: this.deliveries });
@@ -112,6 +121,7 @@ export class Edge {
     this.uws = uws;
     this.app = app;
     this.sockets.stopping = false;
+    this.heartbeat.start();
     app.ws<ConnData>('/v1/ws', {
       maxPayloadLength: this.config.maxFrameBytes,
       maxBackpressure: this.config.maxBackpressureBytes,
@@ -207,6 +217,7 @@ export class Edge {
     for (const conn of [...this.sockets.values()]) this.frames.closeWith(conn, CLOSE_CODES.shutdown, 'server shutting down');
     this.deliveries.stop();
     this.logins.stop();
+    this.heartbeat.stop();
     // Let the close frames go out before the remaining connections (HTTP keep-alive) are cut.
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
@@ -269,7 +280,11 @@ export class Edge {
     conn.takePending();
     this.frames.onClose(conn);
     if (conn.registered) this.deliveries.release(conn);
-    if (conn.state === 'ready') this.logins.publishLoginPort(conn, 'logout');
+    if (conn.state === 'ready') {
+      this.logins.publishLoginPort(conn, 'logout');
+      // A stopping edge's heartbeat says it is gone, for all its sockets at once.
+      if (!this.sockets.stopping) this.presence.offline(conn);
+    }
     logger.debug('socket closed', { conn: conn.ref, account: conn.account, code, reason });
   }
 }

@@ -23,6 +23,7 @@ import type { Deliveries } from './delivery.ts';
 import { CLOSE_CODES } from './frames.ts';
 import type { Frames } from './frames.ts';
 import type { LoginSync } from './login-sync.ts';
+import type { DevicePresence } from './presence.ts';
 import { internalError, isPlainObject } from './wire.ts';
 
 /** What logging in needs from the rest of the edge. */
@@ -34,6 +35,8 @@ export interface LoginParts {
   frames: Frames;
   deliveries: Deliveries;
   sync: LoginSync;
+  /** Records each login with the account's presence actor, which applies the login policy. */
+  presence: Pick<DevicePresence, 'online'>;
   /** Runs a request that arrived while the login was being verified, once it succeeded. */
   runQueued: (conn: Conn, request: QueuedRequest) => void;
 }
@@ -47,6 +50,7 @@ export class Logins {
   private readonly frames: Frames;
   private readonly deliveries: Deliveries;
   private readonly sync: LoginSync;
+  private readonly presence: Pick<DevicePresence, 'online'>;
   private readonly runQueued: (conn: Conn, request: QueuedRequest) => void;
   /**
    * Sockets not logged in yet, in the order they opened, and when each must
@@ -73,6 +77,7 @@ export class Logins {
     this.frames = parts.frames;
     this.deliveries = parts.deliveries;
     this.sync = parts.sync;
+    this.presence = parts.presence;
     this.runQueued = parts.runQueued;
   }
 
@@ -181,6 +186,7 @@ export class Logins {
     logger.debug('login', { conn: conn.ref, account, deviceId: conn.deviceId });
 
     this.publishLoginPort(conn, 'login');
+    this.presence.online(conn);
     if (this.config.kickOnTokenExpiry) this.watchExpiry(conn, expiresAt ?? jwtExpiryOf(args.token));
     for (const q of conn.takeQueued()) this.runQueued(conn, q);
     await this.sync.run(conn, args.cursors);

@@ -5,6 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { parseDeviceLimits } from '../actors/presence/logic.ts';
 
 export interface Config {
   /** HTTP and WebSocket port (`/v1/ws`, `/healthz`). Default 8080; 0 picks a free port. */
@@ -31,6 +32,13 @@ export interface Config {
   authCallbackCacheMs: number;
   /** Kick a socket (`kicked`, reason `tokenExpired`) when its login token expires. Default false, as the reference SDK keeps sessions. */
   kickOnTokenExpiry: boolean;
+  /**
+   * The login policy: comma-separated `group=max` rules (`ios=1,android=1`,
+   * `mobile=1`, `desktop=1`, `*=5`; groups are the device types, `mobile`,
+   * `desktop` and `*`). A login beyond a rule displaces the oldest device it
+   * covers (`kicked`, reason `samePlatformKick`). Empty (the default): no limit.
+   */
+  deviceLimits: string;
   /** Keys of the admin HTTP API, comma-separated; empty: the API is off. */
   adminApiKey: string;
   /** Admin requests per second per key (and the burst). Default 100. */
@@ -75,7 +83,7 @@ export interface Config {
 
 interface FieldSpec {
   env: string;
-  kind: 'int' | 'string' | 'bool' | 'level';
+  kind: 'int' | 'string' | 'bool' | 'level' | 'deviceLimits';
   doc: string;
   min?: number;
   max?: number;
@@ -95,6 +103,7 @@ export const CONFIG_FIELDS: Record<keyof Config, FieldSpec> = {
   authCallbackTimeoutMs: { env: 'PARLEY_AUTH_CALLBACK_TIMEOUT_MS', kind: 'int', min: 10, doc: 'login callback timeout, ms' },
   authCallbackCacheMs: { env: 'PARLEY_AUTH_CALLBACK_CACHE_MS', kind: 'int', min: 0, doc: 'reuse an accepted callback answer for, ms' },
   kickOnTokenExpiry: { env: 'PARLEY_KICK_ON_TOKEN_EXPIRY', kind: 'bool', doc: 'kick sockets whose login token expired' },
+  deviceLimits: { env: 'PARLEY_DEVICE_LIMITS', kind: 'deviceLimits', doc: 'login policy: group=max rules, e.g. mobile=1,pc=1' },
   adminApiKey: { env: 'PARLEY_ADMIN_API_KEY', kind: 'string', doc: 'admin API keys, comma-separated; unset: the API is off' },
   adminRatePerSec: { env: 'PARLEY_ADMIN_RATE_PER_SEC', kind: 'int', min: 1, doc: 'admin requests per second per key' },
   natsUrl: { env: 'PARLEY_NATS_URL', kind: 'string', doc: 'NATS server URL(s); set = cluster mode' },
@@ -131,6 +140,7 @@ export function defaultConfig(): Config {
     authCallbackTimeoutMs: 3000,
     authCallbackCacheMs: 0,
     kickOnTokenExpiry: false,
+    deviceLimits: '',
     adminApiKey: '',
     adminRatePerSec: 100,
     natsUrl: '',
@@ -178,6 +188,13 @@ function coerce(spec: FieldSpec, raw: string, source: string): Config[keyof Conf
     case 'level':
       if (!['debug', 'info', 'warn', 'error'].includes(raw)) throw new ConfigError(`${source} must be debug, info, warn or error`);
       return raw as Config['logLevel'];
+    case 'deviceLimits':
+      try {
+        parseDeviceLimits(raw);
+      } catch (err) {
+        throw new ConfigError(`${source}: ${(err as Error).message}`);
+      }
+      return raw;
     case 'string':
       return raw;
   }

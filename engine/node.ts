@@ -24,6 +24,8 @@ import { logger } from './logger.ts';
 import { Edge } from '../edge/edge.ts';
 import { conversationBehavior } from '../actors/conversation/behavior.ts';
 import { userBehavior } from '../actors/user/behavior.ts';
+import { presenceBehavior } from '../actors/presence/behavior.ts';
+import { EdgeLiveness } from './edge-liveness.ts';
 
 export type Role = 'start' | 'edge' | 'actors';
 
@@ -39,7 +41,7 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
-/** Every actor kind this build knows. */
+/** The actor kinds whose behaviour needs nothing from the node; `startNode` adds the presence actor, which reads edge liveness. */
 export const BEHAVIORS = [conversationBehavior, userBehavior];
 
 async function startHealthServer(config: Config, ready: () => boolean): Promise<{ server: Server; port: number }> {
@@ -125,6 +127,9 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
         if (adopted !== undefined) logger.info('log: moved into the state environment', { from: legacyDir, ...adopted });
         logger.info('log: lmdb', { path: store.path });
       }
+      const liveness = new EdgeLiveness();
+      liveness.listen(bus);
+      closers.push(async () => liveness.stop());
       host = new ActorHost({
         bus,
         log,
@@ -138,7 +143,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
                 leaseTtlMs: config.leaseTtlMs,
                 replicas: config.logReplicas,
               }),
-        behaviors: BEHAVIORS,
+        behaviors: [...BEHAVIORS, presenceBehavior(liveness.isAlive)],
         nodeId: config.nodeId,
         partitions: config.partitions,
         mailboxLimit: config.mailboxLimit,

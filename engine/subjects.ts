@@ -8,7 +8,7 @@
  */
 
 /** Actor kinds and their address prefix: `conv:<a>|<b>`, `user:<account>`. */
-export type ActorKind = 'conv' | 'user' | 'team' | 'channel';
+export type ActorKind = 'conv' | 'user' | 'team' | 'channel' | 'presence';
 
 /** FNV-1a 32-bit over the UTF-16 code units: stable across processes and versions. */
 export function hash32(text: string): number {
@@ -107,4 +107,9 @@ export function p2pAddress(a: string, b: string): string {
 
 export function userAddress(account: string): string {
   return `user:${account}`;
+}
+
+/** The actor that knows which of `account`'s devices are online. */
+export function presenceAddress(account: string): string {
+  return `presence:${account}`;
 }

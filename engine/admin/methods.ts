@@ -8,7 +8,7 @@
  * to the same actor a client's request would (`getHistoryMsgs`,
  * `getServerSessions`, …). `sendMsg` sends any message kind as any account,
  * in the same `seq` stream as client sends. `kick` closes an account's
- * devices on every edge.
+ * devices on every edge; `getOnlineDevices` lists them.
  */
 import Type from 'typebox';
 import type { TSchema } from 'typebox';
@@ -24,6 +24,8 @@ import { MAX_EXT_CHARS } from '../protocol/objects.ts';
 import * as s from '../protocol/schema.ts';
 import { describeValue, echo, isPlainObject } from '../protocol/schema.ts';
 import type { AnyMethod } from '../protocol/registry.ts';
+import { presenceCalls } from '../../actors/presence/calls.ts';
+import { presenceAddress } from '../subjects.ts';
 
 /** What admin methods may use. */
 export interface AdminContext {
@@ -141,6 +143,20 @@ const kick: AdminMethod = {
   },
 };
 
+const onlineDevicesArgs = s.object({ account: id() });
+
+const getOnlineDevices: AdminMethod = {
+  doc: "The devices of `account` logged in now, on any edge, oldest login first: `{devices: [{deviceId, deviceType, loginTime}]}`. A device whose edge stopped answering drops out within about 7 s.",
+  json: onlineDevicesArgs.json,
+  errors: ['UNAVAILABLE', 'TIMEOUT'],
+  async run(ctx, body) {
+    if (!isPlainObject(body)) throw new ParleyError('BAD_REQUEST', `the body must be a JSON object, got ${describeValue(body)}`);
+    const args = onlineDevicesArgs.parse(body, '');
+    const devices = await ctx.actors.hold(presenceAddress(args.account), 'devices', {}, undefined, presenceCalls.devices.retry);
+    return { devices };
+  },
+};
+
 /** Every admin method by name. */
 export function adminMethods(): Readonly<Record<string, AdminMethod>> {
   const out: Record<string, AdminMethod> = Object.create(null);
@@ -150,5 +166,6 @@ export function adminMethods(): Readonly<Record<string, AdminMethod>> {
   }
   out.sendMsg = sendMsg;
   out.kick = kick;
+  out.getOnlineDevices = getOnlineDevices;
   return out;
 }

@@ -29,7 +29,7 @@ export const events = {
   sysmsg: event<SysMsg>('A system notification; of type `deleteMsg`: a message of one of the account\'s conversations was recalled (to the peer and the recaller\'s other devices).'),
   DeleteMsgSelf: event<DeletedMsgSelf[]>('Messages another device of the account deleted for self: hide them here too.'),
   loginportschange: event<LoginPort[]>('Another device of the account logged in or out.'),
-  kicked: event<Kicked>('The server is closing this socket, and why: for a kick, `reason` is `kickedByOtherDevice` or `kickedByAdmin` and `from` the kicking device\'s id (or `admin`); `tokenExpired` when the login token expired (with `PARLEY_KICK_ON_TOKEN_EXPIRY`).'),
+  kicked: event<Kicked>('The server is closing this socket, and why: for a kick, `reason` is `kickedByOtherDevice` or `kickedByAdmin` and `from` the kicking device\'s id (or `admin`); `samePlatformKick` when a newer login displaced this device under `PARLEY_DEVICE_LIMITS` (`from` the new device); `tokenExpired` when the login token expired (with `PARLEY_KICK_ON_TOKEN_EXPIRY`).'),
 };
 
 export type EventName = keyof typeof events;

@@ -1,0 +1,74 @@
+/**
+ * The calls the presence actor (`presence:<account>`) receives: an edge
+ * reporting one of the account's devices online (`online`) or gone
+ * (`offline`), and the admin API listing them (`devices`). Declared here, by
+ * the receiver.
+ */
+import type { DeviceType } from '../../engine/protocol/objects.ts';
+import { internal, returns, takes } from '../../engine/protocol/registry.ts';
+
+/** One logged-in socket of the account, as the edge that holds it reported it. */
+export interface DeviceEntry {
+  deviceId: string;
+  deviceType: DeviceType;
+  /** The edge instance holding the socket (see `edgeInstanceId`). */
+  edge: string;
+  /** The socket's `ref` on that edge. */
+  conn: string;
+  /** Login time, ms. */
+  at: number;
+}
+
+/** At most `max` devices of `types` online at once (one rule of the login policy). */
+export interface DeviceLimit {
+  /** The rule as configured (`ios`, `mobile`, `*`), for logs and errors. */
+  name: string;
+  types: DeviceType[];
+  max: number;
+}
+
+export interface OnlineArgs {
+  /** The device; its login time is the presence actor's. */
+  device: Omit<DeviceEntry, 'at'>;
+  /** The login policy of the edge that logged the device in. */
+  limits: DeviceLimit[];
+}
+
+export interface OnlineReply {
+  /** Devices the new one displaces under the policy; the caller kicks them (`samePlatformKick`). */
+  evict: string[];
+}
+
+export interface OfflineArgs {
+  deviceId: string;
+  /** The socket that closed: a newer socket of the same device is left alone. */
+  conn: string;
+}
+
+/** A device as the admin API lists it. */
+export interface OnlineDevice {
+  deviceId: string;
+  deviceType: DeviceType;
+  loginTime: number;
+}
+
+export const presenceCalls = {
+  online: internal({
+    doc: 'A device of the account logged in: recorded (replacing an older socket of the same device), and the devices it displaces under the login policy named.',
+    args: takes<OnlineArgs>(),
+    result: returns<OnlineReply>(),
+    retry: 'idempotent',
+  }),
+  offline: internal({
+    doc: "A device's socket closed: forgotten unless a newer socket of the device replaced it.",
+    args: takes<OfflineArgs>(),
+    result: returns<boolean>(),
+    retry: 'idempotent',
+  }),
+  devices: internal({
+    doc: "The account's devices online now, oldest login first.",
+    args: takes<Record<string, never>>(),
+    result: returns<OnlineDevice[]>(),
+    retry: 'idempotent',
+  }),
+};
