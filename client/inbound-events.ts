@@ -51,6 +51,7 @@ const HANDLERS: EventHandlers = {
   sysmsg: (d, ctx) => ctx.emit('sysmsg', d),
   DeleteMsgSelf: (d, ctx) => ctx.emit('DeleteMsgSelf', d),
   sessionsdeleted: (d, ctx) => ctx.emit('sessionsdeleted', d),
+  broadcastmsg: (d, ctx) => ctx.emit('broadcastmsg', d),
   kicked: (d, ctx) => {
     ctx.transport.noteKicked();
     ctx.emit('kicked', d);

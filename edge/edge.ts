@@ -35,6 +35,7 @@ import { OfflineMessagesSyncSource } from './sync-sources/offline-messages.ts';
 import { SessionsSyncSource } from './sync-sources/sessions.ts';
 import { loadUws } from './uws.ts';
 import { DevicePresence } from './presence.ts';
+import { Broadcasts, publishBroadcast } from './broadcast.ts';
 import { EdgeHeartbeat } from '../engine/edge-liveness.ts';
 import { parseDeviceLimits } from '../actors/presence/logic.ts';
 import type { TemplatedApp, Uws, WebSocket, us_listen_socket, us_socket } from './uws.ts';
@@ -75,6 +76,7 @@ export class Edge {
   /** Tells the actor nodes this edge instance still holds its sockets. */
   private readonly heartbeat: EdgeHeartbeat;
   private readonly presence: DevicePresence;
+  private readonly broadcasts: Broadcasts;
 
   constructor(options: EdgeOptions) {
     const { config, bus } = options;
@@ -91,9 +93,11 @@ export class Edge {
       ratePerSec: config.adminRatePerSec,
       context: {
         actors: this.actors,
+        broadcast: (msg) => publishBroadcast(bus, msg),
         kick: (account, deviceIds, custom) => this.deliveries.publishKick(account, { reason: 'kickedByAdmin', from: 'admin', ...(custom === undefined ? {} : { custom }) }, deviceIds),
       },
     });
+    this.broadcasts = new Broadcasts(bus, this.sockets, this.frames);
     this.heartbeat = new EdgeHeartbeat(bus, config.nodeId);
     this.presence = new DevicePresence(this.actors, this.deliveries, () => this.heartbeat.edge, parseDeviceLimits(config.deviceLimits));
     this.loginSync = new LoginSync(config, bus, this.actors, this.sockets, this.frames);
@@ -122,6 +126,7 @@ export class Edge {
     this.app = app;
     this.sockets.stopping = false;
     this.heartbeat.start();
+    this.broadcasts.start();
     app.ws<ConnData>('/v1/ws', {
       maxPayloadLength: this.config.maxFrameBytes,
       maxBackpressure: this.config.maxBackpressureBytes,
@@ -218,6 +223,7 @@ export class Edge {
     this.deliveries.stop();
     this.logins.stop();
     this.heartbeat.stop();
+    this.broadcasts.stop();
     // Let the close frames go out before the remaining connections (HTTP keep-alive) are cut.
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {

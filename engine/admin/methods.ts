@@ -8,13 +8,16 @@
  * to the same actor a client's request would (`getHistoryMsgs`,
  * `getServerSessions`, …). `sendMsg` sends any message kind as any account,
  * in the same `seq` stream as client sends. `kick` closes an account's
- * devices on every edge; `getOnlineDevices` lists them.
+ * devices on every edge; `getOnlineDevices` lists them; `broadcastMsg`
+ * writes to every online device.
  */
+import { randomUUID } from 'node:crypto';
 import Type from 'typebox';
 import type { TSchema } from 'typebox';
 import type { ActorClient } from '../actor/call.ts';
 import type { Caller } from '../envelope.ts';
 import { ParleyError } from '../protocol/errors.ts';
+import type { BroadcastMsg } from '../protocol/events.ts';
 import type { ErrorName } from '../protocol/errors.ts';
 import { declarationOf, parseRequest, randomIdClient, registry } from '../protocol/methods.ts';
 import type { MethodName } from '../protocol/methods.ts';
@@ -30,6 +33,8 @@ import { presenceAddress } from '../subjects.ts';
 /** What admin methods may use. */
 export interface AdminContext {
   readonly actors: ActorClient;
+  /** Writes `msg` to every online device on every edge. */
+  readonly broadcast: (msg: BroadcastMsg) => void;
   /** Kicks `account`'s devices of `deviceIds` (all when absent) on every edge: reason `kickedByAdmin`, from `admin`. */
   readonly kick: (account: string, deviceIds: readonly string[] | undefined, custom: string | undefined) => void;
 }
@@ -157,6 +162,28 @@ const getOnlineDevices: AdminMethod = {
   },
 };
 
+/** Longest broadcast body, characters. */
+export const MAX_BROADCAST_CHARS = 5000;
+
+const broadcastArgs = s.object({
+  body: s.string({ min: 1, max: MAX_BROADCAST_CHARS }),
+  custom: s.optional(s.string({ max: MAX_EXT_CHARS })),
+});
+
+const broadcastMsg: AdminMethod = {
+  doc: `Writes \`broadcastmsg\` \`{id, from: "admin", body, custom?, time}\` to every device online now, on every edge (\`body\` 1..${MAX_BROADCAST_CHARS} characters). Nothing is stored: devices offline now never get it. Answers with the broadcast.`,
+  json: broadcastArgs.json,
+  errors: [],
+  run(ctx, body) {
+    if (!isPlainObject(body)) throw new ParleyError('BAD_REQUEST', `the body must be a JSON object, got ${describeValue(body)}`);
+    const args = broadcastArgs.parse(body, '');
+    const msg: BroadcastMsg = { id: randomUUID(), from: 'admin', body: args.body, time: Date.now() };
+    if (args.custom !== undefined) msg.custom = args.custom;
+    ctx.broadcast(msg);
+    return Promise.resolve(msg);
+  },
+};
+
 /** Every admin method by name. */
 export function adminMethods(): Readonly<Record<string, AdminMethod>> {
   const out: Record<string, AdminMethod> = Object.create(null);
@@ -167,5 +194,6 @@ export function adminMethods(): Readonly<Record<string, AdminMethod>> {
   out.sendMsg = sendMsg;
   out.kick = kick;
   out.getOnlineDevices = getOnlineDevices;
+  out.broadcastMsg = broadcastMsg;
   return out;
 }

@@ -18,6 +18,16 @@ export interface Kicked {
   custom?: string;
 }
 
+/** A message the host's backend broadcast to every online device (admin `broadcastMsg`); never stored. */
+export interface BroadcastMsg {
+  id: string;
+  /** `admin`. */
+  from: string;
+  body: string;
+  custom?: string;
+  time: number;
+}
+
 export const events = {
   msg: event<Message>('A message of one of the account\'s conversations, sent by somebody else or by another device of the account.'),
   offlinemsgs: event<{ sessionId: string; scene: Scene; to: string; msgs: Message[] }>('Login sync: messages of one session the device missed, in `seq` order (possibly several pages).'),
@@ -29,6 +39,7 @@ export const events = {
   sysmsg: event<SysMsg>('A system notification; of type `deleteMsg`: a message of one of the account\'s conversations was recalled (to the peer and the recaller\'s other devices).'),
   DeleteMsgSelf: event<DeletedMsgSelf[]>('Messages another device of the account deleted for self: hide them here too.'),
   loginportschange: event<LoginPort[]>('Another device of the account logged in or out.'),
+  broadcastmsg: event<BroadcastMsg>('A broadcast of the host\'s backend to every online device (admin `broadcastMsg`); devices offline at the time never get it.'),
   kicked: event<Kicked>('The server is closing this socket, and why: for a kick, `reason` is `kickedByOtherDevice` or `kickedByAdmin` and `from` the kicking device\'s id (or `admin`); `samePlatformKick` when a newer login displaced this device under `PARLEY_DEVICE_LIMITS` (`from` the new device); `tokenExpired` when the login token expired (with `PARLEY_KICK_ON_TOKEN_EXPIRY`).'),
 };
 

@@ -4,7 +4,7 @@
  * when an edge is killed -9, its devices leave `getOnlineDevices` once its
  * heartbeat has been silent for EDGE_SILENCE_MS, and they no longer count
  * against the policy; a restarted edge under the same node id does not
- * vouch for them.
+ * vouch for them. A broadcast from one edge reaches the devices on both.
  */
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -67,5 +67,17 @@ describe('cluster: login policy', () => {
     const pcSeen = watch(pc);
     await listed(['new-phone', 'pc']);
     expect(pcSeen.kicked).toEqual([]);
+
+    // A broadcast from one edge's admin API reaches the devices on both.
+    const heard: string[] = [];
+    for (const c of clients.filter((c) => c.state === 'ready')) c.on('broadcastmsg', (d) => heard.push(d.body));
+    const res = await fetch(`http://127.0.0.1:${cluster.edges[1]!.port}/v1/admin/broadcastMsg`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({ body: 'to everyone' }),
+    });
+    expect(res.status).toBe(200);
+    await until('both devices heard the broadcast', () => (heard.length === 2 ? true : undefined), 10_000);
+    expect(heard).toEqual(['to everyone', 'to everyone']);
   });
 });
