@@ -52,6 +52,10 @@ const HANDLERS: EventHandlers = {
   DeleteMsgSelf: (d, ctx) => ctx.emit('DeleteMsgSelf', d),
   sessionsdeleted: (d, ctx) => ctx.emit('sessionsdeleted', d),
   broadcastmsg: (d, ctx) => ctx.emit('broadcastmsg', d),
+  signalingNotify: (d, ctx) => ctx.emit('signalingNotify', d),
+  signalingMutilClientSyncNotify: (d, ctx) => ctx.emit('signalingMutilClientSyncNotify', d),
+  signalingChannelsSyncNotify: (d, ctx) => ctx.emit('signalingChannelsSyncNotify', d),
+  signalingUnreadMessageSyncNotify: (d, ctx) => ctx.emit('signalingUnreadMessageSyncNotify', d),
   kicked: (d, ctx) => {
     ctx.transport.noteKicked();
     ctx.emit('kicked', d);

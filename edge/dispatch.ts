@@ -4,7 +4,8 @@
  * validating its arguments, routing it to its actor, and calling the actor
  * over the Bus, held through partition handovers and retried as the method's
  * declaration allows; the reply goes back to the socket unless it closed
- * meanwhile. The edge answers its own methods (`getServerTime`, `kick`) from
+ * meanwhile. The edge answers its own methods (`getServerTime`, `kick`, and
+ * the signaling calls that come with an RTC token) from
  * a table that must cover every method declared as the edge's; an answer
  * may be a promise.
  */
@@ -17,6 +18,8 @@ import type { Conn, Sockets } from './connection.ts';
 import type { Deliveries } from './delivery.ts';
 import type { Frames } from './frames.ts';
 import { routeOf } from './routes.ts';
+import type { ChannelInfo, RtcToken } from '../engine/protocol/methods/signaling.ts';
+import type { RtcTokenProvider, RtcTokenRequest } from '../engine/rtc-token.ts';
 import type { EdgeMethodName } from './routes.ts';
 import { badRequest } from './wire.ts';
 
@@ -27,6 +30,35 @@ export const MAX_IN_FLIGHT_PER_SOCKET = 256;
 export interface EdgeServices {
   /** Kicks devices of `account` on every edge (see `Deliveries.publishKick`). */
   readonly deliveries: Pick<Deliveries, 'publishKick'>;
+  readonly actors: ActorClient;
+  /** Signs RTC tokens; undefined when none is configured. */
+  readonly rtcTokens: RtcTokenProvider | undefined;
+}
+
+/** The RTC token provider, or BAD_REQUEST saying how to configure one. */
+function rtcTokensOf(services: EdgeServices, m: string): RtcTokenProvider {
+  if (services.rtcTokens === undefined) throw new ParleyError('BAD_REQUEST', `${m} answers with an RTC token, and this engine has no token provider: set PARLEY_RTC_TOKEN_SECRET`);
+  return services.rtcTokens;
+}
+
+/** Runs the channel method `m` for `conn`, held as its declaration allows. */
+async function channelCall<M extends 'signalingCall' | 'signalingAccept'>(services: EdgeServices, conn: Conn, m: M, a: Args<M>): Promise<Results[M]> {
+  const d = declarationOf(m);
+  return (await services.actors.hold(routeOf(m, conn.account, a)!, m, a, conn.caller, d.retry)) as Results[M];
+}
+
+/** A token for `conn`'s account in the media room `room` (default: the channel id) of `info`. */
+async function withToken<T extends ChannelInfo>(
+  provider: RtcTokenProvider,
+  conn: Conn,
+  info: T,
+  rtc: { nertcChannelName?: string | undefined; nertcTokenTtl: number; nertcJoinRoomQueryParamMap?: string | undefined },
+): Promise<T & RtcToken> {
+  const uid = info.members.find((member) => member.account === conn.account)?.uid ?? 0;
+  const room = rtc.nertcChannelName ?? info.channelId;
+  const request: RtcTokenRequest = { account: conn.account, uid, channelName: room, ttlSec: rtc.nertcTokenTtl };
+  if (rtc.nertcJoinRoomQueryParamMap !== undefined) request.params = rtc.nertcJoinRoomQueryParamMap;
+  return { ...info, token: await provider.token(request), nertcChannelName: room, nertcTokenTtl: rtc.nertcTokenTtl };
 }
 
 type AnsweredMethod = Exclude<EdgeMethodName, 'login'>;
@@ -39,6 +71,18 @@ const EDGE_ANSWERS: {
   kick: (services, conn, args) => {
     services.deliveries.publishKick(conn.account, { reason: 'kickedByOtherDevice', from: conn.deviceId }, args.deviceIds, conn.deviceId);
     return { deviceIds: args.deviceIds };
+  },
+  async signalingCallEx(services, conn, args) {
+    const provider = rtcTokensOf(services, 'signalingCallEx');
+    const { nertcChannelName, nertcTokenTtl, nertcJoinRoomQueryParamMap, ...call } = args;
+    const info = await channelCall(services, conn, 'signalingCall', call);
+    return withToken(provider, conn, info, { nertcChannelName, nertcTokenTtl, nertcJoinRoomQueryParamMap });
+  },
+  async signalingJoinAndAccept(services, conn, args) {
+    const provider = rtcTokensOf(services, 'signalingJoinAndAccept');
+    const { nertcChannelName, nertcTokenTtl, nertcJoinRoomQueryParamMap, ...accept } = args;
+    const info = await channelCall(services, conn, 'signalingAccept', { ...accept, autoJoin: true });
+    return withToken(provider, conn, info, { nertcChannelName, nertcTokenTtl, nertcJoinRoomQueryParamMap });
   },
 };
 

@@ -33,11 +33,14 @@ import { Logins } from './login.ts';
 import { LoginSync } from './login-sync.ts';
 import { OfflineMessagesSyncSource } from './sync-sources/offline-messages.ts';
 import { SessionsSyncSource } from './sync-sources/sessions.ts';
+import { SignalingSyncSource } from './sync-sources/signaling.ts';
 import { loadUws } from './uws.ts';
 import { DevicePresence } from './presence.ts';
 import { Broadcasts, publishBroadcast } from './broadcast.ts';
 import { EdgeHeartbeat } from '../engine/edge-liveness.ts';
 import { parseDeviceLimits } from '../actors/presence/logic.ts';
+import { hs256RtcTokens } from '../engine/rtc-token.ts';
+import type { RtcTokenProvider } from '../engine/rtc-token.ts';
 import type { TemplatedApp, Uws, WebSocket, us_listen_socket, us_socket } from './uws.ts';
 
 export { CLOSE_CODES } from './frames.ts';
@@ -51,6 +54,8 @@ export interface EdgeOptions {
   bus: Bus;
   /** Turns a login token into an account. */
   verifier: TokenVerifier;
+  /** Signs RTC tokens for `signalingCallEx` and `signalingJoinAndAccept`; default: HS256 with PARLEY_RTC_TOKEN_SECRET, or none. */
+  rtcTokens?: RtcTokenProvider;
   /** Extra readiness condition for `/healthz` (e.g. the actor host owns its partitions). Default: always ready. */
   isReady?: () => boolean;
 }
@@ -103,6 +108,7 @@ export class Edge {
     this.loginSync = new LoginSync(config, bus, this.actors, this.sockets, this.frames);
     // What the login sync sends, in order; a feature adds its part here.
     this.loginSync.register(new SessionsSyncSource(config.syncMsgsPerSession, [new OfflineMessagesSyncSource(config.syncMsgsPerSession)]));
+    this.loginSync.register(new SignalingSyncSource());
     this.logins = new Logins({
       config,
       bus,
@@ -114,7 +120,11 @@ export class Edge {
       presence: this.presence,
       runQueued: (conn, q) => this.dispatcher.dispatch(conn, q.id, q.m, q.a),
     });
-    this.dispatcher = new Dispatcher(this.actors, this.sockets, this.frames, this.logins, { deliveries: this.deliveries });
+    this.dispatcher = new Dispatcher(this.actors, this.sockets, this.frames, this.logins, {
+      deliveries: this.deliveries,
+      actors: this.actors,
+      rtcTokens: options.rtcTokens ?? (config.rtcTokenSecret === '' ? undefined : hs256RtcTokens(config.rtcTokenSecret)),
+    });
   }
 
   /** Listens on `config.host:config.port` (0 picks a free port) and resolves with the bound port. */

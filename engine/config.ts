@@ -39,6 +39,10 @@ export interface Config {
    * covers (`kicked`, reason `samePlatformKick`). Empty (the default): no limit.
    */
   deviceLimits: string;
+  /** How long a signaling channel stays open unless `signalingDelay` extends it, s. Default 7200. */
+  signalingChannelTtlSec: number;
+  /** Secret of the HS256 RTC tokens of calls; empty: calls asking for one are refused. */
+  rtcTokenSecret: string;
   /** Keys of the admin HTTP API, comma-separated; empty: the API is off. */
   adminApiKey: string;
   /** Admin requests per second per key (and the burst). Default 100. */
@@ -104,6 +108,8 @@ export const CONFIG_FIELDS: Record<keyof Config, FieldSpec> = {
   authCallbackCacheMs: { env: 'PARLEY_AUTH_CALLBACK_CACHE_MS', kind: 'int', min: 0, doc: 'reuse an accepted callback answer for, ms' },
   kickOnTokenExpiry: { env: 'PARLEY_KICK_ON_TOKEN_EXPIRY', kind: 'bool', doc: 'kick sockets whose login token expired' },
   deviceLimits: { env: 'PARLEY_DEVICE_LIMITS', kind: 'deviceLimits', doc: 'login policy: group=max rules, e.g. mobile=1,pc=1' },
+  signalingChannelTtlSec: { env: 'PARLEY_SIGNALING_CHANNEL_TTL_SEC', kind: 'int', min: 1, doc: 'signaling channel lifetime unless delayed, s' },
+  rtcTokenSecret: { env: 'PARLEY_RTC_TOKEN_SECRET', kind: 'string', doc: 'HS256 secret of RTC tokens for calls' },
   adminApiKey: { env: 'PARLEY_ADMIN_API_KEY', kind: 'string', doc: 'admin API keys, comma-separated; unset: the API is off' },
   adminRatePerSec: { env: 'PARLEY_ADMIN_RATE_PER_SEC', kind: 'int', min: 1, doc: 'admin requests per second per key' },
   natsUrl: { env: 'PARLEY_NATS_URL', kind: 'string', doc: 'NATS server URL(s); set = cluster mode' },
@@ -141,6 +147,8 @@ export function defaultConfig(): Config {
     authCallbackCacheMs: 0,
     kickOnTokenExpiry: false,
     deviceLimits: '',
+    signalingChannelTtlSec: 7200,
+    rtcTokenSecret: '',
     adminApiKey: '',
     adminRatePerSec: 100,
     natsUrl: '',
@@ -240,7 +248,7 @@ export function describeConfig(config: Config): string {
     .map((key) => {
       const spec = CONFIG_FIELDS[key];
       let value = String(config[key]);
-      if (key === 'jwtSecret' || key === 'jwtPublicKey' || key === 'adminApiKey') value = value === '' ? '(unset)' : '(set)';
+      if (key === 'jwtSecret' || key === 'jwtPublicKey' || key === 'adminApiKey' || key === 'rtcTokenSecret') value = value === '' ? '(unset)' : '(set)';
       return `${spec.env}=${value}  # ${spec.doc}; --${kebab(key)}`;
     })
     .join('\n');

@@ -20,6 +20,8 @@ import { StaticOwnership } from './actor/ownership.ts';
 import { LeaseOwnership } from './actor/lease-ownership.ts';
 import { verifierFromConfig } from './auth/configure.ts';
 import type { TokenVerifier } from './auth/verifier.ts';
+import type { RtcTokenProvider } from './rtc-token.ts';
+import { channelBehavior } from '../actors/channel/behavior.ts';
 import { logger } from './logger.ts';
 import { Edge } from '../edge/edge.ts';
 import { conversationBehavior } from '../actors/conversation/behavior.ts';
@@ -41,8 +43,13 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
-/** The actor kinds whose behaviour needs nothing from the node; `startNode` adds the presence actor, which reads edge liveness. */
+/** The actor kinds whose behaviour needs nothing from the node. */
 export const BEHAVIORS = [conversationBehavior, userBehavior];
+
+/** Every actor kind this build knows: the presence actor reads which edges answer from `liveness`, channels take their lifetime from `config`. */
+export function behaviorsFor(config: Pick<Config, 'signalingChannelTtlSec'>, liveness: EdgeLiveness) {
+  return [...BEHAVIORS, presenceBehavior(liveness.isAlive), channelBehavior({ ttlMs: config.signalingChannelTtlSec * 1000 })];
+}
 
 async function startHealthServer(config: Config, ready: () => boolean): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
@@ -63,6 +70,8 @@ async function startHealthServer(config: Config, ready: () => boolean): Promise<
 export interface NodeOptions {
   /** Decides logins instead of the verifier the configuration names. */
   verifier?: TokenVerifier;
+  /** Signs RTC tokens for calls, instead of HS256 with PARLEY_RTC_TOKEN_SECRET. */
+  rtcTokens?: RtcTokenProvider;
 }
 
 export async function startNode(role: Role, config: Config, options: NodeOptions = {}): Promise<RunningNode> {
@@ -143,7 +152,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
                 leaseTtlMs: config.leaseTtlMs,
                 replicas: config.logReplicas,
               }),
-        behaviors: [...BEHAVIORS, presenceBehavior(liveness.isAlive)],
+        behaviors: behaviorsFor(config, liveness),
         nodeId: config.nodeId,
         partitions: config.partitions,
         mailboxLimit: config.mailboxLimit,
@@ -169,6 +178,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
         config,
         bus,
         verifier,
+        ...(options.rtcTokens === undefined ? {} : { rtcTokens: options.rtcTokens }),
         isReady: () => bus.connected,
       });
       const started = edge;

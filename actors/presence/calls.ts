@@ -5,6 +5,7 @@
  * the receiver.
  */
 import type { DeviceType } from '../../engine/protocol/objects.ts';
+import type { SignalingNotify } from '../../engine/protocol/methods/signaling.ts';
 import { internal, returns, takes } from '../../engine/protocol/registry.ts';
 
 /** One logged-in socket of the account, as the edge that holds it reported it. */
@@ -52,7 +53,34 @@ export interface OnlineDevice {
   loginTime: number;
 }
 
+/** What the login sync sends of signaling: the channels the account is in, and the signals stored for it. */
+export interface SignalingSyncReply {
+  /** On the first page only. */
+  channels: string[];
+  signals: SignalingNotify[];
+  /** Where the next page starts; absent on the last page. */
+  next?: number;
+}
+
 export const presenceCalls = {
+  storeSignal: internal({
+    doc: 'Keeps a signal sent with `offlineEnabled` for the account\'s next logins, until `signalingMarkMsgRead`. Repeats (same `msgid`) change nothing.',
+    args: takes<{ notify: SignalingNotify }>(),
+    result: returns<boolean>(),
+    retry: 'idempotent',
+  }),
+  channelIn: internal({
+    doc: 'The account joined (`in`) or left a channel; the login sync lists the channels it is in.',
+    args: takes<{ channelId: string; in: boolean; at: number }>(),
+    result: returns<boolean>(),
+    retry: 'idempotent',
+  }),
+  signalingSync: internal({
+    doc: 'The channels the account is in and a page of the signals stored for it (from `from`, within `maxBytes`), for the login sync.',
+    args: takes<{ from: number; maxBytes?: number }>(),
+    result: returns<SignalingSyncReply>(),
+    retry: 'idempotent',
+  }),
   online: internal({
     doc: 'A device of the account logged in: recorded (replacing an older socket of the same device), and the devices it displaces under the login policy named.',
     args: takes<OnlineArgs>(),

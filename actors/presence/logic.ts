@@ -6,14 +6,29 @@
  * longer counts and is dropped by the next decision.
  */
 import type { DeviceEntry, DeviceLimit, OnlineArgs, OnlineDevice } from './calls.ts';
+import type { SignalingNotify } from '../../engine/protocol/methods/signaling.ts';
 
 export interface PresenceState {
   account: string;
   /** By device id. */
   devices: Map<string, DeviceEntry>;
+  /** Signals kept for the next logins, by msgid, oldest first. */
+  signals: Map<string, SignalingNotify>;
+  /** Channels the account joined and did not leave, with the join time (a channel that closed by expiry stays until a login sync finds it gone). */
+  channels: Map<string, number>;
 }
 
-export type PresenceEvent = { t: 'online'; device: DeviceEntry } | { t: 'offline'; deviceId: string; conn: string };
+export type PresenceEvent =
+  | { t: 'online'; device: DeviceEntry }
+  | { t: 'offline'; deviceId: string; conn: string }
+  | { t: 'signal'; notify: SignalingNotify }
+  | { t: 'signalsRead'; msgids: string[] }
+  | { t: 'channelIn'; channelId: string; in: boolean; at: number };
+
+/** Most signals kept per account: the oldest go first. */
+export const MAX_STORED_SIGNALS = 200;
+/** Most channels listed per account: the oldest joins go first. */
+export const MAX_LISTED_CHANNELS = 100;
 
 /** Whether the edge instance `edge` still answers. */
 export type IsEdgeAlive = (edge: string) => boolean;
@@ -69,6 +84,27 @@ export function onlineDevices(state: PresenceState, alive: IsEdgeAlive): { devic
 }
 
 export const PRESENCE_EVENT_APPLY = {
+  signal(state: PresenceState, e: Extract<PresenceEvent, { t: 'signal' }>): void {
+    state.signals.set(e.notify.msgid, e.notify);
+    for (const id of state.signals.keys()) {
+      if (state.signals.size <= MAX_STORED_SIGNALS) break;
+      state.signals.delete(id);
+    }
+  },
+  signalsRead(state: PresenceState, e: Extract<PresenceEvent, { t: 'signalsRead' }>): void {
+    for (const id of e.msgids) state.signals.delete(id);
+  },
+  channelIn(state: PresenceState, e: Extract<PresenceEvent, { t: 'channelIn' }>): void {
+    if (!e.in) {
+      state.channels.delete(e.channelId);
+      return;
+    }
+    state.channels.set(e.channelId, e.at);
+    for (const id of state.channels.keys()) {
+      if (state.channels.size <= MAX_LISTED_CHANNELS) break;
+      state.channels.delete(id);
+    }
+  },
   online(state: PresenceState, e: Extract<PresenceEvent, { t: 'online' }>): void {
     state.devices.set(e.device.deviceId, e.device);
   },

@@ -7,6 +7,7 @@
 import type { DeletedMsgSelf, LoginPort, Message, Scene, Session, SysMsg } from './objects.ts';
 import { event } from './registry.ts';
 import type { PayloadOf } from './registry.ts';
+import type { ChannelInfo, SignalingMultiClientSync, SignalingNotify } from './methods/signaling.ts';
 
 /** Why the server closes a socket; `from` and `custom` come with a kick. */
 export interface Kicked {
@@ -40,6 +41,10 @@ export const events = {
   DeleteMsgSelf: event<DeletedMsgSelf[]>('Messages another device of the account deleted for self: hide them here too.'),
   loginportschange: event<LoginPort[]>('Another device of the account logged in or out.'),
   broadcastmsg: event<BroadcastMsg>('A broadcast of the host\'s backend to every online device (admin `broadcastMsg`); devices offline at the time never get it.'),
+  signalingNotify: event<SignalingNotify>('A signal of a channel: `eventType` ROOM_CLOSE, ROOM_JOIN, INVITE, CANCEL_INVITE, REJECT, ACCEPT, LEAVE or CONTROL, from `from`, with the operation\'s `attachExt`.'),
+  signalingMutilClientSyncNotify: event<SignalingMultiClientSync>('Another device of the account answered an invitation (`eventType` ACCEPT or REJECT): this one need not.'),
+  signalingChannelsSyncNotify: event<ChannelInfo[]>('Login sync: the open channels the account is in, with their members.'),
+  signalingUnreadMessageSyncNotify: event<SignalingNotify[]>('Login sync: signals sent with `offlineEnabled` and not yet acknowledged with `signalingMarkMsgRead` (possibly several pages).'),
   kicked: event<Kicked>('The server is closing this socket, and why: for a kick, `reason` is `kickedByOtherDevice` or `kickedByAdmin` and `from` the kicking device\'s id (or `admin`); `samePlatformKick` when a newer login displaced this device under `PARLEY_DEVICE_LIMITS` (`from` the new device); `tokenExpired` when the login token expired (with `PARLEY_KICK_ON_TOKEN_EXPIRY`).'),
 };
 

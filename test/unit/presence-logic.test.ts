@@ -14,13 +14,13 @@ import { ConfigError, parseConfig } from '../../engine/config.ts';
 const everyEdgeAlive = () => true;
 
 function stateWith(...devices: DeviceEntry[]): PresenceState {
-  return { account: 'a', devices: new Map(devices.map((d) => [d.deviceId, d])) };
+  return { account: 'a', devices: new Map(devices.map((d) => [d.deviceId, d])), signals: new Map(), channels: new Map() };
 }
 
 function apply(state: PresenceState, events: PresenceEvent[]): void {
   for (const e of events) {
     if (e.t === 'online') PRESENCE_EVENT_APPLY.online(state, e);
-    else PRESENCE_EVENT_APPLY.offline(state, e);
+    else if (e.t === 'offline') PRESENCE_EVENT_APPLY.offline(state, e);
   }
 }
 

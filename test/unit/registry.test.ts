@@ -13,7 +13,9 @@ import type { ActorContext } from '../../engine/actor/behavior.ts';
 import { declarationOf, registry, MESSAGE_SEND_METHODS, RETRY_SAFE_METHODS } from '../../engine/protocol/methods.ts';
 import type { MethodName } from '../../engine/protocol/methods.ts';
 import { internal, returns, takes } from '../../engine/protocol/registry.ts';
-import { BEHAVIORS } from '../../engine/node.ts';
+import { BEHAVIORS, behaviorsFor } from '../../engine/node.ts';
+import { defaultConfig } from '../../engine/config.ts';
+import { EdgeLiveness } from '../../engine/edge-liveness.ts';
 import { EDGE_METHODS } from '../../edge/routes.ts';
 import type { ParleyClient } from '../../client/client.ts';
 import { userCalls } from '../../actors/user/calls.ts';
@@ -66,7 +68,7 @@ describe('compile-time guarantees', () => {
 
 describe('the registry at run time', () => {
   it('serves every declared method, from the edge or from the kind that owns it', () => {
-    const kinds = new Map(BEHAVIORS.map((b) => [b.kind, b]));
+    const kinds = new Map(behaviorsFor(defaultConfig(), new EdgeLiveness()).map((b) => [b.kind, b]));
     for (const m of Object.keys(registry) as MethodName[]) {
       const d = declarationOf(m);
       if (d.owner === 'edge') {
