@@ -51,6 +51,10 @@ const HANDLERS: EventHandlers = {
   sysmsg: (d, ctx) => ctx.emit('sysmsg', d),
   DeleteMsgSelf: (d, ctx) => ctx.emit('DeleteMsgSelf', d),
   sessionsdeleted: (d, ctx) => ctx.emit('sessionsdeleted', d),
+  PinMsgChange: (d, ctx) => ctx.emit('PinMsgChange', d),
+  QuickComment: (d, ctx) => ctx.emit('QuickComment', d),
+  DeleteQuickComment: (d, ctx) => ctx.emit('DeleteQuickComment', d),
+  ClearServerHistoryMsgs: (d, ctx) => ctx.emit('ClearServerHistoryMsgs', d),
   kicked: (d, ctx) => {
     ctx.transport.noteKicked();
     ctx.emit('kicked', d);

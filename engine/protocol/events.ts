@@ -6,6 +6,9 @@
  */
 import type { DeletedMsgSelf, LoginPort, Message, Scene, Session, SysMsg } from './objects.ts';
 import { event } from './registry.ts';
+import type { PinMsgChange } from './methods/pins.ts';
+import type { QuickCommentChange } from './methods/quick-comments.ts';
+import type { ClearedHistory } from './methods/threads.ts';
 import type { PayloadOf } from './registry.ts';
 
 /** Why the server closes a socket; `from` and `custom` come with a kick. */
@@ -28,6 +31,10 @@ export const events = {
   syncdone: event<{ serverTime: number }>('Login sync: everything the device missed has been sent.'),
   sysmsg: event<SysMsg>('A system notification; of type `deleteMsg`: a message of one of the account\'s conversations was recalled (to the peer and the recaller\'s other devices).'),
   DeleteMsgSelf: event<DeletedMsgSelf[]>('Messages another device of the account deleted for self: hide them here too.'),
+  PinMsgChange: event<PinMsgChange>('A message of one of the account\'s conversations was pinned, its pin changed or it was unpinned (`type`), by the other participant or another device of the account.'),
+  QuickComment: event<QuickCommentChange>('A reaction was put on a message of one of the account\'s conversations, by the other participant or another device of the account.'),
+  DeleteQuickComment: event<QuickCommentChange>('A reaction was removed from a message of one of the account\'s conversations.'),
+  ClearServerHistoryMsgs: event<ClearedHistory[]>('Another device of the account cleared a session\'s history (with `isSyncSelf`): drop its messages up to `time` here too.'),
   loginportschange: event<LoginPort[]>('Another device of the account logged in or out.'),
   kicked: event<Kicked>('The server is closing this socket, and why: for a kick, `reason` is `kickedByOtherDevice` or `kickedByAdmin` and `from` the kicking device\'s id (or `admin`); `tokenExpired` when the login token expired (with `PARLEY_KICK_ON_TOKEN_EXPIRY`).'),
 };
