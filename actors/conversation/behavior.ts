@@ -442,7 +442,12 @@ export const conversationBehavior = defineActor({
         recalled = true;
         const notice = event.msg.recalled!;
         const f = frame('sysmsg', notice);
-        if (notice.to !== notice.from) out.push({ kind: 'deliver', account: notice.to, frame: f });
+        if (notice.to !== notice.from) {
+          out.push({ kind: 'deliver', account: notice.to, frame: f });
+          // The recipient's unread count loses it if it was in it.
+          const { seq, from, isUnreadable } = event.msg;
+          out.push(callEffect(userCalls, 'recalled', userAddress(notice.to), { sessionId: sessionIdOf('p2p', from), seq, from, counted: isUnreadable }));
+        }
         out.push(deliver(notice.from, f, event.conn));
       } else if (event.t === 'hide') {
         out.push(deliver(event.viewer, frame('DeleteMsgSelf', event.deleted), event.conn));
