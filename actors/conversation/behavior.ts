@@ -28,7 +28,7 @@ import { MAX_PINS_PER_CONVERSATION, decideAddPin, decideDeletePin, decideUpdateP
 import type { PinInput, PinRow, PinView } from './pins.ts';
 import { MAX_COMMENTS_PER_MSG, commentChange, commentsOf, decideAddComment, decideDeleteComment } from './quick-comments.ts';
 import type { CommentInput, CommentsRow } from './quick-comments.ts';
-import { applyClear, decideClear, replyPlace, threadPage, threadRoot } from './threads.ts';
+import { applyClear, decideClear, replyPlace, rootOf, threadPage, threadRoot } from './threads.ts';
 import {
   RECALL_WINDOW_MS,
   applyEvent,
@@ -219,7 +219,10 @@ function recall(state: ConversationState, a: RecallOptions & { msg: MsgRef }, c:
     options,
     conn: caller.conn,
   });
-  return event === undefined ? { reply: notice } : { reply: notice, events: [event] };
+  if (event === undefined) return { reply: notice };
+  // A recalled reply leaves its thread: the event names the root whose index row it removes.
+  if (event.t === 'recall' && event.msg.threadMessageInfo !== undefined) event.root = rootOf(state, lmdbView(ctx), event.msg).seq;
+  return { reply: notice, events: [event] };
 }
 
 /** `deleteMsgSelf` and `deleteMsgSelfBatch`. */
@@ -377,18 +380,18 @@ export const conversationBehavior = defineActor({
   events: {
     msg: {
       apply: (state, event) => applyEvent(state, event),
-      persist(_state, { msg }, ctx) {
+      persist(_state, { msg, root }, ctx) {
         void ctx.store.db('conv-msgs').put(keyOf('convMsg', ctx.address, msg.seq), msg);
         void ctx.store.db('conv-idc').put(keyOf('convIdClient', ctx.address, msg.from, msg.idClient), msg.seq);
-        if (msg.threadRoot !== undefined) void ctx.store.db('conv-threads').put(keyOf('convThread', ctx.address, msg.threadRoot, msg.seq), 1);
+        if (root !== undefined) void ctx.store.db('conv-threads').put(keyOf('convThread', ctx.address, root, msg.seq), 1);
       },
     },
     recall: {
       apply: (state, event) => applyRowChange(state, event),
-      persist(_state, { msg }, ctx) {
+      persist(_state, { msg, root }, ctx) {
         void ctx.store.db('conv-msgs').put(keyOf('convMsg', ctx.address, msg.seq), msg);
         // A recalled message leaves its thread's replies and loses its pin and reactions.
-        if (msg.threadRoot !== undefined) void ctx.store.db('conv-threads').remove(keyOf('convThread', ctx.address, msg.threadRoot, msg.seq));
+        if (root !== undefined) void ctx.store.db('conv-threads').remove(keyOf('convThread', ctx.address, root, msg.seq));
         void ctx.store.db('conv-pins').remove(keyOf('convPin', ctx.address, msg.seq));
         void ctx.store.db('conv-comments').remove(keyOf('convComments', ctx.address, msg.seq));
       },

@@ -21,8 +21,6 @@ import type { ClearEvent } from './threads.ts';
 export type StoredMessage = Omit<Message, 'flow' | 'sessionId' | 'target'> & {
   recalled?: SysMsg;
   hiddenFor?: string[];
-  /** A reply's thread root, by seq (its `threadMessageInfo` names it for clients). */
-  threadRoot?: number;
 };
 
 /** The body fields a message kind carries. */
@@ -65,8 +63,10 @@ export interface ClearMark {
  * the message rows as they become, so replaying them writes the same rows.
  */
 export type ConversationEvent =
-  | { t: 'msg'; msg: StoredMessage; conn?: string }
-  | { t: 'recall'; msg: StoredMessage; conn?: string }
+  /** `root`: a reply's thread root, by seq (the message's `threadMessageInfo` names it for clients). */
+  | { t: 'msg'; msg: StoredMessage; conn?: string; root?: number }
+  /** `root`: the thread root of a recalled reply, by seq. */
+  | { t: 'recall'; msg: StoredMessage; conn?: string; root?: number }
   | { t: 'hide'; viewer: string; msgs: StoredMessage[]; deleted: DeletedMsgSelf[]; conn?: string }
   | PinEvent
   | CommentEvent
@@ -166,11 +166,10 @@ export function decideSend(state: ConversationState, input: SendInput & { conn?:
   if (a.pushPayload !== undefined) msg.pushPayload = a.pushPayload;
   if (a.needPushNick !== undefined) msg.needPushNick = a.needPushNick;
   if (a.env !== undefined) msg.env = a.env;
-  if (input.thread !== undefined) {
-    msg.threadMessageInfo = input.thread.info;
-    msg.threadRoot = input.thread.root;
-  }
-  return input.conn === undefined ? { t: 'msg', msg } : { t: 'msg', msg, conn: input.conn };
+  if (input.thread !== undefined) msg.threadMessageInfo = input.thread.info;
+  const event: MsgEvent = input.conn === undefined ? { t: 'msg', msg } : { t: 'msg', msg, conn: input.conn };
+  if (input.thread !== undefined) event.root = input.thread.root;
+  return event;
 }
 
 export function applyEvent(state: ConversationState, event: MsgEvent): ConversationState {
@@ -207,8 +206,8 @@ export function markSaved(state: ConversationState, events: readonly Conversatio
 /** The message as `viewer` sees it. */
 export function viewOf(msg: StoredMessage, viewer: string): Message {
   const peer = msg.from === viewer ? msg.to : msg.from;
-  if (msg.recalled !== undefined || msg.hiddenFor !== undefined || msg.threadRoot !== undefined) {
-    const { recalled: _r, hiddenFor: _h, threadRoot: _t, ...shown } = msg;
+  if (msg.recalled !== undefined || msg.hiddenFor !== undefined) {
+    const { recalled: _r, hiddenFor: _h, ...shown } = msg;
     return { ...shown, flow: msg.from === viewer ? 'out' : 'in', sessionId: sessionIdOf('p2p', peer), target: peer };
   }
   return {

@@ -8,7 +8,7 @@
 import { ParleyError } from '../../engine/protocol/errors.ts';
 import type { ClearedHistory, MsgRef, ThreadMessageInfo } from '../../engine/protocol/methods.ts';
 import { sessionIdOf } from '../../engine/protocol/methods.ts';
-import { locate, peerOf, rowAt, seenBy } from './logic.ts';
+import { locate, peerOf, seenBy } from './logic.ts';
 import type { ConversationState, ConversationView, StoredMessage } from './logic.ts';
 
 /** A member cleared their history up to `seq` (`roam`: also the login sync's copies). */
@@ -27,7 +27,7 @@ export interface ClearEvent {
 export function replyPlace(state: ConversationState, view: ConversationView, from: string, ref: MsgRef): { info: ThreadMessageInfo; root: number } {
   const m = locate(state, view, ref);
   if (m === undefined || !seenBy(state, m, from)) throw new ParleyError('NOT_FOUND', `\`replyMsg\` (${ref.idServer} at time ${ref.time}) is not a message of this conversation`);
-  const root = (m.threadRoot === undefined ? undefined : rowAt(state, view, m.threadRoot)) ?? m;
+  const root = rootOf(state, view, m);
   return {
     root: root.seq,
     info: {
@@ -43,6 +43,14 @@ export function replyPlace(state: ConversationState, view: ConversationView, fro
       threadMsgIdClient: root.idClient,
     },
   };
+}
+
+/** The root of the thread `m` belongs to: the message its `threadMessageInfo` names, else `m` itself. */
+export function rootOf(state: ConversationState, view: ConversationView, m: StoredMessage): StoredMessage {
+  const info = m.threadMessageInfo;
+  if (info === undefined) return m;
+  const ref: MsgRef = { scene: 'p2p', from: info.threadMsgFromAccount, to: info.threadMsgToAccount, time: info.threadMsgTime, idServer: info.threadMsgIdServer };
+  return locate(state, view, ref) ?? m;
 }
 
 export interface ThreadQuery {
