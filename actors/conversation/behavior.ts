@@ -25,7 +25,7 @@ import type { TouchArgs } from '../user/calls.ts';
 import { conversationCalls } from './calls.ts';
 import type { RangeReply } from './calls.ts';
 import { MAX_PINS_PER_CONVERSATION, decideAddPin, decideDeletePin, decideUpdatePin, pinChange, pinView, pinsSeenBy } from './pins.ts';
-import type { PinInput, PinRow, PinView } from './pins.ts';
+import type { PinEvent, PinInput, PinRow, PinView } from './pins.ts';
 import { MAX_COMMENTS_PER_MSG, commentChange, commentsOf, decideAddComment, decideDeleteComment } from './quick-comments.ts';
 import type { CommentInput, CommentsRow } from './quick-comments.ts';
 import { applyClear, decideClear, replyPlace, rootOf, threadPage, threadRoot } from './threads.ts';
@@ -452,6 +452,12 @@ export const conversationBehavior = defineActor({
           out.push(callEffect(userCalls, 'recalled', userAddress(notice.to), { sessionId: sessionIdOf('p2p', from), seq, from, counted: isUnreadable }));
         }
         out.push(deliver(notice.from, f, event.conn));
+        // A recall takes the message's pin with it (its row goes when the recall is written): the participants are told.
+        const pin = pinRows(ctx).pinAt(event.msg.seq);
+        if (pin !== undefined) {
+          const unpin: PinEvent = { t: 'pin', type: 'delete', seq: pin.seq, shown: pin, by: notice.from };
+          out.push(...toMembers(state, notice.from, undefined, 'PinMsgChange', (viewer) => pinChange(unpin, event.msg, viewer)));
+        }
       } else if (event.t === 'hide') {
         out.push(deliver(event.viewer, frame('DeleteMsgSelf', event.deleted), event.conn));
       } else if (event.t === 'pin') {

@@ -76,13 +76,16 @@ describeBothModes('message pins', (mode) => {
     expect(atPhone.map((c) => [c.type, c.pin.pinFrom])).toEqual([['add', bob], ['update', me], ['add', bob]]);
   });
 
-  it('leaves recalled and deleted-for-self messages out of getMsgPins', async () => {
+  it('unpins a recalled message, telling the participants, and leaves deleted-for-self ones out of the caller\'s getMsgPins', async () => {
     const { me, bob, phone, peer } = await pair();
     const kept = await phone.sendText({ scene: 'p2p', to: bob, text: 'kept' });
     const recalled = await phone.sendText({ scene: 'p2p', to: bob, text: 'recalled' });
     const hidden = await peer.sendText({ scene: 'p2p', to: me, text: 'hidden by me' });
     for (const m of [kept, recalled, hidden]) await phone.addMsgPin({ msg: refOf(m) });
+    const atPeer = changes(peer);
     await phone.recallMsg({ msg: refOf(recalled) });
+    await waitFor('the peer hears the recalled message lose its pin', () => atPeer.some((c) => c.type === 'delete'));
+    expect(atPeer.filter((c) => c.type === 'delete').map((c) => c.pin.msg.idServer)).toEqual([recalled.idServer]);
     await phone.deleteMsgSelf({ msg: refOf(hidden) });
     expect((await phone.getMsgPins(`p2p-${bob}`)).pins.map((p) => p.msg.idServer)).toEqual([kept.idServer]);
     expect((await peer.getMsgPins(`p2p-${me}`)).pins.map((p) => p.msg.idServer)).toEqual([kept.idServer, hidden.idServer]);

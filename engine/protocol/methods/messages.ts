@@ -186,7 +186,7 @@ export const messageMethods = {
     errors: ['NOT_FOUND'],
   }),
   getHistoryMsgs: actorMethod({
-    doc: "A page of a conversation's stored messages, newest first unless `reverse`; recalled messages and those the caller deleted for self are left out.",
+    doc: "A page of a conversation's stored messages, newest first unless `reverse`; recalled messages, those the caller deleted for self and those the caller cleared (`clearServerHistoryMsgs`) are left out.",
     owner: 'conv',
     address: toConversation,
     reads: true,
