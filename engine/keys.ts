@@ -41,6 +41,8 @@ export const KEY_KINDS = {
   convComments: { tag: 0x22, parts: ['str', 'uint'] },
   /** `conv-threads`: conversation address, seq of the thread's root, seq of a reply → 1. */
   convThread: { tag: 0x23, parts: ['str', 'uint', 'uint'] },
+  /** `conv-cleared`: conversation address, member → how far that member cleared their history. */
+  convCleared: { tag: 0x24, parts: ['str', 'str'] },
 } as const satisfies Record<string, { tag: number; parts: readonly ['str', ...PartType[]] }>;
 
 export type KeyKind = keyof typeof KEY_KINDS;

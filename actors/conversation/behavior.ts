@@ -7,7 +7,8 @@
  * `conv-idc convIdClient(address, from, idClient) → seq`, and for the
  * features beside the messages: `conv-pins convPin(address, seq) → pin`,
  * `conv-comments convComments(address, seq) → quick comments` and
- * `conv-threads convThread(address, rootSeq, replySeq) → 1`.
+ * `conv-threads convThread(address, rootSeq, replySeq) → 1`, and
+ * `conv-cleared convCleared(address, account) → clear mark`.
  */
 import { pageBudget } from '../../engine/actor/behavior.ts';
 import type { ActorContext, Effect } from '../../engine/actor/behavior.ts';
@@ -49,6 +50,7 @@ import {
   sentBy,
   viewOf,
   visibleTo,
+  type ClearMark,
   type ConversationEvent,
   type ConversationState,
   type ConversationView,
@@ -78,22 +80,6 @@ interface Snapshot {
   lastTime: number;
   /** Messages sent per member as `[account, count]` pairs; snapshots written before kept a plain object. */
   sent: [string, number][] | Record<string, unknown>;
-  /** Members' clear marks as `[account, seq, roamSeq]`; absent when nobody cleared. */
-  cleared?: [string, number, number][];
-}
-
-/** The clear marks of a snapshot, or undefined when malformed. */
-function clearedOf(snap: Snapshot): Map<string, { seq: number; roamSeq: number }> | undefined {
-  const out = new Map<string, { seq: number; roamSeq: number }>();
-  if (snap.cleared === undefined) return out;
-  if (!Array.isArray(snap.cleared)) return undefined;
-  for (const item of snap.cleared) {
-    if (!Array.isArray(item)) return undefined;
-    const [account, seq, roamSeq] = item;
-    if (typeof account !== 'string' || !Number.isSafeInteger(seq) || !Number.isSafeInteger(roamSeq)) return undefined;
-    out.set(account, { seq, roamSeq });
-  }
-  return out;
 }
 
 /**
@@ -278,11 +264,11 @@ export const conversationBehavior = defineActor({
 
   load(ctx) {
     const state = initialState(ctx.id);
+    // Clear marks are rows of their own; a replay from an older position moves none of them back.
+    for (const { key, value } of ctx.store.db('conv-cleared').getRange(rangeUnder('convCleared', ctx.address))) state.cleared.set(decodeKey('convCleared', key)[1], value as ClearMark);
     const snap = ctx.store.snapshot<Snapshot>(ctx.address);
     const sent = snap === undefined ? undefined : sentOf(snap);
-    const cleared = snap === undefined ? undefined : clearedOf(snap);
-    if (snap === undefined || sent === undefined || cleared === undefined) return { state, logSeq: 0 };
-    state.cleared = cleared;
+    if (snap === undefined || sent === undefined) return { state, logSeq: 0 };
     state.lastSeq = snap.lastSeq;
     state.lastTime = snap.lastTime;
     state.sent = sent;
@@ -414,6 +400,9 @@ export const conversationBehavior = defineActor({
     },
     clear: {
       apply: (state, event) => applyClear(state, event),
+      persist(state, { viewer }, ctx) {
+        void ctx.store.db('conv-cleared').put(keyOf('convCleared', ctx.address, viewer), state.cleared.get(viewer));
+      },
     },
     hide: {
       apply: (state, event) => applyRowChange(state, event),
@@ -427,7 +416,6 @@ export const conversationBehavior = defineActor({
   persistBatch(state, events, logSeq, ctx) {
     markSaved(state, events);
     const snap: Snapshot = { logSeq, lastSeq: state.lastSeq, lastTime: state.lastTime, sent: [...state.sent] };
-    if (state.cleared.size > 0) snap.cleared = [...state.cleared].map(([account, mark]) => [account, mark.seq, mark.roamSeq]);
     ctx.store.putSnapshot(ctx.address, snap);
   },
 

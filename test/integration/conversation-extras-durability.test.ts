@@ -82,5 +82,6 @@ describeBothModes('pins, comments, threads and clears across kill -9', ({ name, 
       engine = await start();
       await check(engine);
     }
-  });
+    // Up to three engine starts, each waiting for its partitions.
+  }, 90_000);
 });
