@@ -31,7 +31,6 @@ import type { ObjectSchema, Shape } from '../schema.ts';
 import type { ErrorName } from '../errors.ts';
 import { conversationAddress, id, sendCommon, time, toConversation } from './common.ts';
 
-
 const geo = () =>
   s.object({
     lng: s.number({ min: -180, max: 180 }),

@@ -5,12 +5,11 @@
  * `PinMsgChange`. Answered by the conversation's actor. Browser-safe.
  */
 import * as s from '../schema.ts';
-import { MAX_EXT_CHARS } from '../objects.ts';
+import { MAX_EXT_CHARS, parseSessionId } from '../objects.ts';
 import type { Message } from '../objects.ts';
 import { actorMethod, returns } from '../registry.ts';
 import { conversationAddress, sessionId } from './common.ts';
 import { msgRef, refAddress } from './messages.ts';
-import { parseSessionId } from '../objects.ts';
 
 /** Longest `pinCustom`, in characters. */
 export const MAX_PIN_CUSTOM_CHARS = MAX_EXT_CHARS;
