@@ -56,6 +56,10 @@ const HANDLERS: EventHandlers = {
   signalingMutilClientSyncNotify: (d, ctx) => ctx.emit('signalingMutilClientSyncNotify', d),
   signalingChannelsSyncNotify: (d, ctx) => ctx.emit('signalingChannelsSyncNotify', d),
   signalingUnreadMessageSyncNotify: (d, ctx) => ctx.emit('signalingUnreadMessageSyncNotify', d),
+  PinMsgChange: (d, ctx) => ctx.emit('PinMsgChange', d),
+  QuickComment: (d, ctx) => ctx.emit('QuickComment', d),
+  DeleteQuickComment: (d, ctx) => ctx.emit('DeleteQuickComment', d),
+  ClearServerHistoryMsgs: (d, ctx) => ctx.emit('ClearServerHistoryMsgs', d),
   kicked: (d, ctx) => {
     ctx.transport.noteKicked();
     ctx.emit('kicked', d);

@@ -35,6 +35,14 @@ export const KEY_KINDS = {
   snapshot: { tag: 0x04, parts: ['str'] },
   /** `outbox`: calling actor's address, node id, ms, counter → call effect. */
   outbox: { tag: 0x05, parts: ['str', 'str', 'uint', 'uint'] },
+  /** `conv-pins`: conversation address, seq of the pinned message → pin. */
+  convPin: { tag: 0x21, parts: ['str', 'uint'] },
+  /** `conv-comments`: conversation address, seq of the message → its quick comments. */
+  convComments: { tag: 0x22, parts: ['str', 'uint'] },
+  /** `conv-threads`: conversation address, seq of the thread's root, seq of a reply → 1. */
+  convThread: { tag: 0x23, parts: ['str', 'uint', 'uint'] },
+  /** `conv-cleared`: conversation address, member → how far that member cleared their history. */
+  convCleared: { tag: 0x24, parts: ['str', 'str'] },
 } as const satisfies Record<string, { tag: number; parts: readonly ['str', ...PartType[]] }>;
 
 export type KeyKind = keyof typeof KEY_KINDS;
@@ -190,6 +198,20 @@ export interface KeyRange {
 export function rangeOf(kind: KeyKind, owner?: string): KeyRange {
   const start = owner === undefined ? encode(kind, [], 0) : encode(kind, [owner], 1);
   // The least key above every key that starts with `start`: the prefix plus one, carrying.
+  const end = Buffer.from(start);
+  let i = end.length - 1;
+  while (end[i] === 0xff) end[i--] = 0;
+  end[i]!++;
+  return { start, end: end as StoreKey };
+}
+
+/**
+ * The range holding exactly the rows of `kind` whose first parts are
+ * `prefix` (the owner first): `rangeUnder('convThread', address, rootSeq)`.
+ */
+export function rangeUnder(kind: KeyKind, ...prefix: readonly (string | number)[]): KeyRange {
+  if (prefix.length === 0 || prefix.length > KEY_KINDS[kind].parts.length) throw new TypeError(`${kind} key range takes 1 to ${KEY_KINDS[kind].parts.length} parts`);
+  const start = encode(kind, prefix, prefix.length);
   const end = Buffer.from(start);
   let i = end.length - 1;
   while (end[i] === 0xff) end[i--] = 0;

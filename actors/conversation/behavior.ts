@@ -4,26 +4,38 @@
  * LMDB rows (keys from engine/keys.ts):
  * `conv-msgs convMsg(address, seq) → message` (with its recall notice and
  * the accounts that hid it, once it has them) and
- * `conv-idc convIdClient(address, from, idClient) → seq`.
+ * `conv-idc convIdClient(address, from, idClient) → seq`, and for the
+ * features beside the messages: `conv-pins convPin(address, seq) → pin`,
+ * `conv-comments convComments(address, seq) → quick comments` and
+ * `conv-threads convThread(address, rootSeq, replySeq) → 1`, and
+ * `conv-cleared convCleared(address, account) → clear mark`.
  */
 import { pageBudget } from '../../engine/actor/behavior.ts';
 import type { ActorContext, Effect } from '../../engine/actor/behavior.ts';
 import { callEffect, callerOf, defineActor } from '../../engine/actor/define.ts';
 import type { Outcome } from '../../engine/actor/define.ts';
 import type { Caller } from '../../engine/envelope.ts';
-import { keyOf } from '../../engine/keys.ts';
+import { decodeKey, keyOf, rangeUnder } from '../../engine/keys.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import type { Message, MsgRef, MsgType, SysMsg } from '../../engine/protocol/objects.ts';
+import type { Args, ClearedHistory } from '../../engine/protocol/methods.ts';
 import { userAddress } from '../../engine/subjects.ts';
 import { userCalls } from '../user/calls.ts';
 import type { TouchArgs } from '../user/calls.ts';
 import { conversationCalls } from './calls.ts';
 import type { RangeReply } from './calls.ts';
+import { MAX_PINS_PER_CONVERSATION, decideAddPin, decideDeletePin, decideUpdatePin, pinChange, pinView, pinsSeenBy } from './pins.ts';
+import type { PinEvent, PinInput, PinRow, PinView } from './pins.ts';
+import { MAX_COMMENTS_PER_MSG, commentChange, commentsOf, decideAddComment, decideDeleteComment } from './quick-comments.ts';
+import type { CommentInput, CommentsRow } from './quick-comments.ts';
+import { applyClear, decideClear, replyPlace, rootOf, threadPage, threadRoot } from './threads.ts';
 import {
   RECALL_WINDOW_MS,
   applyEvent,
   applyRowChange,
+  clearedSeq,
+  rowAt,
   decideHide,
   decideRecall,
   decideSend,
@@ -38,6 +50,7 @@ import {
   sentBy,
   viewOf,
   visibleTo,
+  type ClearMark,
   type ConversationEvent,
   type ConversationState,
   type ConversationView,
@@ -53,7 +66,13 @@ import {
  * window (ms after a message's `time`). One value per process; a test may
  * shorten it.
  */
-export const conversationSettings = { recallWindowMs: RECALL_WINDOW_MS };
+export const conversationSettings = {
+  recallWindowMs: RECALL_WINDOW_MS,
+  /** Most pinned messages per conversation. */
+  maxPins: MAX_PINS_PER_CONVERSATION,
+  /** Most quick comments per message. */
+  maxCommentsPerMsg: MAX_COMMENTS_PER_MSG,
+};
 
 interface Snapshot {
   logSeq: number;
@@ -90,6 +109,51 @@ function lmdbView(ctx: ActorContext): ConversationView {
   };
 }
 
+function pinRows(ctx: ActorContext): PinView {
+  const db = ctx.store.db('conv-pins');
+  return {
+    pinAt: (seq) => db.get(keyOf('convPin', ctx.address, seq)) as PinRow | undefined,
+    all: () => [...db.getRange(rangeUnder('convPin', ctx.address))].map(({ value }) => value as PinRow),
+  };
+}
+
+function commentRows(ctx: ActorContext): (seq: number) => CommentsRow | undefined {
+  const db = ctx.store.db('conv-comments');
+  return (seq) => db.get(keyOf('convComments', ctx.address, seq)) as CommentsRow | undefined;
+}
+
+/** The replies of the thread rooted at `root`, by seq: newest first, or oldest first with `ascending`. */
+function* threadReplies(state: ConversationState, ctx: ActorContext, root: number, ascending: boolean): Generator<StoredMessage> {
+  const view = lmdbView(ctx);
+  const range = rangeUnder('convThread', ctx.address, root);
+  const keys = ascending ? ctx.store.db('conv-threads').getKeys(range) : ctx.store.db('conv-threads').getKeys({ start: range.end, end: range.start, reverse: true });
+  for (const key of keys) {
+    const seq = decodeKey('convThread', key)[2];
+    const m = rowAt(state, view, seq);
+    if (m !== undefined) yield m;
+  }
+}
+
+/** What a pin command takes from its arguments and caller. */
+function pinInput(a: { msg: MsgRef; pinCustom?: string | undefined }, c: Caller | undefined, ctx: ActorContext, m: string): PinInput {
+  const caller = callerOf(c, m);
+  return { by: caller.account, ref: a.msg, pinCustom: a.pinCustom, now: ctx.now(), limit: conversationSettings.maxPins, conn: caller.conn };
+}
+
+/** What a quick comment command takes from its arguments and caller. */
+function commentInput(a: Args<'addQuickComment'>, c: Caller | undefined, ctx: ActorContext, m: string): CommentInput {
+  const caller = callerOf(c, m);
+  const { msg, body, custom, ...push } = a;
+  return { by: caller.account, ref: msg, body, custom, push, now: ctx.now(), limit: conversationSettings.maxCommentsPerMsg, conn: caller.conn };
+}
+
+/** Delivers `payload(viewer)` as `ev` to every member: all devices of the others, the other devices of `by`. */
+function toMembers(state: ConversationState, by: string, conn: string | undefined, ev: string, payload: (viewer: string) => unknown): Effect[] {
+  const out: Effect[] = [];
+  for (const member of new Set(state.members)) out.push(deliver(member, frame(ev, payload(member)), member === by ? conn : undefined));
+  return out;
+}
+
 function frame(ev: string, d: unknown): Uint8Array {
   return encode({ ev, d });
 }
@@ -98,7 +162,7 @@ function frame(ev: string, d: unknown): Uint8Array {
 /** Any send: an earlier one with the same (from, idClient) is answered again, else the message is numbered and stored. */
 function send(
   state: ConversationState,
-  a: SendOptions & { idClient?: string | undefined },
+  a: SendOptions & { idClient?: string | undefined; replyMsg?: MsgRef | undefined },
   c: Caller | undefined,
   ctx: ActorContext,
   m: string,
@@ -110,6 +174,7 @@ function send(
   const earlier = findResend(state, lmdbView(ctx), caller.account, idClient);
   if (earlier !== undefined) return { reply: viewOf(earlier, caller.account) };
   const now = ctx.now();
+  const thread = a.replyMsg === undefined ? undefined : replyPlace(state, lmdbView(ctx), caller.account, a.replyMsg);
   const event = decideSend(state, {
     from: caller.account,
     fromDeviceId: caller.deviceId,
@@ -121,6 +186,7 @@ function send(
     body,
     args: a,
     conn: caller.conn,
+    thread,
   });
   return { reply: viewOf(event.msg, caller.account), events: [event] };
 }
@@ -139,7 +205,10 @@ function recall(state: ConversationState, a: RecallOptions & { msg: MsgRef }, c:
     options,
     conn: caller.conn,
   });
-  return event === undefined ? { reply: notice } : { reply: notice, events: [event] };
+  if (event === undefined) return { reply: notice };
+  // A recalled reply leaves its thread: the event names the root whose index row it removes.
+  if (event.t === 'recall' && event.msg.threadMessageInfo !== undefined) event.root = rootOf(state, lmdbView(ctx), event.msg).seq;
+  return { reply: notice, events: [event] };
 }
 
 /** `deleteMsgSelf` and `deleteMsgSelfBatch`. */
@@ -154,6 +223,13 @@ function hide(
   const caller = callerOf(c, m);
   const { deleted, event } = decideHide(state, lmdbView(ctx), { viewer: caller.account, refs, now: ctx.now(), custom, conn: caller.conn });
   return event === undefined ? { reply: deleted } : { reply: deleted, events: [event] };
+}
+
+/** `clearServerHistoryMsgs` under either name. */
+function clear(state: ConversationState, a: Args<'clearServerHistoryMsgs'>, c: Caller | undefined, ctx: ActorContext, m: string): Outcome<ConversationEvent, ClearedHistory> {
+  const caller = callerOf(c, m);
+  const { cleared, event } = decideClear(state, { viewer: caller.account, isDeleteRoam: a.isDeleteRoam, isSyncSelf: a.isSyncSelf, ext: a.ext, now: ctx.now(), conn: caller.conn });
+  return event === undefined ? { reply: cleared } : { reply: cleared, events: [event] };
 }
 
 /** Both members' session updates after a batch: the newest message, as each sees it. */
@@ -188,6 +264,8 @@ export const conversationBehavior = defineActor({
 
   load(ctx) {
     const state = initialState(ctx.id);
+    // Clear marks are rows of their own; a replay from an older position moves none of them back.
+    for (const { key, value } of ctx.store.db('conv-cleared').getRange(rangeUnder('convCleared', ctx.address))) state.cleared.set(decodeKey('convCleared', key)[1], value as ClearMark);
     const snap = ctx.store.snapshot<Snapshot>(ctx.address);
     const sent = snap === undefined ? undefined : sentOf(snap);
     if (snap === undefined || sent === undefined) return { state, logSeq: 0 };
@@ -213,6 +291,48 @@ export const conversationBehavior = defineActor({
       const page = historyPage(state, lmdbView(ctx), a, caller.account);
       return { reply: { msgs: page.map((m) => viewOf(m, caller.account)) } };
     },
+    addMsgPin(state, a, c, ctx) {
+      const input = pinInput(a, c, ctx, 'addMsgPin');
+      const { pin, msg, event } = decideAddPin(state, lmdbView(ctx), pinRows(ctx), input);
+      return { reply: { pin: pinView(pin, msg, input.by) }, ...(event === undefined ? {} : { events: [event] }) };
+    },
+    updateMsgPin(state, a, c, ctx) {
+      const input = pinInput(a, c, ctx, 'updateMsgPin');
+      const { pin, msg, event } = decideUpdatePin(state, lmdbView(ctx), pinRows(ctx), input);
+      return { reply: { pin: pinView(pin, msg, input.by) }, ...(event === undefined ? {} : { events: [event] }) };
+    },
+    deleteMsgPin(state, a, c, ctx) {
+      const input = pinInput(a, c, ctx, 'deleteMsgPin');
+      const { pin, msg, event } = decideDeletePin(state, lmdbView(ctx), pinRows(ctx), input);
+      return { reply: pin === undefined ? {} : { pin: pinView(pin, msg, input.by) }, ...(event === undefined ? {} : { events: [event] }) };
+    },
+    getMsgPins(state, _a, c, ctx) {
+      const caller = callerOf(c, 'getMsgPins');
+      const view = lmdbView(ctx);
+      return { reply: { pins: pinsSeenBy(state, pinRows(ctx).all(), (seq) => rowAt(state, view, seq), caller.account) } };
+    },
+    addQuickComment(state, a, c, ctx) {
+      const { change, event } = decideAddComment(state, lmdbView(ctx), commentRows(ctx), commentInput(a, c, ctx, 'addQuickComment'));
+      return { reply: change, ...(event === undefined ? {} : { events: [event] }) };
+    },
+    deleteQuickComment(state, a, c, ctx) {
+      const { event, ...reply } = decideDeleteComment(state, lmdbView(ctx), commentRows(ctx), commentInput(a, c, ctx, 'deleteQuickComment'));
+      return { reply, ...(event === undefined ? {} : { events: [event] }) };
+    },
+    getQuickComments(state, a, c, ctx) {
+      const caller = callerOf(c, 'getQuickComments');
+      return { reply: commentsOf(state, lmdbView(ctx), commentRows(ctx), a.msgs, caller.account) };
+    },
+    getThreadMsgs(state, a, c, ctx) {
+      const caller = callerOf(c, 'getThreadMsgs');
+      const ref: MsgRef = { scene: a.scene, from: a.threadMsgFromAccount, to: a.threadMsgToAccount, time: a.threadMsgTime, idServer: a.threadMsgIdServer };
+      const root = threadRoot(state, lmdbView(ctx), caller.account, ref);
+      const msgs = threadPage(state, threadReplies(state, ctx, root.seq, a.reverse), a, caller.account);
+      const total = ctx.store.db('conv-threads').getKeysCount(rangeUnder('convThread', ctx.address, root.seq));
+      return { reply: { threadMsg: viewOf(root, caller.account), msgs: msgs.map((m) => viewOf(m, caller.account)), total, timetag: ctx.now() } };
+    },
+    clearServerHistoryMsgs: (state, a, c, ctx) => clear(state, a, c, ctx, 'clearServerHistoryMsgs'),
+    clearServerHistoryMsgsWithSync: (state, a, c, ctx) => clear(state, a, c, ctx, 'clearServerHistoryMsgsWithSync'),
     getMsgsByIdServer(state, a, c, ctx) {
       const caller = callerOf(c, 'getMsgsByIdServer');
       const found = messagesByRef(state, lmdbView(ctx), a.reqMsgs, caller.account);
@@ -226,7 +346,8 @@ export const conversationBehavior = defineActor({
       const budget = pageBudget(ctx, a.maxBytes);
       const page: RangeReply = { msgs: [] };
       let bytes = 0;
-      let seq = Math.max(1, a.fromSeq);
+      // Messages the viewer cleared together with their login sync copies are not sent again.
+      let seq = Math.max(1, a.fromSeq, clearedSeq(state, a.viewer, true) + 1);
       for (; seq <= state.lastSeq && page.msgs.length < a.limit; seq++) {
         const m = view.bySeq(seq);
         if (m === undefined || !m.isOfflinable || !visibleTo(m, a.viewer)) continue;
@@ -245,15 +366,42 @@ export const conversationBehavior = defineActor({
   events: {
     msg: {
       apply: (state, event) => applyEvent(state, event),
-      persist(_state, { msg }, ctx) {
+      persist(_state, { msg, root }, ctx) {
         void ctx.store.db('conv-msgs').put(keyOf('convMsg', ctx.address, msg.seq), msg);
         void ctx.store.db('conv-idc').put(keyOf('convIdClient', ctx.address, msg.from, msg.idClient), msg.seq);
+        if (root !== undefined) void ctx.store.db('conv-threads').put(keyOf('convThread', ctx.address, root, msg.seq), 1);
       },
     },
     recall: {
       apply: (state, event) => applyRowChange(state, event),
-      persist(_state, { msg }, ctx) {
+      persist(_state, { msg, root }, ctx) {
         void ctx.store.db('conv-msgs').put(keyOf('convMsg', ctx.address, msg.seq), msg);
+        // A recalled message leaves its thread's replies and loses its pin and reactions.
+        if (root !== undefined) void ctx.store.db('conv-threads').remove(keyOf('convThread', ctx.address, root, msg.seq));
+        void ctx.store.db('conv-pins').remove(keyOf('convPin', ctx.address, msg.seq));
+        void ctx.store.db('conv-comments').remove(keyOf('convComments', ctx.address, msg.seq));
+      },
+    },
+    pin: {
+      apply: (state) => state,
+      persist(_state, event, ctx) {
+        const key = keyOf('convPin', ctx.address, event.seq);
+        if (event.row === undefined) void ctx.store.db('conv-pins').remove(key);
+        else void ctx.store.db('conv-pins').put(key, event.row);
+      },
+    },
+    comments: {
+      apply: (state) => state,
+      persist(_state, event, ctx) {
+        const key = keyOf('convComments', ctx.address, event.seq);
+        if (event.row.comments.length === 0) void ctx.store.db('conv-comments').remove(key);
+        else void ctx.store.db('conv-comments').put(key, event.row);
+      },
+    },
+    clear: {
+      apply: (state, event) => applyClear(state, event),
+      persist(state, { viewer }, ctx) {
+        void ctx.store.db('conv-cleared').put(keyOf('convCleared', ctx.address, viewer), state.cleared.get(viewer));
       },
     },
     hide: {
@@ -285,10 +433,30 @@ export const conversationBehavior = defineActor({
         recalled = true;
         const notice = event.msg.recalled!;
         const f = frame('sysmsg', notice);
-        if (notice.to !== notice.from) out.push({ kind: 'deliver', account: notice.to, frame: f });
+        if (notice.to !== notice.from) {
+          out.push({ kind: 'deliver', account: notice.to, frame: f });
+          // The recipient's unread count loses it if it was in it.
+          const { seq, from, isUnreadable } = event.msg;
+          out.push(callEffect(userCalls, 'recalled', userAddress(notice.to), { sessionId: sessionIdOf('p2p', from), seq, from, counted: isUnreadable }));
+        }
         out.push(deliver(notice.from, f, event.conn));
-      } else {
+        // A recall takes the message's pin with it (its row goes when the recall is written): the participants are told.
+        const pin = pinRows(ctx).pinAt(event.msg.seq);
+        if (pin !== undefined) {
+          const unpin: PinEvent = { t: 'pin', type: 'delete', seq: pin.seq, shown: pin, by: notice.from };
+          out.push(...toMembers(state, notice.from, undefined, 'PinMsgChange', (viewer) => pinChange(unpin, event.msg, viewer)));
+        }
+      } else if (event.t === 'hide') {
         out.push(deliver(event.viewer, frame('DeleteMsgSelf', event.deleted), event.conn));
+      } else if (event.t === 'pin') {
+        const msg = rowAt(state, lmdbView(ctx), event.seq);
+        if (msg !== undefined) out.push(...toMembers(state, event.by, event.conn, 'PinMsgChange', (viewer) => pinChange(event, msg, viewer)));
+      } else if (event.t === 'comments') {
+        const msg = rowAt(state, lmdbView(ctx), event.seq);
+        const ev = event.type === 'add' ? 'QuickComment' : 'DeleteQuickComment';
+        if (msg !== undefined) out.push(...toMembers(state, event.comment.from, event.conn, ev, (viewer) => commentChange(event, msg, viewer)));
+      } else if (event.sync) {
+        out.push(deliver(event.viewer, frame('ClearServerHistoryMsgs', [event.cleared]), event.conn));
       }
     }
     // One session update per member per batch carries the newest message; after a recall, the newest one left.

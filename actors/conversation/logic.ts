@@ -7,6 +7,10 @@ import { ParleyError } from '../../engine/protocol/errors.ts';
 export type { DeletedMsgSelf } from '../../engine/protocol/methods.ts';
 import type { Args, DeletedMsgSelf, DeviceType, FileDescriptor, Message, MsgRef, MsgType, SysMsg } from '../../engine/protocol/methods.ts';
 import { sessionIdOf } from '../../engine/protocol/methods.ts';
+import type { ThreadMessageInfo } from '../../engine/protocol/methods.ts';
+import type { PinEvent } from './pins.ts';
+import type { CommentEvent } from './quick-comments.ts';
+import type { ClearEvent } from './threads.ts';
 
 /**
  * A message as stored: the sender's view without `flow`, `sessionId` and
@@ -43,6 +47,14 @@ export interface ConversationState {
    * decided in the same batch as its original must find it here.
    */
   unsaved: Map<number, StoredMessage>;
+  /** Per member who cleared their history (`clearServerHistoryMsgs`): the seqs up to which it is gone for them. */
+  cleared: Map<string, ClearMark>;
+}
+
+/** Up to `seq` a member's history is cleared; up to `roamSeq` also its login sync copies. */
+export interface ClearMark {
+  seq: number;
+  roamSeq: number;
 }
 
 /**
@@ -51,9 +63,14 @@ export interface ConversationState {
  * the message rows as they become, so replaying them writes the same rows.
  */
 export type ConversationEvent =
-  | { t: 'msg'; msg: StoredMessage; conn?: string }
-  | { t: 'recall'; msg: StoredMessage; conn?: string }
-  | { t: 'hide'; viewer: string; msgs: StoredMessage[]; deleted: DeletedMsgSelf[]; conn?: string };
+  /** `root`: a reply's thread root, by seq (the message's `threadMessageInfo` names it for clients). */
+  | { t: 'msg'; msg: StoredMessage; conn?: string; root?: number }
+  /** `root`: the thread root of a recalled reply, by seq. */
+  | { t: 'recall'; msg: StoredMessage; conn?: string; root?: number }
+  | { t: 'hide'; viewer: string; msgs: StoredMessage[]; deleted: DeletedMsgSelf[]; conn?: string }
+  | PinEvent
+  | CommentEvent
+  | ClearEvent;
 /** A new message. */
 export type MsgEvent = Extract<ConversationEvent, { t: 'msg' }>;
 
@@ -77,7 +94,7 @@ export function membersOf(id: string): [string, string] {
 
 export function initialState(id: string): ConversationState {
   const members = membersOf(id);
-  return { members, lastSeq: 0, lastTime: 0, sent: new Map(), recent: new Map(), unsaved: new Map() };
+  return { members, lastSeq: 0, lastTime: 0, sent: new Map(), recent: new Map(), unsaved: new Map(), cleared: new Map() };
 }
 
 /** One string per (from, idClient) pair: the length prefix keeps it unambiguous whatever characters either holds. */
@@ -100,6 +117,8 @@ export interface SendInput {
   type: MsgType;
   body: MessageBody;
   args: SendOptions;
+  /** Set for a reply: where it sits in its thread. */
+  thread?: { info: ThreadMessageInfo; root: number } | undefined;
 }
 
 /** The peer of `from` in this conversation. */
@@ -147,7 +166,10 @@ export function decideSend(state: ConversationState, input: SendInput & { conn?:
   if (a.pushPayload !== undefined) msg.pushPayload = a.pushPayload;
   if (a.needPushNick !== undefined) msg.needPushNick = a.needPushNick;
   if (a.env !== undefined) msg.env = a.env;
-  return input.conn === undefined ? { t: 'msg', msg } : { t: 'msg', msg, conn: input.conn };
+  if (input.thread !== undefined) msg.threadMessageInfo = input.thread.info;
+  const event: MsgEvent = input.conn === undefined ? { t: 'msg', msg } : { t: 'msg', msg, conn: input.conn };
+  if (input.thread !== undefined) event.root = input.thread.root;
+  return event;
 }
 
 export function applyEvent(state: ConversationState, event: MsgEvent): ConversationState {
@@ -177,7 +199,7 @@ export function applyRowChange(state: ConversationState, event: ConversationEven
 export function markSaved(state: ConversationState, events: readonly ConversationEvent[]): void {
   for (const event of events) {
     if (event.t === 'hide') for (const row of event.msgs) state.unsaved.delete(row.seq);
-    else state.unsaved.delete(event.msg.seq);
+    else if (event.t === 'msg' || event.t === 'recall') state.unsaved.delete(event.msg.seq);
   }
 }
 
@@ -194,6 +216,18 @@ export function viewOf(msg: StoredMessage, viewer: string): Message {
     sessionId: sessionIdOf('p2p', peer),
     target: peer,
   };
+}
+
+/** The seq up to which `viewer` cleared their history (`roam`: their login sync copies), 0 when they never did. */
+export function clearedSeq(state: ConversationState, viewer: string | undefined, roam = false): number {
+  if (viewer === undefined) return 0;
+  const mark = state.cleared.get(viewer);
+  return mark === undefined ? 0 : roam ? mark.roamSeq : mark.seq;
+}
+
+/** Whether `viewer` sees the message in history: `visibleTo`, and not cleared by them. */
+export function seenBy(state: ConversationState, msg: StoredMessage, viewer: string): boolean {
+  return visibleTo(msg, viewer) && msg.seq > clearedSeq(state, viewer);
 }
 
 /** Whether `viewer` sees the message at all: not recalled, not deleted by them for themselves. */
@@ -236,7 +270,7 @@ export function forwardedBody(msg: Args<'forwardMsg'>['msg']): MessageBody {
 // ---- Locating, recall, delete-for-self ---------------------------------------
 
 /** A stored message by seq: the batch's unsaved copy first, then the row. */
-function rowAt(state: ConversationState, view: ConversationView, seq: number): StoredMessage | undefined {
+export function rowAt(state: ConversationState, view: ConversationView, seq: number): StoredMessage | undefined {
   return state.unsaved.get(seq) ?? view.bySeq(seq);
 }
 
@@ -363,7 +397,7 @@ export function messagesByRef(state: ConversationState, view: ConversationView, 
   const seen = new Set<number>();
   for (const ref of refs) {
     const m = locate(state, view, ref);
-    if (m !== undefined && visibleTo(m, viewer) && !seen.has(m.seq)) {
+    if (m !== undefined && seenBy(state, m, viewer) && !seen.has(m.seq)) {
       seen.add(m.seq);
       out.push(m);
     }
@@ -418,6 +452,8 @@ export function historyPage(state: ConversationState, view: ConversationView, q:
   const end = q.endTime === 0 ? Number.POSITIVE_INFINITY : q.endTime;
   if (state.lastSeq === 0 || q.beginTime > end) return [];
   const types = q.msgTypes === undefined || q.msgTypes.length === 0 ? undefined : new Set<string>(q.msgTypes);
+  // Messages up to `floor` the viewer cleared from their history.
+  const floor = clearedSeq(state, viewer);
   const out: StoredMessage[] = [];
   const take = (m: StoredMessage | undefined) => {
     if (m !== undefined && m.isHistoryable && (types === undefined || types.has(m.type)) && visibleTo(m, viewer)) out.push(m);
@@ -436,7 +472,7 @@ export function historyPage(state: ConversationState, view: ConversationView, q:
         }
       }
     }
-    for (; seq >= 1 && out.length < q.limit; seq--) {
+    for (; seq > floor && out.length < q.limit; seq--) {
       const m = view.bySeq(seq);
       if (m !== undefined && m.time < q.beginTime) break;
       take(m);
@@ -454,7 +490,7 @@ export function historyPage(state: ConversationState, view: ConversationView, q:
         }
       }
     }
-    for (; seq <= state.lastSeq && out.length < q.limit; seq++) {
+    for (seq = Math.max(seq, floor + 1); seq <= state.lastSeq && out.length < q.limit; seq++) {
       const m = view.bySeq(seq);
       if (m !== undefined && m.time > end) break;
       take(m);

@@ -25,6 +25,7 @@ import {
   decideReads,
   decideReceipt,
   decideReceived,
+  decideRecalled,
   decideTouch,
   decideUpdateTop,
   idsOf,
@@ -121,6 +122,7 @@ export const userActor = {
       return event === undefined ? { reply: true } : { reply: true, events: [event] };
     },
     receipt: (state, a, _caller, ctx) => ({ reply: true, events: decideReceived(state, a, ctx.now()) }),
+    recalled: (state, a, _caller, ctx) => ({ reply: true, events: decideRecalled(state, a, ctx.now()) }),
     sync(state, a, _caller, ctx) {
       const bounds = { after: a.after, maxBytes: pageBudget(ctx, a.maxBytes), maxSessions: SYNC_SESSIONS_PER_PAGE };
       return { reply: syncPlan(state, a.cursors, a.limit, bounds) };
@@ -137,6 +139,7 @@ export const userActor = {
     delete: { apply: USER_EVENT_APPLY.delete },
     receiptSent: { apply: USER_EVENT_APPLY.receiptSent },
     receipt: { apply: USER_EVENT_APPLY.receipt },
+    recalled: { apply: USER_EVENT_APPLY.recalled },
   },
 
   // Every event changes session rows: each changed row is written once per batch.

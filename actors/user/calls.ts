@@ -44,6 +44,16 @@ export interface ReceiptArgs {
   time: number;
 }
 
+/** Arguments of the `recalled` a conversation sends the recipient's user actor after a recall. */
+export interface RecalledArgs {
+  sessionId: string;
+  /** The recalled message's seq and sender. */
+  seq: number;
+  from: string;
+  /** Whether it counted as unread (it was not sent with `isUnreadable: false`). */
+  counted: boolean;
+}
+
 /** Arguments of the `sync` the edge calls at login, once per page. */
 export interface SyncArgs {
   deviceId: string;
@@ -66,6 +76,12 @@ export const userCalls = {
   receipt: internal({
     doc: "The peer's read receipt: our messages up to `time` were read; sets `msgReceiptTime` on our session with the peer.",
     args: takes<ReceiptArgs>(),
+    result: returns<boolean>(),
+    retry: 'idempotent',
+  }),
+  recalled: internal({
+    doc: 'A message of the session was recalled: it leaves the unread count if it was in it; repeats change nothing.',
+    args: takes<RecalledArgs>(),
     result: returns<boolean>(),
     retry: 'idempotent',
   }),

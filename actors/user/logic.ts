@@ -47,6 +47,8 @@ export interface SessionRow {
   receiptTime?: number;
   /** p2p: time of the newest message of the peer's we acknowledged reading (our receipt pointer). */
   sentReceiptTime?: number;
+  /** Seqs past the read pointer of others' messages that were recalled: they no longer count as unread. */
+  recalledUnread?: number[];
 }
 
 export interface UserState {
@@ -72,7 +74,9 @@ export type UserEvent =
   /** We acknowledged the peer's messages up to `msgTime`. */
   | { t: 'receiptSent'; id: string; msgTime: number; time: number }
   /** The peer acknowledged our messages up to `msgTime`; creates a hidden row when no message reached us yet. */
-  | { t: 'receipt'; id: string; to: string; address: string; msgTime: number; time: number };
+  | { t: 'receipt'; id: string; to: string; address: string; msgTime: number; time: number }
+  /** The peer recalled its message at `seq`, past our read pointer: it leaves the unread count. */
+  | { t: 'recalled'; id: string; seq: number; time: number };
 
 type Of<T extends UserEvent['t']> = Extract<UserEvent, { t: T }>;
 
@@ -88,7 +92,34 @@ function countedAtRead(row: SessionRow): number {
 }
 
 export function unreadOf(row: SessionRow): number {
-  return Math.max(0, countedAtLast(row) - countedAtRead(row));
+  return Math.max(0, countedAtLast(row) - countedAtRead(row) - (row.recalledUnread?.length ?? 0));
+}
+
+/** Recalled messages the read pointer has passed count no more either way: forgets them. */
+function forgetRecalledRead(row: SessionRow): void {
+  if (row.recalledUnread === undefined) return;
+  const left = row.recalledUnread.filter((seq) => seq > row.readSeq);
+  if (left.length === 0) delete row.recalledUnread;
+  else row.recalledUnread = left;
+}
+
+/**
+ * A message of this session was recalled: an event when it counted as
+ * unread here (somebody else's, sent counting as unread, past the read
+ * pointer, not already taken out). Repeats and late arrivals change nothing.
+ */
+export function decideRecalled(state: UserState, a: { sessionId: string; seq: number; from: string; counted: boolean }, now: number): UserEvent[] {
+  const row = state.sessions.get(a.sessionId);
+  if (row === undefined || a.from === state.account || !a.counted || a.seq <= row.readSeq) return [];
+  if (row.recalledUnread?.includes(a.seq) === true) return [];
+  return [{ t: 'recalled', id: a.sessionId, seq: a.seq, time: now }];
+}
+
+export function applyRecalled(state: UserState, event: Of<'recalled'>): void {
+  const row = state.sessions.get(event.id);
+  if (row === undefined || event.seq <= row.readSeq || row.recalledUnread?.includes(event.seq) === true) return;
+  row.recalledUnread = [...(row.recalledUnread ?? []), event.seq];
+  changed(row, event.time);
 }
 
 /** A row the account sees: it has a message past its last deletion. */
@@ -320,6 +351,7 @@ export function applyRead(state: UserState, event: Of<'read'>): void {
     row.readOwn = event.own;
     if (event.quiet !== undefined) row.readQuiet = event.quiet;
     else if (row.readQuiet !== undefined) delete row.readQuiet;
+    forgetRecalledRead(row);
     changed(row, event.time);
   }
 }
@@ -329,6 +361,7 @@ function moveReadToEnd(row: SessionRow): void {
   row.readOwn = row.lastOwn;
   if (row.lastQuiet !== undefined) row.readQuiet = row.lastQuiet;
   else if (row.readQuiet !== undefined) delete row.readQuiet;
+  forgetRecalledRead(row);
 }
 
 export function applyReadAll(state: UserState, event: Of<'readAll'>): void {
@@ -405,6 +438,7 @@ export const USER_EVENT_APPLY: { readonly [T in UserEvent['t']]: (state: UserSta
   delete: applyDelete,
   receiptSent: applyReceiptSent,
   receipt: applyReceipt,
+  recalled: applyRecalled,
 };
 
 /** Applies any user event by its type. */

@@ -6,6 +6,9 @@
  */
 import type { DeletedMsgSelf, LoginPort, Message, Scene, Session, SysMsg } from './objects.ts';
 import { event } from './registry.ts';
+import type { PinMsgChange } from './methods/pins.ts';
+import type { QuickCommentChange } from './methods/quick-comments.ts';
+import type { ClearedHistory } from './methods/threads.ts';
 import type { PayloadOf } from './registry.ts';
 import type { ChannelInfo, SignalingMultiClientSync, SignalingNotify } from './methods/signaling.ts';
 
@@ -39,6 +42,10 @@ export const events = {
   syncdone: event<{ serverTime: number }>('Login sync: everything the device missed has been sent.'),
   sysmsg: event<SysMsg>('A system notification; of type `deleteMsg`: a message of one of the account\'s conversations was recalled (to the peer and the recaller\'s other devices).'),
   DeleteMsgSelf: event<DeletedMsgSelf[]>('Messages another device of the account deleted for self: hide them here too.'),
+  PinMsgChange: event<PinMsgChange>('A message of one of the account\'s conversations was pinned, its pin changed or it was unpinned (`type`), by the other participant or another device of the account.'),
+  QuickComment: event<QuickCommentChange>('A reaction was put on a message of one of the account\'s conversations, by the other participant or another device of the account.'),
+  DeleteQuickComment: event<QuickCommentChange>('A reaction was removed from a message of one of the account\'s conversations.'),
+  ClearServerHistoryMsgs: event<ClearedHistory[]>('Another device of the account cleared a session\'s history (with `isSyncSelf`): drop its messages up to `time` here too.'),
   loginportschange: event<LoginPort[]>('Another device of the account logged in or out.'),
   broadcastmsg: event<BroadcastMsg>('A broadcast of the host\'s backend to every online device (admin `broadcastMsg`); devices offline at the time never get it.'),
   signalingNotify: event<SignalingNotify>('A signal of a channel: `eventType` ROOM_CLOSE, ROOM_JOIN, INVITE, CANCEL_INVITE, REJECT, ACCEPT, LEAVE or CONTROL, from `from`, with the operation\'s `attachExt`.'),

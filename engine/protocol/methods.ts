@@ -11,9 +11,15 @@ import { connectionMethods } from './methods/connection.ts';
 import { messageMethods } from './methods/messages.ts';
 import { sessionMethods } from './methods/sessions.ts';
 import { signalingMethods } from './methods/signaling.ts';
+import { pinMethods } from './methods/pins.ts';
+import { quickCommentMethods } from './methods/quick-comments.ts';
+import { threadMethods } from './methods/threads.ts';
 
 export * from './objects.ts';
 export { conversationAddress } from './methods/common.ts';
+export type { MsgPin, PinMsgChange } from './methods/pins.ts';
+export type { CommentedMsg, MsgQuickComments, QuickComment, QuickCommentChange } from './methods/quick-comments.ts';
+export type { ClearedHistory } from './methods/threads.ts';
 
 /** Every wire method's declaration, by name. */
 export const registry = {
@@ -21,6 +27,9 @@ export const registry = {
   ...messageMethods,
   ...sessionMethods,
   ...signalingMethods,
+  ...pinMethods,
+  ...quickCommentMethods,
+  ...threadMethods,
 } satisfies Record<string, AnyMethod>;
 
 export type Registry = typeof registry;

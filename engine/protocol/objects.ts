@@ -113,6 +113,22 @@ export interface Message {
   pushPayload?: string;
   needPushNick?: boolean;
   env?: string;
+  /** Set on a reply (a message sent with `replyMsg`). */
+  threadMessageInfo?: ThreadMessageInfo;
+}
+
+/** Where a reply sits: the message it answers and its thread's root (the same message for a direct reply to the root). */
+export interface ThreadMessageInfo {
+  replyMsgFromAccount: string;
+  replyMsgToAccount: string;
+  replyMsgTime: number;
+  replyMsgIdServer: string;
+  replyMsgIdClient: string;
+  threadMsgFromAccount: string;
+  threadMsgToAccount: string;
+  threadMsgTime: number;
+  threadMsgIdServer: string;
+  threadMsgIdClient: string;
 }
 
 /**

@@ -451,7 +451,7 @@ describe('events', () => {
     const offFn = (m: Message): void => {
       offSeen.push(m);
     };
-    c.on('PinMsgChange', (d: { pin: string }) => pins.push(d.pin));
+    c.on('PinMsgChange', (d) => pins.push(d.pin.pinCustom));
     c.once('msg', (m) => onceSeen.push(m));
     c.on('msg', offFn);
     const sessions = nextEvent(c, 'sessions');
@@ -468,7 +468,7 @@ describe('events', () => {
     const conn = await server.connection(0);
     const last = nextEvent(c, 'msg', (m) => m.seq === 2);
     conn.event('msg', msg(1));
-    conn.event('PinMsgChange', { pin: 'p1' });
+    conn.event('PinMsgChange', { type: 'add', sessionId: 'p2p-bob', pin: { pinCustom: 'p1' } });
     conn.event('msg', msg(2));
     await last;
     expect(msgs.map((m) => m.seq)).toEqual([1, 2]);

@@ -37,7 +37,8 @@ function memoryView() {
 /** Applies and stores an event the way the actor's batch does. */
 function commit(state: ConversationState, store: (m: StoredMessage) => void, event: ConversationEvent): void {
   if (event.t === 'msg') applyEvent(state, event);
-  else applyRowChange(state, event);
+  else if (event.t === 'recall' || event.t === 'hide') applyRowChange(state, event);
+  else return;
   for (const row of event.t === 'hide' ? event.msgs : [event.msg]) store(row);
   markSaved(state, [event]);
 }

@@ -31,13 +31,6 @@ import type { ObjectSchema, Shape } from '../schema.ts';
 import type { ErrorName } from '../errors.ts';
 import { conversationAddress, id, sendCommon, time, toConversation } from './common.ts';
 
-/** Every send's options: the shared ones and the push nickname and webhook environment. */
-const sendOptions = {
-  ...sendCommon,
-  needPushNick: s.optional(s.boolean()),
-  env: s.optional(s.string({ max: MAX_ENV_CHARS })),
-};
-
 const geo = () =>
   s.object({
     lng: s.number({ min: -180, max: 180 }),
@@ -59,7 +52,7 @@ const file = () =>
   });
 
 /** The fields that locate a stored message; other members of a message passed whole are ignored. */
-const msgRef = () =>
+export const msgRef = () =>
   s.object({
     scene: s.literal(SCENES),
     from: id(),
@@ -67,6 +60,18 @@ const msgRef = () =>
     time: time(),
     idServer: s.string({ min: 1, max: 64 }),
   });
+
+/**
+ * Every send's options: the shared ones, the push nickname, the webhook
+ * environment, and `replyMsg`, the message of the same conversation this one
+ * replies to (which makes it part of that message's thread).
+ */
+const sendOptions = {
+  ...sendCommon,
+  needPushNick: s.optional(s.boolean()),
+  env: s.optional(s.string({ max: MAX_ENV_CHARS })),
+  replyMsg: s.optional(msgRef()),
+};
 
 /** The conversation a located message belongs to, from the caller's side: for p2p the other of `from` and `to`. */
 export function refAddress(account: string, ref: MsgRef): string {
@@ -180,7 +185,7 @@ export const messageMethods = {
     errors: ['NOT_FOUND'],
   }),
   getHistoryMsgs: actorMethod({
-    doc: "A page of a conversation's stored messages, newest first unless `reverse`; recalled messages and those the caller deleted for self are left out.",
+    doc: "A page of a conversation's stored messages, newest first unless `reverse`; recalled messages, those the caller deleted for self and those the caller cleared (`clearServerHistoryMsgs`) are left out.",
     owner: 'conv',
     address: toConversation,
     reads: true,
