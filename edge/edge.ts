@@ -35,6 +35,7 @@ import { OfflineMessagesSyncSource } from './sync-sources/offline-messages.ts';
 import { SessionsSyncSource } from './sync-sources/sessions.ts';
 import { loadUws } from './uws.ts';
 import type { TemplatedApp, Uws, WebSocket, us_listen_socket, us_socket } from './uws.ts';
+import type { Metrics } from '../engine/metrics.ts';
 
 export { CLOSE_CODES } from './frames.ts';
 export { MAX_IN_FLIGHT_PER_SOCKET } from './dispatch.ts';
@@ -47,8 +48,10 @@ export interface EdgeOptions {
   bus: Bus;
   /** Turns a login token into an account. */
   verifier: TokenVerifier;
-  /** Extra readiness condition for `/healthz` (e.g. the actor host owns its partitions). Default: always ready. */
+  /** Extra readiness condition for `/readyz` (e.g. the actor host owns its partitions, the node is not draining). Default: always ready. */
   isReady?: () => boolean;
+  /** This node's metrics, served on `/metrics`; absent: nothing is counted and `/metrics` answers 404. */
+  metrics?: Metrics;
 }
 
 export class Edge {
@@ -69,6 +72,7 @@ export class Edge {
   private readonly actors: ActorClient;
   /** The admin HTTP API on this edge's port (off without keys). */
   private readonly admin: AdminApi;
+  private readonly metrics: Metrics | undefined;
 
   constructor(options: EdgeOptions) {
     const { config, bus } = options;
@@ -76,10 +80,12 @@ export class Edge {
     this.bus = bus;
     this.isReady = options.isReady ?? (() => true);
     this.verifier = options.verifier;
+    const metrics = options.metrics;
+    this.metrics = metrics;
     this.sockets = new Sockets(config);
-    this.frames = new Frames(config);
-    this.deliveries = new Deliveries(config, bus, this.sockets, this.frames);
-    this.actors = new ActorClient(bus, { partitions: config.partitions, timeoutMs: config.requestTimeoutMs });
+    this.frames = new Frames(config, metrics);
+    this.deliveries = new Deliveries(config, bus, this.sockets, this.frames, metrics);
+    this.actors = new ActorClient(bus, { partitions: config.partitions, timeoutMs: config.requestTimeoutMs, metrics });
     this.admin = new AdminApi({
       keys: config.adminApiKey.split(',').map((k) => k.trim()),
       ratePerSec: config.adminRatePerSec,
@@ -100,8 +106,19 @@ export class Edge {
       deliveries: this.deliveries,
       sync: this.loginSync,
       runQueued: (conn, q) => this.dispatcher.dispatch(conn, q.id, q.m, q.a),
+      metrics,
     });
-    this.dispatcher = new Dispatcher(this.actors, this.sockets, this.frames, this.logins, { deliveries: this.deliveries });
+    this.dispatcher = new Dispatcher(this.actors, this.sockets, this.frames, this.logins, { deliveries: this.deliveries }, metrics);
+    metrics?.watchEdge({
+      connectionsByDeviceType: () => {
+        const counts = new Map<string, number>();
+        for (const conn of this.sockets.values()) {
+          const type = conn.state === 'ready' ? conn.deviceType : 'none';
+          counts.set(type, (counts.get(type) ?? 0) + 1);
+        }
+        return counts;
+      },
+    });
   }
 
   /** Listens on `config.host:config.port` (0 picks a free port) and resolves with the bound port. */
@@ -173,7 +190,7 @@ export class Edge {
       },
     });
     addAdminRoutes(app, this.admin, this.config.maxFrameBytes);
-    addHttpRoutes(app, () => this.healthy());
+    addHttpRoutes(app, () => this.healthy(), this.metrics);
     this.frames.startSweeping();
     const { host, port } = this.config;
     return new Promise((resolve, reject) => {
@@ -269,7 +286,11 @@ export class Edge {
     conn.takePending();
     this.frames.onClose(conn);
     if (conn.registered) this.deliveries.release(conn);
-    if (conn.state === 'ready') this.logins.publishLoginPort(conn, 'logout');
+    if (conn.state === 'ready') {
+      this.logins.publishLoginPort(conn, 'logout');
+      this.metrics?.logouts.inc({ device_type: conn.deviceType });
+      logger.info('logout', { conn: conn.ref, account: conn.account, deviceId: conn.deviceId, deviceType: conn.deviceType, code });
+    }
     logger.debug('socket closed', { conn: conn.ref, account: conn.account, code, reason });
   }
 }

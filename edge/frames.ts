@@ -8,6 +8,7 @@
  * Writes are corked (they may come from outside a uWS callback) and never
  * touch a socket after its close handler ran.
  */
+import type { Metrics } from '../engine/metrics.ts';
 import type { Config } from '../engine/config.ts';
 import { FrameError, decodeRequest, encode, encodeMapOfRaw } from '../engine/protocol/codec.ts';
 import { ParleyError } from '../engine/protocol/errors.ts';
@@ -48,8 +49,12 @@ export class Frames {
   private readonly backlogged = new Set<Conn>();
   private backlogSweeper: ReturnType<typeof setInterval> | undefined = undefined;
 
-  constructor(config: Config) {
+  /** Counts slow consumers closed, when metrics are on. */
+  private readonly metrics: Metrics | undefined;
+
+  constructor(config: Config, metrics?: Metrics) {
     this.config = config;
+    this.metrics = metrics;
   }
 
   /** Most unsent bytes one socket reached since start. */
@@ -211,6 +216,7 @@ export class Frames {
   /** Closes a socket over the backpressure bound at once, as uWS does for its own writes (clients see 1006). */
   closeSlowConsumer(conn: Conn, why: string): void {
     if (conn.closed) return;
+    if (this.metrics !== undefined) this.metrics.slowConsumers++;
     logger.info('slow consumer closed', { conn: conn.ref, account: conn.account, why, bound: this.config.maxBackpressureBytes });
     try {
       conn.ws?.close();

@@ -24,6 +24,7 @@ import { CLOSE_CODES } from './frames.ts';
 import type { Frames } from './frames.ts';
 import type { LoginSync } from './login-sync.ts';
 import { internalError, isPlainObject } from './wire.ts';
+import type { Metrics } from '../engine/metrics.ts';
 
 /** What logging in needs from the rest of the edge. */
 export interface LoginParts {
@@ -36,6 +37,8 @@ export interface LoginParts {
   sync: LoginSync;
   /** Runs a request that arrived while the login was being verified, once it succeeded. */
   runQueued: (conn: Conn, request: QueuedRequest) => void;
+  /** Counts logins and their failures, when metrics are on. */
+  metrics?: Metrics;
 }
 
 /** The edge's logins and login deadlines. */
@@ -48,6 +51,7 @@ export class Logins {
   private readonly deliveries: Deliveries;
   private readonly sync: LoginSync;
   private readonly runQueued: (conn: Conn, request: QueuedRequest) => void;
+  private readonly metrics: Metrics | undefined;
   /**
    * Sockets not logged in yet, in the order they opened, and when each must
    * have logged in (ms). One timer, armed for the oldest, closes the late
@@ -74,6 +78,7 @@ export class Logins {
     this.deliveries = parts.deliveries;
     this.sync = parts.sync;
     this.runQueued = parts.runQueued;
+    this.metrics = parts.metrics;
   }
 
   /** Starts the login deadline of a socket that just opened. */
@@ -178,7 +183,8 @@ export class Logins {
     const reply = encode({ id, r: { account, deviceId: conn.deviceId, serverTime: Date.now() } });
     this.frames.sendInOrder(conn, reply, conn.takePending());
     if (conn.closed) return;
-    logger.debug('login', { conn: conn.ref, account, deviceId: conn.deviceId });
+    logger.info('login', { conn: conn.ref, account, deviceId: conn.deviceId, deviceType });
+    this.metrics?.logins.inc({ device_type: deviceType });
 
     this.publishLoginPort(conn, 'login');
     if (this.config.kickOnTokenExpiry) this.watchExpiry(conn, expiresAt ?? jwtExpiryOf(args.token));
@@ -190,6 +196,8 @@ export class Logins {
   private rejectLogin(conn: Conn, id: number, err: unknown): void {
     if (conn.closed) return;
     const unauthorized = err instanceof ParleyError && err.name === 'UNAUTHORIZED';
+    this.metrics?.loginFailures.inc({ error: err instanceof ParleyError ? err.name : 'INTERNAL' });
+    logger.info('login refused', { conn: conn.ref, error: err instanceof ParleyError ? err.name : 'INTERNAL' });
     const e = err instanceof ParleyError ? err.toWire() : internalError(err, { step: 'verify token' });
     for (const q of conn.takeQueued()) this.frames.send(conn, { id: q.id, e: new ParleyError('UNAUTHORIZED', 'the login failed').toWire() });
     if (unauthorized) this.frames.closeWith(conn, CLOSE_CODES.unauthorized, 'unauthorized', { id, e });

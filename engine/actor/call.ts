@@ -12,12 +12,16 @@ import { ERRORS, ParleyError } from '../protocol/errors.ts';
 import type { RetryClass } from '../protocol/registry.ts';
 import type { ActorReply, ActorRequest, Caller } from '../envelope.ts';
 import { partitionOf, requestSubject } from '../subjects.ts';
+import { secondsSince } from '../metrics.ts';
+import type { Metrics } from '../metrics.ts';
 
 export interface ActorCallOptions {
   /** Partitions in the cluster (the Config's `partitions`). */
   partitions: number;
   /** Reply deadline of a call, ms (of all its attempts, for a held call). */
   timeoutMs: number;
+  /** Observes each attempt's Bus round trip, when metrics are on. */
+  metrics?: Metrics;
 }
 
 export interface HeldCallOptions {
@@ -64,7 +68,10 @@ export class ActorClient {
    */
   async callRaw(to: string, m: string, a: unknown, caller: Caller | undefined, timeoutMs = this.#opts.timeoutMs): Promise<Uint8Array | undefined> {
     const request: ActorRequest = caller === undefined ? { to, m, a } : { to, m, a, caller };
+    const metrics = this.#opts.metrics;
+    const startedMs = metrics === undefined ? 0 : performance.now();
     const bytes = await this.#bus.request(requestSubject(partitionOf(to, this.#opts.partitions)), encode(request), { timeoutMs });
+    metrics?.busRequestSeconds.observe(secondsSince(startedMs));
     if (bytes[0] === RESULT_PREFIX[0] && bytes[1] === RESULT_PREFIX[1] && bytes[2] === RESULT_PREFIX[2]) {
       return bytes.subarray(3);
     }

@@ -152,20 +152,25 @@ afterEach(async () => {
 // ---- tests ---------------------------------------------------------------------------------
 
 describe('edge: HTTP', () => {
-  it('answers /healthz 200 when ready and 503 when not; 404 elsewhere', async () => {
+  it('answers /readyz 200 when ready and 503 when not, /healthz 200 while alive; 404 elsewhere', async () => {
     const fx = await startEdge();
+    expect(await httpGet(fx.port, '/readyz')).toEqual({ status: 200, body: 'ok' });
     expect(await httpGet(fx.port, '/healthz')).toEqual({ status: 200, body: 'ok' });
     fx.ready.value = false;
-    expect((await httpGet(fx.port, '/healthz')).status).toBe(503);
+    expect((await httpGet(fx.port, '/readyz')).status).toBe(503);
+    expect((await httpGet(fx.port, '/healthz')).status).toBe(200);
     fx.ready.value = true;
     await fx.bus.close();
-    expect((await httpGet(fx.port, '/healthz')).status).toBe(503);
+    expect((await httpGet(fx.port, '/readyz')).status).toBe(503);
+    expect((await httpGet(fx.port, '/healthz')).status).toBe(200);
     expect((await httpGet(fx.port, '/nope')).status).toBe(404);
+    // Without metrics given to the edge, there is no /metrics.
+    expect((await httpGet(fx.port, '/metrics')).status).toBe(404);
   });
 
-  it('is not healthy without a JWT secret', async () => {
+  it('is not ready without a JWT secret', async () => {
     const fx = await startEdge({ jwtSecret: '' });
-    expect((await httpGet(fx.port, '/healthz')).status).toBe(503);
+    expect((await httpGet(fx.port, '/readyz')).status).toBe(503);
   });
 });
 
