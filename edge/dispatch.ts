@@ -131,7 +131,7 @@ export class Dispatcher {
       (args as { idClient?: string }).idClient = this.nextIdClient();
     }
     conn.inFlight++;
-    this.actors.holdRaw(address, m, args, conn.caller, declaration.retry, this.sockets.heldOptions(conn)).then(
+    this.actors.holdRaw(address, m, args, conn.caller, declaration.retry, this.sockets.heldOptions(conn, id)).then(
       (r) => {
         conn.inFlight--;
         this.frames.sendResult(conn, id, r);

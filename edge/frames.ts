@@ -16,6 +16,7 @@ import { describeValue, echo } from '../engine/protocol/schema.ts';
 import { logger } from '../engine/logger.ts';
 import type { Conn } from './connection.ts';
 import { badRequest, internalError, isPlainObject, isUint } from './wire.ts';
+import { correlationId } from '../engine/correlation.ts';
 
 /** WebSocket close codes the edge sends. */
 export const CLOSE_CODES = {
@@ -125,8 +126,8 @@ export class Frames {
     try {
       bytes = encode(frame);
     } catch (err) {
-      const e = internalError(err, { step: 'encode reply', conn: conn.ref });
       const id = isPlainObject(frame) && isUint(frame.id) ? frame.id : 0;
+      const e = internalError(err, { step: 'encode reply', conn: conn.ref }, correlationId(conn.ref, id));
       bytes = encode({ id, e });
     }
     this.sendBytes(conn, bytes);
@@ -172,7 +173,7 @@ export class Frames {
 
   /** Answers request `id` with `err`: a ParleyError as it is, anything else as a logged INTERNAL. */
   sendFailure(conn: Conn, id: number, err: unknown, context?: Record<string, unknown>): void {
-    const e = err instanceof ParleyError ? err.toWire() : internalError(err, { conn: conn.ref, ...context });
+    const e = err instanceof ParleyError ? err.toWire() : internalError(err, { conn: conn.ref, ...context }, correlationId(conn.ref, id));
     this.send(conn, { id, e });
   }
 

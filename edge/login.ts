@@ -25,6 +25,7 @@ import type { Frames } from './frames.ts';
 import type { LoginSync } from './login-sync.ts';
 import { internalError, isPlainObject } from './wire.ts';
 import type { Metrics } from '../engine/metrics.ts';
+import { correlationId } from '../engine/correlation.ts';
 
 /** What logging in needs from the rest of the edge. */
 export interface LoginParts {
@@ -183,7 +184,7 @@ export class Logins {
     const reply = encode({ id, r: { account, deviceId: conn.deviceId, serverTime: Date.now() } });
     this.frames.sendInOrder(conn, reply, conn.takePending());
     if (conn.closed) return;
-    logger.info('login', { conn: conn.ref, account, deviceId: conn.deviceId, deviceType });
+    logger.info('login', { cid: correlationId(conn.ref, id), conn: conn.ref, account, deviceId: conn.deviceId, deviceType });
     this.metrics?.logins.inc({ device_type: deviceType });
 
     this.publishLoginPort(conn, 'login');
@@ -197,8 +198,8 @@ export class Logins {
     if (conn.closed) return;
     const unauthorized = err instanceof ParleyError && err.name === 'UNAUTHORIZED';
     this.metrics?.loginFailures.inc({ error: err instanceof ParleyError ? err.name : 'INTERNAL' });
-    logger.info('login refused', { conn: conn.ref, error: err instanceof ParleyError ? err.name : 'INTERNAL' });
-    const e = err instanceof ParleyError ? err.toWire() : internalError(err, { step: 'verify token' });
+    logger.info('login refused', { cid: correlationId(conn.ref, id), conn: conn.ref, error: err instanceof ParleyError ? err.name : 'INTERNAL' });
+    const e = err instanceof ParleyError ? err.toWire() : internalError(err, { step: 'verify token', conn: conn.ref }, correlationId(conn.ref, id));
     for (const q of conn.takeQueued()) this.frames.send(conn, { id: q.id, e: new ParleyError('UNAUTHORIZED', 'the login failed').toWire() });
     if (unauthorized) this.frames.closeWith(conn, CLOSE_CODES.unauthorized, 'unauthorized', { id, e });
     else this.frames.closeWith(conn, CLOSE_CODES.syncFailed, 'login failed', { id, e });
@@ -207,7 +208,7 @@ export class Logins {
   private loginCrashed(conn: Conn, id: number, err: unknown): void {
     try {
       if (conn.closed) return;
-      const e = internalError(err, { step: 'login', conn: conn.ref });
+      const e = internalError(err, { step: 'login', conn: conn.ref }, correlationId(conn.ref, id));
       if (conn.state === 'ready') this.frames.closeWith(conn, CLOSE_CODES.syncFailed, 'login sync failed');
       else this.frames.closeWith(conn, CLOSE_CODES.syncFailed, 'login failed', { id, e });
     } catch (inner) {

@@ -29,6 +29,8 @@ export interface HeldCallOptions {
   isOpen?: () => boolean;
   /** Overrides the client's `timeoutMs` for this call. */
   timeoutMs?: number;
+  /** The client's request id, sent along so the actor's log lines and INTERNAL errors name the request's correlation id. */
+  requestId?: number;
 }
 
 /** The bytes an encoded `{r: …}` reply starts with: a one-member fixmap and the key `r` (the codec writes fixmaps). */
@@ -66,8 +68,8 @@ export class ActorClient {
    * only forwards the result need not decode it. Rejects with the actor's
    * ParleyError, or UNAVAILABLE / TIMEOUT from the Bus.
    */
-  async callRaw(to: string, m: string, a: unknown, caller: Caller | undefined, timeoutMs = this.#opts.timeoutMs): Promise<Uint8Array | undefined> {
-    const request: ActorRequest = caller === undefined ? { to, m, a } : { to, m, a, caller };
+  async callRaw(to: string, m: string, a: unknown, caller: Caller | undefined, timeoutMs = this.#opts.timeoutMs, requestId?: number): Promise<Uint8Array | undefined> {
+    const request: ActorRequest = caller === undefined ? { to, m, a } : requestId === undefined ? { to, m, a, caller } : { to, m, a, caller, q: requestId };
     const metrics = this.#opts.metrics;
     const startedMs = metrics === undefined ? 0 : performance.now();
     const bytes = await this.#bus.request(requestSubject(partitionOf(to, this.#opts.partitions)), encode(request), { timeoutMs });
@@ -100,7 +102,7 @@ export class ActorClient {
     for (let pause = HOLD_FIRST_DELAY_MS; ; pause = Math.min(pause * 2, HOLD_MAX_DELAY_MS)) {
       const left = deadline - Date.now();
       try {
-        return await this.callRaw(to, m, a, caller, Math.max(1, Math.min(left, attemptMs)));
+        return await this.callRaw(to, m, a, caller, Math.max(1, Math.min(left, attemptMs)), opts.requestId);
       } catch (err) {
         if (!mayRetry(err, retry) || opts.isOpen?.() === false) throw err;
         const after = deadline - Date.now() - pause;

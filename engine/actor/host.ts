@@ -29,6 +29,7 @@ import { ActorClient, mayRetry } from './call.ts';
 import type { ActorBehavior, ActorContext, Command, Effect } from './behavior.ts';
 import type { PartitionOwnership } from './ownership.ts';
 import type { Metrics } from '../metrics.ts';
+import { correlationId } from '../correlation.ts';
 
 export interface ActorHostOptions {
   bus: Bus;
@@ -79,6 +80,8 @@ type CallEffect = Effect & { kind: 'call'; outboxKey?: StoreKey };
 interface Pending {
   cmd: Command;
   msg: BusMessage;
+  /** The client's request id (`ActorRequest.q`), for the correlation id. */
+  q: number | undefined;
 }
 
 type Status = 'loading' | 'ready' | 'dead';
@@ -105,11 +108,11 @@ class Activation {
   }
 }
 
-function wireError(err: unknown, address: string): WireError {
+function wireError(err: unknown, address: string, p: Pending): WireError {
   if (isParleyError(err)) return err.toWire();
-  const correlation = randomUUID();
-  logger.error('actor command failed', { address, correlation, err });
-  return new ParleyError('INTERNAL', `internal error (correlation id ${correlation})`).toWire();
+  const cid = correlationId(p.cmd.caller?.conn, p.q);
+  logger.error('actor command failed', { cid, address, m: p.cmd.m, err });
+  return new ParleyError('INTERNAL', `internal error (correlation id ${cid})`).toWire();
 }
 
 export class ActorHost {
@@ -381,7 +384,7 @@ export class ActorHost {
       refuse(new ParleyError('UNAVAILABLE', `actor ${req.to} is overloaded; retry later`, { address: req.to }));
       return;
     }
-    act.mailbox.push({ cmd: { m: req.m, a: req.a, caller: req.caller }, msg });
+    act.mailbox.push({ cmd: { m: req.m, a: req.a, caller: req.caller }, msg, q: req.q });
     act.lastUsedMs = Date.now();
     this.schedule(act);
   }
@@ -519,7 +522,7 @@ export class ActorHost {
           }
           done.push({ p: next, reply: { r: decision.reply } });
         } catch (err) {
-          done.push({ p: next, reply: { e: wireError(err, act.address) } });
+          done.push({ p: next, reply: { e: wireError(err, act.address, next) } });
         }
       }
 
@@ -620,7 +623,7 @@ export class ActorHost {
       p.msg.respond(bytes);
     } catch (err) {
       logger.error('actor reply could not be encoded or is too large', { err });
-      p.msg.respond(encode({ e: wireError(err, '') } satisfies ActorReply));
+      p.msg.respond(encode({ e: wireError(err, '', p) } satisfies ActorReply));
     }
   }
 

@@ -539,7 +539,8 @@ describe('edge: requests', () => {
     const { client } = await login(fx, 'alice');
     const reply = await client.request('sendText', { scene: 'p2p', to: 'bob', text: 'hi' });
     expect(reply.e!.name).toBe('INTERNAL');
-    expect(reply.e!.message).toMatch(/correlation id [0-9a-f]{12}/);
+    // The request's correlation id: the socket's ref and the request id.
+    expect(reply.e!.message).toMatch(new RegExp(`correlation id edge-test/\\d+#${reply.id}\\)`));
   });
 
   it('limits requests in flight per socket', async () => {
