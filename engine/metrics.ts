@@ -163,7 +163,7 @@ export class Metrics {
     });
     this.logAppendSeconds = new Histogram({
       name: 'parley_log_append_duration_seconds',
-      help: 'Time to append one entry to the Log (with its rows, when they commit together).',
+      help: 'Time to append one entry to the Log and commit the rows it produces.',
       buckets: LATENCY_BUCKETS,
       registers,
     });
