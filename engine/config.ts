@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 
 export interface Config {
-  /** HTTP and WebSocket port (`/v1/ws`, `/healthz`). Default 8080; 0 picks a free port. */
+  /** HTTP and WebSocket port (`/v1/ws`, `/healthz`, `/readyz`, `/metrics`). Default 8080; 0 picks a free port. */
   port: number;
   /** Address to listen on. Default 0.0.0.0. */
   host: string;
