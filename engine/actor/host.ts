@@ -28,6 +28,8 @@ import { logger } from '../logger.ts';
 import { ActorClient, mayRetry } from './call.ts';
 import type { ActorBehavior, ActorContext, Command, Effect } from './behavior.ts';
 import type { PartitionOwnership } from './ownership.ts';
+import type { Metrics } from '../metrics.ts';
+import { correlationId } from '../correlation.ts';
 
 export interface ActorHostOptions {
   bus: Bus;
@@ -44,6 +46,8 @@ export interface ActorHostOptions {
   actorIdleMs: number;
   /** Deadline of actor-to-actor calls, ms. */
   callTimeoutMs: number;
+  /** This node's metrics: Log appends are observed and the host's state read at scrape time. */
+  metrics?: Metrics;
 }
 
 /** Most commands decided into one Log entry. */
@@ -76,6 +80,8 @@ type CallEffect = Effect & { kind: 'call'; outboxKey?: StoreKey };
 interface Pending {
   cmd: Command;
   msg: BusMessage;
+  /** The client's request id (`ActorRequest.q`), for the correlation id. */
+  q: number | undefined;
 }
 
 type Status = 'loading' | 'ready' | 'dead';
@@ -102,11 +108,11 @@ class Activation {
   }
 }
 
-function wireError(err: unknown, address: string): WireError {
+function wireError(err: unknown, address: string, p: Pending): WireError {
   if (isParleyError(err)) return err.toWire();
-  const correlation = randomUUID();
-  logger.error('actor command failed', { address, correlation, err });
-  return new ParleyError('INTERNAL', `internal error (correlation id ${correlation})`).toWire();
+  const cid = correlationId(p.cmd.caller?.conn, p.q);
+  logger.error('actor command failed', { cid, address, m: p.cmd.m, err });
+  return new ParleyError('INTERNAL', `internal error (correlation id ${cid})`).toWire();
 }
 
 export class ActorHost {
@@ -142,7 +148,8 @@ export class ActorHost {
 
   constructor(opts: ActorHostOptions) {
     this.opts = opts;
-    this.client = new ActorClient(opts.bus, { partitions: opts.partitions, timeoutMs: opts.callTimeoutMs });
+    this.client = new ActorClient(opts.bus, { partitions: opts.partitions, timeoutMs: opts.callTimeoutMs, metrics: opts.metrics });
+    opts.metrics?.watchHost(this);
     for (const b of opts.behaviors) this.behaviors.set(b.kind, b);
     this.ids = new IdServerGenerator(opts.nodeId);
     this.outbox = opts.store.db('outbox');
@@ -154,8 +161,24 @@ export class ActorHost {
     return this.actors.size;
   }
 
-  /** Counters since start: commands handled, Log appends, events appended, activations. */
-  readonly stats = { commands: 0, appends: 0, events: 0, activations: 0 };
+  /** Counters since start: commands handled, Log appends, events appended, activations, passivations. */
+  readonly stats = { commands: 0, appends: 0, events: 0, activations: 0, passivations: 0 };
+
+  /** Commands queued in all mailboxes, and in the fullest one. */
+  mailboxDepth(): { total: number; max: number } {
+    let total = 0;
+    let max = 0;
+    for (const act of this.actors.values()) {
+      total += act.mailbox.length;
+      if (act.mailbox.length > max) max = act.mailbox.length;
+    }
+    return { total, max };
+  }
+
+  /** Partitions this host serves now. */
+  partitionsServed(): number {
+    return this.fences.size;
+  }
 
   async start(): Promise<void> {
     await this.opts.ownership.start({
@@ -361,7 +384,7 @@ export class ActorHost {
       refuse(new ParleyError('UNAVAILABLE', `actor ${req.to} is overloaded; retry later`, { address: req.to }));
       return;
     }
-    act.mailbox.push({ cmd: { m: req.m, a: req.a, caller: req.caller }, msg });
+    act.mailbox.push({ cmd: { m: req.m, a: req.a, caller: req.caller }, msg, q: req.q });
     act.lastUsedMs = Date.now();
     this.schedule(act);
   }
@@ -499,7 +522,7 @@ export class ActorHost {
           }
           done.push({ p: next, reply: { r: decision.reply } });
         } catch (err) {
-          done.push({ p: next, reply: { e: wireError(err, act.address) } });
+          done.push({ p: next, reply: { e: wireError(err, act.address, next) } });
         }
       }
 
@@ -515,6 +538,7 @@ export class ActorHost {
           };
           const entry = encodeArrayOfRaw(encoded);
           const fenceAt = fenceSubject(ctx.partition);
+          const startedMs = this.opts.metrics === undefined ? 0 : performance.now();
           if (this.jointLog !== undefined) {
             act.logSeq = await this.jointLog.appendWith(act.subject, entry, fence, fenceAt, materialise);
           } else {
@@ -524,6 +548,7 @@ export class ActorHost {
           }
           this.stats.appends++;
           this.stats.events += events.length;
+          this.opts.metrics?.logAppended(startedMs, events.length, this.jointLog !== undefined);
         } catch (err) {
           // The in-memory state ran ahead of what is durable: forget it.
           const unavailable = new ParleyError('UNAVAILABLE', `actor ${act.address} could not persist; retry`).toWire();
@@ -598,7 +623,7 @@ export class ActorHost {
       p.msg.respond(bytes);
     } catch (err) {
       logger.error('actor reply could not be encoded or is too large', { err });
-      p.msg.respond(encode({ e: wireError(err, '') } satisfies ActorReply));
+      p.msg.respond(encode({ e: wireError(err, '', p) } satisfies ActorReply));
     }
   }
 
@@ -691,6 +716,7 @@ export class ActorHost {
       if (act.status === 'ready' && !act.running && act.mailbox.length === 0 && act.lastUsedMs < cutoff) {
         act.status = 'dead';
         this.actors.delete(act.address);
+        this.stats.passivations++;
       }
     }
   }
