@@ -17,6 +17,8 @@ export interface Cursors {
   sessions?: number;
   /** Highest message `seq` seen, per session id. */
   seqs?: Record<string, number>;
+  /** Newest `time` of a stored custom system notification seen (`sendToOnlineUsersOnly: false`), in ms since the epoch. */
+  sysmsgs?: number;
 }
 
 export interface BackoffOptions {

@@ -19,6 +19,7 @@ import type { Frames } from './frames.ts';
 import { routeOf } from './routes.ts';
 import type { EdgeMethodName } from './routes.ts';
 import { badRequest } from './wire.ts';
+import type { CustomSysMsgs } from './custom-sysmsgs.ts';
 
 /** Requests awaiting an actor's reply per socket; more get RATE_LIMITED. */
 export const MAX_IN_FLIGHT_PER_SOCKET = 256;
@@ -27,6 +28,8 @@ export const MAX_IN_FLIGHT_PER_SOCKET = 256;
 export interface EdgeServices {
   /** Kicks devices of `account` on every edge (see `Deliveries.publishKick`). */
   readonly deliveries: Pick<Deliveries, 'publishKick'>;
+  /** Sends `sendCustomSysMsg` notifications. */
+  readonly customSysMsgs: Pick<CustomSysMsgs, 'send'>;
 }
 
 type AnsweredMethod = Exclude<EdgeMethodName, 'login'>;
@@ -40,6 +43,7 @@ const EDGE_ANSWERS: {
     services.deliveries.publishKick(conn.account, { reason: 'kickedByOtherDevice', from: conn.deviceId }, args.deviceIds, conn.deviceId);
     return { deviceIds: args.deviceIds };
   },
+  sendCustomSysMsg: (services, conn, args) => services.customSysMsgs.send(conn, args),
 };
 
 /** Starts a socket's login (see `Logins.start`). */

@@ -33,6 +33,8 @@ import { Logins } from './login.ts';
 import { LoginSync } from './login-sync.ts';
 import { OfflineMessagesSyncSource } from './sync-sources/offline-messages.ts';
 import { SessionsSyncSource } from './sync-sources/sessions.ts';
+import { CustomSysMsgs } from './custom-sysmsgs.ts';
+import { SelfDeletesSyncSource, StickTopSyncSource, SysMsgsSyncSource } from './sync-sources/account-state.ts';
 import { loadUws } from './uws.ts';
 import type { TemplatedApp, Uws, WebSocket, us_listen_socket, us_socket } from './uws.ts';
 
@@ -91,6 +93,9 @@ export class Edge {
     this.loginSync = new LoginSync(config, bus, this.actors, this.sockets, this.frames);
     // What the login sync sends, in order; a feature adds its part here.
     this.loginSync.register(new SessionsSyncSource(config.syncMsgsPerSession, [new OfflineMessagesSyncSource(config.syncMsgsPerSession)]));
+    this.loginSync.register(new StickTopSyncSource());
+    this.loginSync.register(new SelfDeletesSyncSource());
+    this.loginSync.register(new SysMsgsSyncSource());
     this.logins = new Logins({
       config,
       bus,
@@ -101,7 +106,8 @@ export class Edge {
       sync: this.loginSync,
       runQueued: (conn, q) => this.dispatcher.dispatch(conn, q.id, q.m, q.a),
     });
-    this.dispatcher = new Dispatcher(this.actors, this.sockets, this.frames, this.logins, { deliveries: this.deliveries });
+    const customSysMsgs = new CustomSysMsgs(bus, this.actors, this.sockets, config.nodeId);
+    this.dispatcher = new Dispatcher(this.actors, this.sockets, this.frames, this.logins, { deliveries: this.deliveries, customSysMsgs });
   }
 
   /** Listens on `config.host:config.port` (0 picks a free port) and resolves with the bound port. */

@@ -18,6 +18,7 @@ import type { Message, MsgRef, MsgType, SysMsg } from '../../engine/protocol/obj
 import { userAddress } from '../../engine/subjects.ts';
 import { userCalls } from '../user/calls.ts';
 import type { TouchArgs } from '../user/calls.ts';
+import { postSysMsg } from '../user/sysmsgs.ts';
 import { conversationCalls } from './calls.ts';
 import type { RangeReply } from './calls.ts';
 import {
@@ -283,12 +284,14 @@ export const conversationBehavior = defineActor({
         out.push(deliver(msg.from, frame('msg', viewOf(msg, msg.from)), conn));
       } else if (event.t === 'recall') {
         recalled = true;
+        // Through each member's notification store: delivered now, and kept for its devices that are offline.
         const notice = event.msg.recalled!;
-        const f = frame('sysmsg', notice);
-        if (notice.to !== notice.from) out.push({ kind: 'deliver', account: notice.to, frame: f });
-        out.push(deliver(notice.from, f, event.conn));
+        if (notice.to !== notice.from) out.push(postSysMsg(notice.to, notice));
+        out.push(postSysMsg(notice.from, notice, event.conn));
       } else {
         out.push(deliver(event.viewer, frame('DeleteMsgSelf', event.deleted), event.conn));
+        // Journaled by the viewer's user actor for its devices' next login.
+        out.push(callEffect(userCalls, 'selfDeleted', userAddress(event.viewer), { deleted: event.deleted }));
       }
     }
     // One session update per member per batch carries the newest message; after a recall, the newest one left.

@@ -10,6 +10,8 @@ import type { AnyMethod, ArgsOf, InputArgsOf, ResultOf } from './registry.ts';
 import { connectionMethods } from './methods/connection.ts';
 import { messageMethods } from './methods/messages.ts';
 import { sessionMethods } from './methods/sessions.ts';
+import { sysMsgMethods } from './methods/sysmsgs.ts';
+import { collectMethods } from './methods/collections.ts';
 
 export * from './objects.ts';
 export { conversationAddress } from './methods/common.ts';
@@ -19,6 +21,8 @@ export const registry = {
   ...connectionMethods,
   ...messageMethods,
   ...sessionMethods,
+  ...sysMsgMethods,
+  ...collectMethods,
 } satisfies Record<string, AnyMethod>;
 
 export type Registry = typeof registry;
