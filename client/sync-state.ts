@@ -43,8 +43,10 @@ export class SyncState {
   }
 
   /** A copy of the cursors, e.g. to persist and pass back as the `cursors` option. */
-  snapshot(): { sessions: number; seqs: Record<string, number>; sysmsgs: number } {
-    return { sessions: this.sessions, seqs: Object.fromEntries(this.seqs), sysmsgs: this.sysmsgs };
+  snapshot(): { sessions: number; seqs: Record<string, number>; sysmsgs?: number } {
+    const out: { sessions: number; seqs: Record<string, number>; sysmsgs?: number } = { sessions: this.sessions, seqs: Object.fromEntries(this.seqs) };
+    if (this.sysmsgs > 0) out.sysmsgs = this.sysmsgs;
+    return out;
   }
 
   /**

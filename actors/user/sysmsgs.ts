@@ -50,7 +50,7 @@ interface Entry {
 export interface SysMsgState {
   /** The last number given. */
   next: number;
-  /** Time of the newest notification kept (ms): stored custom ones are never older. */
+  /** Time of the newest notification kept (ms): a stored custom one is always newer. */
   lastTime: number;
   /** Kept notifications, oldest first. */
   entries: Entry[];
@@ -107,7 +107,8 @@ export function decidePost(state: WithSysMsgs, a: PostSysMsgArgs, now: number, c
     const row = ctx === undefined ? undefined : storedRow(ctx, kept.n);
     if (row !== undefined) return { msg: row.msg, events: [] };
   }
-  const time = a.msg.time ?? Math.max(now, store.lastTime);
+  // Stored custom ones take strictly increasing times: a device's cursor is the newest it saw.
+  const time = a.msg.time ?? Math.max(now, store.lastTime + 1);
   const msg = { ...a.msg, time } as SysMsg | CustomSysMsg;
   const custom = msg.type === 'custom';
   const counted = !custom && msg.from !== state.account;
@@ -196,7 +197,7 @@ export function sysMsgEffects(state: WithSysMsgs, events: readonly SysMsgEvent[]
 
 /** Arguments of one page of the login sync's notifications. */
 export interface SysMsgSyncArgs {
-  /** The device's `sysmsgs` cursor: stored custom notifications older than it are not sent. */
+  /** The device's `sysmsgs` cursor: stored custom notifications up to it are not sent. */
   since?: number;
   /** The `next` of the previous page. */
   after?: number;
@@ -225,7 +226,7 @@ export function sysMsgSyncPage(state: WithSysMsgs, a: SysMsgSyncArgs, ctx: Actor
     const row = storedRow(ctx, e.n);
     if (row === undefined) continue;
     const msg = row.msg;
-    if (msg.type === 'custom' && since !== undefined && msg.time < since) continue;
+    if (msg.type === 'custom' && since !== undefined && msg.time <= since) continue;
     const size = encode(msg).byteLength;
     if (taken > 0 && bytes + size > budget) {
       page.next = e.n - 1;
