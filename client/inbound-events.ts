@@ -65,7 +65,10 @@ const HANDLERS: EventHandlers = {
   sysmsgunread: (d, ctx) => ctx.emit('sysmsgunread', d),
   updatesysmsgunread: (d, ctx) => ctx.emit('updatesysmsgunread', d),
   StickTopSessions: (d, ctx) => ctx.emit('StickTopSessions', d),
-  DeleteMsgSelf: (d, ctx) => ctx.emit('DeleteMsgSelf', d),
+  DeleteMsgSelf: (d, ctx) => {
+    ctx.sync.noteSelfDeletes(d);
+    ctx.emit('DeleteMsgSelf', d);
+  },
   sessionsdeleted: (d, ctx) => ctx.emit('sessionsdeleted', d),
   kicked: (d, ctx) => {
     ctx.transport.noteKicked();

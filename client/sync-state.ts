@@ -74,6 +74,14 @@ export class SyncState {
     }
   }
 
+  /** Advances the sessions cursor from a `DeleteMsgSelf` payload: the login sync sends the ones after it. */
+  noteSelfDeletes(payload: unknown): void {
+    if (!Array.isArray(payload)) return;
+    for (const d of payload) {
+      if (isRecord(d) && typeof d.deletedTime === 'number' && d.deletedTime > this.sessions) this.sessions = d.deletedTime;
+    }
+  }
+
   /** Highest `seq` seen in `sessionId`, undefined when nothing was. */
   lastSeq(sessionId: string): number | undefined {
     return this.seqs.get(sessionId);

@@ -2,8 +2,9 @@
  * Messages the account deleted for self, journaled by its user actor so a
  * device that was offline learns them at its next login (`DeleteMsgSelf`).
  * The conversation tells online devices at once and the user actor with
- * `selfDeleted`; the login sync reads the entries since the device's
- * `sessions` cursor, in time order, so the cost follows what changed. A
+ * `selfDeleted`; the login sync reads the entries after the device's
+ * `sessions` cursor (which the SDK also moves to the newest `deletedTime` it
+ * saw), in time order, so the cost follows what changed. A
  * device without a cursor has nothing to hide (its history already leaves
  * the messages out). Entries older than `selfDeleteSettings.retentionMs` go.
  *
@@ -56,7 +57,7 @@ export interface SelfDeleteSyncPage {
   next?: [number, string, string];
 }
 
-/** The entries since `since`, oldest first, bounded by bytes. */
+/** The entries after `since`, oldest first, bounded by bytes. */
 export function selfDeleteSyncPage(a: SelfDeleteSyncArgs, ctx: ActorContext): SelfDeleteSyncPage {
   const page: SelfDeleteSyncPage = { deleted: [] };
   const since = typeof a.since === 'number' && a.since > 0 ? Math.floor(a.since) : 0;
@@ -64,7 +65,7 @@ export function selfDeleteSyncPage(a: SelfDeleteSyncArgs, ctx: ActorContext): Se
   const budget = pageBudget(ctx, a.maxBytes);
   const db = ctx.store.db('user-self-deletes');
   const after = Array.isArray(a.after) && a.after.length === 3 ? a.after : undefined;
-  const start = after === undefined ? keyOf('userSelfDelete', ctx.address, since, '', '') : keyOf('userSelfDelete', ctx.address, after[0], after[1], after[2]);
+  const start = after === undefined ? keyOf('userSelfDelete', ctx.address, since + 1, '', '') : keyOf('userSelfDelete', ctx.address, after[0], after[1], after[2]);
   const { end } = rangeOf('userSelfDelete', ctx.address);
   let bytes = 0;
   for (const { key, value } of db.getRange({ start, end })) {
