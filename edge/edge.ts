@@ -34,7 +34,7 @@ import { LoginSync } from './login-sync.ts';
 import { OfflineMessagesSyncSource } from './sync-sources/offline-messages.ts';
 import { SessionsSyncSource } from './sync-sources/sessions.ts';
 import { CustomSysMsgs } from './custom-sysmsgs.ts';
-import { SelfDeletesSyncSource, StickTopSyncSource, SysMsgsSyncSource } from './sync-sources/account-state.ts';
+import { AccountStateSyncSource } from './sync-sources/account-state.ts';
 import { loadUws } from './uws.ts';
 import type { TemplatedApp, Uws, WebSocket, us_listen_socket, us_socket } from './uws.ts';
 
@@ -93,9 +93,7 @@ export class Edge {
     this.loginSync = new LoginSync(config, bus, this.actors, this.sockets, this.frames);
     // What the login sync sends, in order; a feature adds its part here.
     this.loginSync.register(new SessionsSyncSource(config.syncMsgsPerSession, [new OfflineMessagesSyncSource(config.syncMsgsPerSession)]));
-    this.loginSync.register(new StickTopSyncSource());
-    this.loginSync.register(new SelfDeletesSyncSource());
-    this.loginSync.register(new SysMsgsSyncSource());
+    this.loginSync.register(new AccountStateSyncSource());
     this.logins = new Logins({
       config,
       bus,

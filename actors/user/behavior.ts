@@ -57,6 +57,7 @@ import {
   type SysMsgEvent,
   type WithSysMsgs,
 } from './sysmsgs.ts';
+import { accountSyncPage, pinnedSessions } from './account-sync.ts';
 import { decideSelfDeleted, persistSelfDeleted, selfDeleteSyncPage, type SelfDeleteEvent } from './self-deletes.ts';
 import {
   applyCollectEvent,
@@ -147,10 +148,7 @@ export const userActor = {
     addStickTopSession: (state, a, _caller, ctx) => one(state, a.id, decideAddTop(state, a.id, a.topCustom, ctx.now())),
     updateStickTopSession: (state, a, _caller, ctx) => one(state, a.id, decideUpdateTop(state, a.id, a.topCustom, ctx.now())),
     deleteStickTopSession: (state, a, _caller, ctx) => one(state, a.id, decideDeleteTop(state, a.id, ctx.now())),
-    getStickTopSessions(state) {
-      const pinned = [...state.sessions.values()].filter((r) => r.isTop === true && isVisible(r)).sort((a, b) => b.updateTime - a.updateTime);
-      return { reply: { sessionList: pinned.map((r) => sessionView(r, false)) } };
-    },
+    getStickTopSessions: (state) => ({ reply: { sessionList: pinnedSessions(state) } }),
     sendMsgReceipt(state, a, _caller, ctx) {
       const { id, events } = decideReceipt(state, a.msg, ctx.now());
       return one(state, id, events);
@@ -191,6 +189,7 @@ export const userActor = {
       const { msg, events } = decidePost(state, a, ctx.now(), ctx);
       return { reply: msg, events };
     },
+    syncAccount: (state, a, _caller, ctx) => ({ reply: accountSyncPage(state, a, ctx) }),
     syncSysMsgs: (state, a, _caller, ctx) => ({ reply: sysMsgSyncPage(state, a, ctx) }),
     selfDeleted: (_state, a, _caller, ctx) => ({ reply: true, events: decideSelfDeleted(a.deleted, ctx.now()) }),
     syncSelfDeletes: (_state, a, _caller, ctx) => ({ reply: selfDeleteSyncPage(a, ctx) }),

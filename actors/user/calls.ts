@@ -10,6 +10,7 @@ import { internal, returns, takes } from '../../engine/protocol/registry.ts';
 import type { SyncCursors, SyncPage } from './logic.ts';
 import type { SysMsgSyncArgs, SysMsgSyncPage } from './sysmsgs.ts';
 import type { SelfDeleteSyncArgs, SelfDeleteSyncPage } from './self-deletes.ts';
+import type { AccountSyncArgs, AccountSyncPage } from './account-sync.ts';
 
 /** Arguments of the `touch` a conversation sends to a member's user actor. */
 export interface TouchArgs {
@@ -97,6 +98,13 @@ export const userCalls = {
     doc: "Keeps a system notification in the account's store and delivers it to the account's online devices; answers the kept notification.",
     args: takes<PostSysMsgArgs>(),
     result: returns<SysMsg | CustomSysMsg>(),
+    retry: 'idempotent',
+    reads: true,
+  }),
+  syncAccount: internal({
+    doc: "The login sync's first read besides the sessions: the pinned sessions, the first page of deletes-for-self and of system notifications, and the unread counts.",
+    args: takes<AccountSyncArgs>(),
+    result: returns<AccountSyncPage>(),
     retry: 'idempotent',
     reads: true,
   }),
