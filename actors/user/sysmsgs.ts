@@ -105,7 +105,7 @@ export function decidePost(state: WithSysMsgs, a: PostSysMsgArgs, now: number, c
   const kept = store.entries.find((e) => e.idServer === a.msg.idServer);
   if (kept !== undefined) {
     const row = ctx === undefined ? undefined : storedRow(ctx, kept.n);
-    if (row !== undefined) return { msg: row.msg, events: [] };
+    return { msg: row?.msg ?? ({ ...a.msg, time: a.msg.time ?? store.lastTime } as SysMsg | CustomSysMsg), events: [] };
   }
   // Stored custom ones take strictly increasing times: a device's cursor is the newest it saw.
   const time = a.msg.time ?? Math.max(now, store.lastTime + 1);
