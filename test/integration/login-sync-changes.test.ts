@@ -96,6 +96,27 @@ describeBothModes('login sync of what changed while a device was offline', (mode
     expect(again.of<SysMsgUnread>('sysmsgunread')).toEqual([expect.objectContaining({ total: 0 })]);
   });
 
+  it("brings a recall of a message the device had seen: the notice and the session's corrected lastMsg", async () => {
+    const [me, bob] = [account('me'), account('bob')];
+    const b = await conns.client(bob, { deviceId: 'b' });
+    const desk = await login(me, 'desk');
+    const got: Message[] = [];
+    desk.c.on('msg', (m) => got.push(m));
+    const m1 = await b.sendText({ scene: 'p2p', to: me, text: 'one' });
+    const m2 = await b.sendText({ scene: 'p2p', to: me, text: 'two' });
+    await waitFor('the desk saw both', () => got.length === 2);
+    await waitFor('the desk holds the session with its newest message', () => desk.c.cursors.sessions >= m2.time);
+    const cursors = desk.c.cursors;
+    await desk.c.disconnect();
+    const recall = await b.recallMsg({ msg: m2 });
+    const phone = await conns.client(me, { deviceId: 'phone' });
+    await waitFor('the recall reached the session', async () => (await phone.getServerSession({ scene: 'p2p', to: bob })).session.lastMsg?.idServer === m1.idServer);
+    await phone.disconnect();
+    const back = await login(me, 'desk', cursors);
+    expect(back.of<SysMsg[]>('offlinesysmsgs').flat()).toEqual([recall]);
+    expect(back.of<Session[]>('sessions').flat()).toEqual([expect.objectContaining({ id: `p2p-${bob}`, lastMsg: expect.objectContaining({ idServer: m1.idServer }) })]);
+  });
+
   it('gives a fresh device (no cursors) the notifications and pins but no removals or deletes-for-self to replay', async () => {
     const [me, bob] = [account('me'), account('bob')];
     const phone = await conns.client(me, { deviceId: 'phone' });

@@ -46,6 +46,6 @@ export const sysMsgMethods = {
     }),
     result: returns<CustomSysMsg>(),
     retry: 'never',
-    errors: ['NOT_FOUND'],
+    errors: [],
   }),
 };
