@@ -135,13 +135,15 @@ describe('collections after a restart', () => {
   it('keeps ids, counters and indexes across an engine restart', async () => {
     const dataDir = tempDir();
     const me = account('me');
+    let engine: Awaited<ReturnType<typeof startEngine>> | undefined;
     try {
-      let engine = await startEngine({ dataDir });
+      engine = await startEngine({ dataDir });
       let c = await connect({ url: engine.url, token: await tokenFor(me), WebSocket });
       await c.addCollect({ type: 3, data: 'a', uniqueId: 'k' });
       await c.addCollect({ type: 4, data: 'b' });
       await c.disconnect();
       await engine.stop();
+      engine = undefined;
       engine = await startEngine({ dataDir });
       c = await connect({ url: engine.url, token: await tokenFor(me), WebSocket });
       expect(await c.getCollects({ type: 3 })).toMatchObject({ total: 1, collectList: [{ id: 1, data: 'a' }] });
@@ -149,8 +151,8 @@ describe('collections after a restart', () => {
       expect((await c.addCollect({ type: 5, data: 'c' })).collect.id).toBe(3);
       expect((await c.getCollects({})).total).toBe(3);
       await c.disconnect();
-      await engine.stop();
     } finally {
+      await engine?.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

@@ -6,7 +6,11 @@
  * `sendCustomSysMsg`, online-only or stored, which never touches history,
  * sessions or unread counts; and the refusals.
  */
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { connect } from '../../client/index.ts';
+import { startEngine, tempDir, tokenFor } from '../helpers/engine.ts';
 import type { ActorClient } from '../../engine/actor/call.ts';
 import type { ParleyClient } from '../../client/index.ts';
 import type { PostSysMsgArgs } from '../../actors/user/calls.ts';
@@ -237,5 +241,40 @@ describeBothModes('system notifications', (mode) => {
         expect(err.message).toMatch(pattern);
       }
     });
+  });
+});
+
+describe('system notifications after a restart', () => {
+  it('keeps the store, its numbering and its counts across an engine restart', async () => {
+    const dataDir = tempDir();
+    const [me, bob] = [account('me'), account('bob')];
+    let engine: Awaited<ReturnType<typeof startEngine>> | undefined;
+    try {
+      engine = await startEngine({ dataDir });
+      const sender = await connect({ url: engine.url, token: await tokenFor(me), WebSocket });
+      const gone = await sender.sendText({ scene: 'p2p', to: bob, text: 'x' });
+      const notice = await sender.recallMsg({ msg: gone });
+      const custom = await sender.sendCustomSysMsg({ scene: 'p2p', to: bob, content: 'kept', sendToOnlineUsersOnly: false });
+      await sender.disconnect();
+      await engine.stop();
+
+      engine = await startEngine({ dataDir });
+      const offline: Array<SysMsg | CustomSysMsg> = [];
+      const unread: SysMsgUnread[] = [];
+      const c = await connect({
+        url: engine.url,
+        token: await tokenFor(bob),
+        WebSocket,
+        on: { offlinesysmsgs: (d) => offline.push(...d), offlinecustomsysmsgs: (d) => offline.push(...d), sysmsgunread: (d) => unread.push(d) },
+      });
+      await c.waitForSync(20_000);
+      expect(offline).toEqual([notice, custom]);
+      expect(unread).toEqual([expect.objectContaining({ deleteMsg: 1, total: 1 })]);
+      expect(await c.markSysMsgRead([notice])).toMatchObject({ idServers: [notice.idServer], unread: { total: 0 } });
+      await c.disconnect();
+    } finally {
+      await engine?.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
