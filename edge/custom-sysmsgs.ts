@@ -18,6 +18,7 @@ import { deliverySubject, userAddress } from '../engine/subjects.ts';
 import { userCalls } from '../actors/user/calls.ts';
 import type { PostSysMsgArgs } from '../actors/user/calls.ts';
 import type { Conn, Sockets } from './connection.ts';
+import { MAX_IN_FLIGHT_PER_SOCKET } from './dispatch.ts';
 
 export class CustomSysMsgs {
   private readonly bus: Bus;
@@ -60,9 +61,18 @@ export class CustomSysMsgs {
       this.bus.publish(deliverySubject(a.to), encode(delivery));
       return msg;
     }
+    // A stored one waits on the recipient's actor: it counts among the socket's requests in flight.
+    if (conn.inFlight >= MAX_IN_FLIGHT_PER_SOCKET) {
+      throw new ParleyError('RATE_LIMITED', `more than ${MAX_IN_FLIGHT_PER_SOCKET} requests in flight on this socket; wait for replies`);
+    }
     const { time: _time, ...unstamped } = msg;
     const post: PostSysMsgArgs = { msg: unstamped, exclude: conn.ref };
-    const kept = await this.actors.hold(userAddress(a.to), 'postSysMsg', post, conn.caller, userCalls.postSysMsg.retry, this.sockets.heldOptions(conn));
-    return kept as CustomSysMsg;
+    conn.inFlight++;
+    try {
+      const kept = await this.actors.hold(userAddress(a.to), 'postSysMsg', post, conn.caller, userCalls.postSysMsg.retry, this.sockets.heldOptions(conn));
+      return kept as CustomSysMsg;
+    } finally {
+      conn.inFlight--;
+    }
   }
 }

@@ -13,8 +13,9 @@
  * count as unread, per type (`updatesysmsgunread` on change, `sysmsgunread`
  * at login). Stored custom notifications are not counted and reach each
  * device once: at login, those newer than the device's `sysmsgs` cursor.
- * At most `sysMsgSettings.maxStored` are kept per account; past it the oldest
- * go. A repeated post (same `idServer`) is no change.
+ * At most `sysMsgSettings.maxStored` built-in and as many custom ones are
+ * kept per account; past it the oldest of its kind go. A repeated post
+ * (same `idServer`) is no change.
  *
  * LMDB rows (keys from engine/keys.ts): `user-sysmsgs userSysMsg(address, n)
  * → StoredSysMsg` and `user-meta userMeta(address, 'sysmsgs') → SysMsgState`.
@@ -32,7 +33,7 @@ import type { PostSysMsgArgs } from './calls.ts';
 
 /** What the store reads when deciding; one value per process, a test may change it. */
 export const sysMsgSettings = {
-  /** Most notifications kept per account (default 1000); past it the oldest go. */
+  /** Most built-in notifications kept per account, and most stored custom ones (default 1000 each); past it the oldest of its kind go. */
   maxStored: 1000,
 };
 
@@ -112,9 +113,10 @@ export function decidePost(state: WithSysMsgs, a: PostSysMsgArgs, now: number, c
   const msg = { ...a.msg, time } as SysMsg | CustomSysMsg;
   const custom = msg.type === 'custom';
   const counted = !custom && msg.from !== state.account;
-  const drop: number[] = [];
+  // Custom ones and built-in ones are bounded apart, so a flood of one cannot push out the other.
   const max = Math.max(1, sysMsgSettings.maxStored);
-  for (let i = 0; store.entries.length + 1 - drop.length > max; i++) drop.push(store.entries[i]!.n);
+  const same = store.entries.filter((x) => x.custom === custom);
+  const drop = same.slice(0, Math.max(0, same.length + 1 - max)).map((x) => x.n);
   const e: Extract<SysMsgEvent, { t: 'sysmsgPost' }> = { t: 'sysmsgPost', n: store.next + 1, msg, counted, drop };
   if (a.exclude !== undefined) e.exclude = a.exclude;
   return { msg, events: [e] };

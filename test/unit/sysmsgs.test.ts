@@ -57,6 +57,11 @@ describe('system notification store', () => {
     expect(events[0]).toMatchObject({ t: 'sysmsgPost', n: 3, drop: [1] });
     expect(s.sysmsgs.entries.map((e) => e.idServer)).toEqual(['b', 'c']);
     expect(unreadOf(s).applyFriend).toBe(2);
+    // Custom ones count apart: they push out only older custom ones.
+    post(s, custom('x'), 4);
+    post(s, custom('y'), 5);
+    post(s, custom('z'), 6);
+    expect(s.sysmsgs.entries.map((e) => e.idServer)).toEqual(['b', 'c', 'y', 'z']);
   });
 
   it('acknowledges by idServer, skipping unknown ones, and replays to the same state', () => {
