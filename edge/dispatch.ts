@@ -23,6 +23,7 @@ import type { RtcTokenProvider, RtcTokenRequest } from '../engine/rtc-token.ts';
 import type { EdgeMethodName } from './routes.ts';
 import { badRequest } from './wire.ts';
 import type { Metrics } from '../engine/metrics.ts';
+import type { CustomSysMsgs } from './custom-sysmsgs.ts';
 
 /** Requests awaiting an actor's reply per socket; more get RATE_LIMITED. */
 export const MAX_IN_FLIGHT_PER_SOCKET = 256;
@@ -31,6 +32,8 @@ export const MAX_IN_FLIGHT_PER_SOCKET = 256;
 export interface EdgeServices {
   /** Kicks devices of `account` on every edge (see `Deliveries.publishKick`). */
   readonly deliveries: Pick<Deliveries, 'publishKick'>;
+  /** Sends `sendCustomSysMsg` notifications. */
+  readonly customSysMsgs: Pick<CustomSysMsgs, 'send'>;
   readonly actors: ActorClient;
   /** Signs RTC tokens; undefined when none is configured. */
   readonly rtcTokens: RtcTokenProvider | undefined;
@@ -85,6 +88,7 @@ const EDGE_ANSWERS: {
     const info = await channelCall(services, conn, 'signalingAccept', { ...accept, autoJoin: true });
     return withToken(provider, conn, info, { nertcChannelName, nertcTokenTtl, nertcJoinRoomQueryParamMap });
   },
+  sendCustomSysMsg: (services, conn, args) => services.customSysMsgs.send(conn, args),
 };
 
 /** Starts a socket's login (see `Logins.start`). */

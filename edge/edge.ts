@@ -34,6 +34,8 @@ import { LoginSync } from './login-sync.ts';
 import { OfflineMessagesSyncSource } from './sync-sources/offline-messages.ts';
 import { SessionsSyncSource } from './sync-sources/sessions.ts';
 import { SignalingSyncSource } from './sync-sources/signaling.ts';
+import { CustomSysMsgs } from './custom-sysmsgs.ts';
+import { AccountStateSyncSource } from './sync-sources/account-state.ts';
 import { loadUws } from './uws.ts';
 import { DevicePresence } from './presence.ts';
 import { Broadcasts, publishBroadcast } from './broadcast.ts';
@@ -115,6 +117,7 @@ export class Edge {
     // What the login sync sends, in order; a feature adds its part here.
     this.loginSync.register(new SessionsSyncSource(config.syncMsgsPerSession, [new OfflineMessagesSyncSource(config.syncMsgsPerSession)]));
     this.loginSync.register(new SignalingSyncSource());
+    this.loginSync.register(new AccountStateSyncSource());
     this.logins = new Logins({
       config,
       bus,
@@ -134,6 +137,7 @@ export class Edge {
       this.logins,
       {
         deliveries: this.deliveries,
+        customSysMsgs: new CustomSysMsgs(bus, this.actors, this.sockets, config.nodeId),
         actors: this.actors,
         rtcTokens: options.rtcTokens ?? (config.rtcTokenSecret === '' ? undefined : hs256RtcTokens(config.rtcTokenSecret)),
       },

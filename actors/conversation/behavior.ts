@@ -23,6 +23,7 @@ import type { Args, ClearedHistory } from '../../engine/protocol/methods.ts';
 import { userAddress } from '../../engine/subjects.ts';
 import { userCalls } from '../user/calls.ts';
 import type { TouchArgs } from '../user/calls.ts';
+import { postSysMsg } from '../user/sysmsgs.ts';
 import { conversationCalls } from './calls.ts';
 import type { RangeReply } from './calls.ts';
 import { MAX_PINS_PER_CONVERSATION, decideAddPin, decideDeletePin, decideUpdatePin, pinChange, pinView, pinsSeenBy } from './pins.ts';
@@ -431,15 +432,15 @@ export const conversationBehavior = defineActor({
         out.push(deliver(msg.from, frame('msg', viewOf(msg, msg.from)), conn));
       } else if (event.t === 'recall') {
         recalled = true;
+        // Through each member's notification store: delivered now, and kept for its devices that are offline.
         const notice = event.msg.recalled!;
-        const f = frame('sysmsg', notice);
         if (notice.to !== notice.from) {
-          out.push({ kind: 'deliver', account: notice.to, frame: f });
+          out.push(postSysMsg(notice.to, notice));
           // The recipient's unread count loses it if it was in it.
           const { seq, from, isUnreadable } = event.msg;
           out.push(callEffect(userCalls, 'recalled', userAddress(notice.to), { sessionId: sessionIdOf('p2p', from), seq, from, counted: isUnreadable }));
         }
-        out.push(deliver(notice.from, f, event.conn));
+        out.push(postSysMsg(notice.from, notice, event.conn));
         // A recall takes the message's pin with it (its row goes when the recall is written): the participants are told.
         const pin = pinRows(ctx).pinAt(event.msg.seq);
         if (pin !== undefined) {
@@ -448,6 +449,8 @@ export const conversationBehavior = defineActor({
         }
       } else if (event.t === 'hide') {
         out.push(deliver(event.viewer, frame('DeleteMsgSelf', event.deleted), event.conn));
+        // Journaled by the viewer's user actor for its devices' next login.
+        out.push(callEffect(userCalls, 'selfDeleted', userAddress(event.viewer), { deleted: event.deleted }));
       } else if (event.t === 'pin') {
         const msg = rowAt(state, lmdbView(ctx), event.seq);
         if (msg !== undefined) out.push(...toMembers(state, event.by, event.conn, 'PinMsgChange', (viewer) => pinChange(event, msg, viewer)));

@@ -1,7 +1,11 @@
 /**
  * The user actor (`user:<account>`): the account's server sessions, their
- * unread counts, extensions, pins and read receipts, and the login sync plan. LMDB rows (keys from engine/keys.ts):
- * `user-sessions userSession(address, sessionId) → SessionRow`.
+ * unread counts, extensions, pins and read receipts, and the login sync plan;
+ * its system notification store (sysmsgs.ts), the journal of its
+ * deletes-for-self (self-deletes.ts) and its collections (collections.ts).
+ * LMDB rows (keys from engine/keys.ts):
+ * `user-sessions userSession(address, sessionId) → SessionRow`; the other
+ * parts name theirs.
  */
 import { pageBudget } from '../../engine/actor/behavior.ts';
 import type { Effect } from '../../engine/actor/behavior.ts';
@@ -40,7 +44,47 @@ import {
   type UserState,
 } from './logic.ts';
 
-export type { ReceiptArgs, SyncArgs, TouchArgs } from './calls.ts';
+import {
+  applyPost as applySysMsgPost,
+  applyRead as applySysMsgRead,
+  decideMarkRead,
+  decidePost,
+  loadSysMsgs,
+  persistSysMsgEvent,
+  persistSysMsgMeta,
+  sysMsgEffects,
+  sysMsgSyncPage,
+  unreadOf as sysMsgUnreadOf,
+  type SysMsgEvent,
+  type WithSysMsgs,
+} from './sysmsgs.ts';
+import { accountSyncPage, pinnedSessions } from './account-sync.ts';
+import { decideSelfDeleted, persistSelfDeleted, selfDeleteSyncPage, type SelfDeleteEvent } from './self-deletes.ts';
+import {
+  applyCollectEvent,
+  collectsPage,
+  decideAdd as decideAddCollect,
+  decideDelete as decideDeleteCollects,
+  decideUpdate as decideUpdateCollect,
+  loadCollects,
+  persistCollectEvent,
+  persistCollectMeta,
+  type CollectEvent,
+  type WithCollects,
+} from './collections.ts';
+
+export type { PostSysMsgArgs, ReceiptArgs, SyncArgs, TouchArgs } from './calls.ts';
+export { postSysMsg } from './sysmsgs.ts';
+
+/** The user actor's state: the sessions (logic.ts) and the other parts'. */
+export type UserActorState = UserState & WithSysMsgs & WithCollects;
+/** Every event of the user actor. */
+export type UserActorEvent = UserEvent | SysMsgEvent | SelfDeleteEvent | CollectEvent;
+
+/** Events that change session rows. */
+function isSessionEvent(e: UserActorEvent): e is UserEvent {
+  return Object.hasOwn(USER_EVENT_APPLY, e.t);
+}
 
 /** The reply of a method changing one session: the session as its events leave it. */
 function one(state: UserState, id: string, events: UserEvent[]): { reply: { session: Session }; events: UserEvent[] } {
@@ -53,9 +97,9 @@ function frame(ev: string, d: unknown): Uint8Array {
 }
 
 /** The session ids a batch changes, once each. */
-function changedIds(events: readonly UserEvent[]): Set<string> {
+function changedIds(events: readonly UserActorEvent[]): Set<string> {
   const ids = new Set<string>();
-  for (const e of events) for (const id of idsOf(e)) ids.add(id);
+  for (const e of events) if (isSessionEvent(e)) for (const id of idsOf(e)) ids.add(id);
   return ids;
 }
 
@@ -68,7 +112,7 @@ export const userActor = {
   calls: userCalls,
 
   load(ctx) {
-    const state: UserState = { account: ctx.id, sessions: new Map() };
+    const state: UserActorState = { account: ctx.id, sessions: new Map(), sysmsgs: loadSysMsgs(ctx), collects: loadCollects(ctx) };
     const rows = ctx.store.db('user-sessions');
     for (const { key, value } of rows.getRange(rangeOf('userSession', ctx.address))) {
       const [, id] = decodeKey('userSession', key);
@@ -105,20 +149,36 @@ export const userActor = {
     addStickTopSession: (state, a, _caller, ctx) => one(state, a.id, decideAddTop(state, a.id, a.topCustom, ctx.now())),
     updateStickTopSession: (state, a, _caller, ctx) => one(state, a.id, decideUpdateTop(state, a.id, a.topCustom, ctx.now())),
     deleteStickTopSession: (state, a, _caller, ctx) => one(state, a.id, decideDeleteTop(state, a.id, ctx.now())),
-    getStickTopSessions(state) {
-      const pinned = [...state.sessions.values()].filter((r) => r.isTop === true && isVisible(r)).sort((a, b) => b.updateTime - a.updateTime);
-      return { reply: { sessionList: pinned.map((r) => sessionView(r, false)) } };
-    },
+    getStickTopSessions: (state) => ({ reply: { sessionList: pinnedSessions(state) } }),
     sendMsgReceipt(state, a, _caller, ctx) {
       const { id, events } = decideReceipt(state, a.msg, ctx.now());
       return one(state, id, events);
     },
+    markSysMsgRead(state, a, _caller, ctx) {
+      const { idServers, events } = decideMarkRead(state, a.sysMsgs.map((m) => m.idServer), ctx.now());
+      const gone = new Set(idServers);
+      const left: WithSysMsgs = { account: state.account, sysmsgs: { ...state.sysmsgs, entries: state.sysmsgs.entries.filter((e) => !gone.has(e.idServer)) } };
+      return { reply: { idServers, unread: sysMsgUnreadOf(left) }, events };
+    },
+    addCollect(state, a, _caller, ctx) {
+      const { collect, events } = decideAddCollect(state, a, ctx.now(), ctx);
+      return { reply: { collect }, events };
+    },
+    updateCollect(_state, a, _caller, ctx) {
+      const { collect, events } = decideUpdateCollect(a, ctx.now(), ctx);
+      return { reply: { collect }, events };
+    },
+    deleteCollects(_state, a, _caller, ctx) {
+      const { deleteCount, events } = decideDeleteCollects(a, ctx);
+      return { reply: { deleteCount }, events };
+    },
+    getCollects: (state, a, _caller, ctx) => ({ reply: collectsPage(state, a, ctx.now(), ctx) }),
   },
 
   callHandlers: {
-    touch(state, a) {
+    touch(state, a, _caller, ctx) {
       const touch = { id: a.sessionId, scene: a.scene, to: a.to, address: a.address, seq: a.seq, own: a.own, msg: a.msg };
-      const event = decideTouch(state, a.corrected === true ? { ...touch, corrected: true } : touch);
+      const event = decideTouch(state, a.corrected === true ? { ...touch, corrected: true, time: ctx.now() } : touch);
       return event === undefined ? { reply: true } : { reply: true, events: [event] };
     },
     receipt: (state, a, _caller, ctx) => ({ reply: true, events: decideReceived(state, a, ctx.now()) }),
@@ -127,6 +187,14 @@ export const userActor = {
       const bounds = { after: a.after, maxBytes: pageBudget(ctx, a.maxBytes), maxSessions: SYNC_SESSIONS_PER_PAGE };
       return { reply: syncPlan(state, a.cursors, a.limit, bounds) };
     },
+    postSysMsg(state, a, _caller, ctx) {
+      const { msg, events } = decidePost(state, a, ctx.now(), ctx);
+      return { reply: msg, events };
+    },
+    syncAccount: (state, a, _caller, ctx) => ({ reply: accountSyncPage(state, a, ctx) }),
+    syncSysMsgs: (state, a, _caller, ctx) => ({ reply: sysMsgSyncPage(state, a, ctx) }),
+    selfDeleted: (_state, a, _caller, ctx) => ({ reply: true, events: decideSelfDeleted(a.deleted, ctx.now()) }),
+    syncSelfDeletes: (_state, a, _caller, ctx) => ({ reply: selfDeleteSyncPage(a, ctx) }),
   },
 
   events: {
@@ -140,6 +208,11 @@ export const userActor = {
     receiptSent: { apply: USER_EVENT_APPLY.receiptSent },
     receipt: { apply: USER_EVENT_APPLY.receipt },
     recalled: { apply: USER_EVENT_APPLY.recalled },
+    sysmsgPost: { apply: applySysMsgPost, persist: (_state, e, ctx) => persistSysMsgEvent(e, ctx) },
+    sysmsgRead: { apply: applySysMsgRead, persist: (_state, e, ctx) => persistSysMsgEvent(e, ctx) },
+    selfDeleted: { apply: () => {}, persist: (_state, e, ctx) => persistSelfDeleted(e, ctx) },
+    collectPut: { apply: applyCollectEvent, persist: (_state, e, ctx) => persistCollectEvent(e, ctx) },
+    collectsDelete: { apply: applyCollectEvent, persist: (_state, e, ctx) => persistCollectEvent(e, ctx) },
   },
 
   // Every event changes session rows: each changed row is written once per batch.
@@ -149,14 +222,17 @@ export const userActor = {
       const row = state.sessions.get(id);
       if (row !== undefined) void rows.put(keyOf('userSession', ctx.address, id), row);
     }
+    if (events.some((e) => e.t === 'sysmsgPost' || e.t === 'sysmsgRead')) persistSysMsgMeta(state, ctx);
+    if (events.some((e) => e.t === 'collectPut' || e.t === 'collectsDelete')) persistCollectMeta(state, ctx);
     ctx.store.putSnapshot(ctx.address, { logSeq });
   },
 
   // Visible sessions that changed go out as `updatesessions`, removed ones as `sessionsdeleted`; receipts we sent go to the peer.
   effects(state, events, ctx) {
-    const out: Effect[] = [];
+    const out: Effect[] = sysMsgEffects(state, events.filter((e): e is SysMsgEvent => e.t === 'sysmsgPost' || e.t === 'sysmsgRead'));
     const deleted = new Set<string>();
     for (const e of events) {
+      if (!isSessionEvent(e)) continue;
       if (e.t === 'delete') for (const id of e.ids) deleted.add(id);
       else if (e.t === 'receiptSent') {
         const row = state.sessions.get(e.id);
@@ -192,6 +268,6 @@ export const userActor = {
     if (removed.length > 0) out.push({ kind: 'deliver', account: state.account, frame: frame('sessionsdeleted', removed) });
     return out;
   },
-} satisfies ActorDefinition<'user', UserState, UserEvent, typeof userCalls>;
+} satisfies ActorDefinition<'user', UserActorState, UserActorEvent, typeof userCalls>;
 
 export const userBehavior = defineActor(userActor);

@@ -61,7 +61,7 @@ export interface UserState {
  * `quiet` and `time` existed replay as they did (both absent = 0).
  */
 export type UserEvent =
-  | { t: 'touch'; id: string; scene: Scene; to: string; address: string; seq: number; own: number; msg: Message; quiet?: number; corrected?: boolean }
+  | { t: 'touch'; id: string; scene: Scene; to: string; address: string; seq: number; own: number; msg: Message; quiet?: number; corrected?: boolean; time?: number }
   | { t: 'read'; id: string; seq: number; own: number; quiet?: number; time?: number }
   /** Every named row's read pointer moves to its last message. */
   | { t: 'readAll'; ids: string[]; time: number }
@@ -331,6 +331,8 @@ export function applyTouch(state: UserState, event: Of<'touch'>): void {
   }
   if (event.corrected === true && event.seq === row.lastSeq) {
     row.lastMsg = event.msg;
+    // A device that was offline learns the corrected lastMsg at login.
+    changed(row, event.time);
     return;
   }
   if (event.seq > row.lastSeq) {

@@ -4,7 +4,7 @@
  * listener types and the README's event table are derived from here.
  * Browser-safe.
  */
-import type { DeletedMsgSelf, LoginPort, Message, Scene, Session, SysMsg } from './objects.ts';
+import type { CustomSysMsg, DeletedMsgSelf, LoginPort, Message, Scene, Session, SysMsg, SysMsgUnread } from './objects.ts';
 import { event } from './registry.ts';
 import type { PinMsgChange } from './methods/pins.ts';
 import type { QuickCommentChange } from './methods/quick-comments.ts';
@@ -40,7 +40,13 @@ export const events = {
   updatesessions: event<Session[]>('Sessions that changed: a new last message, an unread count, an `ext`, a pin, a read receipt (`msgReceiptTime`).'),
   sessionsdeleted: event<string[]>('Ids of sessions another device of the account (or this one) removed with `deleteServerSessions`; a later message brings a session back.'),
   syncdone: event<{ serverTime: number }>('Login sync: everything the device missed has been sent.'),
-  sysmsg: event<SysMsg>('A system notification; of type `deleteMsg`: a message of one of the account\'s conversations was recalled (to the peer and the recaller\'s other devices).'),
+  sysmsg: event<SysMsg>('A system notification, kept in the account\'s store until `markSysMsgRead` (friend and team requests; of type `deleteMsg`: a message of one of the account\'s conversations was recalled, to the peer and the recaller\'s other devices).'),
+  offlinesysmsgs: event<SysMsg[]>('Login sync: the system notifications not acknowledged yet (`markSysMsgRead`), oldest first (possibly several pages).'),
+  customsysmsg: event<CustomSysMsg>('An application-defined notification (`sendCustomSysMsg`).'),
+  offlinecustomsysmsgs: event<CustomSysMsg[]>('Login sync: stored custom notifications newer than the device\'s `sysmsgs` cursor, oldest first (possibly several pages).'),
+  sysmsgunread: event<SysMsgUnread>('Login sync: unacknowledged system notifications per type, and `total`.'),
+  updatesysmsgunread: event<SysMsgUnread>('The unread system notification counts changed (a new notification, or `markSysMsgRead` on any device).'),
+  StickTopSessions: event<Session[]>('Login sync: the account\'s pinned sessions (without `lastMsg`), newest first.'),
   DeleteMsgSelf: event<DeletedMsgSelf[]>('Messages another device of the account deleted for self: hide them here too.'),
   PinMsgChange: event<PinMsgChange>('A message of one of the account\'s conversations was pinned, its pin changed or it was unpinned (`type`), by the other participant or another device of the account.'),
   QuickComment: event<QuickCommentChange>('A reaction was put on a message of one of the account\'s conversations, by the other participant or another device of the account.'),

@@ -14,6 +14,8 @@ import { signalingMethods } from './methods/signaling.ts';
 import { pinMethods } from './methods/pins.ts';
 import { quickCommentMethods } from './methods/quick-comments.ts';
 import { threadMethods } from './methods/threads.ts';
+import { sysMsgMethods } from './methods/sysmsgs.ts';
+import { collectMethods } from './methods/collections.ts';
 
 export * from './objects.ts';
 export { conversationAddress } from './methods/common.ts';
@@ -30,6 +32,8 @@ export const registry = {
   ...pinMethods,
   ...quickCommentMethods,
   ...threadMethods,
+  ...sysMsgMethods,
+  ...collectMethods,
 } satisfies Record<string, AnyMethod>;
 
 export type Registry = typeof registry;

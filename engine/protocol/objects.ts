@@ -132,23 +132,89 @@ export interface ThreadMessageInfo {
 }
 
 /**
- * A system notification. Of type `deleteMsg`: a message was recalled; `from`
- * is who recalled it, `to` the peer, `msg` the recalled message's locating
- * fields, with the recall's own `ps`, `attach`, `apnsText`, `pushPayload`, `env`.
+ * The built-in system notification types: friend requests and answers, team
+ * and supergroup invitations and applications, and recalls (`deleteMsg`).
+ */
+export const SYSMSG_TYPES = [
+  'addFriend',
+  'applyFriend',
+  'passFriendApply',
+  'rejectFriendApply',
+  'deleteFriend',
+  'teamInvite',
+  'rejectTeamInvite',
+  'applyTeam',
+  'rejectTeamApply',
+  'superTeamInvite',
+  'rejectSuperTeamInvite',
+  'applySuperTeam',
+  'rejectSuperTeamApply',
+  'deleteMsg',
+] as const;
+export type SysMsgType = (typeof SYSMSG_TYPES)[number];
+
+/**
+ * A system notification, kept in the receiving account's store until it is
+ * acknowledged (`markSysMsgRead`). `from` is who caused it, `to` the account
+ * or team it concerns; `ps` a note and `attach` what the type carries (a
+ * team invitation's `attach.team`). Of type `deleteMsg`: a message was
+ * recalled; `from` is who recalled it, `to` the peer, `msg` the recalled
+ * message's locating fields, with the recall's own `ps`, `attach`,
+ * `apnsText`, `pushPayload`, `env`.
  */
 export interface SysMsg {
-  type: 'deleteMsg';
+  type: SysMsgType;
   scene: Scene;
   from: string;
   to: string;
   idServer: string;
   time: number;
   ps?: string;
-  attach?: string;
+  attach?: unknown;
   apnsText?: string;
   pushPayload?: string;
   env?: string;
   msg?: MsgRef & { idClient: string; type: MsgType };
+}
+
+/**
+ * An application-defined system notification (`sendCustomSysMsg`): never
+ * part of a conversation's history, sessions or unread counts.
+ */
+export interface CustomSysMsg {
+  type: 'custom';
+  scene: Scene;
+  from: string;
+  to: string;
+  idServer: string;
+  time: number;
+  content: string;
+  /** True: only devices online when it was sent got it. False: it was stored and reaches the recipient's other devices at their next login. */
+  sendToOnlineUsersOnly: boolean;
+  isPushable: boolean;
+  needPushNick: boolean;
+  cc: boolean;
+  apnsText?: string;
+  pushPayload?: string;
+  env?: string;
+  fromDeviceId?: string;
+  fromClientType?: DeviceType;
+}
+
+/** Unacknowledged system notifications per type, and their `total`; notifications an account caused itself are not counted. */
+export type SysMsgUnread = { total: number } & { [T in SysMsgType]: number };
+
+/** A collection (bookmark), private to the account that saved it. */
+export interface Collect {
+  /** Assigned by the server, 1, 2, 3, … per account. */
+  id: number;
+  /** Application-defined. */
+  type: number;
+  data: string;
+  custom?: string;
+  uniqueId?: string;
+  createTime: number;
+  updateTime: number;
 }
 
 /** The fields that locate a stored message (the reference SDK's `reqMsgs` items). */
