@@ -17,6 +17,8 @@ export interface Cursors {
   sessions?: number;
   /** Highest message `seq` seen, per session id. */
   seqs?: Record<string, number>;
+  /** Highest friend `updateTime` seen, in ms (the login sync sends friends changed after it). */
+  friends?: number;
 }
 
 export interface BackoffOptions {

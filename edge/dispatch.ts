@@ -19,12 +19,14 @@ import type { Frames } from './frames.ts';
 import { routeOf } from './routes.ts';
 import type { EdgeMethodName } from './routes.ts';
 import { badRequest } from './wire.ts';
+import { PEOPLE_EDGE_ANSWERS } from './people.ts';
+import type { PeopleServices } from './people.ts';
 
 /** Requests awaiting an actor's reply per socket; more get RATE_LIMITED. */
 export const MAX_IN_FLIGHT_PER_SOCKET = 256;
 
 /** What the edge's own answers use. */
-export interface EdgeServices {
+export interface EdgeServices extends PeopleServices {
   /** Kicks devices of `account` on every edge (see `Deliveries.publishKick`). */
   readonly deliveries: Pick<Deliveries, 'publishKick'>;
 }
@@ -35,6 +37,7 @@ type AnsweredMethod = Exclude<EdgeMethodName, 'login'>;
 const EDGE_ANSWERS: {
   readonly [M in AnsweredMethod]: (services: EdgeServices, conn: Conn, args: Args<M>) => Results[M] | Promise<Results[M]>;
 } = {
+  ...PEOPLE_EDGE_ANSWERS,
   getServerTime: () => Date.now(),
   kick: (services, conn, args) => {
     services.deliveries.publishKick(conn.account, { reason: 'kickedByOtherDevice', from: conn.deviceId }, args.deviceIds, conn.deviceId);

@@ -33,6 +33,7 @@ import { Logins } from './login.ts';
 import { LoginSync } from './login-sync.ts';
 import { OfflineMessagesSyncSource } from './sync-sources/offline-messages.ts';
 import { SessionsSyncSource } from './sync-sources/sessions.ts';
+import { PeopleSyncSource } from './sync-sources/people.ts';
 import { loadUws } from './uws.ts';
 import type { TemplatedApp, Uws, WebSocket, us_listen_socket, us_socket } from './uws.ts';
 
@@ -91,6 +92,7 @@ export class Edge {
     this.loginSync = new LoginSync(config, bus, this.actors, this.sockets, this.frames);
     // What the login sync sends, in order; a feature adds its part here.
     this.loginSync.register(new SessionsSyncSource(config.syncMsgsPerSession, [new OfflineMessagesSyncSource(config.syncMsgsPerSession)]));
+    this.loginSync.register(new PeopleSyncSource());
     this.logins = new Logins({
       config,
       bus,
@@ -101,7 +103,10 @@ export class Edge {
       sync: this.loginSync,
       runQueued: (conn, q) => this.dispatcher.dispatch(conn, q.id, q.m, q.a),
     });
-    this.dispatcher = new Dispatcher(this.actors, this.sockets, this.frames, this.logins, { deliveries: this.deliveries });
+    this.dispatcher = new Dispatcher(this.actors, this.sockets, this.frames, this.logins, {
+      deliveries: this.deliveries,
+      call: (conn, to, m, a, retry) => this.actors.hold(to, m, a, conn.caller, retry, this.sockets.heldOptions(conn)),
+    });
   }
 
   /** Listens on `config.host:config.port` (0 picks a free port) and resolves with the bound port. */

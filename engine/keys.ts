@@ -35,6 +35,10 @@ export const KEY_KINDS = {
   snapshot: { tag: 0x04, parts: ['str'] },
   /** `outbox`: calling actor's address, node id, ms, counter → call effect. */
   outbox: { tag: 0x05, parts: ['str', 'str', 'uint', 'uint'] },
+  /** `user-people`: user address, table (`profile`, `blacklist`, `mutelist`, `blockedBy`, `friend`, `applyIn`, `applyOut`), key → row. */
+  userPeople: { tag: 0x31, parts: ['str', 'str', 'str'] },
+  /** `conv-relations`: conversation address, member → that member's marks on the other member. */
+  convRelation: { tag: 0x32, parts: ['str', 'str'] },
 } as const satisfies Record<string, { tag: number; parts: readonly ['str', ...PartType[]] }>;
 
 export type KeyKind = keyof typeof KEY_KINDS;

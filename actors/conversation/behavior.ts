@@ -19,6 +19,11 @@ import { userAddress } from '../../engine/subjects.ts';
 import { userCalls } from '../user/calls.ts';
 import type { TouchArgs } from '../user/calls.ts';
 import { conversationCalls } from './calls.ts';
+import { applyRelation, decideRelation, loadRelations, markMuted, persistRelation, refuseBlocked } from './relations.ts';
+import type { RelationMarkEvent } from './relations.ts';
+
+/** The conversation actor's Log events: its messages' and its members' relation marks. */
+type ConversationActorEvent = ConversationEvent | RelationMarkEvent;
 import type { RangeReply } from './calls.ts';
 import {
   RECALL_WINDOW_MS,
@@ -109,8 +114,10 @@ function send(
   const idClient = a.idClient ?? ctx.nextIdServer(ctx.now());
   const earlier = findResend(state, lmdbView(ctx), caller.account, idClient);
   if (earlier !== undefined) return { reply: viewOf(earlier, caller.account) };
+  // Every kind of send comes through here: a recipient's block refuses it before anything is stored.
+  refuseBlocked(state, caller.account);
   const now = ctx.now();
-  const event = decideSend(state, {
+  const event = markMuted(state, decideSend(state, {
     from: caller.account,
     fromDeviceId: caller.deviceId,
     fromClientType: caller.deviceType,
@@ -121,7 +128,7 @@ function send(
     body,
     args: a,
     conn: caller.conn,
-  });
+  }));
   return { reply: viewOf(event.msg, caller.account), events: [event] };
 }
 
@@ -182,12 +189,13 @@ function deliver(account: string, f: Uint8Array, conn: string | undefined): Effe
   return conn === undefined ? { kind: 'deliver', account, frame: f } : { kind: 'deliver', account, frame: f, exclude: conn };
 }
 
-export const conversationBehavior = defineActor({
+export const conversationBehavior = defineActor<'conv', ConversationState, ConversationActorEvent, typeof conversationCalls>({
   kind: 'conv',
   calls: conversationCalls,
 
   load(ctx) {
     const state = initialState(ctx.id);
+    loadRelations(state, ctx);
     const snap = ctx.store.snapshot<Snapshot>(ctx.address);
     const sent = snap === undefined ? undefined : sentOf(snap);
     if (snap === undefined || sent === undefined) return { state, logSeq: 0 };
@@ -221,6 +229,7 @@ export const conversationBehavior = defineActor({
   },
 
   callHandlers: {
+    relation: (state, a) => ({ reply: true, events: decideRelation(state, a) }),
     range(state, a, _caller, ctx) {
       const view = lmdbView(ctx);
       const budget = pageBudget(ctx, a.maxBytes);
@@ -243,6 +252,7 @@ export const conversationBehavior = defineActor({
   },
 
   events: {
+    relation: { apply: applyRelation, persist: (_state, e, ctx) => persistRelation(e, ctx) },
     msg: {
       apply: (state, event) => applyEvent(state, event),
       persist(_state, { msg }, ctx) {
@@ -266,7 +276,7 @@ export const conversationBehavior = defineActor({
   },
 
   persistBatch(state, events, logSeq, ctx) {
-    markSaved(state, events);
+    markSaved(state, events.filter((e): e is ConversationEvent => e.t !== 'relation'));
     const snap: Snapshot = { logSeq, lastSeq: state.lastSeq, lastTime: state.lastTime, sent: [...state.sent] };
     ctx.store.putSnapshot(ctx.address, snap);
   },
@@ -287,7 +297,7 @@ export const conversationBehavior = defineActor({
         const f = frame('sysmsg', notice);
         if (notice.to !== notice.from) out.push({ kind: 'deliver', account: notice.to, frame: f });
         out.push(deliver(notice.from, f, event.conn));
-      } else {
+      } else if (event.t === 'hide') {
         out.push(deliver(event.viewer, frame('DeleteMsgSelf', event.deleted), event.conn));
       }
     }

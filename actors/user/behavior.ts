@@ -14,6 +14,7 @@ import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import { userCalls } from './calls.ts';
 import type { ReceiptArgs } from './calls.ts';
 import { userAddress } from '../../engine/subjects.ts';
+import { isPeopleEvent, loadPeople, peopleCallHandlers, peopleEffects, peopleEvents, peopleMethodHandlers } from './people.ts';
 import {
   USER_EVENT_APPLY,
   decideAddTop,
@@ -54,7 +55,7 @@ function frame(ev: string, d: unknown): Uint8Array {
 /** The session ids a batch changes, once each. */
 function changedIds(events: readonly UserEvent[]): Set<string> {
   const ids = new Set<string>();
-  for (const e of events) for (const id of idsOf(e)) ids.add(id);
+  for (const e of events) if (!isPeopleEvent(e)) for (const id of idsOf(e)) ids.add(id);
   return ids;
 }
 
@@ -67,7 +68,7 @@ export const userActor = {
   calls: userCalls,
 
   load(ctx) {
-    const state: UserState = { account: ctx.id, sessions: new Map() };
+    const state: UserState = { account: ctx.id, sessions: new Map(), people: loadPeople(ctx) };
     const rows = ctx.store.db('user-sessions');
     for (const { key, value } of rows.getRange(rangeOf('userSession', ctx.address))) {
       const [, id] = decodeKey('userSession', key);
@@ -78,6 +79,7 @@ export const userActor = {
   },
 
   methods: {
+    ...peopleMethodHandlers,
     getServerSessions: (state, a, _caller, ctx) => ({ reply: sessionsPage(state, a, ctx.now()) }),
     getServerSession: (state, a) => ({ reply: { session: sessionView(visibleRow(state, sessionIdOf(a.scene, a.to))) } }),
     resetSessionUnread(state, a, _caller, ctx) {
@@ -115,6 +117,7 @@ export const userActor = {
   },
 
   callHandlers: {
+    ...peopleCallHandlers,
     touch(state, a) {
       const touch = { id: a.sessionId, scene: a.scene, to: a.to, address: a.address, seq: a.seq, own: a.own, msg: a.msg };
       const event = decideTouch(state, a.corrected === true ? { ...touch, corrected: true } : touch);
@@ -128,6 +131,7 @@ export const userActor = {
   },
 
   events: {
+    ...peopleEvents,
     touch: { apply: USER_EVENT_APPLY.touch },
     read: { apply: USER_EVENT_APPLY.read },
     readAll: { apply: USER_EVENT_APPLY.readAll },
@@ -151,7 +155,7 @@ export const userActor = {
 
   // Visible sessions that changed go out as `updatesessions`, removed ones as `sessionsdeleted`; receipts we sent go to the peer.
   effects(state, events, ctx) {
-    const out: Effect[] = [];
+    const out: Effect[] = peopleEffects(state, events);
     const deleted = new Set<string>();
     for (const e of events) {
       if (e.t === 'delete') for (const id of e.ids) deleted.add(id);

@@ -8,6 +8,7 @@
 import type { Message, Scene } from '../../engine/protocol/objects.ts';
 import { internal, returns, takes } from '../../engine/protocol/registry.ts';
 import type { SyncCursors, SyncPage } from './logic.ts';
+import { peopleCalls } from './people.ts';
 
 /** Arguments of the `touch` a conversation sends to a member's user actor. */
 export interface TouchArgs {
@@ -57,6 +58,7 @@ export interface SyncArgs {
 }
 
 export const userCalls = {
+  ...peopleCalls,
   touch: internal({
     doc: "A conversation's newest message and the member's own count up to it; absolute, so repeats and reorders are harmless.",
     args: takes<TouchArgs>(),

@@ -5,6 +5,7 @@
  * Browser-safe.
  */
 import type { DeletedMsgSelf, LoginPort, Message, Scene, Session, SysMsg } from './objects.ts';
+import type { Friend, FriendAction, RelationChange, RelationRecord, UserProfile } from './objects.ts';
 import { event } from './registry.ts';
 import type { PayloadOf } from './registry.ts';
 
@@ -29,6 +30,14 @@ export const events = {
   sysmsg: event<SysMsg>('A system notification; of type `deleteMsg`: a message of one of the account\'s conversations was recalled (to the peer and the recaller\'s other devices).'),
   DeleteMsgSelf: event<DeletedMsgSelf[]>('Messages another device of the account deleted for self: hide them here too.'),
   loginportschange: event<LoginPort[]>('Another device of the account logged in or out.'),
+  myinfo: event<UserProfile>("Login sync: the account's own profile."),
+  updatemyinfo: event<UserProfile>("Another device of the account changed its profile (`updateMyInfo`): the profile as it is now."),
+  blacklist: event<RelationRecord[]>("Login sync: the account's whole blocklist."),
+  mutelist: event<RelationRecord[]>("Login sync: the account's whole mutelist."),
+  syncmarkinblacklist: event<RelationChange & { account: string }>('Another device of the account blocked (`isAdd`) or unblocked `account`.'),
+  syncmarkinmutelist: event<RelationChange & { account: string }>('Another device of the account muted (`isAdd`) or un-muted `account`.'),
+  friends: event<Friend[]>("Login sync: friends changed since the device's `cursors.friends`, ascending by `updateTime` (possibly several pages; ended friendships as `valid: false`)."),
+  syncfriendaction: event<FriendAction>('Another device of the account added, asked, answered, deleted or updated a friend.'),
   kicked: event<Kicked>('The server is closing this socket, and why: for a kick, `reason` is `kickedByOtherDevice` or `kickedByAdmin` and `from` the kicking device\'s id (or `admin`); `tokenExpired` when the login token expired (with `PARLEY_KICK_ON_TOKEN_EXPIRY`).'),
 };
 

@@ -24,6 +24,8 @@ export const connectionMethods = {
           sessions: s.optional(time()),
           /** Highest `seq` this device holds, per session id. */
           seqs: s.optional(s.record(s.int({ min: 0 }), { key: sessionId(), maxKeys: 10_000 })),
+          /** `updateTime` of the newest friend change this device has seen (ms): the login sync sends friends changed after it. */
+          friends: s.optional(time()),
         }),
       ),
     }),
