@@ -21,6 +21,13 @@ import type { Args } from '../../engine/protocol/methods.ts';
 import { MAX_FRIENDS, MAX_FRIENDS_PER_GET } from '../../engine/protocol/methods/people.ts';
 import type { Friend, FriendAction, FriendSysMsgType, SysMsg } from '../../engine/protocol/objects.ts';
 
+/**
+ * What the friend rules read besides the state: the most friends an
+ * account may have (default MAX_FRIENDS). One value per process; a test
+ * may lower it.
+ */
+export const friendSettings = { maxFriends: MAX_FRIENDS };
+
 /** A friend request the account received, by its `idServer`. */
 export interface ApplyIn {
   idServer: string;
@@ -123,7 +130,8 @@ function notOneself(me: string, account: string): void {
 }
 
 function refuseFull(state: FriendsState): void {
-  if (state.count >= MAX_FRIENDS) throw new ParleyError('CONFLICT', `the account has ${MAX_FRIENDS} friends already, the most it may`);
+  const max = friendSettings.maxFriends;
+  if (state.count >= max) throw new ParleyError('CONFLICT', `the account has ${max} friends already, the most it may`);
 }
 
 function refuseBlocked(account: string, blocked: boolean): void {
