@@ -41,8 +41,10 @@ export class SyncState {
   }
 
   /** A copy of the cursors, e.g. to persist and pass back as the `cursors` option. */
-  snapshot(): { sessions: number; seqs: Record<string, number>; friends: number } {
-    return { sessions: this.sessions, seqs: Object.fromEntries(this.seqs), friends: this.friends };
+  snapshot(): { sessions: number; seqs: Record<string, number>; friends?: number } {
+    const out: { sessions: number; seqs: Record<string, number>; friends?: number } = { sessions: this.sessions, seqs: Object.fromEntries(this.seqs) };
+    if (this.friends > 0) out.friends = this.friends;
+    return out;
   }
 
   /** Advances the friends cursor from a friend record (of `friends` or `syncfriendaction`). */
