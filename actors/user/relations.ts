@@ -68,13 +68,13 @@ export function decideMark(
   isAdd: boolean,
   now: number,
   conn: string | undefined,
-): { reply: RelationChange; events: RelationEvent[] } {
+): { reply: RelationChange; events: Extract<RelationEvent, { t: 'mark' }>[] } {
   if (account === owner) throw new ParleyError('BAD_REQUEST', `\`account\` must be another account: ${list === 'blacklist' ? 'blocking' : 'muting'} oneself is meaningless`);
   const entries = state[list];
   const at = entries.get(account);
   if (isAdd === (at !== undefined)) return { reply: { isAdd, record: { account, updateTime: at ?? 0 } }, events: [] };
   if (isAdd && entries.size >= MAX_RELATIONS) throw new ParleyError('CONFLICT', `the ${list} holds ${MAX_RELATIONS} accounts already, the most it may`);
-  const e: RelationEvent = { t: 'mark', list, account, isAdd, time: now };
+  const e: Extract<RelationEvent, { t: 'mark' }> = { t: 'mark', list, account, isAdd, time: now };
   if (conn !== undefined) e.conn = conn;
   return { reply: { isAdd, record: { account, updateTime: now } }, events: [e] };
 }
@@ -92,7 +92,7 @@ export function applyMark(state: RelationsState, e: Extract<RelationEvent, { t: 
 }
 
 /** A replica mark from `by`: an event only when it is newer than what is held and changes it. */
-export function decideBlockedBy(state: RelationsState, by: string, blocked: boolean, time: number): RelationEvent[] {
+export function decideBlockedBy(state: RelationsState, by: string, blocked: boolean, time: number): Extract<RelationEvent, { t: 'blockedBy' }>[] {
   const held = state.blockedBy.get(by) ?? { blocked: false, time: 0 };
   if (held.time > time || (held.time === time && held.blocked === blocked)) return [];
   return [{ t: 'blockedBy', by, blocked, time }];
