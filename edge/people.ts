@@ -15,6 +15,7 @@ import type { RelationChange } from '../engine/protocol/objects.ts';
 import { p2pAddress, userAddress } from '../engine/subjects.ts';
 import type { Conn } from './connection.ts';
 import { forEachBounded } from './login-sync.ts';
+import { ParleyError } from '../engine/protocol/errors.ts';
 
 /** Profiles `getUsers` reads concurrently. */
 export const GET_USERS_CONCURRENCY = 16;
@@ -34,6 +35,19 @@ async function mark(services: PeopleServices, conn: Conn, a: MarkArgs): Promise<
     services.call(conn, userAddress(a.account), 'blockedBy', r.mark, 'idempotent'),
   ]);
   return { isAdd: r.isAdd, record: r.record };
+}
+
+/**
+ * BLOCKED when `to` has blocked the socket's account: for what reaches an
+ * account without passing its p2p conversation (custom system
+ * notifications), asked of the recipient's user actor, which decides its
+ * blocklist. Answers whether `to` muted the sender, so no push alert is raised.
+ */
+export async function refuseIfBlocked(services: PeopleServices, conn: Conn, to: string): Promise<{ muted: boolean }> {
+  if (to === conn.account) return { muted: false };
+  const r = (await services.call(conn, userAddress(to), 'relationTo', { account: conn.account }, 'idempotent')) as { blocked: boolean; muted: boolean };
+  if (r.blocked) throw new ParleyError('BLOCKED', `\`to\` ${to} has blocked the sender`);
+  return { muted: r.muted };
 }
 
 export const PEOPLE_EDGE_ANSWERS: {

@@ -121,6 +121,12 @@ export const peopleCalls = {
     result: returns<boolean>(),
     retry: 'idempotent',
   }),
+  relationTo: internal({
+    doc: "Whether this account has blocked or muted `account`: for senders that reach the account without its conversation (custom system notifications).",
+    args: takes<{ account: string }>(),
+    result: returns<{ blocked: boolean; muted: boolean }>(),
+    retry: 'idempotent',
+  }),
   people: internal({
     doc: "One page of the login sync's people part: the profile, both lists and the friends changed since the device's cursor.",
     args: takes<PeopleSyncArgs>(),
@@ -260,7 +266,7 @@ export function peopleEffects(state: WithPeople, events: readonly { t: string }[
         break;
       case 'friendship':
         if (e.action !== undefined) out.push(toOthers(state.account, frame('syncfriendaction', e.action), e.conn));
-        if (e.sysmsg !== undefined) out.push(...postSysMsg(state.account, e.sysmsg));
+        if (e.sysmsg !== undefined) out.push(postSysMsg(state.account, e.sysmsg));
         if (e.call !== undefined) out.push(callEffect(peopleCalls, 'friendEvent', userAddress(e.peer), e.call));
         break;
     }
@@ -321,6 +327,9 @@ export const peopleCallHandlers: { readonly [N in keyof typeof peopleCalls]: Han
     return { reply: { ...reply, mark: markOf(scratch, state.account, a.account, now) }, events };
   },
   blockedBy: (state, a) => ({ reply: true, events: a.peer === state.account ? decideBlockedBy(peopleOf(state).relations, a.owner, a.blocked, a.time) : [] }),
+  relationTo: (state, a) => ({
+    reply: { blocked: peopleOf(state).relations.blacklist.has(a.account), muted: peopleOf(state).relations.mutelist.has(a.account) },
+  }),
   friendEvent: (state, a, _c, ctx) => ({
     reply: true,
     events: decideFriendEvent(peopleOf(state).friends, state.account, a, ctx.now(), peopleOf(state).relations.blacklist.has(a.from)),

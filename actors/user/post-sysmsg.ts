@@ -10,7 +10,8 @@ import type { Effect } from '../../engine/actor/behavior.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import type { SysMsg } from '../../engine/protocol/objects.ts';
 
-/** The effects that post `msg` to `account`. */
-export function postSysMsg(account: string, msg: SysMsg): Effect[] {
-  return [{ kind: 'deliver', account, frame: encode({ ev: 'sysmsg', d: msg }) }];
+/** The effect that posts `msg` to `account`'s devices but the socket `exclude`; `msg.idServer` is unique for the account. */
+export function postSysMsg(account: string, msg: SysMsg, exclude?: string): Effect {
+  const frame = encode({ ev: 'sysmsg', d: msg });
+  return exclude === undefined ? { kind: 'deliver', account, frame } : { kind: 'deliver', account, frame, exclude };
 }

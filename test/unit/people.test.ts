@@ -90,3 +90,20 @@ describe('relation replicas', () => {
     expect(decideMark(r, 'me', 'mutelist', 'bob', false, 20, undefined).events).toEqual([]);
   });
 });
+
+describe('refuseIfBlocked (for senders outside the conversation)', () => {
+  it("asks the recipient's user actor and refuses with BLOCKED when it blocked the sender", async () => {
+    const { refuseIfBlocked } = await import('../../edge/people.ts');
+    const asked: Array<[string, string, unknown]> = [];
+    const services = (reply: { blocked: boolean; muted: boolean }) => ({
+      call: async (_conn: unknown, to: string, m: string, a: unknown) => {
+        asked.push([to, m, a]);
+        return reply;
+      },
+    });
+    const conn = { account: 'bob' } as never;
+    await expect(refuseIfBlocked(services({ blocked: true, muted: false }), conn, 'alice')).rejects.toMatchObject({ name: 'BLOCKED' });
+    expect(asked).toEqual([['user:alice', 'relationTo', { account: 'bob' }]]);
+    expect(await refuseIfBlocked(services({ blocked: false, muted: true }), conn, 'alice')).toEqual({ muted: true });
+  });
+});
