@@ -26,7 +26,11 @@ import type { Friend, FriendAction, FriendSysMsgType, SysMsg } from '../../engin
  * account may have (default MAX_FRIENDS). One value per process; a test
  * may lower it.
  */
-export const friendSettings = { maxFriends: MAX_FRIENDS };
+export const friendSettings = {
+  maxFriends: MAX_FRIENDS,
+  /** Most received requests kept (default 1000); past it the oldest answered ones go first, then the oldest pending. */
+  maxRequestsKept: 1000,
+};
 
 /** A friend request the account received, by its `idServer`. */
 export interface ApplyIn {
@@ -78,6 +82,8 @@ export interface FriendshipEvent {
   friend?: Friend;
   applyOut?: ApplyOut | null;
   applyIn?: ApplyIn;
+  /** Received requests forgotten to stay within `maxRequestsKept`, by idServer. */
+  dropApplyIn?: string[];
   action?: FriendAction;
   sysmsg?: SysMsg;
   call?: FriendCall;
@@ -238,7 +244,10 @@ export function decideFriendEvent(state: FriendsState, me: string, c: FriendCall
     }
     case 'applyFriend': {
       if (blacklisted || state.applyIn.has(c.idServer)) return [];
-      return [{ t: 'friendship', peer, applyIn: withOptional<ApplyIn>({ idServer: c.idServer, from: peer, time: c.time, state: 'pending' }, 'ps', c.ps), sysmsg }];
+      const e: FriendshipEvent = { t: 'friendship', peer, applyIn: withOptional<ApplyIn>({ idServer: c.idServer, from: peer, time: c.time, state: 'pending' }, 'ps', c.ps), sysmsg };
+      const drop = requestsToDrop(state);
+      if (drop.length > 0) e.dropApplyIn = drop;
+      return [e];
     }
     case 'passFriendApply': {
       if (state.applyOut.get(peer)?.idServer !== c.idServer) return [];
@@ -255,7 +264,19 @@ export function decideFriendEvent(state: FriendsState, me: string, c: FriendCall
   }
 }
 
+/** The received requests to forget so that one more fits: oldest answered first, then oldest pending. */
+function requestsToDrop(state: FriendsState): string[] {
+  const excess = state.applyIn.size + 1 - Math.max(1, friendSettings.maxRequestsKept);
+  if (excess <= 0) return [];
+  const answered: string[] = [];
+  const pending: string[] = [];
+  // A Map keeps insertion order: oldest first.
+  for (const [id, req] of state.applyIn) (req.state === 'pending' ? pending : answered).push(id);
+  return [...answered, ...pending].slice(0, excess);
+}
+
 export function applyFriendship(state: FriendsState, e: FriendshipEvent): void {
+  if (e.dropApplyIn !== undefined) for (const id of e.dropApplyIn) state.applyIn.delete(id);
   if (e.friend !== undefined) {
     const was = state.friends.get(e.peer)?.valid === true;
     state.friends.set(e.peer, e.friend);

@@ -185,6 +185,7 @@ export function loadPeople(ctx: ActorContext): PeopleState {
   }
   // Rows come in key order: the lists are kept oldest first.
   for (const list of ['blacklist', 'mutelist'] as const) p.relations[list] = new Map([...p.relations[list]].sort((a, b) => a[1] - b[1]));
+  p.friends.applyIn = new Map([...p.friends.applyIn].sort((a, b) => a[1].time - b[1].time));
   return p;
 }
 
@@ -226,6 +227,7 @@ export const peopleEvents = {
         else put(ctx, 'applyOut', e.peer, out);
       }
       if (e.applyIn !== undefined) put(ctx, 'applyIn', e.applyIn.idServer, f.applyIn.get(e.applyIn.idServer));
+      if (e.dropApplyIn !== undefined) for (const id of e.dropApplyIn) if (!f.applyIn.has(id)) remove(ctx, 'applyIn', id);
     },
   },
 };
@@ -318,7 +320,7 @@ export const peopleMethodHandlers: { readonly [M in PeopleMethod]: Handler<WithP
 /** The internal calls of people the user actor answers. */
 export const peopleCallHandlers: { readonly [N in keyof typeof peopleCalls]: Handler<WithPeople, PeopleEvent, ArgsOfCall<N>, ResultOfCall<N>> } = {
   mark(state, a, c, ctx) {
-    const caller = callerOf(c, a.isAdd ? 'addTo' : 'removeFrom');
+    const caller = callerOf(c, `${a.isAdd ? 'addTo' : 'removeFrom'}${a.list === 'blacklist' ? 'Blacklist' : 'Mutelist'}`);
     const now = ctx.now();
     const { reply, events } = decideMark(peopleOf(state).relations, state.account, a.list, a.account, a.isAdd, now, caller.conn);
     // The marks as the events leave them, for the edge to push to the replicas whether or not this changed anything.

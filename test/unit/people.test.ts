@@ -60,6 +60,28 @@ describe('friends', () => {
   });
 });
 
+describe('received friend requests', () => {
+  it('keeps at most maxRequestsKept, forgetting the oldest answered ones first', () => {
+    const kept = friendSettings.maxRequestsKept;
+    friendSettings.maxRequestsKept = 2;
+    try {
+      const me = emptyFriends();
+      const ask = (from: string, idServer: string, time: number) => {
+        for (const e of decideFriendEvent(me, 'me', { type: 'applyFriend', from, idServer, time }, time, false)) applyFriendship(me, e);
+      };
+      ask('a', 'r1', 1);
+      ask('b', 'r2', 2);
+      applyFriendship(me, { t: 'friendship', peer: 'b', applyIn: { ...me.applyIn.get('r2')!, state: 'rejected' } });
+      ask('c', 'r3', 3);
+      expect([...me.applyIn.keys()]).toEqual(['r1', 'r3']);
+      ask('d', 'r4', 4);
+      expect([...me.applyIn.keys()]).toEqual(['r3', 'r4']);
+    } finally {
+      friendSettings.maxRequestsKept = kept;
+    }
+  });
+});
+
 describe('relation replicas', () => {
   it('take a mark only when newer, so a late older block cannot undo an unblock', () => {
     const r = emptyRelations();
