@@ -79,6 +79,20 @@ const HANDLERS: EventHandlers = {
   QuickComment: (d, ctx) => ctx.emit('QuickComment', d),
   DeleteQuickComment: (d, ctx) => ctx.emit('DeleteQuickComment', d),
   ClearServerHistoryMsgs: (d, ctx) => ctx.emit('ClearServerHistoryMsgs', d),
+  myinfo: (d, ctx) => ctx.emit('myinfo', d),
+  updatemyinfo: (d, ctx) => ctx.emit('updatemyinfo', d),
+  blacklist: (d, ctx) => ctx.emit('blacklist', d),
+  mutelist: (d, ctx) => ctx.emit('mutelist', d),
+  syncmarkinblacklist: (d, ctx) => ctx.emit('syncmarkinblacklist', d),
+  syncmarkinmutelist: (d, ctx) => ctx.emit('syncmarkinmutelist', d),
+  friends: (d, ctx) => {
+    if (Array.isArray(d)) for (const f of d) ctx.sync.noteFriend(f);
+    ctx.emit('friends', d);
+  },
+  syncfriendaction: (d, ctx) => {
+    if (isRecord(d)) ctx.sync.noteFriend(d.friend);
+    ctx.emit('syncfriendaction', d);
+  },
   kicked: (d, ctx) => {
     ctx.transport.noteKicked();
     ctx.emit('kicked', d);

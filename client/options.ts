@@ -19,6 +19,8 @@ export interface Cursors {
   seqs?: Record<string, number>;
   /** Newest `time` of a stored custom system notification seen (`sendToOnlineUsersOnly: false`), in ms since the epoch. */
   sysmsgs?: number;
+  /** Highest friend `updateTime` seen, in ms (the login sync sends friends changed after it). */
+  friends?: number;
 }
 
 export interface BackoffOptions {

@@ -11,6 +11,8 @@ export const MAX_LOGIN_SEQS = 10_000;
 export class SyncState {
   /** Highest session `updateTime` seen (0: none). */
   private sessions = 0;
+  /** Highest friend `updateTime` seen (0: none). */
+  private friends = 0;
   /** Highest message `seq` seen per session id, least recently advanced first. */
   private readonly seqs = new Map<string, number>();
   /** Recently seen `sessionId␀seq` keys, oldest first (a Set keeps insertion order). */
@@ -25,16 +27,18 @@ export class SyncState {
   constructor(window: number, initial?: Cursors) {
     this.window = window;
     if (initial?.sessions !== undefined) this.sessions = initial.sessions;
+    if (initial?.friends !== undefined) this.friends = initial.friends;
     for (const [id, seq] of Object.entries(initial?.seqs ?? {})) this.seqs.set(id, seq);
     if (initial?.sysmsgs !== undefined) this.sysmsgs = initial.sysmsgs;
   }
 
   /** The cursors to send at login; undefined while nothing has been seen (a fresh device). */
   loginCursors(): Cursors | undefined {
-    if (this.sessions === 0 && this.seqs.size === 0 && this.sysmsgs === 0) return undefined;
+    if (this.sessions === 0 && this.seqs.size === 0 && this.sysmsgs === 0 && this.friends === 0) return undefined;
     const out: Cursors = {};
     if (this.sessions > 0) out.sessions = this.sessions;
     if (this.sysmsgs > 0) out.sysmsgs = this.sysmsgs;
+    if (this.friends > 0) out.friends = this.friends;
     if (this.seqs.size > 0) {
       const entries = [...this.seqs];
       out.seqs = Object.fromEntries(entries.length > MAX_LOGIN_SEQS ? entries.slice(-MAX_LOGIN_SEQS) : entries);
@@ -43,10 +47,16 @@ export class SyncState {
   }
 
   /** A copy of the cursors, e.g. to persist and pass back as the `cursors` option. */
-  snapshot(): { sessions: number; seqs: Record<string, number>; sysmsgs?: number } {
-    const out: { sessions: number; seqs: Record<string, number>; sysmsgs?: number } = { sessions: this.sessions, seqs: Object.fromEntries(this.seqs) };
+  snapshot(): { sessions: number; seqs: Record<string, number>; sysmsgs?: number; friends?: number } {
+    const out: { sessions: number; seqs: Record<string, number>; sysmsgs?: number; friends?: number } = { sessions: this.sessions, seqs: Object.fromEntries(this.seqs) };
     if (this.sysmsgs > 0) out.sysmsgs = this.sysmsgs;
+    if (this.friends > 0) out.friends = this.friends;
     return out;
+  }
+
+  /** Advances the friends cursor from a friend record (of `friends` or `syncfriendaction`). */
+  noteFriend(friend: unknown): void {
+    if (isRecord(friend) && typeof friend.updateTime === 'number' && friend.updateTime > this.friends) this.friends = friend.updateTime;
   }
 
   /**

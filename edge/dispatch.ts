@@ -24,12 +24,14 @@ import type { EdgeMethodName } from './routes.ts';
 import { badRequest } from './wire.ts';
 import type { Metrics } from '../engine/metrics.ts';
 import type { CustomSysMsgs } from './custom-sysmsgs.ts';
+import { PEOPLE_EDGE_ANSWERS, refuseIfBlocked } from './people.ts';
+import type { PeopleServices } from './people.ts';
 
 /** Requests awaiting an actor's reply per socket; more get RATE_LIMITED. */
 export const MAX_IN_FLIGHT_PER_SOCKET = 256;
 
 /** What the edge's own answers use. */
-export interface EdgeServices {
+export interface EdgeServices extends PeopleServices {
   /** Kicks devices of `account` on every edge (see `Deliveries.publishKick`). */
   readonly deliveries: Pick<Deliveries, 'publishKick'>;
   /** Sends `sendCustomSysMsg` notifications. */
@@ -71,6 +73,7 @@ type AnsweredMethod = Exclude<EdgeMethodName, 'login'>;
 const EDGE_ANSWERS: {
   readonly [M in AnsweredMethod]: (services: EdgeServices, conn: Conn, args: Args<M>) => Results[M] | Promise<Results[M]>;
 } = {
+  ...PEOPLE_EDGE_ANSWERS,
   getServerTime: () => Date.now(),
   kick: (services, conn, args) => {
     services.deliveries.publishKick(conn.account, { reason: 'kickedByOtherDevice', from: conn.deviceId }, args.deviceIds, conn.deviceId);
@@ -88,7 +91,11 @@ const EDGE_ANSWERS: {
     const info = await channelCall(services, conn, 'signalingAccept', { ...accept, autoJoin: true });
     return withToken(provider, conn, info, { nertcChannelName, nertcTokenTtl, nertcJoinRoomQueryParamMap });
   },
-  sendCustomSysMsg: (services, conn, args) => services.customSysMsgs.send(conn, args),
+  async sendCustomSysMsg(services, conn, args) {
+    // A custom notification does not pass the p2p conversation, which refuses blocked senders: ask the recipient.
+    if (args.scene === 'p2p') await refuseIfBlocked(services, conn, args.to);
+    return services.customSysMsgs.send(conn, args);
+  },
 };
 
 /** Starts a socket's login (see `Logins.start`). */

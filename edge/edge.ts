@@ -36,6 +36,7 @@ import { SessionsSyncSource } from './sync-sources/sessions.ts';
 import { SignalingSyncSource } from './sync-sources/signaling.ts';
 import { CustomSysMsgs } from './custom-sysmsgs.ts';
 import { AccountStateSyncSource } from './sync-sources/account-state.ts';
+import { PeopleSyncSource } from './sync-sources/people.ts';
 import { loadUws } from './uws.ts';
 import { DevicePresence } from './presence.ts';
 import { Broadcasts, publishBroadcast } from './broadcast.ts';
@@ -118,6 +119,7 @@ export class Edge {
     this.loginSync.register(new SessionsSyncSource(config.syncMsgsPerSession, [new OfflineMessagesSyncSource(config.syncMsgsPerSession)]));
     this.loginSync.register(new SignalingSyncSource());
     this.loginSync.register(new AccountStateSyncSource());
+    this.loginSync.register(new PeopleSyncSource());
     this.logins = new Logins({
       config,
       bus,
@@ -138,6 +140,7 @@ export class Edge {
       {
         deliveries: this.deliveries,
         customSysMsgs: new CustomSysMsgs(bus, this.actors, this.sockets, config.nodeId),
+        call: (conn, to, m, a, retry) => this.actors.hold(to, m, a, conn.caller, retry, this.sockets.heldOptions(conn)),
         actors: this.actors,
         rtcTokens: options.rtcTokens ?? (config.rtcTokenSecret === '' ? undefined : hs256RtcTokens(config.rtcTokenSecret)),
       },

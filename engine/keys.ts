@@ -57,6 +57,10 @@ export const KEY_KINDS = {
   userCollectType: { tag: 0x45, parts: ['str', 'uint', 'uint', 'uint'] },
   /** `user-collects`: user address, uniqueId → collection id. */
   userCollectUnique: { tag: 0x46, parts: ['str', 'str'] },
+  /** `user-people`: user address, table (`profile`, `blacklist`, `mutelist`, `blockedBy`, `friend`, `applyIn`, `applyOut`), key → row. */
+  userPeople: { tag: 0x31, parts: ['str', 'str', 'str'] },
+  /** `conv-relations`: conversation address, member → that member's marks on the other member. */
+  convRelation: { tag: 0x32, parts: ['str', 'str'] },
 } as const satisfies Record<string, { tag: number; parts: readonly ['str', ...PartType[]] }>;
 
 export type KeyKind = keyof typeof KEY_KINDS;

@@ -25,6 +25,11 @@ import { userCalls } from '../user/calls.ts';
 import type { TouchArgs } from '../user/calls.ts';
 import { postSysMsg } from '../user/sysmsgs.ts';
 import { conversationCalls } from './calls.ts';
+import { applyRelation, decideRelation, loadRelations, markMuted, persistRelation, refuseBlocked } from './relations.ts';
+import type { RelationMarkEvent } from './relations.ts';
+
+/** The conversation actor's Log events: its messages' and its members' relation marks. */
+type ConversationActorEvent = ConversationEvent | RelationMarkEvent;
 import type { RangeReply } from './calls.ts';
 import { MAX_PINS_PER_CONVERSATION, decideAddPin, decideDeletePin, decideUpdatePin, pinChange, pinView, pinsSeenBy } from './pins.ts';
 import type { PinEvent, PinInput, PinRow, PinView } from './pins.ts';
@@ -174,9 +179,11 @@ function send(
   const idClient = a.idClient ?? ctx.nextIdServer(ctx.now());
   const earlier = findResend(state, lmdbView(ctx), caller.account, idClient);
   if (earlier !== undefined) return { reply: viewOf(earlier, caller.account) };
+  // Every kind of send comes through here: a recipient's block refuses it before anything is stored.
+  refuseBlocked(state, caller.account);
   const now = ctx.now();
   const thread = a.replyMsg === undefined ? undefined : replyPlace(state, lmdbView(ctx), caller.account, a.replyMsg);
-  const event = decideSend(state, {
+  const event = markMuted(state, decideSend(state, {
     from: caller.account,
     fromDeviceId: caller.deviceId,
     fromClientType: caller.deviceType,
@@ -188,7 +195,7 @@ function send(
     args: a,
     conn: caller.conn,
     thread,
-  });
+  }));
   return { reply: viewOf(event.msg, caller.account), events: [event] };
 }
 
@@ -259,7 +266,7 @@ function deliver(account: string, f: Uint8Array, conn: string | undefined): Effe
   return conn === undefined ? { kind: 'deliver', account, frame: f } : { kind: 'deliver', account, frame: f, exclude: conn };
 }
 
-export const conversationBehavior = defineActor({
+export const conversationBehavior = defineActor<'conv', ConversationState, ConversationActorEvent, typeof conversationCalls>({
   kind: 'conv',
   calls: conversationCalls,
 
@@ -267,6 +274,7 @@ export const conversationBehavior = defineActor({
     const state = initialState(ctx.id);
     // Clear marks are rows of their own; a replay from an older position moves none of them back.
     for (const { key, value } of ctx.store.db('conv-cleared').getRange(rangeUnder('convCleared', ctx.address))) state.cleared.set(decodeKey('convCleared', key)[1], value as ClearMark);
+    loadRelations(state, ctx);
     const snap = ctx.store.snapshot<Snapshot>(ctx.address);
     const sent = snap === undefined ? undefined : sentOf(snap);
     if (snap === undefined || sent === undefined) return { state, logSeq: 0 };
@@ -342,6 +350,7 @@ export const conversationBehavior = defineActor({
   },
 
   callHandlers: {
+    relation: (state, a) => ({ reply: true, events: decideRelation(state, a) }),
     range(state, a, _caller, ctx) {
       const view = lmdbView(ctx);
       const budget = pageBudget(ctx, a.maxBytes);
@@ -365,6 +374,7 @@ export const conversationBehavior = defineActor({
   },
 
   events: {
+    relation: { apply: applyRelation, persist: (_state, e, ctx) => persistRelation(e, ctx) },
     msg: {
       apply: (state, event) => applyEvent(state, event),
       persist(_state, { msg, root }, ctx) {
@@ -415,7 +425,7 @@ export const conversationBehavior = defineActor({
   },
 
   persistBatch(state, events, logSeq, ctx) {
-    markSaved(state, events);
+    markSaved(state, events.filter((e): e is ConversationEvent => e.t !== 'relation'));
     const snap: Snapshot = { logSeq, lastSeq: state.lastSeq, lastTime: state.lastTime, sent: [...state.sent] };
     ctx.store.putSnapshot(ctx.address, snap);
   },
@@ -458,7 +468,7 @@ export const conversationBehavior = defineActor({
         const msg = rowAt(state, lmdbView(ctx), event.seq);
         const ev = event.type === 'add' ? 'QuickComment' : 'DeleteQuickComment';
         if (msg !== undefined) out.push(...toMembers(state, event.comment.from, event.conn, ev, (viewer) => commentChange(event, msg, viewer)));
-      } else if (event.sync) {
+      } else if (event.t === 'clear' && event.sync) {
         out.push(deliver(event.viewer, frame('ClearServerHistoryMsgs', [event.cleared]), event.conn));
       }
     }

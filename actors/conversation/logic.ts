@@ -47,6 +47,8 @@ export interface ConversationState {
    * decided in the same batch as its original must find it here.
    */
   unsaved: Map<number, StoredMessage>;
+  /** Each member's marks (blocked, muted) on the other, by the member (relations.ts); absent: none. */
+  relations?: Map<string, import('./relations.ts').RelationMark>;
   /** Per member who cleared their history (`clearServerHistoryMsgs`): the seqs up to which it is gone for them. */
   cleared: Map<string, ClearMark>;
 }
@@ -205,6 +207,11 @@ export function markSaved(state: ConversationState, events: readonly Conversatio
 
 /** The message as `viewer` sees it. */
 export function viewOf(msg: StoredMessage, viewer: string): Message {
+  if (msg.isMuted === true && viewer !== msg.to) {
+    // Only the recipient learns that it muted the sender.
+    const { isMuted: _m, ...unmarked } = msg;
+    return viewOf(unmarked, viewer);
+  }
   const peer = msg.from === viewer ? msg.to : msg.from;
   if (msg.recalled !== undefined || msg.hiddenFor !== undefined) {
     const { recalled: _r, hiddenFor: _h, ...shown } = msg;

@@ -18,6 +18,7 @@ import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import { userCalls } from './calls.ts';
 import type { ReceiptArgs } from './calls.ts';
 import { userAddress } from '../../engine/subjects.ts';
+import { isPeopleEvent, loadPeople, peopleCallHandlers, peopleEffects, peopleEvents, peopleMethodHandlers } from './people.ts';
 import {
   USER_EVENT_APPLY,
   decideAddTop,
@@ -112,7 +113,7 @@ export const userActor = {
   calls: userCalls,
 
   load(ctx) {
-    const state: UserActorState = { account: ctx.id, sessions: new Map(), sysmsgs: loadSysMsgs(ctx), collects: loadCollects(ctx) };
+    const state: UserActorState = { account: ctx.id, sessions: new Map(), sysmsgs: loadSysMsgs(ctx), collects: loadCollects(ctx), people: loadPeople(ctx) };
     const rows = ctx.store.db('user-sessions');
     for (const { key, value } of rows.getRange(rangeOf('userSession', ctx.address))) {
       const [, id] = decodeKey('userSession', key);
@@ -123,6 +124,7 @@ export const userActor = {
   },
 
   methods: {
+    ...peopleMethodHandlers,
     getServerSessions: (state, a, _caller, ctx) => ({ reply: sessionsPage(state, a, ctx.now()) }),
     getServerSession: (state, a) => ({ reply: { session: sessionView(visibleRow(state, sessionIdOf(a.scene, a.to))) } }),
     resetSessionUnread(state, a, _caller, ctx) {
@@ -176,6 +178,7 @@ export const userActor = {
   },
 
   callHandlers: {
+    ...peopleCallHandlers,
     touch(state, a, _caller, ctx) {
       const touch = { id: a.sessionId, scene: a.scene, to: a.to, address: a.address, seq: a.seq, own: a.own, msg: a.msg };
       const event = decideTouch(state, a.corrected === true ? { ...touch, corrected: true, time: ctx.now() } : touch);
@@ -198,6 +201,7 @@ export const userActor = {
   },
 
   events: {
+    ...peopleEvents,
     touch: { apply: USER_EVENT_APPLY.touch },
     read: { apply: USER_EVENT_APPLY.read },
     readAll: { apply: USER_EVENT_APPLY.readAll },
@@ -229,7 +233,7 @@ export const userActor = {
 
   // Visible sessions that changed go out as `updatesessions`, removed ones as `sessionsdeleted`; receipts we sent go to the peer.
   effects(state, events, ctx) {
-    const out: Effect[] = sysMsgEffects(state, events.filter((e): e is SysMsgEvent => e.t === 'sysmsgPost' || e.t === 'sysmsgRead'));
+    const out: Effect[] = [...sysMsgEffects(state, events.filter((e): e is SysMsgEvent => e.t === 'sysmsgPost' || e.t === 'sysmsgRead')), ...peopleEffects(state, events)];
     const deleted = new Set<string>();
     for (const e of events) {
       if (!isSessionEvent(e)) continue;

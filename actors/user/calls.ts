@@ -11,6 +11,7 @@ import type { SyncCursors, SyncPage } from './logic.ts';
 import type { SysMsgSyncArgs, SysMsgSyncPage } from './sysmsgs.ts';
 import type { SelfDeleteSyncArgs, SelfDeleteSyncPage } from './self-deletes.ts';
 import type { AccountSyncArgs, AccountSyncPage } from './account-sync.ts';
+import { peopleCalls } from './people.ts';
 
 /** Arguments of the `touch` a conversation sends to a member's user actor. */
 export interface TouchArgs {
@@ -86,6 +87,7 @@ export interface SelfDeletedArgs {
 }
 
 export const userCalls = {
+  ...peopleCalls,
   touch: internal({
     doc: "A conversation's newest message and the member's own count up to it; absolute, so repeats and reorders are harmless.",
     args: takes<TouchArgs>(),

@@ -5,6 +5,7 @@
  * Browser-safe.
  */
 import type { CustomSysMsg, DeletedMsgSelf, LoginPort, Message, Scene, Session, SysMsg, SysMsgUnread } from './objects.ts';
+import type { Friend, FriendAction, RelationChange, RelationRecord, UserProfile } from './objects.ts';
 import { event } from './registry.ts';
 import type { PinMsgChange } from './methods/pins.ts';
 import type { QuickCommentChange } from './methods/quick-comments.ts';
@@ -53,6 +54,14 @@ export const events = {
   DeleteQuickComment: event<QuickCommentChange>('A reaction was removed from a message of one of the account\'s conversations.'),
   ClearServerHistoryMsgs: event<ClearedHistory[]>('Another device of the account cleared a session\'s history (with `isSyncSelf`): drop its messages up to `time` here too.'),
   loginportschange: event<LoginPort[]>('Another device of the account logged in or out.'),
+  myinfo: event<UserProfile>("Login sync: the account's own profile."),
+  updatemyinfo: event<UserProfile>("Another device of the account changed its profile (`updateMyInfo`): the profile as it is now."),
+  blacklist: event<RelationRecord[]>("Login sync: the account's whole blocklist."),
+  mutelist: event<RelationRecord[]>("Login sync: the account's whole mutelist."),
+  syncmarkinblacklist: event<RelationChange & { account: string }>('Another device of the account blocked (`isAdd`) or unblocked `account`.'),
+  syncmarkinmutelist: event<RelationChange & { account: string }>('Another device of the account muted (`isAdd`) or un-muted `account`.'),
+  friends: event<Friend[]>("Login sync: friends changed since the device's `cursors.friends`, ascending by `updateTime` (possibly several pages; ended friendships as `valid: false`)."),
+  syncfriendaction: event<FriendAction>('Another device of the account added, asked, answered, deleted or updated a friend.'),
   broadcastmsg: event<BroadcastMsg>('A broadcast of the host\'s backend to every online device (admin `broadcastMsg`); devices offline at the time never get it.'),
   signalingNotify: event<SignalingNotify>('A signal of a channel: `eventType` ROOM_CLOSE, ROOM_JOIN, INVITE, CANCEL_INVITE, REJECT, ACCEPT, LEAVE or CONTROL, from `from`, with the operation\'s `attachExt`.'),
   signalingMutilClientSyncNotify: event<SignalingMultiClientSync>('Another device of the account answered an invitation (`eventType` ACCEPT or REJECT): this one need not.'),

@@ -16,6 +16,7 @@ import { quickCommentMethods } from './methods/quick-comments.ts';
 import { threadMethods } from './methods/threads.ts';
 import { sysMsgMethods } from './methods/sysmsgs.ts';
 import { collectMethods } from './methods/collections.ts';
+import { peopleMethods } from './methods/people.ts';
 
 export * from './objects.ts';
 export { conversationAddress } from './methods/common.ts';
@@ -34,6 +35,7 @@ export const registry = {
   ...threadMethods,
   ...sysMsgMethods,
   ...collectMethods,
+  ...peopleMethods,
 } satisfies Record<string, AnyMethod>;
 
 export type Registry = typeof registry;

@@ -113,6 +113,8 @@ export interface Message {
   pushPayload?: string;
   needPushNick?: boolean;
   env?: string;
+  /** In the recipient's view only: the recipient muted the sender, so no push alert is raised for this message. */
+  isMuted?: boolean;
   /** Set on a reply (a message sent with `replyMsg`). */
   threadMessageInfo?: ThreadMessageInfo;
 }
@@ -281,4 +283,88 @@ export function parseSessionId(id: string): { scene: Scene; to: string } | undef
   const scene = id.slice(0, dash);
   if (!(SCENES as readonly string[]).includes(scene)) return undefined;
   return { scene: scene as Scene, to: id.slice(dash + 1) };
+}
+
+/** Longest profile `nick`, in characters. */
+export const MAX_NICK_CHARS = 64;
+/** Longest profile `avatar` URL, in characters. */
+export const MAX_AVATAR_CHARS = 1024;
+/** Longest profile `sign` (signature), in characters. */
+export const MAX_SIGN_CHARS = 256;
+/** Longest profile `email`, in characters. */
+export const MAX_EMAIL_CHARS = 64;
+/** Longest profile `tel`, in characters. */
+export const MAX_TEL_CHARS = 32;
+/** Longest `antispamBusinessId`, in characters. */
+export const MAX_ANTISPAM_ID_CHARS = 64;
+/** Longest friend `alias`, in characters. */
+export const MAX_ALIAS_CHARS = 64;
+/** Longest `ps` of a friend request or answer, in characters. */
+export const MAX_FRIEND_PS_CHARS = 500;
+
+/** A profile's `gender`. */
+export const GENDERS = ['unknown', 'male', 'female'] as const;
+export type Gender = (typeof GENDERS)[number];
+
+/**
+ * An account's profile (name card). Every account has one, empty until the
+ * account sets a field; `updateTime` (0 for an empty profile) lets clients
+ * cache profiles of others.
+ */
+export interface UserProfile {
+  account: string;
+  nick?: string;
+  avatar?: string;
+  sign?: string;
+  gender?: Gender;
+  email?: string;
+  /** `YYYY-MM-DD`. */
+  birth?: string;
+  tel?: string;
+  custom?: string;
+  createTime: number;
+  updateTime: number;
+}
+
+/** An entry of the blocklist or the mutelist. */
+export interface RelationRecord {
+  account: string;
+  updateTime: number;
+}
+
+/** What a blocklist or mutelist write answers: whether the account is now in the list, and its entry. */
+export interface RelationChange {
+  isAdd: boolean;
+  record: RelationRecord;
+}
+
+/**
+ * A friend of the account. `valid: false` marks a friendship that ended
+ * (incremental reads carry it so devices drop it); `updateTime` is unique
+ * within one account's friend list, so it pages exactly.
+ */
+export interface Friend {
+  account: string;
+  alias?: string;
+  custom?: string;
+  valid: boolean;
+  createTime: number;
+  updateTime: number;
+}
+
+/** System notification types of the friend flows. */
+export const FRIEND_SYSMSG_TYPES = ['addFriend', 'applyFriend', 'passFriendApply', 'rejectFriendApply', 'deleteFriend'] as const;
+export type FriendSysMsgType = (typeof FRIEND_SYSMSG_TYPES)[number];
+
+/** A friend action of the account, as its other devices learn it (`syncfriendaction`). */
+export interface FriendAction {
+  type: FriendSysMsgType | 'updateFriend';
+  /** The other account of the action. */
+  account: string;
+  /** The friend record as the action left it (absent for a request or a rejection). */
+  friend?: Friend;
+  ps?: string;
+  /** The request's system notification, for `applyFriend` and its answers. */
+  idServer?: string;
+  time: number;
 }

@@ -198,8 +198,9 @@ describe('edge: login', () => {
     const id = client.send('login', { token, deviceId: 'dev-1', deviceType: 'ios', cursors: { sessions: 4 }, from: 'mallory' });
     await client.event('syncdone');
     const order = client.received.map((f) => (f.id !== undefined ? `reply:${f.id}` : f.ev));
-    expect(order).toEqual([`reply:${id}`, 'sessions', 'offlinemsgs', 'syncdone']);
-    const [reply, sessions, offline, done] = client.received;
+    expect(order).toEqual([`reply:${id}`, 'sessions', 'offlinemsgs', 'myinfo', 'blacklist', 'mutelist', 'friends', 'syncdone']);
+    const [reply, sessions, offline] = client.received;
+    const done = client.received.at(-1);
     expect(reply!.r).toMatchObject({ account: 'alice', deviceId: 'dev-1' });
     expect(typeof reply!.r.serverTime).toBe('number');
     expect(sessions!.d).toHaveLength(1);
