@@ -9,7 +9,13 @@
  * them) instead of the TypeScript sources through tsx; the load clients run
  * the same either way.
  *
- *   node --import tsx bench/cpu-per-command.ts [--clients 2] [--nats nats://127.0.0.1:4222] [--compiled]
+ * Also reports CPU per acknowledged message (`cpuUsPerMessage`), which stays
+ * comparable when a change alters how many commands a message costs (session
+ * updates coalesced across batches, for one). `--pairs`, `--window` and
+ * `--seconds` are passed to each load client (defaults 20, 64, 6); a fixed
+ * low load is `--clients 1 --pairs 10 --window 1`.
+ *
+ *   node --import tsx bench/cpu-per-command.ts [--clients 2] [--pairs 20] [--window 64] [--seconds 6] [--nats nats://127.0.0.1:4222] [--compiled]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,6 +31,9 @@ const flag = (name: string) => {
 const clients = Number(flag('clients') ?? 2);
 const nats = flag('nats');
 const compiled = args.includes('--compiled');
+const pairs = flag('pairs') ?? '20';
+const window = flag('window') ?? '64';
+const seconds = flag('seconds') ?? '6';
 const ROOT = join(import.meta.dirname, '..');
 if (compiled) {
   execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--if-stale'], { stdio: 'inherit' });
@@ -51,16 +60,26 @@ const url = `ws://127.0.0.1:${node.port}/v1/ws`;
 const cpuBefore = process.cpuUsage();
 const commandsBefore = node.host!.stats.commands;
 const started = performance.now();
+let acked = 0;
 await Promise.all(
   Array.from(
     { length: clients },
     (_, i) =>
-      new Promise((resolve) =>
-        spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'load-client.ts'), url, `c${i}`], {
-          stdio: 'inherit',
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'load-client.ts'), url, `c${i}`, pairs, window, seconds], {
+          stdio: ['ignore', 'pipe', 'inherit'],
           env: { ...process.env, PARLEY_JWT_SECRET: secret },
-        }).on('exit', resolve),
-      ),
+        });
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.on('exit', () => {
+          process.stdout.write(out);
+          for (const line of out.split('\n')) {
+            if (line.startsWith('{')) acked += ((JSON.parse(line) as { ackedPerSec?: number }).ackedPerSec ?? 0) * Number(seconds);
+          }
+          resolve(undefined);
+        });
+      }),
   ),
 );
 const cpu = process.cpuUsage(cpuBefore);
@@ -75,6 +94,9 @@ console.log(
     commandsPerSec: Math.round(commands / (wallMs / 1000)),
     engineCores: +(cpuUs / 1000 / wallMs).toFixed(2),
     cpuUsPerCommand: +(cpuUs / commands).toFixed(1),
+    acked,
+    commandsPerMessage: +(commands / acked).toFixed(2),
+    cpuUsPerMessage: +(cpuUs / acked).toFixed(1),
   }),
 );
 await node.stop();

@@ -12,7 +12,7 @@ import { callEffect, callerOf, defineActor } from '../../engine/actor/define.ts'
 import type { Outcome } from '../../engine/actor/define.ts';
 import type { Caller } from '../../engine/envelope.ts';
 import { keyOf } from '../../engine/keys.ts';
-import { encode } from '../../engine/protocol/codec.ts';
+import { encode, encodeMapOfRaw, extendMap, rememberEncoding } from '../../engine/protocol/codec.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import type { Message, MsgRef, MsgType, SysMsg } from '../../engine/protocol/objects.ts';
 import { userAddress } from '../../engine/subjects.ts';
@@ -35,6 +35,7 @@ import {
   lastVisible,
   markSaved,
   messagesByRef,
+  quietFor,
   sentBy,
   viewOf,
   visibleTo,
@@ -61,6 +62,32 @@ interface Snapshot {
   lastTime: number;
   /** Messages sent per member as `[account, count]` pairs; snapshots written before kept a plain object. */
   sent: [string, number][] | Record<string, unknown>;
+  /** `ConversationState.quiet` as `[account, count]` pairs; snapshots written before lack it. */
+  quiet?: [string, number][];
+}
+
+/**
+ * The per-member counts of messages sent with `isUnreadable: false` as of a
+ * snapshot: its own, else (a snapshot written before it kept them) counted
+ * from the message rows it reflects; undefined when it cannot be trusted
+ * (a malformed count, a row missing), so the state is rebuilt from the Log.
+ */
+function quietOf(snap: Snapshot, view: ConversationView): Map<string, number> | undefined {
+  const quiet = new Map<string, number>();
+  if (snap.quiet !== undefined) {
+    if (!Array.isArray(snap.quiet)) return undefined;
+    for (const [account, n] of snap.quiet) {
+      if (typeof account !== 'string' || typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) return undefined;
+      quiet.set(account, n);
+    }
+    return quiet;
+  }
+  for (let seq = 1; seq <= snap.lastSeq; seq++) {
+    const m = view.bySeq(seq);
+    if (m === undefined) return undefined;
+    if (m.isUnreadable === false) quiet.set(m.from, (quiet.get(m.from) ?? 0) + 1);
+  }
+  return quiet;
 }
 
 /**
@@ -94,6 +121,35 @@ function frame(ev: string, d: unknown): Uint8Array {
   return encode({ ev, d });
 }
 
+/**
+ * A new message is encoded once: its stored form's bytes, kept here from the
+ * send to the batch's effects, become each viewer's copy by adding the three
+ * members a view adds (`extendMap`), for the sender's reply and both
+ * delivery frames alike. Keyed by the stored object, which is never changed
+ * (a recall or a delete-for-self makes a new row).
+ */
+const encodedMsgs = new WeakMap<StoredMessage, Uint8Array>();
+
+/** What `encode(viewOf(msg, viewer))` makes, from the message encoded once. */
+function viewBytes(msg: StoredMessage, viewer: string): Uint8Array {
+  // A view leaves out a recall notice and the hiders: such a row takes the plain path.
+  if (msg.recalled !== undefined || msg.hiddenFor !== undefined) return encode(viewOf(msg, viewer));
+  let stored = encodedMsgs.get(msg);
+  if (stored === undefined) {
+    stored = encode(msg);
+    encodedMsgs.set(msg, stored);
+  }
+  const peer = msg.from === viewer ? msg.to : msg.from;
+  return extendMap(stored, { flow: msg.from === viewer ? 'out' : 'in', sessionId: sessionIdOf('p2p', peer), target: peer });
+}
+
+const MSG_EV = encode('msg');
+
+/** The `msg` frame of `msg` as `viewer` sees it (the bytes `frame('msg', viewOf(msg, viewer))` makes). */
+function msgFrame(msg: StoredMessage, viewer: string): Uint8Array {
+  return encodeMapOfRaw([['ev', MSG_EV], ['d', viewBytes(msg, viewer)]]);
+}
+
 
 /** Any send: an earlier one with the same (from, idClient) is answered again, else the message is numbered and stored. */
 function send(
@@ -122,7 +178,8 @@ function send(
     args: a,
     conn: caller.conn,
   });
-  return { reply: viewOf(event.msg, caller.account), events: [event] };
+  const reply = rememberEncoding(viewOf(event.msg, caller.account), viewBytes(event.msg, caller.account));
+  return { reply, events: [event] };
 }
 
 /** `recallMsg` and `deleteMsg`. */
@@ -156,8 +213,14 @@ function hide(
   return event === undefined ? { reply: deleted } : { reply: deleted, events: [event] };
 }
 
-/** Both members' session updates after a batch: the newest message, as each sees it. */
-/** The members' session updates carrying `last`; `corrected` after a recall, when `last` replaces what they hold at the same seq. */
+/**
+ * The members' session updates carrying `last`; `corrected` after a recall,
+ * when `last` replaces what they hold at the same seq. Every count in one is
+ * absolute (`seq`, `own`, `quiet`), so the host may replace a member's update
+ * that has not gone out yet by a newer one (`supersede`, keyed by the
+ * session): under load a member's user actor gets one update per round trip
+ * instead of one per batch of this conversation.
+ */
 function touches(state: ConversationState, last: StoredMessage, ctx: ActorContext, corrected = false): Effect[] {
   const out: Effect[] = [];
   for (const member of new Set(state.members)) {
@@ -170,9 +233,10 @@ function touches(state: ConversationState, last: StoredMessage, ctx: ActorContex
       seq: state.lastSeq,
       own: sentBy(state, member),
       msg: viewOf(last, member),
+      quiet: quietFor(state, member),
     };
     if (corrected) touch.corrected = true;
-    out.push(callEffect(userCalls, 'touch', userAddress(member), touch));
+    out.push(callEffect(userCalls, 'touch', userAddress(member), touch, touch.sessionId));
   }
   return out;
 }
@@ -190,10 +254,12 @@ export const conversationBehavior = defineActor({
     const state = initialState(ctx.id);
     const snap = ctx.store.snapshot<Snapshot>(ctx.address);
     const sent = snap === undefined ? undefined : sentOf(snap);
-    if (snap === undefined || sent === undefined) return { state, logSeq: 0 };
+    const quiet = snap === undefined || sent === undefined ? undefined : quietOf(snap, lmdbView(ctx));
+    if (snap === undefined || sent === undefined || quiet === undefined) return { state, logSeq: 0 };
     state.lastSeq = snap.lastSeq;
     state.lastTime = snap.lastTime;
     state.sent = sent;
+    state.quiet = quiet;
     return { state, logSeq: snap.logSeq };
   },
 
@@ -267,7 +333,7 @@ export const conversationBehavior = defineActor({
 
   persistBatch(state, events, logSeq, ctx) {
     markSaved(state, events);
-    const snap: Snapshot = { logSeq, lastSeq: state.lastSeq, lastTime: state.lastTime, sent: [...state.sent] };
+    const snap: Snapshot = { logSeq, lastSeq: state.lastSeq, lastTime: state.lastTime, sent: [...state.sent], quiet: [...state.quiet] };
     ctx.store.putSnapshot(ctx.address, snap);
   },
 
@@ -279,8 +345,8 @@ export const conversationBehavior = defineActor({
       if (event.t === 'msg') {
         const { msg, conn } = event;
         last = msg;
-        if (msg.to !== msg.from) out.push({ kind: 'deliver', account: msg.to, frame: frame('msg', viewOf(msg, msg.to)) });
-        out.push(deliver(msg.from, frame('msg', viewOf(msg, msg.from)), conn));
+        if (msg.to !== msg.from) out.push({ kind: 'deliver', account: msg.to, frame: msgFrame(msg, msg.to) });
+        out.push(deliver(msg.from, msgFrame(msg, msg.from), conn));
       } else if (event.t === 'recall') {
         recalled = true;
         const notice = event.msg.recalled!;
