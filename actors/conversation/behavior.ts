@@ -68,16 +68,16 @@ interface Snapshot {
 
 /**
  * The per-member counts of messages sent with `isUnreadable: false` as of a
- * snapshot: its own, else (a snapshot written before it kept them) counted
- * from the message rows it reflects; undefined when it cannot be trusted
- * (a malformed count, a row missing), so the state is rebuilt from the Log.
+ * snapshot: its own (null when malformed: the state is then rebuilt from
+ * the Log), else, for a snapshot written before it kept them, counted from
+ * the message rows it reflects, or undefined (not known) when one is missing.
  */
-function quietOf(snap: Snapshot, view: ConversationView): Map<string, number> | undefined {
+function quietOf(snap: Snapshot, view: ConversationView): Map<string, number> | undefined | null {
   const quiet = new Map<string, number>();
   if (snap.quiet !== undefined) {
-    if (!Array.isArray(snap.quiet)) return undefined;
+    if (!Array.isArray(snap.quiet)) return null;
     for (const [account, n] of snap.quiet) {
-      if (typeof account !== 'string' || typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) return undefined;
+      if (typeof account !== 'string' || typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) return null;
       quiet.set(account, n);
     }
     return quiet;
@@ -123,27 +123,43 @@ function frame(ev: string, d: unknown): Uint8Array {
 
 /**
  * A new message is encoded once: its stored form's bytes, kept here from the
- * send to the batch's effects, become each viewer's copy by adding the three
- * members a view adds (`extendMap`), for the sender's reply and both
- * delivery frames alike. Keyed by the stored object, which is never changed
- * (a recall or a delete-for-self makes a new row).
+ * send to the batch's effects, go as they are into the Log entry's event and
+ * become each viewer's copy by adding the three members a view adds
+ * (`extendMap`), for the sender's reply and both delivery frames alike.
+ * Keyed by the stored object, which is never changed (a recall or a
+ * delete-for-self makes a new row).
  */
 const encodedMsgs = new WeakMap<StoredMessage, Uint8Array>();
+
+/** The stored message's encoding, made on first use. */
+function storedBytes(msg: StoredMessage): Uint8Array {
+  let bytes = encodedMsgs.get(msg);
+  if (bytes === undefined) {
+    bytes = encode(msg);
+    encodedMsgs.set(msg, bytes);
+  }
+  return bytes;
+}
 
 /** What `encode(viewOf(msg, viewer))` makes, from the message encoded once. */
 function viewBytes(msg: StoredMessage, viewer: string): Uint8Array {
   // A view leaves out a recall notice and the hiders: such a row takes the plain path.
   if (msg.recalled !== undefined || msg.hiddenFor !== undefined) return encode(viewOf(msg, viewer));
-  let stored = encodedMsgs.get(msg);
-  if (stored === undefined) {
-    stored = encode(msg);
-    encodedMsgs.set(msg, stored);
-  }
+  const stored = storedBytes(msg);
   const peer = msg.from === viewer ? msg.to : msg.from;
   return extendMap(stored, { flow: msg.from === viewer ? 'out' : 'in', sessionId: sessionIdOf('p2p', peer), target: peer });
 }
 
+/** `'msg'`, encoded: the frame's `ev` and the event's `t`. */
 const MSG_EV = encode('msg');
+
+/** The Log's bytes of a `msg` event (`{t, msg, conn}`), around the message's single encoding. */
+function eventBytes(event: ConversationEvent & { t: 'msg' }): Uint8Array {
+  const stored = storedBytes(event.msg);
+  return event.conn === undefined
+    ? encodeMapOfRaw([['t', MSG_EV], ['msg', stored]])
+    : encodeMapOfRaw([['t', MSG_EV], ['msg', stored], ['conn', encode(event.conn)]]);
+}
 
 /** The `msg` frame of `msg` as `viewer` sees it (the bytes `frame('msg', viewOf(msg, viewer))` makes). */
 function msgFrame(msg: StoredMessage, viewer: string): Uint8Array {
@@ -179,7 +195,7 @@ function send(
     conn: caller.conn,
   });
   const reply = rememberEncoding(viewOf(event.msg, caller.account), viewBytes(event.msg, caller.account));
-  return { reply, events: [event] };
+  return { reply, events: [rememberEncoding(event, eventBytes(event))] };
 }
 
 /** `recallMsg` and `deleteMsg`. */
@@ -233,10 +249,12 @@ function touches(state: ConversationState, last: StoredMessage, ctx: ActorContex
       seq: state.lastSeq,
       own: sentBy(state, member),
       msg: viewOf(last, member),
-      quiet: quietFor(state, member),
     };
+    // Without the conversation's count the user actor counts from `msg`, which only every touch in turn makes right.
+    const quiet = quietFor(state, member);
+    if (quiet !== undefined) touch.quiet = quiet;
     if (corrected) touch.corrected = true;
-    out.push(callEffect(userCalls, 'touch', userAddress(member), touch, touch.sessionId));
+    out.push(callEffect(userCalls, 'touch', userAddress(member), touch, quiet === undefined ? undefined : touch.sessionId));
   }
   return out;
 }
@@ -254,8 +272,8 @@ export const conversationBehavior = defineActor({
     const state = initialState(ctx.id);
     const snap = ctx.store.snapshot<Snapshot>(ctx.address);
     const sent = snap === undefined ? undefined : sentOf(snap);
-    const quiet = snap === undefined || sent === undefined ? undefined : quietOf(snap, lmdbView(ctx));
-    if (snap === undefined || sent === undefined || quiet === undefined) return { state, logSeq: 0 };
+    const quiet = snap === undefined || sent === undefined ? null : quietOf(snap, lmdbView(ctx));
+    if (snap === undefined || sent === undefined || quiet === null) return { state, logSeq: 0 };
     state.lastSeq = snap.lastSeq;
     state.lastTime = snap.lastTime;
     state.sent = sent;
@@ -333,7 +351,8 @@ export const conversationBehavior = defineActor({
 
   persistBatch(state, events, logSeq, ctx) {
     markSaved(state, events);
-    const snap: Snapshot = { logSeq, lastSeq: state.lastSeq, lastTime: state.lastTime, sent: [...state.sent], quiet: [...state.quiet] };
+    const snap: Snapshot = { logSeq, lastSeq: state.lastSeq, lastTime: state.lastTime, sent: [...state.sent] };
+    if (state.quiet !== undefined) snap.quiet = [...state.quiet];
     ctx.store.putSnapshot(ctx.address, snap);
   },
 

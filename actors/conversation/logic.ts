@@ -39,9 +39,11 @@ export interface ConversationState {
   /**
    * Messages sent by each member with `isUnreadable: false`, by account: a
    * member's session update carries the peer's count, so it is absolute and
-   * a newer update may replace an older one unsent.
+   * a newer update may replace an older one unsent. Undefined when a
+   * snapshot written before it was kept cannot tell (its rows are missing):
+   * the updates then leave the count to the user actor, one at a time.
    */
-  quiet: Map<string, number>;
+  quiet: Map<string, number> | undefined;
   /** recentKey(from, idClient) → seq of the recent sends, so resends inside a batch are found before they reach LMDB. */
   recent: Map<string, number>;
   /**
@@ -96,8 +98,9 @@ export function sentBy(state: ConversationState, account: string): number {
   return state.sent.get(account) ?? 0;
 }
 
-/** Messages of the other members that never count as unread for `account` (sent with `isUnreadable: false`). */
-export function quietFor(state: ConversationState, account: string): number {
+/** Messages of the other members that never count as unread for `account` (sent with `isUnreadable: false`); undefined when not known. */
+export function quietFor(state: ConversationState, account: string): number | undefined {
+  if (state.quiet === undefined) return undefined;
   let n = 0;
   for (const [from, count] of state.quiet) if (from !== account) n += count;
   return n;
@@ -169,7 +172,7 @@ export function applyEvent(state: ConversationState, event: MsgEvent): Conversat
   state.lastSeq = msg.seq;
   state.lastTime = msg.time;
   state.sent.set(msg.from, sentBy(state, msg.from) + 1);
-  if (msg.isUnreadable === false) state.quiet.set(msg.from, (state.quiet.get(msg.from) ?? 0) + 1);
+  if (msg.isUnreadable === false && state.quiet !== undefined) state.quiet.set(msg.from, (state.quiet.get(msg.from) ?? 0) + 1);
   state.recent.set(recentKey(msg.from, msg.idClient), msg.seq);
   state.unsaved.set(msg.seq, msg);
   if (state.recent.size > RECENT_LIMIT) state.recent.delete(state.recent.keys().next().value!);

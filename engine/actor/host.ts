@@ -518,7 +518,8 @@ export class ActorHost {
           if (decision.events !== undefined) {
             for (const event of decision.events) {
               act.state = behavior.apply(act.state, event, ctx);
-              const bytes = encode(event);
+              // An event the behaviour encoded already (`rememberEncoding`) goes into the entry as it is.
+              const bytes = encodingOf(event) ?? encode(event);
               events.push(event);
               encoded.push(bytes);
               entryBytes += bytes.byteLength;
