@@ -123,8 +123,11 @@ export const userActor = {
 
   callHandlers: {
     touch(state, a) {
-      const touch = { id: a.sessionId, scene: a.scene, to: a.to, address: a.address, seq: a.seq, own: a.own, msg: a.msg };
-      const event = decideTouch(state, a.corrected === true ? { ...touch, corrected: true } : touch);
+      // `quiet` makes the touch absolute (a conversation's touches may then replace one another unsent): kept when given.
+      const touch: Parameters<typeof decideTouch>[1] = { id: a.sessionId, scene: a.scene, to: a.to, address: a.address, seq: a.seq, own: a.own, msg: a.msg };
+      if (a.quiet !== undefined) touch.quiet = a.quiet;
+      if (a.corrected === true) touch.corrected = true;
+      const event = decideTouch(state, touch);
       return event === undefined ? { reply: true } : { reply: true, events: [event] };
     },
     receipt: (state, a, _caller, ctx) => ({ reply: true, events: decideReceived(state, a, ctx.now()) }),
