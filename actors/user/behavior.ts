@@ -12,7 +12,7 @@ import type { Effect } from '../../engine/actor/behavior.ts';
 import { callEffect, defineActor } from '../../engine/actor/define.ts';
 import type { ActorDefinition } from '../../engine/actor/define.ts';
 import { decodeKey, keyOf, rangeOf } from '../../engine/keys.ts';
-import { encode } from '../../engine/protocol/codec.ts';
+import { encode, encodeArrayOfRaw, encodeMapOfRaw } from '../../engine/protocol/codec.ts';
 import type { Session } from '../../engine/protocol/objects.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import { userCalls } from './calls.ts';
@@ -95,6 +95,13 @@ function one(state: UserState, id: string, events: UserEvent[]): { reply: { sess
 /** Encodes one client frame. */
 function frame(ev: string, d: unknown): Uint8Array {
   return encode({ ev, d });
+}
+
+const UPDATE_SESSIONS = encode('updatesessions');
+
+/** The `updatesessions` frame of sessions already encoded one by one (the bytes `frame` would make, without encoding them again). */
+function sessionsFrame(sessions: readonly Uint8Array[]): Uint8Array {
+  return encodeMapOfRaw([['ev', UPDATE_SESSIONS], ['d', encodeArrayOfRaw(sessions)]]);
 }
 
 /** The session ids a batch changes, once each. */
@@ -180,8 +187,14 @@ export const userActor = {
   callHandlers: {
     ...peopleCallHandlers,
     touch(state, a, _caller, ctx) {
-      const touch = { id: a.sessionId, scene: a.scene, to: a.to, address: a.address, seq: a.seq, own: a.own, msg: a.msg };
-      const event = decideTouch(state, a.corrected === true ? { ...touch, corrected: true, time: ctx.now() } : touch);
+      // `quiet` makes the touch absolute (a conversation's touches may then replace one another unsent): kept when given.
+      const touch: Parameters<typeof decideTouch>[1] = { id: a.sessionId, scene: a.scene, to: a.to, address: a.address, seq: a.seq, own: a.own, msg: a.msg };
+      if (a.quiet !== undefined) touch.quiet = a.quiet;
+      if (a.corrected === true) {
+        touch.corrected = true;
+        touch.time = ctx.now();
+      }
+      const event = decideTouch(state, touch);
       return event === undefined ? { reply: true } : { reply: true, events: [event] };
     },
     receipt: (state, a, _caller, ctx) => ({ reply: true, events: decideReceived(state, a, ctx.now()) }),
@@ -245,9 +258,10 @@ export const userActor = {
         out.push(callEffect(userCalls, 'receipt', userAddress(row.to), a));
       }
     }
-    // A batch may change many sessions: one frame per Bus message's worth.
+    // A batch may change many sessions: one frame per Bus message's worth. Each session is encoded
+    // once, its bytes both measure it and go into the frame.
     const budget = pageBudget(ctx);
-    let list: Session[] = [];
+    let list: Uint8Array[] = [];
     let bytes = 0;
     const removed: string[] = [];
     for (const id of changedIds(events)) {
@@ -257,17 +271,17 @@ export const userActor = {
         if (deleted.has(id)) removed.push(id);
         continue;
       }
-      const session = sessionView(row);
-      const size = encode(session).byteLength;
+      const session = encode(sessionView(row));
+      const size = session.byteLength;
       if (list.length > 0 && bytes + size > budget) {
-        out.push({ kind: 'deliver', account: state.account, frame: frame('updatesessions', list) });
+        out.push({ kind: 'deliver', account: state.account, frame: sessionsFrame(list) });
         list = [];
         bytes = 0;
       }
       list.push(session);
       bytes += size;
     }
-    if (list.length > 0) out.push({ kind: 'deliver', account: state.account, frame: frame('updatesessions', list) });
+    if (list.length > 0) out.push({ kind: 'deliver', account: state.account, frame: sessionsFrame(list) });
     // Ids are at most MAX_ID_CHARS: a deletion names at most MAX_SESSIONS_PER_RESET of them, well within one frame.
     if (removed.length > 0) out.push({ kind: 'deliver', account: state.account, frame: frame('sessionsdeleted', removed) });
     return out;

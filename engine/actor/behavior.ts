@@ -63,8 +63,14 @@ export interface Decision<E> {
 export type Effect =
   /** Send an encoded client frame to every online device of `account`, except the socket `exclude`. */
   | { kind: 'deliver'; account: string; frame: Uint8Array; exclude?: string }
-  /** Call another actor; retried until it answers (at-least-once, so the target must be idempotent). */
-  | { kind: 'call'; to: string; m: string; a: unknown };
+  /**
+   * Call another actor; retried until it answers (at-least-once, so the
+   * target must be idempotent). With `supersede`, a call to the same `to`
+   * with the same key made later replaces this one while it has not gone out:
+   * only for calls whose arguments are absolute (the later one's result
+   * equals that of both), such as a conversation's newest message.
+   */
+  | { kind: 'call'; to: string; m: string; a: unknown; supersede?: string };
 
 export interface ActorBehavior<S, E> {
   readonly kind: string;

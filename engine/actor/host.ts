@@ -16,7 +16,7 @@ import type { Bus, BusMessage, BusSubscription } from '../bus/bus.ts';
 import type { Log } from '../log/log.ts';
 import { LogConflictError } from '../log/log.ts';
 import { LmdbLog } from '../log/lmdb-log.ts';
-import { decode, encode, encodeArrayOfRaw } from '../protocol/codec.ts';
+import { decode, encode, encodeArrayOfRaw, encodeMapOfRaw, encodingOf } from '../protocol/codec.ts';
 import { ParleyError, isParleyError } from '../protocol/errors.ts';
 import type { WireError } from '../protocol/errors.ts';
 import type { ActorReply, ActorRequest, Delivery } from '../envelope.ts';
@@ -75,7 +75,32 @@ const CALL_ATTEMPTS = 10;
 /** How long answered calls' outbox rows wait to be removed together, ms. */
 const OUTBOX_CLEANUP_MS = 200;
 
-type CallEffect = Effect & { kind: 'call'; outboxKey?: StoreKey };
+type CallEffect = Effect & {
+  kind: 'call';
+  outboxKey?: StoreKey;
+  /** Outbox rows of the calls this one replaced (see `CallLine`): removed once it is answered. */
+  replaced?: StoreKey[];
+};
+
+/**
+ * The calls of one `supersede` key to one actor: at most one is on its way
+ * (or retrying); later ones wait behind it, each replacing the one that
+ * waited, whose outbox row is removed once the call that replaced it is
+ * answered. A burst of session updates for one session thus costs the
+ * receiver one command, one Log entry and one delivery per round trip, not
+ * one per batch of the sender. Only calls with absolute arguments take a key
+ * (`Effect`), so the newest alone leaves the receiver as all of them would;
+ * after a crash every row left in the outbox is made again, in order.
+ */
+interface CallLine {
+  waiting: CallEffect | undefined;
+  replaced: StoreKey[];
+}
+
+/** The line of a call with a `supersede` key. */
+function lineOf(effect: CallEffect): string {
+  return `${effect.to}\u0000${effect.supersede!}`;
+}
 
 interface Pending {
   cmd: Command;
@@ -129,8 +154,10 @@ export class ActorHost {
   private readonly releasing = new Map<number, Promise<void>>();
   /** Fencing of the partitions taken so far, awaited by start(). */
   private starting: Promise<void>[] = [];
-  /** Actor-to-actor call effects still trying. */
+  /** Actor-to-actor call effects still trying (a line's waiting call counts once it goes out). */
   private pendingCalls = 0;
+  /** Lines of call effects with a `supersede` key that have one on its way, by `lineOf`. */
+  private readonly lines = new Map<string, CallLine>();
   private outboxSeq = 0;
   /** Call effects not yet answered: `outbox(address, node, ms, n) → effect`. */
   private readonly outbox: Database;
@@ -514,7 +541,8 @@ export class ActorHost {
           if (decision.events !== undefined) {
             for (const event of decision.events) {
               act.state = behavior.apply(act.state, event, ctx);
-              const bytes = encode(event);
+              // An event the behaviour encoded already (`rememberEncoding`) goes into the entry as it is.
+              const bytes = encodingOf(event) ?? encode(event);
               events.push(event);
               encoded.push(bytes);
               entryBytes += bytes.byteLength;
@@ -573,6 +601,7 @@ export class ActorHost {
       if (effect.kind !== 'call') continue;
       const key = keyOf('outbox', address, this.opts.nodeId, Date.now(), ++this.outboxSeq);
       const stored: Effect = { kind: 'call', to: effect.to, m: effect.m, a: effect.a };
+      if (effect.supersede !== undefined) stored.supersede = effect.supersede;
       (effect as CallEffect).outboxKey = key;
       out.push({ key, effect: effect as CallEffect, stored });
     }
@@ -584,8 +613,7 @@ export class ActorHost {
     let n = 0;
     for (const { key, value } of this.outbox.getRange(rangeOf('outbox'))) {
       const effect: CallEffect = { ...(value as CallEffect), outboxKey: key };
-      this.pendingCalls++;
-      void this.call(effect, 1);
+      this.startCall(effect);
       n++;
     }
     if (n > 0) logger.info('outbox: making unanswered calls again', { calls: n });
@@ -615,7 +643,9 @@ export class ActorHost {
 
   private reply(p: Pending, reply: ActorReply): void {
     try {
-      const bytes = encode(reply);
+      // A result the behaviour encoded already (`rememberEncoding`) is spliced in, not encoded again.
+      const known = reply.e === undefined ? encodingOf(reply.r) : undefined;
+      const bytes = known !== undefined ? encodeMapOfRaw([['r', known]]) : encode(reply);
       if (bytes.byteLength > this.opts.bus.maxPayloadBytes) {
         // The Bus would drop it and the caller wait for its timeout; say so at once instead.
         throw new Error(`a reply of ${bytes.byteLength} bytes exceeds the bus's max payload (${this.opts.bus.maxPayloadBytes})`);
@@ -638,8 +668,43 @@ export class ActorHost {
       }
       return;
     }
+    this.startCall(effect);
+  }
+
+  /** Sends a call effect, or, when its line has one on its way, queues it behind that one in place of the one waiting. */
+  private startCall(effect: CallEffect): void {
+    if (effect.supersede !== undefined) {
+      const id = lineOf(effect);
+      const line = this.lines.get(id);
+      if (line !== undefined) {
+        const replaced = line.waiting;
+        if (replaced?.outboxKey !== undefined) line.replaced.push(replaced.outboxKey);
+        line.waiting = effect;
+        return;
+      }
+      this.lines.set(id, { waiting: undefined, replaced: [] });
+    }
     this.pendingCalls++;
     void this.call(effect, 1);
+  }
+
+  /** After a call of a line is answered (or given up): the one waiting goes out, or the line ends. */
+  private nextOfLine(done: CallEffect): void {
+    const id = lineOf(done);
+    const line = this.lines.get(id);
+    if (line === undefined) return;
+    const next = line.waiting;
+    if (next === undefined) {
+      this.lines.delete(id);
+      return;
+    }
+    line.waiting = undefined;
+    if (line.replaced.length > 0) {
+      next.replaced = line.replaced;
+      line.replaced = [];
+    }
+    this.pendingCalls++;
+    void this.call(next, 1);
   }
 
   /** Runs a call effect until it is answered or given up; `pendingCalls` counts it until then. */
@@ -656,7 +721,9 @@ export class ActorHost {
       logger.error('actor call effect given up', { to: effect.to, m: effect.m, attempt, err });
     }
     if (effect.outboxKey !== undefined) this.noteAnswered(effect.outboxKey);
+    if (effect.replaced !== undefined) for (const key of effect.replaced) this.noteAnswered(key);
     this.pendingCalls--;
+    if (effect.supersede !== undefined) this.nextOfLine(effect);
   }
 
   /**
