@@ -35,6 +35,12 @@ export const KEY_KINDS = {
   snapshot: { tag: 0x04, parts: ['str'] },
   /** `outbox`: calling actor's address, node id, ms, counter → call effect. */
   outbox: { tag: 0x05, parts: ['str', 'str', 'uint', 'uint'] },
+  /** `team-members`: group address, account → member row. */
+  teamMember: { tag: 0x30, parts: ['str', 'str'] },
+  /** `team-pending`: group address, `invite` or `apply`, account → the open or answered invitation or request. */
+  teamPending: { tag: 0x31, parts: ['str', 'str', 'str'] },
+  /** `user-teams`: team index address, group address → the group as last reported. */
+  userTeam: { tag: 0x32, parts: ['str', 'str'] },
 } as const satisfies Record<string, { tag: number; parts: readonly ['str', ...PartType[]] }>;
 
 export type KeyKind = keyof typeof KEY_KINDS;

@@ -24,6 +24,8 @@ import { logger } from './logger.ts';
 import { Edge } from '../edge/edge.ts';
 import { conversationBehavior } from '../actors/conversation/behavior.ts';
 import { userBehavior } from '../actors/user/behavior.ts';
+import { superTeamBehavior, teamBehavior } from '../actors/team/behavior.ts';
+import { userTeamsBehavior } from '../actors/user-teams/behavior.ts';
 
 export type Role = 'start' | 'edge' | 'actors';
 
@@ -40,7 +42,7 @@ export interface RunningNode {
 }
 
 /** Every actor kind this build knows. */
-export const BEHAVIORS = [conversationBehavior, userBehavior];
+export const BEHAVIORS = [conversationBehavior, userBehavior, teamBehavior, superTeamBehavior, userTeamsBehavior];
 
 async function startHealthServer(config: Config, ready: () => boolean): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {

@@ -7,6 +7,7 @@
 import type { DeletedMsgSelf, LoginPort, Message, Scene, Session, SysMsg } from './objects.ts';
 import { event } from './registry.ts';
 import type { PayloadOf } from './registry.ts';
+import { teamEvents } from './team-events.ts';
 
 /** Why the server closes a socket; `from` and `custom` come with a kick. */
 export interface Kicked {
@@ -30,6 +31,7 @@ export const events = {
   DeleteMsgSelf: event<DeletedMsgSelf[]>('Messages another device of the account deleted for self: hide them here too.'),
   loginportschange: event<LoginPort[]>('Another device of the account logged in or out.'),
   kicked: event<Kicked>('The server is closing this socket, and why: for a kick, `reason` is `kickedByOtherDevice` or `kickedByAdmin` and `from` the kicking device\'s id (or `admin`); `tokenExpired` when the login token expired (with `PARLEY_KICK_ON_TOKEN_EXPIRY`).'),
+  ...teamEvents,
 };
 
 export type EventName = keyof typeof events;

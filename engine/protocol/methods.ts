@@ -10,6 +10,7 @@ import type { AnyMethod, ArgsOf, InputArgsOf, ResultOf } from './registry.ts';
 import { connectionMethods } from './methods/connection.ts';
 import { messageMethods } from './methods/messages.ts';
 import { sessionMethods } from './methods/sessions.ts';
+import { teamMethods } from './methods/teams.ts';
 
 export * from './objects.ts';
 export { conversationAddress } from './methods/common.ts';
@@ -19,6 +20,7 @@ export const registry = {
   ...connectionMethods,
   ...messageMethods,
   ...sessionMethods,
+  ...teamMethods,
 } satisfies Record<string, AnyMethod>;
 
 export type Registry = typeof registry;
