@@ -17,6 +17,8 @@ export const TEAM_EVENT_HANDLERS: { [E in TeamEventName]: (d: Events[E], ctx: In
   UpdateTeamManagers: pass('UpdateTeamManagers'),
   DismissTeam: pass('DismissTeam'),
   TransferTeam: pass('TransferTeam'),
+  updateteammember: pass('updateteammember'),
+  UpdateTeamMembersMute: pass('UpdateTeamMembersMute'),
   CreateSuperTeam: pass('CreateSuperTeam'),
   AddSuperTeamMembers: pass('AddSuperTeamMembers'),
   RemoveSuperTeamMembers: pass('RemoveSuperTeamMembers'),
@@ -24,4 +26,6 @@ export const TEAM_EVENT_HANDLERS: { [E in TeamEventName]: (d: Events[E], ctx: In
   UpdateSuperTeamManagers: pass('UpdateSuperTeamManagers'),
   DismissSuperTeam: pass('DismissSuperTeam'),
   TransferSuperTeam: pass('TransferSuperTeam'),
+  UpdateSuperTeamMember: pass('UpdateSuperTeamMember'),
+  UpdateSuperTeamMembersMute: pass('UpdateSuperTeamMembersMute'),
 };

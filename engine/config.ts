@@ -71,6 +71,12 @@ export interface Config {
   allowUwsFallback: boolean;
   /** Log level: debug, info, warn, error. Default info. */
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Members an advanced group may hold (TEAM_FULL past it). Default 200. */
+  teamMaxMembers: number;
+  /** Members a supergroup may hold (TEAM_FULL past it). Default 10000. */
+  superTeamMaxMembers: number;
+  /** Let clients create and dismiss supergroups (otherwise the host's backend does). Default false. */
+  superTeamClientCreate: boolean;
 }
 
 interface FieldSpec {
@@ -115,6 +121,9 @@ export const CONFIG_FIELDS: Record<keyof Config, FieldSpec> = {
   embeddedMaxPayloadBytes: { env: 'PARLEY_EMBEDDED_MAX_PAYLOAD_BYTES', kind: 'int', min: 4096, doc: 'largest in-process bus message (embedded), bytes' },
   allowUwsFallback: { env: 'PARLEY_ALLOW_UWS_FALLBACK', kind: 'bool', doc: 'allow the slow ws-based uWS fallback' },
   logLevel: { env: 'PARLEY_LOG_LEVEL', kind: 'level', doc: 'debug, info, warn or error' },
+  teamMaxMembers: { env: 'PARLEY_TEAM_MAX_MEMBERS', kind: 'int', min: 1, doc: 'members per advanced group' },
+  superTeamMaxMembers: { env: 'PARLEY_SUPERTEAM_MAX_MEMBERS', kind: 'int', min: 1, doc: 'members per supergroup' },
+  superTeamClientCreate: { env: 'PARLEY_SUPERTEAM_CLIENT_CREATE', kind: 'bool', doc: 'let clients create and dismiss supergroups' },
 };
 
 export function defaultConfig(): Config {
@@ -151,6 +160,9 @@ export function defaultConfig(): Config {
     embeddedMaxPayloadBytes: 1024 * 1024,
     allowUwsFallback: false,
     logLevel: 'info',
+    teamMaxMembers: 200,
+    superTeamMaxMembers: 10_000,
+    superTeamClientCreate: false,
   };
 }
 

@@ -24,7 +24,7 @@ import { logger } from './logger.ts';
 import { Edge } from '../edge/edge.ts';
 import { conversationBehavior } from '../actors/conversation/behavior.ts';
 import { userBehavior } from '../actors/user/behavior.ts';
-import { superTeamBehavior, teamBehavior } from '../actors/team/behavior.ts';
+import { configureTeams, superTeamBehavior, teamBehavior } from '../actors/team/behavior.ts';
 import { userTeamsBehavior } from '../actors/user-teams/behavior.ts';
 
 export type Role = 'start' | 'edge' | 'actors';
@@ -127,6 +127,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
         if (adopted !== undefined) logger.info('log: moved into the state environment', { from: legacyDir, ...adopted });
         logger.info('log: lmdb', { path: store.path });
       }
+      configureTeams(config);
       host = new ActorHost({
         bus,
         log,

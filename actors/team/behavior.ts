@@ -18,13 +18,16 @@ import { pageBudget } from '../../engine/actor/behavior.ts';
 import type { ActorContext, Effect } from '../../engine/actor/behavior.ts';
 import { callEffect, callerOf, defineActor } from '../../engine/actor/define.ts';
 import type { Outcome } from '../../engine/actor/define.ts';
+import type { Config } from '../../engine/config.ts';
 import type { Caller } from '../../engine/envelope.ts';
+import { ParleyError } from '../../engine/protocol/errors.ts';
+import type { Args } from '../../engine/protocol/methods.ts';
 import { decodeKey, keyOf, rangeOf } from '../../engine/keys.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import type { DeletedMsgSelf, Message, MsgRef, MsgType, SysMsg } from '../../engine/protocol/objects.ts';
-import { DEFAULT_TEAM_MAX_MEMBERS, userTeamsAddress } from '../../engine/protocol/methods/teams.ts';
-import type { Team, TeamKind, TeamNotificationAttach } from '../../engine/protocol/methods/teams.ts';
+import { DEFAULT_SUPER_TEAM_MAX_MEMBERS, DEFAULT_TEAM_MAX_MEMBERS, userTeamsAddress } from '../../engine/protocol/methods/teams.ts';
+import type { Team, TeamKind, TeamMember, TeamNotificationAttach } from '../../engine/protocol/methods/teams.ts';
 import { userAddress } from '../../engine/subjects.ts';
 import { conversationSettings } from '../conversation/behavior.ts';
 import type { RangeReply } from '../conversation/calls.ts';
@@ -68,7 +71,26 @@ import type { DecideContext } from './rules.ts';
 import { postSysMsg } from './sysmsg.ts';
 
 /** What groups read when deciding: the member limit (`TEAM_FULL` past it). One value per process; a test may lower it. */
-export const teamSettings: TeamLimits = { maxMembers: DEFAULT_TEAM_MAX_MEMBERS };
+export const teamSettings = {
+  /** Members an advanced group may hold. */
+  maxMembers: DEFAULT_TEAM_MAX_MEMBERS,
+  /** Members a supergroup may hold. */
+  superTeamMaxMembers: DEFAULT_SUPER_TEAM_MAX_MEMBERS,
+  /** Whether clients may create and dismiss supergroups (otherwise the host's backend does). */
+  superTeamClientCreate: false,
+};
+
+/** Takes the group settings from the process's configuration. */
+export function configureTeams(config: Pick<Config, 'teamMaxMembers' | 'superTeamMaxMembers' | 'superTeamClientCreate'>): void {
+  teamSettings.maxMembers = config.teamMaxMembers;
+  teamSettings.superTeamMaxMembers = config.superTeamMaxMembers;
+  teamSettings.superTeamClientCreate = config.superTeamClientCreate;
+}
+
+/** The limits of a group kind as configured now. */
+function limitsOf(kind: TeamKind): TeamLimits {
+  return { maxMembers: kind === 'team' ? teamSettings.maxMembers : teamSettings.superTeamMaxMembers };
+}
 
 interface Snapshot {
   logSeq: number;
@@ -101,6 +123,7 @@ function initialState(kind: TeamKind, id: string): TeamState {
     team: undefined,
     version: 0,
     members: new Map(),
+    former: new Map(),
     pending: new Map(),
     quietTotal: 0,
     quietBy: new Map(),
@@ -116,7 +139,7 @@ function decideContext(state: TeamState, c: Caller | undefined, ctx: ActorContex
     state,
     by: caller.account,
     now,
-    limits: teamSettings,
+    limits: limitsOf(state.kind),
     nextIdServer: () => ctx.nextIdServer(now),
     notify: (change, attach, alsoTo) => [notification(state, caller, ctx, change, attach, alsoTo)],
   };
@@ -229,7 +252,8 @@ function groupActor<K extends TeamKind>(kind: K) {
       const state = initialState(kind, ctx.id);
       for (const { key, value } of ctx.store.db('team-members').getRange(rangeOf('teamMember', ctx.address))) {
         const [, account] = decodeKey('teamMember', key);
-        state.members.set(account, value as MemberRow);
+        const row = value as MemberRow;
+        (row.valid ? state.members : state.former).set(account, row);
       }
       for (const { value } of ctx.store.db('team-pending').getRange(rangeOf('teamPending', ctx.address))) {
         const row = value as PendingRow;
@@ -323,10 +347,14 @@ function groupActor<K extends TeamKind>(kind: K) {
       team: { apply: (state: TeamState, event: Extract<TeamEvent, { t: 'team' }>) => applyChange(state, event) },
       members: {
         apply: (state: TeamState, event: Extract<TeamEvent, { t: 'members' }>) => applyChange(state, event),
-        persist(_state: TeamState, event: Extract<TeamEvent, { t: 'members' }>, ctx: ActorContext) {
+        persist(state: TeamState, event: Extract<TeamEvent, { t: 'members' }>, ctx: ActorContext) {
           const db = ctx.store.db('team-members');
           for (const row of event.put) void db.put(keyOf('teamMember', ctx.address, row.account), row);
-          for (const account of event.removed) void db.remove(keyOf('teamMember', ctx.address, account));
+          // A member who left keeps a row marked invalid (supergroup member pages list them).
+          for (const account of event.removed) {
+            const row = state.former.get(account);
+            if (row !== undefined) void db.put(keyOf('teamMember', ctx.address, account), row);
+          }
         },
       },
       pending: {
@@ -393,36 +421,122 @@ function groupActor<K extends TeamKind>(kind: K) {
   };
 }
 
-const teamTables = groupActor('team');
+/** The handlers both kinds share, under neutral names; each kind's table takes them under its method names. */
+function groupHandlers(kind: TeamKind) {
+  const dc = (state: TeamState, c: Caller | undefined, ctx: ActorContext, m: string) => decideContext(state, c, ctx, m);
+  const members = (state: TeamState, c: Caller | undefined, m: string) => memberOf(state, callerOf(c, m).account);
+  /** Supergroups are created and dismissed by the host's backend unless configured otherwise. */
+  const gate = (m: string) => {
+    if (kind === 'superTeam' && !teamSettings.superTeamClientCreate) throw new ParleyError('FORBIDDEN', `\`${m}\` is for the host's backend (set PARLEY_SUPERTEAM_CLIENT_CREATE to allow clients)`);
+  };
+  return {
+    create: (state: TeamState, a: Args<'createTeam'>, c: Caller | undefined, ctx: ActorContext, m: string) => {
+      gate(m);
+      return rules.decideCreate(dc(state, c, ctx, m), a);
+    },
+    dismiss: (state: TeamState, c: Caller | undefined, ctx: ActorContext, m: string) => {
+      gate(m);
+      return rules.decideDismiss(dc(state, c, ctx, m));
+    },
+    dc,
+    get: (state: TeamState) => ({ reply: liveTeam(state) }),
+    members(state: TeamState, c: Caller | undefined, m: string) {
+      members(state, c, m);
+      return { reply: { teamId: state.id, members: [...state.members.values()].map(memberView).sort((x, y) => x.joinTime - y.joinTime) } };
+    },
+    muted(state: TeamState, c: Caller | undefined, m: string) {
+      members(state, c, m);
+      return { reply: { teamId: state.id, members: [...state.members.values()].filter((r) => r.mute).map(memberView) } };
+    },
+    page(state: TeamState, a: Args<'getSuperTeamMembersByJoinTime'>, c: Caller | undefined, m: string, pick: (row: MemberRow) => boolean) {
+      members(state, c, m);
+      return { reply: rules.membersByJoinTime(state, a, pick) };
+    },
+  };
+}
+
+const teamHandlers = groupHandlers('team');
 
 export const teamBehavior = defineActor({
-  ...teamTables,
+  ...groupActor('team'),
   methods: {
-    createTeam: (state, a, c, ctx) => rules.decideCreate(decideContext(state, c, ctx, 'createTeam'), a),
-    updateTeam: (state, a, c, ctx) => rules.decideUpdate(decideContext(state, c, ctx, 'updateTeam'), a),
-    addTeamMembers: (state, a, c, ctx) => rules.decideAdd(decideContext(state, c, ctx, 'addTeamMembers'), a),
-    acceptTeamInvite: (state, a, c, ctx) => rules.decideAcceptInvite(decideContext(state, c, ctx, 'acceptTeamInvite'), a),
-    rejectTeamInvite: (state, a, c, ctx) => rules.decideRejectInvite(decideContext(state, c, ctx, 'rejectTeamInvite'), a),
-    applyTeam: (state, a, c, ctx) => rules.decideApply(decideContext(state, c, ctx, 'applyTeam'), a),
-    passTeamApply: (state, a, c, ctx) => rules.decidePassApply(decideContext(state, c, ctx, 'passTeamApply'), a),
-    rejectTeamApply: (state, a, c, ctx) => rules.decideRejectApply(decideContext(state, c, ctx, 'rejectTeamApply'), a),
-    removeTeamMembers: (state, a, c, ctx) => rules.decideRemove(decideContext(state, c, ctx, 'removeTeamMembers'), a),
-    addTeamManagers: (state, a, c, ctx) => rules.decideManagers(decideContext(state, c, ctx, 'addTeamManagers'), a, true),
-    removeTeamManagers: (state, a, c, ctx) => rules.decideManagers(decideContext(state, c, ctx, 'removeTeamManagers'), a, false),
-    transferTeam: (state, a, c, ctx) => rules.decideTransfer(decideContext(state, c, ctx, 'transferTeam'), a),
-    leaveTeam: (state, _a, c, ctx) => rules.decideLeave(decideContext(state, c, ctx, 'leaveTeam')),
-    dismissTeam: (state, _a, c, ctx) => rules.decideDismiss(decideContext(state, c, ctx, 'dismissTeam')),
-    getTeam: (state) => ({ reply: liveTeam(state) }),
-    getTeamMembers(state, _a, c) {
-      const caller = callerOf(c, 'getTeamMembers');
-      memberOf(state, caller.account);
-      return { reply: { teamId: state.id, members: [...state.members.values()].map(memberView).sort((x, y) => x.joinTime - y.joinTime) } };
+    createTeam: (state, a, c, ctx) => teamHandlers.create(state, a, c, ctx, 'createTeam'),
+    updateTeam: (state, a, c, ctx) => rules.decideUpdate(teamHandlers.dc(state, c, ctx, 'updateTeam'), a),
+    addTeamMembers: (state, a, c, ctx) => rules.decideAdd(teamHandlers.dc(state, c, ctx, 'addTeamMembers'), a),
+    acceptTeamInvite: (state, a, c, ctx) => rules.decideAcceptInvite(teamHandlers.dc(state, c, ctx, 'acceptTeamInvite'), a),
+    rejectTeamInvite: (state, a, c, ctx) => rules.decideRejectInvite(teamHandlers.dc(state, c, ctx, 'rejectTeamInvite'), a),
+    applyTeam: (state, a, c, ctx) => rules.decideApply(teamHandlers.dc(state, c, ctx, 'applyTeam'), a),
+    passTeamApply: (state, a, c, ctx) => rules.decidePassApply(teamHandlers.dc(state, c, ctx, 'passTeamApply'), a),
+    rejectTeamApply: (state, a, c, ctx) => rules.decideRejectApply(teamHandlers.dc(state, c, ctx, 'rejectTeamApply'), a),
+    removeTeamMembers: (state, a, c, ctx) => rules.decideRemove(teamHandlers.dc(state, c, ctx, 'removeTeamMembers'), a),
+    addTeamManagers: (state, a, c, ctx) => rules.decideManagers(teamHandlers.dc(state, c, ctx, 'addTeamManagers'), a, true),
+    removeTeamManagers: (state, a, c, ctx) => rules.decideManagers(teamHandlers.dc(state, c, ctx, 'removeTeamManagers'), a, false),
+    transferTeam: (state, a, c, ctx) => rules.decideTransfer(teamHandlers.dc(state, c, ctx, 'transferTeam'), a),
+    leaveTeam: (state, _a, c, ctx) => rules.decideLeave(teamHandlers.dc(state, c, ctx, 'leaveTeam')),
+    dismissTeam: (state, _a, c, ctx) => teamHandlers.dismiss(state, c, ctx, 'dismissTeam'),
+    getTeam: (state) => teamHandlers.get(state),
+    getTeamMembers: (state, _a, c) => teamHandlers.members(state, c, 'getTeamMembers'),
+    muteTeamAll: (state, a, c, ctx) => rules.decideMuteAll(teamHandlers.dc(state, c, ctx, 'muteTeamAll'), a.mute),
+    updateMuteStateInTeam(state, a, c, ctx) {
+      const { events } = rules.decideMemberMute(teamHandlers.dc(state, c, ctx, 'updateMuteStateInTeam'), [a.account], a.mute);
+      return { reply: { teamId: state.id, account: a.account, mute: a.mute }, events };
+    },
+    getMutedTeamMembers: (state, _a, c) => teamHandlers.muted(state, c, 'getMutedTeamMembers'),
+    updateInfoInTeam: (state, a, c, ctx) => rules.decideUpdateInfo(teamHandlers.dc(state, c, ctx, 'updateInfoInTeam'), a),
+    updateNickInTeam: (state, a, c, ctx) => rules.decideUpdateNick(teamHandlers.dc(state, c, ctx, 'updateNickInTeam'), a),
+    getTeamMemberByTeamIdAndAccount(state, a, c) {
+      memberOf(state, callerOf(c, 'getTeamMemberByTeamIdAndAccount').account);
+      const row = state.members.get(a.account);
+      return { reply: row === undefined ? {} : { [a.account]: memberView(row) } };
+    },
+    getTeamMemberInvitorAccid(state, a, c) {
+      memberOf(state, callerOf(c, 'getTeamMemberInvitorAccid').account);
+      const out: Record<string, string> = {};
+      for (const account of a.accounts) {
+        const row = state.members.get(account);
+        if (row !== undefined) out[account] = row.invitorAccid;
+      }
+      return { reply: out };
     },
   },
 });
 
-/** Supergroups: their own actors and histories; the supergroup methods are declared separately. */
+const superHandlers = groupHandlers('superTeam');
+
+/** Supergroups: their own actors, id space and history, with the advanced group's rules under the `SuperTeam` names. */
 export const superTeamBehavior = defineActor({
   ...groupActor('superTeam'),
-  methods: {},
+  methods: {
+    createSuperTeam: (state, a, c, ctx) => superHandlers.create(state, a, c, ctx, 'createSuperTeam'),
+    updateSuperTeam: (state, a, c, ctx) => rules.decideUpdate(superHandlers.dc(state, c, ctx, 'updateSuperTeam'), a),
+    addSuperTeamMembers: (state, a, c, ctx) => rules.decideAdd(superHandlers.dc(state, c, ctx, 'addSuperTeamMembers'), a),
+    acceptSuperTeamInvite: (state, a, c, ctx) => rules.decideAcceptInvite(superHandlers.dc(state, c, ctx, 'acceptSuperTeamInvite'), a),
+    rejectSuperTeamInvite: (state, a, c, ctx) => rules.decideRejectInvite(superHandlers.dc(state, c, ctx, 'rejectSuperTeamInvite'), a),
+    applySuperTeam: (state, a, c, ctx) => rules.decideApply(superHandlers.dc(state, c, ctx, 'applySuperTeam'), a),
+    passSuperTeamApply: (state, a, c, ctx) => rules.decidePassApply(superHandlers.dc(state, c, ctx, 'passSuperTeamApply'), a),
+    rejectSuperTeamApply: (state, a, c, ctx) => rules.decideRejectApply(superHandlers.dc(state, c, ctx, 'rejectSuperTeamApply'), a),
+    removeSuperTeamMembers: (state, a, c, ctx) => rules.decideRemove(superHandlers.dc(state, c, ctx, 'removeSuperTeamMembers'), a),
+    addSuperTeamManagers: (state, a, c, ctx) => rules.decideManagers(superHandlers.dc(state, c, ctx, 'addSuperTeamManagers'), a, true),
+    removeSuperTeamManagers: (state, a, c, ctx) => rules.decideManagers(superHandlers.dc(state, c, ctx, 'removeSuperTeamManagers'), a, false),
+    transferSuperTeam: (state, a, c, ctx) => rules.decideTransfer(superHandlers.dc(state, c, ctx, 'transferSuperTeam'), a),
+    leaveSuperTeam: (state, _a, c, ctx) => rules.decideLeave(superHandlers.dc(state, c, ctx, 'leaveSuperTeam')),
+    dismissSuperTeam: (state, _a, c, ctx) => superHandlers.dismiss(state, c, ctx, 'dismissSuperTeam'),
+    getSuperTeam: (state) => superHandlers.get(state),
+    updateSuperTeamMute: (state, a, c, ctx) => rules.decideMuteAll(superHandlers.dc(state, c, ctx, 'updateSuperTeamMute'), a.mute),
+    updateSuperTeamMembersMute: (state, a, c, ctx) => rules.decideMemberMute(superHandlers.dc(state, c, ctx, 'updateSuperTeamMembersMute'), a.accounts, a.mute),
+    updateInfoInSuperTeam: (state, a, c, ctx) => rules.decideUpdateInfo(superHandlers.dc(state, c, ctx, 'updateInfoInSuperTeam'), a),
+    updateNickInSuperTeam: (state, a, c, ctx) => rules.decideUpdateNick(superHandlers.dc(state, c, ctx, 'updateNickInSuperTeam'), a),
+    getSuperTeamMembersByJoinTime: (state, a, c) => superHandlers.page(state, a, c, 'getSuperTeamMembersByJoinTime', () => true),
+    getMutedSuperTeamMembers: (state, a, c) => superHandlers.page(state, a, c, 'getMutedSuperTeamMembers', (r) => r.valid && r.mute),
+    getSuperTeamMembersByAccounts(state, a, c) {
+      memberOf(state, callerOf(c, 'getSuperTeamMembersByAccounts').account);
+      const members: TeamMember[] = [];
+      const invalid: TeamMember[] = [];
+      for (const account of new Set(a.accounts)) {
+        const row = state.members.get(account) ?? state.former.get(account);
+        if (row !== undefined) (row.valid ? members : invalid).push(memberView(row));
+      }
+      return { reply: { members, invalid } };
+    },
+  },
 });

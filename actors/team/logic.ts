@@ -64,6 +64,8 @@ export interface TeamState {
   team: Team | undefined;
   version: number;
   members: Map<string, MemberRow>;
+  /** Members who left (`valid: false`), as they were when they left. */
+  former: Map<string, MemberRow>;
   /** `pendingKey(what, account)` → row. */
   pending: Map<string, PendingRow>;
   /** Messages sent with `isUnreadable: false`, in all and per sender: they never count as unread. */
@@ -264,8 +266,15 @@ export function applyChange(state: TeamState, event: TeamChangeEvent): void {
       state.version = event.version;
       return;
     case 'members':
-      for (const row of event.put) state.members.set(row.account, row);
-      for (const a of event.removed) state.members.delete(a);
+      for (const row of event.put) {
+        state.members.set(row.account, row);
+        state.former.delete(row.account);
+      }
+      for (const a of event.removed) {
+        const row = state.members.get(a);
+        state.members.delete(a);
+        if (row !== undefined) state.former.set(a, { ...row, valid: false });
+      }
       return;
     case 'pending':
       for (const row of event.rows) state.pending.set(pendingKey(row.what, row.account), row);

@@ -344,3 +344,85 @@ export function decideDismiss(ctx: DecideContext): { reply: { teamId: string }; 
   change.tell(members, callbackName(ctx.state.kind, 'DismissTeam'), { teamId: ctx.state.id });
   return { reply: { teamId: ctx.state.id }, events: change.finish(extra) };
 }
+
+// ---- Mutes and member settings ------------------------------------------------
+
+export function decideMuteAll(ctx: DecideContext, mute: boolean): { reply: { team: Team }; events: TeamEvent[] } {
+  manager(ctx, `mute the whole ${groupWord(ctx.state.kind)}`);
+  const team = liveTeam(ctx.state);
+  if (team.mute === mute) return { reply: { team }, events: [] };
+  const change = new Change(ctx.state, ctx.now);
+  const next = change.updateTeam({ mute, muteType: mute ? 'all' : 'none' });
+  change.tell(change.memberAccounts(), callbackName(ctx.state.kind, 'UpdateTeam'), { teamId: ctx.state.id, mute, muteType: next.muteType, updateTime: ctx.now });
+  const extra = ctx.notify(change, { type: 'updateTeamMute', team: next, mute });
+  return { reply: { team: next }, events: change.finish(extra) };
+}
+
+/**
+ * Mutes or unmutes members: the owner anyone but itself, managers normal
+ * members only. In a supergroup the notification reaches every member but
+ * the operator; in an advanced group every member.
+ */
+export function decideMemberMute(ctx: DecideContext, accounts: readonly string[], mute: boolean): { reply: { teamId: string; accounts: string[]; mute: boolean }; events: TeamEvent[] } {
+  const me = manager(ctx, 'mute members');
+  const rows = membersNamed(ctx, accounts);
+  for (const row of rows) {
+    if (row.type === 'owner') throw new ParleyError('FORBIDDEN', '`account`: the owner cannot be muted');
+    if (me.type === 'manager' && row.type !== 'normal') throw new ParleyError('FORBIDDEN', `\`account\`: managers may mute normal members only, and ${row.account} is a manager`);
+  }
+  const named = rows.map((r) => r.account);
+  const change = new Change(ctx.state, ctx.now);
+  const members: TeamMember[] = [];
+  for (const row of rows) {
+    if (row.mute === mute) continue;
+    const next: MemberRow = { ...row, mute, updateTime: ctx.now };
+    change.putMember(next);
+    members.push(memberView(next));
+  }
+  if (members.length === 0) return { reply: { teamId: ctx.state.id, accounts: named, mute }, events: [] };
+  change.tell(change.memberAccounts(), callbackName(ctx.state.kind, 'UpdateTeamMembersMute'), { team: change.current, accounts: members.map((m) => m.account), mute, members });
+  const extra = ctx.notify(change, { type: 'updateMemberMute', team: change.current, accounts: members.map((m) => m.account), mute });
+  return { reply: { teamId: ctx.state.id, accounts: named, mute }, events: change.finish(extra) };
+}
+
+/** A member row's own settings changed: the other members hear `updateteammember` (`UpdateSuperTeamMember`). */
+function memberChanged(ctx: DecideContext, row: MemberRow, fields: Partial<MemberRow>, alsoUpdateTeam: boolean): { reply: { member: TeamMember }; events: TeamEvent[] } {
+  const changed = Object.entries(fields).some(([k, v]) => v !== undefined && (row as unknown as Record<string, unknown>)[k] !== v);
+  if (!changed) return { reply: { member: memberView(row) }, events: [] };
+  const next: MemberRow = { ...row, updateTime: ctx.now };
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) (next as unknown as Record<string, unknown>)[k] = v;
+  const change = new Change(ctx.state, ctx.now);
+  change.putMember(next);
+  const others = change.memberAccounts().filter((a) => a !== ctx.by);
+  change.tell(alsoUpdateTeam ? change.memberAccounts() : others, callbackName(ctx.state.kind, 'updateteammember'), memberView(next));
+  if (alsoUpdateTeam) change.tell(change.memberAccounts(), callbackName(ctx.state.kind, 'UpdateTeam'), { teamId: ctx.state.id, updateTime: ctx.now });
+  return { reply: { member: memberView(next) }, events: change.finish() };
+}
+
+export function decideUpdateInfo(ctx: DecideContext, a: Args<'updateInfoInTeam'>): { reply: { member: TeamMember }; events: TeamEvent[] } {
+  const row = memberOf(ctx.state, ctx.by);
+  return memberChanged(ctx, row, { nickInTeam: a.nickInTeam, custom: a.custom, muteNotiType: a.muteNotiType }, false);
+}
+
+export function decideUpdateNick(ctx: DecideContext, a: Args<'updateNickInTeam'>): { reply: { member: TeamMember }; events: TeamEvent[] } {
+  const me = manager(ctx, "set another member's nickname");
+  const [row] = membersNamed(ctx, [a.account]);
+  if (me.type === 'manager' && row!.type === 'owner') throw new ParleyError('FORBIDDEN', "`account`: managers may not set the owner's nickname");
+  return memberChanged(ctx, row!, { nickInTeam: a.nickInTeam }, true);
+}
+
+// ---- Member queries -----------------------------------------------------------
+
+/** Members, the current and (when `withFormer`) those who left, by join time. */
+export function membersByJoinTime(state: TeamState, q: { joinTime?: number | undefined; limit: number; reverse: boolean }, pick: (row: MemberRow) => boolean): { members: TeamMember[]; invalid: TeamMember[] } {
+  const all = [...state.members.values(), ...state.former.values()].filter(pick);
+  all.sort((x, y) => (q.reverse ? y.joinTime - x.joinTime : x.joinTime - y.joinTime) || (x.account < y.account ? -1 : 1));
+  const members: TeamMember[] = [];
+  const invalid: TeamMember[] = [];
+  for (const row of all) {
+    if (q.joinTime !== undefined && (q.reverse ? row.joinTime >= q.joinTime : row.joinTime <= q.joinTime)) continue;
+    if (members.length + invalid.length >= q.limit) break;
+    (row.valid ? members : invalid).push(memberView(row));
+  }
+  return { members, invalid };
+}

@@ -46,6 +46,7 @@ export const userTeamsBehavior = defineActor<'userTeams', UserTeamsState, UserTe
 
   methods: {
     getTeams: (state) => ({ reply: teamsOf(state, 'team') }),
+    getSuperTeams: (state) => ({ reply: teamsOf(state, 'superTeam') }),
     getTeamsById(state, a) {
       const teams: Team[] = [];
       const tids: string[] = [];

@@ -10,7 +10,7 @@ import type { AnyMethod, ArgsOf, InputArgsOf, ResultOf } from './registry.ts';
 import { connectionMethods } from './methods/connection.ts';
 import { messageMethods } from './methods/messages.ts';
 import { sessionMethods } from './methods/sessions.ts';
-import { teamMethods } from './methods/teams.ts';
+import { superTeamMethods, teamMethods } from './methods/teams.ts';
 
 export * from './objects.ts';
 export { conversationAddress } from './methods/common.ts';
@@ -21,6 +21,7 @@ export const registry = {
   ...messageMethods,
   ...sessionMethods,
   ...teamMethods,
+  ...superTeamMethods,
 } satisfies Record<string, AnyMethod>;
 
 export type Registry = typeof registry;

@@ -11,6 +11,7 @@ type Removed = { team: Team; accounts: string[] };
 type Managers = { team: Team; accounts: string[]; isManager: boolean; members: TeamMember[] };
 type Transferred = { team: Team; from: TeamMember; to: TeamMember };
 type Created = { team: Team; owner: TeamMember };
+type Muted = { team: Team; accounts: string[]; mute: boolean; members: TeamMember[] };
 
 export const teamEvents = {
   CreateTeam: event<Created>("A group was created by the account (to the creator's devices)."),
@@ -20,6 +21,8 @@ export const teamEvents = {
   UpdateTeamManagers: event<Managers>('Members became managers (`isManager: true`) or normal members again.'),
   DismissTeam: event<{ teamId: string }>('The owner dissolved the group.'),
   TransferTeam: event<Transferred>('The group has a new owner.'),
+  updateteammember: event<TeamMember>("A member's own settings or nickname changed (to the other members; a nickname set by a manager, to every member)."),
+  UpdateTeamMembersMute: event<Muted>('Members were muted or unmuted.'),
   CreateSuperTeam: event<Created>('`CreateTeam` of a supergroup.'),
   AddSuperTeamMembers: event<Added>('`AddTeamMembers` of a supergroup.'),
   RemoveSuperTeamMembers: event<Removed>('`RemoveTeamMembers` of a supergroup.'),
@@ -27,4 +30,6 @@ export const teamEvents = {
   UpdateSuperTeamManagers: event<Managers>('`UpdateTeamManagers` of a supergroup.'),
   DismissSuperTeam: event<{ teamId: string }>('`DismissTeam` of a supergroup.'),
   TransferSuperTeam: event<Transferred>('`TransferTeam` of a supergroup.'),
+  UpdateSuperTeamMember: event<TeamMember>('`updateteammember` of a supergroup.'),
+  UpdateSuperTeamMembersMute: event<Muted>('`UpdateTeamMembersMute` of a supergroup.'),
 };
