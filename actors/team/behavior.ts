@@ -141,12 +141,12 @@ function decideContext(state: TeamState, c: Caller | undefined, ctx: ActorContex
     now,
     limits: limitsOf(state.kind),
     nextIdServer: () => ctx.nextIdServer(now),
-    notify: (change, attach, alsoTo) => [notification(state, caller, ctx, change, attach, alsoTo)],
+    notify: (change, attach, alsoTo, notTo) => [notification(state, caller, ctx, change, attach, alsoTo, notTo)],
   };
 }
 
 /** The notification message of a change, from its operator; it never counts as unread. */
-function notification(state: TeamState, caller: Caller, ctx: ActorContext, _change: Change, attach: TeamNotificationAttach, alsoTo?: string[]): TeamEvent {
+function notification(state: TeamState, caller: Caller, ctx: ActorContext, _change: Change, attach: TeamNotificationAttach, alsoTo?: string[], notTo?: string[]): TeamEvent {
   const now = ctx.now();
   const idServer = ctx.nextIdServer(now);
   const event = decideTeamSend(state, {
@@ -161,6 +161,11 @@ function notification(state: TeamState, caller: Caller, ctx: ActorContext, _chan
     args: { isUnreadable: false, isPushable: false },
   });
   if (alsoTo !== undefined && alsoTo.length > 0) event.alsoTo = alsoTo;
+  if (notTo !== undefined && notTo.length > 0) {
+    // Not theirs to see at all: left out of their deliveries, sessions and history, as if deleted for self.
+    event.notTo = notTo;
+    event.msg.hiddenFor = [...notTo];
+  }
   return event;
 }
 
@@ -226,6 +231,7 @@ function touches(state: TeamState, last: StoredMessage, ctx: ActorContext, corre
   const out: Effect[] = [];
   const sessionId = sessionIdOf(state.kind, state.id);
   for (const row of state.members.values()) {
+    if (!visibleTo(last, row.account)) continue;
     const touch: TouchArgs = {
       sessionId,
       scene: state.kind,
@@ -394,7 +400,8 @@ function groupActor<K extends TeamKind>(kind: K) {
           const outbound = frame('msg', teamViewOf(msg, msg.from));
           const to = new Set(state.members.keys());
           for (const a of event.alsoTo ?? []) to.add(a);
-          to.add(msg.from);
+          if (event.notTo === undefined) to.add(msg.from);
+          for (const a of event.notTo ?? []) to.delete(a);
           for (const account of to) out.push(account === msg.from ? deliver(account, outbound, conn) : deliver(account, inbound));
         } else if (event.t === 'recall') {
           recalled = true;

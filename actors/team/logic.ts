@@ -53,8 +53,8 @@ export type TeamChangeEvent =
   /** What to tell whom once the change is durable; changes nothing. `sysmsgs` go through the notification seam. */
   | { t: 'notice'; frames: NoticeFrame[]; sysmsgs: { to: string; msg: TeamSysMsg }[]; index: IndexUpdate[]; version: number };
 
-/** A message of the group: a conversation message, with the accounts beyond the members that also get it (those it removes). */
-export type TeamMsgEvent = Extract<ConversationEvent, { t: 'msg' }> & { alsoTo?: string[] };
+/** A message of the group: a conversation message, with the accounts beyond the members that also get it (those it removes) and the members that do not. */
+export type TeamMsgEvent = Extract<ConversationEvent, { t: 'msg' }> & { alsoTo?: string[]; notTo?: string[] };
 export type TeamEvent = TeamMsgEvent | Exclude<ConversationEvent, { t: 'msg' }> | TeamChangeEvent;
 
 export interface TeamState {

@@ -23,7 +23,8 @@ import {
 } from './logic.ts';
 
 /** Posts a notification message about a change into the group's conversation (supplied by the actor: it numbers messages). */
-export type Notify = (change: Change, attach: TeamNotificationAttach, alsoTo?: string[]) => TeamEvent[];
+/** `alsoTo`: accounts beyond the members that get it (those it removes); `notTo`: members that do not. */
+export type Notify = (change: Change, attach: TeamNotificationAttach, alsoTo?: string[], notTo?: string[]) => TeamEvent[];
 
 export interface DecideContext {
   state: TeamState;
@@ -381,7 +382,9 @@ export function decideMemberMute(ctx: DecideContext, accounts: readonly string[]
   }
   if (members.length === 0) return { reply: { teamId: ctx.state.id, accounts: named, mute }, events: [] };
   change.tell(change.memberAccounts(), callbackName(ctx.state.kind, 'UpdateTeamMembersMute'), { team: change.current, accounts: members.map((m) => m.account), mute, members });
-  const extra = ctx.notify(change, { type: 'updateMemberMute', team: change.current, accounts: members.map((m) => m.account), mute });
+  // A supergroup's operator is not sent its own mute notification.
+  const notTo = ctx.state.kind === 'superTeam' ? [ctx.by] : undefined;
+  const extra = ctx.notify(change, { type: 'updateMemberMute', team: change.current, accounts: members.map((m) => m.account), mute }, undefined, notTo);
   return { reply: { teamId: ctx.state.id, accounts: named, mute }, events: change.finish(extra) };
 }
 

@@ -76,6 +76,8 @@ describeBothModes('teams', (mode) => {
       await oc!.sendText({ scene: 'team', to: team.teamId, text: 'in the team' });
       await refusal(oc!.sendText({ scene: 'superTeam', to: team.teamId, text: 'x' }), 'NOT_FOUND', /no supergroup/);
       await refusal(oc!.getHistoryMsgs({ scene: 'superTeam', to: team.teamId }), 'NOT_FOUND', /no supergroup/);
+      // Supergroups are the host backend's to create unless configured otherwise.
+      await refusal(oc!.createSuperTeam({ name: 'big' }), 'FORBIDDEN', /PARLEY_SUPERTEAM_CLIENT_CREATE/);
     });
   });
 
@@ -225,6 +227,47 @@ describeBothModes('teams', (mode) => {
       await waitFor('the notification messages', () => msgs.filter((m) => m.type === 'notification').length >= 2);
       const note = msgs.find((m) => m.type === 'notification' && (m.attach as { team: Team }).team.name === 'ours')!;
       expect(note).toMatchObject({ scene: 'team', to: team.teamId, sessionId: `team-${team.teamId}`, attach: { type: 'updateTeam' } });
+    });
+  });
+
+  describe('mutes and member settings', () => {
+    it('a muted member gets MUTED; under muteTeamAll only the owner and managers post', async () => {
+      const { accounts: [o, a, b], clients: [oc, ac, bc] } = await people('owner', 'ann', 'ben');
+      const team = await group([oc!, ac!, bc!], [o!, a!, b!]);
+      await oc!.addTeamManagers({ teamId: team.teamId, accounts: [a!] });
+      await refusal(bc!.updateMuteStateInTeam({ teamId: team.teamId, account: a!, mute: true }), 'FORBIDDEN', /owner and managers/);
+      await refusal(ac!.updateMuteStateInTeam({ teamId: team.teamId, account: o!, mute: true }), 'FORBIDDEN', /owner cannot be muted/);
+      const muteHeard = heard<{ accounts: string[]; mute: boolean }>(bc!, 'UpdateTeamMembersMute');
+      await ac!.updateMuteStateInTeam({ teamId: team.teamId, account: b!, mute: true });
+      await waitFor('ben to hear he is muted', () => muteHeard.some((d) => d.mute && d.accounts.includes(b!)));
+      await refusal(bc!.sendText({ scene: 'team', to: team.teamId, text: 'x' }), 'MUTED', /is muted/);
+      expect((await oc!.getMutedTeamMembers({ teamId: team.teamId })).members.map((m) => m.account)).toEqual([b]);
+      await oc!.updateMuteStateInTeam({ teamId: team.teamId, account: b!, mute: false });
+      await bc!.sendText({ scene: 'team', to: team.teamId, text: 'free' });
+
+      await refusal(bc!.muteTeamAll({ teamId: team.teamId, mute: true }), 'FORBIDDEN', /owner and managers/);
+      expect((await oc!.muteTeamAll({ teamId: team.teamId, mute: true })).team).toMatchObject({ mute: true, muteType: 'all' });
+      await refusal(bc!.sendText({ scene: 'team', to: team.teamId, text: 'x' }), 'MUTED', /only its owner and managers may post/);
+      await oc!.sendText({ scene: 'team', to: team.teamId, text: 'owner' });
+      await ac!.sendText({ scene: 'team', to: team.teamId, text: 'manager' });
+      await oc!.muteTeamAll({ teamId: team.teamId, mute: false });
+      await bc!.sendText({ scene: 'team', to: team.teamId, text: 'again' });
+      expect((await oc!.getMutedTeamMembers({ teamId: team.teamId })).members).toEqual([]);
+    });
+
+    it('updateInfoInTeam sets the own record and tells the others; updateNickInTeam is for the owner and managers', async () => {
+      const { accounts: [o, a, b], clients: [oc, ac, bc] } = await people('owner', 'ann', 'ben');
+      const team = await group([oc!, ac!, bc!], [o!, a!, b!]);
+      const onOwner = heard<{ account: string; nickInTeam?: string }>(oc!, 'updateteammember');
+      const { member } = await ac!.updateInfoInTeam({ teamId: team.teamId, nickInTeam: 'annie', muteNotiType: '2', custom: 'c' });
+      expect(member).toMatchObject({ account: a, nickInTeam: 'annie', muteNotiType: '2', custom: 'c' });
+      await waitFor('the owner to hear of the nickname', () => onOwner.some((m) => m.account === a && m.nickInTeam === 'annie'));
+      await refusal(ac!.updateInfoInTeam({ teamId: team.teamId, muteNotiType: '3' as never }), 'BAD_REQUEST', /`muteNotiType`/);
+      await refusal(bc!.updateNickInTeam({ teamId: team.teamId, account: a!, nickInTeam: 'x' }), 'FORBIDDEN', /owner and managers/);
+      await oc!.updateNickInTeam({ teamId: team.teamId, account: b!, nickInTeam: 'benny' });
+      expect(await ac!.getTeamMemberByTeamIdAndAccount({ teamId: team.teamId, account: b! })).toMatchObject({ [b!]: { nickInTeam: 'benny' } });
+      expect(await ac!.getTeamMemberInvitorAccid({ teamId: team.teamId, accounts: [a!, b!, 'stranger'] })).toEqual({ [a!]: o, [b!]: o });
+      await refusal(conns.client(account('out')).then((c) => c.getTeamMemberInvitorAccid({ teamId: team.teamId, accounts: [a!] })), 'NOT_MEMBER', /not a member/);
     });
   });
 
