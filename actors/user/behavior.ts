@@ -39,6 +39,8 @@ import {
   type UserState,
 } from './logic.ts';
 
+import { resetSuperTeamSessions } from './super-team-sessions.ts';
+
 export type { ReceiptArgs, SyncArgs, TouchArgs } from './calls.ts';
 
 /** The reply of a method changing one session: the session as its events leave it. */
@@ -108,6 +110,7 @@ export const userActor = {
       const pinned = [...state.sessions.values()].filter((r) => r.isTop === true && isVisible(r)).sort((a, b) => b.updateTime - a.updateTime);
       return { reply: { sessionList: pinned.map((r) => sessionView(r, false)) } };
     },
+    resetSuperTeamSessionsUnread: (state, a, _caller, ctx) => resetSuperTeamSessions(state, a.sessionIds, ctx.now()),
     sendMsgReceipt(state, a, _caller, ctx) {
       const { id, events } = decideReceipt(state, a.msg, ctx.now());
       return one(state, id, events);

@@ -88,6 +88,11 @@ describeBothModes('supergroups', (mode) => {
       expect(sent).toMatchObject({ scene: 'superTeam', to: team.teamId, sessionId: `superTeam-${team.teamId}` });
       await waitFor('ann to get it', () => annMsgs.some((m) => m.idServer === sent.idServer));
       expect((await ac!.getHistoryMsgs({ scene: 'superTeam', to: team.teamId, msgTypes: ['text'] })).msgs.map((m) => m.text)).toEqual(['hello big']);
+      const sid = `superTeam-${team.teamId}`;
+      await waitFor("ann's session to count it", async () => (await ac!.getServerSessions()).sessionList.find((s) => s.id === sid)?.unread === 1);
+      expect((await ac!.resetSuperTeamSessionsUnread([sid])).sessionList).toMatchObject([{ id: sid, unread: 0 }]);
+      expect((await ac!.getServerSessions()).sessionList.find((s) => s.id === sid)?.unread).toBe(0);
+      await refusal(ac!.resetSuperTeamSessionsUnread([`p2p-${o}`]), 'BAD_REQUEST', /supergroup session id/);
 
       const muteHeard = heard<{ accounts: string[]; mute: boolean }>(oc!, 'UpdateSuperTeamMembersMute');
       await oc!.updateSuperTeamMembersMute({ teamId: team.teamId, accounts: [b!], mute: true });

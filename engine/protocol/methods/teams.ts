@@ -8,7 +8,9 @@
 import * as s from '../schema.ts';
 import { MAX_EXT_CHARS } from '../objects.ts';
 import { actorMethod, returns } from '../registry.ts';
-import { id } from './common.ts';
+import { id, sessionId } from './common.ts';
+import { MAX_SESSIONS_PER_RESET } from './sessions.ts';
+import type { Session } from '../objects.ts';
 
 /** Longest invitation or request note (`ps`), in characters (the reference limit). */
 export const MAX_TEAM_PS_CHARS = 5000;
@@ -513,6 +515,16 @@ export const superTeamMethods = {
     result: returns<MembersPage>(),
     retry: 'idempotent',
     errors: ['NOT_FOUND', 'NOT_MEMBER'],
+  }),
+  resetSuperTeamSessionsUnread: actorMethod({
+    doc: "Zeroes the unread counts of several supergroup sessions (`superTeam-<teamId>`) on every device of the account; ids of sessions it does not have are skipped.",
+    owner: 'user',
+    address: (account) => `user:${account}`,
+    positional: 'sessionIds',
+    args: s.object({ sessionIds: s.array(sessionId(), { min: 1, max: MAX_SESSIONS_PER_RESET }) }),
+    result: returns<{ sessionList: Session[] }>(),
+    retry: 'idempotent',
+    errors: [],
   }),
   getSuperTeams: actorMethod({
     doc: 'The supergroups the caller belongs to.',
