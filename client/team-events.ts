@@ -10,6 +10,8 @@ function pass<E extends TeamEventName>(name: E) {
 }
 
 export const TEAM_EVENT_HANDLERS: { [E in TeamEventName]: (d: Events[E], ctx: InboundContext) => void } = {
+  teams: pass('teams'),
+  SuperTeams: pass('SuperTeams'),
   CreateTeam: pass('CreateTeam'),
   AddTeamMembers: pass('AddTeamMembers'),
   RemoveTeamMembers: pass('RemoveTeamMembers'),

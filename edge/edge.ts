@@ -32,6 +32,7 @@ import { AdminApi } from '../engine/admin/api.ts';
 import { Logins } from './login.ts';
 import { LoginSync } from './login-sync.ts';
 import { OfflineMessagesSyncSource } from './sync-sources/offline-messages.ts';
+import { TeamsSyncSource } from './sync-sources/teams.ts';
 import { SessionsSyncSource } from './sync-sources/sessions.ts';
 import { loadUws } from './uws.ts';
 import type { TemplatedApp, Uws, WebSocket, us_listen_socket, us_socket } from './uws.ts';
@@ -91,6 +92,7 @@ export class Edge {
     this.loginSync = new LoginSync(config, bus, this.actors, this.sockets, this.frames);
     // What the login sync sends, in order; a feature adds its part here.
     this.loginSync.register(new SessionsSyncSource(config.syncMsgsPerSession, [new OfflineMessagesSyncSource(config.syncMsgsPerSession)]));
+    this.loginSync.register(new TeamsSyncSource());
     this.logins = new Logins({
       config,
       bus,

@@ -170,7 +170,7 @@ describe('edge: HTTP', () => {
 });
 
 describe('edge: login', () => {
-  it('replies, then sends sessions, offline messages and syncdone, in that order', async () => {
+  it('replies, then sends sessions, offline messages, groups and syncdone, in that order', async () => {
     const fx = await startEdge({ syncMsgsPerSession: 50 });
     const msg = { scene: 'p2p', from: 'bob', to: 'alice', seq: 3, text: 'hi' };
     fx.actors.on.sync = (req) => ({
@@ -187,8 +187,9 @@ describe('edge: login', () => {
     const id = client.send('login', { token, deviceId: 'dev-1', deviceType: 'ios', cursors: { sessions: 4 }, from: 'mallory' });
     await client.event('syncdone');
     const order = client.received.map((f) => (f.id !== undefined ? `reply:${f.id}` : f.ev));
-    expect(order).toEqual([`reply:${id}`, 'sessions', 'offlinemsgs', 'syncdone']);
-    const [reply, sessions, offline, done] = client.received;
+    expect(order).toEqual([`reply:${id}`, 'sessions', 'offlinemsgs', 'teams', 'SuperTeams', 'syncdone']);
+    const [reply, sessions, offline, teams, superTeams, done] = client.received;
+    expect([teams!.d, superTeams!.d]).toEqual([[], []]);
     expect(reply!.r).toMatchObject({ account: 'alice', deviceId: 'dev-1' });
     expect(typeof reply!.r.serverTime).toBe('number');
     expect(sessions!.d).toHaveLength(1);

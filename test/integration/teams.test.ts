@@ -63,6 +63,11 @@ describeBothModes('teams', (mode) => {
       expect(members.map((m) => [m.account, m.type]).sort()).toEqual([[o, 'owner'], [a, 'normal'], [b, 'normal']].sort());
       expect(await ac!.getTeam({ teamId: r.team.teamId })).toMatchObject({ teamId: r.team.teamId, memberNum: 3 });
       await waitFor("the group in ben's list", async () => (await bc!.getTeams()).some((t) => t.teamId === r.team.teamId && t.memberNum === 3));
+      // A new device of ben's hears his groups in the login sync, before syncdone.
+      const synced: Team[][] = [];
+      const tablet = await conns.client(b!, { deviceId: 'tablet', on: { teams: ((list: Team[]) => synced.push(list)) as never } });
+      await tablet.synced;
+      expect(synced.flat().map((t) => t.teamId)).toContain(r.team.teamId);
       const byId = await oc!.getTeamsById({ teamIds: [r.team.teamId, 'nope'] });
       expect(byId.teams.map((t) => t.teamId)).toEqual([r.team.teamId]);
       expect(byId.tids).toEqual(['nope']);
