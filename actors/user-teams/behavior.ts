@@ -60,6 +60,7 @@ export const userTeamsBehavior = defineActor<'userTeams', UserTeamsState, UserTe
   },
 
   callHandlers: {
+    syncTeams: (state) => ({ reply: { teams: teamsOf(state, 'team'), superTeams: teamsOf(state, 'superTeam') } }),
     setTeam(state, a) {
       const address = `${a.kind}:${a.teamId}`;
       const held = state.rows.get(address);

@@ -14,7 +14,19 @@ export interface SetTeamArgs {
   version: number;
 }
 
+/** What the login sync sends of the account's groups. */
+export interface TeamsSyncReply {
+  teams: Team[];
+  superTeams: Team[];
+}
+
 export const userTeamsCalls = {
+  syncTeams: internal({
+    doc: "The login sync's part: the account's advanced groups and supergroups, in one reply.",
+    args: takes<Record<string, never>>(),
+    result: returns<TeamsSyncReply>(),
+    retry: 'idempotent',
+  }),
   setTeam: internal({
     doc: 'A group the account is in, as it now is, or that the account left it.',
     args: takes<SetTeamArgs>(),

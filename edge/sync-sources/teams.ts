@@ -1,10 +1,11 @@
 /**
  * The groups part of the login sync: the account's advanced groups as
- * `teams` and its supergroups as `SuperTeams`, each the whole list from the
- * account's team index, sent once per login (empty lists too, so the
- * client knows it has them all).
+ * `teams` and its supergroups as `SuperTeams`, each the whole list, from one
+ * call to the account's team index, sent once per login (empty lists too,
+ * so the client knows it has them all).
  */
-import { registry } from '../../engine/protocol/methods.ts';
+import { userTeamsCalls } from '../../actors/user-teams/calls.ts';
+import type { TeamsSyncReply } from '../../actors/user-teams/calls.ts';
 import { userTeamsAddress } from '../../engine/protocol/methods/teams.ts';
 import type { LoginSyncRun, LoginSyncSource } from '../login-sync.ts';
 
@@ -12,13 +13,12 @@ export class TeamsSyncSource implements LoginSyncSource {
   readonly name = 'teams';
 
   async sync(run: LoginSyncRun): Promise<void> {
-    const address = userTeamsAddress(run.conn.account);
-    for (const [m, ev] of [['getTeams', 'teams'], ['getSuperTeams', 'SuperTeams']] as const) {
-      const pulled = await run.pull(
-        () => run.read(address, m, {}, registry[m].retry),
-        (teams) => run.send({ ev, d: Array.isArray(teams) ? teams : [] }),
-      );
-      if (pulled === undefined) return;
-    }
+    await run.pull(
+      async () => (await run.read(userTeamsAddress(run.conn.account), 'syncTeams', {}, userTeamsCalls.syncTeams.retry)) as Partial<TeamsSyncReply> | undefined,
+      (reply) => {
+        run.send({ ev: 'teams', d: Array.isArray(reply?.teams) ? reply.teams : [] });
+        run.send({ ev: 'SuperTeams', d: Array.isArray(reply?.superTeams) ? reply.superTeams : [] });
+      },
+    );
   }
 }
