@@ -24,9 +24,10 @@ export default defineScenario({
     const member = (i: number) => `${ctx.tag}-tf-m${i}`;
     const { client } = await ctx.login(member(ctx.vu), { edge: ctx.vu });
     // The group is created before everyone is released, with every member in it at once.
+    let teamId = '';
     if (ctx.vu === 0) {
       const others = Array.from({ length: members - 1 }, (_, i) => member(i + 1));
-      await client.request('createTeam', { name: 'fanout', beInviteMode: 'noVerify', accounts: others });
+      teamId = (await client.request('createTeam', { name: 'fanout', beInviteMode: 'noVerify', accounts: others })).team.teamId as string;
     }
     const check = new DeliveryCheck();
     let from = Infinity;
@@ -51,7 +52,6 @@ export default defineScenario({
     until = from + ctx.options.duration * 1000;
     ctx.window(from, until);
     if (ctx.vu === 0) {
-      const teamId = (await client.request('getTeams'))[0]?.teamId as string;
       const intervalMs = 1000 / ctx.opt('rate');
       const sends: Promise<unknown>[] = [];
       let acked = 0;
