@@ -435,7 +435,7 @@ export const teamMethods = {
     errors: ['NOT_FOUND', 'NOT_MEMBER'],
   }),
   getTeams: actorMethod({
-    doc: 'The advanced groups the caller belongs to.',
+    doc: 'The advanced groups the caller belongs to, as each last reported itself: a change reaches this list just after its own reply.',
     owner: 'userTeams',
     address: (account) => userTeamsAddress(account),
     args: s.object({}),
@@ -527,7 +527,7 @@ export const superTeamMethods = {
     errors: [],
   }),
   getSuperTeams: actorMethod({
-    doc: 'The supergroups the caller belongs to.',
+    doc: 'The supergroups the caller belongs to, as `getTeams` does for advanced groups.',
     owner: 'userTeams',
     address: (account) => userTeamsAddress(account),
     args: s.object({}),
