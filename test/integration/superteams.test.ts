@@ -92,7 +92,7 @@ describeBothModes('supergroups', (mode) => {
       await waitFor("ann's session to count it", async () => (await ac!.getServerSessions()).sessionList.find((s) => s.id === sid)?.unread === 1);
       expect((await ac!.resetSuperTeamSessionsUnread([sid])).sessionList).toMatchObject([{ id: sid, unread: 0 }]);
       expect((await ac!.getServerSessions()).sessionList.find((s) => s.id === sid)?.unread).toBe(0);
-      await refusal(ac!.resetSuperTeamSessionsUnread([`p2p-${o}`]), 'BAD_REQUEST', /supergroup session id/);
+      await refusal(ac!.resetSuperTeamSessionsUnread([`p2p-${o}`]), 'BAD_REQUEST', /`sessionIds\[0\]` must be a supergroup session id/);
 
       const muteHeard = heard<{ accounts: string[]; mute: boolean }>(oc!, 'UpdateSuperTeamMembersMute');
       await oc!.updateSuperTeamMembersMute({ teamId: team.teamId, accounts: [b!], mute: true });

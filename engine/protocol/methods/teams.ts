@@ -6,9 +6,9 @@
  * the account's team index (`userTeams:<account>`). Browser-safe.
  */
 import * as s from '../schema.ts';
-import { MAX_EXT_CHARS } from '../objects.ts';
+import { MAX_EXT_CHARS, MAX_ID_CHARS } from '../objects.ts';
 import { actorMethod, returns } from '../registry.ts';
-import { id, sessionId } from './common.ts';
+import { id } from './common.ts';
 import { MAX_SESSIONS_PER_RESET } from './sessions.ts';
 import type { Session } from '../objects.ts';
 
@@ -521,7 +521,9 @@ export const superTeamMethods = {
     owner: 'user',
     address: (account) => `user:${account}`,
     positional: 'sessionIds',
-    args: s.object({ sessionIds: s.array(sessionId(), { min: 1, max: MAX_SESSIONS_PER_RESET }) }),
+    args: s.object({
+      sessionIds: s.array(s.identifier({ max: MAX_ID_CHARS, prefixes: ['superTeam'], text: 'a supergroup session id, superTeam-<teamId>' }), { min: 1, max: MAX_SESSIONS_PER_RESET }),
+    }),
     result: returns<{ sessionList: Session[] }>(),
     retry: 'idempotent',
     errors: [],
