@@ -10,6 +10,7 @@ import type { MessageOrdering } from './ordering.ts';
 import { isRecord } from './shared.ts';
 import type { SyncState } from './sync-state.ts';
 import type { Transport } from './transport.ts';
+import { TEAM_EVENT_HANDLERS } from './team-events.ts';
 
 /** What a handler may touch. */
 export interface InboundContext {
@@ -99,6 +100,7 @@ const HANDLERS: EventHandlers = {
     // The server closes the socket too; closing here makes sure no retry follows.
     ctx.transport.closeAfterKick();
   },
+  ...TEAM_EVENT_HANDLERS,
 };
 
 /** Emits a batch of stored messages without the ones seen before; nothing when every one was. */

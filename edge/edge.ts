@@ -32,6 +32,7 @@ import { AdminApi } from '../engine/admin/api.ts';
 import { Logins } from './login.ts';
 import { LoginSync } from './login-sync.ts';
 import { OfflineMessagesSyncSource } from './sync-sources/offline-messages.ts';
+import { TeamsSyncSource } from './sync-sources/teams.ts';
 import { SessionsSyncSource } from './sync-sources/sessions.ts';
 import { SignalingSyncSource } from './sync-sources/signaling.ts';
 import { CustomSysMsgs } from './custom-sysmsgs.ts';
@@ -120,6 +121,7 @@ export class Edge {
     this.loginSync.register(new SignalingSyncSource());
     this.loginSync.register(new AccountStateSyncSource());
     this.loginSync.register(new PeopleSyncSource());
+    this.loginSync.register(new TeamsSyncSource());
     this.logins = new Logins({
       config,
       bus,

@@ -87,6 +87,12 @@ export interface Config {
   metrics: boolean;
   /** At a graceful stop, how long `/readyz` answers 503 while the node still serves, before it stops taking work, ms. Default 0; set it to the load balancer's readiness period. */
   drainGraceMs: number;
+  /** Members an advanced group may hold (TEAM_FULL past it). Default 200. */
+  teamMaxMembers: number;
+  /** Members a supergroup may hold (TEAM_FULL past it). Default 10000. */
+  superTeamMaxMembers: number;
+  /** Let clients create and dismiss supergroups (otherwise the host's backend does). Default false. */
+  superTeamClientCreate: boolean;
 }
 
 interface FieldSpec {
@@ -136,6 +142,9 @@ export const CONFIG_FIELDS: Record<keyof Config, FieldSpec> = {
   logLevel: { env: 'PARLEY_LOG_LEVEL', kind: 'level', doc: 'debug, info, warn or error' },
   metrics: { env: 'PARLEY_METRICS', kind: 'bool', doc: 'count and serve Prometheus metrics on /metrics' },
   drainGraceMs: { env: 'PARLEY_DRAIN_GRACE_MS', kind: 'int', min: 0, doc: 'at a graceful stop, /readyz answers 503 for this long before work stops, ms' },
+  teamMaxMembers: { env: 'PARLEY_TEAM_MAX_MEMBERS', kind: 'int', min: 1, doc: 'members per advanced group' },
+  superTeamMaxMembers: { env: 'PARLEY_SUPERTEAM_MAX_MEMBERS', kind: 'int', min: 1, doc: 'members per supergroup' },
+  superTeamClientCreate: { env: 'PARLEY_SUPERTEAM_CLIENT_CREATE', kind: 'bool', doc: 'let clients create and dismiss supergroups' },
 };
 
 export function defaultConfig(): Config {
@@ -177,6 +186,9 @@ export function defaultConfig(): Config {
     logLevel: 'info',
     metrics: true,
     drainGraceMs: 0,
+    teamMaxMembers: 200,
+    superTeamMaxMembers: 10_000,
+    superTeamClientCreate: false,
   };
 }
 

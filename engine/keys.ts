@@ -61,6 +61,12 @@ export const KEY_KINDS = {
   userPeople: { tag: 0x31, parts: ['str', 'str', 'str'] },
   /** `conv-relations`: conversation address, member → that member's marks on the other member. */
   convRelation: { tag: 0x32, parts: ['str', 'str'] },
+  /** `team-members`: group address, account → member row. */
+  teamMember: { tag: 0x50, parts: ['str', 'str'] },
+  /** `team-pending`: group address, `invite` or `apply`, account → the open or answered invitation or request. */
+  teamPending: { tag: 0x51, parts: ['str', 'str', 'str'] },
+  /** `user-teams`: team index address, group address → the group as last reported. */
+  userTeam: { tag: 0x52, parts: ['str', 'str'] },
 } as const satisfies Record<string, { tag: number; parts: readonly ['str', ...PartType[]] }>;
 
 export type KeyKind = keyof typeof KEY_KINDS;

@@ -29,6 +29,8 @@ import { userBehavior } from '../actors/user/behavior.ts';
 import { presenceBehavior } from '../actors/presence/behavior.ts';
 import { EdgeLiveness } from './edge-liveness.ts';
 import { Metrics } from './metrics.ts';
+import { configureTeams, superTeamBehavior, teamBehavior } from '../actors/team/behavior.ts';
+import { userTeamsBehavior } from '../actors/user-teams/behavior.ts';
 
 export type Role = 'start' | 'edge' | 'actors';
 
@@ -47,7 +49,7 @@ export interface RunningNode {
 }
 
 /** The actor kinds whose behaviour needs nothing from the node. */
-export const BEHAVIORS = [conversationBehavior, userBehavior];
+export const BEHAVIORS = [conversationBehavior, userBehavior, teamBehavior, superTeamBehavior, userTeamsBehavior];
 
 /** Every actor kind this build knows: the presence actor reads which edges answer from `liveness`, channels take their lifetime from `config`. */
 export function behaviorsFor(config: Pick<Config, 'signalingChannelTtlSec'>, liveness: EdgeLiveness) {
@@ -158,6 +160,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
       const liveness = new EdgeLiveness();
       liveness.listen(bus);
       closers.push(async () => liveness.stop());
+      configureTeams(config);
       host = new ActorHost({
         bus,
         log,

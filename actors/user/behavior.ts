@@ -45,6 +45,7 @@ import {
   type UserState,
 } from './logic.ts';
 
+import { resetSuperTeamSessions } from './super-team-sessions.ts';
 import {
   applyPost as applySysMsgPost,
   applyRead as applySysMsgRead,
@@ -159,6 +160,7 @@ export const userActor = {
     updateStickTopSession: (state, a, _caller, ctx) => one(state, a.id, decideUpdateTop(state, a.id, a.topCustom, ctx.now())),
     deleteStickTopSession: (state, a, _caller, ctx) => one(state, a.id, decideDeleteTop(state, a.id, ctx.now())),
     getStickTopSessions: (state) => ({ reply: { sessionList: pinnedSessions(state) } }),
+    resetSuperTeamSessionsUnread: (state, a, _caller, ctx) => resetSuperTeamSessions(state, a.sessionIds, ctx.now()),
     sendMsgReceipt(state, a, _caller, ctx) {
       const { id, events } = decideReceipt(state, a.msg, ctx.now());
       return one(state, id, events);

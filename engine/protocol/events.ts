@@ -12,6 +12,7 @@ import type { QuickCommentChange } from './methods/quick-comments.ts';
 import type { ClearedHistory } from './methods/threads.ts';
 import type { PayloadOf } from './registry.ts';
 import type { ChannelInfo, SignalingMultiClientSync, SignalingNotify } from './methods/signaling.ts';
+import { teamEvents } from './team-events.ts';
 
 /** Why the server closes a socket; `from` and `custom` come with a kick. */
 export interface Kicked {
@@ -68,6 +69,7 @@ export const events = {
   signalingChannelsSyncNotify: event<ChannelInfo[]>('Login sync: the open channels the account is in, with their members.'),
   signalingUnreadMessageSyncNotify: event<SignalingNotify[]>('Login sync: signals sent with `offlineEnabled` and not yet acknowledged with `signalingMarkMsgRead` (possibly several pages).'),
   kicked: event<Kicked>('The server is closing this socket, and why: for a kick, `reason` is `kickedByOtherDevice` or `kickedByAdmin` and `from` the kicking device\'s id (or `admin`); `samePlatformKick` when a newer login displaced this device under `PARLEY_DEVICE_LIMITS` (`from` the new device); `tokenExpired` when the login token expired (with `PARLEY_KICK_ON_TOKEN_EXPIRY`).'),
+  ...teamEvents,
 };
 
 export type EventName = keyof typeof events;

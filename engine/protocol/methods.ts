@@ -17,6 +17,7 @@ import { threadMethods } from './methods/threads.ts';
 import { sysMsgMethods } from './methods/sysmsgs.ts';
 import { collectMethods } from './methods/collections.ts';
 import { peopleMethods } from './methods/people.ts';
+import { superTeamMethods, teamMethods } from './methods/teams.ts';
 
 export * from './objects.ts';
 export { conversationAddress } from './methods/common.ts';
@@ -36,6 +37,8 @@ export const registry = {
   ...sysMsgMethods,
   ...collectMethods,
   ...peopleMethods,
+  ...teamMethods,
+  ...superTeamMethods,
 } satisfies Record<string, AnyMethod>;
 
 export type Registry = typeof registry;

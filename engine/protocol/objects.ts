@@ -93,6 +93,8 @@ export interface Message {
   content?: string;
   /** The body of an `image`, `audio`, `video` or `file` message. */
   file?: FileDescriptor;
+  /** The body of a `notification` message: what changed in the group (a group's `TeamNotificationAttach`). */
+  attach?: object;
   idClient: string;
   idServer: string;
   seq: number;

@@ -181,7 +181,7 @@ describe('edge: HTTP', () => {
 });
 
 describe('edge: login', () => {
-  it('replies, then sends sessions, offline messages and syncdone, in that order', async () => {
+  it('replies, then sends sessions, offline messages, groups and syncdone, in that order', async () => {
     const fx = await startEdge({ syncMsgsPerSession: 50 });
     const msg = { scene: 'p2p', from: 'bob', to: 'alice', seq: 3, text: 'hi' };
     fx.actors.on.sync = (req) => ({
@@ -198,9 +198,10 @@ describe('edge: login', () => {
     const id = client.send('login', { token, deviceId: 'dev-1', deviceType: 'ios', cursors: { sessions: 4 }, from: 'mallory' });
     await client.event('syncdone');
     const order = client.received.map((f) => (f.id !== undefined ? `reply:${f.id}` : f.ev));
-    expect(order).toEqual([`reply:${id}`, 'sessions', 'offlinemsgs', 'myinfo', 'blacklist', 'mutelist', 'friends', 'syncdone']);
+    expect(order).toEqual([`reply:${id}`, 'sessions', 'offlinemsgs', 'myinfo', 'blacklist', 'mutelist', 'friends', 'teams', 'SuperTeams', 'syncdone']);
     const [reply, sessions, offline] = client.received;
     const done = client.received.at(-1);
+    expect(client.received.filter((f) => f.ev === 'teams' || f.ev === 'SuperTeams').map((f) => f.d)).toEqual([[], []]);
     expect(reply!.r).toMatchObject({ account: 'alice', deviceId: 'dev-1' });
     expect(typeof reply!.r.serverTime).toBe('number');
     expect(sessions!.d).toHaveLength(1);

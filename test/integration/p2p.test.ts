@@ -44,14 +44,14 @@ describeBothModes('p2p over the wire', (mode) => {
     expect(res.status).toBe(200);
   });
 
-  it('logs in: reply, then sessions, then syncdone', async () => {
+  it('logs in: reply, then sessions, then groups, then syncdone', async () => {
     const alice = account('alice');
     const r = await raw();
     const login = await r.request('login', { token: await tokenFor(alice), deviceId: 'dev-1' });
     expect(login.r).toMatchObject({ account: alice, deviceId: 'dev-1' });
     expect(typeof login.r.serverTime).toBe('number');
     await r.event('syncdone');
-    expect(r.received.map((f) => f.ev ?? `reply:${f.id}`)).toEqual([`reply:${login.id}`, 'sessions', 'myinfo', 'blacklist', 'mutelist', 'friends', 'syncdone']);
+    expect(r.received.map((f) => f.ev ?? `reply:${f.id}`)).toEqual([`reply:${login.id}`, 'sessions', 'myinfo', 'blacklist', 'mutelist', 'friends', 'teams', 'SuperTeams', 'syncdone']);
     expect(r.received[1]!.d).toEqual([]);
     const time = await r.request('getServerTime');
     expect(Math.abs(time.r - Date.now())).toBeLessThan(5000);

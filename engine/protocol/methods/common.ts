@@ -33,9 +33,9 @@ export const sendCommon = {
   resend: s.optional(s.boolean()),
 };
 
-/** The conversation actor of a session: `conv:<a>|<b>` for p2p, `team:<id>` for teams and supergroups. */
+/** The conversation actor of a session: `conv:<a>|<b>` for p2p, `team:<id>` for teams, `superTeam:<id>` for supergroups (separate id spaces). */
 export function conversationAddress(account: string, scene: Scene, to: string): string {
-  return scene === 'p2p' ? p2pAddress(account, to) : `team:${to}`;
+  return scene === 'p2p' ? p2pAddress(account, to) : `${scene}:${to}`;
 }
 
 /** Routes to the conversation named by `scene` and `to`. */

@@ -1,0 +1,549 @@
+/**
+ * The group actors: `team:<teamId>` (advanced groups) and
+ * `superTeam:<teamId>` (supergroups), two kinds with separate id spaces and
+ * histories, made from one set of tables. A group owns its profile, members
+ * and their roles, invitations and join requests, and its conversation:
+ * numbered messages, recalls, deletions for self.
+ *
+ * LMDB rows (keys from engine/keys.ts): `team-members teamMember(address,
+ * account) → MemberRow`, `team-pending teamPending(address, what, account)
+ * → PendingRow`, and the conversation's rows as a p2p conversation keeps
+ * them (`conv-msgs`, `conv-idc`, under the group's address). The snapshot
+ * holds the profile, the numbering and the counters.
+ *
+ * Fan-out: a message is delivered to each member's account and touches each
+ * member's session (unread from read pointers, as for p2p).
+ */
+import { pageBudget } from '../../engine/actor/behavior.ts';
+import type { ActorContext, Effect } from '../../engine/actor/behavior.ts';
+import { callEffect, callerOf, defineActor } from '../../engine/actor/define.ts';
+import type { Outcome } from '../../engine/actor/define.ts';
+import type { Config } from '../../engine/config.ts';
+import type { Caller } from '../../engine/envelope.ts';
+import { ParleyError } from '../../engine/protocol/errors.ts';
+import type { Args } from '../../engine/protocol/methods.ts';
+import { decodeKey, keyOf, rangeOf } from '../../engine/keys.ts';
+import { encode } from '../../engine/protocol/codec.ts';
+import { sessionIdOf } from '../../engine/protocol/objects.ts';
+import type { DeletedMsgSelf, Message, MsgRef, MsgType, SysMsg } from '../../engine/protocol/objects.ts';
+import { DEFAULT_SUPER_TEAM_MAX_MEMBERS, DEFAULT_TEAM_MAX_MEMBERS, userTeamsAddress } from '../../engine/protocol/methods/teams.ts';
+import type { Team, TeamKind, TeamMember, TeamNotificationAttach } from '../../engine/protocol/methods/teams.ts';
+import { userAddress } from '../../engine/subjects.ts';
+import { conversationSettings } from '../conversation/behavior.ts';
+import type { RangeReply } from '../conversation/calls.ts';
+import {
+  applyEvent,
+  applyRowChange,
+  fileBody,
+  findResend,
+  forwardedBody,
+  historyPage,
+  lastVisible,
+  markSaved,
+  visibleTo,
+  type ConversationView,
+  type MessageBody,
+  type RecallOptions,
+  type SendOptions,
+  type StoredMessage,
+} from '../conversation/logic.ts';
+import { userCalls } from '../user/calls.ts';
+import type { TouchArgs } from '../user/calls.ts';
+import { userTeamsCalls } from '../user-teams/calls.ts';
+import { teamCalls } from './calls.ts';
+import {
+  applyChange,
+  checkPoster,
+  liveTeam,
+  memberOf,
+  memberView,
+  quietFor,
+  type Change,
+  type MemberRow,
+  type PendingRow,
+  type TeamEvent,
+  type TeamLimits,
+  type TeamState,
+} from './logic.ts';
+import { decideTeamHide, decideTeamRecall, decideTeamSend, teamMessagesByRef, teamViewOf } from './messages.ts';
+import * as rules from './rules.ts';
+import type { DecideContext } from './rules.ts';
+import { postSysMsg } from './sysmsg.ts';
+
+/** What groups read when deciding: the member limit (`TEAM_FULL` past it). One value per process; a test may lower it. */
+export const teamSettings = {
+  /** Members an advanced group may hold. */
+  maxMembers: DEFAULT_TEAM_MAX_MEMBERS,
+  /** Members a supergroup may hold. */
+  superTeamMaxMembers: DEFAULT_SUPER_TEAM_MAX_MEMBERS,
+  /** Whether clients may create and dismiss supergroups (otherwise the host's backend does). */
+  superTeamClientCreate: false,
+};
+
+/** Takes the group settings from the process's configuration. */
+export function configureTeams(config: Pick<Config, 'teamMaxMembers' | 'superTeamMaxMembers' | 'superTeamClientCreate'>): void {
+  teamSettings.maxMembers = config.teamMaxMembers;
+  teamSettings.superTeamMaxMembers = config.superTeamMaxMembers;
+  teamSettings.superTeamClientCreate = config.superTeamClientCreate;
+}
+
+/** The limits of a group kind as configured now. */
+function limitsOf(kind: TeamKind): TeamLimits {
+  return { maxMembers: kind === 'team' ? teamSettings.maxMembers : teamSettings.superTeamMaxMembers };
+}
+
+interface Snapshot {
+  logSeq: number;
+  lastSeq: number;
+  lastTime: number;
+  sent: [string, number][];
+  quietTotal: number;
+  quietBy: [string, number][];
+  team?: Team;
+  version: number;
+}
+
+function lmdbView(ctx: ActorContext): ConversationView {
+  const msgs = ctx.store.db('conv-msgs');
+  const idc = ctx.store.db('conv-idc');
+  return {
+    bySeq: (seq) => msgs.get(keyOf('convMsg', ctx.address, seq)) as StoredMessage | undefined,
+    seqOfIdClient: (from, idClient) => idc.get(keyOf('convIdClient', ctx.address, from, idClient)) as number | undefined,
+  };
+}
+
+function frame(ev: string, d: unknown): Uint8Array {
+  return encode({ ev, d });
+}
+
+function initialState(kind: TeamKind, id: string): TeamState {
+  return {
+    kind,
+    id,
+    team: undefined,
+    version: 0,
+    members: new Map(),
+    former: new Map(),
+    pending: new Map(),
+    quietTotal: 0,
+    quietBy: new Map(),
+    conv: { members: [id, id], lastSeq: 0, lastTime: 0, sent: new Map(), quiet: new Map(), recent: new Map(), unsaved: new Map(), cleared: new Map() },
+  };
+}
+
+/** The deciding context of a group method. */
+function decideContext(state: TeamState, c: Caller | undefined, ctx: ActorContext, m: string): DecideContext {
+  const caller = callerOf(c, m);
+  const now = ctx.now();
+  return {
+    state,
+    by: caller.account,
+    now,
+    limits: limitsOf(state.kind),
+    nextIdServer: () => ctx.nextIdServer(now),
+    notify: (change, attach, alsoTo, notTo) => [notification(state, caller, ctx, change, attach, alsoTo, notTo)],
+  };
+}
+
+/** The notification message of a change, from its operator; it never counts as unread. */
+function notification(state: TeamState, caller: Caller, ctx: ActorContext, _change: Change, attach: TeamNotificationAttach, alsoTo?: string[], notTo?: string[]): TeamEvent {
+  const now = ctx.now();
+  const idServer = ctx.nextIdServer(now);
+  const event = decideTeamSend(state, {
+    from: caller.account,
+    fromDeviceId: caller.deviceId,
+    fromClientType: caller.deviceType,
+    idClient: idServer,
+    now,
+    idServer,
+    type: 'notification',
+    body: { attach } as MessageBody,
+    args: { isUnreadable: false, isPushable: false },
+  });
+  if (alsoTo !== undefined && alsoTo.length > 0) event.alsoTo = alsoTo;
+  if (notTo !== undefined && notTo.length > 0) {
+    // Not theirs to see at all: left out of their deliveries, sessions and history, as if deleted for self.
+    event.notTo = notTo;
+    event.msg.hiddenFor = [...notTo];
+  }
+  return event;
+}
+
+/** Any send: members only, MUTED under a mute; a resend with the same (from, idClient) is answered again. */
+function send(
+  state: TeamState,
+  a: SendOptions & { idClient?: string | undefined },
+  c: Caller | undefined,
+  ctx: ActorContext,
+  m: string,
+  type: MsgType,
+  body: MessageBody,
+): Outcome<TeamEvent, Message> {
+  const caller = callerOf(c, m);
+  const idClient = a.idClient ?? ctx.nextIdServer(ctx.now());
+  const earlier = findResend(state.conv, lmdbView(ctx), caller.account, idClient);
+  if (earlier !== undefined) return { reply: teamViewOf(earlier, caller.account) };
+  checkPoster(state, caller.account);
+  const now = ctx.now();
+  const event = decideTeamSend(state, {
+    from: caller.account,
+    fromDeviceId: caller.deviceId,
+    fromClientType: caller.deviceType,
+    idClient,
+    now,
+    idServer: ctx.nextIdServer(now),
+    type,
+    body,
+    args: a,
+    conn: caller.conn,
+  });
+  return { reply: teamViewOf(event.msg, caller.account), events: [event] };
+}
+
+function recall(state: TeamState, a: RecallOptions & { msg: MsgRef }, c: Caller | undefined, ctx: ActorContext, m: string): Outcome<TeamEvent, SysMsg> {
+  const caller = callerOf(c, m);
+  const { msg: ref, ...options } = a;
+  const now = ctx.now();
+  const { notice, event } = decideTeamRecall(state, lmdbView(ctx), {
+    by: caller.account,
+    ref,
+    now,
+    idServer: ctx.nextIdServer(now),
+    windowMs: conversationSettings.recallWindowMs,
+    options,
+    conn: caller.conn,
+  });
+  return event === undefined ? { reply: notice } : { reply: notice, events: [event] };
+}
+
+function hide(state: TeamState, refs: readonly MsgRef[], custom: string | undefined, c: Caller | undefined, ctx: ActorContext, m: string): Outcome<TeamEvent, DeletedMsgSelf[]> {
+  const caller = callerOf(c, m);
+  const { deleted, event } = decideTeamHide(state, lmdbView(ctx), { viewer: caller.account, refs, now: ctx.now(), custom, conn: caller.conn });
+  return event === undefined ? { reply: deleted } : { reply: deleted, events: [event] };
+}
+
+function deliver(account: string, f: Uint8Array, conn?: string): Effect {
+  return conn === undefined ? { kind: 'deliver', account, frame: f } : { kind: 'deliver', account, frame: f, exclude: conn };
+}
+
+/** Every member's session update carrying `last`. */
+function touches(state: TeamState, last: StoredMessage, ctx: ActorContext, corrected = false): Effect[] {
+  const out: Effect[] = [];
+  const sessionId = sessionIdOf(state.kind, state.id);
+  for (const row of state.members.values()) {
+    if (!visibleTo(last, row.account)) continue;
+    const touch: TouchArgs = {
+      sessionId,
+      scene: state.kind,
+      to: state.id,
+      address: ctx.address,
+      seq: state.conv.lastSeq,
+      own: state.conv.sent.get(row.account) ?? 0,
+      msg: teamViewOf(last, row.account),
+      quiet: quietFor(state, row),
+    };
+    if (corrected) touch.corrected = true;
+    out.push(callEffect(userCalls, 'touch', userAddress(row.account), touch));
+  }
+  return out;
+}
+
+/** The tables of a group kind. */
+function groupActor<K extends TeamKind>(kind: K) {
+  return {
+    kind,
+    calls: teamCalls,
+
+    load(ctx: ActorContext) {
+      const state = initialState(kind, ctx.id);
+      for (const { key, value } of ctx.store.db('team-members').getRange(rangeOf('teamMember', ctx.address))) {
+        const [, account] = decodeKey('teamMember', key);
+        const row = value as MemberRow;
+        (row.valid ? state.members : state.former).set(account, row);
+      }
+      for (const { value } of ctx.store.db('team-pending').getRange(rangeOf('teamPending', ctx.address))) {
+        const row = value as PendingRow;
+        state.pending.set(`${row.what}:${row.account}`, row);
+      }
+      const snap = ctx.store.snapshot<Snapshot>(ctx.address);
+      if (snap === undefined) return { state, logSeq: 0 };
+      state.conv.lastSeq = snap.lastSeq;
+      state.conv.lastTime = snap.lastTime;
+      state.conv.sent = new Map(snap.sent);
+      state.quietTotal = snap.quietTotal;
+      state.quietBy = new Map(snap.quietBy);
+      state.team = snap.team;
+      state.version = snap.version;
+      return { state, logSeq: snap.logSeq };
+    },
+
+    callHandlers: {
+      sendText: (state: TeamState, a, c, ctx) => send(state, a, c, ctx, 'sendText', 'text', { text: a.text }),
+      sendGeo: (state, a, c, ctx) => send(state, a, c, ctx, 'sendGeo', 'geo', { geo: a.geo }),
+      sendTipMsg: (state, a, c, ctx) => send(state, a, c, ctx, 'sendTipMsg', 'tip', { tip: a.tip }),
+      sendCustomMsg: (state, a, c, ctx) => send(state, a, c, ctx, 'sendCustomMsg', 'custom', { content: a.content }),
+      sendFile: (state, a, c, ctx) => send(state, a, c, ctx, 'sendFile', a.type, fileBody(a.type, a.file)),
+      forwardMsg: (state, a, c, ctx) => send(state, a, c, ctx, 'forwardMsg', a.msg.type, forwardedBody(a.msg)),
+      recallMsg: (state, a, c, ctx) => recall(state, a, c, ctx, 'recallMsg'),
+      deleteMsg: (state, a, c, ctx) => recall(state, a, c, ctx, 'deleteMsg'),
+      deleteMsgSelf: (state, a, c, ctx) => hide(state, [a.msg], a.custom, c, ctx, 'deleteMsgSelf'),
+      deleteMsgSelfBatch: (state, a, c, ctx) => hide(state, a.msgs, a.custom, c, ctx, 'deleteMsgSelfBatch'),
+      getHistoryMsgs(state, a, c, ctx) {
+        const caller = callerOf(c, 'getHistoryMsgs');
+        memberOf(state, caller.account);
+        const page = historyPage(state.conv, lmdbView(ctx), a, caller.account);
+        return { reply: { msgs: page.map((m) => teamViewOf(m, caller.account)) } };
+      },
+      getMsgsByIdServer(state, a, c, ctx) {
+        const caller = callerOf(c, 'getMsgsByIdServer');
+        memberOf(state, caller.account);
+        const found = teamMessagesByRef(state, lmdbView(ctx), a.reqMsgs, caller.account);
+        return { reply: { msgs: found.map((m) => teamViewOf(m, caller.account)) } };
+      },
+      range(state, a, _caller, ctx) {
+        const page: RangeReply = { msgs: [] };
+        // A removed member gets nothing more, whatever its session row still points at.
+        if (state.team === undefined || !state.members.has(a.viewer)) return { reply: page };
+        const view = lmdbView(ctx);
+        const budget = pageBudget(ctx, a.maxBytes);
+        let bytes = 0;
+        let seq = Math.max(1, a.fromSeq);
+        for (; seq <= state.conv.lastSeq && page.msgs.length < a.limit; seq++) {
+          const m = view.bySeq(seq);
+          if (m === undefined || !m.isOfflinable || !visibleTo(m, a.viewer)) continue;
+          const v = teamViewOf(m, a.viewer);
+          const size = encode(v).byteLength;
+          if (page.msgs.length > 0 && bytes + size > budget) break;
+          page.msgs.push(v);
+          bytes += size;
+        }
+        if (seq <= state.conv.lastSeq) page.next = seq;
+        return { reply: page };
+      },
+    } satisfies import('../../engine/actor/define.ts').CallHandlers<typeof teamCalls, TeamState, TeamEvent>,
+
+    events: {
+      msg: {
+        apply(state: TeamState, event: Extract<TeamEvent, { t: 'msg' }>) {
+          if (event.msg.seq <= state.conv.lastSeq) return;
+          applyEvent(state.conv, event);
+          if (event.msg.isUnreadable === false) {
+            state.quietTotal++;
+            state.quietBy.set(event.msg.from, (state.quietBy.get(event.msg.from) ?? 0) + 1);
+          }
+        },
+        persist(_state: TeamState, { msg }: Extract<TeamEvent, { t: 'msg' }>, ctx: ActorContext) {
+          void ctx.store.db('conv-msgs').put(keyOf('convMsg', ctx.address, msg.seq), msg);
+          void ctx.store.db('conv-idc').put(keyOf('convIdClient', ctx.address, msg.from, msg.idClient), msg.seq);
+        },
+      },
+      recall: {
+        apply: (state: TeamState, event: Extract<TeamEvent, { t: 'recall' }>) => void applyRowChange(state.conv, event),
+        persist(_state: TeamState, { msg }: Extract<TeamEvent, { t: 'recall' }>, ctx: ActorContext) {
+          void ctx.store.db('conv-msgs').put(keyOf('convMsg', ctx.address, msg.seq), msg);
+        },
+      },
+      hide: {
+        apply: (state: TeamState, event: Extract<TeamEvent, { t: 'hide' }>) => void applyRowChange(state.conv, event),
+        persist(_state: TeamState, { msgs }: Extract<TeamEvent, { t: 'hide' }>, ctx: ActorContext) {
+          const db = ctx.store.db('conv-msgs');
+          for (const msg of msgs) void db.put(keyOf('convMsg', ctx.address, msg.seq), msg);
+        },
+      },
+      team: { apply: (state: TeamState, event: Extract<TeamEvent, { t: 'team' }>) => applyChange(state, event) },
+      members: {
+        apply: (state: TeamState, event: Extract<TeamEvent, { t: 'members' }>) => applyChange(state, event),
+        persist(state: TeamState, event: Extract<TeamEvent, { t: 'members' }>, ctx: ActorContext) {
+          const db = ctx.store.db('team-members');
+          for (const row of event.put) void db.put(keyOf('teamMember', ctx.address, row.account), row);
+          // A member who left keeps a row marked invalid (supergroup member pages list them).
+          for (const account of event.removed) {
+            const row = state.former.get(account);
+            if (row !== undefined) void db.put(keyOf('teamMember', ctx.address, account), row);
+          }
+        },
+      },
+      pending: {
+        apply: (state: TeamState, event: Extract<TeamEvent, { t: 'pending' }>) => applyChange(state, event),
+        persist(_state: TeamState, event: Extract<TeamEvent, { t: 'pending' }>, ctx: ActorContext) {
+          const db = ctx.store.db('team-pending');
+          for (const row of event.rows) void db.put(keyOf('teamPending', ctx.address, row.what, row.account), row);
+        },
+      },
+      notice: { apply: (state: TeamState, event: Extract<TeamEvent, { t: 'notice' }>) => applyChange(state, event) },
+    },
+
+    persistBatch(state: TeamState, events: readonly TeamEvent[], logSeq: number, ctx: ActorContext) {
+      markSaved(state.conv, events.filter((e): e is Extract<TeamEvent, { t: 'msg' | 'recall' | 'hide' }> => e.t === 'msg' || e.t === 'recall' || e.t === 'hide'));
+      const snap: Snapshot = {
+        logSeq,
+        lastSeq: state.conv.lastSeq,
+        lastTime: state.conv.lastTime,
+        sent: [...state.conv.sent],
+        quietTotal: state.quietTotal,
+        quietBy: [...state.quietBy],
+        version: state.version,
+      };
+      if (state.team !== undefined) snap.team = state.team;
+      ctx.store.putSnapshot(ctx.address, snap);
+    },
+
+    effects(state: TeamState, events: readonly TeamEvent[], ctx: ActorContext): Effect[] {
+      const out: Effect[] = [];
+      let last: StoredMessage | undefined;
+      let recalled = false;
+      for (const event of events) {
+        if (event.t === 'msg') {
+          const { msg, conn } = event;
+          last = msg;
+          const inbound = frame('msg', teamViewOf(msg, ''));
+          const outbound = frame('msg', teamViewOf(msg, msg.from));
+          const to = new Set(state.members.keys());
+          for (const a of event.alsoTo ?? []) to.add(a);
+          if (event.notTo === undefined) to.add(msg.from);
+          for (const a of event.notTo ?? []) to.delete(a);
+          for (const account of to) out.push(account === msg.from ? deliver(account, outbound, conn) : deliver(account, inbound));
+        } else if (event.t === 'recall') {
+          recalled = true;
+          const f = frame('sysmsg', event.msg.recalled!);
+          for (const account of state.members.keys()) out.push(deliver(account, f, account === event.msg.recalled!.from ? event.conn : undefined));
+        } else if (event.t === 'hide') {
+          out.push(deliver(event.viewer, frame('DeleteMsgSelf', event.deleted), event.conn));
+        } else if (event.t === 'notice') {
+          for (const f of event.frames) {
+            const bytes = frame(f.ev, f.d);
+            for (const account of f.accounts) out.push(deliver(account, bytes));
+          }
+          for (const s of event.sysmsgs) out.push(postSysMsg(s.to, s.msg));
+          for (const u of event.index) {
+            const a = u.team === undefined ? { kind: state.kind, teamId: state.id, version: event.version } : { kind: state.kind, teamId: state.id, version: event.version, team: u.team };
+            out.push(callEffect(userTeamsCalls, 'setTeam', userTeamsAddress(u.account), a));
+          }
+        }
+      }
+      const newest = recalled ? lastVisible(state.conv, lmdbView(ctx)) : last;
+      if (newest !== undefined) out.push(...touches(state, newest, ctx, recalled));
+      return out;
+    },
+  };
+}
+
+/** The handlers both kinds share, under neutral names; each kind's table takes them under its method names. */
+function groupHandlers(kind: TeamKind) {
+  const dc = (state: TeamState, c: Caller | undefined, ctx: ActorContext, m: string) => decideContext(state, c, ctx, m);
+  const members = (state: TeamState, c: Caller | undefined, m: string) => memberOf(state, callerOf(c, m).account);
+  /** Supergroups are created and dismissed by the host's backend unless configured otherwise. */
+  const gate = (m: string) => {
+    if (kind === 'superTeam' && !teamSettings.superTeamClientCreate) throw new ParleyError('FORBIDDEN', `\`${m}\` is for the host's backend (set PARLEY_SUPERTEAM_CLIENT_CREATE to allow clients)`);
+  };
+  return {
+    create: (state: TeamState, a: Args<'createTeam'>, c: Caller | undefined, ctx: ActorContext, m: string) => {
+      gate(m);
+      return rules.decideCreate(dc(state, c, ctx, m), a);
+    },
+    dismiss: (state: TeamState, c: Caller | undefined, ctx: ActorContext, m: string) => {
+      gate(m);
+      return rules.decideDismiss(dc(state, c, ctx, m));
+    },
+    dc,
+    get: (state: TeamState) => ({ reply: liveTeam(state) }),
+    members(state: TeamState, c: Caller | undefined, m: string) {
+      members(state, c, m);
+      return { reply: { teamId: state.id, members: [...state.members.values()].map(memberView).sort((x, y) => x.joinTime - y.joinTime) } };
+    },
+    muted(state: TeamState, c: Caller | undefined, m: string) {
+      members(state, c, m);
+      return { reply: { teamId: state.id, members: [...state.members.values()].filter((r) => r.mute).map(memberView) } };
+    },
+    page(state: TeamState, a: Args<'getSuperTeamMembersByJoinTime'>, c: Caller | undefined, m: string, pick: (row: MemberRow) => boolean) {
+      members(state, c, m);
+      return { reply: rules.membersByJoinTime(state, a, pick) };
+    },
+  };
+}
+
+const teamHandlers = groupHandlers('team');
+
+export const teamBehavior = defineActor({
+  ...groupActor('team'),
+  methods: {
+    createTeam: (state, a, c, ctx) => teamHandlers.create(state, a, c, ctx, 'createTeam'),
+    updateTeam: (state, a, c, ctx) => rules.decideUpdate(teamHandlers.dc(state, c, ctx, 'updateTeam'), a),
+    addTeamMembers: (state, a, c, ctx) => rules.decideAdd(teamHandlers.dc(state, c, ctx, 'addTeamMembers'), a),
+    acceptTeamInvite: (state, a, c, ctx) => rules.decideAcceptInvite(teamHandlers.dc(state, c, ctx, 'acceptTeamInvite'), a),
+    rejectTeamInvite: (state, a, c, ctx) => rules.decideRejectInvite(teamHandlers.dc(state, c, ctx, 'rejectTeamInvite'), a),
+    applyTeam: (state, a, c, ctx) => rules.decideApply(teamHandlers.dc(state, c, ctx, 'applyTeam'), a),
+    passTeamApply: (state, a, c, ctx) => rules.decidePassApply(teamHandlers.dc(state, c, ctx, 'passTeamApply'), a),
+    rejectTeamApply: (state, a, c, ctx) => rules.decideRejectApply(teamHandlers.dc(state, c, ctx, 'rejectTeamApply'), a),
+    removeTeamMembers: (state, a, c, ctx) => rules.decideRemove(teamHandlers.dc(state, c, ctx, 'removeTeamMembers'), a),
+    addTeamManagers: (state, a, c, ctx) => rules.decideManagers(teamHandlers.dc(state, c, ctx, 'addTeamManagers'), a, true),
+    removeTeamManagers: (state, a, c, ctx) => rules.decideManagers(teamHandlers.dc(state, c, ctx, 'removeTeamManagers'), a, false),
+    transferTeam: (state, a, c, ctx) => rules.decideTransfer(teamHandlers.dc(state, c, ctx, 'transferTeam'), a),
+    leaveTeam: (state, _a, c, ctx) => rules.decideLeave(teamHandlers.dc(state, c, ctx, 'leaveTeam')),
+    dismissTeam: (state, _a, c, ctx) => teamHandlers.dismiss(state, c, ctx, 'dismissTeam'),
+    getTeam: (state) => teamHandlers.get(state),
+    getTeamMembers: (state, _a, c) => teamHandlers.members(state, c, 'getTeamMembers'),
+    muteTeamAll: (state, a, c, ctx) => rules.decideMuteAll(teamHandlers.dc(state, c, ctx, 'muteTeamAll'), a.mute),
+    updateMuteStateInTeam(state, a, c, ctx) {
+      const { events } = rules.decideMemberMute(teamHandlers.dc(state, c, ctx, 'updateMuteStateInTeam'), [a.account], a.mute);
+      return { reply: { teamId: state.id, account: a.account, mute: a.mute }, events };
+    },
+    getMutedTeamMembers: (state, _a, c) => teamHandlers.muted(state, c, 'getMutedTeamMembers'),
+    updateInfoInTeam: (state, a, c, ctx) => rules.decideUpdateInfo(teamHandlers.dc(state, c, ctx, 'updateInfoInTeam'), a),
+    updateNickInTeam: (state, a, c, ctx) => rules.decideUpdateNick(teamHandlers.dc(state, c, ctx, 'updateNickInTeam'), a),
+    getTeamMemberByTeamIdAndAccount(state, a, c) {
+      memberOf(state, callerOf(c, 'getTeamMemberByTeamIdAndAccount').account);
+      const row = state.members.get(a.account);
+      return { reply: row === undefined ? {} : { [a.account]: memberView(row) } };
+    },
+    getTeamMemberInvitorAccid(state, a, c) {
+      memberOf(state, callerOf(c, 'getTeamMemberInvitorAccid').account);
+      const out: Record<string, string> = {};
+      for (const account of a.accounts) {
+        const row = state.members.get(account);
+        if (row !== undefined) out[account] = row.invitorAccid;
+      }
+      return { reply: out };
+    },
+  },
+});
+
+const superHandlers = groupHandlers('superTeam');
+
+/** Supergroups: their own actors, id space and history, with the advanced group's rules under the `SuperTeam` names. */
+export const superTeamBehavior = defineActor({
+  ...groupActor('superTeam'),
+  methods: {
+    createSuperTeam: (state, a, c, ctx) => superHandlers.create(state, a, c, ctx, 'createSuperTeam'),
+    updateSuperTeam: (state, a, c, ctx) => rules.decideUpdate(superHandlers.dc(state, c, ctx, 'updateSuperTeam'), a),
+    addSuperTeamMembers: (state, a, c, ctx) => rules.decideAdd(superHandlers.dc(state, c, ctx, 'addSuperTeamMembers'), a),
+    acceptSuperTeamInvite: (state, a, c, ctx) => rules.decideAcceptInvite(superHandlers.dc(state, c, ctx, 'acceptSuperTeamInvite'), a),
+    rejectSuperTeamInvite: (state, a, c, ctx) => rules.decideRejectInvite(superHandlers.dc(state, c, ctx, 'rejectSuperTeamInvite'), a),
+    applySuperTeam: (state, a, c, ctx) => rules.decideApply(superHandlers.dc(state, c, ctx, 'applySuperTeam'), a),
+    passSuperTeamApply: (state, a, c, ctx) => rules.decidePassApply(superHandlers.dc(state, c, ctx, 'passSuperTeamApply'), a),
+    rejectSuperTeamApply: (state, a, c, ctx) => rules.decideRejectApply(superHandlers.dc(state, c, ctx, 'rejectSuperTeamApply'), a),
+    removeSuperTeamMembers: (state, a, c, ctx) => rules.decideRemove(superHandlers.dc(state, c, ctx, 'removeSuperTeamMembers'), a),
+    addSuperTeamManagers: (state, a, c, ctx) => rules.decideManagers(superHandlers.dc(state, c, ctx, 'addSuperTeamManagers'), a, true),
+    removeSuperTeamManagers: (state, a, c, ctx) => rules.decideManagers(superHandlers.dc(state, c, ctx, 'removeSuperTeamManagers'), a, false),
+    transferSuperTeam: (state, a, c, ctx) => rules.decideTransfer(superHandlers.dc(state, c, ctx, 'transferSuperTeam'), a),
+    leaveSuperTeam: (state, _a, c, ctx) => rules.decideLeave(superHandlers.dc(state, c, ctx, 'leaveSuperTeam')),
+    dismissSuperTeam: (state, _a, c, ctx) => superHandlers.dismiss(state, c, ctx, 'dismissSuperTeam'),
+    getSuperTeam: (state) => superHandlers.get(state),
+    updateSuperTeamMute: (state, a, c, ctx) => rules.decideMuteAll(superHandlers.dc(state, c, ctx, 'updateSuperTeamMute'), a.mute),
+    updateSuperTeamMembersMute: (state, a, c, ctx) => rules.decideMemberMute(superHandlers.dc(state, c, ctx, 'updateSuperTeamMembersMute'), a.accounts, a.mute),
+    updateInfoInSuperTeam: (state, a, c, ctx) => rules.decideUpdateInfo(superHandlers.dc(state, c, ctx, 'updateInfoInSuperTeam'), a),
+    updateNickInSuperTeam: (state, a, c, ctx) => rules.decideUpdateNick(superHandlers.dc(state, c, ctx, 'updateNickInSuperTeam'), a),
+    getSuperTeamMembersByJoinTime: (state, a, c) => superHandlers.page(state, a, c, 'getSuperTeamMembersByJoinTime', () => true),
+    getMutedSuperTeamMembers: (state, a, c) => superHandlers.page(state, a, c, 'getMutedSuperTeamMembers', (r) => r.valid && r.mute),
+    getSuperTeamMembersByAccounts(state, a, c) {
+      memberOf(state, callerOf(c, 'getSuperTeamMembersByAccounts').account);
+      const members: TeamMember[] = [];
+      const invalid: TeamMember[] = [];
+      for (const account of new Set(a.accounts)) {
+        const row = state.members.get(account) ?? state.former.get(account);
+        if (row !== undefined) (row.valid ? members : invalid).push(memberView(row));
+      }
+      return { reply: { members, invalid } };
+    },
+  },
+});

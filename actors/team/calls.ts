@@ -1,0 +1,36 @@
+/**
+ * What a group actor receives besides the group methods it owns: the
+ * conversation methods of the `team` and `superTeam` scenes (sends, recall,
+ * delete-for-self, history), which route to it by scene and arrive with the
+ * arguments their wire declaration validated, and the login sync's `range`.
+ * Declared here with the wire methods' own argument and result types.
+ */
+import type { Args, Results } from '../../engine/protocol/methods.ts';
+import { internal, returns, takes } from '../../engine/protocol/registry.ts';
+import type { RangeArgs, RangeReply } from '../conversation/calls.ts';
+
+function send<M extends 'sendText' | 'sendGeo' | 'sendTipMsg' | 'sendCustomMsg' | 'sendFile' | 'forwardMsg'>(doc: string) {
+  return internal({ doc, args: takes<Args<M>>(), result: returns<Results[M]>(), retry: 'idClient' });
+}
+
+export const teamCalls = {
+  sendText: send<'sendText'>('`sendText` to the group.'),
+  sendGeo: send<'sendGeo'>('`sendGeo` to the group.'),
+  sendTipMsg: send<'sendTipMsg'>('`sendTipMsg` to the group.'),
+  sendCustomMsg: send<'sendCustomMsg'>('`sendCustomMsg` to the group.'),
+  sendFile: send<'sendFile'>('`sendFile` to the group.'),
+  forwardMsg: send<'forwardMsg'>('`forwardMsg` to the group.'),
+  recallMsg: internal({ doc: 'Recalls a group message.', args: takes<Args<'recallMsg'>>(), result: returns<Results['recallMsg']>(), retry: 'idempotent', reads: true }),
+  deleteMsg: internal({ doc: 'The older name of `recallMsg`.', args: takes<Args<'deleteMsg'>>(), result: returns<Results['deleteMsg']>(), retry: 'idempotent', reads: true }),
+  deleteMsgSelf: internal({ doc: 'Hides a group message from the caller.', args: takes<Args<'deleteMsgSelf'>>(), result: returns<Results['deleteMsgSelf']>(), retry: 'idempotent', reads: true }),
+  deleteMsgSelfBatch: internal({ doc: 'Hides group messages from the caller.', args: takes<Args<'deleteMsgSelfBatch'>>(), result: returns<Results['deleteMsgSelfBatch']>(), retry: 'idempotent', reads: true }),
+  getHistoryMsgs: internal({ doc: "A page of the group's history; members only.", args: takes<Args<'getHistoryMsgs'>>(), result: returns<Results['getHistoryMsgs']>(), retry: 'idempotent', reads: true }),
+  getMsgsByIdServer: internal({ doc: 'Group messages by their locating fields; members only.', args: takes<Args<'getMsgsByIdServer'>>(), result: returns<Results['getMsgsByIdServer']>(), retry: 'idempotent', reads: true }),
+  range: internal({
+    doc: 'Offline messages from `fromSeq` as `viewer` sees them, bounded by count and bytes; nothing for a viewer who is not a member.',
+    args: takes<RangeArgs>(),
+    result: returns<RangeReply>(),
+    retry: 'idempotent',
+    reads: true,
+  }),
+};

@@ -1,0 +1,285 @@
+/**
+ * A group's rules, free of I/O: the profile and its policies, members and
+ * roles, invitations and join requests (each answered once), leaving,
+ * transfer and dismissal, and who may post. Both group kinds (advanced
+ * groups and supergroups) follow them; each kind keeps its own actors.
+ *
+ * Every change is decided as events that carry the rows as they become
+ * (`team`, `members`, `pending`) plus a `notice`: the callbacks, system
+ * notifications and index updates to send once the change is durable.
+ * Replaying the rows rebuilds the state; notices only drive effects.
+ */
+import { ParleyError } from '../../engine/protocol/errors.ts';
+import type { Team, TeamKind, TeamMember, TeamMemberType, TeamSysMsg } from '../../engine/protocol/methods/teams.ts';
+import type { ConversationEvent, ConversationState } from '../conversation/logic.ts';
+
+/** A member as the group stores it: the wire record plus `base`, the messages of others that counted before the member joined. */
+export interface MemberRow extends TeamMember {
+  base: number;
+}
+
+/** An invitation (`invite`, keyed by the invitee) or a join request (`apply`, keyed by the applicant). */
+export interface PendingRow {
+  what: 'invite' | 'apply';
+  account: string;
+  /** The inviter, or the applicant. */
+  from: string;
+  idServer: string;
+  time: number;
+  ps?: string;
+  custom?: string;
+  /** Set once answered: a second answer is a CONFLICT. */
+  answer?: 'accepted' | 'rejected';
+}
+
+/** A frame for online devices: `ev` with payload `d` to each of `accounts`. */
+export interface NoticeFrame {
+  accounts: string[];
+  ev: string;
+  d: unknown;
+}
+
+/** What the team index of `account` must learn: the group as it is now, or that the account left it (`team` absent). */
+export interface IndexUpdate {
+  account: string;
+  team?: Team;
+}
+
+export type TeamChangeEvent =
+  /** The group's profile as it becomes; `version` counts its changes. */
+  | { t: 'team'; team: Team; version: number }
+  | { t: 'members'; put: MemberRow[]; removed: string[] }
+  | { t: 'pending'; rows: PendingRow[] }
+  /** What to tell whom once the change is durable; changes nothing. `sysmsgs` go through the notification seam. */
+  | { t: 'notice'; frames: NoticeFrame[]; sysmsgs: { to: string; msg: TeamSysMsg }[]; index: IndexUpdate[]; version: number };
+
+/** A message of the group: a conversation message, with the accounts beyond the members that also get it (those it removes) and the members that do not. */
+export type TeamMsgEvent = Extract<ConversationEvent, { t: 'msg' }> & { alsoTo?: string[]; notTo?: string[] };
+export type TeamEvent = TeamMsgEvent | Extract<ConversationEvent, { t: 'recall' | 'hide' }> | TeamChangeEvent;
+
+export interface TeamState {
+  kind: TeamKind;
+  id: string;
+  /** Undefined until created. */
+  team: Team | undefined;
+  version: number;
+  members: Map<string, MemberRow>;
+  /** Members who left (`valid: false`), as they were when they left. */
+  former: Map<string, MemberRow>;
+  /** `pendingKey(what, account)` → row. */
+  pending: Map<string, PendingRow>;
+  /** Messages sent with `isUnreadable: false`, in all and per sender: they never count as unread. */
+  quietTotal: number;
+  quietBy: Map<string, number>;
+  /** The message numbering and what is not yet written, as a conversation keeps them. */
+  conv: ConversationState;
+}
+
+export function pendingKey(what: PendingRow['what'], account: string): string {
+  return `${what}:${account}`;
+}
+
+/** Settings read when deciding: the member limit (`TEAM_FULL` past it). One value per process. */
+export interface TeamLimits {
+  maxMembers: number;
+}
+
+// ---- Reading the state --------------------------------------------------------
+
+/** The group, or NOT_FOUND when it was never created or was dismissed. */
+export function liveTeam(state: TeamState): Team {
+  if (state.team === undefined || !state.team.valid) throw new ParleyError('NOT_FOUND', `no ${groupWord(state.kind)} ${state.id}`);
+  return state.team;
+}
+
+export function groupWord(kind: TeamKind): string {
+  return kind === 'team' ? 'team' : 'supergroup';
+}
+
+/** The caller's member row, or NOT_MEMBER. */
+export function memberOf(state: TeamState, account: string): MemberRow {
+  liveTeam(state);
+  const row = state.members.get(account);
+  if (row === undefined) throw new ParleyError('NOT_MEMBER', `${account} is not a member of ${groupWord(state.kind)} ${state.id}`);
+  return row;
+}
+
+export function isManagerOrOwner(row: TeamMember): boolean {
+  return row.type === 'owner' || row.type === 'manager';
+}
+
+/** The wire record of a member row. */
+export function memberView(row: MemberRow): TeamMember {
+  const { base: _base, ...member } = row;
+  return member;
+}
+
+/** Messages of others up to now that never count as unread for `account`: those before it joined and the quiet ones. */
+export function quietFor(state: TeamState, row: MemberRow): number {
+  return row.base + state.quietTotal - (state.quietBy.get(row.account) ?? 0);
+}
+
+/** The unread base of an account joining now: what of the history so far would otherwise count for it. */
+function baseAtJoin(state: TeamState, account: string): number {
+  return state.conv.lastSeq - (state.conv.sent.get(account) ?? 0) - (state.quietTotal - (state.quietBy.get(account) ?? 0));
+}
+
+/** Who may post: members; under a member mute or a whole-group mute (owner and managers aside), MUTED. */
+export function checkPoster(state: TeamState, account: string): MemberRow {
+  const row = memberOf(state, account);
+  if (row.mute) throw new ParleyError('MUTED', `${account} is muted in ${groupWord(state.kind)} ${state.id}`);
+  if (state.team!.mute && !isManagerOrOwner(row)) throw new ParleyError('MUTED', `${groupWord(state.kind)} ${state.id} is muted: only its owner and managers may post`);
+  return row;
+}
+
+// ---- Building changes ---------------------------------------------------------
+
+/** Collects the events of one change, in order: rows first, the notice last. */
+export class Change {
+  readonly events: TeamEvent[] = [];
+  private team: Team | undefined;
+  private readonly put = new Map<string, MemberRow>();
+  private readonly removed = new Set<string>();
+  private readonly pendingRows: PendingRow[] = [];
+  readonly frames: NoticeFrame[] = [];
+  readonly sysmsgs: { to: string; msg: TeamSysMsg }[] = [];
+  readonly index: IndexUpdate[] = [];
+  private readonly state: TeamState;
+  readonly now: number;
+
+  constructor(state: TeamState, now: number) {
+    this.state = state;
+    this.now = now;
+    this.team = state.team === undefined ? undefined : { ...state.team };
+  }
+
+  /** The group as this change leaves it (so far). */
+  get current(): Team {
+    return this.team!;
+  }
+
+  setTeam(team: Team): void {
+    this.team = team;
+  }
+
+  updateTeam(fields: Partial<Team>): Team {
+    this.team = { ...this.team!, ...fields, updateTime: this.now };
+    return this.team;
+  }
+
+  /** The member as this change leaves it, undefined when not (or no longer) one. */
+  member(account: string): MemberRow | undefined {
+    if (this.removed.has(account)) return undefined;
+    return this.put.get(account) ?? this.state.members.get(account);
+  }
+
+  /** The accounts that are members once this change is done. */
+  memberAccounts(): string[] {
+    const out = new Set<string>();
+    for (const a of this.state.members.keys()) if (!this.removed.has(a)) out.add(a);
+    for (const a of this.put.keys()) out.add(a);
+    return [...out];
+  }
+
+  putMember(row: MemberRow): void {
+    this.removed.delete(row.account);
+    this.put.set(row.account, row);
+  }
+
+  /** Adds `account` as a member of `type` (invited by `invitor`, empty when on its own); TEAM_FULL past the limit. */
+  join(account: string, type: TeamMemberType, invitor: string, limits: TeamLimits): MemberRow {
+    const row: MemberRow = {
+      teamId: this.state.id,
+      account,
+      type,
+      muteNotiType: '0',
+      mute: false,
+      invitorAccid: invitor,
+      joinTime: this.now,
+      updateTime: this.now,
+      valid: true,
+      base: baseAtJoin(this.state, account),
+    };
+    this.putMember(row);
+    const count = this.memberAccounts().length;
+    if (count > limits.maxMembers) {
+      throw new ParleyError('TEAM_FULL', `${groupWord(this.state.kind)} ${this.state.id} is full: at most ${limits.maxMembers} members`);
+    }
+    return row;
+  }
+
+  removeMember(account: string): void {
+    this.put.delete(account);
+    if (this.state.members.has(account)) this.removed.add(account);
+  }
+
+  putPending(row: PendingRow): void {
+    this.pendingRows.push(row);
+  }
+
+  /** Sends `ev` to the online devices of `accounts`. */
+  tell(accounts: readonly string[], ev: string, d: unknown): void {
+    if (accounts.length > 0) this.frames.push({ accounts: [...new Set(accounts)], ev, d });
+  }
+
+  sysmsg(to: string, msg: TeamSysMsg): void {
+    this.sysmsgs.push({ to, msg });
+  }
+
+  /** The events of the change; `extra` (a notification message) goes after the rows, before the notice. */
+  finish(extra: TeamEvent[] = []): TeamEvent[] {
+    const out: TeamEvent[] = [];
+    const team = this.team;
+    let version = this.state.version;
+    const memberCount = this.memberAccounts().length;
+    if (team !== undefined && team.memberNum !== memberCount) team.memberNum = memberCount;
+    const teamChanged = team !== undefined && (this.state.team === undefined || JSON.stringify(team) !== JSON.stringify(this.state.team));
+    if (teamChanged) {
+      version++;
+      out.push({ t: 'team', team: team!, version });
+    }
+    if (this.put.size > 0 || this.removed.size > 0) out.push({ t: 'members', put: [...this.put.values()], removed: [...this.removed] });
+    if (this.pendingRows.length > 0) out.push({ t: 'pending', rows: this.pendingRows });
+    out.push(...extra);
+    // Index: every member learns the group as it now is when it changed; joiners always; leavers that they left.
+    if (team !== undefined) {
+      const members = this.memberAccounts();
+      const told = new Set<string>();
+      if (teamChanged) for (const a of members) told.add(a);
+      for (const a of this.put.keys()) if (!this.state.members.has(a)) told.add(a);
+      for (const a of told) this.index.push(team.valid ? { account: a, team } : { account: a });
+      for (const a of this.removed) this.index.push({ account: a });
+    }
+    if (this.frames.length > 0 || this.sysmsgs.length > 0 || this.index.length > 0) {
+      out.push({ t: 'notice', frames: this.frames, sysmsgs: this.sysmsgs, index: this.index, version });
+    }
+    return out;
+  }
+}
+
+// ---- Applying -----------------------------------------------------------------
+
+export function applyChange(state: TeamState, event: TeamChangeEvent): void {
+  switch (event.t) {
+    case 'team':
+      state.team = event.team;
+      state.version = event.version;
+      return;
+    case 'members':
+      for (const row of event.put) {
+        state.members.set(row.account, row);
+        state.former.delete(row.account);
+      }
+      for (const a of event.removed) {
+        const row = state.members.get(a);
+        state.members.delete(a);
+        if (row !== undefined) state.former.set(a, { ...row, valid: false });
+      }
+      return;
+    case 'pending':
+      for (const row of event.rows) state.pending.set(pendingKey(row.what, row.account), row);
+      return;
+    case 'notice':
+      return;
+  }
+}

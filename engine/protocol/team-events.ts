@@ -1,0 +1,37 @@
+/**
+ * The events of groups (`team` and `superTeam`), sent to the online members
+ * when a group changes; the supergroup twin of each carries the same
+ * payload. Gathered into the event table (events.ts). Browser-safe.
+ */
+import type { Team, TeamMember } from './methods/teams.ts';
+import { event } from './registry.ts';
+
+type Added = { team: Team; accounts: string[]; members: TeamMember[] };
+type Removed = { team: Team; accounts: string[] };
+type Managers = { team: Team; accounts: string[]; isManager: boolean; members: TeamMember[] };
+type Transferred = { team: Team; from: TeamMember; to: TeamMember };
+type Created = { team: Team; owner: TeamMember };
+type Muted = { team: Team; accounts: string[]; mute: boolean; members: TeamMember[] };
+
+export const teamEvents = {
+  teams: event<Team[]>('Login sync: the advanced groups the account is in.'),
+  SuperTeams: event<Team[]>('Login sync: the supergroups the account is in.'),
+  CreateTeam: event<Created>("A group was created by the account (to the creator's devices)."),
+  AddTeamMembers: event<Added>('Accounts joined a group (to its members, the joiners included).'),
+  RemoveTeamMembers: event<Removed>('Accounts left or were removed from a group (to the members before, those removed included).'),
+  UpdateTeam: event<Partial<Team> & { teamId: string; updateTime: number }>('A group\'s profile or policies changed: the changed fields.'),
+  UpdateTeamManagers: event<Managers>('Members became managers (`isManager: true`) or normal members again.'),
+  DismissTeam: event<{ teamId: string }>('The owner dissolved the group.'),
+  TransferTeam: event<Transferred>('The group has a new owner.'),
+  updateteammember: event<TeamMember>("A member's own settings or nickname changed (to the other members; a nickname set by a manager, to every member)."),
+  UpdateTeamMembersMute: event<Muted>('Members were muted or unmuted.'),
+  CreateSuperTeam: event<Created>('`CreateTeam` of a supergroup.'),
+  AddSuperTeamMembers: event<Added>('`AddTeamMembers` of a supergroup.'),
+  RemoveSuperTeamMembers: event<Removed>('`RemoveTeamMembers` of a supergroup.'),
+  UpdateSuperTeam: event<Partial<Team> & { teamId: string; updateTime: number }>('`UpdateTeam` of a supergroup.'),
+  UpdateSuperTeamManagers: event<Managers>('`UpdateTeamManagers` of a supergroup.'),
+  DismissSuperTeam: event<{ teamId: string }>('`DismissTeam` of a supergroup.'),
+  TransferSuperTeam: event<Transferred>('`TransferTeam` of a supergroup.'),
+  UpdateSuperTeamMember: event<TeamMember>('`updateteammember` of a supergroup.'),
+  UpdateSuperTeamMembersMute: event<Muted>('`UpdateTeamMembersMute` of a supergroup.'),
+};

@@ -1,0 +1,78 @@
+/**
+ * A group across a crash: kill -9 the engine right after the
+ * acknowledgements of membership, role, mute and invitation changes and a
+ * few messages, restart it on the same data (and the same NATS server), and
+ * the group is as it was: profile, members and roles, the mute, the open
+ * and answered invitations, the numbering, unread counts and history.
+ */
+import { afterEach, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import WebSocket from 'ws';
+import { connect } from '../../client/index.ts';
+import type { ParleyClient } from '../../client/index.ts';
+import type { TeamSysMsg } from '../../engine/protocol/methods/teams.ts';
+import { spawnEngine, tempDir, tokenFor, type SpawnedEngine } from '../helpers/engine.ts';
+import { rejectionOf, waitFor } from '../helpers/wait.ts';
+import { describeBothModes } from '../helpers/modes.ts';
+
+describeBothModes('groups across kill -9', ({ name, engineOptions }) => {
+  let dataDir: string;
+  const engines: SpawnedEngine[] = [];
+  const clients: ParleyClient[] = [];
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.destroy().catch(() => {})));
+    await Promise.all(engines.splice(0).map((e) => e.kill('SIGKILL')));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function start(): Promise<SpawnedEngine> {
+    const e = await spawnEngine(engineOptions({ dataDir }));
+    engines.push(e);
+    return e;
+  }
+
+  async function client(engine: SpawnedEngine, account: string): Promise<ParleyClient> {
+    const c = await connect({ url: engine.url, token: await tokenFor(account), WebSocket, reconnect: false });
+    clients.push(c);
+    return c;
+  }
+
+  it('keeps the profile, members, roles, mutes, invitations, numbering and unread', async () => {
+    dataDir = tempDir();
+    const [o, a, b, c, d] = ['owner', 'ann', 'ben', 'cat', 'dan'].map((x) => `${x}-${name}`);
+    let engine = await start();
+    const oc = await client(engine, o!);
+    const [ac, bc, cc] = [await client(engine, a!), await client(engine, b!), await client(engine, c!)];
+    const { team } = await oc.createTeam({ name: 'keep', beInviteMode: 'noVerify', accounts: [a!, b!, d!] });
+    await oc.addTeamManagers({ teamId: team.teamId, accounts: [a!] });
+    await oc.updateMuteStateInTeam({ teamId: team.teamId, account: b!, mute: true });
+    await oc.removeTeamMembers({ teamId: team.teamId, accounts: [d!] });
+    await oc.updateTeam({ teamId: team.teamId, beInviteMode: 'needVerify', intro: 'kept' });
+    const invites: TeamSysMsg[] = [];
+    cc.on('sysmsg', ((m: TeamSysMsg) => invites.push(m)) as never);
+    await oc.addTeamMembers({ teamId: team.teamId, accounts: [c!] });
+    await waitFor("cat's invitation", () => invites.length === 1);
+    await oc.sendText({ scene: 'team', to: team.teamId, text: 'one' });
+    const two = await ac.sendText({ scene: 'team', to: team.teamId, text: 'two' });
+    await waitFor("ben's session to count two", async () => (await bc.getServerSessions()).sessionList.find((s) => s.id === `team-${team.teamId}`)?.unread === 2);
+    engine.process.kill('SIGKILL');
+    await engine.exited;
+
+    engine = await start();
+    const o2 = await client(engine, o!);
+    const b2 = await client(engine, b!);
+    const c2 = await client(engine, c!);
+    expect(await o2.getTeam({ teamId: team.teamId })).toMatchObject({ intro: 'kept', beInviteMode: 'needVerify', memberNum: 3, owner: o });
+    const { members } = await o2.getTeamMembers({ teamId: team.teamId });
+    expect(new Map(members.map((m) => [m.account, [m.type, m.mute]]))).toEqual(new Map([[o, ['owner', false]], [a, ['manager', false]], [b, ['normal', true]]]));
+    expect((await rejectionOf(b2.sendText({ scene: 'team', to: team.teamId, text: 'x' }))).name).toBe('MUTED');
+    const three = await o2.sendText({ scene: 'team', to: team.teamId, text: 'three' });
+    expect(three.seq).toBe(two.seq + 1);
+    await waitFor("ben's session to count three", async () => (await b2.getServerSessions()).sessionList.find((s) => s.id === `team-${team.teamId}`)?.unread === 3);
+    expect((await b2.getHistoryMsgs({ scene: 'team', to: team.teamId, msgTypes: ['text'] })).msgs.map((m) => m.text)).toEqual(['three', 'two', 'one']);
+    await c2.acceptTeamInvite({ teamId: team.teamId, from: o!, idServer: invites[0]!.idServer });
+    expect((await rejectionOf(c2.acceptTeamInvite({ teamId: team.teamId, from: o!, idServer: invites[0]!.idServer }))).name).toBe('CONFLICT');
+    expect((await b2.getTeams()).map((t) => t.teamId)).toContain(team.teamId);
+  });
+});
