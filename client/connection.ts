@@ -43,7 +43,11 @@ export class Connection {
   constructor(opts: ParsedOptions) {
     this.sync = new SyncState(opts.dedupWindow, opts.cursors);
     this.transport = new Transport(opts, {
-      loginCursors: () => this.sync.loginCursors(),
+      loginCursors: () => {
+        // Sent with a login: what arrives until its `syncdone` may belong to the sync.
+        this.inbound.ordering.holdSessionMessages();
+        return this.sync.loginCursors();
+      },
       onReady: () => this.onReady(),
       onEvent: (ev, d) => handleEvent(ev, d, this.inbound),
       onReply: (id, frame) => this.requests.onReply(id, frame),

@@ -40,11 +40,12 @@ const HANDLERS: EventHandlers = {
     ctx.sync.noteSessions(d);
     if (Array.isArray(d)) {
       // A session's newest message may reach us before (or instead of) its `msg` event.
-      for (const session of d) if (isRecord(session) && isRecord(session.lastMsg)) ctx.ordering.deliver(session.lastMsg);
+      for (const session of d) if (isRecord(session) && isRecord(session.lastMsg)) ctx.ordering.deliverSessionMessage(session.lastMsg);
     }
     ctx.emit('updatesessions', d);
   },
   syncdone: (d, ctx) => {
+    ctx.ordering.releaseSessionMessages();
     ctx.emit('syncdone', d);
     ctx.resolveSynced(d);
   },

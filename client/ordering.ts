@@ -5,6 +5,13 @@
  * handover) waits while the missing ones are fetched from history — at most
  * a page of `GAP_FILL_LIMIT`; beyond that the app pages history itself.
  * What has been seen is kept by `SyncState`. Browser-safe: no Node APIs.
+ *
+ * A session update's newest message counts as a delivery of it (its `msg`
+ * may come later, or not at all), except during a login sync: an update then
+ * may be about a message sent while the device was away (a read, a recall
+ * or an unread change elsewhere), which the sync brings as an offline
+ * message. Such messages wait for `syncdone` and are dropped there when the
+ * sync brought them.
  */
 import type { SyncState } from './sync-state.ts';
 import { isRecord, toError } from './shared.ts';
@@ -24,6 +31,8 @@ export class MessageOrdering {
   private readonly owner: OrderingOwner;
   /** Gap fills in progress per session: later messages of the session wait for them. */
   private readonly gapFills = new Map<string, Promise<void>>();
+  /** While a login sync runs: the newest message of each session an update carried, delivered after `syncdone`. */
+  private held: Map<string, Record<string, unknown>> | undefined;
 
   constructor(sync: SyncState, owner: OrderingOwner) {
     this.sync = sync;
@@ -51,6 +60,29 @@ export class MessageOrdering {
         if (this.gapFills.get(sessionId) === fill) this.gapFills.delete(sessionId);
       });
     this.gapFills.set(sessionId, fill);
+  }
+
+  /** A login is sent: until its sync is done, the messages session updates carry wait. */
+  holdSessionMessages(): void {
+    this.held ??= new Map();
+  }
+
+  /** The newest message of a session update: delivered as a live one, or held while a login sync runs. */
+  deliverSessionMessage(msg: unknown): void {
+    if (this.held === undefined || !isRecord(msg) || typeof msg.sessionId !== 'string' || typeof msg.seq !== 'number') {
+      this.deliver(msg);
+      return;
+    }
+    const prev = this.held.get(msg.sessionId);
+    // One per session is enough: a later one brings the ones before it through the gap fill.
+    if (prev === undefined || (prev.seq as number) < msg.seq) this.held.set(msg.sessionId, msg);
+  }
+
+  /** The login sync is done: the held messages are delivered; those the sync brought are duplicates and dropped. */
+  releaseSessionMessages(): void {
+    const held = this.held;
+    this.held = undefined;
+    for (const msg of held?.values() ?? []) this.deliver(msg);
   }
 
   /** Records a batch of stored messages (offline, roaming) and returns the ones not seen before, in their order. */

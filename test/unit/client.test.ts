@@ -569,6 +569,33 @@ describe('gaps', () => {
     await sentinel;
     expect(msgs.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
   });
+
+  it('leaves a message a session update carries during the login sync to the sync, and delivers it after syncdone when the sync did not bring it', async () => {
+    const server = await FakeServer.start();
+    const c = client(server.url);
+    const msgs = record(c, 'msg');
+    const offline = record(c, 'offlinemsgs');
+    const synced = nextEvent(c, 'syncdone');
+    server.onLogin = (r) => {
+      r.conn.reply(r.id, { account: 'alice', deviceId: 'dev-1', serverTime: 1 });
+      // A recall elsewhere re-sends the session (unread changed) while the device syncs.
+      r.conn.event('updatesessions', [{ id: 'p2p-bob', scene: 'p2p', to: 'bob', unread: 2, updateTime: 30, isTop: false, lastMsg: msg(3) }]);
+      r.conn.event('updatesessions', [{ id: 'p2p-carol', scene: 'p2p', to: 'carol', unread: 1, updateTime: 31, isTop: false, lastMsg: msg(1, { sessionId: 'p2p-carol', from: 'carol' }) }]);
+      r.conn.event('offlinemsgs', { sessionId: 'p2p-bob', scene: 'p2p', to: 'bob', msgs: [msg(1), msg(3)] });
+      r.conn.event('syncdone', { serverTime: 2 });
+    };
+    await c.connect();
+    await synced;
+    // Emitted in the syncdone turn: the one the sync did not bring.
+    expect(offline.map((o) => o.msgs.map((m) => m.seq))).toEqual([[1, 3]]);
+    expect(msgs.map((m) => `${m.sessionId}#${m.seq}`)).toEqual(['p2p-carol#1']);
+    // After the sync, a session update's message is a delivery again.
+    const conn = await server.connection(0);
+    const fourth = nextEvent(c, 'msg', (m) => m.seq === 4);
+    conn.event('updatesessions', [{ id: 'p2p-bob', scene: 'p2p', to: 'bob', unread: 3, updateTime: 40, isTop: false, lastMsg: msg(4) }]);
+    await fourth;
+    expect(msgs.map((m) => `${m.sessionId}#${m.seq}`)).toEqual(['p2p-carol#1', 'p2p-bob#4']);
+  });
 });
 
 describe('reconnect', () => {
