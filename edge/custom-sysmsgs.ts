@@ -7,9 +7,9 @@
  * devices that were offline get it at their next login. It never touches a
  * conversation, a session or an unread count.
  */
-import type { ActorClient } from '../engine/actor/call.ts';
+import type { ActorClient, HeldCallOptions } from '../engine/actor/call.ts';
 import type { Bus } from '../engine/bus/bus.ts';
-import type { Delivery } from '../engine/envelope.ts';
+import type { Caller, Delivery } from '../engine/envelope.ts';
 import { IdServerGenerator } from '../engine/ids.ts';
 import { encode } from '../engine/protocol/codec.ts';
 import { ParleyError } from '../engine/protocol/errors.ts';
@@ -35,12 +35,41 @@ export class CustomSysMsgs {
 
   /** Sends one notification from the socket's account; answers it as sent (as kept, for a stored one). */
   async send(conn: Conn, a: Args<'sendCustomSysMsg'>): Promise<CustomSysMsg> {
+    const msg = this.compose({ account: conn.account, deviceId: conn.deviceId, deviceType: conn.deviceType }, a);
+    if (a.sendToOnlineUsersOnly) {
+      // The sender's own socket is spared when it writes to itself.
+      this.publish(msg, conn.ref);
+      return msg;
+    }
+    // A stored one waits on the recipient's actor: it counts among the socket's requests in flight.
+    if (conn.inFlight >= MAX_IN_FLIGHT_PER_SOCKET) {
+      throw new ParleyError('RATE_LIMITED', `more than ${MAX_IN_FLIGHT_PER_SOCKET} requests in flight on this socket; wait for replies`);
+    }
+    conn.inFlight++;
+    try {
+      return await this.keep(msg, conn.caller!, conn.ref, this.sockets.heldOptions(conn));
+    } finally {
+      conn.inFlight--;
+    }
+  }
+
+  /** Sends one notification as `from` on no socket of its own (the admin API). */
+  async sendAs(from: string, a: Args<'sendCustomSysMsg'>): Promise<CustomSysMsg> {
+    const msg = this.compose({ account: from, deviceId: 'admin', deviceType: 'server' }, a);
+    if (a.sendToOnlineUsersOnly) {
+      this.publish(msg, undefined);
+      return msg;
+    }
+    return this.keep(msg, { account: from, deviceId: 'admin', deviceType: 'server', conn: 'admin' }, undefined, {});
+  }
+
+  private compose(sender: { account: string; deviceId: string; deviceType: CustomSysMsg['fromClientType'] }, a: Args<'sendCustomSysMsg'>): CustomSysMsg {
     if (a.scene !== 'p2p') throw new ParleyError('BAD_REQUEST', `\`scene\` ${a.scene} is not served yet: custom system notifications go to p2p accounts`);
     const now = Date.now();
     const msg: CustomSysMsg = {
       type: 'custom',
       scene: a.scene,
-      from: conn.account,
+      from: sender.account,
       to: a.to,
       idServer: this.ids.next(now),
       time: now,
@@ -49,30 +78,26 @@ export class CustomSysMsgs {
       isPushable: a.isPushable,
       needPushNick: a.needPushNick,
       cc: a.cc,
-      fromDeviceId: conn.deviceId,
-      fromClientType: conn.deviceType,
+      fromDeviceId: sender.deviceId,
+      fromClientType: sender.deviceType,
     };
     if (a.apnsText !== undefined) msg.apnsText = a.apnsText;
     if (a.pushPayload !== undefined) msg.pushPayload = a.pushPayload;
     if (a.env !== undefined) msg.env = a.env;
-    if (a.sendToOnlineUsersOnly) {
-      // The sender's own socket is spared when it writes to itself.
-      const delivery: Delivery = { x: conn.ref, f: encode({ ev: 'customsysmsg', d: msg }) };
-      this.bus.publish(deliverySubject(a.to), encode(delivery));
-      return msg;
-    }
-    // A stored one waits on the recipient's actor: it counts among the socket's requests in flight.
-    if (conn.inFlight >= MAX_IN_FLIGHT_PER_SOCKET) {
-      throw new ParleyError('RATE_LIMITED', `more than ${MAX_IN_FLIGHT_PER_SOCKET} requests in flight on this socket; wait for replies`);
-    }
+    return msg;
+  }
+
+  /** Online only: straight to the recipient's delivery subject, sparing socket `exclude`. */
+  private publish(msg: CustomSysMsg, exclude: string | undefined): void {
+    const f = encode({ ev: 'customsysmsg', d: msg });
+    const delivery: Delivery = exclude === undefined ? { f } : { x: exclude, f };
+    this.bus.publish(deliverySubject(msg.to), encode(delivery));
+  }
+
+  /** Kept in the recipient's store, which delivers it now and at the next logins. */
+  private async keep(msg: CustomSysMsg, caller: Caller, exclude: string | undefined, held: HeldCallOptions): Promise<CustomSysMsg> {
     const { time: _time, ...unstamped } = msg;
-    const post: PostSysMsgArgs = { msg: unstamped, exclude: conn.ref };
-    conn.inFlight++;
-    try {
-      const kept = await this.actors.hold(userAddress(a.to), 'postSysMsg', post, conn.caller, userCalls.postSysMsg.retry, this.sockets.heldOptions(conn));
-      return kept as CustomSysMsg;
-    } finally {
-      conn.inFlight--;
-    }
+    const post: PostSysMsgArgs = exclude === undefined ? { msg: unstamped } : { msg: unstamped, exclude };
+    return (await this.actors.hold(userAddress(msg.to), 'postSysMsg', post, caller, userCalls.postSysMsg.retry, held)) as CustomSysMsg;
   }
 }

@@ -89,6 +89,7 @@ export class Edge {
   private readonly heartbeat: EdgeHeartbeat;
   private readonly presence: DevicePresence;
   private readonly broadcasts: Broadcasts;
+  private readonly customSysMsgs: CustomSysMsgs;
   private readonly metrics: Metrics | undefined;
 
   constructor(options: EdgeOptions) {
@@ -103,12 +104,14 @@ export class Edge {
     this.frames = new Frames(config, metrics);
     this.deliveries = new Deliveries(config, bus, this.sockets, this.frames, metrics);
     this.actors = new ActorClient(bus, { partitions: config.partitions, timeoutMs: config.requestTimeoutMs, metrics });
+    this.customSysMsgs = new CustomSysMsgs(bus, this.actors, this.sockets, config.nodeId);
     this.admin = new AdminApi({
       keys: config.adminApiKey.split(',').map((k) => k.trim()),
       ratePerSec: config.adminRatePerSec,
       context: {
         actors: this.actors,
         broadcast: (msg) => publishBroadcast(bus, msg),
+        sendCustomSysMsg: (from, a) => this.customSysMsgs.sendAs(from, a),
         kick: (account, deviceIds, custom) => this.deliveries.publishKick(account, { reason: 'kickedByAdmin', from: 'admin', ...(custom === undefined ? {} : { custom }) }, deviceIds),
       },
     });
@@ -141,7 +144,7 @@ export class Edge {
       this.logins,
       {
         deliveries: this.deliveries,
-        customSysMsgs: new CustomSysMsgs(bus, this.actors, this.sockets, config.nodeId),
+        customSysMsgs: this.customSysMsgs,
         call: (conn, to, m, a, retry) => this.actors.hold(to, m, a, conn.caller, retry, this.sockets.heldOptions(conn)),
         actors: this.actors,
         rtcTokens: options.rtcTokens ?? (config.rtcTokenSecret === '' ? undefined : hs256RtcTokens(config.rtcTokenSecret)),

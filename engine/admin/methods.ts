@@ -9,7 +9,8 @@
  * `getServerSessions`, …). `sendMsg` sends any message kind as any account,
  * in the same `seq` stream as client sends. `kick` closes an account's
  * devices on every edge; `getOnlineDevices` lists them; `broadcastMsg`
- * writes to every online device.
+ * writes to every online device; `sendSysMsg` sends a custom system
+ * notification as any account.
  */
 import { randomUUID } from 'node:crypto';
 import Type from 'typebox';
@@ -20,7 +21,7 @@ import { ParleyError } from '../protocol/errors.ts';
 import type { BroadcastMsg } from '../protocol/events.ts';
 import type { ErrorName } from '../protocol/errors.ts';
 import { declarationOf, parseRequest, randomIdClient, registry } from '../protocol/methods.ts';
-import type { MethodName } from '../protocol/methods.ts';
+import type { Args, MethodName } from '../protocol/methods.ts';
 import { id } from '../protocol/methods/common.ts';
 import { MAX_KICK_DEVICE_IDS } from '../protocol/methods/connection.ts';
 import { MAX_EXT_CHARS } from '../protocol/objects.ts';
@@ -33,6 +34,8 @@ import { presenceAddress } from '../subjects.ts';
 /** What admin methods may use. */
 export interface AdminContext {
   readonly actors: ActorClient;
+  /** Sends a custom system notification as `from` (see `CustomSysMsgs.sendAs`). */
+  readonly sendCustomSysMsg: (from: string, a: Args<'sendCustomSysMsg'>) => Promise<unknown>;
   /** Writes `msg` to every online device on every edge. */
   readonly broadcast: (msg: BroadcastMsg) => void;
   /** Kicks `account`'s devices of `deviceIds` (all when absent) on every edge: reason `kickedByAdmin`, from `admin`. */
@@ -162,6 +165,20 @@ const getOnlineDevices: AdminMethod = {
   },
 };
 
+/** `sendCustomSysMsg` as any account: the wire arguments plus `from`. */
+function sendSysMsg(): AdminMethod {
+  const wire = declarationOf('sendCustomSysMsg').args.json as { properties?: Record<string, TSchema>; required?: string[] };
+  return {
+    doc: 'Sends a custom system notification as account `from` (the wire arguments of `sendCustomSysMsg` plus `from`): online only by default, or kept for the recipient\'s next logins with `sendToOnlineUsersOnly: false`. Never touches history, sessions or unread counts.',
+    json: Type.Object({ from: account.json, ...(wire.properties ?? {}) }, { required: ['from', ...(wire.required ?? [])], additionalProperties: false }),
+    errors: ['BAD_REQUEST', 'UNAVAILABLE', 'TIMEOUT'],
+    run(ctx, body) {
+      const { as, rest } = takeAccount(body, 'from');
+      return ctx.sendCustomSysMsg(as, parseRequest('sendCustomSysMsg', rest));
+    },
+  };
+}
+
 /** Longest broadcast body, characters. */
 export const MAX_BROADCAST_CHARS = 5000;
 
@@ -195,5 +212,6 @@ export function adminMethods(): Readonly<Record<string, AdminMethod>> {
   out.kick = kick;
   out.getOnlineDevices = getOnlineDevices;
   out.broadcastMsg = broadcastMsg;
+  out.sendSysMsg = sendSysMsg();
   return out;
 }

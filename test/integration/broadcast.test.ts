@@ -52,6 +52,38 @@ describeBothModes('admin broadcast', (mode) => {
     expect(heard.map((h) => h.map((m) => m.body))).toEqual([['maintenance at noon', 'done'], ['maintenance at noon', 'done'], ['maintenance at noon', 'done']]);
   });
 
+  it('sendSysMsg sends a custom system notification as any account, online only or kept for the next login', async () => {
+    const [from, to] = [freshAccount('shop'), freshAccount('carol')];
+    const sysPost = async (body: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${engine.port}/v1/admin/sendSysMsg`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, json: (await res.json()) as any };
+    };
+    const live: Array<Events['customsysmsg']> = [];
+    const online = await conns.client(to, { deviceId: 'c1' });
+    online.on('customsysmsg', (d) => live.push(d));
+    const sent = await sysPost({ from, scene: 'p2p', to, content: 'typing' });
+    expect(sent.status).toBe(200);
+    expect(sent.json.result).toMatchObject({ type: 'custom', from, to, content: 'typing', fromDeviceId: 'admin' });
+    await waitFor('the online device hears it', () => live.length === 1);
+    expect(live[0]).toMatchObject({ from, content: 'typing' });
+
+    const kept = await sysPost({ from, scene: 'p2p', to, content: 'your order shipped', sendToOnlineUsersOnly: false });
+    expect(kept.status).toBe(200);
+    await waitFor('the online device hears the kept one too', () => live.length === 2);
+    const later: Array<Events['offlinecustomsysmsgs']> = [];
+    const fresh = await conns.client(to, { deviceId: 'c2', on: { offlinecustomsysmsgs: (d: Events['offlinecustomsysmsgs']) => later.push(d) } });
+    await fresh.synced;
+    expect(later.flat().map((m) => m.content)).toEqual(['your order shipped']);
+
+    const bad = await sysPost({ scene: 'p2p', to, content: 'x' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.message).toContain('from');
+  });
+
   it('refuses a body that is missing (400) or too long (413), naming it', async () => {
     const missing = await post({});
     expect(missing.status).toBe(400);
