@@ -22,6 +22,8 @@ import type { ChannelInfo, RtcToken } from '../engine/protocol/methods/signaling
 import type { RtcTokenProvider, RtcTokenRequest } from '../engine/rtc-token.ts';
 import type { EdgeMethodName } from './routes.ts';
 import { badRequest } from './wire.ts';
+import type { EventFanout } from './events.ts';
+import { EVENT_ANSWERS } from './event-answers.ts';
 
 /** Requests awaiting an actor's reply per socket; more get RATE_LIMITED. */
 export const MAX_IN_FLIGHT_PER_SOCKET = 256;
@@ -33,6 +35,8 @@ export interface EdgeServices {
   readonly actors: ActorClient;
   /** Signs RTC tokens; undefined when none is configured. */
   readonly rtcTokens: RtcTokenProvider | undefined;
+  /** Event subscriptions' fan-out on this edge. */
+  readonly events: EventFanout;
 }
 
 /** The RTC token provider, or BAD_REQUEST saying how to configure one. */
@@ -78,6 +82,7 @@ const EDGE_ANSWERS: {
     const info = await channelCall(services, conn, 'signalingCall', call);
     return withToken(provider, conn, info, { nertcChannelName, nertcTokenTtl, nertcJoinRoomQueryParamMap });
   },
+  ...EVENT_ANSWERS,
   async signalingJoinAndAccept(services, conn, args) {
     const provider = rtcTokensOf(services, 'signalingJoinAndAccept');
     const { nertcChannelName, nertcTokenTtl, nertcJoinRoomQueryParamMap, ...accept } = args;

@@ -34,6 +34,8 @@ import { LoginSync } from './login-sync.ts';
 import { OfflineMessagesSyncSource } from './sync-sources/offline-messages.ts';
 import { SessionsSyncSource } from './sync-sources/sessions.ts';
 import { SignalingSyncSource } from './sync-sources/signaling.ts';
+import { EventsSyncSource } from './sync-sources/events.ts';
+import { EventFanout } from './events.ts';
 import { loadUws } from './uws.ts';
 import { DevicePresence } from './presence.ts';
 import { Broadcasts, publishBroadcast } from './broadcast.ts';
@@ -82,6 +84,7 @@ export class Edge {
   private readonly heartbeat: EdgeHeartbeat;
   private readonly presence: DevicePresence;
   private readonly broadcasts: Broadcasts;
+  private readonly events: EventFanout;
 
   constructor(options: EdgeOptions) {
     const { config, bus } = options;
@@ -109,6 +112,9 @@ export class Edge {
     // What the login sync sends, in order; a feature adds its part here.
     this.loginSync.register(new SessionsSyncSource(config.syncMsgsPerSession, [new OfflineMessagesSyncSource(config.syncMsgsPerSession)]));
     this.loginSync.register(new SignalingSyncSource());
+    this.events = new EventFanout(bus, this.frames, this.actors);
+    this.deliveries.onEventsControl = (account, c) => this.events.apply(account, c);
+    this.loginSync.register(new EventsSyncSource(this.events));
     this.logins = new Logins({
       config,
       bus,
@@ -124,6 +130,7 @@ export class Edge {
       deliveries: this.deliveries,
       actors: this.actors,
       rtcTokens: options.rtcTokens ?? (config.rtcTokenSecret === '' ? undefined : hs256RtcTokens(config.rtcTokenSecret)),
+      events: this.events,
     });
   }
 
@@ -234,6 +241,7 @@ export class Edge {
     this.logins.stop();
     this.heartbeat.stop();
     this.broadcasts.stop();
+    this.events.stop();
     // Let the close frames go out before the remaining connections (HTTP keep-alive) are cut.
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
@@ -248,6 +256,11 @@ export class Edge {
   /** Live counts, for health and tests: open sockets, and accounts with a delivery subscription. */
   stats(): { connections: number; accounts: number } {
     return { connections: this.sockets.size, accounts: this.deliveries.size };
+  }
+
+  /** Event fan-out on this edge: publishers subscribed to on the Bus, and subscriber accounts held. */
+  eventStats(): { publishers: number; subscribers: number } {
+    return this.events.stats();
   }
 
   /**
@@ -296,6 +309,7 @@ export class Edge {
     conn.takePending();
     this.frames.onClose(conn);
     if (conn.registered) this.deliveries.release(conn);
+    this.events.detach(conn);
     if (conn.state === 'ready') {
       this.logins.publishLoginPort(conn, 'logout');
       // A stopping edge's heartbeat says it is gone, for all its sockets at once.

@@ -28,6 +28,10 @@ import { conversationBehavior } from '../actors/conversation/behavior.ts';
 import { userBehavior } from '../actors/user/behavior.ts';
 import { presenceBehavior } from '../actors/presence/behavior.ts';
 import { EdgeLiveness } from './edge-liveness.ts';
+import { DeviceIndex } from '../actors/presence/events.ts';
+import { PresenceSweeper } from '../actors/presence/sweeper.ts';
+import { DEFAULT_MAX_SUBSCRIPTIONS } from './protocol/methods/events.ts';
+import { ActorClient } from './actor/call.ts';
 
 export type Role = 'start' | 'edge' | 'actors';
 
@@ -47,8 +51,9 @@ export interface RunningNode {
 export const BEHAVIORS = [conversationBehavior, userBehavior];
 
 /** Every actor kind this build knows: the presence actor reads which edges answer from `liveness`, channels take their lifetime from `config`. */
-export function behaviorsFor(config: Pick<Config, 'signalingChannelTtlSec'>, liveness: EdgeLiveness) {
-  return [...BEHAVIORS, presenceBehavior(liveness.isAlive), channelBehavior({ ttlMs: config.signalingChannelTtlSec * 1000 })];
+export function behaviorsFor(config: Pick<Config, 'signalingChannelTtlSec'> & Partial<Pick<Config, 'eventMaxSubscriptions'>>, liveness: EdgeLiveness, index?: DeviceIndex) {
+  const presence = presenceBehavior(liveness.isAlive, { maxSubscriptions: config.eventMaxSubscriptions ?? DEFAULT_MAX_SUBSCRIPTIONS, ...(index === undefined ? {} : { index }) });
+  return [...BEHAVIORS, presence, channelBehavior({ ttlMs: config.signalingChannelTtlSec * 1000 })];
 }
 
 async function startHealthServer(config: Config, ready: () => boolean): Promise<{ server: Server; port: number }> {
@@ -139,6 +144,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
       const liveness = new EdgeLiveness();
       liveness.listen(bus);
       closers.push(async () => liveness.stop());
+      const deviceIndex = new DeviceIndex();
       host = new ActorHost({
         bus,
         log,
@@ -152,7 +158,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
                 leaseTtlMs: config.leaseTtlMs,
                 replicas: config.logReplicas,
               }),
-        behaviors: behaviorsFor(config, liveness),
+        behaviors: behaviorsFor(config, liveness, deviceIndex),
         nodeId: config.nodeId,
         partitions: config.partitions,
         mailboxLimit: config.mailboxLimit,
@@ -161,6 +167,9 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
       });
       await host.start();
       closers.push(() => host!.stop());
+      const sweeper = new PresenceSweeper(deviceIndex, liveness.isAlive, new ActorClient(bus, { partitions: config.partitions, timeoutMs: config.requestTimeoutMs }));
+      sweeper.start();
+      closers.push(async () => sweeper.stop());
       logger.info('actor host serving', { partitions: config.partitions, data: config.dataDir });
     }
 

@@ -14,12 +14,14 @@ import { signalingMethods } from './methods/signaling.ts';
 import { pinMethods } from './methods/pins.ts';
 import { quickCommentMethods } from './methods/quick-comments.ts';
 import { threadMethods } from './methods/threads.ts';
+import { eventMethods } from './methods/events.ts';
 
 export * from './objects.ts';
 export { conversationAddress } from './methods/common.ts';
 export type { MsgPin, PinMsgChange } from './methods/pins.ts';
 export type { CommentedMsg, MsgQuickComments, QuickComment, QuickCommentChange } from './methods/quick-comments.ts';
 export type { ClearedHistory } from './methods/threads.ts';
+export type { EventSubscription, PushEvent } from './methods/events.ts';
 
 /** Every wire method's declaration, by name. */
 export const registry = {
@@ -30,6 +32,7 @@ export const registry = {
   ...pinMethods,
   ...quickCommentMethods,
   ...threadMethods,
+  ...eventMethods,
 } satisfies Record<string, AnyMethod>;
 
 export type Registry = typeof registry;
