@@ -21,7 +21,11 @@ export const EVENT_ANSWERS: {
       failed: string[];
       ok: Array<[string, number]>;
     };
-    if (r.ok.length > 0) events.publishControl(conn.account, { add: r.ok });
+    if (r.ok.length > 0) {
+      events.publishControl(conn.account, { add: r.ok });
+      // Events published once the answer is out reach this edge.
+      await events.flush();
+    }
     if (args.sync && r.ok.length > 0) {
       const current = await currentEvents((address, m, a) => events.actors.hold(address, m, a, conn.caller, 'idempotent'), r.ok.map(([p]) => p), false);
       events.push(conn, current);

@@ -128,6 +128,11 @@ export class EventFanout {
     this.bus.publish(deliverySubject(account), encode(delivery));
   }
 
+  /** Resolves once the Bus subscriptions made so far are in place (an event published after it reaches this edge). */
+  flush(): Promise<void> {
+    return this.bus.flush();
+  }
+
   /** Sends `events` to one socket. */
   push(conn: Conn, events: readonly PushEvent[]): void {
     for (const frame of pushFrames(events)) this.frames.send(conn, frame);
@@ -136,8 +141,9 @@ export class EventFanout {
   /** Closes a socket that logged out, once its answer is written. */
   closeLoggedOut(conn: Conn): void {
     LOGGED_OUT.add(conn);
+    // `kicked` with reason `logout` tells the SDK the close is final: it does not reconnect.
     setImmediate(() => {
-      if (!conn.closed) this.frames.closeWith(conn, LOGGED_OUT_CLOSE_CODE, 'logged out');
+      if (!conn.closed) this.frames.closeWith(conn, LOGGED_OUT_CLOSE_CODE, 'logged out', { ev: 'kicked', d: { reason: 'logout' } });
     });
   }
 

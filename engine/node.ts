@@ -51,8 +51,8 @@ export interface RunningNode {
 export const BEHAVIORS = [conversationBehavior, userBehavior];
 
 /** Every actor kind this build knows: the presence actor reads which edges answer from `liveness`, channels take their lifetime from `config`. */
-export function behaviorsFor(config: Pick<Config, 'signalingChannelTtlSec'> & Partial<Pick<Config, 'eventMaxSubscriptions'>>, liveness: EdgeLiveness, index?: DeviceIndex) {
-  const presence = presenceBehavior(liveness.isAlive, { maxSubscriptions: config.eventMaxSubscriptions ?? DEFAULT_MAX_SUBSCRIPTIONS, ...(index === undefined ? {} : { index }) });
+export function behaviorsFor(config: Pick<Config, 'signalingChannelTtlSec'> & Partial<Pick<Config, 'eventMaxSubscriptions' | 'eventSecondMs'>>, liveness: EdgeLiveness, index?: DeviceIndex) {
+  const presence = presenceBehavior(liveness.isAlive, { maxSubscriptions: config.eventMaxSubscriptions ?? DEFAULT_MAX_SUBSCRIPTIONS, secondMs: config.eventSecondMs ?? 1000, ...(index === undefined ? {} : { index }) });
   return [...BEHAVIORS, presence, channelBehavior({ ttlMs: config.signalingChannelTtlSec * 1000 })];
 }
 

@@ -36,6 +36,8 @@ interface PresenceSnapshot {
 export interface PresenceOptions {
   /** Most event subscriptions one account holds. */
   maxSubscriptions?: number;
+  /** How long one second of `validTime` and `subscribeTime` lasts, ms (1000; shortened in tests). */
+  secondMs?: number;
   /** This node's index of devices by edge, for `PresenceSweeper`. */
   index?: DeviceIndex;
 }
@@ -59,7 +61,7 @@ function withStatus(state: PresenceState, events: PresenceEvent[], ctx: ActorCon
       value = EVENT_ONLINE;
       deviceType = e.device.deviceType;
     } else continue;
-    out.push(publishing(state.account, { value, validSec: MAX_EVENT_VALID_SEC, broadcastType: 2, clientType: deviceType, idServer: ctx.nextIdServer(now), now }, `s:${deviceType}`));
+    out.push(publishing(state.account, { value, validMs: MAX_EVENT_VALID_SEC * 1000, broadcastType: 2, clientType: deviceType, idServer: ctx.nextIdServer(now), now }, `s:${deviceType}`));
   }
   return out;
 }
@@ -68,6 +70,7 @@ function withStatus(state: PresenceState, events: PresenceEvent[], ctx: ActorCon
 export function presenceActor(alive: IsEdgeAlive, options: PresenceOptions = {}) {
   const maxSubscriptions = options.maxSubscriptions ?? DEFAULT_MAX_SUBSCRIPTIONS;
   const index = options.index;
+  const secondMs = options.secondMs ?? 1000;
   return {
     kind: 'presence' as const,
     calls: presenceCalls,
@@ -87,7 +90,7 @@ export function presenceActor(alive: IsEdgeAlive, options: PresenceOptions = {})
         checkCustomValue(a.value);
         const now = ctx.now();
         const sync = a.sync ? (caller === undefined ? {} : { exclude: caller.conn }) : undefined;
-        const p = { value: a.value, custom: a.custom, validSec: a.validTime, broadcastType: a.broadcastType, clientType: caller?.deviceType ?? 'server', idServer: ctx.nextIdServer(now), now };
+        const p = { value: a.value, custom: a.custom, validMs: a.validTime * secondMs, broadcastType: a.broadcastType, clientType: caller?.deviceType ?? 'server', idServer: ctx.nextIdServer(now), now };
         const e = publishing(state.account, p, `v:${a.value}`, sync);
         return { reply: (e as Extract<EventsEvent, { t: 'evPublished' }>).stored.ev, events: [e] };
       },
@@ -107,7 +110,7 @@ export function presenceActor(alive: IsEdgeAlive, options: PresenceOptions = {})
       },
       offline: (state, a, _c, ctx) => ({ reply: true, events: withStatus(state, decideOffline(state, a.deviceId, a.conn), ctx, () => a.value ?? EVENT_DISCONNECTED) }),
       eventSubscribe(state, a, _c, ctx) {
-        const { events, failed, ok } = decideSubscribe(state.events, state.account, a.pubs, a.sec, ctx.now(), maxSubscriptions);
+        const { events, failed, ok } = decideSubscribe(state.events, state.account, a.pubs, a.sec, ctx.now(), maxSubscriptions, secondMs);
         return { reply: { failed, ok }, events };
       },
       eventUnsubscribe(state, a) {

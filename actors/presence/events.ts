@@ -28,6 +28,8 @@ export interface StoredEvent {
 export interface HeldSubscription {
   time: number;
   sec: number;
+  /** When it lapses, ms. */
+  expireAt: number;
 }
 
 export interface EventsState {
@@ -39,7 +41,7 @@ export interface EventsState {
 
 export type EventsEvent =
   | { t: 'evPublished'; key: string; stored: StoredEvent; sync?: { exclude?: string } }
-  | { t: 'evSubscribed'; pubs: string[]; time: number; sec: number }
+  | { t: 'evSubscribed'; pubs: string[]; time: number; sec: number; expireAt: number }
   | { t: 'evUnsubscribed'; pubs?: string[] };
 
 /** Most events kept per publisher (slots): the oldest go first. */
@@ -67,13 +69,13 @@ export function checkCustomValue(value: number): void {
 /** A new event of `account` (custom or built-in) as the publish event. */
 export function publishing(
   account: string,
-  p: { value: number; custom?: string | undefined; validSec: number; broadcastType: number; clientType: string; idServer: string; now: number },
+  p: { value: number; custom?: string | undefined; validMs: number; broadcastType: number; clientType: string; idServer: string; now: number },
   key: string,
   sync?: { exclude?: string },
 ): EventsEvent {
   const ev: PushEvent = { account, type: EVENT_TYPE, value: p.value, time: p.now, clientType: p.clientType, idServer: p.idServer };
   if (p.custom !== undefined) ev.custom = p.custom;
-  const e: EventsEvent = { t: 'evPublished', key, stored: { ev, expiresAt: p.now + p.validSec * 1000, broadcastType: p.broadcastType } };
+  const e: EventsEvent = { t: 'evPublished', key, stored: { ev, expiresAt: p.now + p.validMs, broadcastType: p.broadcastType } };
   if (sync !== undefined) e.sync = sync;
   return e;
 }
@@ -90,7 +92,7 @@ export function liveEvents(state: EventsState, now: number, atLogin: boolean): P
 }
 
 function expireOf(h: HeldSubscription): number {
-  return h.time + h.sec * 1000;
+  return h.expireAt;
 }
 
 /** The live subscriptions held, oldest first; `only` narrows to those accounts. */
@@ -107,7 +109,7 @@ export function liveSubscriptions(state: EventsState, now: number, only?: readon
 }
 
 /**
- * Subscribes to `pubs` for `sec` seconds at `now`, within `max` live
+ * Subscribes to `pubs` for `sec` seconds (of `secondMs` each) at `now`, within `max` live
  * subscriptions: renewals always fit; new ones past the room fail, and so
  * does subscribing to oneself. BAD_REQUEST when none fit.
  */
@@ -118,6 +120,7 @@ export function decideSubscribe(
   sec: number,
   now: number,
   max: number,
+  secondMs = 1000,
 ): { events: EventsEvent[]; failed: string[]; ok: Array<[string, number]> } {
   const expired = [...state.subs].filter(([, h]) => expireOf(h) <= now).map(([a]) => a);
   let live = state.subs.size - expired.length;
@@ -142,8 +145,9 @@ export function decideSubscribe(
   }
   const events: EventsEvent[] = [];
   if (expired.length > 0) events.push({ t: 'evUnsubscribed', pubs: expired });
-  if (ok.length > 0) events.push({ t: 'evSubscribed', pubs: ok, time: now, sec });
-  return { events, failed, ok: ok.map((a) => [a, now + sec * 1000]) };
+  const expireAt = now + sec * secondMs;
+  if (ok.length > 0) events.push({ t: 'evSubscribed', pubs: ok, time: now, sec, expireAt });
+  return { events, failed, ok: ok.map((a) => [a, expireAt]) };
 }
 
 export const EVENTS_APPLY = {
@@ -159,7 +163,7 @@ export const EVENTS_APPLY = {
   evSubscribed(state: EventsState, e: Extract<EventsEvent, { t: 'evSubscribed' }>): void {
     for (const pub of e.pubs) {
       state.subs.delete(pub);
-      state.subs.set(pub, { time: e.time, sec: e.sec });
+      state.subs.set(pub, { time: e.time, sec: e.sec, expireAt: e.expireAt });
     }
   },
   evUnsubscribed(state: EventsState, e: Extract<EventsEvent, { t: 'evUnsubscribed' }>): void {

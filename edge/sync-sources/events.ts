@@ -23,6 +23,7 @@ export class EventsSyncSource implements LoginSyncSource {
     const subs = (await run.read(presenceAddress(run.conn.account), 'eventSubs', {}, presenceCalls.eventSubs.retry)) as Array<[string, number]>;
     this.fanout.attach(run.conn, subs);
     if (subs.length === 0) return;
+    await this.fanout.flush();
     const events = await currentEvents((address, m, a) => run.read(address, m, a, 'idempotent'), subs.map(([p]) => p), true);
     for (const frame of pushFrames(events)) run.send(frame);
   }
