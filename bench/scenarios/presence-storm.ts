@@ -56,6 +56,8 @@ export default defineScenario({
     const watched = Array.from({ length: watchers }, (_, i) => name(ctx.vu + 1 + i));
     for (let i = 0; i < watched.length; i += 100) await client.request('subscribeEvent', { type: 1, accounts: watched.slice(i, i + 100) });
     ctx.count('held');
+    // Every account logged in and watching: the edges' memory per connection is read here.
+    await ctx.barrier('held');
 
     // The tap: one VU counts the publishes on the event subjects (cluster mode only).
     const natsUrl = process.env.PARLEY_BENCH_NATS_URL;
