@@ -41,6 +41,9 @@ async function open(account: string): Promise<WebSocket> {
 let acked = 0;
 let delivered = 0;
 const end = Date.now() + SECONDS * 1000;
+// PARLEY_LOAD_PROGRESS_MS: every that many ms, a line `{"progress": acked so far}` (a driver's steady-state window).
+const progressMs = Number(process.env.PARLEY_LOAD_PROGRESS_MS ?? 0);
+if (progressMs > 0) setInterval(() => console.log(JSON.stringify({ progress: acked })), progressMs).unref();
 await Promise.all(
   Array.from({ length: PAIRS }, async (_, i) => {
     const sender = await open(`${tag}-a${i}`);

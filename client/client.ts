@@ -78,7 +78,7 @@ export class ParleyClient {
   }
 
   /** The sync position so far (copy): persist it and pass it back as the `cursors` option to resume. */
-  get cursors(): Required<Cursors> {
+  get cursors(): Required<Pick<Cursors, 'sessions' | 'seqs'>> & Cursors {
     return this.#conn.sync.snapshot();
   }
 

@@ -48,8 +48,27 @@ const HANDLERS: EventHandlers = {
     ctx.resolveSynced(d);
   },
   loginportschange: (d, ctx) => ctx.emit('loginportschange', d),
-  sysmsg: (d, ctx) => ctx.emit('sysmsg', d),
-  DeleteMsgSelf: (d, ctx) => ctx.emit('DeleteMsgSelf', d),
+  sysmsg: (d, ctx) => {
+    if (ctx.sync.noteSysMsg(d)) ctx.emit('sysmsg', d);
+  },
+  offlinesysmsgs: (d, ctx) => {
+    const fresh = Array.isArray(d) ? d.filter((m) => ctx.sync.noteSysMsg(m)) : d;
+    if (!Array.isArray(fresh) || fresh.length > 0) ctx.emit('offlinesysmsgs', fresh);
+  },
+  customsysmsg: (d, ctx) => {
+    if (ctx.sync.noteSysMsg(d)) ctx.emit('customsysmsg', d);
+  },
+  offlinecustomsysmsgs: (d, ctx) => {
+    const fresh = Array.isArray(d) ? d.filter((m) => ctx.sync.noteSysMsg(m)) : d;
+    if (!Array.isArray(fresh) || fresh.length > 0) ctx.emit('offlinecustomsysmsgs', fresh);
+  },
+  sysmsgunread: (d, ctx) => ctx.emit('sysmsgunread', d),
+  updatesysmsgunread: (d, ctx) => ctx.emit('updatesysmsgunread', d),
+  StickTopSessions: (d, ctx) => ctx.emit('StickTopSessions', d),
+  DeleteMsgSelf: (d, ctx) => {
+    ctx.sync.noteSelfDeletes(d);
+    ctx.emit('DeleteMsgSelf', d);
+  },
   sessionsdeleted: (d, ctx) => ctx.emit('sessionsdeleted', d),
   broadcastmsg: (d, ctx) => ctx.emit('broadcastmsg', d),
   signalingNotify: (d, ctx) => ctx.emit('signalingNotify', d),
@@ -61,6 +80,20 @@ const HANDLERS: EventHandlers = {
   QuickComment: (d, ctx) => ctx.emit('QuickComment', d),
   DeleteQuickComment: (d, ctx) => ctx.emit('DeleteQuickComment', d),
   ClearServerHistoryMsgs: (d, ctx) => ctx.emit('ClearServerHistoryMsgs', d),
+  myinfo: (d, ctx) => ctx.emit('myinfo', d),
+  updatemyinfo: (d, ctx) => ctx.emit('updatemyinfo', d),
+  blacklist: (d, ctx) => ctx.emit('blacklist', d),
+  mutelist: (d, ctx) => ctx.emit('mutelist', d),
+  syncmarkinblacklist: (d, ctx) => ctx.emit('syncmarkinblacklist', d),
+  syncmarkinmutelist: (d, ctx) => ctx.emit('syncmarkinmutelist', d),
+  friends: (d, ctx) => {
+    if (Array.isArray(d)) for (const f of d) ctx.sync.noteFriend(f);
+    ctx.emit('friends', d);
+  },
+  syncfriendaction: (d, ctx) => {
+    if (isRecord(d)) ctx.sync.noteFriend(d.friend);
+    ctx.emit('syncfriendaction', d);
+  },
   kicked: (d, ctx) => {
     ctx.transport.noteKicked();
     ctx.emit('kicked', d);

@@ -13,10 +13,14 @@ export type TokenSource = string | (() => string | Promise<string>);
 
 /** The sync position a device resumes from; sent at login as `cursors`. */
 export interface Cursors {
-  /** Highest `updateTime` of any session seen, in ms since the epoch. */
+  /** Highest `updateTime` of any session seen (or `deletedTime` of a `DeleteMsgSelf`), in ms since the epoch. */
   sessions?: number;
   /** Highest message `seq` seen, per session id. */
   seqs?: Record<string, number>;
+  /** Newest `time` of a stored custom system notification seen (`sendToOnlineUsersOnly: false`), in ms since the epoch. */
+  sysmsgs?: number;
+  /** Highest friend `updateTime` seen, in ms (the login sync sends friends changed after it). */
+  friends?: number;
 }
 
 export interface BackoffOptions {

@@ -11,24 +11,34 @@ export const MAX_LOGIN_SEQS = 10_000;
 export class SyncState {
   /** Highest session `updateTime` seen (0: none). */
   private sessions = 0;
+  /** Highest friend `updateTime` seen (0: none). */
+  private friends = 0;
   /** Highest message `seq` seen per session id, least recently advanced first. */
   private readonly seqs = new Map<string, number>();
   /** Recently seen `sessionId␀seq` keys, oldest first (a Set keeps insertion order). */
   private readonly seen = new Set<string>();
+  /** Newest `time` of a stored custom system notification seen (0: none). */
+  private sysmsgs = 0;
+  /** Recently seen system notification idServers, oldest first: a login sync may repeat one delivered live. */
+  private readonly seenSysMsgs = new Set<string>();
   private readonly window: number;
 
   /** `window`: how many recent messages are remembered for deduplication. */
   constructor(window: number, initial?: Cursors) {
     this.window = window;
     if (initial?.sessions !== undefined) this.sessions = initial.sessions;
+    if (initial?.friends !== undefined) this.friends = initial.friends;
     for (const [id, seq] of Object.entries(initial?.seqs ?? {})) this.seqs.set(id, seq);
+    if (initial?.sysmsgs !== undefined) this.sysmsgs = initial.sysmsgs;
   }
 
   /** The cursors to send at login; undefined while nothing has been seen (a fresh device). */
   loginCursors(): Cursors | undefined {
-    if (this.sessions === 0 && this.seqs.size === 0) return undefined;
+    if (this.sessions === 0 && this.seqs.size === 0 && this.sysmsgs === 0 && this.friends === 0) return undefined;
     const out: Cursors = {};
     if (this.sessions > 0) out.sessions = this.sessions;
+    if (this.sysmsgs > 0) out.sysmsgs = this.sysmsgs;
+    if (this.friends > 0) out.friends = this.friends;
     if (this.seqs.size > 0) {
       const entries = [...this.seqs];
       out.seqs = Object.fromEntries(entries.length > MAX_LOGIN_SEQS ? entries.slice(-MAX_LOGIN_SEQS) : entries);
@@ -37,8 +47,33 @@ export class SyncState {
   }
 
   /** A copy of the cursors, e.g. to persist and pass back as the `cursors` option. */
-  snapshot(): { sessions: number; seqs: Record<string, number> } {
-    return { sessions: this.sessions, seqs: Object.fromEntries(this.seqs) };
+  snapshot(): { sessions: number; seqs: Record<string, number>; sysmsgs?: number; friends?: number } {
+    const out: { sessions: number; seqs: Record<string, number>; sysmsgs?: number; friends?: number } = { sessions: this.sessions, seqs: Object.fromEntries(this.seqs) };
+    if (this.sysmsgs > 0) out.sysmsgs = this.sysmsgs;
+    if (this.friends > 0) out.friends = this.friends;
+    return out;
+  }
+
+  /** Advances the friends cursor from a friend record (of `friends` or `syncfriendaction`). */
+  noteFriend(friend: unknown): void {
+    if (isRecord(friend) && typeof friend.updateTime === 'number' && friend.updateTime > this.friends) this.friends = friend.updateTime;
+  }
+
+  /**
+   * Records a system notification (built-in or custom) and, for a stored
+   * custom one, advances the `sysmsgs` cursor. Returns false when its
+   * idServer was seen already, so the caller drops it.
+   */
+  noteSysMsg(msg: unknown): boolean {
+    if (!isRecord(msg) || typeof msg.idServer !== 'string') return true;
+    if (msg.type === 'custom' && msg.sendToOnlineUsersOnly === false && typeof msg.time === 'number' && msg.time > this.sysmsgs) this.sysmsgs = msg.time;
+    if (this.seenSysMsgs.has(msg.idServer)) return false;
+    this.seenSysMsgs.add(msg.idServer);
+    if (this.seenSysMsgs.size > this.window) {
+      const oldest = this.seenSysMsgs.values().next();
+      if (oldest.done !== true) this.seenSysMsgs.delete(oldest.value);
+    }
+    return true;
   }
 
   /** Advances the sessions cursor from a `sessions` / `updatesessions` payload (a list of sessions). */
@@ -46,6 +81,14 @@ export class SyncState {
     const list = Array.isArray(payload) ? payload : isRecord(payload) && Array.isArray(payload.sessions) ? payload.sessions : [];
     for (const s of list) {
       if (isRecord(s) && typeof s.updateTime === 'number' && s.updateTime > this.sessions) this.sessions = s.updateTime;
+    }
+  }
+
+  /** Advances the sessions cursor from a `DeleteMsgSelf` payload: the login sync sends the ones after it. */
+  noteSelfDeletes(payload: unknown): void {
+    if (!Array.isArray(payload)) return;
+    for (const d of payload) {
+      if (isRecord(d) && typeof d.deletedTime === 'number' && d.deletedTime > this.sessions) this.sessions = d.deletedTime;
     }
   }
 

@@ -43,7 +43,13 @@ export class Broadcasts {
   }
 
   stop(): void {
-    this.subscription?.unsubscribe();
+    const sub = this.subscription;
     this.subscription = undefined;
+    try {
+      sub?.unsubscribe();
+    } catch (err) {
+      // The Bus may be closed already (its subscriptions went with it).
+      logger.debug('broadcast subscription already gone', { err });
+    }
   }
 }

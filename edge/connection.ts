@@ -167,7 +167,7 @@ export class Sockets {
   }
 
   /** Actor calls for a socket: held through handovers for up to the request timeout, abandoned when it closes. */
-  heldOptions(conn: Conn): HeldCallOptions {
-    return { isOpen: () => !conn.closed && !this.stopping };
+  heldOptions(conn: Conn, requestId?: number): HeldCallOptions {
+    return { isOpen: () => !conn.closed && !this.stopping, requestId };
   }
 }

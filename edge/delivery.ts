@@ -23,6 +23,7 @@ import type { Conn, Sockets } from './connection.ts';
 import { CLOSE_CODES } from './frames.ts';
 import type { Frames } from './frames.ts';
 import { isPlainObject } from './wire.ts';
+import type { Metrics } from '../engine/metrics.ts';
 
 /** The delivery subscription of one account, shared by its sockets on this edge. */
 interface AccountEntry {
@@ -46,11 +47,15 @@ export class Deliveries {
   /** Accounts with a socket on this edge, by delivery subject. */
   private readonly accounts = new Map<string, AccountEntry>();
 
-  constructor(config: Config, bus: Bus, sockets: Sockets, frames: Frames) {
+  /** Counts deliveries, when metrics are on. */
+  private readonly metrics: Metrics | undefined;
+
+  constructor(config: Config, bus: Bus, sockets: Sockets, frames: Frames, metrics?: Metrics) {
     this.config = config;
     this.bus = bus;
     this.sockets = sockets;
     this.frames = frames;
+    this.metrics = metrics;
   }
 
   /** Accounts with a delivery subscription. */
@@ -137,6 +142,7 @@ export class Deliveries {
       if (conn.n === skip) continue;
       if (conn.state === 'ready') this.frames.sendBytes(conn, f);
       else this.buffer(conn, f);
+      if (this.metrics !== undefined) this.metrics.deliveries++;
     }
   }
 

@@ -12,7 +12,7 @@
 import type { ActorClient } from '../engine/actor/call.ts';
 import { ParleyError } from '../engine/protocol/errors.ts';
 import { echo } from '../engine/protocol/schema.ts';
-import { declarationOf, parseRequest, randomIdClient } from '../engine/protocol/methods.ts';
+import { declarationOf, parseRequest, randomIdClient, registry } from '../engine/protocol/methods.ts';
 import type { Args, MethodName, Results } from '../engine/protocol/methods.ts';
 import type { Conn, Sockets } from './connection.ts';
 import type { Deliveries } from './delivery.ts';
@@ -24,14 +24,20 @@ import type { EdgeMethodName } from './routes.ts';
 import { badRequest } from './wire.ts';
 import type { EventFanout } from './events.ts';
 import { EVENT_ANSWERS } from './event-answers.ts';
+import type { Metrics } from '../engine/metrics.ts';
+import type { CustomSysMsgs } from './custom-sysmsgs.ts';
+import { PEOPLE_EDGE_ANSWERS, refuseIfBlocked } from './people.ts';
+import type { PeopleServices } from './people.ts';
 
 /** Requests awaiting an actor's reply per socket; more get RATE_LIMITED. */
 export const MAX_IN_FLIGHT_PER_SOCKET = 256;
 
 /** What the edge's own answers use. */
-export interface EdgeServices {
+export interface EdgeServices extends PeopleServices {
   /** Kicks devices of `account` on every edge (see `Deliveries.publishKick`). */
   readonly deliveries: Pick<Deliveries, 'publishKick'>;
+  /** Sends `sendCustomSysMsg` notifications. */
+  readonly customSysMsgs: Pick<CustomSysMsgs, 'send'>;
   readonly actors: ActorClient;
   /** Signs RTC tokens; undefined when none is configured. */
   readonly rtcTokens: RtcTokenProvider | undefined;
@@ -71,6 +77,7 @@ type AnsweredMethod = Exclude<EdgeMethodName, 'login'>;
 const EDGE_ANSWERS: {
   readonly [M in AnsweredMethod]: (services: EdgeServices, conn: Conn, args: Args<M>) => Results[M] | Promise<Results[M]>;
 } = {
+  ...PEOPLE_EDGE_ANSWERS,
   getServerTime: () => Date.now(),
   kick: (services, conn, args) => {
     services.deliveries.publishKick(conn.account, { reason: 'kickedByOtherDevice', from: conn.deviceId }, args.deviceIds, conn.deviceId);
@@ -89,6 +96,11 @@ const EDGE_ANSWERS: {
     const info = await channelCall(services, conn, 'signalingAccept', { ...accept, autoJoin: true });
     return withToken(provider, conn, info, { nertcChannelName, nertcTokenTtl, nertcJoinRoomQueryParamMap });
   },
+  async sendCustomSysMsg(services, conn, args) {
+    // A custom notification does not pass the p2p conversation, which refuses blocked senders: ask the recipient.
+    if (args.scene === 'p2p') await refuseIfBlocked(services, conn, args.to);
+    return services.customSysMsgs.send(conn, args);
+  },
 };
 
 /** Starts a socket's login (see `Logins.start`). */
@@ -103,16 +115,19 @@ export class Dispatcher {
   private readonly frames: Frames;
   private readonly logins: LoginStarter;
   private readonly services: EdgeServices;
+  /** Counts requests and their latency, when metrics are on. */
+  private readonly metrics: Metrics | undefined;
   /** Prefix of the idClients this edge fills in: random per process, so restarts never reuse one. */
   private readonly idPrefix = `${randomIdClient().slice(0, 16)}-`;
   private idCounter = 0;
 
-  constructor(actors: ActorClient, sockets: Sockets, frames: Frames, logins: LoginStarter, services: EdgeServices) {
+  constructor(actors: ActorClient, sockets: Sockets, frames: Frames, logins: LoginStarter, services: EdgeServices, metrics?: Metrics) {
     this.actors = actors;
     this.sockets = sockets;
     this.frames = frames;
     this.logins = logins;
     this.services = services;
+    this.metrics = metrics;
   }
 
   /** A request frame from the socket, in whatever login state it is. */
@@ -149,25 +164,26 @@ export class Dispatcher {
   /** Validates, routes and calls the actor; replies when it answers, unless the socket closed meanwhile. */
   dispatch(conn: Conn, id: number, m: string, a: unknown): void {
     if (conn.closed) return;
+    const startedMs = this.metrics === undefined ? 0 : performance.now();
     let args: unknown;
     try {
       args = parseRequest(m, a);
     } catch (err) {
-      this.frames.sendFailure(conn, id, err);
+      this.failed(conn, id, m, err, startedMs);
       return;
     }
     const declaration = declarationOf(m as MethodName);
     if (declaration.owner === 'edge') {
-      this.answer(conn, id, m, args);
+      this.answer(conn, id, m, args, startedMs);
       return;
     }
     const address = routeOf(m as MethodName, conn.account, args);
     if (address === undefined) {
-      this.frames.sendFailure(conn, id, badRequest(`method \`${m}\` is not served by this engine`));
+      this.failed(conn, id, m, badRequest(`method \`${m}\` is not served by this engine`), startedMs);
       return;
     }
     if (conn.inFlight >= MAX_IN_FLIGHT_PER_SOCKET) {
-      this.frames.sendFailure(conn, id, this.rateLimited());
+      this.failed(conn, id, m, this.rateLimited(), startedMs);
       return;
     }
     if (declaration.retry === 'idClient' && (args as { idClient?: string }).idClient === undefined) {
@@ -175,39 +191,51 @@ export class Dispatcher {
       (args as { idClient?: string }).idClient = this.nextIdClient();
     }
     conn.inFlight++;
-    this.actors.holdRaw(address, m, args, conn.caller, declaration.retry, this.sockets.heldOptions(conn)).then(
+    this.actors.holdRaw(address, m, args, conn.caller, declaration.retry, this.sockets.heldOptions(conn, id)).then(
       (r) => {
         conn.inFlight--;
         this.frames.sendResult(conn, id, r);
+        this.metrics?.request(m, undefined, startedMs);
       },
       (err: unknown) => {
         conn.inFlight--;
-        this.frames.sendFailure(conn, id, err, { m, address });
+        this.failed(conn, id, m, err, startedMs, { address });
       },
     );
   }
 
+  /** Answers request `id` with `err`, and counts it under its error's name. */
+  private failed(conn: Conn, id: number, m: string, err: unknown, startedMs: number, context: Record<string, unknown> = {}): void {
+    this.frames.sendFailure(conn, id, err, { m, ...context });
+    // Only declared methods get their own label: a client cannot grow the label set.
+    this.metrics?.request(Object.hasOwn(registry, m) ? m : 'unknown', err instanceof ParleyError ? err.name : 'INTERNAL', startedMs);
+  }
+
   /** Answers one of the edge's own methods from `EDGE_ANSWERS`; a promised answer is sent when it settles. */
-  private answer(conn: Conn, id: number, m: string, args: unknown): void {
+  private answer(conn: Conn, id: number, m: string, args: unknown, startedMs: number): void {
     const answer = Object.hasOwn(EDGE_ANSWERS, m) ? (EDGE_ANSWERS[m as AnsweredMethod] as (s: EdgeServices, c: Conn, a: unknown) => unknown) : undefined;
     if (answer === undefined) {
-      this.frames.sendFailure(conn, id, badRequest(`method \`${m}\` is not served by this engine`));
+      this.failed(conn, id, m, badRequest(`method \`${m}\` is not served by this engine`), startedMs);
       return;
     }
     let r: unknown;
     try {
       r = answer(this.services, conn, args);
     } catch (err) {
-      this.frames.sendFailure(conn, id, err, { m });
+      this.failed(conn, id, m, err, startedMs);
       return;
     }
     if (!(r instanceof Promise)) {
       this.frames.send(conn, { id, r });
+      this.metrics?.request(m, undefined, startedMs);
       return;
     }
     r.then(
-      (value: unknown) => this.frames.send(conn, { id, r: value }),
-      (err: unknown) => this.frames.sendFailure(conn, id, err, { m }),
+      (value: unknown) => {
+        this.frames.send(conn, { id, r: value });
+        this.metrics?.request(m, undefined, startedMs);
+      },
+      (err: unknown) => this.failed(conn, id, m, err, startedMs),
     );
   }
 

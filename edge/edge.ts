@@ -36,6 +36,9 @@ import { SessionsSyncSource } from './sync-sources/sessions.ts';
 import { SignalingSyncSource } from './sync-sources/signaling.ts';
 import { EventsSyncSource } from './sync-sources/events.ts';
 import { EventFanout } from './events.ts';
+import { CustomSysMsgs } from './custom-sysmsgs.ts';
+import { AccountStateSyncSource } from './sync-sources/account-state.ts';
+import { PeopleSyncSource } from './sync-sources/people.ts';
 import { loadUws } from './uws.ts';
 import { DevicePresence } from './presence.ts';
 import { Broadcasts, publishBroadcast } from './broadcast.ts';
@@ -44,6 +47,7 @@ import { parseDeviceLimits } from '../actors/presence/logic.ts';
 import { hs256RtcTokens } from '../engine/rtc-token.ts';
 import type { RtcTokenProvider } from '../engine/rtc-token.ts';
 import type { TemplatedApp, Uws, WebSocket, us_listen_socket, us_socket } from './uws.ts';
+import type { Metrics } from '../engine/metrics.ts';
 
 export { CLOSE_CODES } from './frames.ts';
 export { MAX_IN_FLIGHT_PER_SOCKET } from './dispatch.ts';
@@ -58,8 +62,10 @@ export interface EdgeOptions {
   verifier: TokenVerifier;
   /** Signs RTC tokens for `signalingCallEx` and `signalingJoinAndAccept`; default: HS256 with PARLEY_RTC_TOKEN_SECRET, or none. */
   rtcTokens?: RtcTokenProvider;
-  /** Extra readiness condition for `/healthz` (e.g. the actor host owns its partitions). Default: always ready. */
+  /** Extra readiness condition for `/readyz` (e.g. the actor host owns its partitions, the node is not draining). Default: always ready. */
   isReady?: () => boolean;
+  /** This node's metrics, served on `/metrics`; absent: nothing is counted and `/metrics` answers 404. */
+  metrics?: Metrics;
 }
 
 export class Edge {
@@ -85,6 +91,7 @@ export class Edge {
   private readonly presence: DevicePresence;
   private readonly broadcasts: Broadcasts;
   private readonly events: EventFanout;
+  private readonly metrics: Metrics | undefined;
 
   constructor(options: EdgeOptions) {
     const { config, bus } = options;
@@ -92,10 +99,12 @@ export class Edge {
     this.bus = bus;
     this.isReady = options.isReady ?? (() => true);
     this.verifier = options.verifier;
+    const metrics = options.metrics;
+    this.metrics = metrics;
     this.sockets = new Sockets(config);
-    this.frames = new Frames(config);
-    this.deliveries = new Deliveries(config, bus, this.sockets, this.frames);
-    this.actors = new ActorClient(bus, { partitions: config.partitions, timeoutMs: config.requestTimeoutMs });
+    this.frames = new Frames(config, metrics);
+    this.deliveries = new Deliveries(config, bus, this.sockets, this.frames, metrics);
+    this.actors = new ActorClient(bus, { partitions: config.partitions, timeoutMs: config.requestTimeoutMs, metrics });
     this.admin = new AdminApi({
       keys: config.adminApiKey.split(',').map((k) => k.trim()),
       ratePerSec: config.adminRatePerSec,
@@ -115,6 +124,8 @@ export class Edge {
     this.events = new EventFanout(bus, this.frames, this.actors);
     this.deliveries.onEventsControl = (account, c) => this.events.apply(account, c);
     this.loginSync.register(new EventsSyncSource(this.events));
+    this.loginSync.register(new AccountStateSyncSource());
+    this.loginSync.register(new PeopleSyncSource());
     this.logins = new Logins({
       config,
       bus,
@@ -125,12 +136,32 @@ export class Edge {
       sync: this.loginSync,
       presence: this.presence,
       runQueued: (conn, q) => this.dispatcher.dispatch(conn, q.id, q.m, q.a),
+      metrics,
     });
-    this.dispatcher = new Dispatcher(this.actors, this.sockets, this.frames, this.logins, {
-      deliveries: this.deliveries,
-      actors: this.actors,
-      rtcTokens: options.rtcTokens ?? (config.rtcTokenSecret === '' ? undefined : hs256RtcTokens(config.rtcTokenSecret)),
-      events: this.events,
+    this.dispatcher = new Dispatcher(
+      this.actors,
+      this.sockets,
+      this.frames,
+      this.logins,
+      {
+        deliveries: this.deliveries,
+        customSysMsgs: new CustomSysMsgs(bus, this.actors, this.sockets, config.nodeId),
+        call: (conn, to, m, a, retry) => this.actors.hold(to, m, a, conn.caller, retry, this.sockets.heldOptions(conn)),
+        actors: this.actors,
+        rtcTokens: options.rtcTokens ?? (config.rtcTokenSecret === '' ? undefined : hs256RtcTokens(config.rtcTokenSecret)),
+        events: this.events,
+      },
+      metrics,
+    );
+    metrics?.watchEdge({
+      connectionsByDeviceType: () => {
+        const counts = new Map<string, number>();
+        for (const conn of this.sockets.values()) {
+          const type = conn.state === 'ready' ? conn.deviceType : 'none';
+          counts.set(type, (counts.get(type) ?? 0) + 1);
+        }
+        return counts;
+      },
     });
   }
 
@@ -205,7 +236,7 @@ export class Edge {
       },
     });
     addAdminRoutes(app, this.admin, this.config.maxFrameBytes);
-    addHttpRoutes(app, () => this.healthy());
+    addHttpRoutes(app, () => this.healthy(), this.metrics);
     this.frames.startSweeping();
     const { host, port } = this.config;
     return new Promise((resolve, reject) => {
@@ -314,6 +345,8 @@ export class Edge {
       this.logins.publishLoginPort(conn, 'logout');
       // A stopping edge's heartbeat says it is gone, for all its sockets at once.
       if (!this.sockets.stopping) this.presence.offline(conn);
+      this.metrics?.logouts.inc({ device_type: conn.deviceType });
+      logger.info('logout', { conn: conn.ref, account: conn.account, deviceId: conn.deviceId, deviceType: conn.deviceType, code });
     }
     logger.debug('socket closed', { conn: conn.ref, account: conn.account, code, reason });
   }

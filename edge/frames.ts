@@ -8,6 +8,7 @@
  * Writes are corked (they may come from outside a uWS callback) and never
  * touch a socket after its close handler ran.
  */
+import type { Metrics } from '../engine/metrics.ts';
 import type { Config } from '../engine/config.ts';
 import { FrameError, decodeRequest, encode, encodeMapOfRaw } from '../engine/protocol/codec.ts';
 import { ParleyError } from '../engine/protocol/errors.ts';
@@ -15,6 +16,7 @@ import { describeValue, echo } from '../engine/protocol/schema.ts';
 import { logger } from '../engine/logger.ts';
 import type { Conn } from './connection.ts';
 import { badRequest, internalError, isPlainObject, isUint } from './wire.ts';
+import { correlationId } from '../engine/correlation.ts';
 
 /** WebSocket close codes the edge sends. */
 export const CLOSE_CODES = {
@@ -48,8 +50,12 @@ export class Frames {
   private readonly backlogged = new Set<Conn>();
   private backlogSweeper: ReturnType<typeof setInterval> | undefined = undefined;
 
-  constructor(config: Config) {
+  /** Counts slow consumers closed, when metrics are on. */
+  private readonly metrics: Metrics | undefined;
+
+  constructor(config: Config, metrics?: Metrics) {
     this.config = config;
+    this.metrics = metrics;
   }
 
   /** Most unsent bytes one socket reached since start. */
@@ -120,8 +126,8 @@ export class Frames {
     try {
       bytes = encode(frame);
     } catch (err) {
-      const e = internalError(err, { step: 'encode reply', conn: conn.ref });
       const id = isPlainObject(frame) && isUint(frame.id) ? frame.id : 0;
+      const e = internalError(err, { step: 'encode reply', conn: conn.ref }, correlationId(conn.ref, id));
       bytes = encode({ id, e });
     }
     this.sendBytes(conn, bytes);
@@ -167,7 +173,7 @@ export class Frames {
 
   /** Answers request `id` with `err`: a ParleyError as it is, anything else as a logged INTERNAL. */
   sendFailure(conn: Conn, id: number, err: unknown, context?: Record<string, unknown>): void {
-    const e = err instanceof ParleyError ? err.toWire() : internalError(err, { conn: conn.ref, ...context });
+    const e = err instanceof ParleyError ? err.toWire() : internalError(err, { conn: conn.ref, ...context }, correlationId(conn.ref, id));
     this.send(conn, { id, e });
   }
 
@@ -211,6 +217,7 @@ export class Frames {
   /** Closes a socket over the backpressure bound at once, as uWS does for its own writes (clients see 1006). */
   closeSlowConsumer(conn: Conn, why: string): void {
     if (conn.closed) return;
+    if (this.metrics !== undefined) this.metrics.slowConsumers++;
     logger.info('slow consumer closed', { conn: conn.ref, account: conn.account, why, bound: this.config.maxBackpressureBytes });
     try {
       conn.ws?.close();

@@ -25,6 +25,8 @@ import type { Frames } from './frames.ts';
 import type { LoginSync } from './login-sync.ts';
 import type { DevicePresence } from './presence.ts';
 import { internalError, isPlainObject } from './wire.ts';
+import type { Metrics } from '../engine/metrics.ts';
+import { correlationId } from '../engine/correlation.ts';
 
 /** What logging in needs from the rest of the edge. */
 export interface LoginParts {
@@ -39,6 +41,8 @@ export interface LoginParts {
   presence: Pick<DevicePresence, 'online'>;
   /** Runs a request that arrived while the login was being verified, once it succeeded. */
   runQueued: (conn: Conn, request: QueuedRequest) => void;
+  /** Counts logins and their failures, when metrics are on. */
+  metrics?: Metrics;
 }
 
 /** The edge's logins and login deadlines. */
@@ -52,6 +56,7 @@ export class Logins {
   private readonly sync: LoginSync;
   private readonly presence: Pick<DevicePresence, 'online'>;
   private readonly runQueued: (conn: Conn, request: QueuedRequest) => void;
+  private readonly metrics: Metrics | undefined;
   /**
    * Sockets not logged in yet, in the order they opened, and when each must
    * have logged in (ms). One timer, armed for the oldest, closes the late
@@ -79,6 +84,7 @@ export class Logins {
     this.sync = parts.sync;
     this.presence = parts.presence;
     this.runQueued = parts.runQueued;
+    this.metrics = parts.metrics;
   }
 
   /** Starts the login deadline of a socket that just opened. */
@@ -183,7 +189,8 @@ export class Logins {
     const reply = encode({ id, r: { account, deviceId: conn.deviceId, serverTime: Date.now() } });
     this.frames.sendInOrder(conn, reply, conn.takePending());
     if (conn.closed) return;
-    logger.debug('login', { conn: conn.ref, account, deviceId: conn.deviceId });
+    logger.info('login', { cid: correlationId(conn.ref, id), conn: conn.ref, account, deviceId: conn.deviceId, deviceType });
+    this.metrics?.logins.inc({ device_type: deviceType });
 
     this.publishLoginPort(conn, 'login');
     this.presence.online(conn);
@@ -196,7 +203,9 @@ export class Logins {
   private rejectLogin(conn: Conn, id: number, err: unknown): void {
     if (conn.closed) return;
     const unauthorized = err instanceof ParleyError && err.name === 'UNAUTHORIZED';
-    const e = err instanceof ParleyError ? err.toWire() : internalError(err, { step: 'verify token' });
+    this.metrics?.loginFailures.inc({ error: err instanceof ParleyError ? err.name : 'INTERNAL' });
+    logger.info('login refused', { cid: correlationId(conn.ref, id), conn: conn.ref, error: err instanceof ParleyError ? err.name : 'INTERNAL' });
+    const e = err instanceof ParleyError ? err.toWire() : internalError(err, { step: 'verify token', conn: conn.ref }, correlationId(conn.ref, id));
     for (const q of conn.takeQueued()) this.frames.send(conn, { id: q.id, e: new ParleyError('UNAUTHORIZED', 'the login failed').toWire() });
     if (unauthorized) this.frames.closeWith(conn, CLOSE_CODES.unauthorized, 'unauthorized', { id, e });
     else this.frames.closeWith(conn, CLOSE_CODES.syncFailed, 'login failed', { id, e });
@@ -205,7 +214,7 @@ export class Logins {
   private loginCrashed(conn: Conn, id: number, err: unknown): void {
     try {
       if (conn.closed) return;
-      const e = internalError(err, { step: 'login', conn: conn.ref });
+      const e = internalError(err, { step: 'login', conn: conn.ref }, correlationId(conn.ref, id));
       if (conn.state === 'ready') this.frames.closeWith(conn, CLOSE_CODES.syncFailed, 'login sync failed');
       else this.frames.closeWith(conn, CLOSE_CODES.syncFailed, 'login failed', { id, e });
     } catch (inner) {

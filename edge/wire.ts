@@ -3,10 +3,10 @@
  * frame's values may take, and the BAD_REQUEST and INTERNAL errors the edge
  * answers with.
  */
-import { randomBytes } from 'node:crypto';
 import { ParleyError } from '../engine/protocol/errors.ts';
 import type { WireError } from '../engine/protocol/errors.ts';
 import { logger } from '../engine/logger.ts';
+import { correlationId } from '../engine/correlation.ts';
 
 /** True for a decoded map: an object that is neither an array nor a binary. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -23,9 +23,8 @@ export function badRequest(message: string): ParleyError {
   return new ParleyError('BAD_REQUEST', message);
 }
 
-/** Logs an unexpected failure with a correlation id and returns the INTERNAL error that carries it. */
-export function internalError(err: unknown, context: Record<string, unknown>): WireError {
-  const correlationId = randomBytes(6).toString('hex');
-  logger.error('internal error', { correlationId, err, ...context });
-  return new ParleyError('INTERNAL', `internal error (correlation id ${correlationId})`).toWire();
+/** Logs an unexpected failure with its correlation id `cid` (default a fresh one) and returns the INTERNAL error that names it. */
+export function internalError(err: unknown, context: Record<string, unknown>, cid = correlationId()): WireError {
+  logger.error('internal error', { cid, err, ...context });
+  return new ParleyError('INTERNAL', `internal error (correlation id ${cid})`).toWire();
 }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { parseDeviceLimits } from '../actors/presence/logic.ts';
 
 export interface Config {
-  /** HTTP and WebSocket port (`/v1/ws`, `/healthz`). Default 8080; 0 picks a free port. */
+  /** HTTP and WebSocket port (`/v1/ws`, `/healthz`, `/readyz`, `/metrics`). Default 8080; 0 picks a free port. */
   port: number;
   /** Address to listen on. Default 0.0.0.0. */
   host: string;
@@ -87,6 +87,10 @@ export interface Config {
   allowUwsFallback: boolean;
   /** Log level: debug, info, warn, error. Default info. */
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Count and serve Prometheus metrics on `GET /metrics`. Default true; off, nothing is counted and `/metrics` answers 404. */
+  metrics: boolean;
+  /** At a graceful stop, how long `/readyz` answers 503 while the node still serves, before it stops taking work, ms. Default 0; set it to the load balancer's readiness period. */
+  drainGraceMs: number;
 }
 
 interface FieldSpec {
@@ -136,6 +140,8 @@ export const CONFIG_FIELDS: Record<keyof Config, FieldSpec> = {
   embeddedMaxPayloadBytes: { env: 'PARLEY_EMBEDDED_MAX_PAYLOAD_BYTES', kind: 'int', min: 4096, doc: 'largest in-process bus message (embedded), bytes' },
   allowUwsFallback: { env: 'PARLEY_ALLOW_UWS_FALLBACK', kind: 'bool', doc: 'allow the slow ws-based uWS fallback' },
   logLevel: { env: 'PARLEY_LOG_LEVEL', kind: 'level', doc: 'debug, info, warn or error' },
+  metrics: { env: 'PARLEY_METRICS', kind: 'bool', doc: 'count and serve Prometheus metrics on /metrics' },
+  drainGraceMs: { env: 'PARLEY_DRAIN_GRACE_MS', kind: 'int', min: 0, doc: 'at a graceful stop, /readyz answers 503 for this long before work stops, ms' },
 };
 
 export function defaultConfig(): Config {
@@ -177,6 +183,8 @@ export function defaultConfig(): Config {
     embeddedMaxPayloadBytes: 1024 * 1024,
     allowUwsFallback: false,
     logLevel: 'info',
+    metrics: true,
+    drainGraceMs: 0,
   };
 }
 

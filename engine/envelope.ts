@@ -24,6 +24,8 @@ export interface ActorRequest {
   a: unknown;
   /** Absent for system-originated requests (actor → actor). */
   caller?: Caller;
+  /** The client's request id: with `caller.conn`, the request's correlation id (engine/correlation.ts). */
+  q?: number;
 }
 
 /** Actor → requester. Exactly one of `r` / `e`. */

@@ -43,6 +43,24 @@ export const KEY_KINDS = {
   convThread: { tag: 0x23, parts: ['str', 'uint', 'uint'] },
   /** `conv-cleared`: conversation address, member → how far that member cleared their history. */
   convCleared: { tag: 0x24, parts: ['str', 'str'] },
+  /** `user-sysmsgs`: user address, number in the account's store → stored system notification. */
+  userSysMsg: { tag: 0x40, parts: ['str', 'uint'] },
+  /** `user-meta`: user address, part name (`sysmsgs`, `collects`) → that part's counters. */
+  userMeta: { tag: 0x41, parts: ['str', 'str'] },
+  /** `user-self-deletes`: user address, time hidden, session id, message idServer → a message hidden for self. */
+  userSelfDelete: { tag: 0x42, parts: ['str', 'uint', 'str', 'str'] },
+  /** `user-collects`: user address, collection id → collection. */
+  userCollect: { tag: 0x43, parts: ['str', 'uint'] },
+  /** `user-collects`: user address, createTime, collection id → type (the time index). */
+  userCollectTime: { tag: 0x44, parts: ['str', 'uint', 'uint'] },
+  /** `user-collects`: user address, type + 2^31, createTime, collection id → 1 (the index by type). */
+  userCollectType: { tag: 0x45, parts: ['str', 'uint', 'uint', 'uint'] },
+  /** `user-collects`: user address, uniqueId → collection id. */
+  userCollectUnique: { tag: 0x46, parts: ['str', 'str'] },
+  /** `user-people`: user address, table (`profile`, `blacklist`, `mutelist`, `blockedBy`, `friend`, `applyIn`, `applyOut`), key → row. */
+  userPeople: { tag: 0x31, parts: ['str', 'str', 'str'] },
+  /** `conv-relations`: conversation address, member → that member's marks on the other member. */
+  convRelation: { tag: 0x32, parts: ['str', 'str'] },
 } as const satisfies Record<string, { tag: number; parts: readonly ['str', ...PartType[]] }>;
 
 export type KeyKind = keyof typeof KEY_KINDS;

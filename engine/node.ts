@@ -32,6 +32,7 @@ import { DeviceIndex } from '../actors/presence/events.ts';
 import { PresenceSweeper } from '../actors/presence/sweeper.ts';
 import { DEFAULT_MAX_SUBSCRIPTIONS } from './protocol/methods/events.ts';
 import { ActorClient } from './actor/call.ts';
+import { Metrics } from './metrics.ts';
 
 export type Role = 'start' | 'edge' | 'actors';
 
@@ -43,7 +44,9 @@ export interface RunningNode {
   readonly host: ActorHost | undefined;
   /** The edge, in roles that serve sockets (`start`, `edge`). */
   readonly edge: Edge | undefined;
-  /** Stops serving, hands partitions back, closes the Bus and Log. */
+  /** This node's metrics (served on `/metrics`); undefined when `config.metrics` is off. */
+  readonly metrics: Metrics | undefined;
+  /** Drains (`/readyz` 503 for `drainGraceMs`), then stops serving, hands partitions back, closes the Bus and Log. */
   stop(): Promise<void>;
 }
 
@@ -56,11 +59,23 @@ export function behaviorsFor(config: Pick<Config, 'signalingChannelTtlSec'> & Pa
   return [...BEHAVIORS, presence, channelBehavior({ ttlMs: config.signalingChannelTtlSec * 1000 })];
 }
 
-async function startHealthServer(config: Config, ready: () => boolean): Promise<{ server: Server; port: number }> {
+/** The HTTP routes of a role without an edge: `/healthz` (alive), `/readyz` (serving) and `/metrics`, as the edge's (edge/http.ts). */
+async function startHealthServer(config: Config, ready: () => boolean, metrics: Metrics | undefined): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
-    if (req.url === '/healthz') {
+    const path = req.url?.split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') res.writeHead(404).end();
+    else if (path === '/healthz') res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    else if (path === '/readyz') {
       const ok = ready();
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok' : 'unavailable');
+    } else if (path === '/metrics' && metrics !== undefined) {
+      metrics.text().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+        (err: unknown) => {
+          logger.error('metrics collection failed', { err });
+          res.writeHead(500).end();
+        },
+      );
     } else res.writeHead(404).end();
   });
   await new Promise<void>((resolve, reject) => {
@@ -86,6 +101,9 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
   }
   logger.setLevel(config.logLevel);
   logger.setBase({ role, node: config.nodeId });
+  const metrics = config.metrics ? new Metrics() : undefined;
+  /** Set when a graceful stop begins: `/readyz` answers 503 from then on. */
+  let draining = false;
 
   const closers: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -106,6 +124,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
       nats = await NatsBus.connect(config.natsUrl, `parley-${role}-${config.nodeId}`);
       bus = nats;
       closers.push(() => nats!.close());
+      if (metrics !== undefined) void countNatsStatus(nats, metrics);
       logger.info('bus: nats', { url: config.natsUrl });
     } else {
       bus = new EmbeddedBus({ maxPayloadBytes: config.embeddedMaxPayloadBytes });
@@ -126,12 +145,12 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
         await js.ensureStreams();
         log = js;
         logger.info('log: jetstream', { streams: config.logStreams, replicas: config.logReplicas });
-        store = new StateStore(config.dataDir);
+        store = new StateStore(config.dataDir, { metrics });
         closers.push(() => log!.close());
         closers.push(() => store.close());
       } else {
         // One environment for the Log and the rows: an entry and its rows commit under one fsync.
-        store = new StateStore(config.dataDir, { syncCommits: true });
+        store = new StateStore(config.dataDir, { syncCommits: true, metrics });
         closers.push(() => store.close());
         const lmdb = LmdbLog.sharing(store.env);
         log = lmdb;
@@ -157,6 +176,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
                 partitions: config.partitions,
                 leaseTtlMs: config.leaseTtlMs,
                 replicas: config.logReplicas,
+                metrics,
               }),
         behaviors: behaviorsFor(config, liveness, deviceIndex),
         nodeId: config.nodeId,
@@ -164,6 +184,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
         mailboxLimit: config.mailboxLimit,
         actorIdleMs: config.actorIdleMs,
         callTimeoutMs: config.requestTimeoutMs,
+        metrics,
       });
       await host.start();
       closers.push(() => host!.stop());
@@ -175,8 +196,9 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
 
     let port: number;
     let edge: Edge | undefined;
+    const ready = () => !draining && bus.connected;
     if (role === 'actors') {
-      const health = await startHealthServer(config, () => bus.connected);
+      const health = await startHealthServer(config, ready, metrics);
       closers.push(() => new Promise<void>((resolve) => health.server.close(() => resolve())));
       port = health.port;
     } else {
@@ -188,16 +210,38 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
         bus,
         verifier,
         ...(options.rtcTokens === undefined ? {} : { rtcTokens: options.rtcTokens }),
-        isReady: () => bus.connected,
+        isReady: ready,
+        metrics,
       });
       const started = edge;
       port = (await started.start()).port;
       closers.push(() => started.stop());
     }
-    logger.info('ready', { port, mode: cluster ? 'cluster' : 'embedded' });
-    return { role, port, host, edge, stop: stopAll };
+    logger.info('ready', { port, mode: cluster ? 'cluster' : 'embedded', metrics: metrics !== undefined });
+    const stop = async () => {
+      if (!draining) {
+        draining = true;
+        logger.info('draining', { graceMs: config.drainGraceMs });
+        // Load balancers see /readyz answer 503 and move traffic away while this node still serves it.
+        if (config.drainGraceMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainGraceMs));
+      }
+      await stopAll();
+    };
+    return { role, port, host, edge, metrics, stop };
   } catch (err) {
     await stopAll();
     throw err;
+  }
+}
+
+/** Counts the NATS connection's losses and reconnections until it closes. */
+async function countNatsStatus(bus: NatsBus, metrics: Metrics): Promise<void> {
+  try {
+    for await (const s of bus.connection.status()) {
+      if (s.type === 'disconnect') metrics.natsDisconnects.inc();
+      else if (s.type === 'reconnect') metrics.natsReconnects.inc();
+    }
+  } catch (err) {
+    logger.debug('nats status watch ended', { err });
   }
 }

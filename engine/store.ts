@@ -21,6 +21,8 @@ import type { Database as LmdbDatabase, RootDatabase } from 'lmdb';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyOf, type StoreKey } from './keys.ts';
+import { secondsSince } from './metrics.ts';
+import type { Metrics } from './metrics.ts';
 
 /** A database of the state store: values of any msgpack-able type, keys from `keys.ts`. */
 export type Database<V = unknown> = LmdbDatabase<V, StoreKey>;
@@ -28,6 +30,8 @@ export type Database<V = unknown> = LmdbDatabase<V, StoreKey>;
 export interface StateStoreOptions {
   /** Commit synchronously (fsync before a transaction resolves): required when the embedded Log shares the environment. Default false. */
   syncCommits?: boolean;
+  /** Observes each transaction's time to commit. */
+  metrics?: Metrics;
 }
 
 export class StateStore {
@@ -37,6 +41,7 @@ export class StateStore {
   /** Per-actor snapshot: `snapshot(address) → {logSeq, state}`. */
   readonly snapshots: Database;
   private readonly dbs = new Map<string, Database>();
+  private readonly metrics: Metrics | undefined;
 
   constructor(dataDir: string, options: StateStoreOptions = {}) {
     const path = join(dataDir, 'state');
@@ -44,6 +49,7 @@ export class StateStore {
     this.root = open({ path, maxDbs: 64, compression: false, overlappingSync: options.syncCommits !== true });
     this.path = path;
     this.snapshots = this.db('snapshots');
+    this.metrics = options.metrics;
   }
 
   /** A named database in the environment, opened once. */
@@ -73,7 +79,13 @@ export class StateStore {
 
   /** Runs `fn` in one write transaction with everything queued this turn; resolves once committed. */
   transaction<T>(fn: () => T): Promise<T> {
-    return this.root.transaction(fn);
+    const metrics = this.metrics;
+    if (metrics === undefined) return this.root.transaction(fn);
+    const startedMs = performance.now();
+    return this.root.transaction(fn).then((r) => {
+      metrics.lmdbCommitSeconds.observe(secondsSince(startedMs));
+      return r;
+    });
   }
 
   async close(): Promise<void> {

@@ -16,14 +16,20 @@ import { callEffect, callerOf, defineActor } from '../../engine/actor/define.ts'
 import type { Outcome } from '../../engine/actor/define.ts';
 import type { Caller } from '../../engine/envelope.ts';
 import { decodeKey, keyOf, rangeUnder } from '../../engine/keys.ts';
-import { encode } from '../../engine/protocol/codec.ts';
+import { encode, encodeMapOfRaw, extendMap, rememberEncoding } from '../../engine/protocol/codec.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import type { Message, MsgRef, MsgType, SysMsg } from '../../engine/protocol/objects.ts';
 import type { Args, ClearedHistory } from '../../engine/protocol/methods.ts';
 import { userAddress } from '../../engine/subjects.ts';
 import { userCalls } from '../user/calls.ts';
 import type { TouchArgs } from '../user/calls.ts';
+import { postSysMsg } from '../user/sysmsgs.ts';
 import { conversationCalls } from './calls.ts';
+import { applyRelation, decideRelation, loadRelations, markMuted, persistRelation, refuseBlocked } from './relations.ts';
+import type { RelationMarkEvent } from './relations.ts';
+
+/** The conversation actor's Log events: its messages' and its members' relation marks. */
+type ConversationActorEvent = ConversationEvent | RelationMarkEvent;
 import type { RangeReply } from './calls.ts';
 import { MAX_PINS_PER_CONVERSATION, decideAddPin, decideDeletePin, decideUpdatePin, pinChange, pinView, pinsSeenBy } from './pins.ts';
 import type { PinEvent, PinInput, PinRow, PinView } from './pins.ts';
@@ -47,6 +53,7 @@ import {
   lastVisible,
   markSaved,
   messagesByRef,
+  quietFor,
   sentBy,
   viewOf,
   visibleTo,
@@ -80,6 +87,32 @@ interface Snapshot {
   lastTime: number;
   /** Messages sent per member as `[account, count]` pairs; snapshots written before kept a plain object. */
   sent: [string, number][] | Record<string, unknown>;
+  /** `ConversationState.quiet` as `[account, count]` pairs; snapshots written before lack it. */
+  quiet?: [string, number][];
+}
+
+/**
+ * The per-member counts of messages sent with `isUnreadable: false` as of a
+ * snapshot: its own (null when malformed: the state is then rebuilt from
+ * the Log), else, for a snapshot written before it kept them, counted from
+ * the message rows it reflects, or undefined (not known) when one is missing.
+ */
+function quietOf(snap: Snapshot, view: ConversationView): Map<string, number> | undefined | null {
+  const quiet = new Map<string, number>();
+  if (snap.quiet !== undefined) {
+    if (!Array.isArray(snap.quiet)) return null;
+    for (const [account, n] of snap.quiet) {
+      if (typeof account !== 'string' || typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) return null;
+      quiet.set(account, n);
+    }
+    return quiet;
+  }
+  for (let seq = 1; seq <= snap.lastSeq; seq++) {
+    const m = view.bySeq(seq);
+    if (m === undefined) return undefined;
+    if (m.isUnreadable === false) quiet.set(m.from, (quiet.get(m.from) ?? 0) + 1);
+  }
+  return quiet;
 }
 
 /**
@@ -158,6 +191,51 @@ function frame(ev: string, d: unknown): Uint8Array {
   return encode({ ev, d });
 }
 
+/**
+ * A new message is encoded once: its stored form's bytes, kept here from the
+ * send to the batch's effects, go as they are into the Log entry's event and
+ * become each viewer's copy by adding the three members a view adds
+ * (`extendMap`), for the sender's reply and both delivery frames alike.
+ * Keyed by the stored object, which is never changed (a recall or a
+ * delete-for-self makes a new row).
+ */
+const encodedMsgs = new WeakMap<StoredMessage, Uint8Array>();
+
+/** The stored message's encoding, made on first use. */
+function storedBytes(msg: StoredMessage): Uint8Array {
+  let bytes = encodedMsgs.get(msg);
+  if (bytes === undefined) {
+    bytes = encode(msg);
+    encodedMsgs.set(msg, bytes);
+  }
+  return bytes;
+}
+
+/** What `encode(viewOf(msg, viewer))` makes, from the message encoded once. */
+function viewBytes(msg: StoredMessage, viewer: string): Uint8Array {
+  // A view leaves out a recall notice, the hiders and (but for the recipient) the mute mark: such a row takes the plain path.
+  if (msg.recalled !== undefined || msg.hiddenFor !== undefined || msg.isMuted === true) return encode(viewOf(msg, viewer));
+  const stored = storedBytes(msg);
+  const peer = msg.from === viewer ? msg.to : msg.from;
+  return extendMap(stored, { flow: msg.from === viewer ? 'out' : 'in', sessionId: sessionIdOf('p2p', peer), target: peer });
+}
+
+/** `'msg'`, encoded: the frame's `ev` and the event's `t`. */
+const MSG_EV = encode('msg');
+
+/** The Log's bytes of a `msg` event (`{t, msg, conn}`), around the message's single encoding. */
+function eventBytes(event: ConversationEvent & { t: 'msg' }): Uint8Array {
+  const stored = storedBytes(event.msg);
+  return event.conn === undefined
+    ? encodeMapOfRaw([['t', MSG_EV], ['msg', stored]])
+    : encodeMapOfRaw([['t', MSG_EV], ['msg', stored], ['conn', encode(event.conn)]]);
+}
+
+/** The `msg` frame of `msg` as `viewer` sees it (the bytes `frame('msg', viewOf(msg, viewer))` makes). */
+function msgFrame(msg: StoredMessage, viewer: string): Uint8Array {
+  return encodeMapOfRaw([['ev', MSG_EV], ['d', viewBytes(msg, viewer)]]);
+}
+
 
 /** Any send: an earlier one with the same (from, idClient) is answered again, else the message is numbered and stored. */
 function send(
@@ -173,9 +251,11 @@ function send(
   const idClient = a.idClient ?? ctx.nextIdServer(ctx.now());
   const earlier = findResend(state, lmdbView(ctx), caller.account, idClient);
   if (earlier !== undefined) return { reply: viewOf(earlier, caller.account) };
+  // Every kind of send comes through here: a recipient's block refuses it before anything is stored.
+  refuseBlocked(state, caller.account);
   const now = ctx.now();
   const thread = a.replyMsg === undefined ? undefined : replyPlace(state, lmdbView(ctx), caller.account, a.replyMsg);
-  const event = decideSend(state, {
+  const event = markMuted(state, decideSend(state, {
     from: caller.account,
     fromDeviceId: caller.deviceId,
     fromClientType: caller.deviceType,
@@ -187,8 +267,9 @@ function send(
     args: a,
     conn: caller.conn,
     thread,
-  });
-  return { reply: viewOf(event.msg, caller.account), events: [event] };
+  }));
+  const reply = rememberEncoding(viewOf(event.msg, caller.account), viewBytes(event.msg, caller.account));
+  return { reply, events: [rememberEncoding(event, eventBytes(event))] };
 }
 
 /** `recallMsg` and `deleteMsg`. */
@@ -232,8 +313,14 @@ function clear(state: ConversationState, a: Args<'clearServerHistoryMsgs'>, c: C
   return event === undefined ? { reply: cleared } : { reply: cleared, events: [event] };
 }
 
-/** Both members' session updates after a batch: the newest message, as each sees it. */
-/** The members' session updates carrying `last`; `corrected` after a recall, when `last` replaces what they hold at the same seq. */
+/**
+ * The members' session updates carrying `last`; `corrected` after a recall,
+ * when `last` replaces what they hold at the same seq. Every count in one is
+ * absolute (`seq`, `own`, `quiet`), so the host may replace a member's update
+ * that has not gone out yet by a newer one (`supersede`, keyed by the
+ * session): under load a member's user actor gets one update per round trip
+ * instead of one per batch of this conversation.
+ */
 function touches(state: ConversationState, last: StoredMessage, ctx: ActorContext, corrected = false): Effect[] {
   const out: Effect[] = [];
   for (const member of new Set(state.members)) {
@@ -247,8 +334,11 @@ function touches(state: ConversationState, last: StoredMessage, ctx: ActorContex
       own: sentBy(state, member),
       msg: viewOf(last, member),
     };
+    // Without the conversation's count the user actor counts from `msg`, which only every touch in turn makes right.
+    const quiet = quietFor(state, member);
+    if (quiet !== undefined) touch.quiet = quiet;
     if (corrected) touch.corrected = true;
-    out.push(callEffect(userCalls, 'touch', userAddress(member), touch));
+    out.push(callEffect(userCalls, 'touch', userAddress(member), touch, quiet === undefined ? undefined : touch.sessionId));
   }
   return out;
 }
@@ -258,7 +348,7 @@ function deliver(account: string, f: Uint8Array, conn: string | undefined): Effe
   return conn === undefined ? { kind: 'deliver', account, frame: f } : { kind: 'deliver', account, frame: f, exclude: conn };
 }
 
-export const conversationBehavior = defineActor({
+export const conversationBehavior = defineActor<'conv', ConversationState, ConversationActorEvent, typeof conversationCalls>({
   kind: 'conv',
   calls: conversationCalls,
 
@@ -266,12 +356,15 @@ export const conversationBehavior = defineActor({
     const state = initialState(ctx.id);
     // Clear marks are rows of their own; a replay from an older position moves none of them back.
     for (const { key, value } of ctx.store.db('conv-cleared').getRange(rangeUnder('convCleared', ctx.address))) state.cleared.set(decodeKey('convCleared', key)[1], value as ClearMark);
+    loadRelations(state, ctx);
     const snap = ctx.store.snapshot<Snapshot>(ctx.address);
     const sent = snap === undefined ? undefined : sentOf(snap);
-    if (snap === undefined || sent === undefined) return { state, logSeq: 0 };
+    const quiet = snap === undefined || sent === undefined ? null : quietOf(snap, lmdbView(ctx));
+    if (snap === undefined || sent === undefined || quiet === null) return { state, logSeq: 0 };
     state.lastSeq = snap.lastSeq;
     state.lastTime = snap.lastTime;
     state.sent = sent;
+    state.quiet = quiet;
     return { state, logSeq: snap.logSeq };
   },
 
@@ -341,6 +434,7 @@ export const conversationBehavior = defineActor({
   },
 
   callHandlers: {
+    relation: (state, a) => ({ reply: true, events: decideRelation(state, a) }),
     range(state, a, _caller, ctx) {
       const view = lmdbView(ctx);
       const budget = pageBudget(ctx, a.maxBytes);
@@ -364,6 +458,7 @@ export const conversationBehavior = defineActor({
   },
 
   events: {
+    relation: { apply: applyRelation, persist: (_state, e, ctx) => persistRelation(e, ctx) },
     msg: {
       apply: (state, event) => applyEvent(state, event),
       persist(_state, { msg, root }, ctx) {
@@ -414,8 +509,9 @@ export const conversationBehavior = defineActor({
   },
 
   persistBatch(state, events, logSeq, ctx) {
-    markSaved(state, events);
+    markSaved(state, events.filter((e): e is ConversationEvent => e.t !== 'relation'));
     const snap: Snapshot = { logSeq, lastSeq: state.lastSeq, lastTime: state.lastTime, sent: [...state.sent] };
+    if (state.quiet !== undefined) snap.quiet = [...state.quiet];
     ctx.store.putSnapshot(ctx.address, snap);
   },
 
@@ -427,19 +523,19 @@ export const conversationBehavior = defineActor({
       if (event.t === 'msg') {
         const { msg, conn } = event;
         last = msg;
-        if (msg.to !== msg.from) out.push({ kind: 'deliver', account: msg.to, frame: frame('msg', viewOf(msg, msg.to)) });
-        out.push(deliver(msg.from, frame('msg', viewOf(msg, msg.from)), conn));
+        if (msg.to !== msg.from) out.push({ kind: 'deliver', account: msg.to, frame: msgFrame(msg, msg.to) });
+        out.push(deliver(msg.from, msgFrame(msg, msg.from), conn));
       } else if (event.t === 'recall') {
         recalled = true;
+        // Through each member's notification store: delivered now, and kept for its devices that are offline.
         const notice = event.msg.recalled!;
-        const f = frame('sysmsg', notice);
         if (notice.to !== notice.from) {
-          out.push({ kind: 'deliver', account: notice.to, frame: f });
+          out.push(postSysMsg(notice.to, notice));
           // The recipient's unread count loses it if it was in it.
           const { seq, from, isUnreadable } = event.msg;
           out.push(callEffect(userCalls, 'recalled', userAddress(notice.to), { sessionId: sessionIdOf('p2p', from), seq, from, counted: isUnreadable }));
         }
-        out.push(deliver(notice.from, f, event.conn));
+        out.push(postSysMsg(notice.from, notice, event.conn));
         // A recall takes the message's pin with it (its row goes when the recall is written): the participants are told.
         const pin = pinRows(ctx).pinAt(event.msg.seq);
         if (pin !== undefined) {
@@ -448,6 +544,8 @@ export const conversationBehavior = defineActor({
         }
       } else if (event.t === 'hide') {
         out.push(deliver(event.viewer, frame('DeleteMsgSelf', event.deleted), event.conn));
+        // Journaled by the viewer's user actor for its devices' next login.
+        out.push(callEffect(userCalls, 'selfDeleted', userAddress(event.viewer), { deleted: event.deleted }));
       } else if (event.t === 'pin') {
         const msg = rowAt(state, lmdbView(ctx), event.seq);
         if (msg !== undefined) out.push(...toMembers(state, event.by, event.conn, 'PinMsgChange', (viewer) => pinChange(event, msg, viewer)));
@@ -455,7 +553,7 @@ export const conversationBehavior = defineActor({
         const msg = rowAt(state, lmdbView(ctx), event.seq);
         const ev = event.type === 'add' ? 'QuickComment' : 'DeleteQuickComment';
         if (msg !== undefined) out.push(...toMembers(state, event.comment.from, event.conn, ev, (viewer) => commentChange(event, msg, viewer)));
-      } else if (event.sync) {
+      } else if (event.t === 'clear' && event.sync) {
         out.push(deliver(event.viewer, frame('ClearServerHistoryMsgs', [event.cleared]), event.conn));
       }
     }

@@ -5,6 +5,7 @@
  */
 import type { Message } from '../../engine/protocol/objects.ts';
 import { internal, returns, takes } from '../../engine/protocol/registry.ts';
+import { relationCalls } from './relations.ts';
 
 /** Arguments of `range`, once per page of the login sync. */
 export interface RangeArgs {
@@ -23,6 +24,7 @@ export interface RangeReply {
 }
 
 export const conversationCalls = {
+  ...relationCalls,
   range: internal({
     doc: "Offline messages from `fromSeq` as `viewer` sees them, bounded by count and bytes.",
     args: takes<RangeArgs>(),

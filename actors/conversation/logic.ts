@@ -40,6 +40,14 @@ export interface ConversationState {
   lastTime: number;
   /** Messages sent by each member so far, by account (unread counts are derived from it). */
   sent: Map<string, number>;
+  /**
+   * Messages sent by each member with `isUnreadable: false`, by account: a
+   * member's session update carries the peer's count, so it is absolute and
+   * a newer update may replace an older one unsent. Undefined when a
+   * snapshot written before it was kept cannot tell (its rows are missing):
+   * the updates then leave the count to the user actor, one at a time.
+   */
+  quiet: Map<string, number> | undefined;
   /** recentKey(from, idClient) → seq of the recent sends, so resends inside a batch are found before they reach LMDB. */
   recent: Map<string, number>;
   /**
@@ -47,6 +55,8 @@ export interface ConversationState {
    * decided in the same batch as its original must find it here.
    */
   unsaved: Map<number, StoredMessage>;
+  /** Each member's marks (blocked, muted) on the other, by the member (relations.ts); absent: none. */
+  relations?: Map<string, import('./relations.ts').RelationMark>;
   /** Per member who cleared their history (`clearServerHistoryMsgs`): the seqs up to which it is gone for them. */
   cleared: Map<string, ClearMark>;
 }
@@ -94,7 +104,7 @@ export function membersOf(id: string): [string, string] {
 
 export function initialState(id: string): ConversationState {
   const members = membersOf(id);
-  return { members, lastSeq: 0, lastTime: 0, sent: new Map(), recent: new Map(), unsaved: new Map(), cleared: new Map() };
+  return { members, lastSeq: 0, lastTime: 0, sent: new Map(), quiet: new Map(), recent: new Map(), unsaved: new Map(), cleared: new Map() };
 }
 
 /** One string per (from, idClient) pair: the length prefix keeps it unambiguous whatever characters either holds. */
@@ -105,6 +115,14 @@ export function recentKey(from: string, idClient: string): string {
 /** Messages `account` has sent in this conversation. */
 export function sentBy(state: ConversationState, account: string): number {
   return state.sent.get(account) ?? 0;
+}
+
+/** Messages of the other members that never count as unread for `account` (sent with `isUnreadable: false`); undefined when not known. */
+export function quietFor(state: ConversationState, account: string): number | undefined {
+  if (state.quiet === undefined) return undefined;
+  let n = 0;
+  for (const [from, count] of state.quiet) if (from !== account) n += count;
+  return n;
 }
 
 export interface SendInput {
@@ -178,6 +196,7 @@ export function applyEvent(state: ConversationState, event: MsgEvent): Conversat
   state.lastSeq = msg.seq;
   state.lastTime = msg.time;
   state.sent.set(msg.from, sentBy(state, msg.from) + 1);
+  if (msg.isUnreadable === false && state.quiet !== undefined) state.quiet.set(msg.from, (state.quiet.get(msg.from) ?? 0) + 1);
   state.recent.set(recentKey(msg.from, msg.idClient), msg.seq);
   state.unsaved.set(msg.seq, msg);
   if (state.recent.size > RECENT_LIMIT) state.recent.delete(state.recent.keys().next().value!);
@@ -205,6 +224,11 @@ export function markSaved(state: ConversationState, events: readonly Conversatio
 
 /** The message as `viewer` sees it. */
 export function viewOf(msg: StoredMessage, viewer: string): Message {
+  if (msg.isMuted === true && viewer !== msg.to) {
+    // Only the recipient learns that it muted the sender.
+    const { isMuted: _m, ...unmarked } = msg;
+    return viewOf(unmarked, viewer);
+  }
   const peer = msg.from === viewer ? msg.to : msg.from;
   if (msg.recalled !== undefined || msg.hiddenFor !== undefined) {
     const { recalled: _r, hiddenFor: _h, ...shown } = msg;

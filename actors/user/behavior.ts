@@ -1,19 +1,24 @@
 /**
  * The user actor (`user:<account>`): the account's server sessions, their
- * unread counts, extensions, pins and read receipts, and the login sync plan. LMDB rows (keys from engine/keys.ts):
- * `user-sessions userSession(address, sessionId) → SessionRow`.
+ * unread counts, extensions, pins and read receipts, and the login sync plan;
+ * its system notification store (sysmsgs.ts), the journal of its
+ * deletes-for-self (self-deletes.ts) and its collections (collections.ts).
+ * LMDB rows (keys from engine/keys.ts):
+ * `user-sessions userSession(address, sessionId) → SessionRow`; the other
+ * parts name theirs.
  */
 import { pageBudget } from '../../engine/actor/behavior.ts';
 import type { Effect } from '../../engine/actor/behavior.ts';
 import { callEffect, defineActor } from '../../engine/actor/define.ts';
 import type { ActorDefinition } from '../../engine/actor/define.ts';
 import { decodeKey, keyOf, rangeOf } from '../../engine/keys.ts';
-import { encode } from '../../engine/protocol/codec.ts';
+import { encode, encodeArrayOfRaw, encodeMapOfRaw } from '../../engine/protocol/codec.ts';
 import type { Session } from '../../engine/protocol/objects.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import { userCalls } from './calls.ts';
 import type { ReceiptArgs } from './calls.ts';
 import { userAddress } from '../../engine/subjects.ts';
+import { isPeopleEvent, loadPeople, peopleCallHandlers, peopleEffects, peopleEvents, peopleMethodHandlers } from './people.ts';
 import {
   USER_EVENT_APPLY,
   decideAddTop,
@@ -40,7 +45,47 @@ import {
   type UserState,
 } from './logic.ts';
 
-export type { ReceiptArgs, SyncArgs, TouchArgs } from './calls.ts';
+import {
+  applyPost as applySysMsgPost,
+  applyRead as applySysMsgRead,
+  decideMarkRead,
+  decidePost,
+  loadSysMsgs,
+  persistSysMsgEvent,
+  persistSysMsgMeta,
+  sysMsgEffects,
+  sysMsgSyncPage,
+  unreadOf as sysMsgUnreadOf,
+  type SysMsgEvent,
+  type WithSysMsgs,
+} from './sysmsgs.ts';
+import { accountSyncPage, pinnedSessions } from './account-sync.ts';
+import { decideSelfDeleted, persistSelfDeleted, selfDeleteSyncPage, type SelfDeleteEvent } from './self-deletes.ts';
+import {
+  applyCollectEvent,
+  collectsPage,
+  decideAdd as decideAddCollect,
+  decideDelete as decideDeleteCollects,
+  decideUpdate as decideUpdateCollect,
+  loadCollects,
+  persistCollectEvent,
+  persistCollectMeta,
+  type CollectEvent,
+  type WithCollects,
+} from './collections.ts';
+
+export type { PostSysMsgArgs, ReceiptArgs, SyncArgs, TouchArgs } from './calls.ts';
+export { postSysMsg } from './sysmsgs.ts';
+
+/** The user actor's state: the sessions (logic.ts) and the other parts'. */
+export type UserActorState = UserState & WithSysMsgs & WithCollects;
+/** Every event of the user actor. */
+export type UserActorEvent = UserEvent | SysMsgEvent | SelfDeleteEvent | CollectEvent;
+
+/** Events that change session rows. */
+function isSessionEvent(e: UserActorEvent): e is UserEvent {
+  return Object.hasOwn(USER_EVENT_APPLY, e.t);
+}
 
 /** The reply of a method changing one session: the session as its events leave it. */
 function one(state: UserState, id: string, events: UserEvent[]): { reply: { session: Session }; events: UserEvent[] } {
@@ -52,10 +97,17 @@ function frame(ev: string, d: unknown): Uint8Array {
   return encode({ ev, d });
 }
 
+const UPDATE_SESSIONS = encode('updatesessions');
+
+/** The `updatesessions` frame of sessions already encoded one by one (the bytes `frame` would make, without encoding them again). */
+function sessionsFrame(sessions: readonly Uint8Array[]): Uint8Array {
+  return encodeMapOfRaw([['ev', UPDATE_SESSIONS], ['d', encodeArrayOfRaw(sessions)]]);
+}
+
 /** The session ids a batch changes, once each. */
-function changedIds(events: readonly UserEvent[]): Set<string> {
+function changedIds(events: readonly UserActorEvent[]): Set<string> {
   const ids = new Set<string>();
-  for (const e of events) for (const id of idsOf(e)) ids.add(id);
+  for (const e of events) if (isSessionEvent(e)) for (const id of idsOf(e)) ids.add(id);
   return ids;
 }
 
@@ -68,7 +120,7 @@ export const userActor = {
   calls: userCalls,
 
   load(ctx) {
-    const state: UserState = { account: ctx.id, sessions: new Map() };
+    const state: UserActorState = { account: ctx.id, sessions: new Map(), sysmsgs: loadSysMsgs(ctx), collects: loadCollects(ctx), people: loadPeople(ctx) };
     const rows = ctx.store.db('user-sessions');
     for (const { key, value } of rows.getRange(rangeOf('userSession', ctx.address))) {
       const [, id] = decodeKey('userSession', key);
@@ -79,6 +131,7 @@ export const userActor = {
   },
 
   methods: {
+    ...peopleMethodHandlers,
     getServerSessions: (state, a, _caller, ctx) => ({ reply: sessionsPage(state, a, ctx.now()) }),
     getServerSession: (state, a) => ({ reply: { session: sessionView(visibleRow(state, sessionIdOf(a.scene, a.to))) } }),
     resetSessionUnread(state, a, _caller, ctx) {
@@ -105,20 +158,43 @@ export const userActor = {
     addStickTopSession: (state, a, _caller, ctx) => one(state, a.id, decideAddTop(state, a.id, a.topCustom, ctx.now())),
     updateStickTopSession: (state, a, _caller, ctx) => one(state, a.id, decideUpdateTop(state, a.id, a.topCustom, ctx.now())),
     deleteStickTopSession: (state, a, _caller, ctx) => one(state, a.id, decideDeleteTop(state, a.id, ctx.now())),
-    getStickTopSessions(state) {
-      const pinned = [...state.sessions.values()].filter((r) => r.isTop === true && isVisible(r)).sort((a, b) => b.updateTime - a.updateTime);
-      return { reply: { sessionList: pinned.map((r) => sessionView(r, false)) } };
-    },
+    getStickTopSessions: (state) => ({ reply: { sessionList: pinnedSessions(state) } }),
     sendMsgReceipt(state, a, _caller, ctx) {
       const { id, events } = decideReceipt(state, a.msg, ctx.now());
       return one(state, id, events);
     },
+    markSysMsgRead(state, a, _caller, ctx) {
+      const { idServers, events } = decideMarkRead(state, a.sysMsgs.map((m) => m.idServer), ctx.now());
+      const gone = new Set(idServers);
+      const left: WithSysMsgs = { account: state.account, sysmsgs: { ...state.sysmsgs, entries: state.sysmsgs.entries.filter((e) => !gone.has(e.idServer)) } };
+      return { reply: { idServers, unread: sysMsgUnreadOf(left) }, events };
+    },
+    addCollect(state, a, _caller, ctx) {
+      const { collect, events } = decideAddCollect(state, a, ctx.now(), ctx);
+      return { reply: { collect }, events };
+    },
+    updateCollect(_state, a, _caller, ctx) {
+      const { collect, events } = decideUpdateCollect(a, ctx.now(), ctx);
+      return { reply: { collect }, events };
+    },
+    deleteCollects(_state, a, _caller, ctx) {
+      const { deleteCount, events } = decideDeleteCollects(a, ctx);
+      return { reply: { deleteCount }, events };
+    },
+    getCollects: (state, a, _caller, ctx) => ({ reply: collectsPage(state, a, ctx.now(), ctx) }),
   },
 
   callHandlers: {
-    touch(state, a) {
-      const touch = { id: a.sessionId, scene: a.scene, to: a.to, address: a.address, seq: a.seq, own: a.own, msg: a.msg };
-      const event = decideTouch(state, a.corrected === true ? { ...touch, corrected: true } : touch);
+    ...peopleCallHandlers,
+    touch(state, a, _caller, ctx) {
+      // `quiet` makes the touch absolute (a conversation's touches may then replace one another unsent): kept when given.
+      const touch: Parameters<typeof decideTouch>[1] = { id: a.sessionId, scene: a.scene, to: a.to, address: a.address, seq: a.seq, own: a.own, msg: a.msg };
+      if (a.quiet !== undefined) touch.quiet = a.quiet;
+      if (a.corrected === true) {
+        touch.corrected = true;
+        touch.time = ctx.now();
+      }
+      const event = decideTouch(state, touch);
       return event === undefined ? { reply: true } : { reply: true, events: [event] };
     },
     receipt: (state, a, _caller, ctx) => ({ reply: true, events: decideReceived(state, a, ctx.now()) }),
@@ -127,9 +203,18 @@ export const userActor = {
       const bounds = { after: a.after, maxBytes: pageBudget(ctx, a.maxBytes), maxSessions: SYNC_SESSIONS_PER_PAGE };
       return { reply: syncPlan(state, a.cursors, a.limit, bounds) };
     },
+    postSysMsg(state, a, _caller, ctx) {
+      const { msg, events } = decidePost(state, a, ctx.now(), ctx);
+      return { reply: msg, events };
+    },
+    syncAccount: (state, a, _caller, ctx) => ({ reply: accountSyncPage(state, a, ctx) }),
+    syncSysMsgs: (state, a, _caller, ctx) => ({ reply: sysMsgSyncPage(state, a, ctx) }),
+    selfDeleted: (_state, a, _caller, ctx) => ({ reply: true, events: decideSelfDeleted(a.deleted, ctx.now()) }),
+    syncSelfDeletes: (_state, a, _caller, ctx) => ({ reply: selfDeleteSyncPage(a, ctx) }),
   },
 
   events: {
+    ...peopleEvents,
     touch: { apply: USER_EVENT_APPLY.touch },
     read: { apply: USER_EVENT_APPLY.read },
     readAll: { apply: USER_EVENT_APPLY.readAll },
@@ -140,6 +225,11 @@ export const userActor = {
     receiptSent: { apply: USER_EVENT_APPLY.receiptSent },
     receipt: { apply: USER_EVENT_APPLY.receipt },
     recalled: { apply: USER_EVENT_APPLY.recalled },
+    sysmsgPost: { apply: applySysMsgPost, persist: (_state, e, ctx) => persistSysMsgEvent(e, ctx) },
+    sysmsgRead: { apply: applySysMsgRead, persist: (_state, e, ctx) => persistSysMsgEvent(e, ctx) },
+    selfDeleted: { apply: () => {}, persist: (_state, e, ctx) => persistSelfDeleted(e, ctx) },
+    collectPut: { apply: applyCollectEvent, persist: (_state, e, ctx) => persistCollectEvent(e, ctx) },
+    collectsDelete: { apply: applyCollectEvent, persist: (_state, e, ctx) => persistCollectEvent(e, ctx) },
   },
 
   // Every event changes session rows: each changed row is written once per batch.
@@ -149,14 +239,17 @@ export const userActor = {
       const row = state.sessions.get(id);
       if (row !== undefined) void rows.put(keyOf('userSession', ctx.address, id), row);
     }
+    if (events.some((e) => e.t === 'sysmsgPost' || e.t === 'sysmsgRead')) persistSysMsgMeta(state, ctx);
+    if (events.some((e) => e.t === 'collectPut' || e.t === 'collectsDelete')) persistCollectMeta(state, ctx);
     ctx.store.putSnapshot(ctx.address, { logSeq });
   },
 
   // Visible sessions that changed go out as `updatesessions`, removed ones as `sessionsdeleted`; receipts we sent go to the peer.
   effects(state, events, ctx) {
-    const out: Effect[] = [];
+    const out: Effect[] = [...sysMsgEffects(state, events.filter((e): e is SysMsgEvent => e.t === 'sysmsgPost' || e.t === 'sysmsgRead')), ...peopleEffects(state, events)];
     const deleted = new Set<string>();
     for (const e of events) {
+      if (!isSessionEvent(e)) continue;
       if (e.t === 'delete') for (const id of e.ids) deleted.add(id);
       else if (e.t === 'receiptSent') {
         const row = state.sessions.get(e.id);
@@ -165,9 +258,10 @@ export const userActor = {
         out.push(callEffect(userCalls, 'receipt', userAddress(row.to), a));
       }
     }
-    // A batch may change many sessions: one frame per Bus message's worth.
+    // A batch may change many sessions: one frame per Bus message's worth. Each session is encoded
+    // once, its bytes both measure it and go into the frame.
     const budget = pageBudget(ctx);
-    let list: Session[] = [];
+    let list: Uint8Array[] = [];
     let bytes = 0;
     const removed: string[] = [];
     for (const id of changedIds(events)) {
@@ -177,21 +271,21 @@ export const userActor = {
         if (deleted.has(id)) removed.push(id);
         continue;
       }
-      const session = sessionView(row);
-      const size = encode(session).byteLength;
+      const session = encode(sessionView(row));
+      const size = session.byteLength;
       if (list.length > 0 && bytes + size > budget) {
-        out.push({ kind: 'deliver', account: state.account, frame: frame('updatesessions', list) });
+        out.push({ kind: 'deliver', account: state.account, frame: sessionsFrame(list) });
         list = [];
         bytes = 0;
       }
       list.push(session);
       bytes += size;
     }
-    if (list.length > 0) out.push({ kind: 'deliver', account: state.account, frame: frame('updatesessions', list) });
+    if (list.length > 0) out.push({ kind: 'deliver', account: state.account, frame: sessionsFrame(list) });
     // Ids are at most MAX_ID_CHARS: a deletion names at most MAX_SESSIONS_PER_RESET of them, well within one frame.
     if (removed.length > 0) out.push({ kind: 'deliver', account: state.account, frame: frame('sessionsdeleted', removed) });
     return out;
   },
-} satisfies ActorDefinition<'user', UserState, UserEvent, typeof userCalls>;
+} satisfies ActorDefinition<'user', UserActorState, UserActorEvent, typeof userCalls>;
 
 export const userBehavior = defineActor(userActor);

@@ -5,9 +5,13 @@
  * page by page (`sync`). Declared here, by the receiver, so a
  * sender imports the argument types from the kind that defines them.
  */
-import type { Message, Scene } from '../../engine/protocol/objects.ts';
+import type { CustomSysMsg, DeletedMsgSelf, Message, Scene, SysMsg } from '../../engine/protocol/objects.ts';
 import { internal, returns, takes } from '../../engine/protocol/registry.ts';
 import type { SyncCursors, SyncPage } from './logic.ts';
+import type { SysMsgSyncArgs, SysMsgSyncPage } from './sysmsgs.ts';
+import type { SelfDeleteSyncArgs, SelfDeleteSyncPage } from './self-deletes.ts';
+import type { AccountSyncArgs, AccountSyncPage } from './account-sync.ts';
+import { peopleCalls } from './people.ts';
 
 /** Arguments of the `touch` a conversation sends to a member's user actor. */
 export interface TouchArgs {
@@ -66,7 +70,24 @@ export interface SyncArgs {
   after?: string;
 }
 
+/**
+ * Arguments of `postSysMsg`: a system notification for the account's store
+ * (see sysmsgs.ts). `msg.idServer` must be unique for the account (a repeat
+ * is no change); `time` may be left to the store. `exclude`: the socket that
+ * caused it, which is not delivered to.
+ */
+export interface PostSysMsgArgs {
+  msg: (Omit<SysMsg, 'time'> & { time?: number }) | (Omit<CustomSysMsg, 'time'> & { time?: number });
+  exclude?: string;
+}
+
+/** Arguments of `selfDeleted`: messages the account hid for itself (`deleteMsgSelf`), for its devices' next login. */
+export interface SelfDeletedArgs {
+  deleted: DeletedMsgSelf[];
+}
+
 export const userCalls = {
+  ...peopleCalls,
   touch: internal({
     doc: "A conversation's newest message and the member's own count up to it; absolute, so repeats and reorders are harmless.",
     args: takes<TouchArgs>(),
@@ -90,5 +111,39 @@ export const userCalls = {
     args: takes<SyncArgs>(),
     result: returns<SyncPage>(),
     retry: 'idempotent',
+  }),
+  postSysMsg: internal({
+    doc: "Keeps a system notification in the account's store and delivers it to the account's online devices; answers the kept notification.",
+    args: takes<PostSysMsgArgs>(),
+    result: returns<SysMsg | CustomSysMsg>(),
+    retry: 'idempotent',
+    reads: true,
+  }),
+  syncAccount: internal({
+    doc: "The login sync's first read besides the sessions: the pinned sessions, the first page of deletes-for-self and of system notifications, and the unread counts.",
+    args: takes<AccountSyncArgs>(),
+    result: returns<AccountSyncPage>(),
+    retry: 'idempotent',
+    reads: true,
+  }),
+  syncSysMsgs: internal({
+    doc: 'One page of the login sync\'s system notifications: every unacknowledged built-in one, stored custom ones past the cursor, and the unread counts.',
+    args: takes<SysMsgSyncArgs>(),
+    result: returns<SysMsgSyncPage>(),
+    retry: 'idempotent',
+    reads: true,
+  }),
+  selfDeleted: internal({
+    doc: 'Records messages the account deleted for self, so devices that were offline learn it at login.',
+    args: takes<SelfDeletedArgs>(),
+    result: returns<boolean>(),
+    retry: 'idempotent',
+  }),
+  syncSelfDeletes: internal({
+    doc: 'One page of the login sync\'s deletes-for-self since the device\'s sessions cursor.',
+    args: takes<SelfDeleteSyncArgs>(),
+    result: returns<SelfDeleteSyncPage>(),
+    retry: 'idempotent',
+    reads: true,
   }),
 };

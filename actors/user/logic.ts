@@ -54,6 +54,8 @@ export interface SessionRow {
 export interface UserState {
   account: string;
   sessions: Map<string, SessionRow>;
+  /** Profile, relations and friends (people.ts); loaded with the actor, made empty on first use otherwise. */
+  people?: import('./people.ts').PeopleState;
 }
 
 /**
@@ -61,7 +63,7 @@ export interface UserState {
  * `quiet` and `time` existed replay as they did (both absent = 0).
  */
 export type UserEvent =
-  | { t: 'touch'; id: string; scene: Scene; to: string; address: string; seq: number; own: number; msg: Message; quiet?: number; corrected?: boolean }
+  | { t: 'touch'; id: string; scene: Scene; to: string; address: string; seq: number; own: number; msg: Message; quiet?: number; corrected?: boolean; time?: number }
   | { t: 'read'; id: string; seq: number; own: number; quiet?: number; time?: number }
   /** Every named row's read pointer moves to its last message. */
   | { t: 'readAll'; ids: string[]; time: number }
@@ -76,9 +78,12 @@ export type UserEvent =
   /** The peer acknowledged our messages up to `msgTime`; creates a hidden row when no message reached us yet. */
   | { t: 'receipt'; id: string; to: string; address: string; msgTime: number; time: number }
   /** The peer recalled its message at `seq`, past our read pointer: it leaves the unread count. */
-  | { t: 'recalled'; id: string; seq: number; time: number };
+  | { t: 'recalled'; id: string; seq: number; time: number }
+  | import('./people.ts').PeopleEvent;
 
 type Of<T extends UserEvent['t']> = Extract<UserEvent, { t: T }>;
+/** The events that change session rows. */
+type SessionEvent = Exclude<UserEvent, import('./people.ts').PeopleEvent>;
 
 /** Most sessions pinned at once. */
 export const MAX_STICK_TOP_SESSIONS = 100;
@@ -154,7 +159,9 @@ export function previewSession(state: UserState, id: string, events: readonly Us
 
 /** The session ids an event changes. */
 export function idsOf(e: UserEvent): readonly string[] {
-  return e.t === 'readAll' || e.t === 'delete' ? e.ids : [e.id];
+  if (!SESSION_EVENT_TYPES.has(e.t)) return [];
+  const s = e as SessionEvent;
+  return s.t === 'readAll' || s.t === 'delete' ? s.ids : [s.id];
 }
 
 /**
@@ -331,6 +338,8 @@ export function applyTouch(state: UserState, event: Of<'touch'>): void {
   }
   if (event.corrected === true && event.seq === row.lastSeq) {
     row.lastMsg = event.msg;
+    // A device that was offline learns the corrected lastMsg at login.
+    changed(row, event.time);
     return;
   }
   if (event.seq > row.lastSeq) {
@@ -427,8 +436,8 @@ export function applyReceipt(state: UserState, event: Of<'receipt'>): void {
   }
 }
 
-/** Each event type's apply, by type. */
-export const USER_EVENT_APPLY: { readonly [T in UserEvent['t']]: (state: UserState, event: Of<T>) => void } = {
+/** Each session event type's apply, by type. */
+export const USER_EVENT_APPLY: { readonly [T in SessionEvent['t']]: (state: UserState, event: Of<T>) => void } = {
   touch: applyTouch,
   read: applyRead,
   readAll: applyReadAll,
@@ -441,9 +450,11 @@ export const USER_EVENT_APPLY: { readonly [T in UserEvent['t']]: (state: UserSta
   recalled: applyRecalled,
 };
 
-/** Applies any user event by its type. */
+const SESSION_EVENT_TYPES: ReadonlySet<string> = new Set(Object.keys(USER_EVENT_APPLY));
+
+/** Applies any session event by its type. */
 export function applyUserEvent(state: UserState, event: UserEvent): UserState {
-  const apply = USER_EVENT_APPLY[event.t] as ((state: UserState, event: UserEvent) => void) | undefined;
+  const apply = (USER_EVENT_APPLY as Record<string, ((state: UserState, event: UserEvent) => void) | undefined>)[event.t];
   if (apply === undefined) throw new Error(`unknown user event ${String((event as { t: unknown }).t)}`);
   apply(state, event);
   return state;

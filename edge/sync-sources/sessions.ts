@@ -1,7 +1,8 @@
 /**
  * The sessions part of the login sync. The user actor's `sync` says what
  * changed since the device's cursors, a page of sessions at a time; each
- * page goes out as `sessions` (the first always, even empty), then every
+ * page goes out as `sessions` (the first always, even empty) and the
+ * sessions removed since the cursor as `sessionsdeleted`, then every
  * conversation the page lists is handed to the per-conversation sources
  * (offline messages today), `SYNC_CONCURRENCY` conversations at a time,
  * before the next page is asked for.
@@ -41,6 +42,8 @@ interface SyncResult {
   sessions?: Session[];
   fetch?: SyncFetch[];
   next?: string;
+  /** Sessions removed since the device's cursor. */
+  deleted?: string[];
 }
 
 interface SyncFetch {
@@ -76,6 +79,8 @@ export class SessionsSyncSource implements LoginSyncSource {
         (result) => {
           const sessions = Array.isArray(result?.sessions) ? result.sessions : [];
           if (first || sessions.length > 0) run.send({ ev: 'sessions', d: sessions });
+          const deleted = Array.isArray(result?.deleted) ? result.deleted.filter((id) => typeof id === 'string') : [];
+          if (deleted.length > 0) run.send({ ev: 'sessionsdeleted', d: deleted });
         },
       );
       if (pulled === undefined || conn.closed) return;

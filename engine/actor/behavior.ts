@@ -65,8 +65,14 @@ export type Effect =
   | { kind: 'deliver'; account: string; frame: Uint8Array; exclude?: string }
   /** Publish `data` on the Bus subject `subject` as it is (a fan-out subject that edges subscribe to). */
   | { kind: 'publish'; subject: string; data: Uint8Array }
-  /** Call another actor; retried until it answers (at-least-once, so the target must be idempotent). */
-  | { kind: 'call'; to: string; m: string; a: unknown };
+  /**
+   * Call another actor; retried until it answers (at-least-once, so the
+   * target must be idempotent). With `supersede`, a call to the same `to`
+   * with the same key made later replaces this one while it has not gone out:
+   * only for calls whose arguments are absolute (the later one's result
+   * equals that of both), such as a conversation's newest message.
+   */
+  | { kind: 'call'; to: string; m: string; a: unknown; supersede?: string };
 
 export interface ActorBehavior<S, E> {
   readonly kind: string;

@@ -12,12 +12,16 @@ import { ERRORS, ParleyError } from '../protocol/errors.ts';
 import type { RetryClass } from '../protocol/registry.ts';
 import type { ActorReply, ActorRequest, Caller } from '../envelope.ts';
 import { partitionOf, requestSubject } from '../subjects.ts';
+import { secondsSince } from '../metrics.ts';
+import type { Metrics } from '../metrics.ts';
 
 export interface ActorCallOptions {
   /** Partitions in the cluster (the Config's `partitions`). */
   partitions: number;
   /** Reply deadline of a call, ms (of all its attempts, for a held call). */
   timeoutMs: number;
+  /** Observes each attempt's Bus round trip, when metrics are on. */
+  metrics?: Metrics;
 }
 
 export interface HeldCallOptions {
@@ -25,6 +29,8 @@ export interface HeldCallOptions {
   isOpen?: () => boolean;
   /** Overrides the client's `timeoutMs` for this call. */
   timeoutMs?: number;
+  /** The client's request id, sent along so the actor's log lines and INTERNAL errors name the request's correlation id. */
+  requestId?: number;
 }
 
 /** The bytes an encoded `{r: …}` reply starts with: a one-member fixmap and the key `r` (the codec writes fixmaps). */
@@ -62,9 +68,12 @@ export class ActorClient {
    * only forwards the result need not decode it. Rejects with the actor's
    * ParleyError, or UNAVAILABLE / TIMEOUT from the Bus.
    */
-  async callRaw(to: string, m: string, a: unknown, caller: Caller | undefined, timeoutMs = this.#opts.timeoutMs): Promise<Uint8Array | undefined> {
-    const request: ActorRequest = caller === undefined ? { to, m, a } : { to, m, a, caller };
+  async callRaw(to: string, m: string, a: unknown, caller: Caller | undefined, timeoutMs = this.#opts.timeoutMs, requestId?: number): Promise<Uint8Array | undefined> {
+    const request: ActorRequest = caller === undefined ? { to, m, a } : requestId === undefined ? { to, m, a, caller } : { to, m, a, caller, q: requestId };
+    const metrics = this.#opts.metrics;
+    const startedMs = metrics === undefined ? 0 : performance.now();
     const bytes = await this.#bus.request(requestSubject(partitionOf(to, this.#opts.partitions)), encode(request), { timeoutMs });
+    metrics?.busRequestSeconds.observe(secondsSince(startedMs));
     if (bytes[0] === RESULT_PREFIX[0] && bytes[1] === RESULT_PREFIX[1] && bytes[2] === RESULT_PREFIX[2]) {
       return bytes.subarray(3);
     }
@@ -93,7 +102,7 @@ export class ActorClient {
     for (let pause = HOLD_FIRST_DELAY_MS; ; pause = Math.min(pause * 2, HOLD_MAX_DELAY_MS)) {
       const left = deadline - Date.now();
       try {
-        return await this.callRaw(to, m, a, caller, Math.max(1, Math.min(left, attemptMs)));
+        return await this.callRaw(to, m, a, caller, Math.max(1, Math.min(left, attemptMs)), opts.requestId);
       } catch (err) {
         if (!mayRetry(err, retry) || opts.isOpen?.() === false) throw err;
         const after = deadline - Date.now() - pause;

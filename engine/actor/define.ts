@@ -108,13 +108,19 @@ export function callerOf(caller: Caller | undefined, m: string): Caller {
 /** Only calls safe to repeat may be effects: the host carries them at least once. */
 type Repeatable = Exclude<RetryClass, 'never'>;
 
-/** A call to another actor as an effect, typed by the receiving kind's declarations: `callEffect(userCalls, 'touch', to, a)`. */
+/**
+ * A call to another actor as an effect, typed by the receiving kind's
+ * declarations: `callEffect(userCalls, 'touch', to, a)`. `supersede` keys
+ * calls with absolute arguments that a later one of the same key may replace
+ * before it goes out (see `Effect`).
+ */
 export function callEffect<C extends Record<string, InternalCall<any, any>>, N extends keyof C & string>(
   calls: C & { readonly [K in N]: { retry: Repeatable } },
   name: N,
   to: string,
   a: ArgsOf<C[N]>,
+  supersede?: string,
 ): Effect {
   void calls;
-  return { kind: 'call', to, m: name, a };
+  return supersede === undefined ? { kind: 'call', to, m: name, a } : { kind: 'call', to, m: name, a, supersede };
 }

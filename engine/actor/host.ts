@@ -16,7 +16,7 @@ import type { Bus, BusMessage, BusSubscription } from '../bus/bus.ts';
 import type { Log } from '../log/log.ts';
 import { LogConflictError } from '../log/log.ts';
 import { LmdbLog } from '../log/lmdb-log.ts';
-import { decode, encode, encodeArrayOfRaw } from '../protocol/codec.ts';
+import { decode, encode, encodeArrayOfRaw, encodeMapOfRaw, encodingOf } from '../protocol/codec.ts';
 import { ParleyError, isParleyError } from '../protocol/errors.ts';
 import type { WireError } from '../protocol/errors.ts';
 import type { ActorReply, ActorRequest, Delivery } from '../envelope.ts';
@@ -28,6 +28,8 @@ import { logger } from '../logger.ts';
 import { ActorClient, mayRetry } from './call.ts';
 import type { ActorBehavior, ActorContext, Command, Effect } from './behavior.ts';
 import type { PartitionOwnership } from './ownership.ts';
+import type { Metrics } from '../metrics.ts';
+import { correlationId } from '../correlation.ts';
 
 export interface ActorHostOptions {
   bus: Bus;
@@ -44,6 +46,8 @@ export interface ActorHostOptions {
   actorIdleMs: number;
   /** Deadline of actor-to-actor calls, ms. */
   callTimeoutMs: number;
+  /** This node's metrics: Log appends are observed and the host's state read at scrape time. */
+  metrics?: Metrics;
 }
 
 /** Most commands decided into one Log entry. */
@@ -71,11 +75,38 @@ const CALL_ATTEMPTS = 10;
 /** How long answered calls' outbox rows wait to be removed together, ms. */
 const OUTBOX_CLEANUP_MS = 200;
 
-type CallEffect = Effect & { kind: 'call'; outboxKey?: StoreKey };
+type CallEffect = Effect & {
+  kind: 'call';
+  outboxKey?: StoreKey;
+  /** Outbox rows of the calls this one replaced (see `CallLine`): removed once it is answered. */
+  replaced?: StoreKey[];
+};
+
+/**
+ * The calls of one `supersede` key to one actor: at most one is on its way
+ * (or retrying); later ones wait behind it, each replacing the one that
+ * waited, whose outbox row is removed once the call that replaced it is
+ * answered. A burst of session updates for one session thus costs the
+ * receiver one command, one Log entry and one delivery per round trip, not
+ * one per batch of the sender. Only calls with absolute arguments take a key
+ * (`Effect`), so the newest alone leaves the receiver as all of them would;
+ * after a crash every row left in the outbox is made again, in order.
+ */
+interface CallLine {
+  waiting: CallEffect | undefined;
+  replaced: StoreKey[];
+}
+
+/** The line of a call with a `supersede` key. */
+function lineOf(effect: CallEffect): string {
+  return `${effect.to}\u0000${effect.supersede!}`;
+}
 
 interface Pending {
   cmd: Command;
   msg: BusMessage;
+  /** The client's request id (`ActorRequest.q`), for the correlation id. */
+  q: number | undefined;
 }
 
 type Status = 'loading' | 'ready' | 'dead';
@@ -102,11 +133,11 @@ class Activation {
   }
 }
 
-function wireError(err: unknown, address: string): WireError {
+function wireError(err: unknown, address: string, p: Pending): WireError {
   if (isParleyError(err)) return err.toWire();
-  const correlation = randomUUID();
-  logger.error('actor command failed', { address, correlation, err });
-  return new ParleyError('INTERNAL', `internal error (correlation id ${correlation})`).toWire();
+  const cid = correlationId(p.cmd.caller?.conn, p.q);
+  logger.error('actor command failed', { cid, address, m: p.cmd.m, err });
+  return new ParleyError('INTERNAL', `internal error (correlation id ${cid})`).toWire();
 }
 
 export class ActorHost {
@@ -123,8 +154,10 @@ export class ActorHost {
   private readonly releasing = new Map<number, Promise<void>>();
   /** Fencing of the partitions taken so far, awaited by start(). */
   private starting: Promise<void>[] = [];
-  /** Actor-to-actor call effects still trying. */
+  /** Actor-to-actor call effects still trying (a line's waiting call counts once it goes out). */
   private pendingCalls = 0;
+  /** Lines of call effects with a `supersede` key that have one on its way, by `lineOf`. */
+  private readonly lines = new Map<string, CallLine>();
   private outboxSeq = 0;
   /** Call effects not yet answered: `outbox(address, node, ms, n) → effect`. */
   private readonly outbox: Database;
@@ -142,7 +175,8 @@ export class ActorHost {
 
   constructor(opts: ActorHostOptions) {
     this.opts = opts;
-    this.client = new ActorClient(opts.bus, { partitions: opts.partitions, timeoutMs: opts.callTimeoutMs });
+    this.client = new ActorClient(opts.bus, { partitions: opts.partitions, timeoutMs: opts.callTimeoutMs, metrics: opts.metrics });
+    opts.metrics?.watchHost(this);
     for (const b of opts.behaviors) this.behaviors.set(b.kind, b);
     this.ids = new IdServerGenerator(opts.nodeId);
     this.outbox = opts.store.db('outbox');
@@ -154,8 +188,24 @@ export class ActorHost {
     return this.actors.size;
   }
 
-  /** Counters since start: commands handled, Log appends, events appended, activations. */
-  readonly stats = { commands: 0, appends: 0, events: 0, activations: 0 };
+  /** Counters since start: commands handled, Log appends, events appended, activations, passivations. */
+  readonly stats = { commands: 0, appends: 0, events: 0, activations: 0, passivations: 0 };
+
+  /** Commands queued in all mailboxes, and in the fullest one. */
+  mailboxDepth(): { total: number; max: number } {
+    let total = 0;
+    let max = 0;
+    for (const act of this.actors.values()) {
+      total += act.mailbox.length;
+      if (act.mailbox.length > max) max = act.mailbox.length;
+    }
+    return { total, max };
+  }
+
+  /** Partitions this host serves now. */
+  partitionsServed(): number {
+    return this.fences.size;
+  }
 
   async start(): Promise<void> {
     await this.opts.ownership.start({
@@ -361,7 +411,7 @@ export class ActorHost {
       refuse(new ParleyError('UNAVAILABLE', `actor ${req.to} is overloaded; retry later`, { address: req.to }));
       return;
     }
-    act.mailbox.push({ cmd: { m: req.m, a: req.a, caller: req.caller }, msg });
+    act.mailbox.push({ cmd: { m: req.m, a: req.a, caller: req.caller }, msg, q: req.q });
     act.lastUsedMs = Date.now();
     this.schedule(act);
   }
@@ -491,7 +541,8 @@ export class ActorHost {
           if (decision.events !== undefined) {
             for (const event of decision.events) {
               act.state = behavior.apply(act.state, event, ctx);
-              const bytes = encode(event);
+              // An event the behaviour encoded already (`rememberEncoding`) goes into the entry as it is.
+              const bytes = encodingOf(event) ?? encode(event);
               events.push(event);
               encoded.push(bytes);
               entryBytes += bytes.byteLength;
@@ -499,7 +550,7 @@ export class ActorHost {
           }
           done.push({ p: next, reply: { r: decision.reply } });
         } catch (err) {
-          done.push({ p: next, reply: { e: wireError(err, act.address) } });
+          done.push({ p: next, reply: { e: wireError(err, act.address, next) } });
         }
       }
 
@@ -515,6 +566,7 @@ export class ActorHost {
           };
           const entry = encodeArrayOfRaw(encoded);
           const fenceAt = fenceSubject(ctx.partition);
+          const startedMs = this.opts.metrics === undefined ? 0 : performance.now();
           if (this.jointLog !== undefined) {
             act.logSeq = await this.jointLog.appendWith(act.subject, entry, fence, fenceAt, materialise);
           } else {
@@ -524,6 +576,7 @@ export class ActorHost {
           }
           this.stats.appends++;
           this.stats.events += events.length;
+          this.opts.metrics?.logAppended(startedMs, events.length, this.jointLog !== undefined);
         } catch (err) {
           // The in-memory state ran ahead of what is durable: forget it.
           const unavailable = new ParleyError('UNAVAILABLE', `actor ${act.address} could not persist; retry`).toWire();
@@ -548,6 +601,7 @@ export class ActorHost {
       if (effect.kind !== 'call') continue;
       const key = keyOf('outbox', address, this.opts.nodeId, Date.now(), ++this.outboxSeq);
       const stored: Effect = { kind: 'call', to: effect.to, m: effect.m, a: effect.a };
+      if (effect.supersede !== undefined) stored.supersede = effect.supersede;
       (effect as CallEffect).outboxKey = key;
       out.push({ key, effect: effect as CallEffect, stored });
     }
@@ -559,8 +613,7 @@ export class ActorHost {
     let n = 0;
     for (const { key, value } of this.outbox.getRange(rangeOf('outbox'))) {
       const effect: CallEffect = { ...(value as CallEffect), outboxKey: key };
-      this.pendingCalls++;
-      void this.call(effect, 1);
+      this.startCall(effect);
       n++;
     }
     if (n > 0) logger.info('outbox: making unanswered calls again', { calls: n });
@@ -590,7 +643,9 @@ export class ActorHost {
 
   private reply(p: Pending, reply: ActorReply): void {
     try {
-      const bytes = encode(reply);
+      // A result the behaviour encoded already (`rememberEncoding`) is spliced in, not encoded again.
+      const known = reply.e === undefined ? encodingOf(reply.r) : undefined;
+      const bytes = known !== undefined ? encodeMapOfRaw([['r', known]]) : encode(reply);
       if (bytes.byteLength > this.opts.bus.maxPayloadBytes) {
         // The Bus would drop it and the caller wait for its timeout; say so at once instead.
         throw new Error(`a reply of ${bytes.byteLength} bytes exceeds the bus's max payload (${this.opts.bus.maxPayloadBytes})`);
@@ -598,7 +653,7 @@ export class ActorHost {
       p.msg.respond(bytes);
     } catch (err) {
       logger.error('actor reply could not be encoded or is too large', { err });
-      p.msg.respond(encode({ e: wireError(err, '') } satisfies ActorReply));
+      p.msg.respond(encode({ e: wireError(err, '', p) } satisfies ActorReply));
     }
   }
 
@@ -621,8 +676,43 @@ export class ActorHost {
       }
       return;
     }
+    this.startCall(effect);
+  }
+
+  /** Sends a call effect, or, when its line has one on its way, queues it behind that one in place of the one waiting. */
+  private startCall(effect: CallEffect): void {
+    if (effect.supersede !== undefined) {
+      const id = lineOf(effect);
+      const line = this.lines.get(id);
+      if (line !== undefined) {
+        const replaced = line.waiting;
+        if (replaced?.outboxKey !== undefined) line.replaced.push(replaced.outboxKey);
+        line.waiting = effect;
+        return;
+      }
+      this.lines.set(id, { waiting: undefined, replaced: [] });
+    }
     this.pendingCalls++;
     void this.call(effect, 1);
+  }
+
+  /** After a call of a line is answered (or given up): the one waiting goes out, or the line ends. */
+  private nextOfLine(done: CallEffect): void {
+    const id = lineOf(done);
+    const line = this.lines.get(id);
+    if (line === undefined) return;
+    const next = line.waiting;
+    if (next === undefined) {
+      this.lines.delete(id);
+      return;
+    }
+    line.waiting = undefined;
+    if (line.replaced.length > 0) {
+      next.replaced = line.replaced;
+      line.replaced = [];
+    }
+    this.pendingCalls++;
+    void this.call(next, 1);
   }
 
   /** Runs a call effect until it is answered or given up; `pendingCalls` counts it until then. */
@@ -639,7 +729,9 @@ export class ActorHost {
       logger.error('actor call effect given up', { to: effect.to, m: effect.m, attempt, err });
     }
     if (effect.outboxKey !== undefined) this.noteAnswered(effect.outboxKey);
+    if (effect.replaced !== undefined) for (const key of effect.replaced) this.noteAnswered(key);
     this.pendingCalls--;
+    if (effect.supersede !== undefined) this.nextOfLine(effect);
   }
 
   /**
@@ -699,6 +791,7 @@ export class ActorHost {
       if (act.status === 'ready' && !act.running && act.mailbox.length === 0 && act.lastUsedMs < cutoff) {
         act.status = 'dead';
         this.actors.delete(act.address);
+        this.stats.passivations++;
       }
     }
   }

@@ -22,6 +22,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { hash32 } from '../subjects.ts';
 import { logger } from '../logger.ts';
 import type { OwnershipListener, PartitionOwnership } from './ownership.ts';
+import type { Metrics } from '../metrics.ts';
 
 export const LEASE_BUCKET = 'parley-leases';
 export const HOSTS_BUCKET = 'parley-hosts';
@@ -33,6 +34,8 @@ export interface LeaseOwnershipOptions {
   leaseTtlMs: number;
   /** JetStream replicas of the two buckets. Default 1. */
   replicas?: number;
+  /** Counts renewals, acquisitions, takeovers, handovers and losses. */
+  metrics?: Metrics;
 }
 
 /** The value of a lease key. */
@@ -111,6 +114,8 @@ export class LeaseOwnership implements PartitionOwnership {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
+  /** Lease rounds done: an acquisition after the first one is a partition moving here. */
+  private rounds = 0;
 
   constructor(nc: NatsConnection, opts: LeaseOwnershipOptions) {
     this.nc = nc;
@@ -189,6 +194,7 @@ export class LeaseOwnership implements PartitionOwnership {
       else if (mine) work.push(this.acquire(p, started));
     }
     await Promise.all(work);
+    this.rounds++;
   }
 
   private key(p: number): string {
@@ -207,7 +213,9 @@ export class LeaseOwnership implements PartitionOwnership {
         return;
       }
       this.held.set(p, { revision, validUntil: started + this.opts.leaseTtlMs - this.marginMs });
-      logger.info('partition acquired', { partition: p });
+      logger.info('partition acquired', { partition: p, takeover: this.rounds > 0 });
+      this.opts.metrics?.partitionAcquisitions.inc();
+      if (this.rounds > 0) this.opts.metrics?.partitionTakeovers.inc();
       this.listener!.acquired(p);
     } catch {
       // Still held by its previous owner: it hands it over or lets it lapse.
@@ -218,7 +226,9 @@ export class LeaseOwnership implements PartitionOwnership {
     try {
       held.revision = await this.leases!.update(this.key(p), this.value(), held.revision);
       if (this.held.get(p) === held) held.validUntil = started + this.opts.leaseTtlMs - this.marginMs;
+      this.opts.metrics?.leaseRenewals.inc();
     } catch (err) {
+      this.opts.metrics?.leaseRenewalFailures.inc();
       // Another revision means the key lapsed and may be someone else's now. A server we cannot
       // reach leaves the lease to run out on the local clock (see owns()).
       if (isRevisionConflict(err)) this.lose(p, 'the lease key changed hands');
@@ -239,6 +249,7 @@ export class LeaseOwnership implements PartitionOwnership {
     try {
       await this.leases!.delete(this.key(p), { previousSeq: held.revision });
       logger.info('partition handed over', { partition: p });
+      this.opts.metrics?.partitionHandovers.inc();
     } catch (err) {
       logger.warn('partition key could not be deleted; it will lapse', { partition: p, err: String(err) });
     }
@@ -247,6 +258,7 @@ export class LeaseOwnership implements PartitionOwnership {
   private lose(p: number, reason: string): void {
     if (!this.held.delete(p)) return;
     logger.warn('partition lost', { partition: p, reason });
+    this.opts.metrics?.partitionsLost.inc();
     void Promise.resolve(this.listener?.released(p)).catch((err) => logger.warn('partition release failed', { partition: p, err }));
   }
 }

@@ -52,7 +52,7 @@ export async function verifierFromConfig(config: Config, cluster: boolean): Prom
   let effective = config;
   if (jwtVars.length === 0) {
     if (cluster) {
-      logger.warn('no login verifier is configured (PARLEY_JWT_SECRET, PARLEY_JWT_PUBLIC_KEY, PARLEY_JWKS_URL or PARLEY_AUTH_CALLBACK_URL): logins are refused and /healthz answers 503');
+      logger.warn('no login verifier is configured (PARLEY_JWT_SECRET, PARLEY_JWT_PUBLIC_KEY, PARLEY_JWKS_URL or PARLEY_AUTH_CALLBACK_URL): logins are refused and /readyz answers 503');
       return { verifier: REFUSE_ALL, config };
     }
     effective = { ...config, jwtSecret: devSecret(config.dataDir, true)! };

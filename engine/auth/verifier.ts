@@ -32,7 +32,7 @@ export interface TokenVerifier {
    * verifier could not decide now: a key server or the host is unreachable).
    */
   verify(token: string, context?: LoginContext): Promise<VerifiedLogin>;
-  /** False when it refuses every login (nothing configured): `/healthz` then answers 503. Default true. */
+  /** False when it refuses every login (nothing configured): `/readyz` then answers 503. Default true. */
   readonly enabled?: boolean;
   /** One line for the start-up log: which verifier, with which keys (never a secret). */
   readonly description?: string;

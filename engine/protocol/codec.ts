@@ -269,3 +269,63 @@ export function encodeArrayOfRaw(items: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * The encoded map `map` with the members of `extra` added after its own
+ * (none of which it may hold): what `encode({...value, ...extra})` makes,
+ * from the bytes of `value` encoded once. Lets one encoding of a message
+ * serve every viewer's copy of it.
+ */
+export function extendMap(map: Uint8Array, extra: Record<string, unknown>): Uint8Array {
+  const token = map[0]!;
+  let count: number;
+  let header: number;
+  if (token >= 0x80 && token <= 0x8f) {
+    count = token & 0x0f;
+    header = 1;
+  } else if (token === 0xde) {
+    count = (map[1]! << 8) | map[2]!;
+    header = 3;
+  } else if (token === 0xdf) {
+    count = new DataView(map.buffer, map.byteOffset, map.byteLength).getUint32(1);
+    header = 5;
+  } else {
+    throw new TypeError('extendMap takes an encoded map');
+  }
+  const more = encode(extra);
+  // `extra` is a small map; its own header goes, its members follow those of `map`.
+  const moreHeader = more[0]! <= 0x8f ? 1 : more[0] === 0xde ? 3 : 5;
+  const moreCount = moreHeader === 1 ? more[0]! & 0x0f : moreHeader === 3 ? (more[1]! << 8) | more[2]! : new DataView(more.buffer, more.byteOffset).getUint32(1);
+  const total = count + moreCount;
+  const newHeader = total < 16 ? 1 : total < 0x10000 ? 3 : 5;
+  const out = new Uint8Array(newHeader + map.byteLength - header + more.byteLength - moreHeader);
+  if (newHeader === 1) out[0] = 0x80 | total;
+  else if (newHeader === 3) {
+    out[0] = 0xde;
+    out[1] = total >> 8;
+    out[2] = total & 0xff;
+  } else {
+    out[0] = 0xdf;
+    new DataView(out.buffer).setUint32(1, total);
+  }
+  out.set(map.subarray(header), newHeader);
+  out.set(more.subarray(moreHeader), newHeader + map.byteLength - header);
+  return out;
+}
+
+const knownEncodings = new WeakMap<object, Uint8Array>();
+
+/**
+ * Records `bytes` as the encoding of `value`, which must not change after:
+ * a writer that finds it (`encodingOf`) splices the bytes instead of encoding
+ * the value again, as the actor host does with a reply.
+ */
+export function rememberEncoding<T extends object>(value: T, bytes: Uint8Array): T {
+  knownEncodings.set(value, bytes);
+  return value;
+}
+
+/** The encoding recorded for `value` by `rememberEncoding`, if any. */
+export function encodingOf(value: unknown): Uint8Array | undefined {
+  return typeof value === 'object' && value !== null ? knownEncodings.get(value) : undefined;
+}

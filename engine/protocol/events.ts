@@ -4,7 +4,8 @@
  * listener types and the README's event table are derived from here.
  * Browser-safe.
  */
-import type { DeletedMsgSelf, LoginPort, Message, Scene, Session, SysMsg } from './objects.ts';
+import type { CustomSysMsg, DeletedMsgSelf, LoginPort, Message, Scene, Session, SysMsg, SysMsgUnread } from './objects.ts';
+import type { Friend, FriendAction, RelationChange, RelationRecord, UserProfile } from './objects.ts';
 import { event } from './registry.ts';
 import type { PinMsgChange } from './methods/pins.ts';
 import type { QuickCommentChange } from './methods/quick-comments.ts';
@@ -41,13 +42,27 @@ export const events = {
   updatesessions: event<Session[]>('Sessions that changed: a new last message, an unread count, an `ext`, a pin, a read receipt (`msgReceiptTime`).'),
   sessionsdeleted: event<string[]>('Ids of sessions another device of the account (or this one) removed with `deleteServerSessions`; a later message brings a session back.'),
   syncdone: event<{ serverTime: number }>('Login sync: everything the device missed has been sent.'),
-  sysmsg: event<SysMsg>('A system notification; of type `deleteMsg`: a message of one of the account\'s conversations was recalled (to the peer and the recaller\'s other devices).'),
+  sysmsg: event<SysMsg>('A system notification, kept in the account\'s store until `markSysMsgRead` (friend and team requests; of type `deleteMsg`: a message of one of the account\'s conversations was recalled, to the peer and the recaller\'s other devices).'),
+  offlinesysmsgs: event<SysMsg[]>('Login sync: the system notifications not acknowledged yet (`markSysMsgRead`), oldest first (possibly several pages).'),
+  customsysmsg: event<CustomSysMsg>('An application-defined notification (`sendCustomSysMsg`).'),
+  offlinecustomsysmsgs: event<CustomSysMsg[]>('Login sync: stored custom notifications newer than the device\'s `sysmsgs` cursor, oldest first (possibly several pages).'),
+  sysmsgunread: event<SysMsgUnread>('Login sync: unacknowledged system notifications per type, and `total`.'),
+  updatesysmsgunread: event<SysMsgUnread>('The unread system notification counts changed (a new notification, or `markSysMsgRead` on any device).'),
+  StickTopSessions: event<Session[]>('Login sync: the account\'s pinned sessions (without `lastMsg`), newest first.'),
   DeleteMsgSelf: event<DeletedMsgSelf[]>('Messages another device of the account deleted for self: hide them here too.'),
   PinMsgChange: event<PinMsgChange>('A message of one of the account\'s conversations was pinned, its pin changed or it was unpinned (`type`), by the other participant or another device of the account.'),
   QuickComment: event<QuickCommentChange>('A reaction was put on a message of one of the account\'s conversations, by the other participant or another device of the account.'),
   DeleteQuickComment: event<QuickCommentChange>('A reaction was removed from a message of one of the account\'s conversations.'),
   ClearServerHistoryMsgs: event<ClearedHistory[]>('Another device of the account cleared a session\'s history (with `isSyncSelf`): drop its messages up to `time` here too.'),
   loginportschange: event<LoginPort[]>('Another device of the account logged in or out.'),
+  myinfo: event<UserProfile>("Login sync: the account's own profile."),
+  updatemyinfo: event<UserProfile>("Another device of the account changed its profile (`updateMyInfo`): the profile as it is now."),
+  blacklist: event<RelationRecord[]>("Login sync: the account's whole blocklist."),
+  mutelist: event<RelationRecord[]>("Login sync: the account's whole mutelist."),
+  syncmarkinblacklist: event<RelationChange & { account: string }>('Another device of the account blocked (`isAdd`) or unblocked `account`.'),
+  syncmarkinmutelist: event<RelationChange & { account: string }>('Another device of the account muted (`isAdd`) or un-muted `account`.'),
+  friends: event<Friend[]>("Login sync: friends changed since the device's `cursors.friends`, ascending by `updateTime` (possibly several pages; ended friendships as `valid: false`)."),
+  syncfriendaction: event<FriendAction>('Another device of the account added, asked, answered, deleted or updated a friend.'),
   broadcastmsg: event<BroadcastMsg>('A broadcast of the host\'s backend to every online device (admin `broadcastMsg`); devices offline at the time never get it.'),
   signalingNotify: event<SignalingNotify>('A signal of a channel: `eventType` ROOM_CLOSE, ROOM_JOIN, INVITE, CANCEL_INVITE, REJECT, ACCEPT, LEAVE or CONTROL, from `from`, with the operation\'s `attachExt`.'),
   signalingMutilClientSyncNotify: event<SignalingMultiClientSync>('Another device of the account answered an invitation (`eventType` ACCEPT or REJECT): this one need not.'),

@@ -15,6 +15,9 @@ import { pinMethods } from './methods/pins.ts';
 import { quickCommentMethods } from './methods/quick-comments.ts';
 import { threadMethods } from './methods/threads.ts';
 import { eventMethods } from './methods/events.ts';
+import { sysMsgMethods } from './methods/sysmsgs.ts';
+import { collectMethods } from './methods/collections.ts';
+import { peopleMethods } from './methods/people.ts';
 
 export * from './objects.ts';
 export { conversationAddress } from './methods/common.ts';
@@ -33,6 +36,9 @@ export const registry = {
   ...quickCommentMethods,
   ...threadMethods,
   ...eventMethods,
+  ...sysMsgMethods,
+  ...collectMethods,
+  ...peopleMethods,
 } satisfies Record<string, AnyMethod>;
 
 export type Registry = typeof registry;

@@ -113,6 +113,8 @@ export interface Message {
   pushPayload?: string;
   needPushNick?: boolean;
   env?: string;
+  /** In the recipient's view only: the recipient muted the sender, so no push alert is raised for this message. */
+  isMuted?: boolean;
   /** Set on a reply (a message sent with `replyMsg`). */
   threadMessageInfo?: ThreadMessageInfo;
 }
@@ -132,23 +134,89 @@ export interface ThreadMessageInfo {
 }
 
 /**
- * A system notification. Of type `deleteMsg`: a message was recalled; `from`
- * is who recalled it, `to` the peer, `msg` the recalled message's locating
- * fields, with the recall's own `ps`, `attach`, `apnsText`, `pushPayload`, `env`.
+ * The built-in system notification types: friend requests and answers, team
+ * and supergroup invitations and applications, and recalls (`deleteMsg`).
+ */
+export const SYSMSG_TYPES = [
+  'addFriend',
+  'applyFriend',
+  'passFriendApply',
+  'rejectFriendApply',
+  'deleteFriend',
+  'teamInvite',
+  'rejectTeamInvite',
+  'applyTeam',
+  'rejectTeamApply',
+  'superTeamInvite',
+  'rejectSuperTeamInvite',
+  'applySuperTeam',
+  'rejectSuperTeamApply',
+  'deleteMsg',
+] as const;
+export type SysMsgType = (typeof SYSMSG_TYPES)[number];
+
+/**
+ * A system notification, kept in the receiving account's store until it is
+ * acknowledged (`markSysMsgRead`). `from` is who caused it, `to` the account
+ * or team it concerns; `ps` a note and `attach` what the type carries (a
+ * team invitation's `attach.team`). Of type `deleteMsg`: a message was
+ * recalled; `from` is who recalled it, `to` the peer, `msg` the recalled
+ * message's locating fields, with the recall's own `ps`, `attach`,
+ * `apnsText`, `pushPayload`, `env`.
  */
 export interface SysMsg {
-  type: 'deleteMsg';
+  type: SysMsgType;
   scene: Scene;
   from: string;
   to: string;
   idServer: string;
   time: number;
   ps?: string;
-  attach?: string;
+  attach?: unknown;
   apnsText?: string;
   pushPayload?: string;
   env?: string;
   msg?: MsgRef & { idClient: string; type: MsgType };
+}
+
+/**
+ * An application-defined system notification (`sendCustomSysMsg`): never
+ * part of a conversation's history, sessions or unread counts.
+ */
+export interface CustomSysMsg {
+  type: 'custom';
+  scene: Scene;
+  from: string;
+  to: string;
+  idServer: string;
+  time: number;
+  content: string;
+  /** True: only devices online when it was sent got it. False: it was stored and reaches the recipient's other devices at their next login. */
+  sendToOnlineUsersOnly: boolean;
+  isPushable: boolean;
+  needPushNick: boolean;
+  cc: boolean;
+  apnsText?: string;
+  pushPayload?: string;
+  env?: string;
+  fromDeviceId?: string;
+  fromClientType?: DeviceType;
+}
+
+/** Unacknowledged system notifications per type, and their `total`; notifications an account caused itself are not counted. */
+export type SysMsgUnread = { total: number } & { [T in SysMsgType]: number };
+
+/** A collection (bookmark), private to the account that saved it. */
+export interface Collect {
+  /** Assigned by the server, 1, 2, 3, … per account. */
+  id: number;
+  /** Application-defined. */
+  type: number;
+  data: string;
+  custom?: string;
+  uniqueId?: string;
+  createTime: number;
+  updateTime: number;
 }
 
 /** The fields that locate a stored message (the reference SDK's `reqMsgs` items). */
@@ -215,4 +283,88 @@ export function parseSessionId(id: string): { scene: Scene; to: string } | undef
   const scene = id.slice(0, dash);
   if (!(SCENES as readonly string[]).includes(scene)) return undefined;
   return { scene: scene as Scene, to: id.slice(dash + 1) };
+}
+
+/** Longest profile `nick`, in characters. */
+export const MAX_NICK_CHARS = 64;
+/** Longest profile `avatar` URL, in characters. */
+export const MAX_AVATAR_CHARS = 1024;
+/** Longest profile `sign` (signature), in characters. */
+export const MAX_SIGN_CHARS = 256;
+/** Longest profile `email`, in characters. */
+export const MAX_EMAIL_CHARS = 64;
+/** Longest profile `tel`, in characters. */
+export const MAX_TEL_CHARS = 32;
+/** Longest `antispamBusinessId`, in characters. */
+export const MAX_ANTISPAM_ID_CHARS = 64;
+/** Longest friend `alias`, in characters. */
+export const MAX_ALIAS_CHARS = 64;
+/** Longest `ps` of a friend request or answer, in characters. */
+export const MAX_FRIEND_PS_CHARS = 500;
+
+/** A profile's `gender`. */
+export const GENDERS = ['unknown', 'male', 'female'] as const;
+export type Gender = (typeof GENDERS)[number];
+
+/**
+ * An account's profile (name card). Every account has one, empty until the
+ * account sets a field; `updateTime` (0 for an empty profile) lets clients
+ * cache profiles of others.
+ */
+export interface UserProfile {
+  account: string;
+  nick?: string;
+  avatar?: string;
+  sign?: string;
+  gender?: Gender;
+  email?: string;
+  /** `YYYY-MM-DD`. */
+  birth?: string;
+  tel?: string;
+  custom?: string;
+  createTime: number;
+  updateTime: number;
+}
+
+/** An entry of the blocklist or the mutelist. */
+export interface RelationRecord {
+  account: string;
+  updateTime: number;
+}
+
+/** What a blocklist or mutelist write answers: whether the account is now in the list, and its entry. */
+export interface RelationChange {
+  isAdd: boolean;
+  record: RelationRecord;
+}
+
+/**
+ * A friend of the account. `valid: false` marks a friendship that ended
+ * (incremental reads carry it so devices drop it); `updateTime` is unique
+ * within one account's friend list, so it pages exactly.
+ */
+export interface Friend {
+  account: string;
+  alias?: string;
+  custom?: string;
+  valid: boolean;
+  createTime: number;
+  updateTime: number;
+}
+
+/** System notification types of the friend flows. */
+export const FRIEND_SYSMSG_TYPES = ['addFriend', 'applyFriend', 'passFriendApply', 'rejectFriendApply', 'deleteFriend'] as const;
+export type FriendSysMsgType = (typeof FRIEND_SYSMSG_TYPES)[number];
+
+/** A friend action of the account, as its other devices learn it (`syncfriendaction`). */
+export interface FriendAction {
+  type: FriendSysMsgType | 'updateFriend';
+  /** The other account of the action. */
+  account: string;
+  /** The friend record as the action left it (absent for a request or a rejection). */
+  friend?: Friend;
+  ps?: string;
+  /** The request's system notification, for `applyFriend` and its answers. */
+  idServer?: string;
+  time: number;
 }

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { startTestCluster, until } from './harness.ts';
 import { pairsOwnedBy, startLoad } from './load.ts';
 import { checkHistories } from './history.ts';
+import { sample, scrape } from '../helpers/promtool.ts';
 
 const RETRYABLE = ['UNAVAILABLE', 'TIMEOUT'];
 
@@ -45,6 +46,13 @@ describe('cluster: restart of nats-server', () => {
     );
 
     expect([...cluster.edges, ...cluster.actors].filter((p) => !p.running).map((p) => p.nodeId)).toEqual([]);
+    // Every process counted its reconnection, and serves again.
+    for (const p of [...cluster.edges, ...cluster.actors]) {
+      const text = await scrape(p.port);
+      expect(sample(text, 'parley_nats_disconnects_total'), p.nodeId).toBeGreaterThanOrEqual(1);
+      expect(sample(text, 'parley_nats_reconnects_total'), p.nodeId).toBeGreaterThanOrEqual(1);
+      expect((await fetch(`http://127.0.0.1:${p.port}/readyz`)).status, p.nodeId).toBe(200);
+    }
     expect(load.failures().filter((f) => !RETRYABLE.includes(f.name))).toEqual([]);
     const { problems } = await checkHistories(load.pairs);
     expect(problems).toEqual([]);

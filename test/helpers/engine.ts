@@ -109,9 +109,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** True when the node on `port` answers `/readyz` 200: it serves (logins, partitions, NATS). */
 export async function healthy(port: number): Promise<boolean> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+    const res = await fetch(`http://127.0.0.1:${port}/readyz`);
     return res.status === 200;
   } catch {
     return false;
@@ -119,7 +120,7 @@ export async function healthy(port: number): Promise<boolean> {
 }
 
 /**
- * Runs `parley <role>` as a child process and waits for /healthz 200: the
+ * Runs `parley <role>` as a child process and waits for /readyz 200: the
  * TypeScript sources through tsx, or with `compiled` the production launcher
  * (`engine/bin/parley.mjs`, which runs dist/ and builds it when stale).
  */

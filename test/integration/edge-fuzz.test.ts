@@ -104,6 +104,8 @@ describeBothModes('edge fuzz', ({ name, useEngine }) => {
   });
 
   it('refuses an extension or deep nesting in every member of every method, naming the member', { timeout: 60_000 }, async () => {
+    // A socket of its own: the earlier properties may leave theirs mid-way (a malformed frame last, replies still due).
+    ready = undefined;
     const socket = await loggedIn();
     for (const m of METHOD_NAMES) {
       const base = fc.sample(validValue(methods[m], '', tokens.overrides), { seed: SEED, numRuns: 1 })[0] as Record<string, unknown>;

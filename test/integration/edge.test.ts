@@ -27,6 +27,12 @@ const DEADLINE_MS = 3000;
 type Behaviour = (req: ActorRequest) => unknown | Promise<unknown>;
 
 /** Answers `sync` with nothing to sync, echoes other methods' `a` as `r`; `on[m]` overrides. */
+/** What the fake actors answer to the login sync's reads when a test sets nothing: an account with nothing to sync. */
+const EMPTY_READS: Record<string, unknown> = {
+  sync: { sessions: [], fetch: [] },
+  signalingSync: { channels: [], signals: [] },
+};
+
 class StubActors {
   readonly requests: ActorRequest[] = [];
   readonly on: Record<string, Behaviour> = {};
@@ -54,7 +60,7 @@ class StubActors {
     const behaviour = this.on[req.m];
     let reply: ActorReply;
     try {
-      const r = behaviour !== undefined ? await behaviour(req) : req.m === 'sync' ? { sessions: [], fetch: [] } : req.a;
+      const r = behaviour !== undefined ? await behaviour(req) : (EMPTY_READS[req.m] ?? req.a);
       if (r === HANG) return;
       if (r instanceof Uint8Array) {
         msg.respond(r);
@@ -152,20 +158,25 @@ afterEach(async () => {
 // ---- tests ---------------------------------------------------------------------------------
 
 describe('edge: HTTP', () => {
-  it('answers /healthz 200 when ready and 503 when not; 404 elsewhere', async () => {
+  it('answers /readyz 200 when ready and 503 when not, /healthz 200 while alive; 404 elsewhere', async () => {
     const fx = await startEdge();
+    expect(await httpGet(fx.port, '/readyz')).toEqual({ status: 200, body: 'ok' });
     expect(await httpGet(fx.port, '/healthz')).toEqual({ status: 200, body: 'ok' });
     fx.ready.value = false;
-    expect((await httpGet(fx.port, '/healthz')).status).toBe(503);
+    expect((await httpGet(fx.port, '/readyz')).status).toBe(503);
+    expect((await httpGet(fx.port, '/healthz')).status).toBe(200);
     fx.ready.value = true;
     await fx.bus.close();
-    expect((await httpGet(fx.port, '/healthz')).status).toBe(503);
+    expect((await httpGet(fx.port, '/readyz')).status).toBe(503);
+    expect((await httpGet(fx.port, '/healthz')).status).toBe(200);
     expect((await httpGet(fx.port, '/nope')).status).toBe(404);
+    // Without metrics given to the edge, there is no /metrics.
+    expect((await httpGet(fx.port, '/metrics')).status).toBe(404);
   });
 
-  it('is not healthy without a JWT secret', async () => {
+  it('is not ready without a JWT secret', async () => {
     const fx = await startEdge({ jwtSecret: '' });
-    expect((await httpGet(fx.port, '/healthz')).status).toBe(503);
+    expect((await httpGet(fx.port, '/readyz')).status).toBe(503);
   });
 });
 
@@ -187,8 +198,9 @@ describe('edge: login', () => {
     const id = client.send('login', { token, deviceId: 'dev-1', deviceType: 'ios', cursors: { sessions: 4 }, from: 'mallory' });
     await client.event('syncdone');
     const order = client.received.map((f) => (f.id !== undefined ? `reply:${f.id}` : f.ev));
-    expect(order).toEqual([`reply:${id}`, 'sessions', 'offlinemsgs', 'syncdone']);
-    const [reply, sessions, offline, done] = client.received;
+    expect(order).toEqual([`reply:${id}`, 'sessions', 'offlinemsgs', 'myinfo', 'blacklist', 'mutelist', 'friends', 'syncdone']);
+    const [reply, sessions, offline] = client.received;
+    const done = client.received.at(-1);
     expect(reply!.r).toMatchObject({ account: 'alice', deviceId: 'dev-1' });
     expect(typeof reply!.r.serverTime).toBe('number');
     expect(sessions!.d).toHaveLength(1);
@@ -534,7 +546,8 @@ describe('edge: requests', () => {
     const { client } = await login(fx, 'alice');
     const reply = await client.request('sendText', { scene: 'p2p', to: 'bob', text: 'hi' });
     expect(reply.e!.name).toBe('INTERNAL');
-    expect(reply.e!.message).toMatch(/correlation id [0-9a-f]{12}/);
+    // The request's correlation id: the socket's ref and the request id.
+    expect(reply.e!.message).toMatch(new RegExp(`correlation id edge-test/\\d+#${reply.id}\\)`));
   });
 
   it('limits requests in flight per socket', async () => {

@@ -51,7 +51,7 @@ describeBothModes('p2p over the wire', (mode) => {
     expect(login.r).toMatchObject({ account: alice, deviceId: 'dev-1' });
     expect(typeof login.r.serverTime).toBe('number');
     await r.event('syncdone');
-    expect(r.received.map((f) => f.ev ?? `reply:${f.id}`)).toEqual([`reply:${login.id}`, 'sessions', 'syncdone']);
+    expect(r.received.map((f) => f.ev ?? `reply:${f.id}`)).toEqual([`reply:${login.id}`, 'sessions', 'myinfo', 'blacklist', 'mutelist', 'friends', 'syncdone']);
     expect(r.received[1]!.d).toEqual([]);
     const time = await r.request('getServerTime');
     expect(Math.abs(time.r - Date.now())).toBeLessThan(5000);

@@ -13,7 +13,7 @@ export const MAX_KICK_DEVICE_IDS = 10;
 
 export const connectionMethods = {
   login: edgeMethod({
-    doc: 'First frame of a socket: verifies the token, then streams the login sync (`sessions`, `offlinemsgs`, `syncdone`).',
+    doc: 'First frame of a socket: verifies the token, then streams the login sync (`sessions`, `sessionsdeleted`, `offlinemsgs`, `StickTopSessions`, `DeleteMsgSelf`, `offlinesysmsgs`, `offlinecustomsysmsgs`, `sysmsgunread`, then `syncdone`).',
     args: s.object({
       token: s.string({ min: 1, max: 8192 }),
       deviceId: s.optional(id()),
@@ -24,6 +24,10 @@ export const connectionMethods = {
           sessions: s.optional(time()),
           /** Highest `seq` this device holds, per session id. */
           seqs: s.optional(s.record(s.int({ min: 0 }), { key: sessionId(), maxKeys: 10_000 })),
+          /** `time` of the newest stored custom system notification this device has seen (ms). */
+          sysmsgs: s.optional(time()),
+          /** `updateTime` of the newest friend change this device has seen (ms): the login sync sends friends changed after it. */
+          friends: s.optional(time()),
         }),
       ),
     }),

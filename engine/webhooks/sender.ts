@@ -1,0 +1,199 @@
+/**
+ * Delivering webhook events to the host's backend: each event is POSTed as
+ * JSON `{id, type, time, data}`, signed anew at every try (`Parley-Signature`,
+ * signature.ts) with its id in `Parley-Webhook-Id`. A 2xx answer
+ * acknowledges it; any other status, a refused connection or a timeout is
+ * tried again after an exponential backoff with jitter, from `retryMinMs` up
+ * to `retryMaxMs` between tries, for up to `retryForMs`, after which the
+ * event is handed to `onDead`.
+ *
+ * Events of one lane (a conversation) go out in order: an event is not sent
+ * before the previous one of its lane was acknowledged or given up. Lanes
+ * are independent, so a failing one holds back only itself. `enqueue`
+ * returns at once: a receiver that is down never slows the caller.
+ *
+ * Delivery is at least once: a receiver that answered too slowly, or a
+ * process that stopped before it heard the answer, gets the event again
+ * with the same id, which receivers dedup by.
+ */
+import { logger } from '../logger.ts';
+import { signWebhook } from './signature.ts';
+
+/** What a receiver gets. */
+export interface WebhookEvent {
+  /** Stable id of the event: the same at every try and after a restart. */
+  readonly id: string;
+  /** `msg.sent`, `msg.recalled`, `msg.deletedSelf`, `login`, `logout`, … */
+  readonly type: string;
+  /** When it happened, ms since the epoch. */
+  readonly time: number;
+  readonly data: unknown;
+}
+
+export interface WebhookSenderOptions {
+  /** Where events go. */
+  url: string;
+  /** HMAC-SHA256 key of the signatures. */
+  secret: string;
+  /** First pause before a retry, ms. Default 500. */
+  retryMinMs?: number;
+  /** Longest pause between tries, ms. Default 60000. */
+  retryMaxMs?: number;
+  /** How long an event is retried before it is dead, ms. Default 24 h. */
+  retryForMs?: number;
+  /** Deadline of one try, ms. Default 10000. */
+  timeoutMs?: number;
+  /** Called once an event was acknowledged (a 2xx), in lane order: where a durable feed advances its cursor. */
+  onAcknowledged?: (event: WebhookEvent, lane: string) => void;
+  /** Called when an event ran out of retries, with the last failure. */
+  onDead?: (event: WebhookEvent, lane: string, lastError: string) => void;
+  /** Source of jitter in [0, 1). Default Math.random. */
+  random?: () => number;
+}
+
+interface Queued {
+  readonly event: WebhookEvent;
+  readonly body: string;
+  /** When the first try was made, ms (0 before it). */
+  firstTryMs: number;
+  attempts: number;
+}
+
+interface Lane {
+  readonly name: string;
+  readonly queue: Queued[];
+  busy: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** The pause before try `attempt + 1` (attempt ≥ 1): `min·2^(attempt−1)` capped at `max`, drawn uniformly from its upper half. */
+export function retryDelayMs(attempt: number, minMs: number, maxMs: number, random: () => number): number {
+  const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt - 1, 30));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+export class WebhookSender {
+  private readonly opts: Required<Omit<WebhookSenderOptions, 'onAcknowledged' | 'onDead'>> & Pick<WebhookSenderOptions, 'onAcknowledged' | 'onDead'>;
+  private readonly lanes = new Map<string, Lane>();
+  private stopped = false;
+  private waiting = 0;
+  /** Counters since start: tries, acknowledgements, failed tries, dead events. */
+  readonly stats = { tries: 0, acknowledged: 0, failures: 0, dead: 0 };
+
+  constructor(options: WebhookSenderOptions) {
+    this.opts = {
+      retryMinMs: 500,
+      retryMaxMs: 60_000,
+      retryForMs: 24 * 60 * 60 * 1000,
+      timeoutMs: 10_000,
+      random: Math.random,
+      ...options,
+    };
+    if (!(this.opts.retryMinMs > 0 && this.opts.retryMaxMs >= this.opts.retryMinMs)) {
+      throw new RangeError(`webhook retries need 0 < retryMinMs <= retryMaxMs, got ${this.opts.retryMinMs} and ${this.opts.retryMaxMs}`);
+    }
+  }
+
+  /** Events queued and not yet acknowledged or dead. */
+  get backlog(): number {
+    return this.waiting;
+  }
+
+  /** Queues `event` behind the earlier events of `lane`; returns at once. */
+  enqueue(lane: string, event: WebhookEvent): void {
+    if (this.stopped) return;
+    let l = this.lanes.get(lane);
+    if (l === undefined) {
+      l = { name: lane, queue: [], busy: false, timer: undefined };
+      this.lanes.set(lane, l);
+    }
+    l.queue.push({ event, body: JSON.stringify({ id: event.id, type: event.type, time: event.time, data: event.data }), firstTryMs: 0, attempts: 0 });
+    this.waiting++;
+    // Tries start on a later turn: the caller never waits on a connection, not even to open one.
+    if (l.queue.length === 1) {
+      const lane = l;
+      setImmediate(() => this.pump(lane));
+    }
+  }
+
+  /** Stops sending: queued events are dropped (a durable feed sends them again from its cursor). */
+  stop(): void {
+    this.stopped = true;
+    for (const l of this.lanes.values()) clearTimeout(l.timer);
+    this.lanes.clear();
+    this.waiting = 0;
+  }
+
+  private pump(l: Lane): void {
+    if (this.stopped || l.busy || l.timer !== undefined) return;
+    const head = l.queue[0];
+    if (head === undefined) {
+      this.lanes.delete(l.name);
+      return;
+    }
+    l.busy = true;
+    void this.attempt(l, head);
+  }
+
+  private async attempt(l: Lane, q: Queued): Promise<void> {
+    const now = Date.now();
+    if (q.firstTryMs === 0) q.firstTryMs = now;
+    q.attempts++;
+    this.stats.tries++;
+    let failure: string | undefined;
+    try {
+      const res = await fetch(this.opts.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'parley-signature': signWebhook(this.opts.secret, q.body),
+          'parley-webhook-id': q.event.id,
+        },
+        body: q.body,
+        signal: AbortSignal.timeout(this.opts.timeoutMs),
+      });
+      // Read the body so the connection can be reused.
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.status < 200 || res.status > 299) failure = `HTTP ${res.status}`;
+    } catch (err) {
+      failure = String((err as Error)?.cause ?? err);
+    }
+    l.busy = false;
+    if (this.stopped) return;
+    if (failure === undefined) {
+      this.done(l);
+      this.stats.acknowledged++;
+      this.safely(() => this.opts.onAcknowledged?.(q.event, l.name));
+      this.pump(l);
+      return;
+    }
+    this.stats.failures++;
+    const delay = retryDelayMs(q.attempts, this.opts.retryMinMs, this.opts.retryMaxMs, this.opts.random);
+    if (Date.now() + delay - q.firstTryMs > this.opts.retryForMs) {
+      this.done(l);
+      this.stats.dead++;
+      logger.warn('webhook event given up', { id: q.event.id, type: q.event.type, attempts: q.attempts, failure });
+      this.safely(() => this.opts.onDead?.(q.event, l.name, failure));
+      this.pump(l);
+      return;
+    }
+    if (q.attempts === 1 || q.attempts % 10 === 0) logger.info('webhook delivery failed; retrying', { id: q.event.id, attempts: q.attempts, delayMs: delay, failure });
+    l.timer = setTimeout(() => {
+      l.timer = undefined;
+      this.pump(l);
+    }, delay);
+  }
+
+  private done(l: Lane): void {
+    l.queue.shift();
+    this.waiting--;
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      logger.error('webhook callback failed', { err });
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { decode, encode, encodeMapOfRaw, encodingOf, extendMap, rememberEncoding } from '../../engine/protocol/codec.ts';
+
+/** A map of `n` members of mixed types. */
+function mapOf(n: number): Record<string, unknown> {
+  const m: Record<string, unknown> = {};
+  for (let i = 0; i < n; i++) m[`k${i}`] = i % 3 === 0 ? i : i % 3 === 1 ? `v${i}` : { nested: [i, true] };
+  return m;
+}
+
+describe('extendMap', () => {
+  for (const n of [0, 3, 12, 13, 15, 16, 20, 70_000]) {
+    it(`adds members to a map of ${n}: the bytes encode({...a, ...b}) makes`, () => {
+      const a = mapOf(n);
+      const extra = { flow: 'in', sessionId: 'p2p-bob', target: 'bob' };
+      const spliced = extendMap(encode(a), extra);
+      expect(decode(spliced)).toEqual({ ...a, ...extra });
+      expect(Buffer.from(spliced).equals(Buffer.from(encode({ ...a, ...extra })))).toBe(true);
+    });
+  }
+
+  it('leaves out undefined members of the extra map, as encode does', () => {
+    const spliced = extendMap(encode({ a: 1 }), { b: undefined, c: 2 });
+    expect(decode(spliced)).toEqual({ a: 1, c: 2 });
+  });
+
+  it('refuses bytes that are not a map', () => {
+    expect(() => extendMap(encode([1, 2]), { a: 1 })).toThrow(/encoded map/);
+  });
+});
+
+describe('rememberEncoding', () => {
+  it('keeps bytes for an object and nothing for others', () => {
+    const value = { x: 1 };
+    const bytes = encode(value);
+    expect(rememberEncoding(value, bytes)).toBe(value);
+    expect(encodingOf(value)).toBe(bytes);
+    expect(encodingOf({ x: 1 })).toBeUndefined();
+    expect(encodingOf(7)).toBeUndefined();
+    expect(encodingOf(null)).toBeUndefined();
+  });
+
+  it('spliced into a reply, reads as the reply it stands for', () => {
+    const r = { seq: 3, text: 'hi' };
+    expect(decode(encodeMapOfRaw([['r', encode(r)]]))).toEqual({ r });
+  });
+});

@@ -1,0 +1,28 @@
+/** The SDK's sync state for system notifications and deletes-for-self, without servers. */
+import { describe, expect, it } from 'vitest';
+import { SyncState } from '../../client/sync-state.ts';
+
+const stored = (idServer: string, time: number) => ({ type: 'custom', idServer, time, sendToOnlineUsersOnly: false });
+
+describe('SyncState for notifications', () => {
+  it('moves the sysmsgs cursor only with stored custom notifications and drops repeats by idServer', () => {
+    const s = new SyncState(3);
+    expect(s.noteSysMsg(stored('a', 100))).toBe(true);
+    expect(s.noteSysMsg({ type: 'custom', idServer: 'b', time: 900, sendToOnlineUsersOnly: true })).toBe(true);
+    expect(s.noteSysMsg({ type: 'deleteMsg', idServer: 'c', time: 800 })).toBe(true);
+    expect(s.loginCursors()).toEqual({ sysmsgs: 100 });
+    expect(s.noteSysMsg(stored('a', 100))).toBe(false);
+    // The memory of idServers is bounded by the window.
+    s.noteSysMsg(stored('d', 101));
+    expect(s.noteSysMsg(stored('a', 100))).toBe(true);
+    expect(s.snapshot()).toEqual({ sessions: 0, seqs: {}, sysmsgs: 101 });
+    expect(new SyncState(3, { sysmsgs: 5 }).loginCursors()).toEqual({ sysmsgs: 5 });
+  });
+
+  it('moves the sessions cursor with the deletedTime of DeleteMsgSelf, never back', () => {
+    const s = new SyncState(3, { sessions: 50 });
+    s.noteSelfDeletes([{ deletedTime: 40 }, { deletedTime: 70 }, { nothing: 1 }]);
+    s.noteSelfDeletes('not a list');
+    expect(s.loginCursors()).toEqual({ sessions: 70 });
+  });
+});
