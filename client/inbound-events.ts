@@ -74,6 +74,7 @@ const HANDLERS: EventHandlers = {
   sessionsdeleted: (d, ctx) => ctx.emit('sessionsdeleted', d),
   broadcastmsg: (d, ctx) => ctx.emit('broadcastmsg', d),
   signalingNotify: (d, ctx) => ctx.emit('signalingNotify', d),
+  pushevents: (d, ctx) => ctx.emit('pushevents', d),
   signalingMutilClientSyncNotify: (d, ctx) => ctx.emit('signalingMutilClientSyncNotify', d),
   signalingChannelsSyncNotify: (d, ctx) => ctx.emit('signalingChannelsSyncNotify', d),
   signalingUnreadMessageSyncNotify: (d, ctx) => ctx.emit('signalingUnreadMessageSyncNotify', d),

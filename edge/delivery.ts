@@ -14,7 +14,7 @@
  */
 import type { Bus, BusMessage, BusSubscription } from '../engine/bus/bus.ts';
 import type { Config } from '../engine/config.ts';
-import type { Delivery, KickControl } from '../engine/envelope.ts';
+import type { Delivery, EventsControl, KickControl } from '../engine/envelope.ts';
 import type { Kicked } from '../engine/protocol/events.ts';
 import { decode, encode } from '../engine/protocol/codec.ts';
 import { deliverySubject } from '../engine/subjects.ts';
@@ -42,6 +42,8 @@ export class Deliveries {
   private readonly bus: Bus;
   private readonly sockets: Sockets;
   private readonly frames: Frames;
+  /** Hears changes to an account's event subscriptions (set by the edge's `EventFanout`). */
+  onEventsControl: ((account: string, c: EventsControl) => void) | undefined;
   /** Accounts with a socket on this edge, by delivery subject. */
   private readonly accounts = new Map<string, AccountEntry>();
 
@@ -129,6 +131,8 @@ export class Deliveries {
     if (isPlainObject(delivery.c)) {
       const kick = delivery.c.kick;
       if (isPlainObject(kick)) this.onKick(entry, kick as Partial<KickControl>, f);
+      const events = delivery.c.events;
+      if (isPlainObject(events)) this.onEventsControl?.(entry.account, events as EventsControl);
       return;
     }
     // A socket's own request is answered by its reply: the delivery skips it.

@@ -22,6 +22,8 @@ import type { ChannelInfo, RtcToken } from '../engine/protocol/methods/signaling
 import type { RtcTokenProvider, RtcTokenRequest } from '../engine/rtc-token.ts';
 import type { EdgeMethodName } from './routes.ts';
 import { badRequest } from './wire.ts';
+import type { EventFanout } from './events.ts';
+import { EVENT_ANSWERS } from './event-answers.ts';
 import type { Metrics } from '../engine/metrics.ts';
 import type { CustomSysMsgs } from './custom-sysmsgs.ts';
 import { PEOPLE_EDGE_ANSWERS, refuseIfBlocked } from './people.ts';
@@ -39,6 +41,8 @@ export interface EdgeServices extends PeopleServices {
   readonly actors: ActorClient;
   /** Signs RTC tokens; undefined when none is configured. */
   readonly rtcTokens: RtcTokenProvider | undefined;
+  /** Event subscriptions' fan-out on this edge. */
+  readonly events: EventFanout;
 }
 
 /** The RTC token provider, or BAD_REQUEST saying how to configure one. */
@@ -85,6 +89,7 @@ const EDGE_ANSWERS: {
     const info = await channelCall(services, conn, 'signalingCall', call);
     return withToken(provider, conn, info, { nertcChannelName, nertcTokenTtl, nertcJoinRoomQueryParamMap });
   },
+  ...EVENT_ANSWERS,
   async signalingJoinAndAccept(services, conn, args) {
     const provider = rtcTokensOf(services, 'signalingJoinAndAccept');
     const { nertcChannelName, nertcTokenTtl, nertcJoinRoomQueryParamMap, ...accept } = args;

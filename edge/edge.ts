@@ -35,6 +35,8 @@ import { OfflineMessagesSyncSource } from './sync-sources/offline-messages.ts';
 import { TeamsSyncSource } from './sync-sources/teams.ts';
 import { SessionsSyncSource } from './sync-sources/sessions.ts';
 import { SignalingSyncSource } from './sync-sources/signaling.ts';
+import { EventsSyncSource } from './sync-sources/events.ts';
+import { EventFanout } from './events.ts';
 import { CustomSysMsgs } from './custom-sysmsgs.ts';
 import { AccountStateSyncSource } from './sync-sources/account-state.ts';
 import { PeopleSyncSource } from './sync-sources/people.ts';
@@ -90,6 +92,7 @@ export class Edge {
   private readonly presence: DevicePresence;
   private readonly broadcasts: Broadcasts;
   private readonly customSysMsgs: CustomSysMsgs;
+  private readonly events: EventFanout;
   private readonly metrics: Metrics | undefined;
 
   constructor(options: EdgeOptions) {
@@ -122,6 +125,9 @@ export class Edge {
     // What the login sync sends, in order; a feature adds its part here.
     this.loginSync.register(new SessionsSyncSource(config.syncMsgsPerSession, [new OfflineMessagesSyncSource(config.syncMsgsPerSession)]));
     this.loginSync.register(new SignalingSyncSource());
+    this.events = new EventFanout(bus, this.frames, this.actors);
+    this.deliveries.onEventsControl = (account, c) => this.events.apply(account, c);
+    this.loginSync.register(new EventsSyncSource(this.events));
     this.loginSync.register(new AccountStateSyncSource());
     this.loginSync.register(new PeopleSyncSource());
     this.loginSync.register(new TeamsSyncSource());
@@ -148,6 +154,7 @@ export class Edge {
         call: (conn, to, m, a, retry) => this.actors.hold(to, m, a, conn.caller, retry, this.sockets.heldOptions(conn)),
         actors: this.actors,
         rtcTokens: options.rtcTokens ?? (config.rtcTokenSecret === '' ? undefined : hs256RtcTokens(config.rtcTokenSecret)),
+        events: this.events,
       },
       metrics,
     );
@@ -270,6 +277,7 @@ export class Edge {
     this.logins.stop();
     this.heartbeat.stop();
     this.broadcasts.stop();
+    this.events.stop();
     // Let the close frames go out before the remaining connections (HTTP keep-alive) are cut.
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
@@ -284,6 +292,11 @@ export class Edge {
   /** Live counts, for health and tests: open sockets, and accounts with a delivery subscription. */
   stats(): { connections: number; accounts: number } {
     return { connections: this.sockets.size, accounts: this.deliveries.size };
+  }
+
+  /** Event fan-out on this edge: publishers subscribed to on the Bus, and subscriber accounts held. */
+  eventStats(): { publishers: number; subscribers: number } {
+    return this.events.stats();
   }
 
   /**
@@ -332,6 +345,7 @@ export class Edge {
     conn.takePending();
     this.frames.onClose(conn);
     if (conn.registered) this.deliveries.release(conn);
+    this.events.detach(conn);
     if (conn.state === 'ready') {
       this.logins.publishLoginPort(conn, 'logout');
       // A stopping edge's heartbeat says it is gone, for all its sockets at once.

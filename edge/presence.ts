@@ -14,6 +14,7 @@ import { presenceAddress } from '../engine/subjects.ts';
 import { logger } from '../engine/logger.ts';
 import type { Conn } from './connection.ts';
 import type { Deliveries } from './delivery.ts';
+import { LOGGED_OUT } from './events.ts';
 
 export class DevicePresence {
   private readonly actors: ActorClient;
@@ -52,7 +53,7 @@ export class DevicePresence {
     const login = conn.presence;
     if (login === undefined) return;
     conn.presence = undefined;
-    const a: OfflineArgs = { deviceId: conn.deviceId, conn: conn.ref };
+    const a: OfflineArgs = { deviceId: conn.deviceId, conn: conn.ref, value: LOGGED_OUT.has(conn) ? 2 : 3 };
     void login
       .then(() => this.actors.holdRaw(presenceAddress(conn.account), 'offline', a, undefined, presenceCalls.offline.retry))
       .catch((err: unknown) => logger.warn('presence: logout not recorded', { account: conn.account, deviceId: conn.deviceId, err }));

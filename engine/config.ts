@@ -41,6 +41,10 @@ export interface Config {
   deviceLimits: string;
   /** How long a signaling channel stays open unless `signalingDelay` extends it, s. Default 7200. */
   signalingChannelTtlSec: number;
+  /** Most event subscriptions one account holds (`subscribeEvent`). Default 3000. */
+  eventMaxSubscriptions: number;
+  /** How long one second of an event's `validTime` and a subscription's `subscribeTime` lasts, ms. Default 1000; shortened only to test expiry. */
+  eventSecondMs: number;
   /** Secret of the HS256 RTC tokens of calls; empty: calls asking for one are refused. */
   rtcTokenSecret: string;
   /** Keys of the admin HTTP API, comma-separated; empty: the API is off. */
@@ -119,6 +123,8 @@ export const CONFIG_FIELDS: Record<keyof Config, FieldSpec> = {
   kickOnTokenExpiry: { env: 'PARLEY_KICK_ON_TOKEN_EXPIRY', kind: 'bool', doc: 'kick sockets whose login token expired' },
   deviceLimits: { env: 'PARLEY_DEVICE_LIMITS', kind: 'deviceLimits', doc: 'login policy: group=max rules, e.g. mobile=1,pc=1' },
   signalingChannelTtlSec: { env: 'PARLEY_SIGNALING_CHANNEL_TTL_SEC', kind: 'int', min: 1, doc: 'signaling channel lifetime unless delayed, s' },
+  eventMaxSubscriptions: { env: 'PARLEY_EVENT_MAX_SUBSCRIPTIONS', kind: 'int', min: 1, max: 100_000, doc: 'most event subscriptions per account' },
+  eventSecondMs: { env: 'PARLEY_EVENT_SECOND_MS', kind: 'int', min: 1, max: 1000, doc: 'length of a second of validTime/subscribeTime, ms (tests shorten it)' },
   rtcTokenSecret: { env: 'PARLEY_RTC_TOKEN_SECRET', kind: 'string', doc: 'HS256 secret of RTC tokens for calls' },
   adminApiKey: { env: 'PARLEY_ADMIN_API_KEY', kind: 'string', doc: 'admin API keys, comma-separated; unset: the API is off' },
   adminRatePerSec: { env: 'PARLEY_ADMIN_RATE_PER_SEC', kind: 'int', min: 1, doc: 'admin requests per second per key' },
@@ -163,6 +169,8 @@ export function defaultConfig(): Config {
     kickOnTokenExpiry: false,
     deviceLimits: '',
     signalingChannelTtlSec: 7200,
+    eventMaxSubscriptions: 3000,
+    eventSecondMs: 1000,
     rtcTokenSecret: '',
     adminApiKey: '',
     adminRatePerSec: 100,

@@ -51,6 +51,15 @@ export interface Delivery {
 export interface DeliveryControl {
   /** Close the account's sockets of these devices after sending them `f` (a `kicked` frame). */
   kick?: KickControl;
+  /** The account's event subscriptions changed: edges holding its sockets update their fan-out (edge/events.ts). */
+  events?: EventsControl;
+}
+
+/** A change to an account's event subscriptions: publishers added (with their lapse time, ms), removed, or all removed. */
+export interface EventsControl {
+  add?: Array<[string, number]>;
+  remove?: string[];
+  all?: boolean;
 }
 
 export interface KickControl {

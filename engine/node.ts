@@ -28,6 +28,10 @@ import { conversationBehavior } from '../actors/conversation/behavior.ts';
 import { userBehavior } from '../actors/user/behavior.ts';
 import { presenceBehavior } from '../actors/presence/behavior.ts';
 import { EdgeLiveness } from './edge-liveness.ts';
+import { DeviceIndex } from '../actors/presence/events.ts';
+import { PresenceSweeper } from '../actors/presence/sweeper.ts';
+import { DEFAULT_MAX_SUBSCRIPTIONS } from './protocol/methods/events.ts';
+import { ActorClient } from './actor/call.ts';
 import { Metrics } from './metrics.ts';
 import { configureTeams, superTeamBehavior, teamBehavior } from '../actors/team/behavior.ts';
 import { userTeamsBehavior } from '../actors/user-teams/behavior.ts';
@@ -52,8 +56,9 @@ export interface RunningNode {
 export const BEHAVIORS = [conversationBehavior, userBehavior, teamBehavior, superTeamBehavior, userTeamsBehavior];
 
 /** Every actor kind this build knows: the presence actor reads which edges answer from `liveness`, channels take their lifetime from `config`. */
-export function behaviorsFor(config: Pick<Config, 'signalingChannelTtlSec'>, liveness: EdgeLiveness) {
-  return [...BEHAVIORS, presenceBehavior(liveness.isAlive), channelBehavior({ ttlMs: config.signalingChannelTtlSec * 1000 })];
+export function behaviorsFor(config: Pick<Config, 'signalingChannelTtlSec'> & Partial<Pick<Config, 'eventMaxSubscriptions' | 'eventSecondMs'>>, liveness: EdgeLiveness, index?: DeviceIndex) {
+  const presence = presenceBehavior(liveness.isAlive, { maxSubscriptions: config.eventMaxSubscriptions ?? DEFAULT_MAX_SUBSCRIPTIONS, secondMs: config.eventSecondMs ?? 1000, ...(index === undefined ? {} : { index }) });
+  return [...BEHAVIORS, presence, channelBehavior({ ttlMs: config.signalingChannelTtlSec * 1000 })];
 }
 
 /** The HTTP routes of a role without an edge: `/healthz` (alive), `/readyz` (serving) and `/metrics`, as the edge's (edge/http.ts). */
@@ -161,6 +166,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
       liveness.listen(bus);
       closers.push(async () => liveness.stop());
       configureTeams(config);
+      const deviceIndex = new DeviceIndex();
       host = new ActorHost({
         bus,
         log,
@@ -175,7 +181,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
                 replicas: config.logReplicas,
                 metrics,
               }),
-        behaviors: behaviorsFor(config, liveness),
+        behaviors: behaviorsFor(config, liveness, deviceIndex),
         nodeId: config.nodeId,
         partitions: config.partitions,
         mailboxLimit: config.mailboxLimit,
@@ -185,6 +191,9 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
       });
       await host.start();
       closers.push(() => host!.stop());
+      const sweeper = new PresenceSweeper(deviceIndex, liveness.isAlive, new ActorClient(bus, { partitions: config.partitions, timeoutMs: config.requestTimeoutMs }));
+      sweeper.start();
+      closers.push(async () => sweeper.stop());
       logger.info('actor host serving', { partitions: config.partitions, data: config.dataDir });
     }
 

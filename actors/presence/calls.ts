@@ -7,6 +7,7 @@
 import type { DeviceType } from '../../engine/protocol/objects.ts';
 import type { SignalingNotify } from '../../engine/protocol/methods/signaling.ts';
 import { internal, returns, takes } from '../../engine/protocol/registry.ts';
+import type { PushEvent } from '../../engine/protocol/methods/events.ts';
 
 /** One logged-in socket of the account, as the edge that holds it reported it. */
 export interface DeviceEntry {
@@ -44,6 +45,8 @@ export interface OfflineArgs {
   deviceId: string;
   /** The socket that closed: a newer socket of the same device is left alone. */
   conn: string;
+  /** The online status the account's subscribers get: 2 logged out (`logout`), 3 disconnected (default). */
+  value?: 2 | 3;
 }
 
 /** A device as the admin API lists it. */
@@ -63,6 +66,36 @@ export interface SignalingSyncReply {
 }
 
 export const presenceCalls = {
+  eventSubscribe: internal({
+    doc: 'The account subscribes to the events of `pubs` for `sec` seconds; answers the accounts that failed and, for the others, when they lapse (ms).',
+    args: takes<{ pubs: string[]; sec: number }>(),
+    result: returns<{ failed: string[]; ok: Array<[string, number]> }>(),
+    retry: 'idempotent',
+  }),
+  eventUnsubscribe: internal({
+    doc: 'The account cancels its subscriptions to `pubs` (every one when absent).',
+    args: takes<{ pubs?: string[] }>(),
+    result: returns<boolean>(),
+    retry: 'idempotent',
+  }),
+  eventSubs: internal({
+    doc: "The account's live subscriptions: the account watched and when it lapses (ms); read by the edge at login.",
+    args: takes<Record<string, never>>(),
+    result: returns<Array<[string, number]>>(),
+    retry: 'idempotent',
+  }),
+  latestEvents: internal({
+    doc: "The account's live published events, oldest first; with `atLogin` only those meant for offline subscribers too (`broadcastType` 2).",
+    args: takes<{ atLogin: boolean }>(),
+    result: returns<PushEvent[]>(),
+    retry: 'idempotent',
+  }),
+  sweep: internal({
+    doc: "Drops the account's devices held by edges that stopped answering; its subscribers get status 3 for each. Answers how many.",
+    args: takes<Record<string, never>>(),
+    result: returns<number>(),
+    retry: 'idempotent',
+  }),
   storeSignal: internal({
     doc: 'Keeps a signal sent with `offlineEnabled` for the account\'s next logins, until `signalingMarkMsgRead`. Repeats (same `msgid`) change nothing.',
     args: takes<{ notify: SignalingNotify }>(),

@@ -7,6 +7,7 @@
  */
 import type { DeviceEntry, DeviceLimit, OnlineArgs, OnlineDevice } from './calls.ts';
 import type { SignalingNotify } from '../../engine/protocol/methods/signaling.ts';
+import type { EventsEvent, EventsState } from './events.ts';
 
 export interface PresenceState {
   account: string;
@@ -16,6 +17,8 @@ export interface PresenceState {
   signals: Map<string, SignalingNotify>;
   /** Channels the account joined and did not leave, with the join time (a channel that closed by expiry stays until a login sync finds it gone). */
   channels: Map<string, number>;
+  /** Published events and held subscriptions (events.ts). */
+  events: EventsState;
 }
 
 export type PresenceEvent =
@@ -23,7 +26,8 @@ export type PresenceEvent =
   | { t: 'offline'; deviceId: string; conn: string }
   | { t: 'signal'; notify: SignalingNotify }
   | { t: 'signalsRead'; msgids: string[] }
-  | { t: 'channelIn'; channelId: string; in: boolean; at: number };
+  | { t: 'channelIn'; channelId: string; in: boolean; at: number }
+  | EventsEvent;
 
 /** Most signals kept per account: the oldest go first. */
 export const MAX_STORED_SIGNALS = 200;

@@ -129,6 +129,8 @@ export async function startParleyTopology(mode: Mode, engineEnv: Record<string, 
       started.push(await startParley('parley-start', 'start', join(dir, 'start'), engineEnv));
     } else {
       nats = await startNatsServer({ jetstream: true });
+      // Scenarios that tap the Bus (presence-storm) find it here; worker threads inherit it.
+      process.env.PARLEY_BENCH_NATS_URL = nats.url;
       const env = { PARLEY_NATS_URL: nats.url, ...engineEnv };
       for (const n of [1, 2]) started.push(await startParley(`actors-${n}`, 'actors', join(dir, `actors-${n}`), env));
       for (const n of [1, 2]) started.push(await startParley(`edge-${n}`, 'edge', join(dir, `edge-${n}`), env));

@@ -63,6 +63,8 @@ export interface Decision<E> {
 export type Effect =
   /** Send an encoded client frame to every online device of `account`, except the socket `exclude`. */
   | { kind: 'deliver'; account: string; frame: Uint8Array; exclude?: string }
+  /** Publish `data` on the Bus subject `subject` as it is (a fan-out subject that edges subscribe to). */
+  | { kind: 'publish'; subject: string; data: Uint8Array }
   /**
    * Call another actor; retried until it answers (at-least-once, so the
    * target must be idempotent). With `supersede`, a call to the same `to`

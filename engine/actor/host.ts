@@ -658,6 +658,14 @@ export class ActorHost {
   }
 
   private runEffect(effect: Effect): void {
+    if (effect.kind === 'publish') {
+      try {
+        this.opts.bus.publish(effect.subject, effect.data);
+      } catch (err) {
+        logger.error('publish effect not sent', { subject: effect.subject, bytes: effect.data.byteLength, err });
+      }
+      return;
+    }
     if (effect.kind === 'deliver') {
       const delivery: Delivery = effect.exclude === undefined ? { f: effect.frame } : { x: effect.exclude, f: effect.frame };
       try {

@@ -13,6 +13,7 @@ import type { ClearedHistory } from './methods/threads.ts';
 import type { PayloadOf } from './registry.ts';
 import type { ChannelInfo, SignalingMultiClientSync, SignalingNotify } from './methods/signaling.ts';
 import { teamEvents } from './team-events.ts';
+import type { PushEvent } from './methods/events.ts';
 
 /** Why the server closes a socket; `from` and `custom` come with a kick. */
 export interface Kicked {
@@ -68,7 +69,8 @@ export const events = {
   signalingMutilClientSyncNotify: event<SignalingMultiClientSync>('Another device of the account answered an invitation (`eventType` ACCEPT or REJECT): this one need not.'),
   signalingChannelsSyncNotify: event<ChannelInfo[]>('Login sync: the open channels the account is in, with their members.'),
   signalingUnreadMessageSyncNotify: event<SignalingNotify[]>('Login sync: signals sent with `offlineEnabled` and not yet acknowledged with `signalingMarkMsgRead` (possibly several pages).'),
-  kicked: event<Kicked>('The server is closing this socket, and why: for a kick, `reason` is `kickedByOtherDevice` or `kickedByAdmin` and `from` the kicking device\'s id (or `admin`); `samePlatformKick` when a newer login displaced this device under `PARLEY_DEVICE_LIMITS` (`from` the new device); `tokenExpired` when the login token expired (with `PARLEY_KICK_ON_TOKEN_EXPIRY`).'),
+  pushevents: event<{ msgEvents: PushEvent[] }>('Events of accounts this one subscribed to (`subscribeEvent`): custom ones and the online status (1 online, 2 logged out, 3 disconnected, with `clientType`); live, and at login those published with `broadcastType` 2 that are still valid, before `syncdone`.'),
+  kicked: event<Kicked>('The server is closing this socket, and why: for a kick, `reason` is `kickedByOtherDevice` or `kickedByAdmin` and `from` the kicking device\'s id (or `admin`); `samePlatformKick` when a newer login displaced this device under `PARLEY_DEVICE_LIMITS` (`from` the new device); `tokenExpired` when the login token expired (with `PARLEY_KICK_ON_TOKEN_EXPIRY`); `logout` after this device\'s own `logout`.'),
   ...teamEvents,
 };
 

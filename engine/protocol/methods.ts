@@ -14,6 +14,7 @@ import { signalingMethods } from './methods/signaling.ts';
 import { pinMethods } from './methods/pins.ts';
 import { quickCommentMethods } from './methods/quick-comments.ts';
 import { threadMethods } from './methods/threads.ts';
+import { eventMethods } from './methods/events.ts';
 import { sysMsgMethods } from './methods/sysmsgs.ts';
 import { collectMethods } from './methods/collections.ts';
 import { peopleMethods } from './methods/people.ts';
@@ -24,6 +25,7 @@ export { conversationAddress } from './methods/common.ts';
 export type { MsgPin, PinMsgChange } from './methods/pins.ts';
 export type { CommentedMsg, MsgQuickComments, QuickComment, QuickCommentChange } from './methods/quick-comments.ts';
 export type { ClearedHistory } from './methods/threads.ts';
+export type { EventSubscription, PushEvent } from './methods/events.ts';
 
 /** Every wire method's declaration, by name. */
 export const registry = {
@@ -34,6 +36,7 @@ export const registry = {
   ...pinMethods,
   ...quickCommentMethods,
   ...threadMethods,
+  ...eventMethods,
   ...sysMsgMethods,
   ...collectMethods,
   ...peopleMethods,

@@ -31,6 +31,7 @@ type Behaviour = (req: ActorRequest) => unknown | Promise<unknown>;
 const EMPTY_READS: Record<string, unknown> = {
   sync: { sessions: [], fetch: [] },
   signalingSync: { channels: [], signals: [] },
+  eventSubs: [],
 };
 
 class StubActors {

@@ -8,13 +8,14 @@ import { describe, expect, it } from 'vitest';
 import type { DeviceEntry } from '../../actors/presence/calls.ts';
 import { PRESENCE_EVENT_APPLY, decideOffline, decideOnline, onlineDevices, parseDeviceLimits } from '../../actors/presence/logic.ts';
 import type { PresenceEvent, PresenceState } from '../../actors/presence/logic.ts';
+import { emptyEventsState } from '../../actors/presence/events.ts';
 import { EDGE_SILENCE_MS, EdgeLiveness } from '../../engine/edge-liveness.ts';
 import { ConfigError, parseConfig } from '../../engine/config.ts';
 
 const everyEdgeAlive = () => true;
 
 function stateWith(...devices: DeviceEntry[]): PresenceState {
-  return { account: 'a', devices: new Map(devices.map((d) => [d.deviceId, d])), signals: new Map(), channels: new Map() };
+  return { account: 'a', devices: new Map(devices.map((d) => [d.deviceId, d])), signals: new Map(), channels: new Map(), events: emptyEventsState() };
 }
 
 function apply(state: PresenceState, events: PresenceEvent[]): void {
