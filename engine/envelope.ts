@@ -68,3 +68,9 @@ export interface KickControl {
   /** A device spared even when named: the kicking one. */
   spare?: string;
 }
+
+/**
+ * `Caller.conn` of a request of the admin API, which acts for the host's
+ * backend. No socket has it: a socket's ref is `<nodeId>/<n>`.
+ */
+export const ADMIN_CONN = 'admin';

@@ -19,6 +19,7 @@ import type { ActorContext, Effect } from '../../engine/actor/behavior.ts';
 import { callEffect, callerOf, defineActor } from '../../engine/actor/define.ts';
 import type { Outcome } from '../../engine/actor/define.ts';
 import type { Config } from '../../engine/config.ts';
+import { ADMIN_CONN } from '../../engine/envelope.ts';
 import type { Caller } from '../../engine/envelope.ts';
 import { ParleyError } from '../../engine/protocol/errors.ts';
 import type { Args } from '../../engine/protocol/methods.ts';
@@ -432,17 +433,17 @@ function groupActor<K extends TeamKind>(kind: K) {
 function groupHandlers(kind: TeamKind) {
   const dc = (state: TeamState, c: Caller | undefined, ctx: ActorContext, m: string) => decideContext(state, c, ctx, m);
   const members = (state: TeamState, c: Caller | undefined, m: string) => memberOf(state, callerOf(c, m).account);
-  /** Supergroups are created and dismissed by the host's backend unless configured otherwise. */
-  const gate = (m: string) => {
-    if (kind === 'superTeam' && !teamSettings.superTeamClientCreate) throw new ParleyError('FORBIDDEN', `\`${m}\` is for the host's backend (set PARLEY_SUPERTEAM_CLIENT_CREATE to allow clients)`);
+  /** Supergroups are created and dismissed by the host's backend (the admin API) unless configured otherwise. */
+  const gate = (m: string, c: Caller | undefined) => {
+    if (kind === 'superTeam' && !teamSettings.superTeamClientCreate && c?.conn !== ADMIN_CONN) throw new ParleyError('FORBIDDEN', `\`${m}\` is for the host's backend (set PARLEY_SUPERTEAM_CLIENT_CREATE to allow clients)`);
   };
   return {
     create: (state: TeamState, a: Args<'createTeam'>, c: Caller | undefined, ctx: ActorContext, m: string) => {
-      gate(m);
+      gate(m, c);
       return rules.decideCreate(dc(state, c, ctx, m), a);
     },
     dismiss: (state: TeamState, c: Caller | undefined, ctx: ActorContext, m: string) => {
-      gate(m);
+      gate(m, c);
       return rules.decideDismiss(dc(state, c, ctx, m));
     },
     dc,

@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import Type from 'typebox';
 import type { TSchema } from 'typebox';
 import type { ActorClient } from '../actor/call.ts';
+import { ADMIN_CONN } from '../envelope.ts';
 import type { Caller } from '../envelope.ts';
 import { ParleyError } from '../protocol/errors.ts';
 import type { BroadcastMsg } from '../protocol/events.ts';
@@ -53,7 +54,7 @@ export interface AdminMethod {
 
 /** The caller an admin request acts as: the account, on no device and no socket of its own. */
 export function adminCaller(account: string): Caller {
-  return { account, deviceId: 'admin', deviceType: 'server', conn: 'admin' };
+  return { account, deviceId: 'admin', deviceType: 'server', conn: ADMIN_CONN };
 }
 
 const account = id();

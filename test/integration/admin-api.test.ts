@@ -14,7 +14,7 @@ import { describeBothModes } from '../helpers/modes.ts';
 import { useConnections } from '../helpers/connections.ts';
 import { freshAccount } from '../helpers/accounts.ts';
 import { setupOrFail } from '../helpers/setup-or-fail.ts';
-import { waitFor } from '../helpers/wait.ts';
+import { rejectionOf, waitFor } from '../helpers/wait.ts';
 
 const KEYS = ['admin-key-old-0123456789', 'admin-key-new-9876543210'];
 
@@ -60,6 +60,22 @@ describeBothModes('admin API', (mode) => {
     const sessions = await post(engine.port, 'getServerSessions', { account: bob });
     expect(sessions.json.result.sessionList[0]).toMatchObject({ id: `p2p-${alice}`, unread: 2 });
     expect((await post(engine.port, 'resetSessionsUnread', { account: bob, sessionIds: [`p2p-${alice}`] })).json.result.sessionList[0].unread).toBe(0);
+  });
+
+  it("creates and dismisses supergroups for the host's backend, which clients may not (by default)", async () => {
+    const owner = freshAccount('owner');
+    const member = freshAccount('member');
+    const client = await conns.client(owner);
+    const refused = await rejectionOf(client.createSuperTeam({ name: 'from a client' }));
+    expect(refused).toMatchObject({ name: 'FORBIDDEN' });
+    const created = await post(engine.port, 'createSuperTeam', { account: owner, name: 'from the backend', beInviteMode: 'noVerify', accounts: [member] });
+    expect(created.status, JSON.stringify(created.json)).toBe(200);
+    const teamId = created.json.result.team.teamId as string;
+    const members = await post(engine.port, 'getSuperTeamMembersByJoinTime', { account: owner, teamId });
+    expect(members.status, JSON.stringify(members.json)).toBe(200);
+    expect(JSON.stringify(members.json.result)).toContain(member);
+    const dismissed = await post(engine.port, 'dismissSuperTeam', { account: owner, teamId });
+    expect(dismissed.status, JSON.stringify(dismissed.json)).toBe(200);
   });
 
   it('validates bodies with the wire schemas, naming what is wrong, with the HTTP status of the error', async () => {
