@@ -4,8 +4,10 @@
  * recipient's delivery subject: whichever edges hold its sockets send it,
  * and when none does it is gone, with no write anywhere. Otherwise the
  * recipient's user actor keeps it (`postSysMsg`) and delivers it, so the
- * devices that were offline get it at their next login. It never touches a
- * conversation, a session or an unread count.
+ * devices that were offline get it at their next login. To a team or a
+ * supergroup it goes through the group's actor, which refuses a sender that
+ * is not a member and tells (or keeps it for) every other member. It never
+ * touches a conversation, a session or an unread count.
  */
 import type { ActorClient, HeldCallOptions } from '../engine/actor/call.ts';
 import type { Bus } from '../engine/bus/bus.ts';
@@ -16,6 +18,9 @@ import { ParleyError } from '../engine/protocol/errors.ts';
 import type { Args, CustomSysMsg } from '../engine/protocol/methods.ts';
 import { deliverySubject, userAddress } from '../engine/subjects.ts';
 import { userCalls } from '../actors/user/calls.ts';
+import { teamCalls } from '../actors/team/calls.ts';
+import { conversationAddress } from '../engine/protocol/methods.ts';
+import { adminCaller } from '../engine/admin/methods.ts';
 import type { PostSysMsgArgs } from '../actors/user/calls.ts';
 import type { Conn, Sockets } from './connection.ts';
 import { MAX_IN_FLIGHT_PER_SOCKET } from './dispatch.ts';
@@ -36,6 +41,7 @@ export class CustomSysMsgs {
   /** Sends one notification from the socket's account; answers it as sent (as kept, for a stored one). */
   async send(conn: Conn, a: Args<'sendCustomSysMsg'>): Promise<CustomSysMsg> {
     const msg = this.compose({ account: conn.account, deviceId: conn.deviceId, deviceType: conn.deviceType }, a);
+    if (msg.scene !== 'p2p') return this.toGroup(msg, conn.caller!, this.sockets.heldOptions(conn));
     if (a.sendToOnlineUsersOnly) {
       // The sender's own socket is spared when it writes to itself.
       this.publish(msg, conn.ref);
@@ -56,15 +62,15 @@ export class CustomSysMsgs {
   /** Sends one notification as `from` on no socket of its own (the admin API). */
   async sendAs(from: string, a: Args<'sendCustomSysMsg'>): Promise<CustomSysMsg> {
     const msg = this.compose({ account: from, deviceId: 'admin', deviceType: 'server' }, a);
+    if (msg.scene !== 'p2p') return this.toGroup(msg, adminCaller(from), {});
     if (a.sendToOnlineUsersOnly) {
       this.publish(msg, undefined);
       return msg;
     }
-    return this.keep(msg, { account: from, deviceId: 'admin', deviceType: 'server', conn: 'admin' }, undefined, {});
+    return this.keep(msg, adminCaller(from), undefined, {});
   }
 
   private compose(sender: { account: string; deviceId: string; deviceType: CustomSysMsg['fromClientType'] }, a: Args<'sendCustomSysMsg'>): CustomSysMsg {
-    if (a.scene !== 'p2p') throw new ParleyError('BAD_REQUEST', `\`scene\` ${a.scene} is not served yet: custom system notifications go to p2p accounts`);
     const now = Date.now();
     const msg: CustomSysMsg = {
       type: 'custom',
@@ -85,6 +91,12 @@ export class CustomSysMsgs {
     if (a.pushPayload !== undefined) msg.pushPayload = a.pushPayload;
     if (a.env !== undefined) msg.env = a.env;
     return msg;
+  }
+
+  /** To a team or supergroup: its actor checks the sender is a member and tells (or keeps it for) every other member. */
+  private async toGroup(msg: CustomSysMsg, caller: Caller, held: HeldCallOptions): Promise<CustomSysMsg> {
+    const address = conversationAddress(caller.account, msg.scene, msg.to);
+    return (await this.actors.hold(address, 'customSysMsg', { msg }, caller, teamCalls.customSysMsg.retry, held)) as CustomSysMsg;
   }
 
   /** Online only: straight to the recipient's delivery subject, sparing socket `exclude`. */

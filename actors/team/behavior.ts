@@ -301,6 +301,15 @@ function groupActor<K extends TeamKind>(kind: K) {
         const found = teamMessagesByRef(state, lmdbView(ctx), a.reqMsgs, caller.account);
         return { reply: { msgs: found.map((m) => teamViewOf(m, caller.account)) } };
       },
+      customSysMsg(state, a, c) {
+        // Never history, sessions or unread: a notice event, told to the other members once it is durable.
+        memberOf(state, callerOf(c, 'sendCustomSysMsg').account);
+        const others = [...state.members.keys()].filter((account) => account !== a.msg.from);
+        const notice: TeamEvent = a.msg.sendToOnlineUsersOnly
+          ? { t: 'notice', frames: [{ ev: 'customsysmsg', d: a.msg, accounts: others }], sysmsgs: [], index: [], version: state.version }
+          : { t: 'notice', frames: [], sysmsgs: others.map((to) => ({ to, msg: a.msg })), index: [], version: state.version };
+        return { reply: a.msg, events: others.length === 0 ? [] : [notice] };
+      },
       range(state, a, _caller, ctx) {
         const page: RangeReply = { msgs: [] };
         // A removed member gets nothing more, whatever its session row still points at.

@@ -5,7 +5,7 @@
  * arguments their wire declaration validated, and the login sync's `range`.
  * Declared here with the wire methods' own argument and result types.
  */
-import type { Args, Results } from '../../engine/protocol/methods.ts';
+import type { Args, CustomSysMsg, Results } from '../../engine/protocol/methods.ts';
 import { internal, returns, takes } from '../../engine/protocol/registry.ts';
 import type { RangeArgs, RangeReply } from '../conversation/calls.ts';
 
@@ -26,6 +26,12 @@ export const teamCalls = {
   deleteMsgSelfBatch: internal({ doc: 'Hides group messages from the caller.', args: takes<Args<'deleteMsgSelfBatch'>>(), result: returns<Results['deleteMsgSelfBatch']>(), retry: 'idempotent', reads: true }),
   getHistoryMsgs: internal({ doc: "A page of the group's history; members only.", args: takes<Args<'getHistoryMsgs'>>(), result: returns<Results['getHistoryMsgs']>(), retry: 'idempotent', reads: true }),
   getMsgsByIdServer: internal({ doc: 'Group messages by their locating fields; members only.', args: takes<Args<'getMsgsByIdServer'>>(), result: returns<Results['getMsgsByIdServer']>(), retry: 'idempotent', reads: true }),
+  customSysMsg: internal({
+    doc: "A member's custom system notification to the group: to every other member's devices, and kept in their stores unless it is online only.",
+    args: takes<{ msg: CustomSysMsg }>(),
+    result: returns<CustomSysMsg>(),
+    retry: 'idempotent',
+  }),
   range: internal({
     doc: 'Offline messages from `fromSeq` as `viewer` sees them, bounded by count and bytes; nothing for a viewer who is not a member.',
     args: takes<RangeArgs>(),

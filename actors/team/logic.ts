@@ -10,6 +10,7 @@
  * Replaying the rows rebuilds the state; notices only drive effects.
  */
 import { ParleyError } from '../../engine/protocol/errors.ts';
+import type { CustomSysMsg } from '../../engine/protocol/objects.ts';
 import type { Team, TeamKind, TeamMember, TeamMemberType, TeamSysMsg } from '../../engine/protocol/methods/teams.ts';
 import type { ConversationEvent, ConversationState } from '../conversation/logic.ts';
 
@@ -51,7 +52,7 @@ export type TeamChangeEvent =
   | { t: 'members'; put: MemberRow[]; removed: string[] }
   | { t: 'pending'; rows: PendingRow[] }
   /** What to tell whom once the change is durable; changes nothing. `sysmsgs` go through the notification seam. */
-  | { t: 'notice'; frames: NoticeFrame[]; sysmsgs: { to: string; msg: TeamSysMsg }[]; index: IndexUpdate[]; version: number };
+  | { t: 'notice'; frames: NoticeFrame[]; sysmsgs: { to: string; msg: TeamSysMsg | CustomSysMsg }[]; index: IndexUpdate[]; version: number };
 
 /** A message of the group: a conversation message, with the accounts beyond the members that also get it (those it removes) and the members that do not. */
 export type TeamMsgEvent = Extract<ConversationEvent, { t: 'msg' }> & { alsoTo?: string[]; notTo?: string[] };

@@ -6,9 +6,10 @@
  */
 import type { Effect } from '../../engine/actor/behavior.ts';
 import type { TeamSysMsg } from '../../engine/protocol/methods/teams.ts';
+import type { CustomSysMsg } from '../../engine/protocol/objects.ts';
 import { postSysMsg as postToStore } from '../user/sysmsgs.ts';
 
 /** The effect that posts `msg` to `to`'s notification store. */
-export function postSysMsg(to: string, msg: TeamSysMsg): Effect {
+export function postSysMsg(to: string, msg: TeamSysMsg | CustomSysMsg): Effect {
   return postToStore(to, msg);
 }

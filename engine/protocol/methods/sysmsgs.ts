@@ -31,7 +31,7 @@ export const sysMsgMethods = {
     errors: [],
   }),
   sendCustomSysMsg: edgeMethod({
-    doc: 'Sends an application-defined notification (`content`) to account `to` (`scene` p2p): never stored in history, sessions or unread counts. With `sendToOnlineUsersOnly` (default true) only its online devices get it (`customsysmsg`); with false it is also kept and reaches the devices that were offline at their next login (`offlinecustomsysmsgs`).',
+    doc: 'Sends an application-defined notification (`content`) to account `to` (`scene` p2p), or to every other member of team or supergroup `to` (the sender must be a member): never stored in history, sessions or unread counts. With `sendToOnlineUsersOnly` (default true) only online devices get it (`customsysmsg`); with false it is also kept and reaches the devices that were offline at their next login (`offlinecustomsysmsgs`).',
     args: s.object({
       scene: s.literal(SCENES),
       to: id(),
@@ -46,6 +46,6 @@ export const sysMsgMethods = {
     }),
     result: returns<CustomSysMsg>(),
     retry: 'never',
-    errors: [],
+    errors: ['BLOCKED', 'NOT_FOUND', 'NOT_MEMBER'],
   }),
 };
