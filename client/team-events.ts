@@ -30,4 +30,5 @@ export const TEAM_EVENT_HANDLERS: { [E in TeamEventName]: (d: Events[E], ctx: In
   TransferSuperTeam: pass('TransferSuperTeam'),
   UpdateSuperTeamMember: pass('UpdateSuperTeamMember'),
   UpdateSuperTeamMembersMute: pass('UpdateSuperTeamMembersMute'),
+  TeamMsgReceipt: pass('TeamMsgReceipt'),
 };

@@ -67,6 +67,10 @@ export const KEY_KINDS = {
   teamPending: { tag: 0x51, parts: ['str', 'str', 'str'] },
   /** `user-teams`: team index address, group address → the group as last reported. */
   userTeam: { tag: 0x52, parts: ['str', 'str'] },
+  /** `team-receipts`: group address, idServer of a message sent with `needMsgReceipt` → who counts for it (receipts.ts). */
+  teamReceiptMsg: { tag: 0x60, parts: ['str', 'str'] },
+  /** `team-receipts`: group address, idServer, reader → the time of the receipt. */
+  teamMsgRead: { tag: 0x61, parts: ['str', 'str', 'str'] },
 } as const satisfies Record<string, { tag: number; parts: readonly ['str', ...PartType[]] }>;
 
 export type KeyKind = keyof typeof KEY_KINDS;

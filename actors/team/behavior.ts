@@ -70,6 +70,7 @@ import { decideTeamHide, decideTeamRecall, decideTeamSend, teamMessagesByRef, te
 import * as rules from './rules.ts';
 import type { DecideContext } from './rules.ts';
 import { postSysMsg } from './sysmsg.ts';
+import { countedFor, decideReceipts, persistReads, persistReceiptRow, readAccounts, readCounts } from './receipts.ts';
 
 /** What groups read when deciding: the member limit (`TEAM_FULL` past it). One value per process; a test may lower it. */
 export const teamSettings = {
@@ -198,6 +199,8 @@ function send(
     args: a,
     conn: caller.conn,
   });
+  const counted = countedFor(state, event.msg);
+  if (counted !== undefined) event.counted = counted;
   return { reply: teamViewOf(event.msg, caller.account), events: [event] };
 }
 
@@ -342,9 +345,11 @@ function groupActor<K extends TeamKind>(kind: K) {
             state.quietBy.set(event.msg.from, (state.quietBy.get(event.msg.from) ?? 0) + 1);
           }
         },
-        persist(_state: TeamState, { msg }: Extract<TeamEvent, { t: 'msg' }>, ctx: ActorContext) {
+        persist(state: TeamState, event: Extract<TeamEvent, { t: 'msg' }>, ctx: ActorContext) {
+          const { msg } = event;
           void ctx.store.db('conv-msgs').put(keyOf('convMsg', ctx.address, msg.seq), msg);
           void ctx.store.db('conv-idc').put(keyOf('convIdClient', ctx.address, msg.from, msg.idClient), msg.seq);
+          persistReceiptRow(state, event, ctx);
         },
       },
       recall: {
@@ -381,6 +386,8 @@ function groupActor<K extends TeamKind>(kind: K) {
         },
       },
       notice: { apply: (state: TeamState, event: Extract<TeamEvent, { t: 'notice' }>) => applyChange(state, event) },
+      // The read sets are rows only: nothing in memory changes.
+      reads: { apply: (state: TeamState) => state, persist: (_state: TeamState, event: Extract<TeamEvent, { t: 'reads' }>, ctx: ActorContext) => persistReads(event, ctx) },
     },
 
     persistBatch(state: TeamState, events: readonly TeamEvent[], logSeq: number, ctx: ActorContext) {
@@ -402,6 +409,8 @@ function groupActor<K extends TeamKind>(kind: K) {
       const out: Effect[] = [];
       let last: StoredMessage | undefined;
       let recalled = false;
+      // Team receipts: the counts of each changed message once per batch, to its sender.
+      const receipts = new Map<string, Extract<TeamEvent, { t: 'reads' }>['changed'][number]>();
       for (const event of events) {
         if (event.t === 'msg') {
           const { msg, conn } = event;
@@ -419,6 +428,8 @@ function groupActor<K extends TeamKind>(kind: K) {
           for (const account of state.members.keys()) out.push(deliver(account, f, account === event.msg.recalled!.from ? event.conn : undefined));
         } else if (event.t === 'hide') {
           out.push(deliver(event.viewer, frame('DeleteMsgSelf', event.deleted), event.conn));
+        } else if (event.t === 'reads') {
+          for (const c of event.changed) receipts.set(c.idServer, c);
         } else if (event.t === 'notice') {
           for (const f of event.frames) {
             const bytes = frame(f.ev, f.d);
@@ -431,6 +442,7 @@ function groupActor<K extends TeamKind>(kind: K) {
           }
         }
       }
+      for (const { from, ...counts } of receipts.values()) out.push(deliver(from, frame('TeamMsgReceipt', counts)));
       const newest = recalled ? lastVisible(state.conv, lmdbView(ctx)) : last;
       if (newest !== undefined) out.push(...touches(state, newest, ctx, recalled));
       return out;
@@ -515,6 +527,13 @@ export const teamBehavior = defineActor({
       }
       return { reply: out };
     },
+    sendTeamMsgReceipt(state, a, c, ctx) {
+      const { event } = decideReceipts(state, ctx, callerOf(c, 'sendTeamMsgReceipt').account, a.teamMsgReceipts);
+      const reply = { teamMsgReceipts: a.teamMsgReceipts };
+      return event === undefined ? { reply } : { reply, events: [event] };
+    },
+    getTeamMsgReads: (state, a, c, ctx) => ({ reply: { teamMsgReceipts: readCounts(state, ctx, callerOf(c, 'getTeamMsgReads').account, a.teamMsgReceipts) } }),
+    getTeamMsgReadAccounts: (state, a, c, ctx) => ({ reply: readAccounts(state, ctx, callerOf(c, 'getTeamMsgReadAccounts').account, a.teamMsgReceipt) }),
   },
 });
 

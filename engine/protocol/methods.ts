@@ -19,6 +19,7 @@ import { sysMsgMethods } from './methods/sysmsgs.ts';
 import { collectMethods } from './methods/collections.ts';
 import { peopleMethods } from './methods/people.ts';
 import { superTeamMethods, teamMethods } from './methods/teams.ts';
+import { teamReceiptMethods } from './methods/team-receipts.ts';
 
 export * from './objects.ts';
 export { conversationAddress } from './methods/common.ts';
@@ -42,6 +43,7 @@ export const registry = {
   ...peopleMethods,
   ...teamMethods,
   ...superTeamMethods,
+  ...teamReceiptMethods,
 } satisfies Record<string, AnyMethod>;
 
 export type Registry = typeof registry;

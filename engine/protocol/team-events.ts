@@ -5,6 +5,7 @@
  */
 import type { Team, TeamMember } from './methods/teams.ts';
 import { event } from './registry.ts';
+import type { TeamMsgReads } from './methods/team-receipts.ts';
 
 type Added = { team: Team; accounts: string[]; members: TeamMember[] };
 type Removed = { team: Team; accounts: string[] };
@@ -34,4 +35,5 @@ export const teamEvents = {
   TransferSuperTeam: event<Transferred>('`TransferTeam` of a supergroup.'),
   UpdateSuperTeamMember: event<TeamMember>('`updateteammember` of a supergroup.'),
   UpdateSuperTeamMembersMute: event<Muted>('`UpdateTeamMembersMute` of a supergroup.'),
+  TeamMsgReceipt: event<TeamMsgReads>('To the sender of a group message sent with `needMsgReceipt: true`: its read and unread counts now, once per message whose count a batch of `sendTeamMsgReceipt` changed.'),
 };
