@@ -18,6 +18,8 @@ const DOCUMENTED_CLOSES: Record<number, string> = {
   1007: 'BAD_REQUEST',
   /** A failed login. */
   4001: 'UNAUTHORIZED',
+  /** A `logout` request: the socket is told `kicked` (reason `logout`), then closed normally. */
+  1000: 'event kicked',
 };
 
 /** How long a batch may wait for its answers, ms. */
@@ -43,8 +45,10 @@ export class FuzzSocket {
         frame = { undecodable: true };
       }
       const f = frame as Reply & { ev?: unknown };
-      if (typeof f === 'object' && f !== null && 'ev' in f) this.events++;
-      else {
+      if (typeof f === 'object' && f !== null && 'ev' in f) {
+        this.events++;
+        if (typeof f.ev === 'string') this.seen.add(`event ${f.ev}`);
+      } else {
         this.replies.push(f);
         if (typeof f.e?.name === 'string') this.seen.add(f.e.name);
       }

@@ -13,7 +13,7 @@ import { useConnections } from '../helpers/connections.ts';
 import { freshAccount as account } from '../helpers/accounts.ts';
 
 const refOf = (m: Message): MsgRef => ({ scene: m.scene, from: m.from, to: m.to, time: m.time, idServer: m.idServer });
-const rootOf = (m: Message) => ({ scene: m.scene, threadMsgFromAccount: m.from, threadMsgToAccount: m.to, threadMsgIdServer: m.idServer, threadMsgTime: m.time });
+const rootOf = (m: Message) => ({ scene: 'p2p' as const, threadMsgFromAccount: m.from, threadMsgToAccount: m.to, threadMsgIdServer: m.idServer, threadMsgTime: m.time });
 
 describeBothModes('threads', (mode) => {
   const engine = mode.useEngine();

@@ -12,7 +12,8 @@ import { p2pAddress, userAddress } from '../../subjects.ts';
 export const id = () => s.identifier({ max: MAX_ID_CHARS });
 export const idClient = () => s.identifier({ max: MAX_ID_CLIENT_CHARS });
 export const time = () => s.int({ min: 0 });
-export const sessionId = () => s.identifier({ max: MAX_ID_CHARS, prefixes: SCENES, text: 'a session id such as p2p-<account> or team-<teamId>' });
+export const sessionId = (scenes: readonly Scene[] = SCENES) =>
+  s.identifier({ max: MAX_ID_CHARS, prefixes: scenes, text: scenes.length === 1 ? `a session id such as ${scenes[0]}-<account>` : 'a session id such as p2p-<account> or team-<teamId>' });
 
 /** Options every send method shares. */
 export const sendCommon = {

@@ -24,7 +24,7 @@ import {
   MSG_TYPES,
   SCENES,
 } from '../objects.ts';
-import type { DeletedMsgSelf, Message, MsgRef, SysMsg } from '../objects.ts';
+import type { DeletedMsgSelf, Message, MsgRef, Scene, SysMsg } from '../objects.ts';
 import { actorMethod, returns } from '../registry.ts';
 import type { ActorMethod } from '../registry.ts';
 import type { ObjectSchema, Shape } from '../schema.ts';
@@ -52,9 +52,9 @@ const file = () =>
   });
 
 /** The fields that locate a stored message; other members of a message passed whole are ignored. */
-export const msgRef = () =>
+export const msgRef = (scenes: readonly Scene[] = SCENES) =>
   s.object({
-    scene: s.literal(SCENES),
+    scene: s.literal(scenes),
     from: id(),
     to: id(),
     time: time(),

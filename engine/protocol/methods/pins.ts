@@ -5,7 +5,7 @@
  * `PinMsgChange`. Answered by the conversation's actor. Browser-safe.
  */
 import * as s from '../schema.ts';
-import { MAX_EXT_CHARS, parseSessionId } from '../objects.ts';
+import { MAX_EXT_CHARS, P2P_ONLY, parseSessionId } from '../objects.ts';
 import type { Message } from '../objects.ts';
 import { actorMethod, returns } from '../registry.ts';
 import { conversationAddress, sessionId } from './common.ts';
@@ -31,7 +31,7 @@ export interface PinMsgChange {
   pin: MsgPin;
 }
 
-const pinArgs = () => s.object({ msg: msgRef(), pinCustom: s.optional(s.string({ max: MAX_PIN_CUSTOM_CHARS })) });
+const pinArgs = () => s.object({ msg: msgRef(P2P_ONLY), pinCustom: s.optional(s.string({ max: MAX_PIN_CUSTOM_CHARS })) });
 
 /** The conversation of a session id, from the caller's side; a malformed id was refused by its schema already. */
 function sessionAddress(account: string, id: string): string {
@@ -65,7 +65,7 @@ export const pinMethods = {
     owner: 'conv',
     address: (account, a) => refAddress(account, a.msg),
     reads: true,
-    args: s.object({ msg: msgRef() }),
+    args: s.object({ msg: msgRef(P2P_ONLY) }),
     result: returns<{ pin?: MsgPin }>(),
     retry: 'idempotent',
     errors: ['NOT_FOUND'],
@@ -76,7 +76,7 @@ export const pinMethods = {
     address: (account, a) => sessionAddress(account, a.id),
     reads: true,
     positional: 'id',
-    args: s.object({ id: sessionId() }),
+    args: s.object({ id: sessionId(P2P_ONLY) }),
     result: returns<{ pins: MsgPin[] }>(),
     retry: 'idempotent',
     errors: [],

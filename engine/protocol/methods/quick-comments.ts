@@ -6,7 +6,7 @@
  * Answered by the conversation's actor. Browser-safe.
  */
 import * as s from '../schema.ts';
-import { MAX_EXT_CHARS, MAX_MSGS_PER_BATCH, MAX_NOTE_CHARS } from '../objects.ts';
+import { MAX_EXT_CHARS, MAX_MSGS_PER_BATCH, MAX_NOTE_CHARS, P2P_ONLY } from '../objects.ts';
 import type { MsgRef } from '../objects.ts';
 import { actorMethod, returns } from '../registry.ts';
 import { msgRef, refAddress } from './messages.ts';
@@ -44,7 +44,7 @@ export interface MsgQuickComments {
 /** What adding and removing take: the message, the reaction, and push options for the participants' devices. */
 const commentArgs = () =>
   s.object({
-    msg: msgRef(),
+    msg: msgRef(P2P_ONLY),
     body: s.int({ min: 0, max: 2 ** 31 - 1 }),
     custom: s.optional(s.string({ max: MAX_COMMENT_CUSTOM_CHARS })),
     needPush: s.optional(s.boolean(), false),
@@ -80,7 +80,7 @@ export const quickCommentMethods = {
     owner: 'conv',
     address: (account, a) => refAddress(account, a.msgs[0]!),
     reads: true,
-    args: s.object({ msgs: s.array(msgRef(), { min: 1, max: MAX_MSGS_PER_BATCH }) }),
+    args: s.object({ msgs: s.array(msgRef(P2P_ONLY), { min: 1, max: MAX_MSGS_PER_BATCH }) }),
     result: returns<MsgQuickComments[]>(),
     retry: 'idempotent',
     errors: [],

@@ -5,7 +5,7 @@
  * the conversation's actor. Browser-safe.
  */
 import * as s from '../schema.ts';
-import { MAX_EXT_CHARS, MAX_HISTORY_LIMIT, SCENES } from '../objects.ts';
+import { MAX_EXT_CHARS, MAX_HISTORY_LIMIT, P2P_ONLY } from '../objects.ts';
 import type { Message, Scene } from '../objects.ts';
 export type { ThreadMessageInfo } from '../objects.ts';
 import { actorMethod, returns } from '../registry.ts';
@@ -33,7 +33,7 @@ function threadAddress(account: string, a: { scene: Scene; threadMsgFromAccount:
 /** Options of a clear (`clearServerHistoryMsgs`, also under the reference's longer name). */
 const clearArgs = () =>
   s.object({
-    scene: s.literal(SCENES),
+    scene: s.literal(P2P_ONLY),
     to: id(),
     isDeleteRoam: s.optional(s.boolean(), true),
     isSyncSelf: s.optional(s.boolean(), false),
@@ -62,7 +62,7 @@ export const threadMethods = {
     address: threadAddress,
     reads: true,
     args: s.object({
-      scene: s.literal(SCENES),
+      scene: s.literal(P2P_ONLY),
       threadMsgFromAccount: id(),
       threadMsgToAccount: id(),
       threadMsgIdServer: s.string({ min: 1, max: 64 }),
