@@ -223,12 +223,12 @@ function viewBytes(msg: StoredMessage, viewer: string): Uint8Array {
 /** `'msg'`, encoded: the frame's `ev` and the event's `t`. */
 const MSG_EV = encode('msg');
 
-/** The Log's bytes of a `msg` event (`{t, msg, conn}`), around the message's single encoding. */
+/** The Log's bytes of a `msg` event (`{t, msg, conn?, root?}`), around the message's single encoding; every member of the event goes in. */
 function eventBytes(event: ConversationEvent & { t: 'msg' }): Uint8Array {
-  const stored = storedBytes(event.msg);
-  return event.conn === undefined
-    ? encodeMapOfRaw([['t', MSG_EV], ['msg', stored]])
-    : encodeMapOfRaw([['t', MSG_EV], ['msg', stored], ['conn', encode(event.conn)]]);
+  const members: Array<[string, Uint8Array]> = [['t', MSG_EV], ['msg', storedBytes(event.msg)]];
+  if (event.conn !== undefined) members.push(['conn', encode(event.conn)]);
+  if (event.root !== undefined) members.push(['root', encode(event.root)]);
+  return encodeMapOfRaw(members);
 }
 
 /** The `msg` frame of `msg` as `viewer` sees it (the bytes `frame('msg', viewOf(msg, viewer))` makes). */
