@@ -168,6 +168,8 @@ describeBothModes('people', (mode) => {
         ['forwardMsg', () => b.forwardMsg({ ...p2p, msg: original })],
         ['addFriend', () => b.addFriend({ account: me })],
         ['applyFriend', () => b.applyFriend({ account: me })],
+        ['sendCustomSysMsg', () => b.sendCustomSysMsg({ ...p2p, content: 'ping' })],
+        ['sendCustomSysMsg kept', () => b.sendCustomSysMsg({ ...p2p, content: 'ping', sendToOnlineUsersOnly: false })],
       ];
       for (const [what, attempt] of attempts) {
         const err = await rejectionOf(attempt());
