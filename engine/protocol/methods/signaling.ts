@@ -113,6 +113,8 @@ const createShape = {
   ext: s.optional(s.string({ max: MAX_EXT_CHARS }), ''),
 };
 const offline = () => s.optional(s.boolean(), false);
+/** A channel and what the operation passes on: leave, close. */
+const channelOp = () => s.object({ channelId: channelId(), attachExt: attachExt(), offlineEnabled: offline() });
 const joinShape = { attachExt: attachExt(), offlineEnabled: offline(), uid: uid() };
 const inviteShape = { account: id(), requestId: requestId(), attachExt: attachExt(), offlineEnabled: offline(), pushInfo: s.optional(s.string({ max: MAX_EXT_CHARS })) };
 const rtcShape = {
@@ -163,7 +165,7 @@ export const signalingMethods = {
     doc: 'Leaves a channel; the other members get LEAVE.',
     owner: 'channel',
     address: toChannelId,
-    args: s.object({ channelId: channelId(), attachExt: attachExt(), offlineEnabled: offline() }),
+    args: channelOp(),
     result: returns<{ channelId: string }>(),
     retry: 'idempotent',
     errors: [...CHANNEL_ERRORS],
@@ -181,7 +183,7 @@ export const signalingMethods = {
     doc: 'Closes a channel (its creator or a member); every other member gets ROOM_CLOSE.',
     owner: 'channel',
     address: toChannelId,
-    args: s.object({ channelId: channelId(), attachExt: attachExt(), offlineEnabled: offline() }),
+    args: channelOp(),
     result: returns<{ channelId: string }>(),
     retry: 'idempotent',
     errors: [...CHANNEL_ERRORS],
