@@ -5,44 +5,21 @@
  * acknowledged change is still there. In NATS mode the actors' LMDB state
  * is then thrown away too, and the same answers come back from the Log.
  */
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import WebSocket from 'ws';
-import { connect } from '../../client/index.ts';
-import type { ParleyClient } from '../../client/index.ts';
 import type { Message, MsgRef } from '../../engine/protocol/methods.ts';
-import { spawnEngine, tempDir, tokenFor, type SpawnedEngine } from '../helpers/engine.ts';
+import type { SpawnedEngine } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
+import { useCrashableEngines } from '../helpers/crashable-engines.ts';
 
 const refOf = (m: Message): MsgRef => ({ scene: m.scene, from: m.from, to: m.to, time: m.time, idServer: m.idServer });
 
 describeBothModes('pins, comments, threads and clears across kill -9', ({ name, engineOptions }) => {
-  let dataDir: string;
-  const engines: SpawnedEngine[] = [];
-  const clients: ParleyClient[] = [];
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.destroy().catch(() => {})));
-    await Promise.all(engines.splice(0).map((e) => e.kill('SIGKILL')));
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function start(): Promise<SpawnedEngine> {
-    const e = await spawnEngine(engineOptions({ dataDir }));
-    engines.push(e);
-    return e;
-  }
-
-  async function client(engine: SpawnedEngine, account: string): Promise<ParleyClient> {
-    const c = await connect({ url: engine.url, token: await tokenFor(account), WebSocket, reconnect: false });
-    clients.push(c);
-    return c;
-  }
+  const { start, client, dataDir } = useCrashableEngines(engineOptions);
 
   it('keeps every acknowledged pin, comment, reply, clear and unread count', async () => {
-    dataDir = tempDir();
     const [me, bob, carol] = [`me-x-${name}`, `bob-x-${name}`, `carol-x-${name}`];
     let engine = await start();
     const m = await client(engine, me);
@@ -78,7 +55,7 @@ describeBothModes('pins, comments, threads and clears across kill -9', ({ name, 
 
     if (name === 'nats') {
       await engine.kill('SIGKILL');
-      rmSync(join(dataDir, 'state'), { recursive: true, force: true });
+      rmSync(join(dataDir(), 'state'), { recursive: true, force: true });
       engine = await start();
       await check(engine);
     }

@@ -5,41 +5,16 @@
  * the group is as it was: profile, members and roles, the mute, the open
  * and answered invitations, the numbering, unread counts and history.
  */
-import { afterEach, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
-import WebSocket from 'ws';
-import { connect } from '../../client/index.ts';
-import type { ParleyClient } from '../../client/index.ts';
+import { expect, it } from 'vitest';
 import type { TeamSysMsg } from '../../engine/protocol/methods/teams.ts';
-import { spawnEngine, tempDir, tokenFor, type SpawnedEngine } from '../helpers/engine.ts';
 import { rejectionOf, waitFor } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
+import { useCrashableEngines } from '../helpers/crashable-engines.ts';
 
 describeBothModes('groups across kill -9', ({ name, engineOptions }) => {
-  let dataDir: string;
-  const engines: SpawnedEngine[] = [];
-  const clients: ParleyClient[] = [];
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.destroy().catch(() => {})));
-    await Promise.all(engines.splice(0).map((e) => e.kill('SIGKILL')));
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function start(): Promise<SpawnedEngine> {
-    const e = await spawnEngine(engineOptions({ dataDir }));
-    engines.push(e);
-    return e;
-  }
-
-  async function client(engine: SpawnedEngine, account: string): Promise<ParleyClient> {
-    const c = await connect({ url: engine.url, token: await tokenFor(account), WebSocket, reconnect: false });
-    clients.push(c);
-    return c;
-  }
+  const { start, client, dataDir } = useCrashableEngines(engineOptions);
 
   it('keeps the profile, members, roles, mutes, invitations, numbering and unread', async () => {
-    dataDir = tempDir();
     const [o, a, b, c, d] = ['owner', 'ann', 'ben', 'cat', 'dan'].map((x) => `${x}-${name}`);
     let engine = await start();
     const oc = await client(engine, o!);

@@ -4,41 +4,16 @@
  * server), and the read sets are as they were: the counts and accounts
  * answer the same, a repeated receipt changes nothing, a new one counts.
  */
-import { afterEach, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
-import WebSocket from 'ws';
-import { connect } from '../../client/index.ts';
-import type { ParleyClient } from '../../client/index.ts';
+import { expect, it } from 'vitest';
 import type { TeamMsgReads } from '../../engine/protocol/methods/team-receipts.ts';
-import { spawnEngine, tempDir, tokenFor, type SpawnedEngine } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
+import { useCrashableEngines } from '../helpers/crashable-engines.ts';
 
 describeBothModes('team receipts across kill -9', ({ name, engineOptions }) => {
-  let dataDir: string;
-  const engines: SpawnedEngine[] = [];
-  const clients: ParleyClient[] = [];
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.destroy().catch(() => {})));
-    await Promise.all(engines.splice(0).map((e) => e.kill('SIGKILL')));
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function start(): Promise<SpawnedEngine> {
-    const e = await spawnEngine(engineOptions({ dataDir }));
-    engines.push(e);
-    return e;
-  }
-
-  async function client(engine: SpawnedEngine, account: string): Promise<ParleyClient> {
-    const c = await connect({ url: engine.url, token: await tokenFor(account), WebSocket, reconnect: false });
-    clients.push(c);
-    return c;
-  }
+  const { start, client, dataDir } = useCrashableEngines(engineOptions);
 
   it('keeps who read each message', async () => {
-    dataDir = tempDir();
     const [o, a, b] = ['owner', 'ann', 'ben'].map((x) => `rcpt-${x}-${name}`);
     let engine = await start();
     const oc = await client(engine, o!);
