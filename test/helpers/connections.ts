@@ -3,6 +3,7 @@ import { afterEach } from 'vitest';
 import WebSocket from 'ws';
 import { connect } from '../../client/index.ts';
 import type { ConnectOptions, ParleyClient } from '../../client/index.ts';
+import { freshAccount } from './accounts.ts';
 import { tokenFor } from './engine.ts';
 import { RawClient } from './raw-client.ts';
 
@@ -39,4 +40,13 @@ export function useConnections(url: () => string): Connections {
     },
     disconnectClients,
   };
+}
+
+/** A fresh account on two devices (`phone`, `desk`) and a fresh peer on one (`b`), SDK clients of `conns`. */
+export async function accountAndPeer(conns: Connections): Promise<{ me: string; bob: string; phone: ParleyClient; desk: ParleyClient; peer: ParleyClient }> {
+  const [me, bob] = [freshAccount('me'), freshAccount('bob')];
+  const phone = await conns.client(me, { deviceId: 'phone' });
+  const desk = await conns.client(me, { deviceId: 'desk' });
+  const peer = await conns.client(bob, { deviceId: 'b' });
+  return { me, bob, phone, desk, peer };
 }

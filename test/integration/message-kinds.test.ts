@@ -12,7 +12,7 @@ import { RECALL_WINDOW_MS } from '../../actors/conversation/logic.ts';
 import type { DeletedMsgSelf, Message, MsgRef, SysMsg } from '../../engine/protocol/methods.ts';
 import { waitFor, rejectionOf } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
-import { useConnections } from '../helpers/connections.ts';
+import { accountAndPeer, useConnections } from '../helpers/connections.ts';
 
 let accountSeq = 0;
 function account(name: string): string {
@@ -36,13 +36,7 @@ describeBothModes('message kinds, recall and delete-for-self', (mode) => {
     conversationSettings.recallWindowMs = RECALL_WINDOW_MS;
   });
 
-  async function pair() {
-    const [me, bob] = [account('me'), account('bob')];
-    const phone = await conns.client(me, { deviceId: 'phone' });
-    const desk = await conns.client(me, { deviceId: 'desk' });
-    const peer = await conns.client(bob, { deviceId: 'b' });
-    return { me, bob, phone, desk, peer };
-  }
+  const pair = () => accountAndPeer(conns);
 
   async function history(c: ParleyClient, to: string, msgTypes?: Message['type'][]): Promise<Message[]> {
     return (await c.getHistoryMsgs({ scene: 'p2p', to, ...(msgTypes === undefined ? {} : { msgTypes }) })).msgs;

@@ -12,7 +12,7 @@ import { MAX_PINS_PER_CONVERSATION } from '../../actors/conversation/pins.ts';
 import type { Message, MsgRef, PinMsgChange } from '../../engine/protocol/methods.ts';
 import { waitFor, rejectionOf } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
-import { useConnections } from '../helpers/connections.ts';
+import { accountAndPeer, useConnections } from '../helpers/connections.ts';
 import { freshAccount as account } from '../helpers/accounts.ts';
 
 const refOf = (m: Message): MsgRef => ({ scene: m.scene, from: m.from, to: m.to, time: m.time, idServer: m.idServer });
@@ -30,13 +30,7 @@ describeBothModes('message pins', (mode) => {
     conversationSettings.maxPins = MAX_PINS_PER_CONVERSATION;
   });
 
-  async function pair() {
-    const [me, bob] = [account('me'), account('bob')];
-    const phone = await conns.client(me, { deviceId: 'phone' });
-    const desk = await conns.client(me, { deviceId: 'desk' });
-    const peer = await conns.client(bob, { deviceId: 'b' });
-    return { me, bob, phone, desk, peer };
-  }
+  const pair = () => accountAndPeer(conns);
 
   it('pins, updates and unpins: the peer and the other device hear each change, getMsgPins lists the pins', async () => {
     const { me, bob, phone, desk, peer } = await pair();

@@ -12,7 +12,7 @@ import { MAX_COMMENTS_PER_MSG } from '../../actors/conversation/quick-comments.t
 import type { Message, MsgRef, QuickCommentChange } from '../../engine/protocol/methods.ts';
 import { waitFor, rejectionOf } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
-import { useConnections } from '../helpers/connections.ts';
+import { accountAndPeer, useConnections } from '../helpers/connections.ts';
 import { freshAccount as account } from '../helpers/accounts.ts';
 
 const refOf = (m: Message): MsgRef => ({ scene: m.scene, from: m.from, to: m.to, time: m.time, idServer: m.idServer });
@@ -32,13 +32,7 @@ describeBothModes('quick comments', (mode) => {
     conversationSettings.maxCommentsPerMsg = MAX_COMMENTS_PER_MSG;
   });
 
-  async function pair() {
-    const [me, bob] = [account('me'), account('bob')];
-    const phone = await conns.client(me, { deviceId: 'phone' });
-    const desk = await conns.client(me, { deviceId: 'desk' });
-    const peer = await conns.client(bob, { deviceId: 'b' });
-    return { me, bob, phone, desk, peer };
-  }
+  const pair = () => accountAndPeer(conns);
 
   it('adds and removes reactions: the peer and the other device hear them, getQuickComments answers a batch', async () => {
     const { me, bob, phone, desk, peer } = await pair();
