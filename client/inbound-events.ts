@@ -78,10 +78,22 @@ const HANDLERS: EventHandlers = {
   signalingMutilClientSyncNotify: (d, ctx) => ctx.emit('signalingMutilClientSyncNotify', d),
   signalingChannelsSyncNotify: (d, ctx) => ctx.emit('signalingChannelsSyncNotify', d),
   signalingUnreadMessageSyncNotify: (d, ctx) => ctx.emit('signalingUnreadMessageSyncNotify', d),
-  PinMsgChange: (d, ctx) => ctx.emit('PinMsgChange', d),
-  QuickComment: (d, ctx) => ctx.emit('QuickComment', d),
-  DeleteQuickComment: (d, ctx) => ctx.emit('DeleteQuickComment', d),
-  ClearServerHistoryMsgs: (d, ctx) => ctx.emit('ClearServerHistoryMsgs', d),
+  PinMsgChange: (d, ctx) => {
+    ctx.sync.noteConvChange(d);
+    ctx.emit('PinMsgChange', d);
+  },
+  QuickComment: (d, ctx) => {
+    ctx.sync.noteConvChange(d);
+    ctx.emit('QuickComment', d);
+  },
+  DeleteQuickComment: (d, ctx) => {
+    ctx.sync.noteConvChange(d);
+    ctx.emit('DeleteQuickComment', d);
+  },
+  ClearServerHistoryMsgs: (d, ctx) => {
+    ctx.sync.noteConvChange(d);
+    ctx.emit('ClearServerHistoryMsgs', d);
+  },
   myinfo: (d, ctx) => ctx.emit('myinfo', d),
   updatemyinfo: (d, ctx) => ctx.emit('updatemyinfo', d),
   blacklist: (d, ctx) => ctx.emit('blacklist', d),

@@ -13,7 +13,7 @@ export type TokenSource = string | (() => string | Promise<string>);
 
 /** The sync position a device resumes from; sent at login as `cursors`. */
 export interface Cursors {
-  /** Highest `updateTime` of any session seen (or `deletedTime` of a `DeleteMsgSelf`), in ms since the epoch. */
+  /** Highest `updateTime` of any session seen (or `deletedTime` of a `DeleteMsgSelf`, or `time` of a pin, quick comment or clear change), in ms since the epoch. */
   sessions?: number;
   /** Highest message `seq` seen, per session id. */
   seqs?: Record<string, number>;

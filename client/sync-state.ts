@@ -92,6 +92,17 @@ export class SyncState {
     }
   }
 
+  /**
+   * Advances the sessions cursor from a conversation change (`PinMsgChange`,
+   * `QuickComment`, `DeleteQuickComment`: its `time`; `ClearServerHistoryMsgs`:
+   * each item's `time`): the login sync replays the ones after it.
+   */
+  noteConvChange(payload: unknown): void {
+    for (const c of Array.isArray(payload) ? payload : [payload]) {
+      if (isRecord(c) && typeof c.time === 'number' && c.time > this.sessions) this.sessions = c.time;
+    }
+  }
+
   /** Highest `seq` seen in `sessionId`, undefined when nothing was. */
   lastSeq(sessionId: string): number | undefined {
     return this.seqs.get(sessionId);

@@ -43,6 +43,8 @@ export const KEY_KINDS = {
   convThread: { tag: 0x23, parts: ['str', 'uint', 'uint'] },
   /** `conv-cleared`: conversation address, member → how far that member cleared their history. */
   convCleared: { tag: 0x24, parts: ['str', 'str'] },
+  /** `user-conv-changes`: user address, time of the change, its name within that time → a pin, quick comment or clear change for login sync. */
+  userConvChange: { tag: 0x25, parts: ['str', 'uint', 'str'] },
   /** `user-sysmsgs`: user address, number in the account's store → stored system notification. */
   userSysMsg: { tag: 0x40, parts: ['str', 'uint'] },
   /** `user-meta`: user address, part name (`sysmsgs`, `collects`) → that part's counters. */

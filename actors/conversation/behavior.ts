@@ -19,7 +19,8 @@ import { decodeKey, keyOf, rangeUnder } from '../../engine/keys.ts';
 import { encode, encodeMapOfRaw, extendMap, rememberEncoding } from '../../engine/protocol/codec.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import type { Message, MsgRef, MsgType, SysMsg } from '../../engine/protocol/objects.ts';
-import type { Args, ClearedHistory } from '../../engine/protocol/methods.ts';
+import type { Args, ClearedHistory, PinMsgChange, QuickCommentChange } from '../../engine/protocol/methods.ts';
+import type { ConvChangeEntry, ConvChangeFrame } from '../user/conv-changes.ts';
 import { userAddress } from '../../engine/subjects.ts';
 import { userCalls } from '../user/calls.ts';
 import type { TouchArgs } from '../user/calls.ts';
@@ -167,6 +168,26 @@ function* threadReplies(state: ConversationState, ctx: ActorContext, root: numbe
   }
 }
 
+/**
+ * The replies of the thread rooted at `root` that `viewer` sees: recalled
+ * replies left the index; the ones the viewer cleared (at or below their
+ * mark) are not read at all, the rest are read to leave out those the viewer
+ * deleted for themselves.
+ */
+function threadTotal(state: ConversationState, ctx: ActorContext, root: number, viewer: string): number {
+  const db = ctx.store.db('conv-threads');
+  const range = rangeUnder('convThread', ctx.address, root);
+  const floor = clearedSeq(state, viewer);
+  const start = floor === 0 ? range.start : keyOf('convThread', ctx.address, root, floor + 1);
+  const view = lmdbView(ctx);
+  let n = 0;
+  for (const key of db.getKeys({ start, end: range.end })) {
+    const m = rowAt(state, view, decodeKey('convThread', key)[2]);
+    if (m !== undefined && visibleTo(m, viewer)) n++;
+  }
+  return n;
+}
+
 /** What a pin command takes from its arguments and caller. */
 function pinInput(a: { msg: MsgRef; pinCustom?: string | undefined }, c: Caller | undefined, ctx: ActorContext, m: string): PinInput {
   const caller = callerOf(c, m);
@@ -180,11 +201,28 @@ function commentInput(a: Args<'addQuickComment'>, c: Caller | undefined, ctx: Ac
   return { by: caller.account, ref: msg, body, custom, push, now: ctx.now(), limit: conversationSettings.maxCommentsPerMsg, conn: caller.conn };
 }
 
-/** Delivers `payload(viewer)` as `ev` to every member: all devices of the others, the other devices of `by`. */
-function toMembers(state: ConversationState, by: string, conn: string | undefined, ev: string, payload: (viewer: string) => unknown): Effect[] {
+/**
+ * A pin or quick comment change for every member: delivered to all devices
+ * of the others and the other devices of `by`, and journaled by each member's user actor for its
+ * devices that are offline (conv-changes.ts). `key` names the change within
+ * its millisecond, so a retried call writes the same entry.
+ */
+function changeToMembers(state: ConversationState, by: string, conn: string | undefined, ev: 'PinMsgChange', key: string, payload: (viewer: string) => PinMsgChange): Effect[];
+function changeToMembers(state: ConversationState, by: string, conn: string | undefined, ev: 'QuickComment' | 'DeleteQuickComment', key: string, payload: (viewer: string) => QuickCommentChange): Effect[];
+function changeToMembers(state: ConversationState, by: string, conn: string | undefined, ev: ConvChangeFrame['ev'], key: string, payload: (viewer: string) => PinMsgChange | QuickCommentChange): Effect[] {
   const out: Effect[] = [];
-  for (const member of new Set(state.members)) out.push(deliver(member, frame(ev, payload(member)), member === by ? conn : undefined));
+  for (const member of new Set(state.members)) {
+    const d = payload(member);
+    out.push(deliver(member, frame(ev, d), member === by ? conn : undefined));
+    const entry = { ev, d, time: d.time ?? 0, key } as ConvChangeEntry;
+    out.push(callEffect(userCalls, 'convChanged', userAddress(member), { changes: [entry] }));
+  }
   return out;
+}
+
+/** What names a pin change within its millisecond. */
+function pinKey(event: PinEvent, msg: StoredMessage): string {
+  return `pin\u0000${event.type}\u0000${msg.idServer}`;
 }
 
 function frame(ev: string, d: unknown): Uint8Array {
@@ -421,7 +459,7 @@ export const conversationBehavior = defineActor<'conv', ConversationState, Conve
       const ref: MsgRef = { scene: a.scene, from: a.threadMsgFromAccount, to: a.threadMsgToAccount, time: a.threadMsgTime, idServer: a.threadMsgIdServer };
       const root = threadRoot(state, lmdbView(ctx), caller.account, ref);
       const msgs = threadPage(state, threadReplies(state, ctx, root.seq, a.reverse), a, caller.account);
-      const total = ctx.store.db('conv-threads').getKeysCount(rangeUnder('convThread', ctx.address, root.seq));
+      const total = threadTotal(state, ctx, root.seq, caller.account);
       return { reply: { threadMsg: viewOf(root, caller.account), msgs: msgs.map((m) => viewOf(m, caller.account)), total, timetag: ctx.now() } };
     },
     clearServerHistoryMsgs: (state, a, c, ctx) => clear(state, a, c, ctx, 'clearServerHistoryMsgs'),
@@ -539,8 +577,8 @@ export const conversationBehavior = defineActor<'conv', ConversationState, Conve
         // A recall takes the message's pin with it (its row goes when the recall is written): the participants are told.
         const pin = pinRows(ctx).pinAt(event.msg.seq);
         if (pin !== undefined) {
-          const unpin: PinEvent = { t: 'pin', type: 'delete', seq: pin.seq, shown: pin, by: notice.from };
-          out.push(...toMembers(state, notice.from, undefined, 'PinMsgChange', (viewer) => pinChange(unpin, event.msg, viewer)));
+          const unpin: PinEvent = { t: 'pin', type: 'delete', seq: pin.seq, shown: pin, by: notice.from, time: notice.time };
+          out.push(...changeToMembers(state, notice.from, undefined, 'PinMsgChange', pinKey(unpin, event.msg), (viewer) => pinChange(unpin, event.msg, viewer)));
         }
       } else if (event.t === 'hide') {
         out.push(deliver(event.viewer, frame('DeleteMsgSelf', event.deleted), event.conn));
@@ -548,13 +586,17 @@ export const conversationBehavior = defineActor<'conv', ConversationState, Conve
         out.push(callEffect(userCalls, 'selfDeleted', userAddress(event.viewer), { deleted: event.deleted }));
       } else if (event.t === 'pin') {
         const msg = rowAt(state, lmdbView(ctx), event.seq);
-        if (msg !== undefined) out.push(...toMembers(state, event.by, event.conn, 'PinMsgChange', (viewer) => pinChange(event, msg, viewer)));
+        if (msg !== undefined) out.push(...changeToMembers(state, event.by, event.conn, 'PinMsgChange', pinKey(event, msg), (viewer) => pinChange(event, msg, viewer)));
       } else if (event.t === 'comments') {
         const msg = rowAt(state, lmdbView(ctx), event.seq);
         const ev = event.type === 'add' ? 'QuickComment' : 'DeleteQuickComment';
-        if (msg !== undefined) out.push(...toMembers(state, event.comment.from, event.conn, ev, (viewer) => commentChange(event, msg, viewer)));
+        const key = `qc\u0000${event.type}\u0000${msg?.idServer}\u0000${event.comment.from}\u0000${event.comment.body}`;
+        if (msg !== undefined) out.push(...changeToMembers(state, event.comment.from, event.conn, ev, key, (viewer) => commentChange(event, msg, viewer)));
       } else if (event.t === 'clear' && event.sync) {
         out.push(deliver(event.viewer, frame('ClearServerHistoryMsgs', [event.cleared]), event.conn));
+        // Journaled too, for the viewer's devices that are offline now.
+        const entry: ConvChangeEntry = { ev: 'ClearServerHistoryMsgs', d: [event.cleared], time: event.cleared.time, key: `clear\u0000${event.cleared.sessionId}` };
+        out.push(callEffect(userCalls, 'convChanged', userAddress(event.viewer), { changes: [entry] }));
       }
     }
     // One session update per member per batch carries the newest message; after a recall, the newest one left.

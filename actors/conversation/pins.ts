@@ -30,6 +30,8 @@ export interface PinEvent {
   row?: PinRow;
   shown: PinRow;
   by: string;
+  /** When the change happened (ms); events logged before it was kept lack it. */
+  time?: number;
   conn?: string;
 }
 
@@ -60,7 +62,7 @@ function pinned(state: ConversationState, view: ConversationView, by: string, re
 }
 
 function pinEvent(type: PinEvent['type'], seq: number, row: PinRow | undefined, shown: PinRow, input: PinInput): PinEvent {
-  const e: PinEvent = { t: 'pin', type, seq, shown, by: input.by };
+  const e: PinEvent = { t: 'pin', type, seq, shown, by: input.by, time: input.now };
   if (row !== undefined) e.row = row;
   if (input.conn !== undefined) e.conn = input.conn;
   return e;
@@ -112,7 +114,7 @@ export function pinView(row: PinRow, msg: StoredMessage, viewer: string): MsgPin
 /** The change as `viewer` is told it. */
 export function pinChange(event: PinEvent, msg: StoredMessage, viewer: string): PinMsgChange {
   const peer = msg.from === viewer ? msg.to : msg.from;
-  return { type: event.type, sessionId: sessionIdOf('p2p', peer), pin: pinView(event.shown, msg, viewer) };
+  return { type: event.type, sessionId: sessionIdOf('p2p', peer), pin: pinView(event.shown, msg, viewer), time: event.time ?? event.shown.updateTime };
 }
 
 /** Every pin of the conversation `viewer` may see, oldest pin first. */

@@ -30,6 +30,8 @@ export interface CommentEvent {
   row: CommentsRow;
   comment: QuickComment;
   push: CommentPush;
+  /** When the change happened (ms); events logged before it was kept lack it. */
+  time?: number;
   conn?: string;
 }
 
@@ -60,7 +62,7 @@ export function commentedMsg(m: StoredMessage, viewer: string): CommentedMsg {
 }
 
 function event(type: CommentEvent['type'], seq: number, row: CommentsRow, comment: QuickComment, input: CommentInput): CommentEvent {
-  const e: CommentEvent = { t: 'comments', type, seq, row, comment, push: input.push };
+  const e: CommentEvent = { t: 'comments', type, seq, row, comment, push: input.push, time: input.now };
   if (input.conn !== undefined) e.conn = input.conn;
   return e;
 }
@@ -111,5 +113,5 @@ export function commentsOf(
 
 /** The change as `viewer` is told it. */
 export function commentChange(event: CommentEvent, m: StoredMessage, viewer: string): QuickCommentChange {
-  return { msg: commentedMsg(m, viewer), comment: event.comment };
+  return { msg: commentedMsg(m, viewer), comment: event.comment, time: event.time ?? event.row.updateTime };
 }

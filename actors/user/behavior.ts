@@ -2,7 +2,8 @@
  * The user actor (`user:<account>`): the account's server sessions, their
  * unread counts, extensions, pins and read receipts, and the login sync plan;
  * its system notification store (sysmsgs.ts), the journal of its
- * deletes-for-self (self-deletes.ts) and its collections (collections.ts).
+ * deletes-for-self (self-deletes.ts), of its conversations' pin, quick comment
+ * and clear changes (conv-changes.ts) and its collections (collections.ts).
  * LMDB rows (keys from engine/keys.ts):
  * `user-sessions userSession(address, sessionId) → SessionRow`; the other
  * parts name theirs.
@@ -62,6 +63,7 @@ import {
 } from './sysmsgs.ts';
 import { accountSyncPage, pinnedSessions } from './account-sync.ts';
 import { decideSelfDeleted, persistSelfDeleted, selfDeleteSyncPage, type SelfDeleteEvent } from './self-deletes.ts';
+import { convChangeSyncPage, decideConvChanged, persistConvChanged, type ConvChangeEvent } from './conv-changes.ts';
 import {
   applyCollectEvent,
   collectsPage,
@@ -81,7 +83,7 @@ export { postSysMsg } from './sysmsgs.ts';
 /** The user actor's state: the sessions (logic.ts) and the other parts'. */
 export type UserActorState = UserState & WithSysMsgs & WithCollects;
 /** Every event of the user actor. */
-export type UserActorEvent = UserEvent | SysMsgEvent | SelfDeleteEvent | CollectEvent;
+export type UserActorEvent = UserEvent | SysMsgEvent | SelfDeleteEvent | ConvChangeEvent | CollectEvent;
 
 /** Events that change session rows. */
 function isSessionEvent(e: UserActorEvent): e is UserEvent {
@@ -213,6 +215,8 @@ export const userActor = {
     syncSysMsgs: (state, a, _caller, ctx) => ({ reply: sysMsgSyncPage(state, a, ctx) }),
     selfDeleted: (_state, a, _caller, ctx) => ({ reply: true, events: decideSelfDeleted(a.deleted, ctx.now()) }),
     syncSelfDeletes: (_state, a, _caller, ctx) => ({ reply: selfDeleteSyncPage(a, ctx) }),
+    convChanged: (_state, a, _caller, ctx) => ({ reply: true, events: decideConvChanged(a.changes, ctx.now()) }),
+    syncConvChanges: (_state, a, _caller, ctx) => ({ reply: convChangeSyncPage(a, ctx) }),
   },
 
   events: {
@@ -230,6 +234,7 @@ export const userActor = {
     sysmsgPost: { apply: applySysMsgPost, persist: (_state, e, ctx) => persistSysMsgEvent(e, ctx) },
     sysmsgRead: { apply: applySysMsgRead, persist: (_state, e, ctx) => persistSysMsgEvent(e, ctx) },
     selfDeleted: { apply: () => {}, persist: (_state, e, ctx) => persistSelfDeleted(e, ctx) },
+    convChanged: { apply: () => {}, persist: (_state, e, ctx) => persistConvChanged(e, ctx) },
     collectPut: { apply: applyCollectEvent, persist: (_state, e, ctx) => persistCollectEvent(e, ctx) },
     collectsDelete: { apply: applyCollectEvent, persist: (_state, e, ctx) => persistCollectEvent(e, ctx) },
   },

@@ -11,6 +11,7 @@ import type { SyncCursors, SyncPage } from './logic.ts';
 import type { SysMsgSyncArgs, SysMsgSyncPage } from './sysmsgs.ts';
 import type { SelfDeleteSyncArgs, SelfDeleteSyncPage } from './self-deletes.ts';
 import type { AccountSyncArgs, AccountSyncPage } from './account-sync.ts';
+import type { ConvChangeEntry, ConvChangeSyncArgs, ConvChangeSyncPage } from './conv-changes.ts';
 import { peopleCalls } from './people.ts';
 
 /** Arguments of the `touch` a conversation sends to a member's user actor. */
@@ -86,6 +87,11 @@ export interface SelfDeletedArgs {
   deleted: DeletedMsgSelf[];
 }
 
+/** Arguments of `convChanged`: pin, quick comment or clear changes of the account's conversations, for its devices' next login. */
+export interface ConvChangedArgs {
+  changes: ConvChangeEntry[];
+}
+
 export const userCalls = {
   ...peopleCalls,
   touch: internal({
@@ -120,7 +126,7 @@ export const userCalls = {
     reads: true,
   }),
   syncAccount: internal({
-    doc: "The login sync's first read besides the sessions: the pinned sessions, the first page of deletes-for-self and of system notifications, and the unread counts.",
+    doc: "The login sync's first read besides the sessions: the pinned sessions, the first page of deletes-for-self, of conversation changes and of system notifications, and the unread counts.",
     args: takes<AccountSyncArgs>(),
     result: returns<AccountSyncPage>(),
     retry: 'idempotent',
@@ -143,6 +149,19 @@ export const userCalls = {
     doc: 'One page of the login sync\'s deletes-for-self since the device\'s sessions cursor.',
     args: takes<SelfDeleteSyncArgs>(),
     result: returns<SelfDeleteSyncPage>(),
+    retry: 'idempotent',
+    reads: true,
+  }),
+  convChanged: internal({
+    doc: "Records changes to the account's conversations beside their messages (pins, quick comments, synced clears), so devices that were offline learn them at login.",
+    args: takes<ConvChangedArgs>(),
+    result: returns<boolean>(),
+    retry: 'idempotent',
+  }),
+  syncConvChanges: internal({
+    doc: 'One page of the login sync\'s conversation changes since the device\'s sessions cursor.',
+    args: takes<ConvChangeSyncArgs>(),
+    result: returns<ConvChangeSyncPage>(),
     retry: 'idempotent',
     reads: true,
   }),

@@ -3,7 +3,10 @@
  * sessions, read in one call (`syncAccount`) and then, only where more is
  * left, page by page: the pinned sessions (`StickTopSessions`, when there
  * are any), the messages hidden for self after the device's `sessions`
- * cursor (`DeleteMsgSelf`), the system notifications (`offlinesysmsgs`:
+ * cursor (`DeleteMsgSelf`), the pin, quick comment and synced clear changes
+ * of its conversations after that cursor (`PinMsgChange`, `QuickComment`,
+ * `DeleteQuickComment`, `ClearServerHistoryMsgs`, as delivered live, oldest
+ * first), the system notifications (`offlinesysmsgs`:
  * every unacknowledged one; `offlinecustomsysmsgs`: stored custom ones
  * after the device's `sysmsgs` cursor), and the unread counts
  * (`sysmsgunread`: when any is unread, or when the device synced before and
@@ -12,6 +15,7 @@
 import { userCalls } from '../../actors/user/calls.ts';
 import type { AccountSyncPage } from '../../actors/user/account-sync.ts';
 import type { SelfDeleteSyncPage } from '../../actors/user/self-deletes.ts';
+import type { ConvChangeSyncPage } from '../../actors/user/conv-changes.ts';
 import type { SysMsgSyncPage } from '../../actors/user/sysmsgs.ts';
 import { userAddress } from '../../engine/subjects.ts';
 import type { LoginSyncRun, LoginSyncSource } from '../login-sync.ts';
@@ -29,14 +33,19 @@ function writeSelfDeletes(run: LoginSyncRun, page: SelfDeleteSyncPage | undefine
   if (Array.isArray(page?.deleted) && page.deleted.length > 0) run.send({ ev: 'DeleteMsgSelf', d: page.deleted });
 }
 
+function writeChanges(run: LoginSyncRun, page: ConvChangeSyncPage | undefined): void {
+  if (!Array.isArray(page?.changes)) return;
+  for (const c of page.changes) if (isPlainObject(c) && typeof c.ev === 'string') run.send({ ev: c.ev, d: c.d });
+}
+
 function writeSysMsgs(run: LoginSyncRun, page: SysMsgSyncPage | undefined): void {
   if (Array.isArray(page?.sysmsgs) && page.sysmsgs.length > 0) run.send({ ev: 'offlinesysmsgs', d: page.sysmsgs });
   if (Array.isArray(page?.custom) && page.custom.length > 0) run.send({ ev: 'offlinecustomsysmsgs', d: page.custom });
 }
 
-/** Pins, deletes-for-self and system notifications. */
+/** Pinned sessions, deletes-for-self, conversation changes and system notifications. */
 export class AccountStateSyncSource implements LoginSyncSource {
-  readonly name = 'pins, deletes for self and system notifications';
+  readonly name = 'pinned sessions, deletes for self, conversation changes and system notifications';
 
   async sync(run: LoginSyncRun): Promise<void> {
     const address = userAddress(run.conn.account);
@@ -49,13 +58,15 @@ export class AccountStateSyncSource implements LoginSyncSource {
     const first: Record<string, unknown> = {};
     if (sessions !== undefined) first.sessions = sessions;
     if (sysmsgs !== undefined) first.sysmsgs = sysmsgs;
-    // The notification pages are written after every page of deletes: each kind arrives in order.
+    // The change and notification pages are written after every page of deletes: each kind arrives in order.
+    let heldChanges: ConvChangeSyncPage | undefined;
     let heldSysMsgs: SysMsgSyncPage | undefined;
     const pulled = await run.pull(
       async () => (await run.read(address, 'syncAccount', withCursors(first), userCalls.syncAccount.retry)) as AccountSyncPage | undefined,
       (page) => {
         if (Array.isArray(page?.pinned) && page.pinned.length > 0) run.send({ ev: 'StickTopSessions', d: page.pinned });
         writeSelfDeletes(run, page?.selfDeletes);
+        heldChanges = page?.changes;
         heldSysMsgs = page?.sysmsgs;
       },
     );
@@ -70,6 +81,19 @@ export class AccountStateSyncSource implements LoginSyncSource {
       );
       if (more === undefined) return;
       afterDeletes = more.page?.next;
+    }
+    if (run.conn.closed) return;
+
+    writeChanges(run, heldChanges);
+    let afterChanges: unknown = heldChanges?.next;
+    for (let pages = 0; afterChanges !== undefined && pages < MAX_PAGES && !run.conn.closed; pages++) {
+      const a = withCursors({ since: sessions, after: afterChanges });
+      const more = await run.pull(
+        async () => (await run.read(address, 'syncConvChanges', a, userCalls.syncConvChanges.retry)) as ConvChangeSyncPage | undefined,
+        (page) => writeChanges(run, page),
+      );
+      if (more === undefined) return;
+      afterChanges = more.page?.next;
     }
     if (run.conn.closed) return;
 

@@ -47,7 +47,8 @@ describeBothModes('quick comments', (mode) => {
     await peer.addQuickComment({ msg: refOf(m1), body: 2 });
     await peer.addQuickComment({ msg: refOf(m2), body: 1 });
     await waitFor('the adds reach the peer and the desk', () => atPeer.added.length === 1 && atDesk.added.length === 3);
-    expect(atPeer.added[0]).toEqual({ msg: { ...refOf(m1), idClient: m1.idClient, sessionId: `p2p-${me}` }, comment: added.comment });
+    // The event carries when the change happened: the SDK's sessions cursor moves to it (the login sync replays changes after it).
+    expect(atPeer.added[0]).toEqual({ msg: { ...refOf(m1), idClient: m1.idClient, sessionId: `p2p-${me}` }, comment: added.comment, time: added.comment.time });
     expect(atDesk.added.map((c) => [c.msg.idServer, c.comment.from, c.comment.body])).toEqual([[m1.idServer, me, 1], [m1.idServer, bob, 2], [m2.idServer, bob, 1]]);
 
     // The same body again is no change; another body of the same account is a second comment.

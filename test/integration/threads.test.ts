@@ -88,6 +88,23 @@ describeBothModes('threads', (mode) => {
     expect(window.msgs.map((m) => m.idServer)).toContain(replies[3]!.idServer);
   });
 
+  it('counts in total only the replies the caller sees: one deleted for self leaves their count, not the peer\'s', async () => {
+    const { me, bob, phone, peer } = await pair();
+    const root = await phone.sendText({ scene: 'p2p', to: bob, text: 'root' });
+    const r1 = await peer.sendText({ scene: 'p2p', to: me, text: 'r1', replyMsg: refOf(root) });
+    const r2 = await phone.sendText({ scene: 'p2p', to: bob, text: 'r2', replyMsg: refOf(r1) });
+    const r3 = await peer.sendText({ scene: 'p2p', to: me, text: 'r3', replyMsg: refOf(root) });
+    await peer.deleteMsgSelf({ msg: refOf(r2) });
+    const atPeer = await peer.getThreadMsgs(rootOf(root));
+    expect(atPeer.msgs.map((m) => m.idServer)).toEqual([r3.idServer, r1.idServer]);
+    expect(atPeer.total).toBe(2);
+    const atPhone = await phone.getThreadMsgs(rootOf(root));
+    expect(atPhone.msgs.map((m) => m.idServer)).toEqual([r3.idServer, r2.idServer, r1.idServer]);
+    expect(atPhone.total).toBe(3);
+    // A page smaller than the thread still counts all of it.
+    expect((await peer.getThreadMsgs({ ...rootOf(root), limit: 1 })).total).toBe(2);
+  });
+
   it('refuses a reply to a message elsewhere, a missing root, a root the caller cannot see, and bad fields', async () => {
     const { me, bob, phone, peer } = await pair();
     const carol = account('carol');

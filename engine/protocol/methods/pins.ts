@@ -29,6 +29,8 @@ export interface PinMsgChange {
   type: 'add' | 'update' | 'delete';
   sessionId: string;
   pin: MsgPin;
+  /** When the change happened (ms): the SDK moves its `sessions` cursor to it, and the login sync replays the changes after that cursor. */
+  time?: number;
 }
 
 const pinArgs = () => s.object({ msg: msgRef(P2P_ONLY), pinCustom: s.optional(s.string({ max: MAX_PIN_CUSTOM_CHARS })) });

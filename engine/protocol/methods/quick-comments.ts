@@ -31,6 +31,8 @@ export type CommentedMsg = MsgRef & { idClient: string; sessionId: string };
 export interface QuickCommentChange {
   msg: CommentedMsg;
   comment: QuickComment;
+  /** When the change happened (ms), on events: the SDK moves its `sessions` cursor to it, and the login sync replays the changes after that cursor. */
+  time?: number;
 }
 
 /** The comments of one message (`getQuickComments`); `updateTime` is their last change, 0 when none ever. */
