@@ -13,7 +13,7 @@ export const MAX_KICK_DEVICE_IDS = 10;
 
 export const connectionMethods = {
   login: edgeMethod({
-    doc: 'First frame of a socket: verifies the token, then streams the login sync (`sessions`, `sessionsdeleted`, `offlinemsgs`, `StickTopSessions`, `DeleteMsgSelf`, `offlinesysmsgs`, `offlinecustomsysmsgs`, `sysmsgunread`, then `syncdone`).',
+    doc: 'First frame of a socket: verifies the token, then streams the login sync (`sessions`, `sessionsdeleted`, `offlinemsgs`, `StickTopSessions`, `DeleteMsgSelf`, the pin, quick comment and synced clear changes since the `sessions` cursor (`PinMsgChange`, `QuickComment`, `DeleteQuickComment`, `ClearServerHistoryMsgs`), `offlinesysmsgs`, `offlinecustomsysmsgs`, `sysmsgunread`, then `syncdone`).',
     args: s.object({
       token: s.string({ min: 1, max: 8192 }),
       deviceId: s.optional(id()),
