@@ -11,7 +11,8 @@
  * may be about a message sent while the device was away (a read, a recall
  * or an unread change elsewhere), which the sync brings as an offline
  * message. Such messages wait for `syncdone` and are dropped there when the
- * sync brought them.
+ * sync brought them. The account's own messages sent with `isSyncable:
+ * false` are never made a `msg` on its other devices.
  */
 import type { SyncState } from './sync-state.ts';
 import { isRecord, toError } from './shared.ts';
@@ -69,6 +70,7 @@ export class MessageOrdering {
 
   /** The newest message of a session update: delivered as a live one, or held while a login sync runs. */
   deliverSessionMessage(msg: unknown): void {
+    if (unsyncedOwn(msg)) return;
     if (this.held === undefined || !isRecord(msg) || typeof msg.sessionId !== 'string' || typeof msg.seq !== 'number') {
       this.deliver(msg);
       return;
@@ -109,11 +111,20 @@ export class MessageOrdering {
         asc: true,
       })) as { msgs?: unknown[] } | undefined;
       for (const m of page?.msgs ?? []) {
-        if (isRecord(m) && typeof m.seq === 'number' && m.seq > known && m.seq < seq) this.emitIfNew(m);
+        if (isRecord(m) && typeof m.seq === 'number' && m.seq > known && m.seq < seq && !unsyncedOwn(m)) this.emitIfNew(m);
       }
     } catch (err) {
       // The app still gets `msg`; it can page history for what is missing.
       this.owner.emit('error', toError(err));
     }
   }
+}
+
+/**
+ * One of this account's own messages sent with `isSyncable: false`: the
+ * server does not deliver it to the sender's other devices, so neither a
+ * session update nor a gap fill makes it a `msg` here (history still holds it).
+ */
+function unsyncedOwn(msg: unknown): boolean {
+  return isRecord(msg) && msg.flow === 'out' && msg.isSyncable === false;
 }

@@ -56,6 +56,7 @@ import {
   messagesByRef,
   quietFor,
   sentBy,
+  syncedTo,
   viewOf,
   visibleTo,
   type ClearMark,
@@ -482,7 +483,7 @@ export const conversationBehavior = defineActor<'conv', ConversationState, Conve
       let seq = Math.max(1, a.fromSeq, clearedSeq(state, a.viewer, true) + 1);
       for (; seq <= state.lastSeq && page.msgs.length < a.limit; seq++) {
         const m = view.bySeq(seq);
-        if (m === undefined || !m.isOfflinable || !visibleTo(m, a.viewer)) continue;
+        if (m === undefined || !syncedTo(m, a.viewer) || !visibleTo(m, a.viewer)) continue;
         const v = viewOf(m, a.viewer);
         const size = encode(v).byteLength;
         // Stop before the budget; a page holds at least one message, so every page makes progress.
@@ -562,7 +563,8 @@ export const conversationBehavior = defineActor<'conv', ConversationState, Conve
         const { msg, conn } = event;
         last = msg;
         if (msg.to !== msg.from) out.push({ kind: 'deliver', account: msg.to, frame: msgFrame(msg, msg.to) });
-        out.push(deliver(msg.from, msgFrame(msg, msg.from), conn));
+        // `isSyncable: false`: the sender's other devices are not told (the sending socket has its reply).
+        if (msg.isSyncable || msg.to === msg.from) out.push(deliver(msg.from, msgFrame(msg, msg.from), conn));
       } else if (event.t === 'recall') {
         recalled = true;
         // Through each member's notification store: delivered now, and kept for its devices that are offline.

@@ -254,6 +254,17 @@ export function seenBy(state: ConversationState, msg: StoredMessage, viewer: str
   return visibleTo(msg, viewer) && msg.seq > clearedSeq(state, viewer);
 }
 
+/**
+ * Whether the login sync brings the message to a device of `viewer`: the
+ * recipient's devices get it as an offline message unless it was sent with
+ * `isOfflinable: false`; the sender's own devices get it (roaming) unless it
+ * was sent with `isRoamingable: false` or `isSyncable: false`.
+ */
+export function syncedTo(msg: StoredMessage, viewer: string): boolean {
+  if (msg.from === viewer) return msg.isRoamingable && msg.isSyncable;
+  return msg.isOfflinable;
+}
+
 /** Whether `viewer` sees the message at all: not recalled, not deleted by them for themselves. */
 export function visibleTo(msg: StoredMessage, viewer: string | undefined): boolean {
   if (msg.recalled !== undefined) return false;

@@ -63,6 +63,48 @@ describeBothModes('message kinds, recall and delete-for-self', (mode) => {
       expect((await history(peer, me)).find((m) => m.type === 'geo')?.geo).toEqual(geo.geo);
     });
 
+    it('stores and returns every per-message option, and honours the history, sync, roaming and offline flags', async () => {
+      const [me, bob] = [account('me'), account('bob')];
+      const phone = await conns.client(me, { deviceId: 'phone' });
+      const desk = await conns.client(me, { deviceId: 'desk' });
+      const atDesk = collect<Message>(desk, 'msg');
+      const options = { custom: '{"k":1}', subType: 3, needMsgReceipt: true, isPushable: false, pushContent: 'push me', pushPayload: '{"p":2}', needPushNick: true, env: 'prod' };
+      const full = await phone.sendText({ scene: 'p2p', to: bob, text: 'full', ...options });
+      expect(full).toMatchObject({ ...options, isHistoryable: true, isRoamingable: true, isSyncable: true, isOfflinable: true, isUnreadable: true });
+      const unhistoried = await phone.sendText({ scene: 'p2p', to: bob, text: 'no history', isHistoryable: false });
+      const unsynced = await phone.sendText({ scene: 'p2p', to: bob, text: 'not to my other devices', isSyncable: false });
+      const unroamed = await phone.sendText({ scene: 'p2p', to: bob, text: 'not at my logins', isRoamingable: false });
+      const unoffline = await phone.sendText({ scene: 'p2p', to: bob, text: 'not kept for bob', isOfflinable: false });
+      const marker = await phone.sendText({ scene: 'p2p', to: bob, text: 'last' });
+      // Deliveries of one conversation come in seq order: once the last arrived, the unsynced one never will.
+      await waitFor('the desk gets the last message', () => atDesk.some((m) => m.idServer === marker.idServer));
+      expect(atDesk.map((m) => m.idServer)).toEqual([full, unhistoried, unroamed, unoffline, marker].map((m) => m.idServer));
+      expect(atDesk[0]).toMatchObject(options);
+
+      const ids = (ms: Message[]) => ms.map((m) => m.idServer);
+      const everyOne = [full, unhistoried, unsynced, unroamed, unoffline, marker];
+      expect(ids(await history(phone, bob))).toEqual(ids(everyOne.filter((m) => m !== unhistoried)).reverse());
+      expect((await history(phone, bob)).find((m) => m.idServer === full.idServer)).toMatchObject(options);
+
+      // Bob was offline: his login brings all but the one not kept for offline devices, with its options.
+      const atBob: Message[] = [];
+      const b = await conns.client(bob, { deviceId: 'b', on: { offlinemsgs: (o) => atBob.push(...o.msgs) } });
+      await b.waitForSync(20_000);
+      expect(ids(atBob)).toEqual(ids(everyOne.filter((m) => m !== unoffline)));
+      expect(atBob[0]).toMatchObject({ ...options, flow: 'in' });
+      expect(ids(await history(b, me))).toEqual(ids(everyOne.filter((m) => m !== unhistoried)).reverse());
+
+      // A new device of mine: its login leaves out what was not to roam or to sync to my devices.
+      const atLaptop: Message[] = [];
+      const laptop = await conns.client(me, { deviceId: 'laptop', on: { offlinemsgs: (o) => atLaptop.push(...o.msgs) } });
+      await laptop.waitForSync(20_000);
+      expect(ids(atLaptop)).toEqual(ids(everyOne.filter((m) => m !== unsynced && m !== unroamed)));
+
+      const err = await rejectionOf(phone.sendText({ scene: 'p2p', to: bob, text: 'x', subType: 0 }));
+      expect(err).toMatchObject({ name: 'BAD_REQUEST' });
+      expect(err.message).toMatch(/`subType` must be/);
+    });
+
     it('is idempotent on idClient for every kind', async () => {
       const { bob, phone } = await pair();
       const first = await phone.sendCustomMsg({ scene: 'p2p', to: bob, content: 'x', idClient: 'same-1' });

@@ -23,11 +23,16 @@ export const sendCommon = {
   custom: s.optional(s.string({ max: MAX_EXT_CHARS })),
   subType: s.optional(s.int({ min: 1, max: 2 ** 31 - 1 })),
   needMsgReceipt: s.optional(s.boolean()),
+  /** Default true; false: left out of `getHistoryMsgs`. */
   isHistoryable: s.optional(s.boolean()),
+  /** Default true; false: the sender's devices do not get it at their login sync. */
   isRoamingable: s.optional(s.boolean()),
+  /** Default true; false: the sender's other devices do not get it, live or at login. */
   isSyncable: s.optional(s.boolean()),
   isPushable: s.optional(s.boolean()),
+  /** Default true; false: a recipient's device that was offline does not get it at its login sync. */
   isOfflinable: s.optional(s.boolean()),
+  /** Default true; false: never counts as unread. */
   isUnreadable: s.optional(s.boolean()),
   pushContent: s.optional(s.string({ max: 500 })),
   pushPayload: s.optional(s.string({ max: MAX_EXT_CHARS })),
