@@ -97,6 +97,12 @@ export interface Config {
   superTeamMaxMembers: number;
   /** Let clients create and dismiss supergroups (otherwise the host's backend does). Default false. */
   superTeamClientCreate: boolean;
+  /** How long after sending a message its sender may recall it (EXPIRED after), ms. Default 120000 (2 minutes). */
+  recallWindowMs: number;
+  /** Most pinned messages one conversation holds (BAD_REQUEST past it). Default 100. */
+  maxPinsPerConversation: number;
+  /** Most quick comments one message holds (BAD_REQUEST past it). Default 500. */
+  maxQuickCommentsPerMsg: number;
 }
 
 interface FieldSpec {
@@ -151,6 +157,9 @@ export const CONFIG_FIELDS: Record<keyof Config, FieldSpec> = {
   teamMaxMembers: { env: 'PARLEY_TEAM_MAX_MEMBERS', kind: 'int', min: 1, doc: 'members per advanced group' },
   superTeamMaxMembers: { env: 'PARLEY_SUPERTEAM_MAX_MEMBERS', kind: 'int', min: 1, doc: 'members per supergroup' },
   superTeamClientCreate: { env: 'PARLEY_SUPERTEAM_CLIENT_CREATE', kind: 'bool', doc: 'let clients create and dismiss supergroups' },
+  recallWindowMs: { env: 'PARLEY_RECALL_WINDOW_MS', kind: 'int', min: 0, doc: 'how long after sending a message may be recalled, ms' },
+  maxPinsPerConversation: { env: 'PARLEY_MAX_PINS_PER_CONVERSATION', kind: 'int', min: 1, doc: 'pinned messages per conversation' },
+  maxQuickCommentsPerMsg: { env: 'PARLEY_MAX_QUICK_COMMENTS_PER_MSG', kind: 'int', min: 1, doc: 'quick comments per message' },
 };
 
 export function defaultConfig(): Config {
@@ -197,6 +206,9 @@ export function defaultConfig(): Config {
     teamMaxMembers: 200,
     superTeamMaxMembers: 10_000,
     superTeamClientCreate: false,
+    recallWindowMs: 120_000,
+    maxPinsPerConversation: 100,
+    maxQuickCommentsPerMsg: 500,
   };
 }
 

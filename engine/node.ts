@@ -24,7 +24,7 @@ import type { RtcTokenProvider } from './rtc-token.ts';
 import { channelBehavior } from '../actors/channel/behavior.ts';
 import { logger } from './logger.ts';
 import { Edge } from '../edge/edge.ts';
-import { conversationBehavior } from '../actors/conversation/behavior.ts';
+import { configureConversations, conversationBehavior } from '../actors/conversation/behavior.ts';
 import { userBehavior } from '../actors/user/behavior.ts';
 import { presenceBehavior } from '../actors/presence/behavior.ts';
 import { EdgeLiveness } from './edge-liveness.ts';
@@ -166,6 +166,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
       liveness.listen(bus);
       closers.push(async () => liveness.stop());
       configureTeams(config);
+      configureConversations(config);
       const deviceIndex = new DeviceIndex();
       host = new ActorHost({
         bus,

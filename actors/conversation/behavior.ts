@@ -15,6 +15,7 @@ import type { ActorContext, Effect } from '../../engine/actor/behavior.ts';
 import { callEffect, callerOf, defineActor } from '../../engine/actor/define.ts';
 import type { Outcome } from '../../engine/actor/define.ts';
 import type { Caller } from '../../engine/envelope.ts';
+import type { Config } from '../../engine/config.ts';
 import { decodeKey, keyOf, rangeUnder } from '../../engine/keys.ts';
 import { encode, encodeMapOfRaw, extendMap, rememberEncoding } from '../../engine/protocol/codec.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
@@ -72,8 +73,9 @@ import {
 
 /**
  * What the conversation reads when deciding, besides its state: the recall
- * window (ms after a message's `time`). One value per process; a test may
- * shorten it.
+ * window (ms after a message's `time`) and the pin and quick comment bounds.
+ * One value per process, set from the configuration (`configureConversations`);
+ * a test may change it.
  */
 export const conversationSettings = {
   recallWindowMs: RECALL_WINDOW_MS,
@@ -82,6 +84,13 @@ export const conversationSettings = {
   /** Most quick comments per message. */
   maxCommentsPerMsg: MAX_COMMENTS_PER_MSG,
 };
+
+/** Takes the conversation settings from the process's configuration. */
+export function configureConversations(config: Pick<Config, 'recallWindowMs' | 'maxPinsPerConversation' | 'maxQuickCommentsPerMsg'>): void {
+  conversationSettings.recallWindowMs = config.recallWindowMs;
+  conversationSettings.maxPins = config.maxPinsPerConversation;
+  conversationSettings.maxCommentsPerMsg = config.maxQuickCommentsPerMsg;
+}
 
 interface Snapshot {
   logSeq: number;
