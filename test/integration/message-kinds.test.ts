@@ -232,6 +232,47 @@ describeBothModes('message kinds, recall and delete-for-self', (mode) => {
       expect(atPeer).toEqual([]);
     });
 
+    it('refuses, as not found, a message of a conversation the caller is not in, telling nothing of it', async () => {
+      const { me, bob, phone, peer } = await pair();
+      const secret = await phone.sendText({ scene: 'p2p', to: bob, text: 'between us' });
+      const mallory = account('mallory');
+      const outsider = await conns.client(mallory, { deviceId: 'm' });
+      for (const attempt of [
+        () => outsider.recallMsg({ msg: refOf(secret) }),
+        () => outsider.deleteMsg({ msg: refOf(secret) }),
+        () => outsider.deleteMsgSelf({ msg: refOf(secret) }),
+        () => outsider.deleteMsgSelfBatch({ msgs: [refOf(secret)] }),
+        () => outsider.sendText({ scene: 'p2p', to: bob, text: 'x', replyMsg: refOf(secret) }),
+      ]) {
+        const err = await rejectionOf(attempt());
+        expect(['FORBIDDEN', 'NOT_FOUND']).toContain(err.name);
+        expect(err.message).not.toContain('between us');
+      }
+      expect(await outsider.getMsgsByIdServer({ reqMsgs: [refOf(secret)] })).toEqual({ msgs: [] });
+      // Nothing changed for the two: the message is still theirs, not recalled nor hidden.
+      expect((await history(peer, me)).map((m) => m.idServer)).toEqual([secret.idServer]);
+      expect((await history(phone, bob)).map((m) => m.idServer)).toEqual([secret.idServer]);
+      expect((await outsider.getHistoryMsgs({ scene: 'p2p', to: bob })).msgs.map((m) => m.idServer)).toEqual([]);
+    });
+
+    it('refuses wrong types in a delete for self, naming the argument', async () => {
+      const { bob, phone } = await pair();
+      const m = await phone.sendText({ scene: 'p2p', to: bob, text: 'x' });
+      const cases: [() => Promise<unknown>, RegExp][] = [
+        [() => phone.deleteMsgSelf({ msg: 'm' as never }), /`msg` must be a map/],
+        [() => phone.deleteMsgSelf({ msg: { ...refOf(m), time: 'then' as never } }), /`msg.time` must be an integer/],
+        [() => phone.deleteMsgSelf({ msg: refOf(m), custom: 5 as never }), /`custom` must be a string/],
+        [() => phone.deleteMsgSelfBatch({ msgs: refOf(m) as never }), /`msgs` must be a list/],
+        [() => phone.deleteMsgSelfBatch({ msgs: [] }), /`msgs` must have at least 1/],
+      ];
+      for (const [attempt, pattern] of cases) {
+        const err = await rejectionOf(attempt());
+        expect(err, String(pattern)).toMatchObject({ name: 'BAD_REQUEST' });
+        expect(err.message).toMatch(pattern);
+      }
+      expect(await history(phone, bob)).toHaveLength(1);
+    });
+
     it('refuses a message that does not exist, and a batch that is too long', async () => {
       const { bob, phone } = await pair();
       const m = await phone.sendText({ scene: 'p2p', to: bob, text: 'x' });
