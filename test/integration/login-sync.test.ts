@@ -105,6 +105,33 @@ describeBothModes('login sync in pages', (mode) => {
     }
   }, 60_000);
 
+  it('replays more conversation changes than one page holds, oldest first, each once', async () => {
+    const [me, bob] = [account('me'), account('bob')];
+    const b = await client(bob);
+    const got: Message[] = [];
+    const desk = await client(me, { msg: ((m: Message) => got.push(m)) as never });
+    const m = await b.sendText({ scene: 'p2p', to: me, text: 'react to me' });
+    await waitFor('the desk holds the session', () => got.length === 1 && desk.cursors.sessions >= m.time);
+    const cursors = desk.cursors;
+    await desk.disconnect();
+    // About 45 KB of changes: several pages of a sync whose pages are a quarter of the 128 KiB bound, each read sharing its page.
+    const n = 100;
+    for (let k = 0; k < n; k += 25) {
+      await Promise.all(Array.from({ length: 25 }, (_, j) => b.addQuickComment({ msg: m, body: k + j, custom: `${k + j}:`.padEnd(200, 'c') })));
+    }
+    const replay = async () => {
+      const seen: { body: number; time: number }[] = [];
+      const c = await conns.client(me, { deviceId: 'desk', cursors, on: { QuickComment: (d) => seen.push({ body: d.comment.body, time: d.time ?? 0 }) } });
+      await c.waitForSync(20_000);
+      await c.disconnect();
+      return seen;
+    };
+    let seen: { body: number; time: number }[] = [];
+    await waitFor('every change is journaled and replayed', async () => (seen = await replay()).length >= n, 20_000);
+    expect(seen.map((c) => c.body).sort((x, y) => x - y)).toEqual(Array.from({ length: n }, (_, i) => i));
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.time).toBeGreaterThanOrEqual(seen[i - 1]!.time);
+  }, 60_000);
+
   it('closes a device that does not read its sync at the bound, the edge holding no more than the bound for it', async () => {
     const bob = account('bob');
     const peers = Array.from({ length: 6 }, () => account('peer'));
