@@ -53,7 +53,7 @@ export const events = {
   DeleteMsgSelf: event<DeletedMsgSelf[]>('Messages another device of the account deleted for self: hide them here too.'),
   PinMsgChange: event<PinMsgChange>('A message of one of the account\'s conversations was pinned, its pin changed or it was unpinned (`type`), by the other participant or another device of the account; also at login, for the changes since the device\'s `sessions` cursor.'),
   QuickComment: event<QuickCommentChange>('A reaction was put on a message of one of the account\'s conversations, by the other participant or another device of the account; also at login, for the changes since the device\'s `sessions` cursor.'),
-  DeleteQuickComment: event<QuickCommentChange>('A reaction was removed from a message of one of the account\'s conversations.'),
+  DeleteQuickComment: event<QuickCommentChange>('A reaction was removed from a message of one of the account\'s conversations; also at login, for the changes since the device\'s `sessions` cursor.'),
   ClearServerHistoryMsgs: event<ClearedHistory[]>('Another device of the account cleared a session\'s history (with `isSyncSelf`): drop its messages up to `time` here too; also at login, for the clears since the device\'s `sessions` cursor.'),
   loginportschange: event<LoginPort[]>('Another device of the account logged in or out.'),
   myinfo: event<UserProfile>("Login sync: the account's own profile."),
