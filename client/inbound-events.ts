@@ -72,6 +72,10 @@ const HANDLERS: EventHandlers = {
     ctx.emit('DeleteMsgSelf', d);
   },
   sessionsdeleted: (d, ctx) => ctx.emit('sessionsdeleted', d),
+  SyncUpdateServerSession: (d, ctx) => {
+    ctx.sync.noteSessions([d]);
+    ctx.emit('SyncUpdateServerSession', d);
+  },
   broadcastmsg: (d, ctx) => ctx.emit('broadcastmsg', d),
   signalingNotify: (d, ctx) => ctx.emit('signalingNotify', d),
   pushevents: (d, ctx) => ctx.emit('pushevents', d),

@@ -150,9 +150,9 @@ export const userActor = {
       const events = decideReadAll(state, ctx.now());
       return { reply: { count: events.reduce((n, e) => n + idsOf(e).length, 0) }, events };
     },
-    updateServerSession(state, a, _caller, ctx) {
+    updateServerSession(state, a, caller, ctx) {
       const id = sessionIdOf(a.scene, a.to);
-      return one(state, id, decideExt(state, id, a.ext, ctx.now()));
+      return one(state, id, decideExt(state, id, a.ext, ctx.now(), caller?.conn));
     },
     deleteServerSessions(state, a, _caller, ctx) {
       const { ids, events } = decideDelete(state, a.sessions, ctx.now());
@@ -258,6 +258,14 @@ export const userActor = {
     for (const e of events) {
       if (!isSessionEvent(e)) continue;
       if (e.t === 'delete') for (const id of e.ids) deleted.add(id);
+      else if (e.t === 'ext') {
+        // The other devices are told by name too, as the reference SDK's `onSyncUpdateServerSession`.
+        const row = state.sessions.get(e.id);
+        if (row !== undefined && isVisible(row)) {
+          const f = frame('SyncUpdateServerSession', sessionView(row));
+          out.push(e.conn === undefined ? { kind: 'deliver', account: state.account, frame: f } : { kind: 'deliver', account: state.account, frame: f, exclude: e.conn });
+        }
+      }
       else if (e.t === 'receiptSent') {
         const row = state.sessions.get(e.id);
         if (row === undefined) continue;

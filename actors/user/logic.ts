@@ -67,7 +67,8 @@ export type UserEvent =
   | { t: 'read'; id: string; seq: number; own: number; quiet?: number; time?: number }
   /** Every named row's read pointer moves to its last message. */
   | { t: 'readAll'; ids: string[]; time: number }
-  | { t: 'ext'; id: string; ext: string; time: number }
+  /** `conn`: the socket that set it, which `SyncUpdateServerSession` skips. */
+  | { t: 'ext'; id: string; ext: string; time: number; conn?: string }
   /** Pins the session, or changes its pin's extension (absent clears it). */
   | { t: 'top'; id: string; custom?: string; time: number }
   | { t: 'untop'; id: string; time: number }
@@ -224,9 +225,10 @@ export function decideReadAll(state: UserState, now: number): UserEvent[] {
 }
 
 /** Sets the owner's extension of a session; nothing when it already holds it. */
-export function decideExt(state: UserState, id: string, ext: string, now: number): UserEvent[] {
+export function decideExt(state: UserState, id: string, ext: string, now: number, conn?: string): UserEvent[] {
   const row = visibleRow(state, id);
-  return row.ext === ext ? [] : [{ t: 'ext', id, ext, time: now }];
+  if (row.ext === ext) return [];
+  return [conn === undefined ? { t: 'ext', id, ext, time: now } : { t: 'ext', id, ext, time: now, conn }];
 }
 
 /**

@@ -41,6 +41,7 @@ export const events = {
   roamingmsgs: event<{ sessionId: string; scene: Scene; to: string; msgs: Message[] }>('Messages of one session the account\'s other devices already had, for a device that has none of them (shaped as `offlinemsgs`).'),
   sessions: event<Session[]>('Login sync: the sessions changed since the device\'s cursor (possibly several pages).'),
   updatesessions: event<Session[]>('Sessions that changed: a new last message, an unread count, an `ext`, a pin, a read receipt (`msgReceiptTime`).'),
+  SyncUpdateServerSession: event<Session>('Another device of the account set a session\'s `ext` (`updateServerSession`): the session as it is now (it also comes in `updatesessions`).'),
   sessionsdeleted: event<string[]>('Ids of sessions another device of the account (or this one) removed with `deleteServerSessions`; a later message brings a session back.'),
   syncdone: event<{ serverTime: number }>('Login sync: everything the device missed has been sent.'),
   sysmsg: event<SysMsg>('A system notification, kept in the account\'s store until `markSysMsgRead` (friend and team requests; of type `deleteMsg`: a message of one of the account\'s conversations was recalled, to the peer and the recaller\'s other devices).'),

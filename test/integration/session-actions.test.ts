@@ -1,6 +1,7 @@
 /**
  * What an account does to its server sessions, over the wire with the SDK in
- * both modes, seen on two devices of the account: `ext`, unread for all
+ * both modes, seen on two devices of the account: `ext` (also as
+ * `SyncUpdateServerSession` to the other devices), unread for all
  * sessions, deletion, pins, `isUnreadable: false` messages, and p2p read
  * receipts reaching the sender live and at login; with the failure cases
  * (unknown session, over-limit fields, wrong types).
@@ -59,9 +60,17 @@ describeBothModes('session actions', (mode) => {
       const b = await client(bob, 'b');
       await sendAndCount(b, bob, phone, me, 1);
       const onDesk = updates(desk);
+      const synced: Session[] = [];
+      const syncedAtPhone: Session[] = [];
+      desk.on('SyncUpdateServerSession', (d) => synced.push(d));
+      phone.on('SyncUpdateServerSession', (d) => syncedAtPhone.push(d));
       const { session } = await phone.updateServerSession({ scene: 'p2p', to: bob, ext: '{"draft":"hi"}' });
       expect(session).toMatchObject({ id: `p2p-${bob}`, ext: '{"draft":"hi"}' });
       await waitFor('the desk to hear of the ext', () => onDesk.some((s) => s.id === `p2p-${bob}` && s.ext === '{"draft":"hi"}'));
+      // Also by name, to the other devices only.
+      await waitFor('the desk to hear SyncUpdateServerSession', () => synced.length === 1);
+      expect(synced[0]).toMatchObject({ id: `p2p-${bob}`, ext: '{"draft":"hi"}' });
+      expect(syncedAtPhone).toEqual([]);
       expect((await desk.getServerSession({ scene: 'p2p', to: bob })).session.ext).toBe('{"draft":"hi"}');
       expect((await sessionOf(b, me))?.ext).toBeUndefined();
     });
