@@ -553,6 +553,21 @@ describe('gaps', () => {
     expect(asked[0]).toMatchObject({ scene: 'p2p', to: 'bob', endTime: msg(4).time, lastMsgId: msg(4).idServer, limit: 2 });
   });
 
+  it("never makes the account's own isSyncable: false message a msg, by session update or gap fill", async () => {
+    const server = await FakeServer.start();
+    const quiet = msg(2, { from: 'alice', to: 'bob', flow: 'out', isSyncable: false });
+    server.auto.getHistoryMsgs = (r) => r.conn.reply(r.id, { msgs: [quiet, msg(3)] });
+    const c = await client(server.url).connect();
+    const msgs = record(c, 'msg');
+    const conn = await server.connection(0);
+    conn.event('msg', msg(1));
+    conn.event('updatesessions', [{ id: 'p2p-bob', scene: 'p2p', to: 'bob', unread: 0, updateTime: 20, isTop: false, lastMsg: quiet }]);
+    const last = nextEvent(c, 'msg', (m) => m.seq === 4);
+    conn.event('msg', msg(4));
+    await last;
+    expect(msgs.map((m) => m.seq)).toEqual([1, 3, 4]);
+  });
+
   it('takes a session update whose last message was never delivered as that message', async () => {
     const server = await FakeServer.start();
     server.auto.getHistoryMsgs = (r) => r.conn.reply(r.id, { msgs: [msg(2)] });

@@ -1,4 +1,4 @@
-/** The SDK's sync state for system notifications and deletes-for-self, without servers. */
+/** The SDK's sync state for system notifications, deletes-for-self and conversation changes, without servers. */
 import { describe, expect, it } from 'vitest';
 import { SyncState } from '../../client/sync-state.ts';
 
@@ -24,5 +24,16 @@ describe('SyncState for notifications', () => {
     s.noteSelfDeletes([{ deletedTime: 40 }, { deletedTime: 70 }, { nothing: 1 }]);
     s.noteSelfDeletes('not a list');
     expect(s.loginCursors()).toEqual({ sessions: 70 });
+  });
+
+  it('moves the sessions cursor with the time of pin, quick comment and clear changes, never back', () => {
+    const s = new SyncState(3, { sessions: 50 });
+    s.noteConvChange({ type: 'add', sessionId: 'p2p-bob', pin: {}, time: 60 });
+    s.noteConvChange({ msg: {}, comment: { time: 10 }, time: 40 });
+    expect(s.loginCursors()).toEqual({ sessions: 60 });
+    s.noteConvChange([{ sessionId: 'p2p-bob', time: 80 }, { sessionId: 'p2p-carol', time: 75 }]);
+    s.noteConvChange({ type: 'add' });
+    s.noteConvChange('nothing');
+    expect(s.loginCursors()).toEqual({ sessions: 80 });
   });
 });
