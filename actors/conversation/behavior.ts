@@ -213,9 +213,10 @@ function commentInput(a: Args<'addQuickComment'>, c: Caller | undefined, ctx: Ac
 
 /**
  * A pin or quick comment change for every member: delivered to all devices
- * of the others and the other devices of `by`, and journaled by each member's user actor for its
- * devices that are offline (conv-changes.ts). `key` names the change within
- * its millisecond, so a retried call writes the same entry.
+ * of the others and the other devices of `by`, and journaled by each
+ * member's user actor for its devices that are offline (conv-changes.ts).
+ * `key` names the change within its millisecond, so a retried call writes
+ * the same entry.
  */
 function changeToMembers(state: ConversationState, by: string, conn: string | undefined, ev: 'PinMsgChange', key: string, payload: (viewer: string) => PinMsgChange): Effect[];
 function changeToMembers(state: ConversationState, by: string, conn: string | undefined, ev: 'QuickComment' | 'DeleteQuickComment', key: string, payload: (viewer: string) => QuickCommentChange): Effect[];
