@@ -7,15 +7,15 @@ import { afterEach } from 'vitest';
 import { rmSync } from 'node:fs';
 import WebSocket from 'ws';
 import { connect } from '../../client/index.ts';
-import type { ParleyClient } from '../../client/index.ts';
+import type { ConnectOptions, ParleyClient } from '../../client/index.ts';
 import { spawnEngine, tempDir, tokenFor, type SpawnedEngine } from './engine.ts';
 import type { Mode } from './modes.ts';
 
 export interface CrashableEngines {
   /** Starts an engine on the test's data directory (made on the first start of each test). */
   start(): Promise<SpawnedEngine>;
-  /** An SDK client of `account` on `engine` that does not reconnect by itself. */
-  client(engine: SpawnedEngine, account: string): Promise<ParleyClient>;
+  /** An SDK client of `account` on `engine` that does not reconnect by itself; `options` add to its connect options. */
+  client(engine: SpawnedEngine, account: string, options?: Partial<ConnectOptions>): Promise<ParleyClient>;
   /** The test's data directory (after the first `start`). */
   dataDir(): string;
 }
@@ -39,8 +39,8 @@ export function useCrashableEngines(engineOptions: Mode['engineOptions']): Crash
       engines.push(e);
       return e;
     },
-    async client(engine, account) {
-      const c = await connect({ url: engine.url, token: await tokenFor(account), WebSocket, reconnect: false });
+    async client(engine, account, options) {
+      const c = await connect({ ...options, url: engine.url, token: await tokenFor(account), WebSocket, reconnect: false });
       clients.push(c);
       return c;
     },

@@ -2,8 +2,10 @@
  * Pins, quick comments, threads, clears and recall-adjusted unread counts
  * across a crash: kill -9 the engine right after the acknowledgements,
  * restart it on the same data (and the same NATS server), and every
- * acknowledged change is still there. In NATS mode the actors' LMDB state
- * is then thrown away too, and the same answers come back from the Log.
+ * acknowledged change is still there, and a device that was offline through
+ * it all still has the pin and the comment replayed at its login. In NATS
+ * mode the actors' LMDB state is then thrown away too, and the same answers
+ * come back from the Log.
  */
 import { expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
@@ -26,6 +28,12 @@ describeBothModes('pins, comments, threads and clears across kill -9', ({ name, 
     const b = await client(engine, bob);
     const c = await client(engine, carol);
     const root = await b.sendText({ scene: 'p2p', to: me, text: 'root' });
+    // A device that saw the root, then went offline before everything else.
+    const desk = await client(engine, me, { deviceId: 'desk' });
+    await desk.waitForSync(20_000);
+    await waitFor('the desk holds the session', () => desk.cursors.sessions >= root.time);
+    const cursors = desk.cursors;
+    await desk.destroy();
     const reply = await m.sendText({ scene: 'p2p', to: bob, text: 'reply', replyMsg: refOf(root) });
     await m.addMsgPin({ msg: refOf(root), pinCustom: 'pinned' });
     await b.addQuickComment({ msg: refOf(reply), body: 7, custom: 'c' });
@@ -47,6 +55,19 @@ describeBothModes('pins, comments, threads and clears across kill -9', ({ name, 
       expect((await again.getHistoryMsgs({ scene: 'p2p', to: carol })).msgs.map((h) => h.idServer)).toEqual([kept.idServer]);
       expect((await again.getServerSession({ scene: 'p2p', to: carol })).session.unread).toBe(2);
       await again.destroy();
+      const replayed: string[] = [];
+      const back = await client(e, me, {
+        deviceId: 'desk',
+        cursors,
+        on: {
+          PinMsgChange: (d) => replayed.push(`pin ${d.type} ${d.pin.msg.idServer} ${d.pin.pinCustom}`),
+          QuickComment: (d) => replayed.push(`comment ${d.msg.idServer} ${d.comment.from} ${d.comment.body}`),
+          ClearServerHistoryMsgs: () => replayed.push('clear'),
+        },
+      });
+      await back.waitForSync(20_000);
+      expect(replayed).toEqual([`pin add ${root.idServer} pinned`, `comment ${reply.idServer} ${bob} 7`]);
+      await back.destroy();
     };
     engine.process.kill('SIGKILL');
     await engine.exited;
