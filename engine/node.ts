@@ -48,6 +48,8 @@ export interface RunningNode {
   readonly edge: Edge | undefined;
   /** This node's metrics (served on `/metrics`); undefined when `config.metrics` is off. */
   readonly metrics: Metrics | undefined;
+  /** Calls actors over this node's Bus (what webhook derivers such as the push hook read through). */
+  readonly actors: ActorClient;
   /** Drains (`/readyz` 503 for `drainGraceMs`), then stops serving, hands partitions back, closes the Bus and Log. */
   stop(): Promise<void>;
 }
@@ -230,7 +232,8 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
       }
       await stopAll();
     };
-    return { role, port, host, edge, metrics, stop };
+    const actors = new ActorClient(bus, { partitions: config.partitions, timeoutMs: config.requestTimeoutMs, metrics });
+    return { role, port, host, edge, metrics, actors, stop };
   } catch (err) {
     await stopAll();
     throw err;

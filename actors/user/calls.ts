@@ -12,6 +12,7 @@ import type { SysMsgSyncArgs, SysMsgSyncPage } from './sysmsgs.ts';
 import type { SelfDeleteSyncArgs, SelfDeleteSyncPage } from './self-deletes.ts';
 import type { AccountSyncArgs, AccountSyncPage } from './account-sync.ts';
 import { peopleCalls } from './people.ts';
+import { pushPrefsCalls } from './push-prefs.ts';
 
 /** Arguments of the `touch` a conversation sends to a member's user actor. */
 export interface TouchArgs {
@@ -88,6 +89,7 @@ export interface SelfDeletedArgs {
 
 export const userCalls = {
   ...peopleCalls,
+  ...pushPrefsCalls,
   touch: internal({
     doc: "A conversation's newest message and the member's own count up to it; absolute, so repeats and reorders are harmless.",
     args: takes<TouchArgs>(),
