@@ -113,7 +113,9 @@ export function presenceActor(alive: IsEdgeAlive, options: PresenceOptions = {})
       online(state, a, _caller, ctx) {
         const { events, evict } = decideOnline(state, a, alive, ctx.now());
         const evicted = new Set(evict);
-        return { reply: { evict }, events: withStatus(state, events, ctx, (id) => (evicted.has(id) ? EVENT_LOGGED_OUT : EVENT_DISCONNECTED)) };
+        // A device displaced by another login is logged out of the account: it gets no more pushes either.
+        const forget = evict.flatMap((id) => decideForgetToken(state, id));
+        return { reply: { evict }, events: [...withStatus(state, events, ctx, (id) => (evicted.has(id) ? EVENT_LOGGED_OUT : EVENT_DISCONNECTED)), ...forget] };
       },
       offline(state, a, _c, ctx) {
         const events = decideOffline(state, a.deviceId, a.conn);

@@ -159,6 +159,25 @@ describeBothModes('push hook', (mode) => {
   });
 });
 
+describeBothModes('push tokens under a login policy', (mode) => {
+  const engine = mode.useEngine({ env: { PARLEY_DEVICE_LIMITS: 'mobile=1' } });
+  const conns = useConnections(() => engine.url);
+
+  it('forgets the token of a phone displaced by another login, keeps the new one\'s', async () => {
+    const [a, b] = [freshAccount('alice'), freshAccount('bob')];
+    const alice = await conns.client(a);
+    const oldPhone = await conns.client(b, { deviceId: 'old', deviceType: 'ios' });
+    await oldPhone.registerPushToken({ token: 'old-token', provider: 'apns' });
+    const newPhone = await conns.client(b, { deviceId: 'new', deviceType: 'android' });
+    await newPhone.registerPushToken({ token: 'new-token', provider: 'fcm' });
+    await waitFor('the old phone to be displaced', () => oldPhone.state === 'closed');
+    await newPhone.disconnect();
+    await waitFor("bob's devices to be gone", async () => (await devicesOf(engine.actors, b)).length === 0);
+    const pushes = await createPushDeriver({ actors: engine.actors })(sent(await alice.sendText({ scene: 'p2p', to: b, text: 'hi' })));
+    expect(whom(pushes)).toEqual([[b, 'new']]);
+  });
+});
+
 describeBothModes('push tokens across kill -9', (mode) => {
   const { start, client, dataDir } = useCrashableEngines(mode.engineOptions);
 

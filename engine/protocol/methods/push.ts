@@ -2,8 +2,9 @@
  * Push notifications: a device registers the token its platform's push
  * service gave it (`registerPushToken`); the account's presence actor
  * (`presence:<account>`) keeps it with the account's devices, one per
- * device, until the device registers another or logs out (`logout`). A
- * socket that merely drops keeps its token: that is when pushes matter.
+ * device, until the device registers another, logs out (`logout`) or is
+ * displaced by another login under the login policy. A socket that merely
+ * drops keeps its token: that is when pushes matter.
  * The host's backend learns whom to alert from the `push` webhook events
  * (engine/webhooks/push.ts); Parley itself talks to no push service.
  * Browser-safe.
@@ -34,7 +35,7 @@ export interface PushRegistration {
 
 export const pushMethods = {
   registerPushToken: actorMethod({
-    doc: "Registers this device's push `token` (printable ASCII, at most 512 characters) from `provider` (apns, fcm, huawei, xiaomi, vivo, oppo, honor or meizu), replacing the device's earlier one; kept until `logout`. The host's backend gets `push` webhook events for the device while it is offline.",
+    doc: "Registers this device's push `token` (printable ASCII, at most 512 characters) from `provider` (apns, fcm, huawei, xiaomi, vivo, oppo, honor or meizu), replacing the device's earlier one; kept until the device logs out (`logout`) or another login displaces it. The host's backend gets `push` webhook events for the device while it is offline.",
     owner: 'presence',
     address: (account) => presenceAddress(account),
     args: s.object({
