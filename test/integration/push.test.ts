@@ -16,7 +16,7 @@ import { connect } from '../../client/index.ts';
 import type { ParleyClient } from '../../client/index.ts';
 import type { OnlineDevice, PushTarget } from '../../actors/presence/calls.ts';
 import type { Message } from '../../engine/protocol/objects.ts';
-import { presenceAddress } from '../../engine/subjects.ts';
+import { presenceAddress, userAddress } from '../../engine/subjects.ts';
 import { EDGE_SILENCE_MS } from '../../engine/edge-liveness.ts';
 import { createPushDeriver } from '../../engine/webhooks/push.ts';
 import type { PushEventData } from '../../engine/webhooks/push.ts';
@@ -40,6 +40,12 @@ const whom = (events: WebhookEvent[]) => events.map((e) => [(e.data as PushEvent
 async function devicesOf(actors: ActorClient, account: string): Promise<string[]> {
   const list = (await actors.hold(presenceAddress(account), 'devices', {}, undefined, 'idempotent')) as OnlineDevice[];
   return list.map((d) => d.deviceId).sort();
+}
+
+/** The account's unread over all its sessions, as its user actor holds it now. */
+async function unreadOf(actors: ActorClient, account: string): Promise<number> {
+  const prefs = (await actors.hold(userAddress(account), 'pushPrefs', { from: '', sessionId: '', seq: 0, counted: false }, undefined, 'idempotent')) as { badge: number };
+  return prefs.badge;
 }
 
 async function refusal(p: Promise<unknown>, name: string, pattern: RegExp): Promise<void> {
@@ -97,6 +103,7 @@ describeBothModes('push hook', (mode) => {
     // The desk goes too: both offline devices with tokens; the badge counts both unread messages; pushContent is the text.
     await desk.disconnect();
     await waitFor("bob's desk to be gone", async () => (await devicesOf(engine.actors, b)).length === 0);
+    await waitFor("bob's session to count the first message", async () => (await unreadOf(engine.actors, b)) === 1);
     const second = await derive()(sent(await alice.sendText({ scene: 'p2p', to: b, text: 'secret', pushContent: 'New message' })));
     expect(whom(second)).toEqual([
       [b, 'desk'],
@@ -140,6 +147,7 @@ describeBothModes('push hook', (mode) => {
     const fromMember = await derive()(sent(await member.sendText({ scene: 'team', to: team.teamId, text: 'hi all', needPushNick: true })));
     expect(whom(fromMember)).toEqual([[b, 'phone']]);
     expect((fromMember[0]!.data as PushEventData).payload).toMatchObject({ title: 'Climbers', body: 'Mem: hi all', sessionId: `team-${team.teamId}`, scene: 'team', to: team.teamId });
+    await waitFor("the members' sessions to count the first message", async () => (await unreadOf(engine.actors, b)) === 1 && (await unreadOf(engine.actors, c)) === 1);
     const fromOwner = await derive()(sent(await owner.sendText({ scene: 'team', to: team.teamId, text: 'meeting' })));
     expect(whom(fromOwner).sort()).toEqual([
       [b, 'phone'],
