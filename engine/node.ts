@@ -35,6 +35,7 @@ import { ActorClient } from './actor/call.ts';
 import { Metrics } from './metrics.ts';
 import { configureTeams, superTeamBehavior, teamBehavior } from '../actors/team/behavior.ts';
 import { userTeamsBehavior } from '../actors/user-teams/behavior.ts';
+import { tokenHolderBehavior } from '../actors/presence/token-holders.ts';
 
 export type Role = 'start' | 'edge' | 'actors';
 
@@ -55,7 +56,7 @@ export interface RunningNode {
 }
 
 /** The actor kinds whose behaviour needs nothing from the node. */
-export const BEHAVIORS = [conversationBehavior, userBehavior, teamBehavior, superTeamBehavior, userTeamsBehavior];
+export const BEHAVIORS = [conversationBehavior, userBehavior, teamBehavior, superTeamBehavior, userTeamsBehavior, tokenHolderBehavior];
 
 /** Every actor kind this build knows: the presence actor reads which edges answer from `liveness`, channels take their lifetime from `config`. */
 export function behaviorsFor(config: Pick<Config, 'signalingChannelTtlSec'> & Partial<Pick<Config, 'eventMaxSubscriptions' | 'eventSecondMs'>>, liveness: EdgeLiveness, index?: DeviceIndex) {

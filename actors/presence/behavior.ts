@@ -16,7 +16,8 @@ import { EVENTS_APPLY, checkCustomValue, decideSubscribe, eventsSubject, liveEve
 import type { DeviceIndex, EventsEvent, EventsState, HeldSubscription, StoredEvent } from './events.ts';
 import { defineActor } from '../../engine/actor/define.ts';
 import { encode } from '../../engine/protocol/codec.ts';
-import { callerOf } from '../../engine/actor/define.ts';
+import { callEffect, callerOf } from '../../engine/actor/define.ts';
+import { tokenDigest, tokenHolderAddress, tokenHolderCalls } from './token-holders.ts';
 import type { ActorDefinition, DefinedActor } from '../../engine/actor/define.ts';
 import type { DeviceEntry, PushTokenEntry, SignalingSyncReply } from './calls.ts';
 import type { SignalingNotify } from '../../engine/protocol/methods/signaling.ts';
@@ -124,6 +125,10 @@ export function presenceActor(alive: IsEdgeAlive, options: PresenceOptions = {})
         return { reply: true, events: [...withStatus(state, events, ctx, () => a.value ?? EVENT_DISCONNECTED), ...forget] };
       },
       pushTargets: (state) => ({ reply: pushTargets(state, alive) }),
+      releaseToken(state, a) {
+        const held = state.tokens.get(a.deviceId);
+        return { reply: true, events: held !== undefined && tokenDigest(held.token) === a.digest ? decideForgetToken(state, a.deviceId) : [] };
+      },
       eventSubscribe(state, a, _c, ctx) {
         const { events, failed, ok } = decideSubscribe(state.events, state.account, a.pubs, a.sec, ctx.now(), maxSubscriptions, secondMs);
         return { reply: { failed, ok }, events };
@@ -204,6 +209,9 @@ export function presenceActor(alive: IsEdgeAlive, options: PresenceOptions = {})
     effects(state, events) {
       const out: Effect[] = [];
       for (const e of events) {
+        if (e.t === 'pushToken' && e.entry !== undefined) {
+          out.push(callEffect(tokenHolderCalls, 'claim', tokenHolderAddress(e.entry.token), { account: state.account, deviceId: e.entry.deviceId, time: e.entry.time }));
+        }
         if (e.t !== 'evPublished') continue;
         const frame = encode({ ev: 'pushevents', d: { msgEvents: [e.stored.ev] } });
         out.push({ kind: 'publish', subject: eventsSubject(state.account), data: frame });

@@ -150,6 +150,12 @@ export const presenceCalls = {
     result: returns<PushTarget[]>(),
     retry: 'idempotent',
   }),
+  releaseToken: internal({
+    doc: 'Another registration took the push token of `deviceId` (named by its SHA-256 `digest`): the device forgets it, unless it registered another since.',
+    args: takes<{ deviceId: string; digest: string }>(),
+    result: returns<boolean>(),
+    retry: 'idempotent',
+  }),
   devices: internal({
     doc: "The account's devices online now, oldest login first.",
     args: takes<Record<string, never>>(),

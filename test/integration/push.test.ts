@@ -157,6 +157,23 @@ describeBothModes('push hook', (mode) => {
     expect(fromOwner.map((e) => (e.data as PushEventData).badge)).toEqual([2, 2]);
   });
 
+  it('moves a token to the account that registered it last: the one before is alerted no more', async () => {
+    const [a, b, c] = [freshAccount('alice'), freshAccount('bob'), freshAccount('carol')];
+    const alice = await conns.client(a);
+    const bob = await conns.client(b, { deviceId: 'shared-phone', deviceType: 'ios' });
+    await bob.registerPushToken({ token: APNS_TOKEN, provider: 'apns' });
+    await bob.disconnect();
+    // The same phone, now carol's, without a logout of bob.
+    const carol = await conns.client(c, { deviceId: 'shared-phone', deviceType: 'ios' });
+    await carol.registerPushToken({ token: APNS_TOKEN, provider: 'apns' });
+    await carol.disconnect();
+    const targetsOf = async (x: string) => (await engine.actors.hold(presenceAddress(x), 'pushTargets', {}, undefined, 'idempotent')) as PushTarget[];
+    await waitFor("bob's token to be released", async () => (await targetsOf(b)).length === 0);
+    expect(await derive()(sent(await alice.sendText({ scene: 'p2p', to: b, text: 'bob?' })))).toEqual([]);
+    await waitFor("carol's phone to be gone", async () => (await devicesOf(engine.actors, c)).length === 0);
+    expect(whom(await derive()(sent(await alice.sendText({ scene: 'p2p', to: c, text: 'carol?' }))))).toEqual([[c, 'shared-phone']]);
+  });
+
   it('refuses bad tokens and providers, naming them', async () => {
     const bob = await conns.client(freshAccount('bob'));
     await refusal(bob.registerPushToken({ token: '', provider: 'apns' }), 'BAD_REQUEST', /`token`.*empty/);

@@ -17,6 +17,7 @@ import type { SessionRow, UserState } from '../../actors/user/logic.ts';
 import { emptyRelations } from '../../actors/user/relations.ts';
 import { groupPushTargets } from '../../actors/team/push-targets.ts';
 import type { MemberRow, TeamState } from '../../actors/team/logic.ts';
+import { decideClaim, tokenHolderAddress } from '../../actors/presence/token-holders.ts';
 import { MAX_PUSH_TOKENS } from '../../engine/protocol/methods/push.ts';
 import type { Message } from '../../engine/protocol/objects.ts';
 import { MAX_PUSH_BODY_CHARS, alertText, createPushDeriver, mayAlert, pushEventsFor, pushPayloadOf } from '../../engine/webhooks/push.ts';
@@ -92,6 +93,27 @@ describe('push tokens in the presence actor', () => {
     expect(s.tokens.size).toBe(MAX_PUSH_TOKENS);
     expect(s.tokens.has('d0')).toBe(false);
     expect(s.tokens.has(`d${MAX_PUSH_TOKENS + 1}`)).toBe(true);
+  });
+});
+
+describe("a token's holder", () => {
+  const h = (account: string, deviceId: string, time: number) => ({ account, deviceId, time });
+
+  it('is the latest registration; the one before it, or a late older claim, is released', () => {
+    expect(decideClaim(undefined, h('bob', 'phone', 5))).toEqual([{ t: 'claimed', holder: h('bob', 'phone', 5) }]);
+    expect(decideClaim(h('bob', 'phone', 5), h('bob', 'phone', 5))).toEqual([]);
+    expect(decideClaim(h('bob', 'phone', 5), h('bob', 'phone', 7))).toEqual([{ t: 'claimed', holder: h('bob', 'phone', 7) }]);
+    expect(decideClaim(h('bob', 'phone', 5), h('carol', 'phone', 6))).toEqual([{ t: 'claimed', holder: h('carol', 'phone', 6), released: h('bob', 'phone', 5) }]);
+    expect(decideClaim(h('carol', 'phone', 6), h('bob', 'phone', 5))).toEqual([{ t: 'stale', released: h('bob', 'phone', 5) }]);
+    // A tie goes the same way whichever claim comes first.
+    expect(decideClaim(h('bob', 'p', 5), h('carol', 'p', 5))).toEqual([{ t: 'claimed', holder: h('carol', 'p', 5), released: h('bob', 'p', 5) }]);
+    expect(decideClaim(h('carol', 'p', 5), h('bob', 'p', 5))).toEqual([{ t: 'stale', released: h('bob', 'p', 5) }]);
+  });
+
+  it('is an actor named by a digest of the token, never the token', () => {
+    const address = tokenHolderAddress('secret-token');
+    expect(address).toMatch(/^pushToken:[0-9a-f]{64}$/);
+    expect(address).not.toContain('secret-token');
   });
 });
 
