@@ -259,6 +259,19 @@ describe('the deriver', () => {
     expect(a.calls.filter((c) => c.startsWith('team:'))).toEqual(['team:t1 pushTargets']);
   });
 
+  it('reads a supergroup at its own address, at most maxGroupRecipients of its members', async () => {
+    const a = actors({
+      'superTeam:s1 pushTargets': { accounts: ['bob'], total: 5000 },
+      'presence:bob pushTargets': [{ deviceId: 'phone', token: 'tb', provider: 'honor' }],
+      'user:bob pushPrefs': { muted: false, badge: 1 },
+    });
+    let asked: unknown;
+    const client = { hold: (to: string, m: string, args: unknown) => ((asked ??= args), a.client.hold(to, m)) };
+    const out = await createPushDeriver({ actors: client as never, maxGroupRecipients: 1 })({ ...source, data: message({ scene: 'superTeam', to: 's1', type: 'image', text: undefined }) });
+    expect(asked).toEqual({ from: 'alice', max: 1 });
+    expect(out.map((e) => [(e.data as PushEventData).payload.sessionId, (e.data as PushEventData).payload.body])).toEqual([['superTeam-s1', '[image]']]);
+  });
+
   it('ignores other events and unpushable messages without reading anything', async () => {
     const a = actors({});
     const derive = createPushDeriver({ actors: a.client as never });
