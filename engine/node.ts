@@ -35,6 +35,7 @@ import { ActorClient } from './actor/call.ts';
 import { Metrics } from './metrics.ts';
 import { configureTeams, superTeamBehavior, teamBehavior } from '../actors/team/behavior.ts';
 import { userTeamsBehavior } from '../actors/user-teams/behavior.ts';
+import { tokenHolderBehavior } from '../actors/presence/token-holders.ts';
 
 export type Role = 'start' | 'edge' | 'actors';
 
@@ -48,12 +49,14 @@ export interface RunningNode {
   readonly edge: Edge | undefined;
   /** This node's metrics (served on `/metrics`); undefined when `config.metrics` is off. */
   readonly metrics: Metrics | undefined;
+  /** Calls actors over this node's Bus (what webhook derivers such as the push hook read through). */
+  readonly actors: ActorClient;
   /** Drains (`/readyz` 503 for `drainGraceMs`), then stops serving, hands partitions back, closes the Bus and Log. */
   stop(): Promise<void>;
 }
 
 /** The actor kinds whose behaviour needs nothing from the node. */
-export const BEHAVIORS = [conversationBehavior, userBehavior, teamBehavior, superTeamBehavior, userTeamsBehavior];
+export const BEHAVIORS = [conversationBehavior, userBehavior, teamBehavior, superTeamBehavior, userTeamsBehavior, tokenHolderBehavior];
 
 /** Every actor kind this build knows: the presence actor reads which edges answer from `liveness`, channels take their lifetime from `config`. */
 export function behaviorsFor(config: Pick<Config, 'signalingChannelTtlSec'> & Partial<Pick<Config, 'eventMaxSubscriptions' | 'eventSecondMs'>>, liveness: EdgeLiveness, index?: DeviceIndex) {
@@ -231,7 +234,8 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
       }
       await stopAll();
     };
-    return { role, port, host, edge, metrics, stop };
+    const actors = new ActorClient(bus, { partitions: config.partitions, timeoutMs: config.requestTimeoutMs, metrics });
+    return { role, port, host, edge, metrics, actors, stop };
   } catch (err) {
     await stopAll();
     throw err;

@@ -8,7 +8,7 @@
  */
 
 /** Actor kinds and their address prefix: `conv:<a>|<b>`, `user:<account>`. */
-export type ActorKind = 'conv' | 'user' | 'team' | 'superTeam' | 'userTeams' | 'channel' | 'presence';
+export type ActorKind = 'conv' | 'user' | 'team' | 'superTeam' | 'userTeams' | 'channel' | 'presence' | 'pushToken';
 
 /** FNV-1a 32-bit over the UTF-16 code units: stable across processes and versions. */
 export function hash32(text: string): number {

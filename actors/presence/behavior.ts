@@ -16,11 +16,13 @@ import { EVENTS_APPLY, checkCustomValue, decideSubscribe, eventsSubject, liveEve
 import type { DeviceIndex, EventsEvent, EventsState, HeldSubscription, StoredEvent } from './events.ts';
 import { defineActor } from '../../engine/actor/define.ts';
 import { encode } from '../../engine/protocol/codec.ts';
+import { callEffect, callerOf } from '../../engine/actor/define.ts';
+import { tokenDigest, tokenHolderAddress, tokenHolderCalls } from './token-holders.ts';
 import type { ActorDefinition, DefinedActor } from '../../engine/actor/define.ts';
-import type { DeviceEntry, SignalingSyncReply } from './calls.ts';
+import type { DeviceEntry, PushTokenEntry, SignalingSyncReply } from './calls.ts';
 import type { SignalingNotify } from '../../engine/protocol/methods/signaling.ts';
 import { presenceCalls } from './calls.ts';
-import { PRESENCE_EVENT_APPLY, decideOffline, decideOnline, onlineDevices } from './logic.ts';
+import { PRESENCE_EVENT_APPLY, decideForgetToken, decideOffline, decideOnline, decideRegisterToken, onlineDevices, pushTargets } from './logic.ts';
 import type { IsEdgeAlive, PresenceEvent, PresenceState } from './logic.ts';
 
 interface PresenceSnapshot {
@@ -30,6 +32,7 @@ interface PresenceSnapshot {
   channels?: Array<[string, number]>;
   subs?: Array<[string, HeldSubscription]>;
   latest?: Array<[string, StoredEvent]>;
+  tokens?: PushTokenEntry[];
 }
 
 /** What the presence actor is built with besides edge liveness. */
@@ -82,7 +85,8 @@ export function presenceActor(alive: IsEdgeAlive, options: PresenceOptions = {})
       const signals = new Map((snap?.signals ?? []).map((n) => [n.msgid, n]));
       const events: EventsState = { subs: new Map(snap?.subs ?? []), latest: new Map(snap?.latest ?? []) };
       if (index !== undefined) for (const d of devices.values()) index.add(d.edge, ctx.id, d.deviceId);
-      return { state: { account: ctx.id, devices, signals, channels: new Map(snap?.channels ?? []), events }, logSeq: snap?.logSeq ?? 0 };
+      const tokens = new Map((snap?.tokens ?? []).map((t) => [t.deviceId, t]));
+      return { state: { account: ctx.id, devices, signals, channels: new Map(snap?.channels ?? []), events, tokens }, logSeq: snap?.logSeq ?? 0 };
     },
 
     methods: {
@@ -96,6 +100,10 @@ export function presenceActor(alive: IsEdgeAlive, options: PresenceOptions = {})
       },
       querySubscribeEventsByAccounts: (state, a, _c, ctx) => ({ reply: liveSubscriptions(state.events, ctx.now(), a.accounts) }),
       querySubscribeEventsByType: (state, _a, _c, ctx) => ({ reply: liveSubscriptions(state.events, ctx.now()) }),
+      registerPushToken(state, a, c, ctx) {
+        const caller = callerOf(c, 'registerPushToken');
+        return decideRegisterToken(state, caller, a.token, a.provider, ctx.now());
+      },
       signalingMarkMsgRead(state, a) {
         const msgids = a.msgid.filter((id) => state.signals.has(id));
         return { reply: { count: msgids.length }, events: msgids.length === 0 ? [] : [{ t: 'signalsRead', msgids }] };
@@ -106,9 +114,21 @@ export function presenceActor(alive: IsEdgeAlive, options: PresenceOptions = {})
       online(state, a, _caller, ctx) {
         const { events, evict } = decideOnline(state, a, alive, ctx.now());
         const evicted = new Set(evict);
-        return { reply: { evict }, events: withStatus(state, events, ctx, (id) => (evicted.has(id) ? EVENT_LOGGED_OUT : EVENT_DISCONNECTED)) };
+        // A device displaced by another login is logged out of the account: it gets no more pushes either.
+        const forget = evict.flatMap((id) => decideForgetToken(state, id));
+        return { reply: { evict }, events: [...withStatus(state, events, ctx, (id) => (evicted.has(id) ? EVENT_LOGGED_OUT : EVENT_DISCONNECTED)), ...forget] };
       },
-      offline: (state, a, _c, ctx) => ({ reply: true, events: withStatus(state, decideOffline(state, a.deviceId, a.conn), ctx, () => a.value ?? EVENT_DISCONNECTED) }),
+      offline(state, a, _c, ctx) {
+        const events = decideOffline(state, a.deviceId, a.conn);
+        // An explicit logout means the device wants no more pushes; a dropped socket keeps its token.
+        const forget = events.length > 0 && a.value === EVENT_LOGGED_OUT ? decideForgetToken(state, a.deviceId) : [];
+        return { reply: true, events: [...withStatus(state, events, ctx, () => a.value ?? EVENT_DISCONNECTED), ...forget] };
+      },
+      pushTargets: (state) => ({ reply: pushTargets(state, alive) }),
+      releaseToken(state, a) {
+        const held = state.tokens.get(a.deviceId);
+        return { reply: true, events: held !== undefined && tokenDigest(held.token) === a.digest ? decideForgetToken(state, a.deviceId) : [] };
+      },
       eventSubscribe(state, a, _c, ctx) {
         const { events, failed, ok } = decideSubscribe(state.events, state.account, a.pubs, a.sec, ctx.now(), maxSubscriptions, secondMs);
         return { reply: { failed, ok }, events };
@@ -170,6 +190,7 @@ export function presenceActor(alive: IsEdgeAlive, options: PresenceOptions = {})
       signal: { apply: PRESENCE_EVENT_APPLY.signal },
       signalsRead: { apply: PRESENCE_EVENT_APPLY.signalsRead },
       channelIn: { apply: PRESENCE_EVENT_APPLY.channelIn },
+      pushToken: { apply: PRESENCE_EVENT_APPLY.pushToken },
     },
 
     persistBatch(state, _events, logSeq, ctx) {
@@ -180,6 +201,7 @@ export function presenceActor(alive: IsEdgeAlive, options: PresenceOptions = {})
         channels: [...state.channels],
         subs: [...state.events.subs],
         latest: [...state.events.latest],
+        tokens: [...state.tokens.values()],
       };
       ctx.store.putSnapshot(ctx.address, snap);
     },
@@ -187,6 +209,9 @@ export function presenceActor(alive: IsEdgeAlive, options: PresenceOptions = {})
     effects(state, events) {
       const out: Effect[] = [];
       for (const e of events) {
+        if (e.t === 'pushToken' && e.entry !== undefined) {
+          out.push(callEffect(tokenHolderCalls, 'claim', tokenHolderAddress(e.entry.token), { account: state.account, deviceId: e.entry.deviceId, time: e.entry.time }));
+        }
         if (e.t !== 'evPublished') continue;
         const frame = encode({ ev: 'pushevents', d: { msgEvents: [e.stored.ev] } });
         out.push({ kind: 'publish', subject: eventsSubject(state.account), data: frame });

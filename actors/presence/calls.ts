@@ -8,6 +8,7 @@ import type { DeviceType } from '../../engine/protocol/objects.ts';
 import type { SignalingNotify } from '../../engine/protocol/methods/signaling.ts';
 import { internal, returns, takes } from '../../engine/protocol/registry.ts';
 import type { PushEvent } from '../../engine/protocol/methods/events.ts';
+import type { PushProvider } from '../../engine/protocol/methods/push.ts';
 
 /** One logged-in socket of the account, as the edge that holds it reported it. */
 export interface DeviceEntry {
@@ -54,6 +55,23 @@ export interface OnlineDevice {
   deviceId: string;
   deviceType: DeviceType;
   loginTime: number;
+}
+
+/** A device's push token (`registerPushToken`), kept until the device logs out or registers another. */
+export interface PushTokenEntry {
+  deviceId: string;
+  deviceType: DeviceType;
+  token: string;
+  provider: PushProvider;
+  /** When it was registered, ms. */
+  time: number;
+}
+
+/** A device to alert: it has a push token and is not logged in now. */
+export interface PushTarget {
+  deviceId: string;
+  token: string;
+  provider: PushProvider;
 }
 
 /** What the login sync sends of signaling: the channels the account is in, and the signals stored for it. */
@@ -123,6 +141,18 @@ export const presenceCalls = {
   offline: internal({
     doc: "A device's socket closed: forgotten unless a newer socket of the device replaced it.",
     args: takes<OfflineArgs>(),
+    result: returns<boolean>(),
+    retry: 'idempotent',
+  }),
+  pushTargets: internal({
+    doc: "The account's devices with a push token that are not logged in now, by device id; a read.",
+    args: takes<Record<string, never>>(),
+    result: returns<PushTarget[]>(),
+    retry: 'idempotent',
+  }),
+  releaseToken: internal({
+    doc: 'Another registration took the push token of `deviceId` (named by its SHA-256 `digest`): the device forgets it, unless it registered another since.',
+    args: takes<{ deviceId: string; digest: string }>(),
     result: returns<boolean>(),
     retry: 'idempotent',
   }),

@@ -5,7 +5,9 @@
  * entry held by an edge that stopped answering (see `EdgeLiveness`) no
  * longer counts and is dropped by the next decision.
  */
-import type { DeviceEntry, DeviceLimit, OnlineArgs, OnlineDevice } from './calls.ts';
+import type { DeviceEntry, DeviceLimit, OnlineArgs, OnlineDevice, PushTarget, PushTokenEntry } from './calls.ts';
+import { MAX_PUSH_TOKENS } from '../../engine/protocol/methods/push.ts';
+import type { PushProvider, PushRegistration } from '../../engine/protocol/methods/push.ts';
 import type { SignalingNotify } from '../../engine/protocol/methods/signaling.ts';
 import type { EventsEvent, EventsState } from './events.ts';
 
@@ -19,6 +21,8 @@ export interface PresenceState {
   channels: Map<string, number>;
   /** Published events and held subscriptions (events.ts). */
   events: EventsState;
+  /** Push tokens by device id, oldest registration first; a device keeps its token offline, not past its logout. */
+  tokens: Map<string, PushTokenEntry>;
 }
 
 export type PresenceEvent =
@@ -27,6 +31,8 @@ export type PresenceEvent =
   | { t: 'signal'; notify: SignalingNotify }
   | { t: 'signalsRead'; msgids: string[] }
   | { t: 'channelIn'; channelId: string; in: boolean; at: number }
+  /** A device registered a push token (`entry`), or its token is forgotten (no `entry`). */
+  | { t: 'pushToken'; deviceId: string; entry?: PushTokenEntry }
   | EventsEvent;
 
 /** Most signals kept per account: the oldest go first. */
@@ -87,7 +93,43 @@ export function onlineDevices(state: PresenceState, alive: IsEdgeAlive): { devic
   return { devices, events: dropDead(state, alive) };
 }
 
+/**
+ * A device registers a push token at `now`: an event unless it holds that
+ * very token already (a repeat). The answer is the registration as it stands.
+ */
+export function decideRegisterToken(state: PresenceState, device: { deviceId: string; deviceType: DeviceEntry['deviceType'] }, token: string, provider: PushProvider, now: number): { reply: PushRegistration; events: PresenceEvent[] } {
+  const held = state.tokens.get(device.deviceId);
+  if (held !== undefined && held.token === token && held.provider === provider) return { reply: { deviceId: held.deviceId, provider, updateTime: held.time }, events: [] };
+  const entry: PushTokenEntry = { deviceId: device.deviceId, deviceType: device.deviceType, token, provider, time: now };
+  return { reply: { deviceId: device.deviceId, provider, updateTime: now }, events: [{ t: 'pushToken', deviceId: device.deviceId, entry }] };
+}
+
+/** A device logged out: its token goes with it (a device that only disconnected keeps it). */
+export function decideForgetToken(state: PresenceState, deviceId: string): PresenceEvent[] {
+  return state.tokens.has(deviceId) ? [{ t: 'pushToken', deviceId }] : [];
+}
+
+/** The devices with a token that no socket on a live edge holds now, by device id. */
+export function pushTargets(state: PresenceState, alive: IsEdgeAlive): PushTarget[] {
+  const targets: PushTarget[] = [];
+  for (const t of state.tokens.values()) {
+    const d = state.devices.get(t.deviceId);
+    if (d !== undefined && alive(d.edge)) continue;
+    targets.push({ deviceId: t.deviceId, token: t.token, provider: t.provider });
+  }
+  return targets.sort((x, y) => (x.deviceId < y.deviceId ? -1 : x.deviceId > y.deviceId ? 1 : 0));
+}
+
 export const PRESENCE_EVENT_APPLY = {
+  pushToken(state: PresenceState, e: Extract<PresenceEvent, { t: 'pushToken' }>): void {
+    state.tokens.delete(e.deviceId);
+    if (e.entry === undefined) return;
+    state.tokens.set(e.deviceId, e.entry);
+    for (const id of state.tokens.keys()) {
+      if (state.tokens.size <= MAX_PUSH_TOKENS) break;
+      state.tokens.delete(id);
+    }
+  },
   signal(state: PresenceState, e: Extract<PresenceEvent, { t: 'signal' }>): void {
     state.signals.set(e.notify.msgid, e.notify);
     for (const id of state.signals.keys()) {

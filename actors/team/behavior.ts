@@ -52,6 +52,7 @@ import { userCalls } from '../user/calls.ts';
 import type { TouchArgs } from '../user/calls.ts';
 import { userTeamsCalls } from '../user-teams/calls.ts';
 import { teamCalls } from './calls.ts';
+import { groupPushTargets } from './push-targets.ts';
 import {
   applyChange,
   checkPoster,
@@ -313,6 +314,7 @@ function groupActor<K extends TeamKind>(kind: K) {
           : { t: 'notice', frames: [], sysmsgs: others.map((to) => ({ to, msg: a.msg })), index: [], version: state.version };
         return { reply: a.msg, events: others.length === 0 ? [] : [notice] };
       },
+      pushTargets: (state, a) => ({ reply: groupPushTargets(state, a) }),
       range(state, a, _caller, ctx) {
         const page: RangeReply = { msgs: [] };
         // A removed member gets nothing more, whatever its session row still points at.

@@ -8,12 +8,14 @@
 import type { Args, CustomSysMsg, Results } from '../../engine/protocol/methods.ts';
 import { internal, returns, takes } from '../../engine/protocol/registry.ts';
 import type { RangeArgs, RangeReply } from '../conversation/calls.ts';
+import { groupPushCalls } from './push-targets.ts';
 
 function send<M extends 'sendText' | 'sendGeo' | 'sendTipMsg' | 'sendCustomMsg' | 'sendFile' | 'forwardMsg'>(doc: string) {
   return internal({ doc, args: takes<Args<M>>(), result: returns<Results[M]>(), retry: 'idClient' });
 }
 
 export const teamCalls = {
+  ...groupPushCalls,
   sendText: send<'sendText'>('`sendText` to the group.'),
   sendGeo: send<'sendGeo'>('`sendGeo` to the group.'),
   sendTipMsg: send<'sendTipMsg'>('`sendTipMsg` to the group.'),

@@ -47,6 +47,7 @@ import {
 } from './logic.ts';
 
 import { resetSuperTeamSessions } from './super-team-sessions.ts';
+import { pushPrefsOf } from './push-prefs.ts';
 import {
   applyPost as applySysMsgPost,
   applyRead as applySysMsgRead,
@@ -190,6 +191,7 @@ export const userActor = {
 
   callHandlers: {
     ...peopleCallHandlers,
+    pushPrefs: (state, a) => ({ reply: pushPrefsOf(state, a) }),
     touch(state, a, _caller, ctx) {
       // `quiet` makes the touch absolute (a conversation's touches may then replace one another unsent): kept when given.
       const touch: Parameters<typeof decideTouch>[1] = { id: a.sessionId, scene: a.scene, to: a.to, address: a.address, seq: a.seq, own: a.own, msg: a.msg };

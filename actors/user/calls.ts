@@ -13,6 +13,7 @@ import type { SelfDeleteSyncArgs, SelfDeleteSyncPage } from './self-deletes.ts';
 import type { AccountSyncArgs, AccountSyncPage } from './account-sync.ts';
 import type { ConvChangeEntry, ConvChangeSyncArgs, ConvChangeSyncPage } from './conv-changes.ts';
 import { peopleCalls } from './people.ts';
+import { pushPrefsCalls } from './push-prefs.ts';
 
 /** Arguments of the `touch` a conversation sends to a member's user actor. */
 export interface TouchArgs {
@@ -94,6 +95,7 @@ export interface ConvChangedArgs {
 
 export const userCalls = {
   ...peopleCalls,
+  ...pushPrefsCalls,
   touch: internal({
     doc: "A conversation's newest message and the member's own count up to it; absolute, so repeats and reorders are harmless.",
     args: takes<TouchArgs>(),

@@ -20,6 +20,7 @@ import { collectMethods } from './methods/collections.ts';
 import { peopleMethods } from './methods/people.ts';
 import { superTeamMethods, teamMethods } from './methods/teams.ts';
 import { teamReceiptMethods } from './methods/team-receipts.ts';
+import { pushMethods } from './methods/push.ts';
 
 export * from './objects.ts';
 export { conversationAddress } from './methods/common.ts';
@@ -27,6 +28,7 @@ export type { MsgPin, PinMsgChange } from './methods/pins.ts';
 export type { CommentedMsg, MsgQuickComments, QuickComment, QuickCommentChange } from './methods/quick-comments.ts';
 export type { ClearedHistory } from './methods/threads.ts';
 export type { EventSubscription, PushEvent } from './methods/events.ts';
+export type { PushProvider, PushRegistration } from './methods/push.ts';
 
 /** Every wire method's declaration, by name. */
 export const registry = {
@@ -44,6 +46,7 @@ export const registry = {
   ...teamMethods,
   ...superTeamMethods,
   ...teamReceiptMethods,
+  ...pushMethods,
 } satisfies Record<string, AnyMethod>;
 
 export type Registry = typeof registry;

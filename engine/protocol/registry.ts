@@ -20,7 +20,7 @@ import type { ErrorName } from './errors.ts';
 import type { InputOf, ObjectOf, ObjectSchema, Shape } from './schema.ts';
 
 /** Who answers a method: the edge itself, or the actor kind that owns it. */
-export type Owner = 'edge' | 'conv' | 'user' | 'presence' | 'channel' | 'team' | 'superTeam' | 'userTeams';
+export type Owner = 'edge' | 'conv' | 'user' | 'presence' | 'channel' | 'team' | 'superTeam' | 'userTeams' | 'pushToken';
 
 /**
  * How a method may be repeated after an attempt whose outcome is unknown (a

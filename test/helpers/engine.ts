@@ -47,6 +47,8 @@ export interface TestEngine {
   readonly config: Config;
   /** The node's edge (roles `start` and `edge`), for its live counters. */
   readonly edge: RunningNode['edge'];
+  /** Calls the node's actors over its Bus. */
+  readonly actors: RunningNode['actors'];
   stop(): Promise<void>;
 }
 
@@ -80,6 +82,7 @@ export async function startEngine(opts: EngineOptions = {}): Promise<TestEngine>
     dataDir,
     config,
     edge: node.edge,
+    actors: node.actors,
     async stop() {
       await node.stop();
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });

@@ -69,6 +69,9 @@ function useEngine(options: () => EngineOptions): TestEngine {
     get edge() {
       return running().edge;
     },
+    get actors() {
+      return running().actors;
+    },
     stop: () => running().stop(),
   };
 }

@@ -15,7 +15,7 @@ import { ConfigError, parseConfig } from '../../engine/config.ts';
 const everyEdgeAlive = () => true;
 
 function stateWith(...devices: DeviceEntry[]): PresenceState {
-  return { account: 'a', devices: new Map(devices.map((d) => [d.deviceId, d])), signals: new Map(), channels: new Map(), events: emptyEventsState() };
+  return { account: 'a', devices: new Map(devices.map((d) => [d.deviceId, d])), signals: new Map(), channels: new Map(), events: emptyEventsState(), tokens: new Map() };
 }
 
 function apply(state: PresenceState, events: PresenceEvent[]): void {
