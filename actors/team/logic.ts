@@ -56,7 +56,7 @@ export type TeamChangeEvent =
 
 /** A message of the group: a conversation message, with the accounts beyond the members that also get it (those it removes) and the members that do not; `counted`, of a message asking for receipts in an advanced group, the members who count for them (receipts.ts). */
 export type TeamMsgEvent = Extract<ConversationEvent, { t: 'msg' }> & { alsoTo?: string[]; notTo?: string[]; counted?: string[] };
-export type TeamEvent = TeamMsgEvent | Extract<ConversationEvent, { t: 'recall' | 'hide' }> | TeamChangeEvent | import('./receipts.ts').TeamReadsEvent;
+export type TeamEvent = TeamMsgEvent | Extract<ConversationEvent, { t: 'recall' | 'hide' | 'pin' | 'comments' | 'clear' }> | TeamChangeEvent | import('./receipts.ts').TeamReadsEvent;
 
 export interface TeamState {
   kind: TeamKind;
