@@ -29,7 +29,7 @@ import { encode } from '../../engine/protocol/codec.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import type { DeletedMsgSelf, Message, MsgRef, MsgType, SysMsg } from '../../engine/protocol/objects.ts';
 import type { ClearedHistory } from '../../engine/protocol/methods.ts';
-import { DEFAULT_SUPER_TEAM_MAX_MEMBERS, DEFAULT_TEAM_MAX_MEMBERS, userTeamsAddress } from '../../engine/protocol/methods/teams.ts';
+import { DEFAULT_SUPER_TEAM_MAX_MEMBERS, DEFAULT_TEAM_MAX_MEMBERS, SUPER_TEAM_MEMBERS_CHUNK, userTeamsAddress } from '../../engine/protocol/methods/teams.ts';
 import type { Team, TeamKind, TeamMember, TeamNotificationAttach } from '../../engine/protocol/methods/teams.ts';
 import { userAddress } from '../../engine/subjects.ts';
 import { conversationSettings } from '../conversation/behavior.ts';
@@ -91,6 +91,8 @@ export const teamSettings = {
   superTeamMaxMembers: DEFAULT_SUPER_TEAM_MAX_MEMBERS,
   /** Whether clients may create and dismiss supergroups (otherwise the host's backend does). */
   superTeamClientCreate: false,
+  /** Members per chunk of `getAllSuperTeamMembers`. */
+  membersChunk: SUPER_TEAM_MEMBERS_CHUNK,
 };
 
 /** Takes the group settings from the process's configuration. */
@@ -420,6 +422,20 @@ function groupActor<K extends TeamKind>(kind: K) {
       },
       clearServerHistoryMsgs: (state, a, c, ctx) => clear(state, a, c, ctx, 'clearServerHistoryMsgs'),
       clearServerHistoryMsgsWithSync: (state, a, c, ctx) => clear(state, a, c, ctx, 'clearServerHistoryMsgsWithSync'),
+      invitors(state, a, c) {
+        memberOf(state, callerOf(c, 'getTeamMemberInvitorAccid').account);
+        // Built from pairs: an account named like an Object.prototype member stays a key of its own.
+        const pairs: [string, string][] = [];
+        for (const account of a.accounts) {
+          const row = state.members.get(account);
+          if (row !== undefined) pairs.push([account, row.invitorAccid]);
+        }
+        return { reply: Object.fromEntries(pairs) };
+      },
+      alertSetting(state, _a, c) {
+        const row = state.team?.valid === true && c !== undefined ? state.members.get(c.account) : undefined;
+        return { reply: row === undefined ? {} : { muteNotiType: row.muteNotiType } };
+      },
       customSysMsg(state, a, c) {
         // Never history, sessions or unread: a notice event, told to the other members once it is durable.
         memberOf(state, callerOf(c, 'sendCustomSysMsg').account);
@@ -679,15 +695,6 @@ export const teamBehavior = defineActor({
       const row = state.members.get(a.account);
       return { reply: row === undefined ? {} : { [a.account]: memberView(row) } };
     },
-    getTeamMemberInvitorAccid(state, a, c) {
-      memberOf(state, callerOf(c, 'getTeamMemberInvitorAccid').account);
-      const out: Record<string, string> = {};
-      for (const account of a.accounts) {
-        const row = state.members.get(account);
-        if (row !== undefined) out[account] = row.invitorAccid;
-      }
-      return { reply: out };
-    },
     sendTeamMsgReceipt(state, a, c, ctx) {
       const { event } = decideReceipts(state, ctx, callerOf(c, 'sendTeamMsgReceipt').account, a.teamMsgReceipts);
       const reply = { teamMsgReceipts: a.teamMsgReceipts };
@@ -725,6 +732,10 @@ export const superTeamBehavior = defineActor({
     updateNickInSuperTeam: (state, a, c, ctx) => rules.decideUpdateNick(superHandlers.dc(state, c, ctx, 'updateNickInSuperTeam'), a),
     getSuperTeamMembersByJoinTime: (state, a, c) => superHandlers.page(state, a, c, 'getSuperTeamMembersByJoinTime', () => true),
     getMutedSuperTeamMembers: (state, a, c) => superHandlers.page(state, a, c, 'getMutedSuperTeamMembers', (r) => r.valid && r.mute),
+    getAllSuperTeamMembers(state, a, c) {
+      memberOf(state, callerOf(c, 'getAllSuperTeamMembers').account);
+      return { reply: rules.membersChunk(state, a.next, teamSettings.membersChunk) };
+    },
     getSuperTeamMembersByAccounts(state, a, c) {
       memberOf(state, callerOf(c, 'getSuperTeamMembersByAccounts').account);
       const members: TeamMember[] = [];

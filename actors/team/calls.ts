@@ -44,6 +44,18 @@ export const teamCalls = {
   getThreadMsgs: read<'getThreadMsgs'>("A page of a group thread's replies; members only."),
   clearServerHistoryMsgs: read<'clearServerHistoryMsgs'>("Clears the group's history for the caller only; members only."),
   clearServerHistoryMsgsWithSync: read<'clearServerHistoryMsgsWithSync'>('The longer name of `clearServerHistoryMsgs`.'),
+  invitors: internal({
+    doc: 'Who invited each of one batch of `getTeamMemberInvitorAccid` accounts; members only.',
+    args: takes<{ accounts: string[] }>(),
+    result: returns<Record<string, string>>(),
+    retry: 'idempotent',
+  }),
+  alertSetting: internal({
+    doc: "The caller's `muteNotiType` in the group, absent when the caller is not a member or the group does not exist (never refused).",
+    args: takes<Record<string, never>>(),
+    result: returns<{ muteNotiType?: '0' | '1' | '2' }>(),
+    retry: 'idempotent',
+  }),
   customSysMsg: internal({
     doc: "A member's custom system notification to the group: to every other member's devices, and kept in their stores unless it is online only.",
     args: takes<{ msg: CustomSysMsg }>(),
