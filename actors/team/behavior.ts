@@ -614,7 +614,7 @@ function groupActor<K extends TeamKind>(kind: K) {
           }
           for (const s of event.sysmsgs) out.push(postSysMsg(s.to, s.msg));
           for (const u of event.index) {
-            const a = u.team === undefined ? { kind: state.kind, teamId: state.id, version: event.version } : { kind: state.kind, teamId: state.id, version: event.version, team: u.team };
+            const a = u.team === undefined ? { kind: state.kind, teamId: state.id, version: event.version, left: u.time ?? ctx.now() } : { kind: state.kind, teamId: state.id, version: event.version, team: u.team };
             out.push(callEffect(userTeamsCalls, 'setTeam', userTeamsAddress(u.account), a));
           }
         }

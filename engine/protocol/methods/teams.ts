@@ -73,6 +73,14 @@ export interface Team {
   mute: boolean;
   muteType: 'none' | 'all';
   createTime: number;
+  /** When the member list last changed (ms): a join, a removal, a departure. */
+  memberUpdateTime?: number;
+  /**
+   * Set to false only in a login sync with a `teams` cursor, for a group the
+   * account left (or that was dismissed) since: the group as the account
+   * last saw it.
+   */
+  validToCurrentUser?: boolean;
   updateTime: number;
   /** False once dismissed. */
   valid: boolean;
