@@ -80,7 +80,7 @@ import { decideTeamHide, decideTeamRecall, decideTeamSend, teamMessagesByRef, te
 import * as rules from './rules.ts';
 import type { DecideContext } from './rules.ts';
 import { postSysMsg } from './sysmsg.ts';
-import { decideGroupClear, groupCommentedMsg, groupComments, groupPinChange, groupPinView, groupPins, groupReplyPlace, groupRootOf, groupTarget } from './extras.ts';
+import { alertMuted, decideGroupClear, groupCommentedMsg, groupComments, groupPinChange, groupPinView, groupPins, groupReplyPlace, groupRootOf, groupTarget } from './extras.ts';
 import { countedFor, decideReceipts, persistReads, persistReceiptRow, readAccounts, readCounts } from './receipts.ts';
 
 /** What groups read when deciding: the member limit (`TEAM_FULL` past it). One value per process; a test may lower it. */
@@ -458,6 +458,7 @@ function groupActor<K extends TeamKind>(kind: K) {
           const m = view.bySeq(seq);
           if (m === undefined || !m.isOfflinable || !visibleTo(m, a.viewer)) continue;
           const v = teamViewOf(m, a.viewer);
+          if (m.from !== a.viewer && alertMuted(state, a.viewer, m.from)) v.isMuted = true;
           const size = encode(v).byteLength;
           if (page.msgs.length > 0 && bytes + size > budget) break;
           page.msgs.push(v);
@@ -577,11 +578,13 @@ function groupActor<K extends TeamKind>(kind: K) {
           last = msg;
           const inbound = frame('msg', teamViewOf(msg, ''));
           const outbound = frame('msg', teamViewOf(msg, msg.from));
+          let silenced: Uint8Array | undefined;
+          const quietly = () => (silenced ??= frame('msg', { ...teamViewOf(msg, ''), isMuted: true }));
           const to = new Set(state.members.keys());
           for (const a of event.alsoTo ?? []) to.add(a);
           if (event.notTo === undefined) to.add(msg.from);
           for (const a of event.notTo ?? []) to.delete(a);
-          for (const account of to) out.push(account === msg.from ? deliver(account, outbound, conn) : deliver(account, inbound));
+          for (const account of to) out.push(account === msg.from ? deliver(account, outbound, conn) : deliver(account, alertMuted(state, account, msg.from) ? quietly() : inbound));
         } else if (event.t === 'recall') {
           recalled = true;
           const f = frame('sysmsg', event.msg.recalled!);

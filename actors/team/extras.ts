@@ -14,8 +14,22 @@ import { rootOf, threadInfo, type ClearEvent } from '../conversation/threads.ts'
 import type { CommentsRow } from '../conversation/quick-comments.ts';
 import type { PinEvent, PinRow } from '../conversation/pins.ts';
 import { seenBy, type ConversationState, type ConversationView, type StoredMessage } from '../conversation/logic.ts';
-import { memberOf, type TeamState } from './logic.ts';
+import { isManagerOrOwner, memberOf, type TeamState } from './logic.ts';
 import { locateInTeam, teamViewOf } from './messages.ts';
+
+/**
+ * Whether member `account`'s alert strategy (`muteNotiType`) silences a
+ * message from `from`: "1" silences every message, "2" all but those of the
+ * owner and managers. Such a message reaches the member marked `isMuted`,
+ * so no push alert is raised for it.
+ */
+export function alertMuted(state: TeamState, account: string, from: string): boolean {
+  const setting = state.members.get(account)?.muteNotiType;
+  if (setting === '1') return true;
+  if (setting !== '2') return false;
+  const sender = state.members.get(from);
+  return sender === undefined || !isManagerOrOwner(sender);
+}
 
 /** The group's numbering seen as the pair (`from`, group id), as the p2p rules locate a message of `from`. */
 function pairOf(state: TeamState, from: string): ConversationState {

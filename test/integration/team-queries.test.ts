@@ -6,9 +6,10 @@
  */
 import { afterEach, expect, it } from 'vitest';
 import { SUPER_TEAM_MEMBERS_CHUNK, DEFAULT_TEAM_MAX_MEMBERS, INVITOR_BATCH } from '../../engine/protocol/methods/teams.ts';
-import type { TeamMember } from '../../engine/protocol/methods/teams.ts';
+import type { TeamKind, TeamMember } from '../../engine/protocol/methods/teams.ts';
+import type { Message } from '../../engine/protocol/methods.ts';
 import { teamSettings } from '../../actors/team/behavior.ts';
-import { rejectionOf } from '../helpers/wait.ts';
+import { rejectionOf, waitFor } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
 import { useConnections } from '../helpers/connections.ts';
 import { freshAccount as account } from '../helpers/accounts.ts';
@@ -95,4 +96,38 @@ describeBothModes('group queries', (mode) => {
     const outsider = await conns.client(account('out'));
     await refusal(outsider.getAllSuperTeamMembers({ teamId: team.teamId }), 'NOT_MEMBER', /is not a member/);
   });
+
+  for (const scene of ['team', 'superTeam'] as const satisfies readonly TeamKind[]) {
+    it(`${scene}: the alert strategy marks what it silences isMuted for that member only, live and at login`, async () => {
+      const [o, m, a, b] = [account('owner'), account('mgr'), account('ann'), account('ben')];
+      const [oc, mc, ac, bc] = await Promise.all([o, m, a, b].map((x) => conns.client(x)));
+      const create = scene === 'team' ? oc!.createTeam.bind(oc) : oc!.createSuperTeam.bind(oc);
+      const { team } = await create({ name: 'g', beInviteMode: 'noVerify', accounts: [m, a, b] });
+      if (scene === 'team') await oc!.addTeamManagers({ teamId: team.teamId, accounts: [m] });
+      else await oc!.addSuperTeamManagers({ teamId: team.teamId, accounts: [m] });
+      const setInfo = (c: typeof ac, muteNotiType: '0' | '1' | '2') =>
+        scene === 'team' ? c!.updateInfoInTeam({ teamId: team.teamId, muteNotiType }) : c!.updateInfoInSuperTeam({ teamId: team.teamId, muteNotiType });
+      await setInfo(ac, '2');
+      await setInfo(bc, '1');
+      const atAnn: Message[] = [];
+      const atBen: Message[] = [];
+      const atMgr: Message[] = [];
+      ac!.on('msg', (d) => atAnn.push(d));
+      bc!.on('msg', (d) => atBen.push(d));
+      mc!.on('msg', (d) => atMgr.push(d));
+      await mc!.sendText({ scene, to: team.teamId, text: 'from a manager' });
+      await bc!.sendText({ scene, to: team.teamId, text: 'from a member' });
+      const texts = (list: Message[]) => list.filter((x) => x.type === 'text').length;
+      await waitFor('both messages at each member', () => texts(atAnn) === 2 && texts(atBen) === 1 && texts(atMgr) === 1);
+      const muted = (list: Message[]) => list.filter((x) => x.type === 'text').map((x) => [x.text, x.isMuted === true]);
+      expect(muted(atAnn)).toEqual([['from a manager', false], ['from a member', true]]);
+      expect(muted(atBen)).toEqual([['from a manager', true]]);
+      expect(muted(atMgr)).toEqual([['from a member', false]]);
+      // A new device of ann's gets the same marks in its login sync.
+      const offline: Message[] = [];
+      const fresh = await conns.client(a, { deviceId: 'fresh', on: { offlinemsgs: ((d: { msgs: Message[] }) => offline.push(...d.msgs)) as never } });
+      await fresh.synced;
+      expect(muted(offline.filter((x) => x.to === team.teamId))).toEqual([['from a manager', false], ['from a member', true]]);
+    });
+  }
 });

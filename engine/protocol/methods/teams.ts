@@ -372,7 +372,7 @@ function groupMethods<K extends TeamKind>(kind: K) {
     }),
     updateInfo: actorMethod({
       ...own,
-      doc: `The caller's own settings in the ${word}: \`nickInTeam\`, \`custom\`, and \`muteNotiType\` (\`0\` alerts on, \`1\` off, \`2\` only for the owner's and managers' messages). The other members get \`${kind === 'team' ? 'updateteammember' : 'UpdateSuperTeamMember'}\`.`,
+      doc: `The caller's own settings in the ${word}: \`nickInTeam\`, \`custom\`, and \`muteNotiType\` (\`0\` alerts on, \`1\` off, \`2\` only for the owner's and managers' messages: the messages it silences reach the caller marked \`isMuted\`, so no push alert is raised). The other members get \`${kind === 'team' ? 'updateteammember' : 'UpdateSuperTeamMember'}\`.`,
       args: s.object({
         teamId: teamId(),
         nickInTeam: s.optional(s.string({ max: MAX_NICK_IN_TEAM_CHARS })),
