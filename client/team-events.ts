@@ -18,6 +18,7 @@ export const TEAM_EVENT_HANDLERS: { [E in TeamEventName]: (d: Events[E], ctx: In
     ctx.sync.noteTeams(d);
     ctx.emit('SuperTeams', d);
   },
+  teammembers: pass('teammembers'),
   CreateTeam: pass('CreateTeam'),
   AddTeamMembers: pass('AddTeamMembers'),
   RemoveTeamMembers: pass('RemoveTeamMembers'),

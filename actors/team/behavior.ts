@@ -432,6 +432,23 @@ function groupActor<K extends TeamKind>(kind: K) {
         }
         return { reply: Object.fromEntries(pairs) };
       },
+      syncMembers(state, a, c, ctx) {
+        const page: { members: TeamMember[]; next?: number } = { members: [] };
+        if (state.team?.valid !== true || c === undefined || !state.members.has(c.account)) return { reply: page };
+        const rows = [...state.members.values()].sort((x, y) => x.joinTime - y.joinTime || (x.account < y.account ? -1 : x.account > y.account ? 1 : 0));
+        const budget = pageBudget(ctx, a.maxBytes);
+        let bytes = 0;
+        let i = Math.max(0, a.from);
+        for (; i < rows.length; i++) {
+          const member = memberView(rows[i]!);
+          const size = encode(member).byteLength;
+          if (page.members.length > 0 && bytes + size > budget) break;
+          page.members.push(member);
+          bytes += size;
+        }
+        if (i < rows.length) page.next = i;
+        return { reply: page };
+      },
       alertSetting(state, _a, c) {
         const row = state.team?.valid === true && c !== undefined ? state.members.get(c.account) : undefined;
         return { reply: row === undefined ? {} : { muteNotiType: row.muteNotiType } };

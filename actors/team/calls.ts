@@ -7,6 +7,7 @@
  * Declared here with the wire methods' own argument and result types.
  */
 import type { Args, CustomSysMsg, Results } from '../../engine/protocol/methods.ts';
+import type { TeamMember } from '../../engine/protocol/methods/teams.ts';
 import { internal, returns, takes } from '../../engine/protocol/registry.ts';
 import type { RangeArgs, RangeReply } from '../conversation/calls.ts';
 
@@ -19,6 +20,18 @@ type ReadMethod = 'addMsgPin' | 'updateMsgPin' | 'deleteMsgPin' | 'getMsgPins' |
 /** A conversation method that reads the group's rows (so what is pending is written first); repeats change nothing. */
 function read<M extends ReadMethod>(doc: string) {
   return internal({ doc, args: takes<Args<M>>(), result: returns<Results[M]>(), retry: 'idempotent', reads: true });
+}
+
+/** Arguments of `syncMembers`: the page from position `from` of the members by join time. */
+export interface MembersSyncArgs {
+  from: number;
+  maxBytes?: number;
+}
+
+/** A page of `syncMembers`: `next` is the position to resume from, set when more follow. */
+export interface MembersSyncPage {
+  members: TeamMember[];
+  next?: number;
 }
 
 export const teamCalls = {
@@ -48,6 +61,12 @@ export const teamCalls = {
     doc: 'Who invited each of one batch of `getTeamMemberInvitorAccid` accounts; members only.',
     args: takes<{ accounts: string[] }>(),
     result: returns<Record<string, string>>(),
+    retry: 'idempotent',
+  }),
+  syncMembers: internal({
+    doc: "The login sync's page of the group's members by join time from `from` (an index into that order), bounded by bytes; nothing for a viewer who is not a member.",
+    args: takes<MembersSyncArgs>(),
+    result: returns<MembersSyncPage>(),
     retry: 'idempotent',
   }),
   alertSetting: internal({
