@@ -21,6 +21,8 @@ export interface Cursors {
   sysmsgs?: number;
   /** Highest friend `updateTime` seen, in ms (the login sync sends friends changed after it). */
   friends?: number;
+  /** Newest group `updateTime` / `memberUpdateTime` of a login sync's `teams` and `SuperTeams`, in ms (the next login sync sends only groups changed after it). */
+  teams?: number;
 }
 
 export interface BackoffOptions {

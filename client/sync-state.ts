@@ -13,6 +13,8 @@ export class SyncState {
   private sessions = 0;
   /** Highest friend `updateTime` seen (0: none). */
   private friends = 0;
+  /** Newest group change time of a login sync's group lists (0: none). */
+  private teams = 0;
   /** Highest message `seq` seen per session id, least recently advanced first. */
   private readonly seqs = new Map<string, number>();
   /** Recently seen `sessionId␀seq` keys, oldest first (a Set keeps insertion order). */
@@ -28,17 +30,19 @@ export class SyncState {
     this.window = window;
     if (initial?.sessions !== undefined) this.sessions = initial.sessions;
     if (initial?.friends !== undefined) this.friends = initial.friends;
+    if (initial?.teams !== undefined) this.teams = initial.teams;
     for (const [id, seq] of Object.entries(initial?.seqs ?? {})) this.seqs.set(id, seq);
     if (initial?.sysmsgs !== undefined) this.sysmsgs = initial.sysmsgs;
   }
 
   /** The cursors to send at login; undefined while nothing has been seen (a fresh device). */
   loginCursors(): Cursors | undefined {
-    if (this.sessions === 0 && this.seqs.size === 0 && this.sysmsgs === 0 && this.friends === 0) return undefined;
+    if (this.sessions === 0 && this.seqs.size === 0 && this.sysmsgs === 0 && this.friends === 0 && this.teams === 0) return undefined;
     const out: Cursors = {};
     if (this.sessions > 0) out.sessions = this.sessions;
     if (this.sysmsgs > 0) out.sysmsgs = this.sysmsgs;
     if (this.friends > 0) out.friends = this.friends;
+    if (this.teams > 0) out.teams = this.teams;
     if (this.seqs.size > 0) {
       const entries = [...this.seqs];
       out.seqs = Object.fromEntries(entries.length > MAX_LOGIN_SEQS ? entries.slice(-MAX_LOGIN_SEQS) : entries);
@@ -47,11 +51,28 @@ export class SyncState {
   }
 
   /** A copy of the cursors, e.g. to persist and pass back as the `cursors` option. */
-  snapshot(): { sessions: number; seqs: Record<string, number>; sysmsgs?: number; friends?: number } {
-    const out: { sessions: number; seqs: Record<string, number>; sysmsgs?: number; friends?: number } = { sessions: this.sessions, seqs: Object.fromEntries(this.seqs) };
+  snapshot(): { sessions: number; seqs: Record<string, number>; sysmsgs?: number; friends?: number; teams?: number } {
+    const out: { sessions: number; seqs: Record<string, number>; sysmsgs?: number; friends?: number; teams?: number } = { sessions: this.sessions, seqs: Object.fromEntries(this.seqs) };
     if (this.sysmsgs > 0) out.sysmsgs = this.sysmsgs;
     if (this.friends > 0) out.friends = this.friends;
+    if (this.teams > 0) out.teams = this.teams;
     return out;
+  }
+
+  /**
+   * Advances the `teams` cursor from a login sync's `teams` / `SuperTeams`
+   * list. Only those lists move it: a live group event may arrive while an
+   * older change of another group is still unseen.
+   */
+  noteTeams(list: unknown): void {
+    if (!Array.isArray(list)) return;
+    for (const t of list) {
+      if (!isRecord(t)) continue;
+      for (const field of ['updateTime', 'memberUpdateTime', 'createTime'] as const) {
+        const v = t[field];
+        if (typeof v === 'number' && v > this.teams) this.teams = v;
+      }
+    }
   }
 
   /** Advances the friends cursor from a friend record (of `friends` or `syncfriendaction`). */

@@ -10,8 +10,15 @@ function pass<E extends TeamEventName>(name: E) {
 }
 
 export const TEAM_EVENT_HANDLERS: { [E in TeamEventName]: (d: Events[E], ctx: InboundContext) => void } = {
-  teams: pass('teams'),
-  SuperTeams: pass('SuperTeams'),
+  teams: (d, ctx) => {
+    ctx.sync.noteTeams(d);
+    ctx.emit('teams', d);
+  },
+  SuperTeams: (d, ctx) => {
+    ctx.sync.noteTeams(d);
+    ctx.emit('SuperTeams', d);
+  },
+  teammembers: pass('teammembers'),
   CreateTeam: pass('CreateTeam'),
   AddTeamMembers: pass('AddTeamMembers'),
   RemoveTeamMembers: pass('RemoveTeamMembers'),

@@ -27,6 +27,7 @@ import { EVENT_ANSWERS } from './event-answers.ts';
 import type { Metrics } from '../engine/metrics.ts';
 import type { CustomSysMsgs } from './custom-sysmsgs.ts';
 import { PEOPLE_EDGE_ANSWERS, refuseIfBlocked } from './people.ts';
+import { TEAM_EDGE_ANSWERS } from './team-answers.ts';
 import type { PeopleServices } from './people.ts';
 
 /** Requests awaiting an actor's reply per socket; more get RATE_LIMITED. */
@@ -78,6 +79,7 @@ const EDGE_ANSWERS: {
   readonly [M in AnsweredMethod]: (services: EdgeServices, conn: Conn, args: Args<M>) => Results[M] | Promise<Results[M]>;
 } = {
   ...PEOPLE_EDGE_ANSWERS,
+  ...TEAM_EDGE_ANSWERS,
   getServerTime: () => Date.now(),
   kick: (services, conn, args) => {
     services.deliveries.publishKick(conn.account, { reason: 'kickedByOtherDevice', from: conn.deviceId }, args.deviceIds, conn.deviceId);

@@ -75,7 +75,11 @@ function withCustom(row: PinRow, custom: string | undefined): PinRow {
 
 /** `addMsgPin`: the same pin again is no change; another `pinCustom` on a pinned message is a CONFLICT. */
 export function decideAddPin(state: ConversationState, view: ConversationView, pins: PinView, input: PinInput): { pin: PinRow; msg: StoredMessage; event?: PinEvent } {
-  const m = pinned(state, view, input.by, input.ref);
+  return addPinOn(pinned(state, view, input.by, input.ref), pins, input);
+}
+
+/** `addMsgPin` on message `m`, located and allowed by the conversation that holds it (p2p or group). */
+export function addPinOn(m: StoredMessage, pins: PinView, input: PinInput): { pin: PinRow; msg: StoredMessage; event?: PinEvent } {
   const old = pins.pinAt(m.seq);
   if (old !== undefined) {
     if (old.pinCustom === input.pinCustom) return { pin: old, msg: m };
@@ -88,7 +92,11 @@ export function decideAddPin(state: ConversationState, view: ConversationView, p
 
 /** `updateMsgPin`: only `pinCustom` changes; NOT_FOUND when the message is not pinned. */
 export function decideUpdatePin(state: ConversationState, view: ConversationView, pins: PinView, input: PinInput): { pin: PinRow; msg: StoredMessage; event?: PinEvent } {
-  const m = pinned(state, view, input.by, input.ref);
+  return updatePinOn(pinned(state, view, input.by, input.ref), pins, input);
+}
+
+/** `updateMsgPin` on message `m`, located and allowed by its conversation. */
+export function updatePinOn(m: StoredMessage, pins: PinView, input: PinInput): { pin: PinRow; msg: StoredMessage; event?: PinEvent } {
   const old = pins.pinAt(m.seq);
   if (old === undefined) throw new ParleyError('NOT_FOUND', 'the message is not pinned');
   if (old.pinCustom === input.pinCustom) return { pin: old, msg: m };
@@ -98,7 +106,11 @@ export function decideUpdatePin(state: ConversationState, view: ConversationView
 
 /** `deleteMsgPin`: a message not pinned is no change. */
 export function decideDeletePin(state: ConversationState, view: ConversationView, pins: PinView, input: PinInput): { pin?: PinRow; msg: StoredMessage; event?: PinEvent } {
-  const m = pinned(state, view, input.by, input.ref);
+  return deletePinOn(pinned(state, view, input.by, input.ref), pins, input);
+}
+
+/** `deleteMsgPin` on message `m`, located and allowed by its conversation. */
+export function deletePinOn(m: StoredMessage, pins: PinView, input: PinInput): { pin?: PinRow; msg: StoredMessage; event?: PinEvent } {
   const old = pins.pinAt(m.seq);
   if (old === undefined) return { msg: m };
   return { pin: old, msg: m, event: pinEvent('delete', m.seq, undefined, old, input) };

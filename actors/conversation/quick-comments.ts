@@ -70,25 +70,33 @@ function event(type: CommentEvent['type'], seq: number, row: CommentsRow, commen
 /** `addQuickComment`: the caller's `body` again is no change (answered with the comment held). */
 export function decideAddComment(state: ConversationState, view: ConversationView, rowOf: (seq: number) => CommentsRow | undefined, input: CommentInput): { change: QuickCommentChange; event?: CommentEvent } {
   const m = target(state, view, input.by, input.ref);
-  const row = rowOf(m.seq) ?? { updateTime: 0, comments: [] };
-  const held = row.comments.find((c) => c.from === input.by && c.body === input.body);
-  if (held !== undefined) return { change: { msg: commentedMsg(m, input.by), comment: held } };
+  return addCommentOn(m.seq, commentedMsg(m, input.by), rowOf(m.seq), input);
+}
+
+/** `addQuickComment` on the message at `seq` (named `named` for the caller), located and allowed by the conversation that holds it (p2p or group). */
+export function addCommentOn(seq: number, named: CommentedMsg, held: CommentsRow | undefined, input: CommentInput): { change: QuickCommentChange; event?: CommentEvent } {
+  const row = held ?? { updateTime: 0, comments: [] };
+  const same = row.comments.find((c) => c.from === input.by && c.body === input.body);
+  if (same !== undefined) return { change: { msg: named, comment: same } };
   if (row.comments.length >= input.limit) throw new ParleyError('BAD_REQUEST', `a message holds at most ${input.limit} quick comments`);
   const comment: QuickComment = { from: input.by, body: input.body, time: input.now };
   if (input.custom !== undefined) comment.custom = input.custom;
   const next: CommentsRow = { updateTime: input.now, comments: [...row.comments, comment] };
-  return { change: { msg: commentedMsg(m, input.by), comment }, event: event('add', m.seq, next, comment, input) };
+  return { change: { msg: named, comment }, event: event('add', seq, next, comment, input) };
 }
 
 /** `deleteQuickComment`: removes the caller's comment with `body`; none is no change. */
 export function decideDeleteComment(state: ConversationState, view: ConversationView, rowOf: (seq: number) => CommentsRow | undefined, input: CommentInput): { msg: CommentedMsg; comment?: QuickComment; event?: CommentEvent } {
   const m = target(state, view, input.by, input.ref);
-  const row = rowOf(m.seq);
+  return deleteCommentOn(m.seq, commentedMsg(m, input.by), rowOf(m.seq), input);
+}
+
+/** `deleteQuickComment` on the message at `seq`, located and allowed by its conversation. */
+export function deleteCommentOn(seq: number, named: CommentedMsg, row: CommentsRow | undefined, input: CommentInput): { msg: CommentedMsg; comment?: QuickComment; event?: CommentEvent } {
   const held = row?.comments.find((c) => c.from === input.by && c.body === input.body);
-  const msg = commentedMsg(m, input.by);
-  if (row === undefined || held === undefined) return { msg };
+  if (row === undefined || held === undefined) return { msg: named };
   const next: CommentsRow = { updateTime: input.now, comments: row.comments.filter((c) => c !== held) };
-  return { msg, comment: held, event: event('delete', m.seq, next, held, input) };
+  return { msg: named, comment: held, event: event('delete', seq, next, held, input) };
 }
 
 /** The comments of the messages `refs` name that `viewer` sees, in the order asked, each once. */

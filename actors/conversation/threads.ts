@@ -28,20 +28,22 @@ export function replyPlace(state: ConversationState, view: ConversationView, fro
   const m = locate(state, view, ref);
   if (m === undefined || !seenBy(state, m, from)) throw new ParleyError('NOT_FOUND', `\`replyMsg\` (${ref.idServer} at time ${ref.time}) is not a message of this conversation`);
   const root = rootOf(state, view, m);
+  return { root: root.seq, info: threadInfo(m, root) };
+}
+
+/** The thread fields of a reply to `m`, whose thread's root is `root`. */
+export function threadInfo(m: StoredMessage, root: StoredMessage): ThreadMessageInfo {
   return {
-    root: root.seq,
-    info: {
-      replyMsgFromAccount: m.from,
-      replyMsgToAccount: m.to,
-      replyMsgTime: m.time,
-      replyMsgIdServer: m.idServer,
-      replyMsgIdClient: m.idClient,
-      threadMsgFromAccount: root.from,
-      threadMsgToAccount: root.to,
-      threadMsgTime: root.time,
-      threadMsgIdServer: root.idServer,
-      threadMsgIdClient: root.idClient,
-    },
+    replyMsgFromAccount: m.from,
+    replyMsgToAccount: m.to,
+    replyMsgTime: m.time,
+    replyMsgIdServer: m.idServer,
+    replyMsgIdClient: m.idClient,
+    threadMsgFromAccount: root.from,
+    threadMsgToAccount: root.to,
+    threadMsgTime: root.time,
+    threadMsgIdServer: root.idServer,
+    threadMsgIdClient: root.idClient,
   };
 }
 

@@ -8,8 +8,9 @@
  * LMDB rows (keys from engine/keys.ts): `team-members teamMember(address,
  * account) → MemberRow`, `team-pending teamPending(address, what, account)
  * → PendingRow`, and the conversation's rows as a p2p conversation keeps
- * them (`conv-msgs`, `conv-idc`, under the group's address). The snapshot
- * holds the profile, the numbering and the counters.
+ * them (`conv-msgs`, `conv-idc`, and beside the messages `conv-pins`,
+ * `conv-comments`, `conv-threads`, `conv-cleared`, under the group's
+ * address). The snapshot holds the profile, the numbering and the counters.
  *
  * Fan-out: a message is delivered to each member's account and touches each
  * member's session (unread from read pointers, as for p2p).
@@ -23,25 +24,34 @@ import { ADMIN_CONN } from '../../engine/envelope.ts';
 import type { Caller } from '../../engine/envelope.ts';
 import { ParleyError } from '../../engine/protocol/errors.ts';
 import type { Args } from '../../engine/protocol/methods.ts';
-import { decodeKey, keyOf, rangeOf } from '../../engine/keys.ts';
+import { decodeKey, keyOf, rangeOf, rangeUnder } from '../../engine/keys.ts';
 import { encode } from '../../engine/protocol/codec.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import type { DeletedMsgSelf, Message, MsgRef, MsgType, SysMsg } from '../../engine/protocol/objects.ts';
-import { DEFAULT_SUPER_TEAM_MAX_MEMBERS, DEFAULT_TEAM_MAX_MEMBERS, userTeamsAddress } from '../../engine/protocol/methods/teams.ts';
+import type { ClearedHistory } from '../../engine/protocol/methods.ts';
+import { DEFAULT_SUPER_TEAM_MAX_MEMBERS, DEFAULT_TEAM_MAX_MEMBERS, SUPER_TEAM_MEMBERS_CHUNK, userTeamsAddress } from '../../engine/protocol/methods/teams.ts';
 import type { Team, TeamKind, TeamMember, TeamNotificationAttach } from '../../engine/protocol/methods/teams.ts';
 import { userAddress } from '../../engine/subjects.ts';
 import { conversationSettings } from '../conversation/behavior.ts';
 import type { RangeReply } from '../conversation/calls.ts';
+import { addPinOn, deletePinOn, updatePinOn } from '../conversation/pins.ts';
+import type { PinEvent, PinInput, PinRow, PinView } from '../conversation/pins.ts';
+import { addCommentOn, deleteCommentOn } from '../conversation/quick-comments.ts';
+import type { CommentInput, CommentsRow } from '../conversation/quick-comments.ts';
+import { applyClear, threadPage } from '../conversation/threads.ts';
 import {
   applyEvent,
   applyRowChange,
+  clearedSeq,
   fileBody,
   findResend,
   forwardedBody,
   historyPage,
   lastVisible,
   markSaved,
+  rowAt,
   visibleTo,
+  type ClearMark,
   type ConversationView,
   type MessageBody,
   type RecallOptions,
@@ -71,6 +81,7 @@ import { decideTeamHide, decideTeamRecall, decideTeamSend, teamMessagesByRef, te
 import * as rules from './rules.ts';
 import type { DecideContext } from './rules.ts';
 import { postSysMsg } from './sysmsg.ts';
+import { alertMuted, decideGroupClear, groupCommentedMsg, groupComments, groupPinChange, groupPinView, groupPins, groupReplyPlace, groupRootOf, groupTarget } from './extras.ts';
 import { countedFor, decideReceipts, persistReads, persistReceiptRow, readAccounts, readCounts } from './receipts.ts';
 
 /** What groups read when deciding: the member limit (`TEAM_FULL` past it). One value per process; a test may lower it. */
@@ -81,6 +92,8 @@ export const teamSettings = {
   superTeamMaxMembers: DEFAULT_SUPER_TEAM_MAX_MEMBERS,
   /** Whether clients may create and dismiss supergroups (otherwise the host's backend does). */
   superTeamClientCreate: false,
+  /** Members per chunk of `getAllSuperTeamMembers`. */
+  membersChunk: SUPER_TEAM_MEMBERS_CHUNK,
 };
 
 /** Takes the group settings from the process's configuration. */
@@ -113,6 +126,58 @@ function lmdbView(ctx: ActorContext): ConversationView {
     bySeq: (seq) => msgs.get(keyOf('convMsg', ctx.address, seq)) as StoredMessage | undefined,
     seqOfIdClient: (from, idClient) => idc.get(keyOf('convIdClient', ctx.address, from, idClient)) as number | undefined,
   };
+}
+
+function pinRows(ctx: ActorContext): PinView {
+  const db = ctx.store.db('conv-pins');
+  return {
+    pinAt: (seq) => db.get(keyOf('convPin', ctx.address, seq)) as PinRow | undefined,
+    all: () => [...db.getRange(rangeUnder('convPin', ctx.address))].map(({ value }) => value as PinRow),
+  };
+}
+
+function commentRows(ctx: ActorContext): (seq: number) => CommentsRow | undefined {
+  const db = ctx.store.db('conv-comments');
+  return (seq) => db.get(keyOf('convComments', ctx.address, seq)) as CommentsRow | undefined;
+}
+
+/** The replies of the thread rooted at `root`, by seq: newest first, or oldest first with `ascending`. */
+function* threadReplies(state: TeamState, ctx: ActorContext, root: number, ascending: boolean): Generator<StoredMessage> {
+  const view = lmdbView(ctx);
+  const range = rangeUnder('convThread', ctx.address, root);
+  const db = ctx.store.db('conv-threads');
+  const keys = ascending ? db.getKeys(range) : db.getKeys({ start: range.end, end: range.start, reverse: true });
+  for (const key of keys) {
+    const m = rowAt(state.conv, view, decodeKey('convThread', key)[2]);
+    if (m !== undefined) yield m;
+  }
+}
+
+/** What a pin command takes from its arguments and caller. */
+function pinInput(a: { msg: MsgRef; pinCustom?: string | undefined }, c: Caller | undefined, ctx: ActorContext, m: string): PinInput {
+  const caller = callerOf(c, m);
+  return { by: caller.account, ref: a.msg, pinCustom: a.pinCustom, now: ctx.now(), limit: conversationSettings.maxPins, conn: caller.conn };
+}
+
+/** What a quick comment command takes from its arguments and caller. */
+function commentInput(a: Args<'addQuickComment'>, c: Caller | undefined, ctx: ActorContext, m: string): CommentInput {
+  const caller = callerOf(c, m);
+  const { msg, body, custom, ...push } = a;
+  return { by: caller.account, ref: msg, body, custom, push, now: ctx.now(), limit: conversationSettings.maxCommentsPerMsg, conn: caller.conn };
+}
+
+/** `clearServerHistoryMsgs` under either name. */
+function clear(state: TeamState, a: Args<'clearServerHistoryMsgs'>, c: Caller | undefined, ctx: ActorContext, m: string): Outcome<TeamEvent, ClearedHistory> {
+  const caller = callerOf(c, m);
+  const { cleared, event } = decideGroupClear(state, { viewer: caller.account, isDeleteRoam: a.isDeleteRoam, isSyncSelf: a.isSyncSelf, ext: a.ext, now: ctx.now(), conn: caller.conn });
+  return event === undefined ? { reply: cleared } : { reply: cleared, events: [event] };
+}
+
+/** Delivers `payload(viewer)` as `ev` to every member: all devices of the others, the other devices of `by`. */
+function toMembers(state: TeamState, by: string, conn: string | undefined, ev: string, payload: (viewer: string) => unknown): Effect[] {
+  const out: Effect[] = [];
+  for (const member of state.members.keys()) out.push(deliver(member, frame(ev, payload(member)), member === by ? conn : undefined));
+  return out;
 }
 
 function frame(ev: string, d: unknown): Uint8Array {
@@ -175,7 +240,7 @@ function notification(state: TeamState, caller: Caller, ctx: ActorContext, _chan
 /** Any send: members only, MUTED under a mute; a resend with the same (from, idClient) is answered again. */
 function send(
   state: TeamState,
-  a: SendOptions & { idClient?: string | undefined },
+  a: SendOptions & { idClient?: string | undefined; replyMsg?: MsgRef | undefined },
   c: Caller | undefined,
   ctx: ActorContext,
   m: string,
@@ -188,6 +253,7 @@ function send(
   if (earlier !== undefined) return { reply: teamViewOf(earlier, caller.account) };
   checkPoster(state, caller.account);
   const now = ctx.now();
+  const thread = a.replyMsg === undefined ? undefined : groupReplyPlace(state, lmdbView(ctx), caller.account, a.replyMsg);
   const event = decideTeamSend(state, {
     from: caller.account,
     fromDeviceId: caller.deviceId,
@@ -199,6 +265,7 @@ function send(
     body,
     args: a,
     conn: caller.conn,
+    thread,
   });
   const counted = countedFor(state, event.msg);
   if (counted !== undefined) event.counted = counted;
@@ -218,7 +285,10 @@ function recall(state: TeamState, a: RecallOptions & { msg: MsgRef }, c: Caller 
     options,
     conn: caller.conn,
   });
-  return event === undefined ? { reply: notice } : { reply: notice, events: [event] };
+  if (event === undefined) return { reply: notice };
+  // A recalled reply leaves its thread: the event names the root whose index row it removes.
+  if (event.t === 'recall' && event.msg.threadMessageInfo !== undefined) event.root = groupRootOf(state, lmdbView(ctx), event.msg).seq;
+  return { reply: notice, events: [event] };
 }
 
 function hide(state: TeamState, refs: readonly MsgRef[], custom: string | undefined, c: Caller | undefined, ctx: ActorContext, m: string): Outcome<TeamEvent, DeletedMsgSelf[]> {
@@ -266,6 +336,8 @@ function groupActor<K extends TeamKind>(kind: K) {
         const row = value as MemberRow;
         (row.valid ? state.members : state.former).set(account, row);
       }
+      // Clear marks are rows of their own; a replay from an older position moves none of them back.
+      for (const { key, value } of ctx.store.db('conv-cleared').getRange(rangeUnder('convCleared', ctx.address))) state.conv.cleared.set(decodeKey('convCleared', key)[1], value as ClearMark);
       for (const { value } of ctx.store.db('team-pending').getRange(rangeOf('teamPending', ctx.address))) {
         const row = value as PendingRow;
         state.pending.set(`${row.what}:${row.account}`, row);
@@ -305,6 +377,83 @@ function groupActor<K extends TeamKind>(kind: K) {
         const found = teamMessagesByRef(state, lmdbView(ctx), a.reqMsgs, caller.account);
         return { reply: { msgs: found.map((m) => teamViewOf(m, caller.account)) } };
       },
+      addMsgPin(state, a, c, ctx) {
+        const input = pinInput(a, c, ctx, 'addMsgPin');
+        const { pin, msg, event } = addPinOn(groupTarget(state, lmdbView(ctx), input.by, input.ref), pinRows(ctx), input);
+        return { reply: { pin: groupPinView(pin, msg, input.by) }, ...(event === undefined ? {} : { events: [event] }) };
+      },
+      updateMsgPin(state, a, c, ctx) {
+        const input = pinInput(a, c, ctx, 'updateMsgPin');
+        const { pin, msg, event } = updatePinOn(groupTarget(state, lmdbView(ctx), input.by, input.ref), pinRows(ctx), input);
+        return { reply: { pin: groupPinView(pin, msg, input.by) }, ...(event === undefined ? {} : { events: [event] }) };
+      },
+      deleteMsgPin(state, a, c, ctx) {
+        const input = pinInput(a, c, ctx, 'deleteMsgPin');
+        const { pin, msg, event } = deletePinOn(groupTarget(state, lmdbView(ctx), input.by, input.ref), pinRows(ctx), input);
+        return { reply: pin === undefined ? {} : { pin: groupPinView(pin, msg, input.by) }, ...(event === undefined ? {} : { events: [event] }) };
+      },
+      getMsgPins(state, _a, c, ctx) {
+        const caller = callerOf(c, 'getMsgPins');
+        const view = lmdbView(ctx);
+        return { reply: { pins: groupPins(state, pinRows(ctx).all(), (seq) => rowAt(state.conv, view, seq), caller.account) } };
+      },
+      addQuickComment(state, a, c, ctx) {
+        const input = commentInput(a, c, ctx, 'addQuickComment');
+        const m = groupTarget(state, lmdbView(ctx), input.by, input.ref);
+        const { change, event } = addCommentOn(m.seq, groupCommentedMsg(state, m), commentRows(ctx)(m.seq), input);
+        return { reply: change, ...(event === undefined ? {} : { events: [event] }) };
+      },
+      deleteQuickComment(state, a, c, ctx) {
+        const input = commentInput(a, c, ctx, 'deleteQuickComment');
+        const m = groupTarget(state, lmdbView(ctx), input.by, input.ref);
+        const { event, ...reply } = deleteCommentOn(m.seq, groupCommentedMsg(state, m), commentRows(ctx)(m.seq), input);
+        return { reply, ...(event === undefined ? {} : { events: [event] }) };
+      },
+      getQuickComments(state, a, c, ctx) {
+        const caller = callerOf(c, 'getQuickComments');
+        return { reply: groupComments(state, lmdbView(ctx), commentRows(ctx), a.msgs, caller.account) };
+      },
+      getThreadMsgs(state, a, c, ctx) {
+        const caller = callerOf(c, 'getThreadMsgs');
+        const ref: MsgRef = { scene: a.scene, from: a.threadMsgFromAccount, to: a.threadMsgToAccount, time: a.threadMsgTime, idServer: a.threadMsgIdServer };
+        const root = groupTarget(state, lmdbView(ctx), caller.account, ref);
+        const msgs = threadPage(state.conv, threadReplies(state, ctx, root.seq, a.reverse), a, caller.account);
+        const total = ctx.store.db('conv-threads').getKeysCount(rangeUnder('convThread', ctx.address, root.seq));
+        return { reply: { threadMsg: teamViewOf(root, caller.account), msgs: msgs.map((m) => teamViewOf(m, caller.account)), total, timetag: ctx.now() } };
+      },
+      clearServerHistoryMsgs: (state, a, c, ctx) => clear(state, a, c, ctx, 'clearServerHistoryMsgs'),
+      clearServerHistoryMsgsWithSync: (state, a, c, ctx) => clear(state, a, c, ctx, 'clearServerHistoryMsgsWithSync'),
+      invitors(state, a, c) {
+        memberOf(state, callerOf(c, 'getTeamMemberInvitorAccid').account);
+        // Built from pairs: an account named like an Object.prototype member stays a key of its own.
+        const pairs: [string, string][] = [];
+        for (const account of a.accounts) {
+          const row = state.members.get(account);
+          if (row !== undefined) pairs.push([account, row.invitorAccid]);
+        }
+        return { reply: Object.fromEntries(pairs) };
+      },
+      syncMembers(state, a, c, ctx) {
+        const page: { members: TeamMember[]; next?: number } = { members: [] };
+        if (state.team?.valid !== true || c === undefined || !state.members.has(c.account)) return { reply: page };
+        const rows = [...state.members.values()].sort((x, y) => x.joinTime - y.joinTime || (x.account < y.account ? -1 : x.account > y.account ? 1 : 0));
+        const budget = pageBudget(ctx, a.maxBytes);
+        let bytes = 0;
+        let i = Math.max(0, a.from);
+        for (; i < rows.length; i++) {
+          const member = memberView(rows[i]!);
+          const size = encode(member).byteLength;
+          if (page.members.length > 0 && bytes + size > budget) break;
+          page.members.push(member);
+          bytes += size;
+        }
+        if (i < rows.length) page.next = i;
+        return { reply: page };
+      },
+      alertSetting(state, _a, c) {
+        const row = state.team?.valid === true && c !== undefined ? state.members.get(c.account) : undefined;
+        return { reply: row === undefined ? {} : { muteNotiType: row.muteNotiType } };
+      },
       customSysMsg(state, a, c) {
         // Never history, sessions or unread: a notice event, told to the other members once it is durable.
         memberOf(state, callerOf(c, 'sendCustomSysMsg').account);
@@ -322,11 +471,13 @@ function groupActor<K extends TeamKind>(kind: K) {
         const view = lmdbView(ctx);
         const budget = pageBudget(ctx, a.maxBytes);
         let bytes = 0;
-        let seq = Math.max(1, a.fromSeq);
+        // Messages the viewer cleared together with their login sync copies are not sent again.
+        let seq = Math.max(1, a.fromSeq, clearedSeq(state.conv, a.viewer, true) + 1);
         for (; seq <= state.conv.lastSeq && page.msgs.length < a.limit; seq++) {
           const m = view.bySeq(seq);
           if (m === undefined || !m.isOfflinable || !visibleTo(m, a.viewer)) continue;
           const v = teamViewOf(m, a.viewer);
+          if (m.from !== a.viewer && alertMuted(state, a.viewer, m.from)) v.isMuted = true;
           const size = encode(v).byteLength;
           if (page.msgs.length > 0 && bytes + size > budget) break;
           page.msgs.push(v);
@@ -351,13 +502,40 @@ function groupActor<K extends TeamKind>(kind: K) {
           const { msg } = event;
           void ctx.store.db('conv-msgs').put(keyOf('convMsg', ctx.address, msg.seq), msg);
           void ctx.store.db('conv-idc').put(keyOf('convIdClient', ctx.address, msg.from, msg.idClient), msg.seq);
+          if (event.root !== undefined) void ctx.store.db('conv-threads').put(keyOf('convThread', ctx.address, event.root, msg.seq), 1);
           persistReceiptRow(state, event, ctx);
         },
       },
       recall: {
         apply: (state: TeamState, event: Extract<TeamEvent, { t: 'recall' }>) => void applyRowChange(state.conv, event),
-        persist(_state: TeamState, { msg }: Extract<TeamEvent, { t: 'recall' }>, ctx: ActorContext) {
+        persist(_state: TeamState, { msg, root }: Extract<TeamEvent, { t: 'recall' }>, ctx: ActorContext) {
           void ctx.store.db('conv-msgs').put(keyOf('convMsg', ctx.address, msg.seq), msg);
+          // A recalled message leaves its thread's replies and loses its pin and reactions.
+          if (root !== undefined) void ctx.store.db('conv-threads').remove(keyOf('convThread', ctx.address, root, msg.seq));
+          void ctx.store.db('conv-pins').remove(keyOf('convPin', ctx.address, msg.seq));
+          void ctx.store.db('conv-comments').remove(keyOf('convComments', ctx.address, msg.seq));
+        },
+      },
+      pin: {
+        apply: (state: TeamState) => state,
+        persist(_state: TeamState, event: Extract<TeamEvent, { t: 'pin' }>, ctx: ActorContext) {
+          const key = keyOf('convPin', ctx.address, event.seq);
+          if (event.row === undefined) void ctx.store.db('conv-pins').remove(key);
+          else void ctx.store.db('conv-pins').put(key, event.row);
+        },
+      },
+      comments: {
+        apply: (state: TeamState) => state,
+        persist(_state: TeamState, event: Extract<TeamEvent, { t: 'comments' }>, ctx: ActorContext) {
+          const key = keyOf('convComments', ctx.address, event.seq);
+          if (event.row.comments.length === 0) void ctx.store.db('conv-comments').remove(key);
+          else void ctx.store.db('conv-comments').put(key, event.row);
+        },
+      },
+      clear: {
+        apply: (state: TeamState, event: Extract<TeamEvent, { t: 'clear' }>) => void applyClear(state.conv, event),
+        persist(state: TeamState, { viewer }: Extract<TeamEvent, { t: 'clear' }>, ctx: ActorContext) {
+          void ctx.store.db('conv-cleared').put(keyOf('convCleared', ctx.address, viewer), state.conv.cleared.get(viewer));
         },
       },
       hide: {
@@ -419,17 +597,36 @@ function groupActor<K extends TeamKind>(kind: K) {
           last = msg;
           const inbound = frame('msg', teamViewOf(msg, ''));
           const outbound = frame('msg', teamViewOf(msg, msg.from));
+          let silenced: Uint8Array | undefined;
+          const quietly = () => (silenced ??= frame('msg', { ...teamViewOf(msg, ''), isMuted: true }));
           const to = new Set(state.members.keys());
           for (const a of event.alsoTo ?? []) to.add(a);
           if (event.notTo === undefined) to.add(msg.from);
           for (const a of event.notTo ?? []) to.delete(a);
-          for (const account of to) out.push(account === msg.from ? deliver(account, outbound, conn) : deliver(account, inbound));
+          for (const account of to) out.push(account === msg.from ? deliver(account, outbound, conn) : deliver(account, alertMuted(state, account, msg.from) ? quietly() : inbound));
         } else if (event.t === 'recall') {
           recalled = true;
           const f = frame('sysmsg', event.msg.recalled!);
           for (const account of state.members.keys()) out.push(deliver(account, f, account === event.msg.recalled!.from ? event.conn : undefined));
+          // A recall takes the message's pin with it (its row goes when the recall is written): the members are told.
+          const pin = pinRows(ctx).pinAt(event.msg.seq);
+          if (pin !== undefined) {
+            const unpin: PinEvent = { t: 'pin', type: 'delete', seq: pin.seq, shown: pin, by: event.msg.recalled!.from };
+            out.push(...toMembers(state, unpin.by, undefined, 'PinMsgChange', (viewer) => groupPinChange(state, unpin, event.msg, viewer)));
+          }
         } else if (event.t === 'hide') {
           out.push(deliver(event.viewer, frame('DeleteMsgSelf', event.deleted), event.conn));
+          // Journaled by the viewer's user actor for its devices' next login.
+          out.push(callEffect(userCalls, 'selfDeleted', userAddress(event.viewer), { deleted: event.deleted }));
+        } else if (event.t === 'pin') {
+          const msg = rowAt(state.conv, lmdbView(ctx), event.seq);
+          if (msg !== undefined) out.push(...toMembers(state, event.by, event.conn, 'PinMsgChange', (viewer) => groupPinChange(state, event, msg, viewer)));
+        } else if (event.t === 'comments') {
+          const msg = rowAt(state.conv, lmdbView(ctx), event.seq);
+          const ev = event.type === 'add' ? 'QuickComment' : 'DeleteQuickComment';
+          if (msg !== undefined) out.push(...toMembers(state, event.comment.from, event.conn, ev, () => ({ msg: groupCommentedMsg(state, msg), comment: event.comment })));
+        } else if (event.t === 'clear') {
+          if (event.sync) out.push(deliver(event.viewer, frame('ClearServerHistoryMsgs', [event.cleared]), event.conn));
         } else if (event.t === 'reads') {
           for (const c of event.changed) receipts.set(c.idServer, c);
         } else if (event.t === 'notice') {
@@ -439,7 +636,7 @@ function groupActor<K extends TeamKind>(kind: K) {
           }
           for (const s of event.sysmsgs) out.push(postSysMsg(s.to, s.msg));
           for (const u of event.index) {
-            const a = u.team === undefined ? { kind: state.kind, teamId: state.id, version: event.version } : { kind: state.kind, teamId: state.id, version: event.version, team: u.team };
+            const a = u.team === undefined ? { kind: state.kind, teamId: state.id, version: event.version, left: u.time ?? ctx.now() } : { kind: state.kind, teamId: state.id, version: event.version, team: u.team };
             out.push(callEffect(userTeamsCalls, 'setTeam', userTeamsAddress(u.account), a));
           }
         }
@@ -520,15 +717,6 @@ export const teamBehavior = defineActor({
       const row = state.members.get(a.account);
       return { reply: row === undefined ? {} : { [a.account]: memberView(row) } };
     },
-    getTeamMemberInvitorAccid(state, a, c) {
-      memberOf(state, callerOf(c, 'getTeamMemberInvitorAccid').account);
-      const out: Record<string, string> = {};
-      for (const account of a.accounts) {
-        const row = state.members.get(account);
-        if (row !== undefined) out[account] = row.invitorAccid;
-      }
-      return { reply: out };
-    },
     sendTeamMsgReceipt(state, a, c, ctx) {
       const { event } = decideReceipts(state, ctx, callerOf(c, 'sendTeamMsgReceipt').account, a.teamMsgReceipts);
       const reply = { teamMsgReceipts: a.teamMsgReceipts };
@@ -566,6 +754,10 @@ export const superTeamBehavior = defineActor({
     updateNickInSuperTeam: (state, a, c, ctx) => rules.decideUpdateNick(superHandlers.dc(state, c, ctx, 'updateNickInSuperTeam'), a),
     getSuperTeamMembersByJoinTime: (state, a, c) => superHandlers.page(state, a, c, 'getSuperTeamMembersByJoinTime', () => true),
     getMutedSuperTeamMembers: (state, a, c) => superHandlers.page(state, a, c, 'getMutedSuperTeamMembers', (r) => r.valid && r.mute),
+    getAllSuperTeamMembers(state, a, c) {
+      memberOf(state, callerOf(c, 'getAllSuperTeamMembers').account);
+      return { reply: rules.membersChunk(state, a.next, teamSettings.membersChunk) };
+    },
     getSuperTeamMembersByAccounts(state, a, c) {
       memberOf(state, callerOf(c, 'getSuperTeamMembersByAccounts').account);
       const members: TeamMember[] = [];

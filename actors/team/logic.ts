@@ -44,6 +44,8 @@ export interface NoticeFrame {
 export interface IndexUpdate {
   account: string;
   team?: Team;
+  /** When the account left (or the group was dismissed): set when `team` is absent. */
+  time?: number;
 }
 
 export type TeamChangeEvent =
@@ -56,7 +58,7 @@ export type TeamChangeEvent =
 
 /** A message of the group: a conversation message, with the accounts beyond the members that also get it (those it removes) and the members that do not; `counted`, of a message asking for receipts in an advanced group, the members who count for them (receipts.ts). */
 export type TeamMsgEvent = Extract<ConversationEvent, { t: 'msg' }> & { alsoTo?: string[]; notTo?: string[]; counted?: string[] };
-export type TeamEvent = TeamMsgEvent | Extract<ConversationEvent, { t: 'recall' | 'hide' }> | TeamChangeEvent | import('./receipts.ts').TeamReadsEvent;
+export type TeamEvent = TeamMsgEvent | Extract<ConversationEvent, { t: 'recall' | 'hide' | 'pin' | 'comments' | 'clear' }> | TeamChangeEvent | import('./receipts.ts').TeamReadsEvent;
 
 export interface TeamState {
   kind: TeamKind;
@@ -234,6 +236,9 @@ export class Change {
     let version = this.state.version;
     const memberCount = this.memberAccounts().length;
     if (team !== undefined && team.memberNum !== memberCount) team.memberNum = memberCount;
+    // Any join or departure moves the member list's time, so a device's `teams` cursor sees the group changed.
+    const joined = [...this.put.keys()].some((a) => !this.state.members.has(a));
+    if (team !== undefined && (joined || this.removed.size > 0)) team.memberUpdateTime = this.now;
     const teamChanged = team !== undefined && (this.state.team === undefined || JSON.stringify(team) !== JSON.stringify(this.state.team));
     if (teamChanged) {
       version++;
@@ -248,8 +253,8 @@ export class Change {
       const told = new Set<string>();
       if (teamChanged) for (const a of members) told.add(a);
       for (const a of this.put.keys()) if (!this.state.members.has(a)) told.add(a);
-      for (const a of told) this.index.push(team.valid ? { account: a, team } : { account: a });
-      for (const a of this.removed) this.index.push({ account: a });
+      for (const a of told) this.index.push(team.valid ? { account: a, team } : { account: a, time: this.now });
+      for (const a of this.removed) this.index.push({ account: a, time: this.now });
     }
     if (this.frames.length > 0 || this.sysmsgs.length > 0 || this.index.length > 0) {
       out.push({ t: 'notice', frames: this.frames, sysmsgs: this.sysmsgs, index: this.index, version });

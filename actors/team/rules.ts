@@ -429,3 +429,34 @@ export function membersByJoinTime(state: TeamState, q: { joinTime?: number | und
   }
   return { members, invalid };
 }
+
+/** The cursor of a members chunk: after the member who joined at `joinTime` as `account`. */
+function chunkCursor(row: MemberRow): string {
+  return `${row.joinTime}:${row.account}`;
+}
+
+/**
+ * One chunk of every member, current and former, by (join time, account):
+ * the members after `next` (from the start without it), at most `size`, with
+ * `next` set when more follow. BAD_REQUEST naming `next` when it is not one
+ * this method gave.
+ */
+export function membersChunk(state: TeamState, next: string | undefined, size: number): { members: TeamMember[]; invalid: TeamMember[]; next?: string } {
+  let after: { joinTime: number; account: string } | undefined;
+  if (next !== undefined) {
+    const colon = next.indexOf(':');
+    const joinTime = Number(next.slice(0, colon));
+    if (colon <= 0 || !Number.isSafeInteger(joinTime) || joinTime < 0) throw new ParleyError('BAD_REQUEST', '`next` must be the `next` of an earlier chunk');
+    after = { joinTime, account: next.slice(colon + 1) };
+  }
+  const all = [...state.members.values(), ...state.former.values()];
+  all.sort((x, y) => x.joinTime - y.joinTime || (x.account < y.account ? -1 : x.account > y.account ? 1 : 0));
+  const start = after === undefined ? 0 : all.findIndex((r) => r.joinTime > after.joinTime || (r.joinTime === after.joinTime && r.account > after.account));
+  const rows = start < 0 ? [] : all.slice(start, start + size);
+  const members: TeamMember[] = [];
+  const invalid: TeamMember[] = [];
+  for (const row of rows) (row.valid ? members : invalid).push(memberView(row));
+  const out: { members: TeamMember[]; invalid: TeamMember[]; next?: string } = { members, invalid };
+  if (start >= 0 && start + size < all.length) out.next = chunkCursor(rows[rows.length - 1]!);
+  return out;
+}

@@ -12,6 +12,13 @@ export interface SetTeamArgs {
   team?: Team;
   /** The group's change count: an older report than the one held changes nothing, so repeats and reorders are harmless. */
   version: number;
+  /** With `team` absent: when the account left, by the group's clock (ms). */
+  left?: number;
+}
+
+/** What the login sync asks: with `after` (the device's `teams` cursor, ms), only the groups changed since, those left flagged. */
+export interface TeamsSyncArgs {
+  after?: number;
 }
 
 /** What the login sync sends of the account's groups. */
@@ -22,8 +29,8 @@ export interface TeamsSyncReply {
 
 export const userTeamsCalls = {
   syncTeams: internal({
-    doc: "The login sync's part: the account's advanced groups and supergroups, in one reply.",
-    args: takes<Record<string, never>>(),
+    doc: "The login sync's part: the account's advanced groups and supergroups, in one reply; after a cursor only those changed since, those left flagged `validToCurrentUser: false`.",
+    args: takes<TeamsSyncArgs>(),
     result: returns<TeamsSyncReply>(),
     retry: 'idempotent',
   }),

@@ -40,13 +40,6 @@ export const MAX_NOTE_CHARS = 500;
 export const MAX_MSGS_PER_BATCH = 100;
 
 export const SCENES = ['p2p', 'team', 'superTeam'] as const;
-/**
- * The scenes of the features that groups do not have yet (pins, quick
- * comments, threads, clearing one's history): a group scene there is a
- * BAD_REQUEST naming `scene`, until the group actors serve them.
- */
-export const P2P_ONLY = ['p2p'] as const;
-
 export type Scene = (typeof SCENES)[number];
 
 export const MSG_TYPES = ['text', 'image', 'audio', 'video', 'file', 'geo', 'tip', 'custom', 'notification'] as const;

@@ -15,8 +15,9 @@ type Created = { team: Team; owner: TeamMember };
 type Muted = { team: Team; accounts: string[]; mute: boolean; members: TeamMember[] };
 
 export const teamEvents = {
-  teams: event<Team[]>('Login sync: the advanced groups the account is in.'),
-  SuperTeams: event<Team[]>('Login sync: the supergroups the account is in.'),
+  teams: event<Team[]>("Login sync: the advanced groups the account is in; with `cursors.teams` (the SDK keeps it) only those changed since, groups left or dismissed since as `validToCurrentUser: false`."),
+  SuperTeams: event<Team[]>('Login sync: the supergroups the account is in, under the same `cursors.teams` rule as `teams`.'),
+  teammembers: event<{ teamId: string; members: TeamMember[] }>('Login sync, after `teams`: the members of each advanced group it sent as one the account is in, by join time (a large group in several events). Supergroup members are paged on demand instead (`getAllSuperTeamMembers`).'),
   CreateTeam: event<Created>("A group was created by the account (to the creator's devices)."),
   AddTeamMembers: event<Added>('Accounts joined a group (to its members, the joiners included).'),
   RemoveTeamMembers: event<Removed>('Accounts left or were removed from a group (to the members before, those removed included).'),

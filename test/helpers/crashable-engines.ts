@@ -12,8 +12,8 @@ import { spawnEngine, tempDir, tokenFor, type SpawnedEngine } from './engine.ts'
 import type { Mode } from './modes.ts';
 
 export interface CrashableEngines {
-  /** Starts an engine on the test's data directory (made on the first start of each test). */
-  start(): Promise<SpawnedEngine>;
+  /** Starts an engine on the test's data directory (made on the first start of each test), with `env` added to its environment. */
+  start(env?: Record<string, string>): Promise<SpawnedEngine>;
   /** An SDK client of `account` on `engine` that does not reconnect by itself; `options` add to its connect options. */
   client(engine: SpawnedEngine, account: string, options?: Partial<ConnectOptions>): Promise<ParleyClient>;
   /** The test's data directory (after the first `start`). */
@@ -33,9 +33,9 @@ export function useCrashableEngines(engineOptions: Mode['engineOptions']): Crash
   });
 
   return {
-    async start() {
+    async start(env) {
       dir ??= tempDir();
-      const e = await spawnEngine(engineOptions({ dataDir: dir }));
+      const e = await spawnEngine(engineOptions(env === undefined ? { dataDir: dir } : { dataDir: dir, env }));
       engines.push(e);
       return e;
     },

@@ -3,7 +3,8 @@
  * acknowledgements of membership, role, mute and invitation changes and a
  * few messages, restart it on the same data (and the same NATS server), and
  * the group is as it was: profile, members and roles, the mute, the open
- * and answered invitations, the numbering, unread counts and history.
+ * and answered invitations, the numbering, unread counts and history; a
+ * supergroup's pins, reactions, thread index and clear marks likewise.
  */
 import { expect, it } from 'vitest';
 import type { TeamSysMsg } from '../../engine/protocol/methods/teams.ts';
@@ -49,5 +50,32 @@ describeBothModes('groups across kill -9', ({ name, engineOptions }) => {
     await c2.acceptTeamInvite({ teamId: team.teamId, from: o!, idServer: invites[0]!.idServer });
     expect((await rejectionOf(c2.acceptTeamInvite({ teamId: team.teamId, from: o!, idServer: invites[0]!.idServer }))).name).toBe('CONFLICT');
     expect((await b2.getTeams()).map((t) => t.teamId)).toContain(team.teamId);
+  });
+
+  it("keeps a supergroup's pins, reactions, threads and clear marks", async () => {
+    const [o, a] = ['sowner', 'sann'].map((x) => `${x}-${name}`);
+    let engine = await start({ PARLEY_SUPERTEAM_CLIENT_CREATE: 'true' });
+    const oc = await client(engine, o!);
+    const ac = await client(engine, a!);
+    const { team } = await oc.createSuperTeam({ name: 'keep', beInviteMode: 'noVerify', accounts: [a!] });
+    const scene = 'superTeam' as const;
+    const root = await oc.sendText({ scene, to: team.teamId, text: 'root' });
+    const ref = { scene, from: root.from, to: root.to, time: root.time, idServer: root.idServer };
+    await ac.sendText({ scene, to: team.teamId, text: 'reply', replyMsg: ref });
+    await ac.addMsgPin({ msg: ref, pinCustom: 'p' });
+    await oc.addQuickComment({ msg: ref, body: 7 });
+    await ac.clearServerHistoryMsgs({ scene, to: team.teamId });
+    engine.process.kill('SIGKILL');
+    await engine.exited;
+
+    engine = await start({ PARLEY_SUPERTEAM_CLIENT_CREATE: 'true' });
+    const o2 = await client(engine, o!);
+    const a2 = await client(engine, a!);
+    expect((await o2.getMsgPins(`superTeam-${team.teamId}`)).pins.map((p) => [p.msg.idServer, p.pinCustom])).toEqual([[root.idServer, 'p']]);
+    expect((await o2.getQuickComments({ msgs: [ref] }))[0]!.comments.map((c) => [c.from, c.body])).toEqual([[o, 7]]);
+    const thread = await o2.getThreadMsgs({ scene, threadMsgFromAccount: root.from, threadMsgToAccount: root.to, threadMsgIdServer: root.idServer, threadMsgTime: root.time });
+    expect([thread.total, thread.msgs.map((m) => m.text)]).toEqual([1, ['reply']]);
+    expect((await a2.getHistoryMsgs({ scene, to: team.teamId, msgTypes: ['text'] })).msgs).toEqual([]);
+    expect((await o2.getHistoryMsgs({ scene, to: team.teamId, msgTypes: ['text'] })).msgs.map((m) => m.text)).toEqual(['reply', 'root']);
   });
 });

@@ -119,6 +119,7 @@ describeBothModes('teams', (mode) => {
       await refusal(ac!.addTeamMembers({ teamId: team.teamId, accounts: [b!] }), 'FORBIDDEN', /inviteMode is manager/);
       await refusal(cc!.addTeamMembers({ teamId: team.teamId, accounts: [b!] }), 'NOT_MEMBER', /is not a member/);
       await refusal(oc!.addTeamMembers({ teamId: team.teamId, accounts: [a!] }), 'CONFLICT', /already a member/);
+      await refusal(oc!.addTeamMembers({ teamId: team.teamId, accounts: [b!], ps: 'p'.repeat(5001) }), 'TOO_LARGE', /`ps`/);
       await oc!.updateTeam({ teamId: team.teamId, inviteMode: 'all' });
       expect(await ac!.addTeamMembers({ teamId: team.teamId, accounts: [c!] })).toMatchObject({ joined: [c] });
       await refusal(oc!.addTeamMembers({ teamId: 'no-such-team', accounts: [b!] }), 'NOT_FOUND', /no team/);
@@ -158,9 +159,13 @@ describeBothModes('teams', (mode) => {
       expect((await bc!.getTeamMembers({ teamId: guarded.teamId })).members.some((m) => m.account === b)).toBe(true);
 
       const catAsk = await cc!.applyTeam({ teamId: guarded.teamId });
+      const catSys = heard<TeamSysMsg>(cc!, 'sysmsg');
+      await refusal(bc!.rejectTeamApply({ teamId: guarded.teamId, from: c!, idServer: catAsk.idServer! }), 'FORBIDDEN', /owner and managers/);
       await oc!.rejectTeamApply({ teamId: guarded.teamId, from: c!, idServer: catAsk.idServer!, ps: 'sorry' });
+      await waitFor('cat to hear the rejection', () => catSys.some((s) => s.type === 'rejectTeamApply'));
+      expect(catSys.find((s) => s.type === 'rejectTeamApply')).toMatchObject({ from: o, to: guarded.teamId, ps: 'sorry' });
       await refusal(oc!.rejectTeamApply({ teamId: guarded.teamId, from: c!, idServer: catAsk.idServer! }), 'CONFLICT', /already answered/);
-      void o;
+      await refusal(oc!.passTeamApply({ teamId: guarded.teamId, from: c!, idServer: catAsk.idServer! }), 'CONFLICT', /already answered/);
       void benSys;
     });
   });
@@ -177,6 +182,7 @@ describeBothModes('teams', (mode) => {
       await refusal(oc!.addTeamManagers({ teamId: team.teamId, accounts: ['stranger'] }), 'NOT_MEMBER', /stranger is not a member/);
       await refusal(ac!.removeTeamMembers({ teamId: team.teamId, accounts: [b!] }), 'FORBIDDEN', /managers may remove normal members only/);
       await refusal(ac!.removeTeamMembers({ teamId: team.teamId, accounts: [o!] }), 'FORBIDDEN', /the owner/);
+      await refusal(bc!.removeTeamManagers({ teamId: team.teamId, accounts: [a!] }), 'FORBIDDEN', /only the owner/);
       await oc!.removeTeamManagers({ teamId: team.teamId, accounts: [b!] });
       await refusal(bc!.removeTeamMembers({ teamId: team.teamId, accounts: [c!] }), 'FORBIDDEN', /owner and managers/);
 

@@ -112,7 +112,7 @@ describe('group rules', () => {
     apply(state, rules.decideCreate(ctxOf(state, 'o'), create({ accounts: ['a'] })).events);
     const { events } = rules.decideTransfer(ctxOf(state, 'o'), { teamId: 't1', account: 'a', leave: true });
     const notice = events.find((e) => e.t === 'notice');
-    expect(notice?.t === 'notice' && notice.index.find((u) => u.account === 'o')).toEqual({ account: 'o' });
+    expect(notice?.t === 'notice' && notice.index.find((u) => u.account === 'o')).toEqual({ account: 'o', time: expect.any(Number) });
     apply(state, events);
     expect([...state.members.keys()]).toEqual(['a']);
     expect(state.team?.owner).toBe('a');

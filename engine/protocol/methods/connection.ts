@@ -28,6 +28,8 @@ export const connectionMethods = {
           sysmsgs: s.optional(time()),
           /** `updateTime` of the newest friend change this device has seen (ms): the login sync sends friends changed after it. */
           friends: s.optional(time()),
+          /** Newest group `updateTime` or `memberUpdateTime` this device has seen (ms): the login sync sends the groups changed after it. */
+          teams: s.optional(time()),
         }),
       ),
     }),

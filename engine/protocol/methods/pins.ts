@@ -2,10 +2,12 @@
  * Pinned messages: a participant pins a message of the conversation with an
  * optional `pinCustom`; only `pinCustom` changes afterwards. Every change
  * reaches the other participants and the caller's other devices as
- * `PinMsgChange`. Answered by the conversation's actor. Browser-safe.
+ * `PinMsgChange`. Answered by the conversation's actor, in p2p and group
+ * scenes alike (in a group: members only, NOT_MEMBER otherwise; every
+ * member hears a change). Browser-safe.
  */
 import * as s from '../schema.ts';
-import { MAX_EXT_CHARS, P2P_ONLY, parseSessionId } from '../objects.ts';
+import { MAX_EXT_CHARS, parseSessionId } from '../objects.ts';
 import type { Message } from '../objects.ts';
 import { actorMethod, returns } from '../registry.ts';
 import { conversationAddress, sessionId } from './common.ts';
@@ -33,7 +35,7 @@ export interface PinMsgChange {
   time?: number;
 }
 
-const pinArgs = () => s.object({ msg: msgRef(P2P_ONLY), pinCustom: s.optional(s.string({ max: MAX_PIN_CUSTOM_CHARS })) });
+const pinArgs = () => s.object({ msg: msgRef(), pinCustom: s.optional(s.string({ max: MAX_PIN_CUSTOM_CHARS })) });
 
 /** The conversation of a session id, from the caller's side; a malformed id was refused by its schema already. */
 function sessionAddress(account: string, id: string): string {
@@ -50,7 +52,7 @@ export const pinMethods = {
     args: pinArgs(),
     result: returns<{ pin: MsgPin }>(),
     retry: 'idempotent',
-    errors: ['NOT_FOUND', 'CONFLICT'],
+    errors: ['NOT_FOUND', 'NOT_MEMBER', 'CONFLICT'],
   }),
   updateMsgPin: actorMethod({
     doc: "Changes a pinned message's `pinCustom` (absent clears it); nothing else of a pin changes.",
@@ -60,17 +62,17 @@ export const pinMethods = {
     args: pinArgs(),
     result: returns<{ pin: MsgPin }>(),
     retry: 'idempotent',
-    errors: ['NOT_FOUND'],
+    errors: ['NOT_FOUND', 'NOT_MEMBER'],
   }),
   deleteMsgPin: actorMethod({
     doc: 'Unpins a message; one not pinned is no change.',
     owner: 'conv',
     address: (account, a) => refAddress(account, a.msg),
     reads: true,
-    args: s.object({ msg: msgRef(P2P_ONLY) }),
+    args: s.object({ msg: msgRef() }),
     result: returns<{ pin?: MsgPin }>(),
     retry: 'idempotent',
-    errors: ['NOT_FOUND'],
+    errors: ['NOT_FOUND', 'NOT_MEMBER'],
   }),
   getMsgPins: actorMethod({
     doc: 'Every pin of one session (`id`, a session id), oldest pin first; pins of messages recalled, cleared or deleted for self by the caller are left out.',
@@ -78,9 +80,9 @@ export const pinMethods = {
     address: (account, a) => sessionAddress(account, a.id),
     reads: true,
     positional: 'id',
-    args: s.object({ id: sessionId(P2P_ONLY) }),
+    args: s.object({ id: sessionId() }),
     result: returns<{ pins: MsgPin[] }>(),
     retry: 'idempotent',
-    errors: [],
+    errors: ['NOT_FOUND', 'NOT_MEMBER'],
   }),
 };

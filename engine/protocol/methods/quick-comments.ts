@@ -3,10 +3,11 @@
  * reaction, put on a message by a participant, at most one of each body per
  * account and message. Adding and removing reach the other participants and
  * the caller's other devices (`QuickComment`, `DeleteQuickComment`).
- * Answered by the conversation's actor. Browser-safe.
+ * Answered by the conversation's actor, in p2p and group scenes alike (in a
+ * group: members only, NOT_MEMBER otherwise). Browser-safe.
  */
 import * as s from '../schema.ts';
-import { MAX_EXT_CHARS, MAX_MSGS_PER_BATCH, MAX_NOTE_CHARS, P2P_ONLY } from '../objects.ts';
+import { MAX_EXT_CHARS, MAX_MSGS_PER_BATCH, MAX_NOTE_CHARS } from '../objects.ts';
 import type { MsgRef } from '../objects.ts';
 import { actorMethod, returns } from '../registry.ts';
 import { msgRef, refAddress } from './messages.ts';
@@ -46,7 +47,7 @@ export interface MsgQuickComments {
 /** What adding and removing take: the message, the reaction, and push options for the participants' devices. */
 const commentArgs = () =>
   s.object({
-    msg: msgRef(P2P_ONLY),
+    msg: msgRef(),
     body: s.int({ min: 0, max: 2 ** 31 - 1 }),
     custom: s.optional(s.string({ max: MAX_COMMENT_CUSTOM_CHARS })),
     needPush: s.optional(s.boolean(), false),
@@ -65,7 +66,7 @@ export const quickCommentMethods = {
     args: commentArgs(),
     result: returns<QuickCommentChange>(),
     retry: 'idempotent',
-    errors: ['NOT_FOUND'],
+    errors: ['NOT_FOUND', 'NOT_MEMBER'],
   }),
   deleteQuickComment: actorMethod({
     doc: "Removes the caller's reaction `body` from a message (none is no change); the others get `DeleteQuickComment`.",
@@ -75,16 +76,16 @@ export const quickCommentMethods = {
     args: commentArgs(),
     result: returns<{ msg: CommentedMsg; comment?: QuickComment }>(),
     retry: 'idempotent',
-    errors: ['NOT_FOUND'],
+    errors: ['NOT_FOUND', 'NOT_MEMBER'],
   }),
   getQuickComments: actorMethod({
     doc: 'The reactions of several messages of one conversation, in the order asked; messages not found or not visible to the caller are left out.',
     owner: 'conv',
     address: (account, a) => refAddress(account, a.msgs[0]!),
     reads: true,
-    args: s.object({ msgs: s.array(msgRef(P2P_ONLY), { min: 1, max: MAX_MSGS_PER_BATCH }) }),
+    args: s.object({ msgs: s.array(msgRef(), { min: 1, max: MAX_MSGS_PER_BATCH }) }),
     result: returns<MsgQuickComments[]>(),
     retry: 'idempotent',
-    errors: [],
+    errors: ['NOT_FOUND', 'NOT_MEMBER'],
   }),
 };

@@ -7,7 +7,7 @@
  */
 import * as s from '../schema.ts';
 import { MAX_EXT_CHARS, MAX_ID_CHARS } from '../objects.ts';
-import { actorMethod, returns } from '../registry.ts';
+import { actorMethod, edgeMethod, returns } from '../registry.ts';
 import { id } from './common.ts';
 import { MAX_SESSIONS_PER_RESET } from './sessions.ts';
 import type { Session } from '../objects.ts';
@@ -26,6 +26,12 @@ export const MAX_TEAM_ANNOUNCEMENT_CHARS = 1024;
 export const MAX_TEAM_ACCOUNTS_PER_CALL = 200;
 /** Most groups one `getTeamsById` names. */
 export const MAX_TEAMS_PER_CALL = 100;
+/** Most accounts one `getTeamMemberInvitorAccid` names; the group answers them in batches of `INVITOR_BATCH`. */
+export const MAX_INVITOR_ACCOUNTS = 10_000;
+/** Accounts per batch of `getTeamMemberInvitorAccid` (the reference's 200). */
+export const INVITOR_BATCH = 200;
+/** Members per chunk of `getAllSuperTeamMembers`. */
+export const SUPER_TEAM_MEMBERS_CHUNK = 1000;
 /** Members a group may hold unless configured otherwise (`teamSettings.maxMembers`). */
 export const DEFAULT_TEAM_MAX_MEMBERS = 200;
 /** Members a supergroup may hold unless configured otherwise (`teamSettings.superTeamMaxMembers`). */
@@ -67,6 +73,14 @@ export interface Team {
   mute: boolean;
   muteType: 'none' | 'all';
   createTime: number;
+  /** When the member list last changed (ms): a join, a removal, a departure. */
+  memberUpdateTime?: number;
+  /**
+   * Set to false only in a login sync with a `teams` cursor, for a group the
+   * account left (or that was dismissed) since: the group as the account
+   * last saw it.
+   */
+  validToCurrentUser?: boolean;
   updateTime: number;
   /** False once dismissed. */
   valid: boolean;
@@ -174,6 +188,11 @@ const MUTE_NOTI_TYPES = ['0', '1', '2'] as const;
 export interface MembersPage {
   members: TeamMember[];
   invalid: TeamMember[];
+}
+
+/** One chunk of `getAllSuperTeamMembers`; `next`, when set, asks for the chunk after it. */
+export interface MembersChunk extends MembersPage {
+  next?: string;
 }
 
 /**
@@ -353,7 +372,7 @@ function groupMethods<K extends TeamKind>(kind: K) {
     }),
     updateInfo: actorMethod({
       ...own,
-      doc: `The caller's own settings in the ${word}: \`nickInTeam\`, \`custom\`, and \`muteNotiType\` (\`0\` alerts on, \`1\` off, \`2\` only for the owner's and managers' messages). The other members get \`${kind === 'team' ? 'updateteammember' : 'UpdateSuperTeamMember'}\`.`,
+      doc: `The caller's own settings in the ${word}: \`nickInTeam\`, \`custom\`, and \`muteNotiType\` (\`0\` alerts on, \`1\` off, \`2\` only for the owner's and managers' messages: the messages it silences reach the caller marked \`isMuted\`, so no push alert is raised). The other members get \`${kind === 'team' ? 'updateteammember' : 'UpdateSuperTeamMember'}\`.`,
       args: s.object({
         teamId: teamId(),
         nickInTeam: s.optional(s.string({ max: MAX_NICK_IN_TEAM_CHARS })),
@@ -425,14 +444,19 @@ export const teamMethods = {
     retry: 'idempotent',
     errors: ['NOT_FOUND', 'NOT_MEMBER'],
   }),
-  getTeamMemberInvitorAccid: actorMethod({
-    owner: 'team',
-    address: (_account, a) => teamAddress(a.teamId),
-    doc: 'Who invited each of up to 200 members: a map account → inviter (empty: joined on their own); accounts not in the group are left out. Members only.',
-    args: s.object({ teamId: teamId(), accounts: accounts() }),
+  getTeamMemberInvitorAccid: edgeMethod({
+    doc: `Who invited each listed member (at most ${MAX_INVITOR_ACCOUNTS}), asked of the group ${INVITOR_BATCH} accounts at a time: a map account → inviter (empty: joined on their own); accounts not in the group are left out. Members only.`,
+    args: s.object({ teamId: teamId(), accounts: s.array(id(), { min: 1, max: MAX_INVITOR_ACCOUNTS }) }),
     result: returns<Record<string, string>>(),
     retry: 'idempotent',
     errors: ['NOT_FOUND', 'NOT_MEMBER'],
+  }),
+  notifyForNewTeamMsg: edgeMethod({
+    doc: "The caller's alert setting (`muteNotiType`: \"0\" on, \"1\" off, \"2\" managers' messages only, as set by `updateInfoInTeam`) in each listed advanced group: a map teamId → setting; groups the caller is not in, or that do not exist, are left out.",
+    args: s.object({ teamIds: s.array(id(), { min: 1, max: MAX_TEAMS_PER_CALL }) }),
+    result: returns<Record<string, '0' | '1' | '2'>>(),
+    retry: 'idempotent',
+    errors: [],
   }),
   getTeams: actorMethod({
     doc: 'The advanced groups the caller belongs to, as each last reported itself: a change reaches this list just after its own reply.',
@@ -506,6 +530,15 @@ export const superTeamMethods = {
     result: returns<MembersPage>(),
     retry: 'idempotent',
     errors: ['NOT_FOUND', 'NOT_MEMBER'],
+  }),
+  getAllSuperTeamMembers: actorMethod({
+    owner: 'superTeam',
+    address: toSuper,
+    doc: `Every member, in chunks of ${SUPER_TEAM_MEMBERS_CHUNK} by join time (the reference's repeated \`done\`): a chunk with \`next\` set is followed by the one asked for with that \`next\`; members who left come back in \`invalid\`. Members only.`,
+    args: s.object({ teamId: teamId(), next: s.optional(s.string({ min: 1, max: MAX_ID_CHARS + 32 })) }),
+    result: returns<MembersChunk>(),
+    retry: 'idempotent',
+    errors: ['NOT_FOUND', 'NOT_MEMBER', 'BAD_REQUEST'],
   }),
   getSuperTeamMembersByAccounts: actorMethod({
     owner: 'superTeam',

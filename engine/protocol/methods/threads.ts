@@ -2,10 +2,11 @@
  * Threads and clearing one's own history. A message sent with `replyMsg`
  * carries `threadMessageInfo`: the locating fields of the message it replies
  * to and of its thread's root (the first message of the chain). Answered by
- * the conversation's actor. Browser-safe.
+ * the conversation's actor, in p2p and group scenes alike (in a group:
+ * members only, NOT_MEMBER otherwise). Browser-safe.
  */
 import * as s from '../schema.ts';
-import { MAX_EXT_CHARS, MAX_HISTORY_LIMIT, P2P_ONLY } from '../objects.ts';
+import { MAX_EXT_CHARS, MAX_HISTORY_LIMIT, SCENES } from '../objects.ts';
 import type { Message, Scene } from '../objects.ts';
 export type { ThreadMessageInfo } from '../objects.ts';
 import { actorMethod, returns } from '../registry.ts';
@@ -33,7 +34,7 @@ function threadAddress(account: string, a: { scene: Scene; threadMsgFromAccount:
 /** Options of a clear (`clearServerHistoryMsgs`, also under the reference's longer name). */
 const clearArgs = () =>
   s.object({
-    scene: s.literal(P2P_ONLY),
+    scene: s.literal(SCENES),
     to: id(),
     isDeleteRoam: s.optional(s.boolean(), true),
     isSyncSelf: s.optional(s.boolean(), false),
@@ -51,7 +52,7 @@ function clearMethod(doc: string) {
     args: clearArgs(),
     result: returns<ClearedHistory>(),
     retry: 'idempotent',
-    errors: [],
+    errors: ['NOT_FOUND', 'NOT_MEMBER'],
   });
 }
 
@@ -62,7 +63,7 @@ export const threadMethods = {
     address: threadAddress,
     reads: true,
     args: s.object({
-      scene: s.literal(P2P_ONLY),
+      scene: s.literal(SCENES),
       threadMsgFromAccount: id(),
       threadMsgToAccount: id(),
       threadMsgIdServer: s.string({ min: 1, max: 64 }),
@@ -75,7 +76,7 @@ export const threadMethods = {
     }),
     result: returns<{ threadMsg: Message; msgs: Message[]; total: number; timetag: number }>(),
     retry: 'idempotent',
-    errors: ['NOT_FOUND'],
+    errors: ['NOT_FOUND', 'NOT_MEMBER'],
   }),
   clearServerHistoryMsgs: clearMethod(CLEAR_DOC),
   clearServerHistoryMsgsWithSync: clearMethod(`The reference's longer name of \`clearServerHistoryMsgs\`. ${CLEAR_DOC}`),
