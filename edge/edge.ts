@@ -37,6 +37,8 @@ import { SessionsSyncSource } from './sync-sources/sessions.ts';
 import { SignalingSyncSource } from './sync-sources/signaling.ts';
 import { EventsSyncSource } from './sync-sources/events.ts';
 import { EventFanout } from './events.ts';
+import { GroupFanout } from './groups.ts';
+import type { GroupStats } from './groups.ts';
 import { CustomSysMsgs } from './custom-sysmsgs.ts';
 import { AccountStateSyncSource } from './sync-sources/account-state.ts';
 import { PeopleSyncSource } from './sync-sources/people.ts';
@@ -93,6 +95,7 @@ export class Edge {
   private readonly broadcasts: Broadcasts;
   private readonly customSysMsgs: CustomSysMsgs;
   private readonly events: EventFanout;
+  private readonly groups: GroupFanout;
   private readonly metrics: Metrics | undefined;
 
   constructor(options: EdgeOptions) {
@@ -130,7 +133,9 @@ export class Edge {
     this.loginSync.register(new EventsSyncSource(this.events));
     this.loginSync.register(new AccountStateSyncSource());
     this.loginSync.register(new PeopleSyncSource());
-    this.loginSync.register(new TeamsSyncSource());
+    this.groups = new GroupFanout(bus, this.frames, this.sockets, this.deliveries, this.actors, () => this.app, metrics);
+    this.deliveries.onGroupsControl = (account, c) => this.groups.apply(account, c);
+    this.loginSync.register(new TeamsSyncSource((conn, teamIds) => this.groups.attach(conn, teamIds)));
     this.logins = new Logins({
       config,
       bus,
@@ -278,6 +283,7 @@ export class Edge {
     this.heartbeat.stop();
     this.broadcasts.stop();
     this.events.stop();
+    this.groups.stop();
     // Let the close frames go out before the remaining connections (HTTP keep-alive) are cut.
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
@@ -297,6 +303,11 @@ export class Edge {
   /** Event fan-out on this edge: publishers subscribed to on the Bus, and subscriber accounts held. */
   eventStats(): { publishers: number; subscribers: number } {
     return this.events.stats();
+  }
+
+  /** Supergroup fan-out on this edge: groups subscribed on the Bus, members held, Bus messages received and frames written. */
+  groupStats(): GroupStats {
+    return this.groups.stats();
   }
 
   /**
@@ -346,6 +357,7 @@ export class Edge {
     this.frames.onClose(conn);
     if (conn.registered) this.deliveries.release(conn);
     this.events.detach(conn);
+    this.groups.detach(conn);
     if (conn.state === 'ready') {
       this.logins.publishLoginPort(conn, 'logout');
       // A stopping edge's heartbeat says it is gone, for all its sockets at once.

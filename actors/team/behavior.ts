@@ -11,8 +11,10 @@
  * them (`conv-msgs`, `conv-idc`, under the group's address). The snapshot
  * holds the profile, the numbering and the counters.
  *
- * Fan-out: a message is delivered to each member's account and touches each
- * member's session (unread from read pointers, as for p2p).
+ * Fan-out: an advanced group's message is delivered to each member's
+ * account; a supergroup's is published once on the group's subject
+ * (./fanout.ts). Each touches each member's session (unread from read
+ * pointers, as for p2p).
  */
 import { pageBudget } from '../../engine/actor/behavior.ts';
 import type { ActorContext, Effect } from '../../engine/actor/behavior.ts';
@@ -66,6 +68,7 @@ import {
   type TeamLimits,
   type TeamState,
 } from './logic.ts';
+import { superTeamEffects } from './fanout.ts';
 import { decideTeamHide, decideTeamRecall, decideTeamSend, teamMessagesByRef, teamViewOf } from './messages.ts';
 import * as rules from './rules.ts';
 import type { DecideContext } from './rules.ts';
@@ -411,10 +414,14 @@ function groupActor<K extends TeamKind>(kind: K) {
       let recalled = false;
       // Team receipts: the counts of each changed message once per batch, to its sender.
       const receipts = new Map<string, Extract<TeamEvent, { t: 'reads' }>['changed'][number]>();
+      // Supergroups: each message once on the group's subject, membership changes as subscription controls.
+      const onGroupSubject = state.kind === 'superTeam';
+      if (onGroupSubject) out.push(...superTeamEffects(state, events, deliver));
       for (const event of events) {
         if (event.t === 'msg') {
           const { msg, conn } = event;
           last = msg;
+          if (onGroupSubject) continue;
           const inbound = frame('msg', teamViewOf(msg, ''));
           const outbound = frame('msg', teamViewOf(msg, msg.from));
           const to = new Set(state.members.keys());
@@ -424,6 +431,7 @@ function groupActor<K extends TeamKind>(kind: K) {
           for (const account of to) out.push(account === msg.from ? deliver(account, outbound, conn) : deliver(account, inbound));
         } else if (event.t === 'recall') {
           recalled = true;
+          if (onGroupSubject) continue;
           const f = frame('sysmsg', event.msg.recalled!);
           for (const account of state.members.keys()) out.push(deliver(account, f, account === event.msg.recalled!.from ? event.conn : undefined));
         } else if (event.t === 'hide') {
