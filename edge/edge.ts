@@ -33,6 +33,7 @@ import { Logins } from './login.ts';
 import { LoginSync } from './login-sync.ts';
 import { OfflineMessagesSyncSource } from './sync-sources/offline-messages.ts';
 import { TeamsSyncSource } from './sync-sources/teams.ts';
+import { SuperTeamsSyncSource } from './sync-sources/super-teams.ts';
 import { SessionsSyncSource } from './sync-sources/sessions.ts';
 import { SignalingSyncSource } from './sync-sources/signaling.ts';
 import { EventsSyncSource } from './sync-sources/events.ts';
@@ -126,6 +127,9 @@ export class Edge {
     this.presence = new DevicePresence(this.actors, this.deliveries, () => this.heartbeat.edge, parseDeviceLimits(config.deviceLimits));
     this.loginSync = new LoginSync(config, bus, this.actors, this.sockets, this.frames);
     // What the login sync sends, in order; a feature adds its part here.
+    this.groups = new GroupFanout(bus, this.frames, this.sockets, this.deliveries, this.actors, () => this.app, metrics);
+    this.deliveries.onGroupsControl = (account, c) => this.groups.apply(account, c);
+    this.loginSync.register(new SuperTeamsSyncSource(this.groups));
     this.loginSync.register(new SessionsSyncSource(config.syncMsgsPerSession, [new OfflineMessagesSyncSource(config.syncMsgsPerSession)]));
     this.loginSync.register(new SignalingSyncSource());
     this.events = new EventFanout(bus, this.frames, this.actors);
@@ -133,9 +137,7 @@ export class Edge {
     this.loginSync.register(new EventsSyncSource(this.events));
     this.loginSync.register(new AccountStateSyncSource());
     this.loginSync.register(new PeopleSyncSource());
-    this.groups = new GroupFanout(bus, this.frames, this.sockets, this.deliveries, this.actors, () => this.app, metrics);
-    this.deliveries.onGroupsControl = (account, c) => this.groups.apply(account, c);
-    this.loginSync.register(new TeamsSyncSource((conn, teamIds) => this.groups.attach(conn, teamIds)));
+    this.loginSync.register(new TeamsSyncSource());
     this.logins = new Logins({
       config,
       bus,
@@ -160,6 +162,7 @@ export class Edge {
         actors: this.actors,
         rtcTokens: options.rtcTokens ?? (config.rtcTokenSecret === '' ? undefined : hs256RtcTokens(config.rtcTokenSecret)),
         events: this.events,
+        groups: this.groups,
       },
       metrics,
     );

@@ -25,7 +25,8 @@ import type { Bus, BusMessage, BusSubscription } from '../engine/bus/bus.ts';
 import type { GroupDelivery, GroupsControl } from '../engine/envelope.ts';
 import { decode, encode } from '../engine/protocol/codec.ts';
 import { superTeamAddress } from '../engine/protocol/methods/teams.ts';
-import { groupSubject } from '../engine/subjects.ts';
+import { groupSubject, userAddress } from '../engine/subjects.ts';
+import type { TouchArgs } from '../actors/user/calls.ts';
 import { logger } from '../engine/logger.ts';
 import type { Metrics } from '../engine/metrics.ts';
 import type { RangeReply } from '../actors/conversation/calls.ts';
@@ -35,10 +36,15 @@ import type { Frames } from './frames.ts';
 import type { TemplatedApp } from './uws.ts';
 import { isPlainObject } from './wire.ts';
 
+/** Groups read at once when bringing an account's supergroup sessions up to date. */
+const REFRESH_CONCURRENCY = 8;
 /** Messages read per page when a joiner catches up from its join notice. */
 const CATCH_UP_PAGE = 100;
 /** Most pages read for one catch-up: past it the joiner starts live and fetches the rest by history. */
 const CATCH_UP_PAGES = 50;
+
+/** Calls an actor for a session refresh (the login sync's held read, or the edge's own call). */
+export type SessionRead = (address: string, m: string, a: unknown) => Promise<unknown>;
 
 /** One member account with sockets on this edge. */
 interface Member {
@@ -120,6 +126,24 @@ export class GroupFanout {
       if (created) fresh.push(group.ready);
     }
     if (fresh.length > 0) await Promise.all(fresh);
+  }
+
+  /**
+   * Brings the account's supergroup sessions up to date from each group it
+   * holds here (a touch when the group has news for it), before they are
+   * read or reset: a supergroup message writes no member's session.
+   */
+  async refreshSessions(conn: Conn, read: SessionRead = (address, m, a) => this.actors.call(address, m, a, conn.caller)): Promise<void> {
+    const teams = [...(this.byAccount.get(conn.account) ?? [])];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < teams.length) {
+        const teamId = teams[next++]!;
+        const touch = (await read(superTeamAddress(teamId), 'sessionOf', { viewer: conn.account })) as TouchArgs | null;
+        if (touch !== null && typeof touch === 'object') await read(userAddress(conn.account), 'touch', touch);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(REFRESH_CONCURRENCY, teams.length) }, () => worker()));
   }
 
   /** A socket closed: it leaves its groups; the last member socket of a group drops its Bus subscription. */

@@ -13,8 +13,10 @@
  *
  * Fan-out: an advanced group's message is delivered to each member's
  * account; a supergroup's is published once on the group's subject
- * (./fanout.ts). Each touches each member's session (unread from read
- * pointers, as for p2p).
+ * (./fanout.ts). An advanced group's message touches each member's
+ * session; a supergroup's touches none: its sessions are brought up to date
+ * from the group (`sessionOf`) when they are read, and unread counts come
+ * from read pointers either way.
  */
 import { pageBudget } from '../../engine/actor/behavior.ts';
 import type { ActorContext, Effect } from '../../engine/actor/behavior.ts';
@@ -233,24 +235,28 @@ function deliver(account: string, f: Uint8Array, conn?: string): Effect {
   return conn === undefined ? { kind: 'deliver', account, frame: f } : { kind: 'deliver', account, frame: f, exclude: conn };
 }
 
-/** Every member's session update carrying `last`. */
+/** The session update of `row`'s member carrying `last`. */
+function touchOf(state: TeamState, row: MemberRow, last: StoredMessage, ctx: ActorContext, corrected: boolean): TouchArgs {
+  const touch: TouchArgs = {
+    sessionId: sessionIdOf(state.kind, state.id),
+    scene: state.kind,
+    to: state.id,
+    address: ctx.address,
+    seq: state.conv.lastSeq,
+    own: state.conv.sent.get(row.account) ?? 0,
+    msg: teamViewOf(last, row.account),
+    quiet: quietFor(state, row),
+  };
+  if (corrected) touch.corrected = true;
+  return touch;
+}
+
+/** Every member's session update carrying `last` (advanced groups; supergroup sessions are read from `sessionOf`). */
 function touches(state: TeamState, last: StoredMessage, ctx: ActorContext, corrected = false): Effect[] {
   const out: Effect[] = [];
-  const sessionId = sessionIdOf(state.kind, state.id);
   for (const row of state.members.values()) {
     if (!visibleTo(last, row.account)) continue;
-    const touch: TouchArgs = {
-      sessionId,
-      scene: state.kind,
-      to: state.id,
-      address: ctx.address,
-      seq: state.conv.lastSeq,
-      own: state.conv.sent.get(row.account) ?? 0,
-      msg: teamViewOf(last, row.account),
-      quiet: quietFor(state, row),
-    };
-    if (corrected) touch.corrected = true;
-    out.push(callEffect(userCalls, 'touch', userAddress(row.account), touch));
+    out.push(callEffect(userCalls, 'touch', userAddress(row.account), touchOf(state, row, last, ctx, corrected)));
   }
   return out;
 }
@@ -315,6 +321,13 @@ function groupActor<K extends TeamKind>(kind: K) {
           ? { t: 'notice', frames: [{ ev: 'customsysmsg', d: a.msg, accounts: others }], sysmsgs: [], index: [], version: state.version }
           : { t: 'notice', frames: [], sysmsgs: others.map((to) => ({ to, msg: a.msg })), index: [], version: state.version };
         return { reply: a.msg, events: others.length === 0 ? [] : [notice] };
+      },
+      sessionOf(state, a, _caller, ctx) {
+        const row = state.members.get(a.viewer);
+        if (state.team === undefined || row === undefined || state.conv.lastSeq === 0) return { reply: null };
+        const last = lastVisible(state.conv, lmdbView(ctx));
+        if (last === undefined || !visibleTo(last, a.viewer)) return { reply: null };
+        return { reply: touchOf(state, row, last, ctx, last.seq !== state.conv.lastSeq) };
       },
       range(state, a, _caller, ctx) {
         const page: RangeReply = { msgs: [] };
@@ -452,7 +465,8 @@ function groupActor<K extends TeamKind>(kind: K) {
       }
       for (const { from, ...counts } of receipts.values()) out.push(deliver(from, frame('TeamMsgReceipt', counts)));
       const newest = recalled ? lastVisible(state.conv, lmdbView(ctx)) : last;
-      if (newest !== undefined) out.push(...touches(state, newest, ctx, recalled));
+      // A supergroup's sessions are never written per message: they are brought up to date from `sessionOf` when read.
+      if (newest !== undefined && !onGroupSubject) out.push(...touches(state, newest, ctx, recalled));
       return out;
     },
   };
