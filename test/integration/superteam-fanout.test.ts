@@ -10,7 +10,7 @@
 import { afterAll, expect, it } from 'vitest';
 import type { ParleyClient } from '../../client/index.ts';
 import type { Message } from '../../engine/protocol/methods.ts';
-import { startEngine, type TestEngine } from '../helpers/engine.ts';
+import { startEngine, tokenFor, type TestEngine } from '../helpers/engine.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
 import { useConnections } from '../helpers/connections.ts';
@@ -167,5 +167,31 @@ describeBothModes('supergroup fan-out', (mode) => {
       expect(stats().received - mark).toBe(1);
       expect(annGot.some((m) => m.text === 'nobody online')).toBe(false);
     }
+  });
+
+  it("a supergroup session's unread comes from the read pointer: at login, and live before a read or a reset", async () => {
+    const [o, a] = ['owner', 'ann'].map((x) => account(x));
+    const oc = await online(o!);
+    const { team } = await oc.createSuperTeam({ name: 'big', beInviteMode: 'noVerify', accounts: [a!] });
+    const sid = `superTeam-${team.teamId}`;
+    await oc.sendText({ scene: 'superTeam', to: team.teamId, text: 'one' });
+    const two = await oc.sendText({ scene: 'superTeam', to: team.teamId, text: 'two' });
+    // Ann was never online: her login sync shows the group's newest message and two unread.
+    type Listed = Array<{ id: string; unread: number; lastMsg?: { idServer: string } }>;
+    const ac = await online(a!, { url: other().url });
+    const atLogin = (await ac.getServerSessions()).sessionList.find((x) => x.id === sid);
+    expect(atLogin).toMatchObject({ unread: 2, lastMsg: { idServer: two.idServer } });
+    expect((await ac.resetSuperTeamSessionsUnread([sid])).sessionList).toMatchObject([{ id: sid, unread: 0 }]);
+    const three = await oc.sendText({ scene: 'superTeam', to: team.teamId, text: 'three' });
+    await waitFor('the session to count the message after the reset', async () => (await ac.getServerSessions()).sessionList.find((x) => x.id === sid)?.unread === 1);
+    expect((await ac.getServerSessions()).sessionList.find((x) => x.id === sid)?.lastMsg).toMatchObject({ idServer: three.idServer });
+    await ac.disconnect();
+    // The next login's sync has it too.
+    const raw = await conns.raw();
+    const login = raw.request('login', { token: await tokenFor(a!), deviceId: 'raw' });
+    const sessions = raw.event('sessions');
+    expect((await login).e).toBeUndefined();
+    const listed = ((await sessions).d as Listed).find((x) => x.id === sid);
+    expect(listed).toMatchObject({ unread: 1, lastMsg: { idServer: three.idServer } });
   });
 });
