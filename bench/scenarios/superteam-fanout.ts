@@ -47,18 +47,24 @@ export default defineScenario({
   headline: ['delivered.rate', 'latency.p50', 'latency.p99', 'busPerMsg.count', 'groupMessages.count'],
   checks: ['missing == 0', 'duplicates == 0', 'orderErrors == 0'],
   thresholds: [],
-  engineEnv: { PARLEY_SUPERTEAM_CLIENT_CREATE: 'true' },
+  // Adding members in batches of 200 reports each batch to every member's team index (the member count changed), so a
+  // batch takes longer as the group grows: the edges wait up to a minute for one.
+  engineEnv: { PARLEY_SUPERTEAM_CLIENT_CREATE: 'true', PARLEY_REQUEST_TIMEOUT_MS: '60000' },
   async vu(ctx) {
     const members = ctx.opt('members');
     const member = (i: number) => `${ctx.tag}-sf-m${i}`;
-    const { client } = await ctx.login(member(ctx.vu), { edge: ctx.vu });
-    // The supergroup is created with every member before anyone is released.
+    // The owner creates the supergroup with every member first; the others log in after it, their login sync
+    // subscribing their edge to it (as members coming online do).
     let teamId = '';
+    let owner: Awaited<ReturnType<VuContext['login']>>['client'] | undefined;
     if (ctx.vu === 0) {
+      owner = (await ctx.login(member(0), { edge: 0 })).client;
       const others = Array.from({ length: members - 1 }, (_, i) => member(i + 1));
-      teamId = (await client.request('createSuperTeam', { name: 'fanout', beInviteMode: 'noVerify', accounts: others.slice(0, BATCH) })).team.teamId as string;
-      for (let from = BATCH; from < others.length; from += BATCH) await client.request('addSuperTeamMembers', { teamId, accounts: others.slice(from, from + BATCH) });
+      teamId = (await owner.request('createSuperTeam', { name: 'fanout', beInviteMode: 'noVerify', accounts: others.slice(0, BATCH) })).team.teamId as string;
+      for (let from = BATCH; from < others.length; from += BATCH) await owner.request('addSuperTeamMembers', { teamId, accounts: others.slice(from, from + BATCH) });
     }
+    await ctx.barrier('created');
+    const client = owner ?? (await ctx.login(member(ctx.vu), { edge: ctx.vu })).client;
     const check = new DeliveryCheck();
     let from = Infinity;
     let until = Infinity;
