@@ -14,7 +14,7 @@
  */
 import type { Bus, BusMessage, BusSubscription } from '../engine/bus/bus.ts';
 import type { Config } from '../engine/config.ts';
-import type { Delivery, EventsControl, KickControl } from '../engine/envelope.ts';
+import type { Delivery, EventsControl, GroupsControl, KickControl } from '../engine/envelope.ts';
 import type { Kicked } from '../engine/protocol/events.ts';
 import { decode, encode } from '../engine/protocol/codec.ts';
 import { deliverySubject } from '../engine/subjects.ts';
@@ -24,6 +24,8 @@ import { CLOSE_CODES } from './frames.ts';
 import type { Frames } from './frames.ts';
 import { isPlainObject } from './wire.ts';
 import type { Metrics } from '../engine/metrics.ts';
+
+const NO_CONNS: readonly Conn[] = Object.freeze([]) as readonly Conn[];
 
 /** The delivery subscription of one account, shared by its sockets on this edge. */
 interface AccountEntry {
@@ -44,6 +46,8 @@ export class Deliveries {
   private readonly frames: Frames;
   /** Hears changes to an account's event subscriptions (set by the edge's `EventFanout`). */
   onEventsControl: ((account: string, c: EventsControl) => void) | undefined;
+  /** Hears changes to an account's supergroups (set by the edge's `GroupFanout`). */
+  onGroupsControl: ((account: string, c: GroupsControl) => void) | undefined;
   /** Accounts with a socket on this edge, by delivery subject. */
   private readonly accounts = new Map<string, AccountEntry>();
 
@@ -61,6 +65,11 @@ export class Deliveries {
   /** Accounts with a delivery subscription. */
   get size(): number {
     return this.accounts.size;
+  }
+
+  /** The account's sockets holding a reference here (logged in or logging in), live: copy before closing any. */
+  connsOf(account: string): readonly Conn[] {
+    return this.accounts.get(deliverySubject(account))?.conns ?? NO_CONNS;
   }
 
   /** Takes a reference on the account's delivery subscription, subscribing on the bus for the first socket. */
@@ -109,6 +118,7 @@ export class Deliveries {
   private readonly onDeliveryMessage = (msg: BusMessage): void => {
     try {
       const entry = this.accounts.get(msg.subject);
+      if (this.metrics !== undefined) this.metrics.deliveryBusMessages++;
       if (entry !== undefined) this.onDelivery(entry, msg.data);
     } catch (err) {
       logger.error('delivery failed', { subject: msg.subject, err });
@@ -133,6 +143,8 @@ export class Deliveries {
       if (isPlainObject(kick)) this.onKick(entry, kick as Partial<KickControl>, f);
       const events = delivery.c.events;
       if (isPlainObject(events)) this.onEventsControl?.(entry.account, events as EventsControl);
+      const groups = delivery.c.groups;
+      if (isPlainObject(groups)) this.onGroupsControl?.(entry.account, groups as GroupsControl);
       return;
     }
     // A socket's own request is answered by its reply: the delivery skips it.

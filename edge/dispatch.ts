@@ -23,6 +23,7 @@ import type { RtcTokenProvider, RtcTokenRequest } from '../engine/rtc-token.ts';
 import type { EdgeMethodName } from './routes.ts';
 import { badRequest } from './wire.ts';
 import type { EventFanout } from './events.ts';
+import type { GroupFanout } from './groups.ts';
 import { EVENT_ANSWERS } from './event-answers.ts';
 import type { Metrics } from '../engine/metrics.ts';
 import type { CustomSysMsgs } from './custom-sysmsgs.ts';
@@ -44,7 +45,19 @@ export interface EdgeServices extends PeopleServices {
   readonly rtcTokens: RtcTokenProvider | undefined;
   /** Event subscriptions' fan-out on this edge. */
   readonly events: EventFanout;
+  /** Supergroup fan-out on this edge: it brings supergroup sessions up to date before they are read or reset. */
+  readonly groups?: Pick<GroupFanout, 'refreshSessions'>;
 }
+
+/** Methods that read or reset sessions: a supergroup's are brought up to date first (no message writes them). */
+const SESSION_READS: ReadonlySet<string> = new Set([
+  'getServerSessions',
+  'getServerSession',
+  'resetSessionUnread',
+  'resetSessionsUnread',
+  'resetAllSessionUnread',
+  'resetSuperTeamSessionsUnread',
+]);
 
 /** The RTC token provider, or BAD_REQUEST saying how to configure one. */
 function rtcTokensOf(services: EdgeServices, m: string): RtcTokenProvider {
@@ -193,7 +206,9 @@ export class Dispatcher {
       (args as { idClient?: string }).idClient = this.nextIdClient();
     }
     conn.inFlight++;
-    this.actors.holdRaw(address, m, args, conn.caller, declaration.retry, this.sockets.heldOptions(conn, id)).then(
+    const refresh = SESSION_READS.has(m) ? this.services.groups?.refreshSessions(conn) : undefined;
+    const call = () => this.actors.holdRaw(address, m, args, conn.caller, declaration.retry, this.sockets.heldOptions(conn, id));
+    (refresh === undefined ? call() : refresh.then(call)).then(
       (r) => {
         conn.inFlight--;
         this.frames.sendResult(conn, id, r);

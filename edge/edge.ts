@@ -33,10 +33,13 @@ import { Logins } from './login.ts';
 import { LoginSync } from './login-sync.ts';
 import { OfflineMessagesSyncSource } from './sync-sources/offline-messages.ts';
 import { TeamsSyncSource } from './sync-sources/teams.ts';
+import { SuperTeamsSyncSource } from './sync-sources/super-teams.ts';
 import { SessionsSyncSource } from './sync-sources/sessions.ts';
 import { SignalingSyncSource } from './sync-sources/signaling.ts';
 import { EventsSyncSource } from './sync-sources/events.ts';
 import { EventFanout } from './events.ts';
+import { GroupFanout } from './groups.ts';
+import type { GroupStats } from './groups.ts';
 import { CustomSysMsgs } from './custom-sysmsgs.ts';
 import { AccountStateSyncSource } from './sync-sources/account-state.ts';
 import { PeopleSyncSource } from './sync-sources/people.ts';
@@ -93,6 +96,7 @@ export class Edge {
   private readonly broadcasts: Broadcasts;
   private readonly customSysMsgs: CustomSysMsgs;
   private readonly events: EventFanout;
+  private readonly groups: GroupFanout;
   private readonly metrics: Metrics | undefined;
 
   constructor(options: EdgeOptions) {
@@ -123,6 +127,9 @@ export class Edge {
     this.presence = new DevicePresence(this.actors, this.deliveries, () => this.heartbeat.edge, parseDeviceLimits(config.deviceLimits));
     this.loginSync = new LoginSync(config, bus, this.actors, this.sockets, this.frames);
     // What the login sync sends, in order; a feature adds its part here.
+    this.groups = new GroupFanout(bus, this.frames, this.sockets, this.deliveries, this.actors, () => this.app, metrics);
+    this.deliveries.onGroupsControl = (account, c) => this.groups.apply(account, c);
+    this.loginSync.register(new SuperTeamsSyncSource(this.groups));
     this.loginSync.register(new SessionsSyncSource(config.syncMsgsPerSession, [new OfflineMessagesSyncSource(config.syncMsgsPerSession)]));
     this.loginSync.register(new SignalingSyncSource());
     this.events = new EventFanout(bus, this.frames, this.actors);
@@ -155,6 +162,7 @@ export class Edge {
         actors: this.actors,
         rtcTokens: options.rtcTokens ?? (config.rtcTokenSecret === '' ? undefined : hs256RtcTokens(config.rtcTokenSecret)),
         events: this.events,
+        groups: this.groups,
       },
       metrics,
     );
@@ -278,6 +286,7 @@ export class Edge {
     this.heartbeat.stop();
     this.broadcasts.stop();
     this.events.stop();
+    this.groups.stop();
     // Let the close frames go out before the remaining connections (HTTP keep-alive) are cut.
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
@@ -297,6 +306,11 @@ export class Edge {
   /** Event fan-out on this edge: publishers subscribed to on the Bus, and subscriber accounts held. */
   eventStats(): { publishers: number; subscribers: number } {
     return this.events.stats();
+  }
+
+  /** Supergroup fan-out on this edge: groups subscribed on the Bus, members held, Bus messages received and frames written. */
+  groupStats(): GroupStats {
+    return this.groups.stats();
   }
 
   /**
@@ -346,6 +360,7 @@ export class Edge {
     this.frames.onClose(conn);
     if (conn.registered) this.deliveries.release(conn);
     this.events.detach(conn);
+    this.groups.detach(conn);
     if (conn.state === 'ready') {
       this.logins.publishLoginPort(conn, 'logout');
       // A stopping edge's heartbeat says it is gone, for all its sockets at once.

@@ -53,6 +53,39 @@ export interface DeliveryControl {
   kick?: KickControl;
   /** The account's event subscriptions changed: edges holding its sockets update their fan-out (edge/events.ts). */
   events?: EventsControl;
+  /** The account joined or left supergroups: edges holding its sockets change their group subscriptions (edge/groups.ts). */
+  groups?: GroupsControl;
+}
+
+/**
+ * A change to the supergroups an account is in. `add` pairs a group id with
+ * the seq of the first message the account gets (its join notice); `remove`
+ * names groups it is no longer in.
+ */
+export interface GroupsControl {
+  add?: Array<[string, number]>;
+  remove?: string[];
+}
+
+/**
+ * One supergroup message or notice on the group's subject (`groupSubject`),
+ * published once for every edge: each writes `f` to the group's member
+ * sockets, `o` to the sender's own other devices instead, and nothing to
+ * the accounts in `n` or to socket `x` (which got the reply).
+ */
+export interface GroupDelivery {
+  /** The message's seq; absent for a notice that is not a message (a recall). */
+  s?: number;
+  /** The frame members get. */
+  f: Uint8Array;
+  /** The frame the sender's account gets (flow `out`); absent: the sender's devices get `f`. */
+  o?: Uint8Array;
+  /** The sender's account. */
+  a: string;
+  /** Connection ref (`Caller.conn`) that gets nothing (it got the reply). */
+  x?: string;
+  /** Accounts that get nothing of it on this subject. */
+  n?: string[];
 }
 
 /** A change to an account's event subscriptions: publishers added (with their lapse time, ms), removed, or all removed. */

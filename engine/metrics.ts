@@ -54,6 +54,12 @@ export class Metrics {
   // ---- edge ------------------------------------------------------------------------------
   /** Frames fanned out to sockets from delivery subscriptions. */
   deliveries = 0;
+  /** Bus messages received on account delivery subjects. */
+  deliveryBusMessages = 0;
+  /** Bus messages received on supergroup subjects (one per supergroup message per edge with members online). */
+  groupBusMessages = 0;
+  /** Frames written to sockets from supergroup subjects. */
+  groupDeliveries = 0;
   /** Sockets closed as slow consumers. */
   slowConsumers = 0;
   readonly logins: Counter<'device_type'>;
@@ -91,6 +97,9 @@ export class Metrics {
     if (options.defaults !== false) collectDefaultMetrics({ register: this.registry });
 
     readCounter(this.registry, 'parley_deliveries_total', 'Frames delivered to sockets from delivery subscriptions.', () => this.deliveries);
+    readCounter(this.registry, 'parley_delivery_bus_messages_total', 'Bus messages received on account delivery subjects.', () => this.deliveryBusMessages);
+    readCounter(this.registry, 'parley_group_bus_messages_total', 'Bus messages received on supergroup subjects: one per message per edge with members online.', () => this.groupBusMessages);
+    readCounter(this.registry, 'parley_group_deliveries_total', 'Frames written to sockets from supergroup subjects.', () => this.groupDeliveries);
     readCounter(this.registry, 'parley_slow_consumers_dropped_total', 'Sockets closed for exceeding the backpressure bound or draining nothing.', () => this.slowConsumers);
     const self = this;
     new Gauge({

@@ -3,6 +3,7 @@
  *
  *   parley.p.<partition>              requests for the actors of a partition
  *   parley.dlv.<account>              deliveries to an account's online devices
+ *   parley.grp.<teamId>               a supergroup's messages, once per edge with members online
  *   parley.log.<partition>.<address>  Log subject of one actor
  *   parley.log.<partition>.fence      markers of each new owner of a partition
  */
@@ -80,6 +81,11 @@ export function requestSubject(partition: number): string {
 
 export function deliverySubject(account: string): string {
   return `parley.dlv.${subjectToken(account)}`;
+}
+
+/** A supergroup's fan-out subject: one publish per message, received by each edge holding a member's socket. */
+export function groupSubject(teamId: string): string {
+  return `parley.grp.${subjectToken(teamId)}`;
 }
 
 /** Log subject of an actor: `parley.log.<partition>.<kind>.<id-token>`. */

@@ -12,8 +12,12 @@
  * `conv-comments`, `conv-threads`, `conv-cleared`, under the group's
  * address). The snapshot holds the profile, the numbering and the counters.
  *
- * Fan-out: a message is delivered to each member's account and touches each
- * member's session (unread from read pointers, as for p2p).
+ * Fan-out: an advanced group's message is delivered to each member's
+ * account; a supergroup's is published once on the group's subject
+ * (./fanout.ts). An advanced group's message touches each member's
+ * session; a supergroup's touches none: its sessions are brought up to date
+ * from the group (`sessionOf`) when they are read, and unread counts come
+ * from read pointers either way.
  */
 import { pageBudget } from '../../engine/actor/behavior.ts';
 import type { ActorContext, Effect } from '../../engine/actor/behavior.ts';
@@ -77,6 +81,7 @@ import {
   type TeamLimits,
   type TeamState,
 } from './logic.ts';
+import { superTeamEffects } from './fanout.ts';
 import { decideTeamHide, decideTeamRecall, decideTeamSend, teamMessagesByRef, teamViewOf } from './messages.ts';
 import * as rules from './rules.ts';
 import type { DecideContext } from './rules.ts';
@@ -301,24 +306,28 @@ function deliver(account: string, f: Uint8Array, conn?: string): Effect {
   return conn === undefined ? { kind: 'deliver', account, frame: f } : { kind: 'deliver', account, frame: f, exclude: conn };
 }
 
-/** Every member's session update carrying `last`. */
+/** The session update of `row`'s member carrying `last`. */
+function touchOf(state: TeamState, row: MemberRow, last: StoredMessage, ctx: ActorContext, corrected: boolean): TouchArgs {
+  const touch: TouchArgs = {
+    sessionId: sessionIdOf(state.kind, state.id),
+    scene: state.kind,
+    to: state.id,
+    address: ctx.address,
+    seq: state.conv.lastSeq,
+    own: state.conv.sent.get(row.account) ?? 0,
+    msg: teamViewOf(last, row.account),
+    quiet: quietFor(state, row),
+  };
+  if (corrected) touch.corrected = true;
+  return touch;
+}
+
+/** Every member's session update carrying `last` (advanced groups; supergroup sessions are read from `sessionOf`). */
 function touches(state: TeamState, last: StoredMessage, ctx: ActorContext, corrected = false): Effect[] {
   const out: Effect[] = [];
-  const sessionId = sessionIdOf(state.kind, state.id);
   for (const row of state.members.values()) {
     if (!visibleTo(last, row.account)) continue;
-    const touch: TouchArgs = {
-      sessionId,
-      scene: state.kind,
-      to: state.id,
-      address: ctx.address,
-      seq: state.conv.lastSeq,
-      own: state.conv.sent.get(row.account) ?? 0,
-      msg: teamViewOf(last, row.account),
-      quiet: quietFor(state, row),
-    };
-    if (corrected) touch.corrected = true;
-    out.push(callEffect(userCalls, 'touch', userAddress(row.account), touch));
+    out.push(callEffect(userCalls, 'touch', userAddress(row.account), touchOf(state, row, last, ctx, corrected)));
   }
   return out;
 }
@@ -464,6 +473,13 @@ function groupActor<K extends TeamKind>(kind: K) {
         return { reply: a.msg, events: others.length === 0 ? [] : [notice] };
       },
       pushTargets: (state, a) => ({ reply: groupPushTargets(state, a) }),
+      sessionOf(state, a, _caller, ctx) {
+        const row = state.members.get(a.viewer);
+        if (state.team === undefined || row === undefined || state.conv.lastSeq === 0) return { reply: null };
+        const last = lastVisible(state.conv, lmdbView(ctx));
+        if (last === undefined || !visibleTo(last, a.viewer)) return { reply: null };
+        return { reply: touchOf(state, row, last, ctx, last.seq !== state.conv.lastSeq) };
+      },
       range(state, a, _caller, ctx) {
         const page: RangeReply = { msgs: [] };
         // A removed member gets nothing more, whatever its session row still points at.
@@ -591,10 +607,14 @@ function groupActor<K extends TeamKind>(kind: K) {
       let recalled = false;
       // Team receipts: the counts of each changed message once per batch, to its sender.
       const receipts = new Map<string, Extract<TeamEvent, { t: 'reads' }>['changed'][number]>();
+      // Supergroups: each message once on the group's subject, membership changes as subscription controls.
+      const onGroupSubject = state.kind === 'superTeam';
+      if (onGroupSubject) out.push(...superTeamEffects(state, events, deliver));
       for (const event of events) {
         if (event.t === 'msg') {
           const { msg, conn } = event;
           last = msg;
+          if (onGroupSubject) continue;
           const inbound = frame('msg', teamViewOf(msg, ''));
           const outbound = frame('msg', teamViewOf(msg, msg.from));
           let silenced: Uint8Array | undefined;
@@ -606,8 +626,10 @@ function groupActor<K extends TeamKind>(kind: K) {
           for (const account of to) out.push(account === msg.from ? deliver(account, outbound, conn) : deliver(account, alertMuted(state, account, msg.from) ? quietly() : inbound));
         } else if (event.t === 'recall') {
           recalled = true;
-          const f = frame('sysmsg', event.msg.recalled!);
-          for (const account of state.members.keys()) out.push(deliver(account, f, account === event.msg.recalled!.from ? event.conn : undefined));
+          if (!onGroupSubject) {
+            const f = frame('sysmsg', event.msg.recalled!);
+            for (const account of state.members.keys()) out.push(deliver(account, f, account === event.msg.recalled!.from ? event.conn : undefined));
+          }
           // A recall takes the message's pin with it (its row goes when the recall is written): the members are told.
           const pin = pinRows(ctx).pinAt(event.msg.seq);
           if (pin !== undefined) {
@@ -643,7 +665,8 @@ function groupActor<K extends TeamKind>(kind: K) {
       }
       for (const { from, ...counts } of receipts.values()) out.push(deliver(from, frame('TeamMsgReceipt', counts)));
       const newest = recalled ? lastVisible(state.conv, lmdbView(ctx)) : last;
-      if (newest !== undefined) out.push(...touches(state, newest, ctx, recalled));
+      // A supergroup's sessions are never written per message: they are brought up to date from `sessionOf` when read.
+      if (newest !== undefined && !onGroupSubject) out.push(...touches(state, newest, ctx, recalled));
       return out;
     },
   };

@@ -11,6 +11,7 @@ import type { TeamMember } from '../../engine/protocol/methods/teams.ts';
 import { internal, returns, takes } from '../../engine/protocol/registry.ts';
 import type { RangeArgs, RangeReply } from '../conversation/calls.ts';
 import { groupPushCalls } from './push-targets.ts';
+import type { TouchArgs } from '../user/calls.ts';
 
 function send<M extends 'sendText' | 'sendGeo' | 'sendTipMsg' | 'sendCustomMsg' | 'sendFile' | 'forwardMsg'>(doc: string) {
   return internal({ doc, args: takes<Args<M>>(), result: returns<Results[M]>(), retry: 'idClient' });
@@ -82,6 +83,13 @@ export const teamCalls = {
     args: takes<{ msg: CustomSysMsg }>(),
     result: returns<CustomSysMsg>(),
     retry: 'idempotent',
+  }),
+  sessionOf: internal({
+    doc: "The group's newest message and `viewer`'s counts up to it, as a session touch (null for a non-member or an empty group): a supergroup's sessions are brought up to date from it when read, never written per message.",
+    args: takes<{ viewer: string }>(),
+    result: returns<TouchArgs | null>(),
+    retry: 'idempotent',
+    reads: true,
   }),
   range: internal({
     doc: 'Offline messages from `fromSeq` as `viewer` sees them, bounded by count and bytes; nothing for a viewer who is not a member.',

@@ -122,6 +122,12 @@ export function ratios(suite: Suite): { figure: string; value: string; ceiling: 
         ratio: `${(r.cpuUsPerDelivered / socket.cpuUsPerOp).toFixed(1)}×`,
       });
   }
+  // Supergroup fan-out is a topic publish on the edge: set beside the bare uWS topic publish of the same run.
+  const topic = ceiling('uWS fan-out');
+  for (const r of suite.results.filter((x) => x.scenario === 'superteam-fanout')) {
+    const delivered = r.counters.delivered?.rate ?? 0;
+    if (topic) rows.push({ figure: `supergroup delivered msgs/s (${r.mode})`, value: fmt(delivered), ceiling: `${topic.name} ${fmt(topic.rate)}/s`, ratio: (delivered / topic.rate).toFixed(3) });
+  }
   return rows;
 }
 

@@ -4,9 +4,14 @@
  * steady `rate` messages per second. Measures delivered messages per second
  * over all online members and send-to-deliver latency, and checks that every
  * online member gets every message once and in `seq` order.
+ * `dlvBusPerMsg` is the Bus messages the edges received on account delivery
+ * subjects per group message over the window (the message to each online
+ * member and the session updates it causes), from each edge's
+ * `parley_delivery_bus_messages_total`.
  */
 import { DeliveryCheck, defineScenario, stampedText } from '../driver/scenario.ts';
 import { countChecks, settle } from './p2p-throughput.ts';
+import { edgeCounter, metricsUrls } from './superteam-fanout.ts';
 
 export default defineScenario({
   name: 'team-fanout',
@@ -14,7 +19,7 @@ export default defineScenario({
   options: { vus: 50, duration: 10, warmup: 2, rate: 20, members: 200, bytes: 100 },
   smoke: { vus: 5, duration: 2, warmup: 0.5, rate: 10, members: 20 },
   delivered: 'delivered',
-  headline: ['delivered.rate', 'latency.p50', 'latency.p99', 'acked.rate'],
+  headline: ['delivered.rate', 'latency.p50', 'latency.p99', 'acked.rate', 'dlvBusPerMsg.count'],
   checks: ['missing == 0', 'duplicates == 0', 'orderErrors == 0'],
   // No speed threshold yet: every message also writes each member's session (O(members) user-actor commits), which
   // sets the latency today; the numbers are reported beside the p2p scenarios of the same run.
@@ -52,6 +57,8 @@ export default defineScenario({
     until = from + ctx.options.duration * 1000;
     ctx.window(from, until);
     if (ctx.vu === 0) {
+      const urls = metricsUrls(ctx);
+      const busBefore = await edgeCounter(urls, 'parley_delivery_bus_messages_total');
       const intervalMs = 1000 / ctx.opt('rate');
       const sends: Promise<unknown>[] = [];
       let acked = 0;
@@ -66,9 +73,12 @@ export default defineScenario({
       }
       await Promise.all(sends);
       await client.request('sendText', { scene: 'team', to: teamId, text: `end:${acked}` });
+      await ctx.barrier('received');
+      ctx.count('dlvBusPerMsg', ((await edgeCounter(urls, 'parley_delivery_bus_messages_total')) - busBefore) / (acked + 1));
     } else {
       await settle(ctx, 20_000, () => total !== undefined && check.delivered >= total);
       countChecks(ctx, check, total ?? Number.POSITIVE_INFINITY);
+      await ctx.barrier('received');
     }
     await ctx.barrier('done');
     client.close();

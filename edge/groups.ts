@@ -1,0 +1,362 @@
+/**
+ * Supergroup fan-out on this edge. A supergroup's messages travel once on
+ * its subject (`groupSubject`); this edge subscribes to it while at least
+ * one logged-in socket of a member is here (reference-counted by member
+ * account), and writes each one to the member sockets with one uWS topic
+ * publish. So a message costs one Bus message per edge with members online,
+ * however many members.
+ *
+ * An edge learns an account's supergroups at login (the team index, read by
+ * the login sync) and each change from a `groups` control on the account's
+ * delivery subject, which the group sends before the message that
+ * announces the change: every device on every edge subscribes or drops at
+ * once. A joiner's sockets start at its join notice: when this edge already
+ * holds the group's subscription and has not passed that seq, live; else,
+ * once a new Bus subscription is in place, the group's messages from that
+ * seq are read from its actor, then the live ones after them.
+ *
+ * Each delivery names its seq: the edge writes each seq once and in order
+ * (a repeat, after a Bus reconnect or an actor's replay, is dropped). The
+ * sender's own devices get the message as `flow: out` instead, and its
+ * sending socket nothing (it got the reply).
+ */
+import type { ActorClient } from '../engine/actor/call.ts';
+import type { Bus, BusMessage, BusSubscription } from '../engine/bus/bus.ts';
+import type { GroupDelivery, GroupsControl } from '../engine/envelope.ts';
+import { decode, encode } from '../engine/protocol/codec.ts';
+import { superTeamAddress } from '../engine/protocol/methods/teams.ts';
+import { groupSubject, userAddress } from '../engine/subjects.ts';
+import type { TouchArgs } from '../actors/user/calls.ts';
+import { logger } from '../engine/logger.ts';
+import type { Metrics } from '../engine/metrics.ts';
+import type { RangeReply } from '../actors/conversation/calls.ts';
+import type { Conn, Sockets } from './connection.ts';
+import type { Deliveries } from './delivery.ts';
+import type { Frames } from './frames.ts';
+import type { TemplatedApp } from './uws.ts';
+import { isPlainObject } from './wire.ts';
+
+/** Groups read at once when bringing an account's supergroup sessions up to date. */
+const REFRESH_CONCURRENCY = 8;
+/** Messages read per page when a joiner catches up from its join notice. */
+const CATCH_UP_PAGE = 100;
+/** Most pages read for one catch-up: past it the joiner starts live and fetches the rest by history. */
+const CATCH_UP_PAGES = 50;
+
+/** Calls an actor for a session refresh (the login sync's held read, or the edge's own call). */
+export type SessionRead = (address: string, m: string, a: unknown) => Promise<unknown>;
+
+/** One member account with sockets on this edge. */
+interface Member {
+  readonly account: string;
+  readonly conns: Conn[];
+  /** While catching up from its join notice: live deliveries held until the pages are written. */
+  held: GroupDelivery[] | undefined;
+}
+
+/** One supergroup with members on this edge. */
+interface Group {
+  readonly teamId: string;
+  readonly topic: string;
+  readonly sub: BusSubscription;
+  readonly members: Map<string, Member>;
+  /** The highest seq this edge received (0: none yet). */
+  lastSeq: number;
+  /** Settles once the Bus subscription is in place. */
+  readonly ready: Promise<void>;
+}
+
+/** Counts of the fan-out, for tests and the bench. */
+export interface GroupStats {
+  /** Supergroups subscribed on the Bus. */
+  groups: number;
+  /** Member accounts held, over all groups. */
+  members: number;
+  /** Bus messages received on group subjects since start. */
+  received: number;
+  /** Frames written to sockets from them (topic subscribers reached, plus the senders' devices). */
+  written: number;
+}
+
+export class GroupFanout {
+  private readonly bus: Bus;
+  private readonly frames: Frames;
+  private readonly sockets: Sockets;
+  private readonly actors: ActorClient;
+  private readonly deliveries: Deliveries;
+  private readonly app: () => TemplatedApp | undefined;
+  private readonly metrics: Metrics | undefined;
+  /** By group subject. */
+  private readonly groups = new Map<string, Group>();
+  /** Supergroups of each account held here, by account. */
+  private readonly byAccount = new Map<string, Set<string>>();
+  private received = 0;
+  private written = 0;
+
+  constructor(bus: Bus, frames: Frames, sockets: Sockets, deliveries: Deliveries, actors: ActorClient, app: () => TemplatedApp | undefined, metrics?: Metrics) {
+    this.bus = bus;
+    this.deliveries = deliveries;
+    this.frames = frames;
+    this.sockets = sockets;
+    this.actors = actors;
+    this.app = app;
+    this.metrics = metrics;
+  }
+
+  stats(): GroupStats {
+    let members = 0;
+    for (const g of this.groups.values()) members += g.members.size;
+    return { groups: this.groups.size, members, received: this.received, written: this.written };
+  }
+
+  /**
+   * A logged-in socket's supergroups, from the login sync: it gets their
+   * messages from now on. Resolves once every new Bus subscription is in
+   * place (a message published after that reaches the socket).
+   */
+  async attach(conn: Conn, teamIds: readonly string[]): Promise<void> {
+    if (conn.closed || conn.state !== 'ready') return;
+    const fresh: Promise<void>[] = [];
+    for (const teamId of new Set(teamIds)) {
+      const { group, created } = this.groupOf(teamId);
+      const member = this.memberOf(group, conn.account);
+      if (member.conns.includes(conn)) continue;
+      member.conns.push(conn);
+      if (member.held === undefined) this.subscribeSocket(conn, group.topic);
+      if (created) fresh.push(group.ready);
+    }
+    if (fresh.length > 0) await Promise.all(fresh);
+  }
+
+  /**
+   * Brings the account's supergroup sessions up to date from each group it
+   * holds here (a touch when the group has news for it), before they are
+   * read or reset: a supergroup message writes no member's session.
+   */
+  async refreshSessions(conn: Conn, read: SessionRead = (address, m, a) => this.actors.call(address, m, a, conn.caller)): Promise<void> {
+    const teams = [...(this.byAccount.get(conn.account) ?? [])];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < teams.length) {
+        const teamId = teams[next++]!;
+        const touch = (await read(superTeamAddress(teamId), 'sessionOf', { viewer: conn.account })) as TouchArgs | null;
+        if (touch !== null && typeof touch === 'object') await read(userAddress(conn.account), 'touch', touch);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(REFRESH_CONCURRENCY, teams.length) }, () => worker()));
+  }
+
+  /** A socket closed: it leaves its groups; the last member socket of a group drops its Bus subscription. */
+  detach(conn: Conn): void {
+    const teams = this.byAccount.get(conn.account);
+    if (teams === undefined) return;
+    for (const teamId of [...teams]) {
+      const group = this.groups.get(groupSubject(teamId));
+      const member = group?.members.get(conn.account);
+      if (group === undefined || member === undefined) continue;
+      const at = member.conns.indexOf(conn);
+      if (at === -1) continue;
+      member.conns.splice(at, 1);
+      if (member.conns.length === 0) this.dropMember(group, conn.account);
+    }
+  }
+
+  /** A change to `account`'s supergroups, from its delivery subject: applied to its logged-in sockets here. */
+  apply(account: string, c: GroupsControl): void {
+    for (const teamId of c.remove ?? []) {
+      const group = this.groups.get(groupSubject(teamId));
+      if (group === undefined || !group.members.has(account)) continue;
+      for (const conn of group.members.get(account)!.conns) this.unsubscribeSocket(conn, group.topic);
+      this.dropMember(group, account);
+    }
+    if (c.add === undefined || c.add.length === 0) return;
+    const conns = this.readyConns(account);
+    if (conns.length === 0) return;
+    for (const pair of c.add) {
+      if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'number') continue;
+      const [teamId, from] = pair;
+      const existing = this.groups.get(groupSubject(teamId));
+      if (existing?.members.has(account) === true) continue;
+      const { group, created } = this.groupOf(teamId);
+      const member = this.memberOf(group, account);
+      member.conns.push(...conns);
+      if (!created && group.lastSeq < from) {
+        // The join notice has not reached this edge yet: it and what follows arrive live.
+        for (const conn of conns) this.subscribeSocket(conn, group.topic);
+        continue;
+      }
+      member.held = [];
+      void this.catchUp(group, member, from);
+    }
+  }
+
+  /** Drops every Bus subscription (the edge is stopping). */
+  stop(): void {
+    for (const g of this.groups.values()) g.sub.unsubscribe();
+    this.groups.clear();
+    this.byAccount.clear();
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private readyConns(account: string): Conn[] {
+    // The account's sockets that finished their login; those still logging in learn their groups from the sync.
+    return this.deliveries.connsOf(account).filter((conn) => conn.state === 'ready' && !conn.closed);
+  }
+
+  private groupOf(teamId: string): { group: Group; created: boolean } {
+    const subject = groupSubject(teamId);
+    const held = this.groups.get(subject);
+    if (held !== undefined) return { group: held, created: false };
+    const sub = this.bus.subscribe(subject, this.onGroupMessage);
+    const ready = this.bus.flush().catch((err: unknown) => logger.warn('group subscription not confirmed', { teamId, err }));
+    const group: Group = { teamId, topic: subject, sub, members: new Map(), lastSeq: 0, ready };
+    this.groups.set(subject, group);
+    return { group, created: true };
+  }
+
+  private memberOf(group: Group, account: string): Member {
+    let member = group.members.get(account);
+    if (member === undefined) {
+      group.members.set(account, (member = { account, conns: [], held: undefined }));
+      let teams = this.byAccount.get(account);
+      if (teams === undefined) this.byAccount.set(account, (teams = new Set()));
+      teams.add(group.teamId);
+    }
+    return member;
+  }
+
+  private dropMember(group: Group, account: string): void {
+    group.members.delete(account);
+    const teams = this.byAccount.get(account);
+    teams?.delete(group.teamId);
+    if (teams?.size === 0) this.byAccount.delete(account);
+    if (group.members.size === 0) {
+      group.sub.unsubscribe();
+      this.groups.delete(group.topic);
+    }
+  }
+
+  private subscribeSocket(conn: Conn, topic: string): void {
+    if (conn.closed || conn.ws === undefined) return;
+    try {
+      conn.ws.subscribe(topic);
+    } catch (err) {
+      logger.debug('topic subscribe on a closing socket', { conn: conn.ref, err });
+    }
+  }
+
+  private unsubscribeSocket(conn: Conn, topic: string): void {
+    if (conn.closed || conn.ws === undefined) return;
+    try {
+      conn.ws.unsubscribe(topic);
+    } catch (err) {
+      logger.debug('topic unsubscribe on a closing socket', { conn: conn.ref, err });
+    }
+  }
+
+  /** Writes a joiner the group's messages from `from` (read from its actor), then what arrived meanwhile, then goes live. */
+  private async catchUp(group: Group, member: Member, from: number): Promise<void> {
+    let upTo = from - 1;
+    try {
+      await group.ready;
+      let seq = from;
+      for (let page = 0; page < CATCH_UP_PAGES && this.isHeld(group, member); page++) {
+        const r = (await this.actors.call(superTeamAddress(group.teamId), 'range', { viewer: member.account, fromSeq: seq, limit: CATCH_UP_PAGE }, undefined)) as Partial<RangeReply>;
+        const msgs = Array.isArray(r?.msgs) ? r.msgs : [];
+        for (const m of msgs) {
+          if (typeof m.seq !== 'number' || m.seq <= upTo) continue;
+          const f = encode({ ev: 'msg', d: m });
+          for (const conn of member.conns) this.write(conn, f);
+          upTo = m.seq;
+        }
+        if (typeof r?.next !== 'number') break;
+        seq = r.next;
+      }
+    } catch (err) {
+      logger.warn('supergroup catch-up failed; the joiner goes live from here', { teamId: group.teamId, account: member.account, err });
+    }
+    if (!this.isHeld(group, member)) return;
+    const held = member.held ?? [];
+    member.held = undefined;
+    const skip = -1;
+    for (const d of held) {
+      if (d.s !== undefined && d.s <= upTo) continue;
+      if (d.n?.includes(member.account) === true) continue;
+      const mine = d.a === member.account;
+      const own = mine ? this.sockets.numberOf(d.x) : skip;
+      for (const conn of member.conns) if (conn.n !== own) this.write(conn, mine && d.o !== undefined ? d.o : d.f);
+    }
+    for (const conn of member.conns) this.subscribeSocket(conn, group.topic);
+  }
+
+  private isHeld(group: Group, member: Member): boolean {
+    return this.groups.get(group.topic) === group && group.members.get(member.account) === member && member.conns.some((c) => !c.closed);
+  }
+
+  private write(conn: Conn, f: Uint8Array): void {
+    if (conn.closed || conn.state !== 'ready') return;
+    this.frames.sendBytes(conn, f);
+    this.written++;
+    if (this.metrics !== undefined) this.metrics.groupDeliveries++;
+  }
+
+  /** The one handler of every group subject. */
+  private readonly onGroupMessage = (msg: BusMessage): void => {
+    try {
+      const group = this.groups.get(msg.subject);
+      if (group === undefined) return;
+      this.received++;
+      if (this.metrics !== undefined) this.metrics.groupBusMessages++;
+      let d: Partial<GroupDelivery>;
+      try {
+        d = decode(msg.data) as Partial<GroupDelivery>;
+      } catch (err) {
+        logger.warn('undecodable group delivery', { teamId: group.teamId, err });
+        return;
+      }
+      if (!isPlainObject(d) || !(d.f instanceof Uint8Array) || typeof d.a !== 'string') {
+        logger.warn('group delivery without a frame or a sender', { teamId: group.teamId });
+        return;
+      }
+      if (typeof d.s === 'number') {
+        // Each seq once, in order: a repeat (a Bus reconnect, an actor's replay) is dropped.
+        if (d.s <= group.lastSeq) return;
+        group.lastSeq = d.s;
+      }
+      this.fanOut(group, d as GroupDelivery);
+    } catch (err) {
+      logger.error('group fan-out failed', { subject: msg.subject, err });
+    }
+  };
+
+  /**
+   * One topic publish to the group's member sockets. The sender's sockets and
+   * the accounts the delivery leaves out step off the topic for it; the
+   * sender's devices then get their own frame (flow `out`), all but the socket
+   * that sent it.
+   */
+  private fanOut(group: Group, d: GroupDelivery): void {
+    for (const member of group.members.values()) if (member.held !== undefined) member.held.push(d);
+    const aside: Conn[] = [];
+    const sender = group.members.get(d.a);
+    const senderLeftOut = d.n?.includes(d.a) === true;
+    if (sender !== undefined && sender.held === undefined) aside.push(...sender.conns);
+    for (const account of d.n ?? []) {
+      const m = group.members.get(account);
+      if (m !== undefined && m !== sender && m.held === undefined) aside.push(...m.conns);
+    }
+    const app = this.app();
+    if (app === undefined) return;
+    for (const conn of aside) this.unsubscribeSocket(conn, group.topic);
+    const reached = app.numSubscribers(group.topic);
+    if (reached > 0) app.publish(group.topic, d.f, true);
+    this.written += reached;
+    if (this.metrics !== undefined) this.metrics.groupDeliveries += reached;
+    for (const conn of aside) this.subscribeSocket(conn, group.topic);
+    if (sender === undefined || senderLeftOut || sender.held !== undefined) return;
+    const own = this.sockets.numberOf(d.x);
+    const f = d.o ?? d.f;
+    for (const conn of sender.conns) if (conn.n !== own) this.write(conn, f);
+  }
+}

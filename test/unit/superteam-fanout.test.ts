@@ -1,0 +1,107 @@
+/** Supergroup fan-out effects without servers: one group-subject publish per message, subscription controls before it. */
+import { describe, expect, it } from 'vitest';
+import type { Effect } from '../../engine/actor/behavior.ts';
+import type { Delivery, GroupDelivery } from '../../engine/envelope.ts';
+import { decode } from '../../engine/protocol/codec.ts';
+import { deliverySubject, groupSubject } from '../../engine/subjects.ts';
+import { applyChange, type TeamEvent, type TeamState } from '../../actors/team/logic.ts';
+import { decideTeamSend } from '../../actors/team/messages.ts';
+import { superTeamEffects } from '../../actors/team/fanout.ts';
+import * as rules from '../../actors/team/rules.ts';
+import type { DecideContext } from '../../actors/team/rules.ts';
+import { applyEvent } from '../../actors/conversation/logic.ts';
+
+function fresh(): TeamState {
+  return {
+    kind: 'superTeam',
+    id: 'g1',
+    team: undefined,
+    version: 0,
+    members: new Map(),
+    former: new Map(),
+    pending: new Map(),
+    quietTotal: 0,
+    quietBy: new Map(),
+    conv: { members: ['g1', 'g1'], lastSeq: 0, lastTime: 0, sent: new Map(), quiet: new Map(), recent: new Map(), unsaved: new Map(), cleared: new Map() },
+  };
+}
+
+let ids = 0;
+function apply(state: TeamState, events: TeamEvent[]): void {
+  for (const e of events) {
+    if (e.t === 'msg') applyEvent(state.conv, e);
+    else if (e.t === 'team' || e.t === 'members' || e.t === 'pending' || e.t === 'notice') applyChange(state, e);
+  }
+}
+
+function ctxOf(state: TeamState, by: string): DecideContext {
+  const now = 1000 + ++ids;
+  return {
+    state,
+    by,
+    now,
+    limits: { maxMembers: 100 },
+    nextIdServer: () => `id${++ids}`,
+    notify: (_change, attach, alsoTo, notTo) => {
+      const idServer = `n${++ids}`;
+      const e = decideTeamSend(state, { from: by, fromDeviceId: 'd', fromClientType: 'web', idClient: idServer, now, idServer, type: 'notification', body: { attach } as never, args: { isUnreadable: false } });
+      if (alsoTo !== undefined && alsoTo.length > 0) e.alsoTo = alsoTo;
+      if (notTo !== undefined && notTo.length > 0) e.notTo = notTo;
+      return [e];
+    },
+  };
+}
+
+const deliver = (account: string, frame: Uint8Array, exclude?: string): Effect => (exclude === undefined ? { kind: 'deliver', account, frame } : { kind: 'deliver', account, frame, exclude });
+
+/** What the effects say, in order: `grp <seq>`, `ctl <account> <control>`, `dlv <account>`. */
+function shape(effects: Effect[]): string[] {
+  return effects.map((e) => {
+    if (e.kind === 'deliver') return `dlv ${e.account}`;
+    if (e.kind !== 'publish') return e.kind;
+    if (e.subject === groupSubject('g1')) return `grp ${(decode(e.data) as GroupDelivery).s ?? '-'}`;
+    const c = (decode(e.data) as Delivery).c!;
+    return `ctl ${e.subject} ${JSON.stringify(c.groups)}`;
+  });
+}
+
+function created(): TeamState {
+  const state = fresh();
+  const { events } = rules.decideCreate(ctxOf(state, 'o'), { type: 'advanced', name: 'g', joinMode: 'needVerify', beInviteMode: 'noVerify', inviteMode: 'manager', updateTeamMode: 'manager', updateCustomMode: 'manager', accounts: ['a', 'b'], ps: '' });
+  apply(state, events);
+  return state;
+}
+
+describe('supergroup fan-out effects', () => {
+  it('publishes a message once on the group subject, whatever the member count, with both frames and the sending socket', () => {
+    const state = created();
+    const e = decideTeamSend(state, { from: 'a', fromDeviceId: 'd', fromClientType: 'web', idClient: 'c1', now: 5000, idServer: 's1', type: 'text', body: { text: 'hi' }, args: {}, conn: 'edge/7' });
+    apply(state, [e]);
+    const effects = superTeamEffects(state, [e], deliver);
+    expect(shape(effects)).toEqual([`grp ${e.msg.seq}`]);
+    const d = decode((effects[0] as { data: Uint8Array }).data) as GroupDelivery;
+    expect(d).toMatchObject({ a: 'a', x: 'edge/7', s: e.msg.seq });
+    expect((decode(d.f) as { d: { flow: string } }).d.flow).toBe('in');
+    expect((decode(d.o!) as { d: { flow: string } }).d.flow).toBe('out');
+  });
+
+  it('subscribes a joiner from its join notice, before the notice goes out', () => {
+    const state = created();
+    const { events } = rules.decideAdd(ctxOf(state, 'o'), { teamId: 'g1', accounts: ['n'], ps: '' });
+    apply(state, events);
+    const seq = state.conv.lastSeq;
+    expect(shape(superTeamEffects(state, events, deliver))).toEqual([`ctl ${deliverySubject('n')} {"add":[["g1",${seq}]]}`, `grp ${seq}`]);
+  });
+
+  it('drops a removed member before the notice, which reaches it on its own subject and not on the group', () => {
+    const state = created();
+    const { events } = rules.decideRemove(ctxOf(state, 'o'), { teamId: 'g1', accounts: ['b'] });
+    apply(state, events);
+    const effects = superTeamEffects(state, events, deliver);
+    const shown = shape(effects);
+    expect(shown[0]).toBe(`ctl ${deliverySubject('b')} {"remove":["g1"]}`);
+    const grp = effects.find((e) => e.kind === 'publish' && e.subject === groupSubject('g1')) as { data: Uint8Array };
+    const d = decode(grp.data) as GroupDelivery;
+    if (shown.includes('dlv b')) expect(d.n).toContain('b');
+  });
+});
