@@ -16,10 +16,10 @@ import type { Bus, BusMessage, BusSubscription } from '../bus/bus.ts';
 import type { Log } from '../log/log.ts';
 import { LogConflictError } from '../log/log.ts';
 import { LmdbLog } from '../log/lmdb-log.ts';
-import { decode, encode, encodeArrayOfRaw, encodeMapOfRaw, encodingOf } from '../protocol/codec.ts';
+import { decode, encode, encodeArrayOfRaw, encodeBin, encodeMapOfRaw, encodingOf } from '../protocol/codec.ts';
 import { ParleyError, isParleyError } from '../protocol/errors.ts';
 import type { WireError } from '../protocol/errors.ts';
-import type { ActorReply, ActorRequest, Delivery } from '../envelope.ts';
+import type { ActorReply, ActorRequest } from '../envelope.ts';
 import type { Database, StateStore } from '../store.ts';
 import { keyOf, rangeOf, type StoreKey } from '../keys.ts';
 import { IdServerGenerator } from '../ids.ts';
@@ -131,6 +131,12 @@ class Activation {
     this.behavior = behavior;
     this.ctx = ctx;
   }
+}
+
+/** What `encode(delivery)` makes for the `Delivery` of `frame`, with the frame copied once, not encoded. */
+function deliveryBytes(frame: Uint8Array, exclude: string | undefined): Uint8Array {
+  const f = encodeBin(frame);
+  return exclude === undefined ? encodeMapOfRaw([['f', f]]) : encodeMapOfRaw([['x', encode(exclude)], ['f', f]]);
 }
 
 function wireError(err: unknown, address: string, p: Pending): WireError {
@@ -667,9 +673,8 @@ export class ActorHost {
       return;
     }
     if (effect.kind === 'deliver') {
-      const delivery: Delivery = effect.exclude === undefined ? { f: effect.frame } : { x: effect.exclude, f: effect.frame };
       try {
-        this.opts.bus.publish(deliverySubject(effect.account), encode(delivery));
+        this.opts.bus.publish(deliverySubject(effect.account), deliveryBytes(effect.frame, effect.exclude));
       } catch (err) {
         // A delivery the Bus refuses (too large) is lost, not the effects after it.
         logger.error('delivery not published', { account: effect.account, bytes: effect.frame.byteLength, err });
