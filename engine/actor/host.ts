@@ -139,6 +139,11 @@ function deliveryBytes(frame: Uint8Array, exclude: string | undefined): Uint8Arr
   return exclude === undefined ? encodeMapOfRaw([['f', f]]) : encodeMapOfRaw([['x', encode(exclude)], ['f', f]]);
 }
 
+/** Answers a request with `e` (a method, not a closure per request). */
+function refuse(msg: BusMessage, e: ParleyError): void {
+  msg.respond(encode({ e: e.toWire() } satisfies ActorReply));
+}
+
 function wireError(err: unknown, address: string, p: Pending): WireError {
   if (isParleyError(err)) return err.toWire();
   const cid = correlationId(p.cmd.caller?.conn, p.q);
@@ -388,19 +393,18 @@ export class ActorHost {
       msg.respond(encode({ e: new ParleyError('BAD_REQUEST', 'undecodable actor request').toWire() } satisfies ActorReply));
       return;
     }
-    const refuse = (e: ParleyError) => msg.respond(encode({ e: e.toWire() } satisfies ActorReply));
     const colon = req.to.indexOf(':');
     const behavior = this.behaviors.get(req.to.slice(0, colon));
     if (colon <= 0 || behavior === undefined) {
-      refuse(new ParleyError('NOT_FOUND', `no such ${colon > 0 ? req.to.slice(0, colon) : 'actor'}: '${req.to}' is not served by this engine`));
+      refuse(msg, new ParleyError('NOT_FOUND', `no such ${colon > 0 ? req.to.slice(0, colon) : 'actor'}: '${req.to}' is not served by this engine`));
       return;
     }
     if (partitionOf(req.to, this.opts.partitions) !== partition) {
-      refuse(new ParleyError('BAD_REQUEST', `address '${req.to}' does not belong to partition ${partition}`));
+      refuse(msg, new ParleyError('BAD_REQUEST', `address '${req.to}' does not belong to partition ${partition}`));
       return;
     }
     if (this.stopping || this.releasing.has(partition)) {
-      refuse(new ParleyError('UNAVAILABLE', `partition ${partition} is being handed over; retry`, { address: req.to }));
+      refuse(msg, new ParleyError('UNAVAILABLE', `partition ${partition} is being handed over; retry`, { address: req.to }));
       return;
     }
     if (!this.opts.ownership.owns(partition)) {
@@ -409,12 +413,12 @@ export class ActorHost {
       return;
     }
     if (!this.fences.has(partition)) {
-      refuse(new ParleyError('UNAVAILABLE', `partition ${partition} is starting; retry`, { address: req.to }));
+      refuse(msg, new ParleyError('UNAVAILABLE', `partition ${partition} is starting; retry`, { address: req.to }));
       return;
     }
     const act = this.activation(req.to, partition, behavior);
     if (act.mailbox.length >= this.opts.mailboxLimit) {
-      refuse(new ParleyError('UNAVAILABLE', `actor ${req.to} is overloaded; retry later`, { address: req.to }));
+      refuse(msg, new ParleyError('UNAVAILABLE', `actor ${req.to} is overloaded; retry later`, { address: req.to }));
       return;
     }
     act.mailbox.push({ cmd: { m: req.m, a: req.a, caller: req.caller }, msg, q: req.q });
@@ -512,14 +516,21 @@ export class ActorHost {
   private schedule(act: Activation): void {
     if (act.status !== 'ready' || act.running || act.mailbox.length === 0) return;
     act.running = true;
-    void this.run(act).finally(() => {
+    void this.run(act);
+  }
+
+  /** Runs the mailbox's batches, then lets the actor be scheduled again (no closure per batch). */
+  private async run(act: Activation): Promise<void> {
+    try {
+      await this.runBatches(act);
+    } finally {
       act.running = false;
       act.lastUsedMs = Date.now();
       this.schedule(act);
-    });
+    }
   }
 
-  private async run(act: Activation): Promise<void> {
+  private async runBatches(act: Activation): Promise<void> {
     const { behavior, ctx } = act;
     while (act.status === 'ready' && act.mailbox.length > 0) {
       const fence = this.fences.get(ctx.partition);
