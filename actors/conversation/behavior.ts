@@ -286,8 +286,8 @@ function send(
     conn: caller.conn,
     thread,
   }));
-  const reply = rememberEncoding(viewOf(event.msg, caller.account), viewBytes(event.msg, caller.account));
-  return { reply, events: [rememberEncoding(event, eventBytes(event))] };
+  // The sender's view goes out as bytes only: no object of it is made.
+  return { encodedReply: viewBytes(event.msg, caller.account), events: [rememberEncoding(event, eventBytes(event))] };
 }
 
 /** `recallMsg` and `deleteMsg`. */

@@ -539,7 +539,7 @@ export class ActorHost {
         return;
       }
       const events: unknown[] = [];
-      const done: { p: Pending; reply: ActorReply }[] = [];
+      const done: { p: Pending; reply: ActorReply; encoded: Uint8Array | undefined }[] = [];
       // One Log entry must fit in one Bus message: the events taken so far are measured, and the
       // next command's are estimated from its request (the event carries what the request did).
       const entryBudget = this.opts.bus.maxPayloadBytes - LOG_ENTRY_HEADROOM_BYTES;
@@ -565,9 +565,9 @@ export class ActorHost {
               entryBytes += bytes.byteLength;
             }
           }
-          done.push({ p: next, reply: { r: decision.reply } });
+          done.push({ p: next, reply: { r: decision.reply }, encoded: decision.encodedReply });
         } catch (err) {
-          done.push({ p: next, reply: { e: wireError(err, act.address, next) } });
+          done.push({ p: next, reply: { e: wireError(err, act.address, next) }, encoded: undefined });
         }
       }
 
@@ -602,7 +602,7 @@ export class ActorHost {
           return;
         }
       }
-      for (const { p, reply } of done) this.reply(p, reply);
+      for (const { p, reply, encoded } of done) this.reply(p, reply, encoded);
       for (const effect of effects) this.runEffect(effect);
     }
   }
@@ -658,10 +658,10 @@ export class ActorHost {
     this.drop(act, 'write failed');
   }
 
-  private reply(p: Pending, reply: ActorReply): void {
+  private reply(p: Pending, reply: ActorReply, encoded?: Uint8Array): void {
     try {
-      // A result the behaviour encoded already (`rememberEncoding`) is spliced in, not encoded again.
-      const known = reply.e === undefined ? encodingOf(reply.r) : undefined;
+      // A result the behaviour encoded already (`encodedReply`, `rememberEncoding`) is spliced in, not encoded again.
+      const known = reply.e !== undefined ? undefined : (encoded ?? encodingOf(reply.r));
       const bytes = known !== undefined ? encodeMapOfRaw([['r', known]]) : encode(reply);
       if (bytes.byteLength > this.opts.bus.maxPayloadBytes) {
         // The Bus would drop it and the caller wait for its timeout; say so at once instead.
