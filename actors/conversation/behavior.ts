@@ -260,13 +260,31 @@ function storedBytes(msg: StoredMessage): Uint8Array {
   return bytes;
 }
 
-/** What `encode(viewOf(msg, viewer))` makes, from the message encoded once. */
+/** The sender's and the recipient's views of a new message, encoded: the reply, the frames and the touches share them. */
+const encodedViews = new WeakMap<StoredMessage, { from?: Uint8Array; to?: Uint8Array }>();
+
+/** What `encode(viewOf(msg, viewer))` makes, from the message encoded once; made once per message and member. */
 function viewBytes(msg: StoredMessage, viewer: string): Uint8Array {
   // A view leaves out a recall notice, the hiders and (but for the recipient) the mute mark: such a row takes the plain path.
   if (msg.recalled !== undefined || msg.hiddenFor !== undefined || msg.isMuted === true) return encode(viewOf(msg, viewer));
-  const stored = storedBytes(msg);
+  const sender = msg.from === viewer;
+  if (!sender && msg.to !== viewer) return viewOfMember(msg, viewer);
+  let views = encodedViews.get(msg);
+  if (views === undefined) {
+    views = {};
+    encodedViews.set(msg, views);
+  }
+  const known = sender ? views.from : views.to;
+  if (known !== undefined) return known;
+  const bytes = viewOfMember(msg, viewer);
+  if (sender) views.from = bytes;
+  else views.to = bytes;
+  return bytes;
+}
+
+function viewOfMember(msg: StoredMessage, viewer: string): Uint8Array {
   const peer = msg.from === viewer ? msg.to : msg.from;
-  return extendMap(stored, { flow: msg.from === viewer ? 'out' : 'in', sessionId: sessionIdOf('p2p', peer), target: peer });
+  return extendMap(storedBytes(msg), { flow: msg.from === viewer ? 'out' : 'in', sessionId: sessionIdOf('p2p', peer), target: peer });
 }
 
 /** `'msg'`, encoded: the frame's `ev` and the event's `t`. */
@@ -317,8 +335,8 @@ function send(
     conn: caller.conn,
     thread,
   }));
-  const reply = rememberEncoding(viewOf(event.msg, caller.account), viewBytes(event.msg, caller.account));
-  return { reply, events: [rememberEncoding(event, eventBytes(event))] };
+  // The sender's view goes out as bytes only: no object of it is made.
+  return { encodedReply: viewBytes(event.msg, caller.account), events: [rememberEncoding(event, eventBytes(event))] };
 }
 
 /** `recallMsg` and `deleteMsg`. */
@@ -381,7 +399,8 @@ function touches(state: ConversationState, last: StoredMessage, ctx: ActorContex
       address: ctx.address,
       seq: state.lastSeq,
       own: sentBy(state, member),
-      msg: viewOf(last, member),
+      // The member's view as bytes: made once per message and viewer (the frames use the same), never encoded again on the way.
+      view: viewBytes(last, member),
     };
     // Without the conversation's count the user actor counts from `msg`, which only every touch in turn makes right.
     const quiet = quietFor(state, member);

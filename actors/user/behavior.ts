@@ -13,11 +13,12 @@ import type { Effect } from '../../engine/actor/behavior.ts';
 import { callEffect, defineActor } from '../../engine/actor/define.ts';
 import type { ActorDefinition } from '../../engine/actor/define.ts';
 import { decodeKey, keyOf, rangeOf } from '../../engine/keys.ts';
-import { encode, encodeArrayOfRaw, encodeMapOfRaw } from '../../engine/protocol/codec.ts';
-import type { Session } from '../../engine/protocol/objects.ts';
+import { decode, encode, encodeArrayOfRaw, encodeMapOfRaw, encodingOf, rememberEncoding, withRawMember } from '../../engine/protocol/codec.ts';
+import { ParleyError } from '../../engine/protocol/errors.ts';
+import type { Message, Session } from '../../engine/protocol/objects.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import { userCalls } from './calls.ts';
-import type { ReceiptArgs } from './calls.ts';
+import type { ReceiptArgs, TouchArgs } from './calls.ts';
 import { userAddress } from '../../engine/subjects.ts';
 import { isPeopleEvent, loadPeople, peopleCallHandlers, peopleEffects, peopleEvents, peopleMethodHandlers } from './people.ts';
 import {
@@ -108,6 +109,23 @@ function sessionsFrame(sessions: readonly Uint8Array[]): Uint8Array {
   return encodeMapOfRaw([['ev', UPDATE_SESSIONS], ['d', encodeArrayOfRaw(sessions)]]);
 }
 
+/** The message a touch carries, decoded once from its bytes when it came as `view` (which it then remembers as its encoding). */
+function touchedMsg(a: TouchArgs): Message {
+  if (a.view === undefined) {
+    if (a.msg === undefined) throw new ParleyError('BAD_REQUEST', 'a touch needs `msg` or `view`');
+    return a.msg;
+  }
+  const msg = decode(a.view);
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) throw new ParleyError('BAD_REQUEST', 'a touch\'s `view` must encode a message');
+  return rememberEncoding(msg as Message, a.view);
+}
+
+/** What `encode(sessionView(row))` makes; the last message's bytes, when known, are spliced in rather than encoded again. */
+function sessionBytes(row: SessionRow): Uint8Array {
+  const last = row.lastMsg === undefined ? undefined : encodingOf(row.lastMsg);
+  return last === undefined ? encode(sessionView(row)) : withRawMember(encode(sessionView(row, false)), 'lastMsg', last);
+}
+
 /** The session ids a batch changes, once each. */
 function changedIds(events: readonly UserActorEvent[]): Set<string> {
   const ids = new Set<string>();
@@ -194,14 +212,18 @@ export const userActor = {
     pushPrefs: (state, a) => ({ reply: pushPrefsOf(state, a) }),
     touch(state, a, _caller, ctx) {
       // `quiet` makes the touch absolute (a conversation's touches may then replace one another unsent): kept when given.
-      const touch: Parameters<typeof decideTouch>[1] = { id: a.sessionId, scene: a.scene, to: a.to, address: a.address, seq: a.seq, own: a.own, msg: a.msg };
+      const msg = touchedMsg(a);
+      const touch: Parameters<typeof decideTouch>[1] = { id: a.sessionId, scene: a.scene, to: a.to, address: a.address, seq: a.seq, own: a.own, msg };
       if (a.quiet !== undefined) touch.quiet = a.quiet;
       if (a.corrected === true) {
         touch.corrected = true;
         touch.time = ctx.now();
       }
       const event = decideTouch(state, touch);
-      return event === undefined ? { reply: true } : { reply: true, events: [event] };
+      if (event === undefined) return { reply: true };
+      // The message's bytes as they came go into the Log entry, spliced after the event's other members.
+      const bytes = encodingOf(msg);
+      return { reply: true, events: [bytes === undefined ? event : rememberEncoding(event, withRawMember(encode({ ...event, msg: undefined }), 'msg', bytes))] };
     },
     receipt: (state, a, _caller, ctx) => ({ reply: true, events: decideReceived(state, a, ctx.now()) }),
     recalled: (state, a, _caller, ctx) => ({ reply: true, events: decideRecalled(state, a, ctx.now()) }),
@@ -288,7 +310,7 @@ export const userActor = {
         if (deleted.has(id)) removed.push(id);
         continue;
       }
-      const session = encode(sessionView(row));
+      const session = sessionBytes(row);
       const size = session.byteLength;
       if (list.length > 0 && bytes + size > budget) {
         out.push({ kind: 'deliver', account: state.account, frame: sessionsFrame(list) });

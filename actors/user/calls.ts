@@ -24,7 +24,14 @@ export interface TouchArgs {
   seq: number;
   /** Messages the member had sent up to `seq`. */
   own: number;
-  msg: Message;
+  /** The newest message as the member sees it; or, in its place, `view`. */
+  msg?: Message;
+  /**
+   * `msg` already encoded (msgpack bytes of the member's view), carried as
+   * bytes: the conversation encodes a message once, and the user actor
+   * splices these bytes into its Log entry and its `updatesessions` frame.
+   */
+  view?: Uint8Array;
   /**
    * Messages of the other members up to `seq` sent with `isUnreadable:
    * false`, which never count as unread. Optional: without it the user

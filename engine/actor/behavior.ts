@@ -57,6 +57,8 @@ export function pageBudget(ctx: ActorContext, maxBytes?: number): number {
 /** The outcome of one command: its reply and the events to persist before replying. */
 export interface Decision<E> {
   reply?: unknown;
+  /** The reply already encoded (the msgpack bytes of what `reply` stands for): sent as it is, in place of `reply`. */
+  encodedReply?: Uint8Array;
   events?: E[];
 }
 

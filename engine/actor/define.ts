@@ -20,6 +20,12 @@ export type MethodsOwnedBy<K extends Owner> = { [M in MethodName]: Registry[M]['
 /** What a handler decides: the reply (of the method's result type) and the events to persist before it is sent. */
 export interface Outcome<E, R> {
   reply?: R;
+  /**
+   * The reply already encoded, in place of `reply`: the bytes of a value of
+   * type R, which the host sends as they are (a message encoded once needs
+   * no object made only to be encoded again).
+   */
+  encodedReply?: Uint8Array;
   events?: E[];
 }
 

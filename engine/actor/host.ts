@@ -16,10 +16,10 @@ import type { Bus, BusMessage, BusSubscription } from '../bus/bus.ts';
 import type { Log } from '../log/log.ts';
 import { LogConflictError } from '../log/log.ts';
 import { LmdbLog } from '../log/lmdb-log.ts';
-import { decode, encode, encodeArrayOfRaw, encodeMapOfRaw, encodingOf } from '../protocol/codec.ts';
+import { decode, encode, encodeArrayOfRaw, encodeBin, encodeMapOfRaw, encodingOf } from '../protocol/codec.ts';
 import { ParleyError, isParleyError } from '../protocol/errors.ts';
 import type { WireError } from '../protocol/errors.ts';
-import type { ActorReply, ActorRequest, Delivery } from '../envelope.ts';
+import type { ActorReply, ActorRequest } from '../envelope.ts';
 import type { Database, StateStore } from '../store.ts';
 import { keyOf, rangeOf, type StoreKey } from '../keys.ts';
 import { IdServerGenerator } from '../ids.ts';
@@ -131,6 +131,17 @@ class Activation {
     this.behavior = behavior;
     this.ctx = ctx;
   }
+}
+
+/** What `encode(delivery)` makes for the `Delivery` of `frame`, with the frame copied once, not encoded. */
+function deliveryBytes(frame: Uint8Array, exclude: string | undefined): Uint8Array {
+  const f = encodeBin(frame);
+  return exclude === undefined ? encodeMapOfRaw([['f', f]]) : encodeMapOfRaw([['x', encode(exclude)], ['f', f]]);
+}
+
+/** Answers a request with `e` (a method, not a closure per request). */
+function refuse(msg: BusMessage, e: ParleyError): void {
+  msg.respond(encode({ e: e.toWire() } satisfies ActorReply));
 }
 
 function wireError(err: unknown, address: string, p: Pending): WireError {
@@ -382,19 +393,18 @@ export class ActorHost {
       msg.respond(encode({ e: new ParleyError('BAD_REQUEST', 'undecodable actor request').toWire() } satisfies ActorReply));
       return;
     }
-    const refuse = (e: ParleyError) => msg.respond(encode({ e: e.toWire() } satisfies ActorReply));
     const colon = req.to.indexOf(':');
     const behavior = this.behaviors.get(req.to.slice(0, colon));
     if (colon <= 0 || behavior === undefined) {
-      refuse(new ParleyError('NOT_FOUND', `no such ${colon > 0 ? req.to.slice(0, colon) : 'actor'}: '${req.to}' is not served by this engine`));
+      refuse(msg, new ParleyError('NOT_FOUND', `no such ${colon > 0 ? req.to.slice(0, colon) : 'actor'}: '${req.to}' is not served by this engine`));
       return;
     }
     if (partitionOf(req.to, this.opts.partitions) !== partition) {
-      refuse(new ParleyError('BAD_REQUEST', `address '${req.to}' does not belong to partition ${partition}`));
+      refuse(msg, new ParleyError('BAD_REQUEST', `address '${req.to}' does not belong to partition ${partition}`));
       return;
     }
     if (this.stopping || this.releasing.has(partition)) {
-      refuse(new ParleyError('UNAVAILABLE', `partition ${partition} is being handed over; retry`, { address: req.to }));
+      refuse(msg, new ParleyError('UNAVAILABLE', `partition ${partition} is being handed over; retry`, { address: req.to }));
       return;
     }
     if (!this.opts.ownership.owns(partition)) {
@@ -403,12 +413,12 @@ export class ActorHost {
       return;
     }
     if (!this.fences.has(partition)) {
-      refuse(new ParleyError('UNAVAILABLE', `partition ${partition} is starting; retry`, { address: req.to }));
+      refuse(msg, new ParleyError('UNAVAILABLE', `partition ${partition} is starting; retry`, { address: req.to }));
       return;
     }
     const act = this.activation(req.to, partition, behavior);
     if (act.mailbox.length >= this.opts.mailboxLimit) {
-      refuse(new ParleyError('UNAVAILABLE', `actor ${req.to} is overloaded; retry later`, { address: req.to }));
+      refuse(msg, new ParleyError('UNAVAILABLE', `actor ${req.to} is overloaded; retry later`, { address: req.to }));
       return;
     }
     act.mailbox.push({ cmd: { m: req.m, a: req.a, caller: req.caller }, msg, q: req.q });
@@ -506,14 +516,21 @@ export class ActorHost {
   private schedule(act: Activation): void {
     if (act.status !== 'ready' || act.running || act.mailbox.length === 0) return;
     act.running = true;
-    void this.run(act).finally(() => {
+    void this.run(act);
+  }
+
+  /** Runs the mailbox's batches, then lets the actor be scheduled again (no closure per batch). */
+  private async run(act: Activation): Promise<void> {
+    try {
+      await this.runBatches(act);
+    } finally {
       act.running = false;
       act.lastUsedMs = Date.now();
       this.schedule(act);
-    });
+    }
   }
 
-  private async run(act: Activation): Promise<void> {
+  private async runBatches(act: Activation): Promise<void> {
     const { behavior, ctx } = act;
     while (act.status === 'ready' && act.mailbox.length > 0) {
       const fence = this.fences.get(ctx.partition);
@@ -522,7 +539,7 @@ export class ActorHost {
         return;
       }
       const events: unknown[] = [];
-      const done: { p: Pending; reply: ActorReply }[] = [];
+      const done: { p: Pending; reply: ActorReply; encoded: Uint8Array | undefined }[] = [];
       // One Log entry must fit in one Bus message: the events taken so far are measured, and the
       // next command's are estimated from its request (the event carries what the request did).
       const entryBudget = this.opts.bus.maxPayloadBytes - LOG_ENTRY_HEADROOM_BYTES;
@@ -548,9 +565,9 @@ export class ActorHost {
               entryBytes += bytes.byteLength;
             }
           }
-          done.push({ p: next, reply: { r: decision.reply } });
+          done.push({ p: next, reply: { r: decision.reply }, encoded: decision.encodedReply });
         } catch (err) {
-          done.push({ p: next, reply: { e: wireError(err, act.address, next) } });
+          done.push({ p: next, reply: { e: wireError(err, act.address, next) }, encoded: undefined });
         }
       }
 
@@ -585,7 +602,7 @@ export class ActorHost {
           return;
         }
       }
-      for (const { p, reply } of done) this.reply(p, reply);
+      for (const { p, reply, encoded } of done) this.reply(p, reply, encoded);
       for (const effect of effects) this.runEffect(effect);
     }
   }
@@ -641,10 +658,10 @@ export class ActorHost {
     this.drop(act, 'write failed');
   }
 
-  private reply(p: Pending, reply: ActorReply): void {
+  private reply(p: Pending, reply: ActorReply, encoded?: Uint8Array): void {
     try {
-      // A result the behaviour encoded already (`rememberEncoding`) is spliced in, not encoded again.
-      const known = reply.e === undefined ? encodingOf(reply.r) : undefined;
+      // A result the behaviour encoded already (`encodedReply`, `rememberEncoding`) is spliced in, not encoded again.
+      const known = reply.e !== undefined ? undefined : (encoded ?? encodingOf(reply.r));
       const bytes = known !== undefined ? encodeMapOfRaw([['r', known]]) : encode(reply);
       if (bytes.byteLength > this.opts.bus.maxPayloadBytes) {
         // The Bus would drop it and the caller wait for its timeout; say so at once instead.
@@ -667,9 +684,8 @@ export class ActorHost {
       return;
     }
     if (effect.kind === 'deliver') {
-      const delivery: Delivery = effect.exclude === undefined ? { f: effect.frame } : { x: effect.exclude, f: effect.frame };
       try {
-        this.opts.bus.publish(deliverySubject(effect.account), encode(delivery));
+        this.opts.bus.publish(deliverySubject(effect.account), deliveryBytes(effect.frame, effect.exclude));
       } catch (err) {
         // A delivery the Bus refuses (too large) is lost, not the effects after it.
         logger.error('delivery not published', { account: effect.account, bytes: effect.frame.byteLength, err });

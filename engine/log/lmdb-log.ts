@@ -60,6 +60,12 @@ const RECENT = '\u0000recent';
 const EMPTY = new Uint8Array(0);
 /** How long recent-append records are kept, ms. */
 const RECENT_KEEP_MS = 60 * 60 * 1000;
+/**
+ * Shortest time between two recent-append records of one subject, ms: the
+ * repair scan looks minutes back, so a record per second of writing serves
+ * it as one per append would, at a fraction of the writes.
+ */
+const RECENT_NOTE_EVERY_MS = 1000;
 /** Appends between two prunings of old recent-append records. */
 const RECENT_PRUNE_EVERY = 4096;
 const NO_OVERWRITE = { noOverwrite: true } as const;
@@ -81,6 +87,8 @@ type PutWithOptions = (key: Key, value: Uint8Array, options: typeof NO_OVERWRITE
 interface Position {
   last: number;
   pending: number;
+  /** When the subject's newest recent-append record was queued, ms; 0 when none was since it was cached. */
+  notedMs: number;
 }
 
 export interface LmdbLogOptions {
@@ -243,7 +251,7 @@ export class LmdbLog implements Log {
   private reserve(subject: string, seq: number): Position {
     let pos = this.positions.get(subject);
     if (pos === undefined) {
-      pos = { last: seq, pending: 1 };
+      pos = { last: seq, pending: 1, notedMs: 0 };
       this.positions.set(subject, pos);
       if (this.positions.size > this.evictAt) this.evict();
     } else {
@@ -304,11 +312,17 @@ export class LmdbLog implements Log {
 
   /**
    * Records that `subject` was written now, in the same transaction as the
-   * entry, for recentSubjects(); records older than RECENT_KEEP_MS are
-   * removed now and then.
+   * entry, for recentSubjects(), at most once per RECENT_NOTE_EVERY_MS;
+   * records older than RECENT_KEEP_MS are removed now and then.
    */
   private noteRecent(subject: string): void {
     const now = Date.now();
+    // A failed append forgets its subject's position, so the next one writes a record again.
+    const pos = this.positions.get(subject);
+    if (pos !== undefined) {
+      if (now - pos.notedMs < RECENT_NOTE_EVERY_MS) return;
+      pos.notedMs = now;
+    }
     void this.db.put([RECENT, now, subject] as unknown as Key, EMPTY);
     if (++this.sincePrune < RECENT_PRUNE_EVERY) return;
     this.sincePrune = 0;

@@ -226,20 +226,97 @@ function named(b: Uint8Array, depth: number, atKey: boolean): string {
  * component wrap bytes it forwards (an actor's result) without decoding them.
  */
 export function encodeMapOfRaw(members: ReadonlyArray<readonly [string, Uint8Array]>): Uint8Array {
-  if (members.length > 15) throw new RangeError('encodeMapOfRaw takes at most 15 members');
-  const parts = members.map(([key, value]) => [encode(key), value] as const);
+  const n = members.length;
+  if (n > 15) throw new RangeError('encodeMapOfRaw takes at most 15 members');
   let size = 1;
-  for (const [k, v] of parts) size += k.length + v.length;
+  for (let i = 0; i < n; i++) size += keyBytes(members[i]![0]).byteLength + members[i]![1].byteLength;
   const out = new Uint8Array(size);
-  out[0] = 0x80 | members.length;
+  out[0] = 0x80 | n;
   let at = 1;
-  for (const [k, v] of parts) {
+  for (let i = 0; i < n; i++) {
+    const k = keyBytes(members[i]![0]);
     out.set(k, at);
-    at += k.length;
+    at += k.byteLength;
+    const v = members[i]![1];
     out.set(v, at);
-    at += v.length;
+    at += v.byteLength;
   }
   return out;
+}
+
+/** Encoded map keys met so far: the engine splices a handful of fixed ones, so the table stays small. */
+const encodedKeys = new Map<string, Uint8Array>();
+/** Keys longer than this are encoded each time rather than kept. */
+const MAX_KEPT_KEY_CHARS = 32;
+
+function keyBytes(key: string): Uint8Array {
+  let bytes = encodedKeys.get(key);
+  if (bytes === undefined) {
+    bytes = encode(key).slice();
+    if (key.length <= MAX_KEPT_KEY_CHARS && encodedKeys.size < 1024) encodedKeys.set(key, bytes);
+  }
+  return bytes;
+}
+
+/** `bytes` as a msgpack bin value (what `encode(bytes)` makes), with one copy. */
+export function encodeBin(bytes: Uint8Array): Uint8Array {
+  const n = bytes.byteLength;
+  const header = n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+  const out = new Uint8Array(header + n);
+  if (header === 2) {
+    out[0] = 0xc4;
+    out[1] = n;
+  } else if (header === 3) {
+    out[0] = 0xc5;
+    out[1] = n >> 8;
+    out[2] = n & 0xff;
+  } else {
+    out[0] = 0xc6;
+    new DataView(out.buffer).setUint32(1, n);
+  }
+  out.set(bytes, header);
+  return out;
+}
+
+/**
+ * The encoded map `map` with member `key` (which it must not hold) added
+ * last, its value already encoded: what `encode({...value, [key]: raw})`
+ * makes from the bytes of `value`, without decoding `raw`. Lets a row or a
+ * view carry a message encoded once elsewhere.
+ */
+export function withRawMember(map: Uint8Array, key: string, raw: Uint8Array): Uint8Array {
+  const { count, header } = mapHeader(map);
+  const k = keyBytes(key);
+  const total = count + 1;
+  const newHeader = total < 16 ? 1 : total < 0x10000 ? 3 : 5;
+  const out = new Uint8Array(newHeader + map.byteLength - header + k.byteLength + raw.byteLength);
+  writeMapHeader(out, total, newHeader);
+  out.set(map.subarray(header), newHeader);
+  let at = newHeader + map.byteLength - header;
+  out.set(k, at);
+  at += k.byteLength;
+  out.set(raw, at);
+  return out;
+}
+
+function mapHeader(map: Uint8Array): { count: number; header: number } {
+  const token = map[0]!;
+  if (token >= 0x80 && token <= 0x8f) return { count: token & 0x0f, header: 1 };
+  if (token === 0xde) return { count: (map[1]! << 8) | map[2]!, header: 3 };
+  if (token === 0xdf) return { count: new DataView(map.buffer, map.byteOffset, map.byteLength).getUint32(1), header: 5 };
+  throw new TypeError('expected an encoded map');
+}
+
+function writeMapHeader(out: Uint8Array, total: number, header: number): void {
+  if (header === 1) out[0] = 0x80 | total;
+  else if (header === 3) {
+    out[0] = 0xde;
+    out[1] = total >> 8;
+    out[2] = total & 0xff;
+  } else {
+    out[0] = 0xdf;
+    new DataView(out.buffer).setUint32(1, total);
+  }
 }
 
 /**

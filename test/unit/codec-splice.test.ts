@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decode, encode, encodeMapOfRaw, encodingOf, extendMap, rememberEncoding } from '../../engine/protocol/codec.ts';
+import { decode, encode, encodeBin, encodeMapOfRaw, encodingOf, extendMap, rememberEncoding, withRawMember } from '../../engine/protocol/codec.ts';
 
 /** A map of `n` members of mixed types. */
 function mapOf(n: number): Record<string, unknown> {
@@ -43,5 +43,35 @@ describe('rememberEncoding', () => {
   it('spliced into a reply, reads as the reply it stands for', () => {
     const r = { seq: 3, text: 'hi' };
     expect(decode(encodeMapOfRaw([['r', encode(r)]]))).toEqual({ r });
+  });
+});
+
+describe('withRawMember', () => {
+  for (const n of [0, 14, 15, 16, 70_000]) {
+    it(`adds one member already encoded to a map of ${n}: the bytes encode({...a, [key]: value}) makes`, () => {
+      const a = mapOf(n);
+      const value = { seq: 7, text: 'héllo', nested: [1, { b: true }] };
+      const spliced = withRawMember(encode(a), 'lastMsg', encode(value));
+      expect(Buffer.from(spliced).equals(Buffer.from(encode({ ...a, lastMsg: value })))).toBe(true);
+    });
+  }
+  it('refuses bytes that are not a map', () => {
+    expect(() => withRawMember(encode([1]), 'k', encode(1))).toThrow(TypeError);
+  });
+});
+
+describe('encodeBin and encodeMapOfRaw', () => {
+  for (const n of [0, 31, 255, 256, 65_535, 65_536]) {
+    it(`write ${n} bytes as the bin value encode() makes`, () => {
+      const bytes = new Uint8Array(n).map((_, i) => i & 0xff);
+      expect(Buffer.from(encodeBin(bytes)).equals(Buffer.from(encode(bytes)))).toBe(true);
+    });
+  }
+  it('make the map encode() makes, keys encoded once and kept', () => {
+    const f = new Uint8Array([1, 2, 3]);
+    for (let i = 0; i < 3; i++) {
+      const spliced = encodeMapOfRaw([['x', encode(`conn-${i}`)], ['f', encodeBin(f)], ['a-key-longer-than-thirty-two-characters', encode(i)]]);
+      expect(Buffer.from(spliced).equals(Buffer.from(encode({ x: `conn-${i}`, f, 'a-key-longer-than-thirty-two-characters': i })))).toBe(true);
+    }
   });
 });
