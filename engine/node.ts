@@ -35,6 +35,12 @@ import { ActorClient } from './actor/call.ts';
 import { Metrics } from './metrics.ts';
 import { configureTeams, superTeamBehavior, teamBehavior } from '../actors/team/behavior.ts';
 import { userTeamsBehavior } from '../actors/user-teams/behavior.ts';
+import type { PartitionOwnership, OwnershipListener } from './actor/ownership.ts';
+import type { WebhookDeriver } from './webhooks/derive.ts';
+import { WebhookFeed } from './webhooks/feed.ts';
+import { LmdbDeadEvents, KvDeadEvents, type DeadEvents } from './webhooks/dead-events.ts';
+import { LmdbFeedIndex, LmdbFeedSource } from './webhooks/lmdb-source.ts';
+import { JetStreamFeedSource, ensureConsumers } from './webhooks/jetstream-source.ts';
 
 export type Role = 'start' | 'edge' | 'actors';
 
@@ -48,6 +54,8 @@ export interface RunningNode {
   readonly edge: Edge | undefined;
   /** This node's metrics (served on `/metrics`); undefined when `config.metrics` is off. */
   readonly metrics: Metrics | undefined;
+  /** The webhook feed, in roles with an actor host when a webhook URL is configured. */
+  readonly webhooks: WebhookFeed | undefined;
   /** Drains (`/readyz` 503 for `drainGraceMs`), then stops serving, hands partitions back, closes the Bus and Log. */
   stop(): Promise<void>;
 }
@@ -94,6 +102,70 @@ export interface NodeOptions {
   verifier?: TokenVerifier;
   /** Signs RTC tokens for calls, instead of HS256 with PARLEY_RTC_TOKEN_SECRET. */
   rtcTokens?: RtcTokenProvider;
+  /** Run by the webhook feed on every event it reads; what they return is sent after it, on its lane (engine/webhooks/derive.ts). */
+  webhookDerivers?: readonly WebhookDeriver[];
+}
+
+/** Whether the configuration sends webhooks: a URL is set, the default one or an `env`'s. */
+export function webhooksOn(config: Config): boolean {
+  return config.webhookUrl !== '' || Object.keys(config.webhookEnvUrls).length > 0;
+}
+
+/** The webhook feed of a node that serves partitions (`owns`), as configured. */
+function webhookFeed(config: Config, dead: DeadEvents, owns: (p: number) => boolean, derivers: readonly WebhookDeriver[] | undefined): WebhookFeed {
+  return new WebhookFeed({
+    url: config.webhookUrl,
+    envUrls: config.webhookEnvUrls,
+    secret: config.webhookSecret,
+    retryMinMs: config.webhookRetryMinMs,
+    retryMaxMs: config.webhookRetryMaxMs,
+    retryForMs: config.webhookRetryHours * 60 * 60 * 1000,
+    partitions: config.partitions,
+    dead,
+    owns,
+    ...(derivers === undefined ? {} : { derivers }),
+  });
+}
+
+/** Ownership that also tells the webhook feed which partitions to read: it reads exactly the partitions its host serves. */
+class FeedOwnership implements PartitionOwnership {
+  private readonly inner: PartitionOwnership;
+  private readonly feed: WebhookFeed;
+  private readonly nc: import('@nats-io/transport-node').NatsConnection;
+  private readonly config: Config;
+  private readonly sources = new Map<number, JetStreamFeedSource>();
+
+  constructor(inner: PartitionOwnership, feed: WebhookFeed, nc: import('@nats-io/transport-node').NatsConnection, config: Config) {
+    this.inner = inner;
+    this.feed = feed;
+    this.nc = nc;
+    this.config = config;
+  }
+
+  start(listener: OwnershipListener): Promise<void> {
+    return this.inner.start({
+      acquired: (p) => {
+        listener.acquired(p);
+        const source = new JetStreamFeedSource(this.nc, p, { partitions: this.config.partitions, streams: this.config.logStreams });
+        this.sources.set(p, source);
+        this.feed.addSource(source).catch((err: unknown) => logger.error('webhook feed cannot read a partition', { partition: p, err }));
+      },
+      released: async (p) => {
+        const source = this.sources.get(p);
+        this.sources.delete(p);
+        if (source !== undefined) await this.feed.removeSource(source).catch((err: unknown) => logger.warn('webhook feed source stop failed', { partition: p, err }));
+        await listener.released(p);
+      },
+    });
+  }
+
+  owns(partition: number): boolean {
+    return this.inner.owns(partition);
+  }
+
+  stop(): Promise<void> {
+    return this.inner.stop();
+  }
 }
 
 export async function startNode(role: Role, config: Config, options: NodeOptions = {}): Promise<RunningNode> {
@@ -135,6 +207,11 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
     }
 
     let host: ActorHost | undefined;
+    let feed: WebhookFeed | undefined;
+    let feedStart: (() => Promise<void>) | undefined;
+    let deadEvents: DeadEvents | undefined;
+    const webhooks = webhooksOn(config);
+    if (webhooks && nats !== undefined) deadEvents = await KvDeadEvents.open(nats.connection, config.logReplicas);
     if (role !== 'edge') {
       let store: StateStore;
       if (nats !== undefined) {
@@ -161,26 +238,47 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
         const adopted = await adoptSeparateLog(legacyDir, lmdb);
         if (adopted !== undefined) logger.info('log: moved into the state environment', { from: legacyDir, ...adopted });
         logger.info('log: lmdb', { path: store.path });
+        if (webhooks) {
+          const index = new LmdbFeedIndex(lmdb, store);
+          deadEvents = new LmdbDeadEvents(store);
+          feed = webhookFeed(config, deadEvents, () => true, options.webhookDerivers);
+          const source = new LmdbFeedSource(index, lmdb);
+          const running = feed;
+          feedStart = () => running.addSource(source);
+        }
       }
       const liveness = new EdgeLiveness();
       liveness.listen(bus);
       closers.push(async () => liveness.stop());
       configureTeams(config);
       const deviceIndex = new DeviceIndex();
+      let ownership: PartitionOwnership =
+        nats === undefined
+          ? new StaticOwnership(config.partitions)
+          : new LeaseOwnership(nats.connection, {
+              nodeId: config.nodeId,
+              partitions: config.partitions,
+              leaseTtlMs: config.leaseTtlMs,
+              replicas: config.logReplicas,
+              metrics,
+            });
+      if (webhooks && nats !== undefined) {
+        // Before any actor appends: every entry from here on reaches a consumer.
+        await ensureConsumers(nats.connection, { partitions: config.partitions, streams: config.logStreams });
+        const leases = ownership;
+        feed = webhookFeed(config, deadEvents!, (p) => leases.owns(p), options.webhookDerivers);
+        ownership = new FeedOwnership(leases, feed, nats.connection, config);
+      }
+      if (feed !== undefined) {
+        const running = feed;
+        running.start();
+        closers.push(() => running.stop());
+      }
       host = new ActorHost({
         bus,
         log,
         store,
-        ownership:
-          nats === undefined
-            ? new StaticOwnership(config.partitions)
-            : new LeaseOwnership(nats.connection, {
-                nodeId: config.nodeId,
-                partitions: config.partitions,
-                leaseTtlMs: config.leaseTtlMs,
-                replicas: config.logReplicas,
-                metrics,
-              }),
+        ownership,
         behaviors: behaviorsFor(config, liveness, deviceIndex),
         nodeId: config.nodeId,
         partitions: config.partitions,
@@ -191,6 +289,10 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
       });
       await host.start();
       closers.push(() => host!.stop());
+      if (feedStart !== undefined) await feedStart();
+      if (feed !== undefined) {
+        logger.info('webhooks', { url: config.webhookUrl === '' ? '(none)' : config.webhookUrl, envs: Object.keys(config.webhookEnvUrls), derivers: options.webhookDerivers?.length ?? 0 });
+      }
       const sweeper = new PresenceSweeper(deviceIndex, liveness.isAlive, new ActorClient(bus, { partitions: config.partitions, timeoutMs: config.requestTimeoutMs }));
       sweeper.start();
       closers.push(async () => sweeper.stop());
@@ -215,6 +317,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
         ...(options.rtcTokens === undefined ? {} : { rtcTokens: options.rtcTokens }),
         isReady: ready,
         metrics,
+        ...(deadEvents === undefined ? {} : { deadWebhookEvents: deadEvents }),
       });
       const started = edge;
       port = (await started.start()).port;
@@ -230,7 +333,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
       }
       await stopAll();
     };
-    return { role, port, host, edge, metrics, stop };
+    return { role, port, host, edge, metrics, webhooks: feed, stop };
   } catch (err) {
     await stopAll();
     throw err;
