@@ -35,7 +35,7 @@ export interface JetStreamFeedOptions {
   streams: number;
   /** Most entries out unacknowledged per partition. Default 2000. */
   window?: number;
-  /** JetStream's redelivery deadline of an unacknowledged entry, ms. Default 30000. */
+  /** JetStream's redelivery deadline of an unacknowledged entry, ms: how soon a crashed owner's entries come back. Default 10000. */
   ackWaitMs?: number;
 }
 
@@ -62,7 +62,7 @@ export async function ensureConsumers(nc: NatsConnection, opts: JetStreamFeedOpt
         filter_subject: `parley.log.${p}.>`,
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.New,
-        ack_wait: nanos(opts.ackWaitMs ?? 30_000),
+        ack_wait: nanos(opts.ackWaitMs ?? 10_000),
         max_ack_pending: opts.window ?? 2000,
         max_deliver: -1,
       });
@@ -96,7 +96,7 @@ export class JetStreamFeedSource implements FeedSource {
     const consumer = await jetstream(this.nc).consumers.get(logStreamName(this.partition, this.opts.streams), feedConsumerName(this.partition));
     const window = this.opts.window ?? 2000;
     this.messages = await consumer.consume({ max_messages: Math.min(window, 256) });
-    const ackWaitMs = this.opts.ackWaitMs ?? 30_000;
+    const ackWaitMs = this.opts.ackWaitMs ?? 10_000;
     this.keeper = setInterval(() => this.keep(ackWaitMs / 3), Math.max(100, ackWaitMs / 6));
     this.keeper.unref();
     const messages = this.messages;

@@ -39,7 +39,11 @@ export class LmdbFeedIndex {
     if (!log.shares(store.root)) throw new Error('the webhook feed index needs the Log in the state store environment (embedded mode)');
     this.db = store.db<IndexRow | number>('webhook-feed');
     this.last = 0;
-    for (const key of this.db.getKeys({ ...rangeOf('webhookFeedIndex', FEED), reverse: true, limit: 1 })) this.last = decodeKey('webhookFeedIndex', key)[1];
+    // A reverse range runs from its upper bound (exclusive here) down to its lower one.
+    const range = rangeOf('webhookFeedIndex', FEED);
+    for (const key of this.db.getKeys({ start: range.end, end: range.start, reverse: true, limit: 1 })) {
+      if (key[0] === range.start[0]) this.last = decodeKey('webhookFeedIndex', key)[1];
+    }
     const cursor = this.db.get(keyOf('webhookCursor', FEED));
     if (typeof cursor === 'number' && cursor > this.last) this.last = cursor;
     log.onAppend((subject, seq) => {
