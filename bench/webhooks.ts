@@ -56,14 +56,22 @@ async function clients(n: RunningNode, tag: string): Promise<ParleyClient[]> {
   return out;
 }
 
+let failed = 0;
+
 /** Each client sends to its own peer, one send in flight per client, until `until` (ms) or `count` sends in all. */
 async function send(cs: ParleyClient[], tag: string, until: number, count = Infinity): Promise<number> {
   let sent = 0;
   await Promise.all(
     cs.map(async (c, i) => {
       while (Date.now() < until && sent < count) {
-        sent++;
-        await c.sendText({ scene: 'p2p', to: `${tag}r${i}`, text: `m${sent}` });
+        try {
+          await c.sendText({ scene: 'p2p', to: `${tag}r${i}`, text: `m${sent + 1}` });
+          sent++;
+        } catch (err) {
+          // A partition moving (a loaded machine's leases lapse): counted, and the sender goes on.
+          failed++;
+          if (failed % 100 === 1) console.error(`send failed: ${(err as Error).message}`);
+        }
       }
     }),
   );
@@ -143,5 +151,6 @@ for (const [name, env] of [...runs, ...runs]) {
   await stop(x, cs);
 }
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+if (failed > 0) console.log(`sends refused and not counted: ${failed}`);
 console.log(`ratio receiver down / no webhooks: ${(sum(rates['receiver down']!) / sum(rates['no webhooks']!)).toFixed(3)} (sums of two alternated runs each)`);
 process.exit(0);

@@ -153,7 +153,7 @@ class FeedOwnership implements PartitionOwnership {
       released: async (p) => {
         const source = this.sources.get(p);
         this.sources.delete(p);
-        if (source !== undefined) await this.feed.removeSource(source).catch((err: unknown) => logger.warn('webhook feed source stop failed', { partition: p, err }));
+        if (source !== undefined) await this.feed.removeSource(source, `parley.log.${p}.`).catch((err: unknown) => logger.warn('webhook feed source stop failed', { partition: p, err }));
         await listener.released(p);
       },
     });

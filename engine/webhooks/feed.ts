@@ -126,11 +126,19 @@ export class WebhookFeed {
     logger.info('webhook feed reading', { source: source.name });
   }
 
-  /** Stops reading `source` (its entries not done are read again by its next reader). */
-  async removeSource(source: FeedSource): Promise<void> {
+  /**
+   * Stops reading `source` (its entries not done are read again by its next
+   * reader). With `lanePrefix` (`parley.log.<p>.`), the events of those lanes
+   * still queued are dropped too: the partition's next reader sends them.
+   */
+  async removeSource(source: FeedSource, lanePrefix?: string): Promise<void> {
     const i = this.sources.indexOf(source);
     if (i !== -1) this.sources.splice(i, 1);
     await source.stop();
+    if (lanePrefix === undefined) return;
+    for (const s of this.senders.values()) s.dropLanes(lanePrefix);
+    const idPrefix = lanePrefix.slice('parley.log.'.length);
+    for (const id of this.out.keys()) if (id.startsWith(idPrefix)) this.out.delete(id);
   }
 
   /** Stops every source and sender; what was not acknowledged is sent again from the cursors. */
@@ -169,7 +177,7 @@ export class WebhookFeed {
         }
       }
       if (!this.stopped) this.queue(all, done);
-    });
+    }).catch((err: unknown) => logger.error('webhook feed could not queue an entry\'s events', { subject: entry.subject, seq: entry.seq, err }));
   }
 
   /** What `derive` makes of `event`; a deriver that fails is run again until it answers (the cursor cannot pass its event). */

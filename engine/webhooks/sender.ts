@@ -64,6 +64,8 @@ interface Lane {
   readonly queue: Queued[];
   busy: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Set by dropLanes: a try still in flight is not reported. */
+  dropped: boolean;
 }
 
 /** The pause before try `attempt + 1` (attempt ≥ 1): `min·2^(attempt−1)` capped at `max`, drawn uniformly from its upper half. */
@@ -104,7 +106,7 @@ export class WebhookSender {
     if (this.stopped) return;
     let l = this.lanes.get(lane);
     if (l === undefined) {
-      l = { name: lane, queue: [], busy: false, timer: undefined };
+      l = { name: lane, queue: [], busy: false, timer: undefined, dropped: false };
       this.lanes.set(lane, l);
     }
     l.queue.push({ event, body: JSON.stringify({ id: event.id, type: event.type, time: event.time, data: event.data }), firstTryMs: 0, attempts: 0 });
@@ -116,6 +118,25 @@ export class WebhookSender {
     }
   }
 
+  /**
+   * Drops the queued events of every lane whose name starts with `prefix`
+   * (a partition this node no longer serves: its next reader sends them);
+   * a try in flight finishes, unreported. Returns how many were dropped.
+   */
+  dropLanes(prefix: string): number {
+    let dropped = 0;
+    for (const [name, l] of this.lanes) {
+      if (!name.startsWith(prefix)) continue;
+      clearTimeout(l.timer);
+      dropped += l.queue.length;
+      this.waiting -= l.queue.length;
+      l.queue.length = 0;
+      this.lanes.delete(name);
+      l.dropped = true;
+    }
+    return dropped;
+  }
+
   /** Stops sending: queued events are dropped (a durable feed sends them again from its cursor). */
   stop(): void {
     this.stopped = true;
@@ -125,7 +146,7 @@ export class WebhookSender {
   }
 
   private pump(l: Lane): void {
-    if (this.stopped || l.busy || l.timer !== undefined) return;
+    if (this.stopped || l.dropped || l.busy || l.timer !== undefined) return;
     const head = l.queue[0];
     if (head === undefined) {
       this.lanes.delete(l.name);
@@ -159,7 +180,7 @@ export class WebhookSender {
       failure = String((err as Error)?.cause ?? err);
     }
     l.busy = false;
-    if (this.stopped) return;
+    if (this.stopped || l.dropped) return;
     if (failure === undefined) {
       this.done(l);
       this.stats.acknowledged++;
