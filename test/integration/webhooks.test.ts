@@ -13,7 +13,8 @@ import type { ParleyClient } from '../../client/index.ts';
 import type { Message } from '../../engine/protocol/methods.ts';
 import { parseConfig, ConfigError } from '../../engine/config.ts';
 import { startNode } from '../../engine/node.ts';
-import type { RunningNode } from '../../engine/node.ts';
+import type { NodeOptions, RunningNode } from '../../engine/node.ts';
+import type { WebhookDeriver } from '../../engine/webhooks/derive.ts';
 import { TEST_SECRET, tempDir, tokenFor, type EngineOptions } from '../helpers/engine.ts';
 import { describeBothModes } from '../helpers/modes.ts';
 import { freshAccount } from '../helpers/accounts.ts';
@@ -43,7 +44,7 @@ describeBothModes('webhooks', (mode) => {
     return r;
   }
 
-  async function node(env: Record<string, string>): Promise<RunningNode> {
+  async function node(env: Record<string, string>, options: NodeOptions = {}): Promise<RunningNode> {
     const dir = tempDir();
     dirs.push(dir);
     const opts = mode.engineOptions<EngineOptions>({});
@@ -58,7 +59,7 @@ describeBothModes('webhooks', (mode) => {
       ...(opts.natsUrl === undefined ? {} : { PARLEY_NATS_URL: opts.natsUrl }),
       ...env,
     });
-    const n = await startNode('start', config);
+    const n = await startNode('start', config, options);
     nodes.push(n);
     return n;
   }
@@ -145,6 +146,33 @@ describeBothModes('webhooks', (mode) => {
     expect(events.some((e) => e.type === 'msg.sent' && (e.data as Message).type === 'notification' && (e.data as Message).to === team.teamId)).toBe(true);
     const logins = events.filter((e) => e.type === 'login').map((e) => (e.data as { account: string }).account);
     expect(logins).toEqual(expect.arrayContaining([alice, bob, carol]));
+  });
+
+  it('sends what derivers make of an event right after it, on its lane, and runs a failed deriver again', async () => {
+    const hook = await receiver();
+    await hook.up();
+    let failures = 0;
+    const derive: WebhookDeriver = async (e) => {
+      if (e.type !== 'msg.sent') return [];
+      const m = e.data as Message;
+      if (m.text === 'two' && failures++ === 0) throw new Error('deriver down for a moment');
+      return [
+        { id: `${e.id}:copy:1`, type: 'test.copy', time: e.time, data: { of: m.idServer, n: 1 } },
+        { id: `${e.id}:copy:2`, type: 'test.copy', time: e.time, data: { of: m.idServer, n: 2 } },
+      ];
+    };
+    const n = await node({ PARLEY_WEBHOOK_URL: hook.url }, { webhookDerivers: [derive] });
+    const alice = freshAccount('alice');
+    const bob = freshAccount('bob');
+    const a = await client(n, alice);
+    const sent: Message[] = [];
+    for (const text of ['one', 'two', 'three']) sent.push(await a.sendText({ scene: 'p2p', to: bob, text }));
+    await waitFor('every copy', () => hook.unique().filter((e) => e.type === 'test.copy').length === 6, 10_000);
+    const lane = hook.unique().filter((e) => e.type === 'test.copy' || (e.type === 'msg.sent' && (e.data as Message).to === bob));
+    expect(lane.map((e) => (e.type === 'msg.sent' ? `sent:${(e.data as Message).idServer}` : `copy:${(e.data as { of: string }).of}:${(e.data as { n: number }).n}`))).toEqual(
+      sent.flatMap((m) => [`sent:${m.idServer}`, `copy:${m.idServer}:1`, `copy:${m.idServer}:2`]),
+    );
+    expect(failures).toBeGreaterThan(1);
   });
 
   it('sends a message with `env` to that env’s URL', async () => {
