@@ -41,6 +41,7 @@ import { WebhookFeed } from './webhooks/feed.ts';
 import { LmdbDeadEvents, KvDeadEvents, type DeadEvents } from './webhooks/dead-events.ts';
 import { LmdbFeedIndex, LmdbFeedSource } from './webhooks/lmdb-source.ts';
 import { JetStreamFeedSource, ensureConsumers } from './webhooks/jetstream-source.ts';
+import { watchWebhookFeed } from './webhooks/metrics.ts';
 
 export type Role = 'start' | 'edge' | 'actors';
 
@@ -271,6 +272,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
       }
       if (feed !== undefined) {
         const running = feed;
+        if (metrics !== undefined) watchWebhookFeed(metrics, running);
         running.start();
         closers.push(() => running.stop());
       }

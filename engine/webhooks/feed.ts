@@ -111,6 +111,17 @@ export class WebhookFeed {
     return n;
   }
 
+  /** Requests made by every sender since start: acknowledged (2xx) and failed tries. */
+  senderStats(): { acknowledged: number; failures: number } {
+    let acknowledged = 0;
+    let failures = 0;
+    for (const s of this.senders.values()) {
+      acknowledged += s.stats.acknowledged;
+      failures += s.stats.failures;
+    }
+    return { acknowledged, failures };
+  }
+
   /** Starts the replay poller. Sources are added with `addSource`. */
   start(): void {
     const every = this.opts.replayPollMs ?? 1000;

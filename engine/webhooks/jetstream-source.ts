@@ -17,6 +17,8 @@
  * the node's memory however long a receiver is away. A partition handed
  * over gracefully gives its unfinished entries back (`nak`) so the next
  * owner gets them at once; a crashed owner's come back after `ackWaitMs`.
+ * A new reader that finds entries still out to an earlier one waits for
+ * them to come back before it reads, so a lane's order holds across moves.
  * Consumers are created with every node's start (`ensureConsumers`), before
  * any actor appends, so no entry goes by unseen; they deliver what is
  * appended from their creation on.
@@ -95,8 +97,17 @@ export class JetStreamFeedSource implements FeedSource {
   async start(take: TakeEntry): Promise<void> {
     const consumer = await jetstream(this.nc).consumers.get(logStreamName(this.partition, this.opts.streams), feedConsumerName(this.partition));
     const window = this.opts.window ?? 2000;
-    this.messages = await consumer.consume({ max_messages: Math.min(window, 256) });
     const ackWaitMs = this.opts.ackWaitMs ?? 10_000;
+    // Entries handed to an earlier reader and not acknowledged (a crashed owner's, or ones caught in a
+    // pull still open on the server) come back only once their ack wait ends; JetStream then delivers
+    // them before newer ones. Reading only after that keeps each lane's order across the move.
+    const pending = (await consumer.info()).num_ack_pending;
+    if (pending > 0) {
+      logger.info('webhook feed waits for entries of the earlier reader to come back', { partition: this.partition, pending, waitMs: ackWaitMs });
+      await new Promise((resolve) => setTimeout(resolve, ackWaitMs + 250));
+      if (this.stopped) return;
+    }
+    this.messages = await consumer.consume({ max_messages: Math.min(window, 256) });
     this.keeper = setInterval(() => this.keep(ackWaitMs / 3), Math.max(100, ackWaitMs / 6));
     this.keeper.unref();
     const messages = this.messages;

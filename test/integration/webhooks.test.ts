@@ -20,6 +20,7 @@ import { describeBothModes } from '../helpers/modes.ts';
 import { freshAccount } from '../helpers/accounts.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { WebhookReceiver } from '../helpers/webhook-receiver.ts';
+import { promtoolFindings, sample, scrape } from '../helpers/promtool.ts';
 import type { WebhookEvent } from '../../engine/webhooks/sender.ts';
 
 const HOOK_SECRET = 'webhook-test-secret';
@@ -144,6 +145,11 @@ describeBothModes('webhooks', (mode) => {
     expect(events.find((e) => e.type === 'team.created')!.data).toMatchObject({ teamId: team.teamId });
     // The group's notification message of its creation is a message sent in it too.
     expect(events.some((e) => e.type === 'msg.sent' && (e.data as Message).type === 'notification' && (e.data as Message).to === team.teamId)).toBe(true);
+    // The feed's metrics count what happened, and lint clean.
+    const text = await scrape(n.port);
+    expect(sample(text, 'parley_webhook_events_total', 'outcome="acknowledged"')).toBeGreaterThanOrEqual(all.length);
+    expect(sample(text, 'parley_webhook_requests_total', 'result="failed"')).toBeGreaterThanOrEqual(5);
+    expect(promtoolFindings(text).filter((l) => l.includes('parley_webhook'))).toEqual([]);
     const logins = events.filter((e) => e.type === 'login').map((e) => (e.data as { account: string }).account);
     expect(logins).toEqual(expect.arrayContaining([alice, bob, carol]));
   });
