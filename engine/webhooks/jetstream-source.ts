@@ -17,8 +17,10 @@
  * the node's memory however long a receiver is away. A partition handed
  * over gracefully gives its unfinished entries back (`nak`) so the next
  * owner gets them at once; a crashed owner's come back after `ackWaitMs`.
- * A new reader that finds entries still out to an earlier one waits for
- * them to come back before it reads, so a lane's order holds across moves.
+ * A new reader first waits for pulls an earlier reader left open on the
+ * server to expire (5 s at most), then, when entries are still out to that
+ * reader, for them to come back before it reads (JetStream redelivers them
+ * before newer ones), so a lane's order holds across moves.
  * Consumers are created with every node's start (`ensureConsumers`), before
  * any actor appends, so no entry goes by unseen; they deliver what is
  * appended from their creation on.
@@ -40,6 +42,9 @@ export interface JetStreamFeedOptions {
   /** JetStream's redelivery deadline of an unacknowledged entry, ms: how soon a crashed owner's entries come back. Default 10000. */
   ackWaitMs?: number;
 }
+
+/** How long one pull request stays open on the server, ms: bounds how long a stopped reader's pull can linger. */
+const PULL_EXPIRES_MS = 5000;
 
 /** The durable consumer of `partition`. */
 export function feedConsumerName(partition: number): string {
@@ -101,13 +106,18 @@ export class JetStreamFeedSource implements FeedSource {
     // Entries handed to an earlier reader and not acknowledged (a crashed owner's, or ones caught in a
     // pull still open on the server) come back only once their ack wait ends; JetStream then delivers
     // them before newer ones. Reading only after that keeps each lane's order across the move.
-    const pending = (await consumer.info()).num_ack_pending;
-    if (pending > 0) {
-      logger.info('webhook feed waits for entries of the earlier reader to come back', { partition: this.partition, pending, waitMs: ackWaitMs });
-      await new Promise((resolve) => setTimeout(resolve, ackWaitMs + 250));
-      if (this.stopped) return;
+    // A pull an earlier reader left open on the server could still take newer entries: wait for it to expire first.
+    let info = await consumer.info();
+    for (let waited = 0; info.num_waiting > 0 && waited < PULL_EXPIRES_MS * 2 && !this.stopped; waited += 250) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      info = await consumer.info();
     }
-    this.messages = await consumer.consume({ max_messages: Math.min(window, 256) });
+    if (info.num_ack_pending > 0 && !this.stopped) {
+      logger.info('webhook feed waits for entries of the earlier reader to come back', { partition: this.partition, pending: info.num_ack_pending, waitMs: ackWaitMs });
+      await new Promise((resolve) => setTimeout(resolve, ackWaitMs + 250));
+    }
+    if (this.stopped) return;
+    this.messages = await consumer.consume({ max_messages: Math.min(window, 256), expires: PULL_EXPIRES_MS });
     this.keeper = setInterval(() => this.keep(ackWaitMs / 3), Math.max(100, ackWaitMs / 6));
     this.keeper.unref();
     const messages = this.messages;
