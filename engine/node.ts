@@ -135,6 +135,8 @@ class FeedOwnership implements PartitionOwnership {
   private readonly nc: import('@nats-io/transport-node').NatsConnection;
   private readonly config: Config;
   private readonly sources = new Map<number, JetStreamFeedSource>();
+  /** A partition's reader being stopped: the next one starts after. */
+  private readonly removing = new Map<number, Promise<void>>();
 
   constructor(inner: PartitionOwnership, feed: WebhookFeed, nc: import('@nats-io/transport-node').NatsConnection, config: Config) {
     this.inner = inner;
@@ -149,12 +151,22 @@ class FeedOwnership implements PartitionOwnership {
         listener.acquired(p);
         const source = new JetStreamFeedSource(this.nc, p, { partitions: this.config.partitions, streams: this.config.logStreams });
         this.sources.set(p, source);
-        this.feed.addSource(source).catch((err: unknown) => logger.error('webhook feed cannot read a partition', { partition: p, err }));
+        // After the partition's previous reader here has fully stopped: its clean-up drops the partition's queued events.
+        const previous = this.removing.get(p) ?? Promise.resolve();
+        void previous
+          .then(() => (this.sources.get(p) === source ? this.feed.addSource(source) : undefined))
+          .catch((err: unknown) => logger.error('webhook feed cannot read a partition', { partition: p, err }));
       },
       released: async (p) => {
         const source = this.sources.get(p);
         this.sources.delete(p);
-        if (source !== undefined) await this.feed.removeSource(source, `parley.log.${p}.`).catch((err: unknown) => logger.warn('webhook feed source stop failed', { partition: p, err }));
+        if (source !== undefined) {
+          const previous = this.removing.get(p) ?? Promise.resolve();
+          const removed = previous.then(() => this.feed.removeSource(source, `parley.log.${p}.`)).catch((err: unknown) => logger.warn('webhook feed source stop failed', { partition: p, err }));
+          this.removing.set(p, removed);
+          await removed;
+          if (this.removing.get(p) === removed) this.removing.delete(p);
+        }
         await listener.released(p);
       },
     });
