@@ -16,6 +16,7 @@
  * a socket is never touched after its close handler ran (`Conn.closed`), and
  * writes from outside a uWS callback are corked.
  */
+import type { DeadEvents } from '../engine/webhooks/dead-events.ts';
 import type { Bus } from '../engine/bus/bus.ts';
 import type { Config } from '../engine/config.ts';
 import type { TokenVerifier } from '../engine/auth/verifier.ts';
@@ -70,6 +71,8 @@ export interface EdgeOptions {
   isReady?: () => boolean;
   /** This node's metrics, served on `/metrics`; absent: nothing is counted and `/metrics` answers 404. */
   metrics?: Metrics;
+  /** Where dead webhook events are kept, for the admin API to list and replay; absent: webhooks are off. */
+  deadWebhookEvents?: DeadEvents;
 }
 
 export class Edge {
@@ -119,6 +122,7 @@ export class Edge {
         actors: this.actors,
         broadcast: (msg) => publishBroadcast(bus, msg),
         sendCustomSysMsg: (from, a) => this.customSysMsgs.sendAs(from, a),
+        ...(options.deadWebhookEvents === undefined ? {} : { deadWebhookEvents: options.deadWebhookEvents }),
         kick: (account, deviceIds, custom) => this.deliveries.publishKick(account, { reason: 'kickedByAdmin', from: 'admin', ...(custom === undefined ? {} : { custom }) }, deviceIds),
       },
     });

@@ -103,11 +103,33 @@ export interface Config {
   maxPinsPerConversation: number;
   /** Most quick comments one message holds (BAD_REQUEST past it). Default 500. */
   maxQuickCommentsPerMsg: number;
+  /** Where webhook events are POSTed (engine/webhooks/). Empty (the default): webhooks are off, unless an `env` URL is set. */
+  webhookUrl: string;
+  /**
+   * Webhook URLs by `env` name, from `PARLEY_WEBHOOK_URL_<ENV>` (or
+   * `--webhook-env-urls name=url,…`): an event of a message sent with `env`
+   * goes to its env's URL, others to `webhookUrl`. Names compare without
+   * case. Default none.
+   */
+  webhookEnvUrls: Record<string, string>;
+  /** HMAC-SHA256 key of the `Parley-Signature` header; required when a webhook URL is set. */
+  webhookSecret: string;
+  /** First pause before a webhook retry, ms. Default 500. */
+  webhookRetryMinMs: number;
+  /** Longest pause between webhook tries, ms. Default 60000. */
+  webhookRetryMaxMs: number;
+  /** How long a webhook event is retried before it is recorded dead, hours. Default 24. */
+  webhookRetryHours: number;
+  /** Whether the webhook feed derives a `push` event per offline device for each sent message (engine/webhooks/push.ts). Default true. */
+  webhookPush: boolean;
 }
+
+/** The environment variables naming one `env`'s webhook URL: `PARLEY_WEBHOOK_URL_<ENV>`. */
+export const WEBHOOK_ENV_URL_PREFIX = 'PARLEY_WEBHOOK_URL_';
 
 interface FieldSpec {
   env: string;
-  kind: 'int' | 'string' | 'bool' | 'level' | 'deviceLimits';
+  kind: 'int' | 'string' | 'bool' | 'level' | 'deviceLimits' | 'envUrls';
   doc: string;
   min?: number;
   max?: number;
@@ -160,7 +182,15 @@ export const CONFIG_FIELDS: Record<keyof Config, FieldSpec> = {
   recallWindowMs: { env: 'PARLEY_RECALL_WINDOW_MS', kind: 'int', min: 0, doc: 'how long after sending a message may be recalled, ms' },
   maxPinsPerConversation: { env: 'PARLEY_MAX_PINS_PER_CONVERSATION', kind: 'int', min: 1, doc: 'pinned messages per conversation' },
   maxQuickCommentsPerMsg: { env: 'PARLEY_MAX_QUICK_COMMENTS_PER_MSG', kind: 'int', min: 1, doc: 'quick comments per message' },
+  webhookUrl: { env: 'PARLEY_WEBHOOK_URL', kind: 'string', doc: 'where webhook events are POSTed; unset: webhooks off' },
+  webhookEnvUrls: { env: `${WEBHOOK_ENV_URL_PREFIX}<ENV>`, kind: 'envUrls', doc: "webhook URL of messages sent with env '<env>'" },
+  webhookSecret: { env: 'PARLEY_WEBHOOK_SECRET', kind: 'string', doc: 'HMAC-SHA256 key of webhook signatures (required with a webhook URL)' },
+  webhookRetryMinMs: { env: 'PARLEY_WEBHOOK_RETRY_MIN_MS', kind: 'int', min: 1, doc: 'first pause before a webhook retry, ms' },
+  webhookRetryMaxMs: { env: 'PARLEY_WEBHOOK_RETRY_MAX_MS', kind: 'int', min: 1, doc: 'longest pause between webhook tries, ms' },
+  webhookRetryHours: { env: 'PARLEY_WEBHOOK_RETRY_HOURS', kind: 'int', min: 0, max: 8760, doc: 'retry a webhook event for this long before it is dead, h' },
+  webhookPush: { env: 'PARLEY_WEBHOOK_PUSH', kind: 'bool', doc: 'send a push webhook event per offline device of each sent message' },
 };
+
 
 export function defaultConfig(): Config {
   return {
@@ -209,6 +239,13 @@ export function defaultConfig(): Config {
     recallWindowMs: 120_000,
     maxPinsPerConversation: 100,
     maxQuickCommentsPerMsg: 500,
+    webhookUrl: '',
+    webhookEnvUrls: {},
+    webhookSecret: '',
+    webhookRetryMinMs: 500,
+    webhookRetryMaxMs: 60_000,
+    webhookRetryHours: 24,
+    webhookPush: true,
   };
 }
 
@@ -243,8 +280,45 @@ function coerce(spec: FieldSpec, raw: string, source: string): Config[keyof Conf
         throw new ConfigError(`${source}: ${(err as Error).message}`);
       }
       return raw;
+    case 'envUrls': {
+      const out: Record<string, string> = {};
+      for (const pair of raw.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+        const eq = pair.indexOf('=');
+        if (eq <= 0) throw new ConfigError(`${source} must be name=url pairs separated by commas, got '${pair}'`);
+        out[webhookEnvName(pair.slice(0, eq))] = checkedUrl(pair.slice(eq + 1), `${source} (${pair.slice(0, eq)})`);
+      }
+      return out;
+    }
     case 'string':
       return raw;
+  }
+}
+
+/** How an `env` name is compared: upper case, so `prod` and `PARLEY_WEBHOOK_URL_PROD` meet. */
+export function webhookEnvName(env: string): string {
+  return env.trim().toUpperCase();
+}
+
+function checkedUrl(raw: string, source: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${source} must be an http(s) URL, got '${raw}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${source} must be an http(s) URL, got '${raw}'`);
+  return raw;
+}
+
+/** Refuses webhook settings that cannot work together, naming the setting at fault. */
+function checkWebhooks(config: Config): void {
+  if (config.webhookUrl !== '') checkedUrl(config.webhookUrl, 'PARLEY_WEBHOOK_URL');
+  const anyUrl = config.webhookUrl !== '' || Object.keys(config.webhookEnvUrls).length > 0;
+  if (anyUrl && config.webhookSecret === '') {
+    throw new ConfigError('PARLEY_WEBHOOK_SECRET is required when a webhook URL is set: receivers check every request\'s signature with it');
+  }
+  if (config.webhookRetryMaxMs < config.webhookRetryMinMs) {
+    throw new ConfigError(`PARLEY_WEBHOOK_RETRY_MAX_MS (${config.webhookRetryMaxMs}) must be at least PARLEY_WEBHOOK_RETRY_MIN_MS (${config.webhookRetryMinMs})`);
   }
 }
 
@@ -257,9 +331,18 @@ export function parseConfig(env: Record<string, string | undefined>, argv: reado
   const keys = Object.keys(CONFIG_FIELDS) as (keyof Config)[];
   for (const key of keys) {
     const spec = CONFIG_FIELDS[key];
+    if (spec.kind === 'envUrls') continue;
     const raw = env[spec.env];
     if (raw !== undefined && raw !== '') config[key] = coerce(spec, raw, spec.env);
   }
+  const envUrls: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith(WEBHOOK_ENV_URL_PREFIX) || raw === undefined || raw === '') continue;
+    const which = name.slice(WEBHOOK_ENV_URL_PREFIX.length);
+    if (which === '') continue;
+    envUrls[webhookEnvName(which)] = checkedUrl(raw, name);
+  }
+  config.webhookEnvUrls = envUrls;
   const byFlag = new Map(keys.map((k) => [kebab(k), k]));
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -278,6 +361,7 @@ export function parseConfig(env: Record<string, string | undefined>, argv: reado
     }
     config[key] = coerce(CONFIG_FIELDS[key], raw, `--${name}`);
   }
+  checkWebhooks(config as unknown as Config);
   return config as unknown as Config;
 }
 
@@ -288,7 +372,8 @@ export function describeConfig(config: Config): string {
     .map((key) => {
       const spec = CONFIG_FIELDS[key];
       let value = String(config[key]);
-      if (key === 'jwtSecret' || key === 'jwtPublicKey' || key === 'adminApiKey' || key === 'rtcTokenSecret') value = value === '' ? '(unset)' : '(set)';
+      if (key === 'jwtSecret' || key === 'jwtPublicKey' || key === 'adminApiKey' || key === 'rtcTokenSecret' || key === 'webhookSecret') value = value === '' ? '(unset)' : '(set)';
+      if (key === 'webhookEnvUrls') value = Object.entries(config.webhookEnvUrls).map(([n, u]) => `${n}=${u}`).join(',');
       return `${spec.env}=${value}  # ${spec.doc}; --${kebab(key)}`;
     })
     .join('\n');

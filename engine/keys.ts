@@ -73,6 +73,14 @@ export const KEY_KINDS = {
   teamReceiptMsg: { tag: 0x60, parts: ['str', 'str'] },
   /** `team-receipts`: group address, idServer, reader → the time of the receipt. */
   teamMsgRead: { tag: 0x61, parts: ['str', 'str', 'str'] },
+  /** `webhook-feed`: feed name, position of an append in the order of all appends → `[Log subject, position in it, ms]` (the embedded feed's index). */
+  webhookFeedIndex: { tag: 0x70, parts: ['str', 'uint'] },
+  /** `webhooks`: feed name → the index position up to which every event was acknowledged or recorded dead. */
+  webhookCursor: { tag: 0x71, parts: ['str'] },
+  /** `webhooks`: `dead`, event id → the dead event and why it died. */
+  webhookDead: { tag: 0x72, parts: ['str', 'str'] },
+  /** `webhooks`: `replay`, event id → 1: a dead event asked to be sent again. */
+  webhookReplay: { tag: 0x73, parts: ['str', 'str'] },
 } as const satisfies Record<string, { tag: number; parts: readonly ['str', ...PartType[]] }>;
 
 export type KeyKind = keyof typeof KEY_KINDS;

@@ -36,6 +36,14 @@ import { Metrics } from './metrics.ts';
 import { configureTeams, superTeamBehavior, teamBehavior } from '../actors/team/behavior.ts';
 import { userTeamsBehavior } from '../actors/user-teams/behavior.ts';
 import { tokenHolderBehavior } from '../actors/presence/token-holders.ts';
+import type { PartitionOwnership, OwnershipListener } from './actor/ownership.ts';
+import type { WebhookDeriver } from './webhooks/derive.ts';
+import { WebhookFeed } from './webhooks/feed.ts';
+import { createPushDeriver } from './webhooks/push.ts';
+import { LmdbDeadEvents, KvDeadEvents, type DeadEvents } from './webhooks/dead-events.ts';
+import { LmdbFeedIndex, LmdbFeedSource } from './webhooks/lmdb-source.ts';
+import { JetStreamFeedSource, ensureConsumers } from './webhooks/jetstream-source.ts';
+import { watchWebhookFeed } from './webhooks/metrics.ts';
 
 export type Role = 'start' | 'edge' | 'actors';
 
@@ -51,6 +59,8 @@ export interface RunningNode {
   readonly metrics: Metrics | undefined;
   /** Calls actors over this node's Bus (what webhook derivers such as the push hook read through). */
   readonly actors: ActorClient;
+  /** The webhook feed, in roles with an actor host when a webhook URL is configured. */
+  readonly webhooks: WebhookFeed | undefined;
   /** Drains (`/readyz` 503 for `drainGraceMs`), then stops serving, hands partitions back, closes the Bus and Log. */
   stop(): Promise<void>;
 }
@@ -97,6 +107,82 @@ export interface NodeOptions {
   verifier?: TokenVerifier;
   /** Signs RTC tokens for calls, instead of HS256 with PARLEY_RTC_TOKEN_SECRET. */
   rtcTokens?: RtcTokenProvider;
+  /** Run by the webhook feed on every event it reads; what they return is sent after it, on its lane (engine/webhooks/derive.ts). */
+  webhookDerivers?: readonly WebhookDeriver[];
+}
+
+/** Whether the configuration sends webhooks: a URL is set, the default one or an `env`'s. */
+export function webhooksOn(config: Config): boolean {
+  return config.webhookUrl !== '' || Object.keys(config.webhookEnvUrls).length > 0;
+}
+
+/** The webhook feed of a node that serves partitions (`owns`), as configured. */
+function webhookFeed(config: Config, dead: DeadEvents, owns: (p: number) => boolean, derivers: readonly WebhookDeriver[]): WebhookFeed {
+  return new WebhookFeed({
+    url: config.webhookUrl,
+    envUrls: config.webhookEnvUrls,
+    secret: config.webhookSecret,
+    retryMinMs: config.webhookRetryMinMs,
+    retryMaxMs: config.webhookRetryMaxMs,
+    retryForMs: config.webhookRetryHours * 60 * 60 * 1000,
+    partitions: config.partitions,
+    dead,
+    owns,
+    derivers,
+  });
+}
+
+/** Ownership that also tells the webhook feed which partitions to read: it reads exactly the partitions its host serves. */
+class FeedOwnership implements PartitionOwnership {
+  private readonly inner: PartitionOwnership;
+  private readonly feed: WebhookFeed;
+  private readonly nc: import('@nats-io/transport-node').NatsConnection;
+  private readonly config: Config;
+  private readonly sources = new Map<number, JetStreamFeedSource>();
+  /** A partition's reader being stopped: the next one starts after. */
+  private readonly removing = new Map<number, Promise<void>>();
+
+  constructor(inner: PartitionOwnership, feed: WebhookFeed, nc: import('@nats-io/transport-node').NatsConnection, config: Config) {
+    this.inner = inner;
+    this.feed = feed;
+    this.nc = nc;
+    this.config = config;
+  }
+
+  start(listener: OwnershipListener): Promise<void> {
+    return this.inner.start({
+      acquired: (p) => {
+        listener.acquired(p);
+        const source = new JetStreamFeedSource(this.nc, p, { partitions: this.config.partitions, streams: this.config.logStreams });
+        this.sources.set(p, source);
+        // After the partition's previous reader here has fully stopped: its clean-up drops the partition's queued events.
+        const previous = this.removing.get(p) ?? Promise.resolve();
+        void previous
+          .then(() => (this.sources.get(p) === source ? this.feed.addSource(source) : undefined))
+          .catch((err: unknown) => logger.error('webhook feed cannot read a partition', { partition: p, err }));
+      },
+      released: async (p) => {
+        const source = this.sources.get(p);
+        this.sources.delete(p);
+        if (source !== undefined) {
+          const previous = this.removing.get(p) ?? Promise.resolve();
+          const removed = previous.then(() => this.feed.removeSource(source, `parley.log.${p}.`)).catch((err: unknown) => logger.warn('webhook feed source stop failed', { partition: p, err }));
+          this.removing.set(p, removed);
+          await removed;
+          if (this.removing.get(p) === removed) this.removing.delete(p);
+        }
+        await listener.released(p);
+      },
+    });
+  }
+
+  owns(partition: number): boolean {
+    return this.inner.owns(partition);
+  }
+
+  stop(): Promise<void> {
+    return this.inner.stop();
+  }
 }
 
 export async function startNode(role: Role, config: Config, options: NodeOptions = {}): Promise<RunningNode> {
@@ -138,6 +224,16 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
     }
 
     let host: ActorHost | undefined;
+    let feed: WebhookFeed | undefined;
+    let feedStart: (() => Promise<void>) | undefined;
+    let deadEvents: DeadEvents | undefined;
+    const webhooks = webhooksOn(config);
+    // The push hook reads the recipients' devices, preferences and unread through the node's Bus.
+    const derivers: WebhookDeriver[] = [
+      ...(webhooks && config.webhookPush ? [createPushDeriver({ actors: new ActorClient(bus, { partitions: config.partitions, timeoutMs: config.requestTimeoutMs }) })] : []),
+      ...(options.webhookDerivers ?? []),
+    ];
+    if (webhooks && nats !== undefined) deadEvents = await KvDeadEvents.open(nats.connection, config.logReplicas);
     if (role !== 'edge') {
       let store: StateStore;
       if (nats !== undefined) {
@@ -164,6 +260,14 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
         const adopted = await adoptSeparateLog(legacyDir, lmdb);
         if (adopted !== undefined) logger.info('log: moved into the state environment', { from: legacyDir, ...adopted });
         logger.info('log: lmdb', { path: store.path });
+        if (webhooks) {
+          const index = new LmdbFeedIndex(lmdb, store);
+          deadEvents = new LmdbDeadEvents(store);
+          feed = webhookFeed(config, deadEvents, () => true, derivers);
+          const source = new LmdbFeedSource(index, lmdb);
+          const running = feed;
+          feedStart = () => running.addSource(source);
+        }
       }
       const liveness = new EdgeLiveness();
       liveness.listen(bus);
@@ -171,20 +275,34 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
       configureTeams(config);
       configureConversations(config);
       const deviceIndex = new DeviceIndex();
+      let ownership: PartitionOwnership =
+        nats === undefined
+          ? new StaticOwnership(config.partitions)
+          : new LeaseOwnership(nats.connection, {
+              nodeId: config.nodeId,
+              partitions: config.partitions,
+              leaseTtlMs: config.leaseTtlMs,
+              replicas: config.logReplicas,
+              metrics,
+            });
+      if (webhooks && nats !== undefined) {
+        // Before any actor appends: every entry from here on reaches a consumer.
+        await ensureConsumers(nats.connection, { partitions: config.partitions, streams: config.logStreams });
+        const leases = ownership;
+        feed = webhookFeed(config, deadEvents!, (p) => leases.owns(p), derivers);
+        ownership = new FeedOwnership(leases, feed, nats.connection, config);
+      }
+      if (feed !== undefined) {
+        const running = feed;
+        if (metrics !== undefined) watchWebhookFeed(metrics, running);
+        running.start();
+        closers.push(() => running.stop());
+      }
       host = new ActorHost({
         bus,
         log,
         store,
-        ownership:
-          nats === undefined
-            ? new StaticOwnership(config.partitions)
-            : new LeaseOwnership(nats.connection, {
-                nodeId: config.nodeId,
-                partitions: config.partitions,
-                leaseTtlMs: config.leaseTtlMs,
-                replicas: config.logReplicas,
-                metrics,
-              }),
+        ownership,
         behaviors: behaviorsFor(config, liveness, deviceIndex),
         nodeId: config.nodeId,
         partitions: config.partitions,
@@ -195,6 +313,10 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
       });
       await host.start();
       closers.push(() => host!.stop());
+      if (feedStart !== undefined) await feedStart();
+      if (feed !== undefined) {
+        logger.info('webhooks', { url: config.webhookUrl === '' ? '(none)' : config.webhookUrl, envs: Object.keys(config.webhookEnvUrls), derivers: derivers.length });
+      }
       const sweeper = new PresenceSweeper(deviceIndex, liveness.isAlive, new ActorClient(bus, { partitions: config.partitions, timeoutMs: config.requestTimeoutMs }));
       sweeper.start();
       closers.push(async () => sweeper.stop());
@@ -219,6 +341,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
         ...(options.rtcTokens === undefined ? {} : { rtcTokens: options.rtcTokens }),
         isReady: ready,
         metrics,
+        ...(deadEvents === undefined ? {} : { deadWebhookEvents: deadEvents }),
       });
       const started = edge;
       port = (await started.start()).port;
@@ -235,7 +358,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
       await stopAll();
     };
     const actors = new ActorClient(bus, { partitions: config.partitions, timeoutMs: config.requestTimeoutMs, metrics });
-    return { role, port, host, edge, metrics, actors, stop };
+    return { role, port, host, edge, metrics, actors, webhooks: feed, stop };
   } catch (err) {
     await stopAll();
     throw err;

@@ -31,6 +31,7 @@ import { describeValue, echo, isPlainObject } from '../protocol/schema.ts';
 import type { AnyMethod } from '../protocol/registry.ts';
 import { presenceCalls } from '../../actors/presence/calls.ts';
 import { presenceAddress } from '../subjects.ts';
+import type { DeadEvents } from '../webhooks/dead-events.ts';
 
 /** What admin methods may use. */
 export interface AdminContext {
@@ -41,6 +42,8 @@ export interface AdminContext {
   readonly broadcast: (msg: BroadcastMsg) => void;
   /** Kicks `account`'s devices of `deviceIds` (all when absent) on every edge: reason `kickedByAdmin`, from `admin`. */
   readonly kick: (account: string, deviceIds: readonly string[] | undefined, custom: string | undefined) => void;
+  /** Dead webhook events; absent when webhooks are off. */
+  readonly deadWebhookEvents?: DeadEvents;
 }
 
 export interface AdminMethod {
@@ -202,6 +205,45 @@ const broadcastMsg: AdminMethod = {
   },
 };
 
+/** Most dead webhook events one page or one replay names. */
+export const MAX_DEAD_WEBHOOK_PAGE = 1000;
+
+function deadEventsOf(ctx: AdminContext): DeadEvents {
+  if (ctx.deadWebhookEvents === undefined) throw new ParleyError('BAD_REQUEST', 'webhooks are off: set PARLEY_WEBHOOK_URL and PARLEY_WEBHOOK_SECRET');
+  return ctx.deadWebhookEvents;
+}
+
+const listDeadArgs = s.object({
+  limit: s.optional(s.int({ min: 1, max: MAX_DEAD_WEBHOOK_PAGE })),
+  after: s.optional(s.string({ min: 1, max: 1024 })),
+});
+
+const listDeadWebhookEvents: AdminMethod = {
+  doc: `Webhook events that ran out of retries, in id order, at most \`limit\` (default 100, at most ${MAX_DEAD_WEBHOOK_PAGE}) after the id \`after\`: \`{events: [{event: {id, type, time, data}, lane, env?, partition, error, deadAt}], next?}\`; \`next\` is the \`after\` of the next page. BAD_REQUEST when webhooks are off.`,
+  json: listDeadArgs.json,
+  errors: ['BAD_REQUEST', 'UNAVAILABLE'],
+  run(ctx, body) {
+    if (!isPlainObject(body)) throw new ParleyError('BAD_REQUEST', `the body must be a JSON object, got ${describeValue(body)}`);
+    const args = listDeadArgs.parse(body, '');
+    return deadEventsOf(ctx).list(args.limit ?? 100, args.after);
+  },
+};
+
+const replayDeadArgs = s.object({
+  ids: s.optional(s.array(s.string({ min: 1, max: 1024 }), { min: 1, max: MAX_DEAD_WEBHOOK_PAGE })),
+});
+
+const replayDeadWebhookEvents: AdminMethod = {
+  doc: 'Sends the dead webhook events of `ids` again (every dead event when `ids` is absent): each is retried as a new event would be, with its own id, and leaves the dead events once acknowledged (or is recorded dead again). Answers `{queued}`, how many dead events were found and queued; ids not dead are ignored. BAD_REQUEST when webhooks are off.',
+  json: replayDeadArgs.json,
+  errors: ['BAD_REQUEST', 'UNAVAILABLE'],
+  async run(ctx, body) {
+    if (!isPlainObject(body)) throw new ParleyError('BAD_REQUEST', `the body must be a JSON object, got ${describeValue(body)}`);
+    const args = replayDeadArgs.parse(body, '');
+    return { queued: await deadEventsOf(ctx).markReplay(args.ids) };
+  },
+};
+
 /** Every admin method by name. */
 export function adminMethods(): Readonly<Record<string, AdminMethod>> {
   const out: Record<string, AdminMethod> = Object.create(null);
@@ -214,5 +256,7 @@ export function adminMethods(): Readonly<Record<string, AdminMethod>> {
   out.getOnlineDevices = getOnlineDevices;
   out.broadcastMsg = broadcastMsg;
   out.sendSysMsg = sendSysMsg();
+  out.listDeadWebhookEvents = listDeadWebhookEvents;
+  out.replayDeadWebhookEvents = replayDeadWebhookEvents;
   return out;
 }

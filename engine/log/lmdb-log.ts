@@ -109,6 +109,13 @@ export interface SharedEnvironment {
 /** Writes that commit in the same transaction as an entry, given the entry's position. */
 export type AlongsideEntry = (seq: number) => void;
 
+/**
+ * Runs for every append, synchronously while the entry is written: what it
+ * writes to the Log's environment commits in the same transaction as the
+ * entry (see `LmdbLog.onAppend`).
+ */
+export type AppendObserver = (subject: string, seq: number) => void;
+
 /** Rows the `alongside` writes of `appendWith` failed to make: the entry was rolled back with them, the Log is intact. */
 export class AlongsideWriteError extends Error {
   override readonly name = 'AlongsideWriteError';
@@ -130,6 +137,8 @@ export class LmdbLog implements Log {
   private sincePrune = 0;
   /** Set when a commit failed: from then on appends are refused (positions in memory may be ahead of the disk). */
   private failure: unknown = undefined;
+  /** Told of every append (the webhook feed's index); none by default, so appends cost what they did. */
+  private observer: AppendObserver | undefined = undefined;
 
   /**
    * Opens (creating if needed) the Log in directory `dir`, e.g.
@@ -163,6 +172,16 @@ export class LmdbLog implements Log {
     return new LmdbLog(shared, options);
   }
 
+  /**
+   * From now on `observer(subject, seq)` runs for every append, in the same
+   * turn (a plain append) or transaction (`appendWith`) as the entry's write,
+   * so its own writes to this environment commit atomically with the entry.
+   * It must not throw for a plain append. One observer; a second replaces it.
+   */
+  onAppend(observer: AppendObserver | undefined): void {
+    this.observer = observer;
+  }
+
   /** True when this Log's entries live in `env`, so that `appendWith` can commit writes to it with an entry. */
   shares(env: RootDatabase): boolean {
     return this.env === env;
@@ -176,6 +195,7 @@ export class LmdbLog implements Log {
     try {
       written = this.putNew([subject, seq], data, NO_OVERWRITE);
       this.noteRecent(subject);
+      this.observer?.(subject, seq);
     } catch (err) {
       // Thrown before anything was queued: an unusable key or value.
       return Promise.reject(new ParleyError('BAD_REQUEST', `cannot append to log subject ${subject}`, { cause: err }));
@@ -202,6 +222,7 @@ export class LmdbLog implements Log {
         if (this.db.doesExist(key)) return ABORT;
         void this.db.put(key, data);
         this.noteRecent(subject);
+        this.observer?.(subject, seq);
         try {
           alongside(seq);
         } catch (err) {

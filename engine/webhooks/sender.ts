@@ -9,7 +9,9 @@
  *
  * Events of one lane (a conversation) go out in order: an event is not sent
  * before the previous one of its lane was acknowledged or given up. Lanes
- * are independent, so a failing one holds back only itself. `enqueue`
+ * are independent, so a failing one holds back only itself — except while
+ * the receiver cannot be reached at all: then one lane probes it on its
+ * backoff and the others wait until it answers (see `unreachable`). `enqueue`
  * returns at once: a receiver that is down never slows the caller.
  *
  * Delivery is at least once: a receiver that answered too slowly, or a
@@ -64,6 +66,8 @@ interface Lane {
   readonly queue: Queued[];
   busy: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Set by dropLanes: a try still in flight is not reported. */
+  dropped: boolean;
 }
 
 /** The pause before try `attempt + 1` (attempt ≥ 1): `min·2^(attempt−1)` capped at `max`, drawn uniformly from its upper half. */
@@ -77,6 +81,16 @@ export class WebhookSender {
   private readonly lanes = new Map<string, Lane>();
   private stopped = false;
   private waiting = 0;
+  /**
+   * Set when a try could not reach the receiver at all (refused, reset, timed
+   * out) and none has reached it since: the receiver is down, so one lane at
+   * a time tries (the probe, on its own backoff) and the others wait parked
+   * until a try gets an answer, instead of every lane paying for refused
+   * connections. An HTTP status, even 500, is an answer: lanes stay apart.
+   */
+  private unreachable = false;
+  private probe: Lane | undefined = undefined;
+  private readonly parked = new Set<Lane>();
   /** Counters since start: tries, acknowledgements, failed tries, dead events. */
   readonly stats = { tries: 0, acknowledged: 0, failures: 0, dead: 0 };
 
@@ -104,7 +118,7 @@ export class WebhookSender {
     if (this.stopped) return;
     let l = this.lanes.get(lane);
     if (l === undefined) {
-      l = { name: lane, queue: [], busy: false, timer: undefined };
+      l = { name: lane, queue: [], busy: false, timer: undefined, dropped: false };
       this.lanes.set(lane, l);
     }
     l.queue.push({ event, body: JSON.stringify({ id: event.id, type: event.type, time: event.time, data: event.data }), firstTryMs: 0, attempts: 0 });
@@ -116,20 +130,51 @@ export class WebhookSender {
     }
   }
 
+  /**
+   * Drops the queued events of every lane whose name starts with `prefix`
+   * (a partition this node no longer serves: its next reader sends them);
+   * a try in flight finishes, unreported. Returns how many were dropped.
+   */
+  dropLanes(prefix: string): number {
+    let dropped = 0;
+    for (const [name, l] of this.lanes) {
+      if (!name.startsWith(prefix)) continue;
+      clearTimeout(l.timer);
+      dropped += l.queue.length;
+      this.waiting -= l.queue.length;
+      l.queue.length = 0;
+      this.lanes.delete(name);
+      this.parked.delete(l);
+      l.dropped = true;
+      if (this.probe === l) this.handOverProbe();
+    }
+    return dropped;
+  }
+
   /** Stops sending: queued events are dropped (a durable feed sends them again from its cursor). */
   stop(): void {
     this.stopped = true;
     for (const l of this.lanes.values()) clearTimeout(l.timer);
     this.lanes.clear();
+    this.parked.clear();
+    this.probe = undefined;
     this.waiting = 0;
   }
 
   private pump(l: Lane): void {
-    if (this.stopped || l.busy || l.timer !== undefined) return;
+    if (this.stopped || l.dropped || l.busy || l.timer !== undefined) return;
     const head = l.queue[0];
     if (head === undefined) {
       this.lanes.delete(l.name);
+      if (this.probe === l) this.handOverProbe();
       return;
+    }
+    if (this.unreachable) {
+      this.probe ??= l;
+      if (this.probe !== l) {
+        this.parked.add(l);
+        return;
+      }
     }
     l.busy = true;
     void this.attempt(l, head);
@@ -141,6 +186,8 @@ export class WebhookSender {
     q.attempts++;
     this.stats.tries++;
     let failure: string | undefined;
+    /** Whether the receiver answered at all. */
+    let reached = false;
     try {
       const res = await fetch(this.opts.url, {
         method: 'POST',
@@ -152,6 +199,7 @@ export class WebhookSender {
         body: q.body,
         signal: AbortSignal.timeout(this.opts.timeoutMs),
       });
+      reached = true;
       // Read the body so the connection can be reused.
       await res.arrayBuffer().catch(() => undefined);
       if (res.status < 200 || res.status > 299) failure = `HTTP ${res.status}`;
@@ -159,7 +207,12 @@ export class WebhookSender {
       failure = String((err as Error)?.cause ?? err);
     }
     l.busy = false;
-    if (this.stopped) return;
+    if (this.stopped || l.dropped) return;
+    if (reached) this.reachable();
+    else {
+      this.unreachable = true;
+      this.probe ??= l;
+    }
     if (failure === undefined) {
       this.done(l);
       this.stats.acknowledged++;
@@ -182,6 +235,26 @@ export class WebhookSender {
       l.timer = undefined;
       this.pump(l);
     }, delay);
+  }
+
+  /** The probing lane has nothing left to try (emptied or dropped): a parked lane probes instead. */
+  private handOverProbe(): void {
+    this.probe = undefined;
+    const next = this.parked.values().next();
+    if (next.done === true) return;
+    this.parked.delete(next.value);
+    const l = next.value;
+    setImmediate(() => this.pump(l));
+  }
+
+  /** The receiver answered: parked lanes try again. */
+  private reachable(): void {
+    if (!this.unreachable) return;
+    this.unreachable = false;
+    this.probe = undefined;
+    const waiting = [...this.parked];
+    this.parked.clear();
+    for (const l of waiting) setImmediate(() => this.pump(l));
   }
 
   private done(l: Lane): void {

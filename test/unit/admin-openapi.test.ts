@@ -19,9 +19,9 @@ describe('admin OpenAPI document', () => {
     expect(result.valid, JSON.stringify(result)).toBe(true);
   });
 
-  it('has a path for sendMsg, kick, getOnlineDevices, broadcastMsg, sendSysMsg and every actor method run as an account', () => {
+  it('has a path for sendMsg, kick, getOnlineDevices, broadcastMsg, sendSysMsg, the dead webhook events and every actor method run as an account', () => {
     const actorMethods = (Object.keys(registry) as MethodName[]).filter((m) => declarationOf(m).owner !== 'edge');
-    expect(Object.keys(doc.paths).sort()).toEqual([...actorMethods, 'sendMsg', 'kick', 'getOnlineDevices', 'broadcastMsg', 'sendSysMsg'].map((m) => `/v1/admin/${m}`).sort());
+    expect(Object.keys(doc.paths).sort()).toEqual([...actorMethods, 'sendMsg', 'kick', 'getOnlineDevices', 'broadcastMsg', 'sendSysMsg', 'listDeadWebhookEvents', 'replayDeadWebhookEvents'].map((m) => `/v1/admin/${m}`).sort());
     const history = doc.paths['/v1/admin/getHistoryMsgs']!.post.requestBody.content['application/json'].schema as { required: string[] };
     expect(history.required).toEqual(['account', 'scene', 'to']);
     const send = doc.paths['/v1/admin/sendMsg']!.post.requestBody.content['application/json'].schema as { anyOf: Array<{ required: string[] }> };
