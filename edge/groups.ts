@@ -180,7 +180,9 @@ export class GroupFanout {
       const { group, created } = this.groupOf(teamId);
       const member = this.memberOf(group, account);
       member.conns.push(...conns);
-      if (!created && group.lastSeq < from) {
+      // A subscription that has had no live message yet may have been made after the join notice was
+      // published (the first member's control of the same batch made it): such joiners catch up too.
+      if (!created && group.lastSeq < from && group.lastSeq > 0) {
         // The join notice has not reached this edge yet: it and what follows arrive live.
         for (const conn of conns) this.subscribeSocket(conn, group.topic);
         continue;

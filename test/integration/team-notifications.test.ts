@@ -78,7 +78,7 @@ describeBothModes('group notifications', (mode) => {
         'dismissTeam',
       ];
       const notes = () => annMsgs.filter((m) => m.type === 'notification' && m.to === teamId);
-      await waitFor('every notification at ann', () => notes().length === expected.length);
+      await waitFor('every notification at ann', () => notes().length === expected.length).catch((e) => { console.log('GOT', JSON.stringify(notes().map((m) => [(m.attach as any).type, m.seq]))); throw e; });
       expect(notes().map((m) => (m.attach as TeamNotificationAttach).type)).toEqual(expected);
       const seqs = notes().map((m) => m.seq);
       expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
