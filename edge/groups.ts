@@ -287,7 +287,8 @@ export class GroupFanout {
       if (d.n?.includes(member.account) === true) continue;
       const mine = d.a === member.account;
       const own = mine ? this.sockets.numberOf(d.x) : skip;
-      for (const conn of member.conns) if (conn.n !== own) this.write(conn, mine && d.o !== undefined ? d.o : d.f);
+      const f = mine ? (d.o ?? d.f) : d.fq !== undefined && d.q?.includes(member.account) === true ? d.fq : d.f;
+      for (const conn of member.conns) if (conn.n !== own) this.write(conn, f);
     }
     for (const conn of member.conns) this.subscribeSocket(conn, group.topic);
   }
@@ -348,6 +349,16 @@ export class GroupFanout {
       const m = group.members.get(account);
       if (m !== undefined && m !== sender && m.held === undefined) aside.push(...m.conns);
     }
+    // Members its alert setting silences step off too, and get the frame marked `isMuted` of their own.
+    const silenced: Conn[] = [];
+    if (d.fq !== undefined) {
+      for (const account of d.q ?? []) {
+        const m = group.members.get(account);
+        if (m === undefined || m === sender || m.held !== undefined || d.n?.includes(account) === true) continue;
+        aside.push(...m.conns);
+        silenced.push(...m.conns);
+      }
+    }
     const app = this.app();
     if (app === undefined) return;
     for (const conn of aside) this.unsubscribeSocket(conn, group.topic);
@@ -356,6 +367,7 @@ export class GroupFanout {
     this.written += reached;
     if (this.metrics !== undefined) this.metrics.groupDeliveries += reached;
     for (const conn of aside) this.subscribeSocket(conn, group.topic);
+    for (const conn of silenced) this.write(conn, d.fq!);
     if (sender === undefined || senderLeftOut || sender.held !== undefined) return;
     const own = this.sockets.numberOf(d.x);
     const f = d.o ?? d.f;

@@ -86,6 +86,10 @@ export interface GroupDelivery {
   x?: string;
   /** Accounts that get nothing of it on this subject. */
   n?: string[];
+  /** Members whose alert setting silences it: they get `fq` (the message marked `isMuted`) instead of `f`. */
+  q?: string[];
+  /** The frame of the members in `q`. */
+  fq?: Uint8Array;
 }
 
 /** A change to an account's event subscriptions: publishers added (with their lapse time, ms), removed, or all removed. */

@@ -19,6 +19,7 @@ import { deliverySubject, groupSubject } from '../../engine/subjects.ts';
 import type { StoredMessage } from '../conversation/logic.ts';
 import type { TeamEvent, TeamState } from './logic.ts';
 import { teamViewOf } from './messages.ts';
+import { alertMuted } from './extras.ts';
 
 const NO_FRAME = new Uint8Array(0);
 
@@ -85,6 +86,15 @@ function messageEffects(
   if (event.conn !== undefined) d.x = event.conn;
   const skip = [...notTo, ...direct];
   if (skip.length > 0) d.n = skip;
+  // Members whose alert setting silences this sender get it marked, as in an advanced group.
+  const silenced: string[] = [];
+  for (const row of state.members.values()) {
+    if (row.muteNotiType !== undefined && row.muteNotiType !== '0' && row.account !== msg.from && alertMuted(state, row.account, msg.from)) silenced.push(row.account);
+  }
+  if (silenced.length > 0) {
+    d.q = silenced;
+    d.fq = encode({ ev: 'msg', d: { ...teamViewOf(msg, ''), isMuted: true } });
+  }
   out.push(groupPublish(state.id, d));
   return out;
 }
