@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { parseDeviceLimits } from '../actors/presence/logic.ts';
+import { MAX_CONTENT_CHARS, MAX_EXT_CHARS, MAX_TEXT_CHARS } from './protocol/objects.ts';
 
 export interface Config {
   /** HTTP and WebSocket port (`/v1/ws`, `/healthz`, `/readyz`, `/metrics`). Default 8080; 0 picks a free port. */
@@ -99,6 +100,12 @@ export interface Config {
   superTeamClientCreate: boolean;
   /** How long after sending a message its sender may recall it (EXPIRED after), ms. Default 120000 (2 minutes). */
   recallWindowMs: number;
+  /** Longest text of a text or tip message, characters (BAD_REQUEST past it). Default and ceiling 5000. */
+  maxTextChars: number;
+  /** Longest `content` of a custom message, characters. Default and ceiling 10000. */
+  maxContentChars: number;
+  /** Longest `custom` of a message, characters. Default and ceiling 4096. */
+  maxCustomChars: number;
   /** Most pinned messages one conversation holds (BAD_REQUEST past it). Default 100. */
   maxPinsPerConversation: number;
   /** Most quick comments one message holds (BAD_REQUEST past it). Default 500. */
@@ -179,6 +186,9 @@ export const CONFIG_FIELDS: Record<keyof Config, FieldSpec> = {
   teamMaxMembers: { env: 'PARLEY_TEAM_MAX_MEMBERS', kind: 'int', min: 1, doc: 'members per advanced group' },
   superTeamMaxMembers: { env: 'PARLEY_SUPERTEAM_MAX_MEMBERS', kind: 'int', min: 1, doc: 'members per supergroup' },
   superTeamClientCreate: { env: 'PARLEY_SUPERTEAM_CLIENT_CREATE', kind: 'bool', doc: 'let clients create and dismiss supergroups' },
+  maxTextChars: { env: 'PARLEY_MAX_TEXT_CHARS', kind: 'int', min: 1, max: MAX_TEXT_CHARS, doc: 'longest text of a message, characters' },
+  maxContentChars: { env: 'PARLEY_MAX_CONTENT_CHARS', kind: 'int', min: 1, max: MAX_CONTENT_CHARS, doc: 'longest content of a custom message, characters' },
+  maxCustomChars: { env: 'PARLEY_MAX_CUSTOM_CHARS', kind: 'int', min: 1, max: MAX_EXT_CHARS, doc: 'longest custom of a message, characters' },
   recallWindowMs: { env: 'PARLEY_RECALL_WINDOW_MS', kind: 'int', min: 0, doc: 'how long after sending a message may be recalled, ms' },
   maxPinsPerConversation: { env: 'PARLEY_MAX_PINS_PER_CONVERSATION', kind: 'int', min: 1, doc: 'pinned messages per conversation' },
   maxQuickCommentsPerMsg: { env: 'PARLEY_MAX_QUICK_COMMENTS_PER_MSG', kind: 'int', min: 1, doc: 'quick comments per message' },
@@ -237,6 +247,9 @@ export function defaultConfig(): Config {
     superTeamMaxMembers: 10_000,
     superTeamClientCreate: false,
     recallWindowMs: 120_000,
+    maxTextChars: MAX_TEXT_CHARS,
+    maxContentChars: MAX_CONTENT_CHARS,
+    maxCustomChars: MAX_EXT_CHARS,
     maxPinsPerConversation: 100,
     maxQuickCommentsPerMsg: 500,
     webhookUrl: '',

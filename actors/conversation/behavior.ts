@@ -54,6 +54,7 @@ import {
   initialState,
   lastVisible,
   markSaved,
+  messageLimits,
   messagesByRef,
   quietFor,
   sentBy,
@@ -86,7 +87,12 @@ export const conversationSettings = {
 };
 
 /** Takes the conversation settings from the process's configuration. */
-export function configureConversations(config: Pick<Config, 'recallWindowMs' | 'maxPinsPerConversation' | 'maxQuickCommentsPerMsg'>): void {
+export function configureConversations(
+  config: Pick<Config, 'recallWindowMs' | 'maxPinsPerConversation' | 'maxQuickCommentsPerMsg' | 'maxTextChars' | 'maxContentChars' | 'maxCustomChars'>,
+): void {
+  messageLimits.textChars = config.maxTextChars;
+  messageLimits.contentChars = config.maxContentChars;
+  messageLimits.customChars = config.maxCustomChars;
   conversationSettings.recallWindowMs = config.recallWindowMs;
   conversationSettings.maxPins = config.maxPinsPerConversation;
   conversationSettings.maxCommentsPerMsg = config.maxQuickCommentsPerMsg;

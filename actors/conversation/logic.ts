@@ -7,6 +7,7 @@ import { ParleyError } from '../../engine/protocol/errors.ts';
 export type { DeletedMsgSelf } from '../../engine/protocol/methods.ts';
 import type { Args, DeletedMsgSelf, DeviceType, FileDescriptor, Message, MsgRef, MsgType, SysMsg } from '../../engine/protocol/methods.ts';
 import { sessionIdOf } from '../../engine/protocol/methods.ts';
+import { MAX_CONTENT_CHARS, MAX_EXT_CHARS, MAX_TEXT_CHARS } from '../../engine/protocol/objects.ts';
 import type { ThreadMessageInfo } from '../../engine/protocol/methods.ts';
 import type { PinEvent } from './pins.ts';
 import type { CommentEvent } from './quick-comments.ts';
@@ -154,7 +155,32 @@ export function findResend(state: ConversationState, view: ConversationView, fro
 }
 
 /** Decides a send: the stored message with its server fields (seq, time, idServer). */
+/**
+ * Sizes a send may reach, as the operator configured them (PARLEY_MAX_TEXT_CHARS,
+ * PARLEY_MAX_CONTENT_CHARS, PARLEY_MAX_CUSTOM_CHARS): at most the protocol's
+ * own ceilings, which the schemas hold. One value per process.
+ */
+export const messageLimits = {
+  textChars: MAX_TEXT_CHARS,
+  contentChars: MAX_CONTENT_CHARS,
+  customChars: MAX_EXT_CHARS,
+};
+
+/** Refuses a send past a configured size, naming the field, the limit and its setting. */
+function checkSizes(input: SendInput): void {
+  const over = (field: string, value: string | undefined, max: number, setting: string) => {
+    if (value !== undefined && value.length > max) {
+      throw new ParleyError('BAD_REQUEST', `${field} is ${value.length} characters; at most ${max} are allowed (${setting})`);
+    }
+  };
+  over('text', input.body.text, messageLimits.textChars, 'PARLEY_MAX_TEXT_CHARS');
+  over('tip', input.body.tip, messageLimits.textChars, 'PARLEY_MAX_TEXT_CHARS');
+  over('content', input.body.content, messageLimits.contentChars, 'PARLEY_MAX_CONTENT_CHARS');
+  over('custom', input.args.custom, messageLimits.customChars, 'PARLEY_MAX_CUSTOM_CHARS');
+}
+
 export function decideSend(state: ConversationState, input: SendInput & { conn?: string }): MsgEvent {
+  checkSizes(input);
   const to = peerOf(state, input.from);
   const a = input.args;
   const msg: StoredMessage = {
