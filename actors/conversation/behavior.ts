@@ -17,6 +17,7 @@ import type { Outcome } from '../../engine/actor/define.ts';
 import type { Caller } from '../../engine/envelope.ts';
 import type { Config } from '../../engine/config.ts';
 import { decodeKey, keyOf, rangeUnder } from '../../engine/keys.ts';
+import { encodedValue } from '../../engine/store.ts';
 import { encode, encodeMapOfRaw, extendMap, rememberEncoding } from '../../engine/protocol/codec.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import type { Message, MsgRef, MsgType, SysMsg } from '../../engine/protocol/objects.ts';
@@ -530,7 +531,8 @@ export const conversationBehavior = defineActor<'conv', ConversationState, Conve
     msg: {
       apply: (state, event) => applyEvent(state, event),
       persist(_state, { msg, root }, ctx) {
-        void ctx.store.db('conv-msgs').put(keyOf('convMsg', ctx.address, msg.seq), msg);
+        // The row is the message's single encoding, the one its Log entry and frames carry.
+        void ctx.store.db('conv-msgs').put(keyOf('convMsg', ctx.address, msg.seq), encodedValue(storedBytes(msg)));
         void ctx.store.db('conv-idc').put(keyOf('convIdClient', ctx.address, msg.from, msg.idClient), msg.seq);
         if (root !== undefined) void ctx.store.db('conv-threads').put(keyOf('convThread', ctx.address, root, msg.seq), 1);
       },

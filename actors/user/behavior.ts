@@ -13,6 +13,8 @@ import type { Effect } from '../../engine/actor/behavior.ts';
 import { callEffect, defineActor } from '../../engine/actor/define.ts';
 import type { ActorDefinition } from '../../engine/actor/define.ts';
 import { decodeKey, keyOf, rangeOf } from '../../engine/keys.ts';
+import { encodedValue } from '../../engine/store.ts';
+import type { Binary } from 'lmdb';
 import { decode, encode, encodeArrayOfRaw, encodeMapOfRaw, encodingOf, rememberEncoding, withRawMember } from '../../engine/protocol/codec.ts';
 import { ParleyError } from '../../engine/protocol/errors.ts';
 import type { Message, Session } from '../../engine/protocol/objects.ts';
@@ -124,6 +126,14 @@ function touchedMsg(a: TouchArgs): Message {
 function sessionBytes(row: SessionRow): Uint8Array {
   const last = row.lastMsg === undefined ? undefined : encodingOf(row.lastMsg);
   return last === undefined ? encode(sessionView(row)) : withRawMember(encode(sessionView(row, false)), 'lastMsg', last);
+}
+
+/** A session row as stored: with its last message's bytes spliced in when known, so the message is not encoded again. */
+function rowValue(row: SessionRow): SessionRow | Binary {
+  const last = row.lastMsg === undefined ? undefined : encodingOf(row.lastMsg);
+  if (last === undefined) return row;
+  const { lastMsg: _, ...rest } = row;
+  return encodedValue(withRawMember(encode(rest), 'lastMsg', last));
 }
 
 /** The session ids a batch changes, once each. */
@@ -268,7 +278,7 @@ export const userActor = {
     const rows = ctx.store.db('user-sessions');
     for (const id of changedIds(events)) {
       const row = state.sessions.get(id);
-      if (row !== undefined) void rows.put(keyOf('userSession', ctx.address, id), row);
+      if (row !== undefined) void rows.put(keyOf('userSession', ctx.address, id), rowValue(row));
     }
     if (events.some((e) => e.t === 'sysmsgPost' || e.t === 'sysmsgRead')) persistSysMsgMeta(state, ctx);
     if (events.some((e) => e.t === 'collectPut' || e.t === 'collectsDelete')) persistCollectMeta(state, ctx);
