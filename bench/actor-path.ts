@@ -79,7 +79,7 @@ await Promise.all(
     let k = 0;
     const loop = async () => {
       while (performance.now() < end) {
-        await client.call(address, 'sendText', { scene: 'p2p', to, text: `${++k} ${'x'.repeat(96)}` }, caller);
+        await client.callRaw(address, 'sendText', { scene: 'p2p', to, text: `${++k} ${'x'.repeat(96)}` }, caller);
         acked++;
       }
       if (at1 === undefined) {

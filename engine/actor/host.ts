@@ -756,7 +756,8 @@ export class ActorHost {
   /** Runs a call effect until it is answered or given up; `pendingCalls` counts it until then. */
   private async call(effect: CallEffect, attempt: number): Promise<void> {
     try {
-      await this.client.call(effect.to, effect.m, effect.a, undefined);
+      // The answer is not used: its bytes are not decoded.
+      await this.client.callRaw(effect.to, effect.m, effect.a, undefined);
     } catch (err) {
       // Call effects are carried at least once: `callEffect` takes only calls declared safe to repeat.
       if (mayRetry(err, 'idempotent') && attempt < CALL_ATTEMPTS) {

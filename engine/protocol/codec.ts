@@ -354,6 +354,15 @@ export function encodeArrayOfRaw(items: readonly Uint8Array[]): Uint8Array {
  * serve every viewer's copy of it.
  */
 export function extendMap(map: Uint8Array, extra: Record<string, unknown>): Uint8Array {
+  return extendMapRaw(map, encode(extra));
+}
+
+/**
+ * `extendMap` with the extra members given as an encoded map `more` (none
+ * of whose keys `map` may hold): lets a writer keep the bytes of members it
+ * adds to many maps, such as a viewer's fields on each message it sees.
+ */
+export function extendMapRaw(map: Uint8Array, more: Uint8Array): Uint8Array {
   const token = map[0]!;
   let count: number;
   let header: number;
@@ -369,7 +378,6 @@ export function extendMap(map: Uint8Array, extra: Record<string, unknown>): Uint
   } else {
     throw new TypeError('extendMap takes an encoded map');
   }
-  const more = encode(extra);
   // `extra` is a small map; its own header goes, its members follow those of `map`.
   const moreHeader = more[0]! <= 0x8f ? 1 : more[0] === 0xde ? 3 : 5;
   const moreCount = moreHeader === 1 ? more[0]! & 0x0f : moreHeader === 3 ? (more[1]! << 8) | more[2]! : new DataView(more.buffer, more.byteOffset).getUint32(1);
