@@ -15,7 +15,7 @@ import type { ActorDefinition } from '../../engine/actor/define.ts';
 import { decodeKey, keyOf, rangeOf } from '../../engine/keys.ts';
 import { encodedValue } from '../../engine/store.ts';
 import type { Binary } from 'lmdb';
-import { decode, encode, encodeArrayOfRaw, encodeMapOfRaw, encodingOf, rememberEncoding, withRawMember } from '../../engine/protocol/codec.ts';
+import { decode, encode, encodeArrayOfRaw, encodeMapOfRaw, encodeWithRawMember, encodingOf, rememberEncoding, withRawMember } from '../../engine/protocol/codec.ts';
 import { ParleyError } from '../../engine/protocol/errors.ts';
 import type { Message, Session } from '../../engine/protocol/objects.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
@@ -132,8 +132,7 @@ function sessionBytes(row: SessionRow): Uint8Array {
 function rowValue(row: SessionRow): SessionRow | Binary {
   const last = row.lastMsg === undefined ? undefined : encodingOf(row.lastMsg);
   if (last === undefined) return row;
-  const { lastMsg: _, ...rest } = row;
-  return encodedValue(withRawMember(encode(rest), 'lastMsg', last));
+  return encodedValue(encodeWithRawMember(row, 'lastMsg', last));
 }
 
 /** The session ids a batch changes, once each. */
@@ -233,7 +232,7 @@ export const userActor = {
       if (event === undefined) return { reply: true };
       // The message's bytes as they came go into the Log entry, spliced after the event's other members.
       const bytes = encodingOf(msg);
-      return { reply: true, events: [bytes === undefined ? event : rememberEncoding(event, withRawMember(encode({ ...event, msg: undefined }), 'msg', bytes))] };
+      return { reply: true, events: [bytes === undefined || event.t !== 'touch' ? event : rememberEncoding(event, encodeWithRawMember(event, 'msg', bytes))] };
     },
     receipt: (state, a, _caller, ctx) => ({ reply: true, events: decideReceived(state, a, ctx.now()) }),
     recalled: (state, a, _caller, ctx) => ({ reply: true, events: decideRecalled(state, a, ctx.now()) }),

@@ -299,6 +299,24 @@ export function withRawMember(map: Uint8Array, key: string, raw: Uint8Array): Ui
   return out;
 }
 
+/**
+ * What `encode({...value, [key]: raw})` makes, where `raw` is the encoding
+ * of `value[key]`: `value` is encoded without that member, which follows
+ * as the bytes given, and no copy of `value` is made. `value[key]` is
+ * cleared for the encode and put back before this returns.
+ */
+export function encodeWithRawMember<T extends object, K extends keyof T & string>(value: T, key: K, raw: Uint8Array): Uint8Array {
+  const held = value[key];
+  value[key] = undefined as T[K];
+  let rest: Uint8Array;
+  try {
+    rest = encode(value);
+  } finally {
+    value[key] = held;
+  }
+  return withRawMember(rest, key, raw);
+}
+
 function mapHeader(map: Uint8Array): { count: number; header: number } {
   const token = map[0]!;
   if (token >= 0x80 && token <= 0x8f) return { count: token & 0x0f, header: 1 };
