@@ -11,20 +11,23 @@
  * are summed from the heap's use before and after each garbage collection in
  * the window (`v8.GCProfiler`).
  *
- *   node --import tsx bench/actor-path.ts [--pairs 50] [--window 16] [--seconds 6] [--dir /dev/shm]
+ *   node --import tsx bench/actor-path.ts [--pairs 50] [--window 16] [--seconds 6] [--dir /dev/shm] [--compiled]
+ *
+ * `--compiled` runs the engine from dist/ (build it first: `node scripts/build.mjs`),
+ * as `npm start` does; without it the engine runs from source under tsx.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
-import { ActorClient } from '../engine/actor/call.ts';
-import { ActorHost } from '../engine/actor/host.ts';
-import { StaticOwnership } from '../engine/actor/ownership.ts';
-import { EmbeddedBus } from '../engine/bus/embedded-bus.ts';
-import { LmdbLog } from '../engine/log/lmdb-log.ts';
-import { BEHAVIORS } from '../engine/node.ts';
-import { StateStore } from '../engine/store.ts';
-import { p2pAddress } from '../engine/subjects.ts';
+import type * as CallModule from '../engine/actor/call.ts';
+import type * as HostModule from '../engine/actor/host.ts';
+import type * as OwnershipModule from '../engine/actor/ownership.ts';
+import type * as BusModule from '../engine/bus/embedded-bus.ts';
+import type * as LogModule from '../engine/log/lmdb-log.ts';
+import type * as NodeModule from '../engine/node.ts';
+import type * as StoreModule from '../engine/store.ts';
+import type * as SubjectsModule from '../engine/subjects.ts';
 import type { Caller } from '../engine/envelope.ts';
 
 const args = process.argv.slice(2);
@@ -32,6 +35,18 @@ const flag = (name: string, fallback: string) => {
   const at = args.indexOf(`--${name}`);
   return at === -1 ? fallback : args[at + 1]!;
 };
+
+// `--compiled`: the engine as production runs it, the JavaScript `node scripts/build.mjs` writes to dist/.
+const COMPILED = args.includes('--compiled');
+const engine = async <T>(path: string): Promise<T> => (await import(COMPILED ? `../dist/engine/${path}.js` : `../engine/${path}.ts`)) as T;
+const { ActorClient } = await engine<typeof CallModule>('actor/call');
+const { ActorHost } = await engine<typeof HostModule>('actor/host');
+const { StaticOwnership } = await engine<typeof OwnershipModule>('actor/ownership');
+const { EmbeddedBus } = await engine<typeof BusModule>('bus/embedded-bus');
+const { LmdbLog } = await engine<typeof LogModule>('log/lmdb-log');
+const { BEHAVIORS } = await engine<typeof NodeModule>('node');
+const { StateStore } = await engine<typeof StoreModule>('store');
+const { p2pAddress } = await engine<typeof SubjectsModule>('subjects');
 const PAIRS = Number(flag('pairs', '50'));
 const WINDOW = Number(flag('window', '16'));
 const SECONDS = Number(flag('seconds', '6'));
@@ -79,7 +94,7 @@ await Promise.all(
     let k = 0;
     const loop = async () => {
       while (performance.now() < end) {
-        await client.call(address, 'sendText', { scene: 'p2p', to, text: `${++k} ${'x'.repeat(96)}` }, caller);
+        await client.callRaw(address, 'sendText', { scene: 'p2p', to, text: `${++k} ${'x'.repeat(96)}` }, caller);
         acked++;
       }
       if (at1 === undefined) {
@@ -105,6 +120,7 @@ console.log(
   JSON.stringify({
     pairs: PAIRS,
     window: WINDOW,
+    compiled: COMPILED,
     msgsPerSec: Math.round(msgs / ((at1.t - at0.t) / 1000)),
     commandsPerMessage: +((at1.commands - at0.commands) / msgs).toFixed(2),
     cpuUsPerMessage: +(cpuUs / msgs).toFixed(1),

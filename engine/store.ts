@@ -15,9 +15,16 @@
  * identifier holding a NUL reach into another owner's rows. State written by
  * an earlier key format is not read: each actor rebuilds its rows from the
  * Log on its first activation.
+ *
+ * Rows a message travels into (`conv-msgs`, `user-sessions`, and the
+ * `outbox` of calls carrying it) may be written
+ * as the engine's own msgpack bytes (`encodedValue`), the ones its codec made
+ * for the Log entry and the frames, rather than encoded a second time by
+ * lmdb-js. Those databases read a msgpack map as a plain object, as the
+ * codec does; rows lmdb-js encoded itself (records) read as before.
  */
-import { open } from 'lmdb';
-import type { Database as LmdbDatabase, RootDatabase } from 'lmdb';
+import { asBinary, open } from 'lmdb';
+import type { Binary, Database as LmdbDatabase, DatabaseOptions, RootDatabase } from 'lmdb';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyOf, type StoreKey } from './keys.ts';
@@ -26,6 +33,18 @@ import type { Metrics } from './metrics.ts';
 
 /** A database of the state store: values of any msgpack-able type, keys from `keys.ts`. */
 export type Database<V = unknown> = LmdbDatabase<V, StoreKey>;
+
+/** Databases whose values may be the engine's own msgpack bytes: their maps read as plain objects. */
+const ENCODED_VALUE_DBS: ReadonlySet<string> = new Set(['conv-msgs', 'user-sessions', 'outbox']);
+
+/**
+ * A value for `put` that is already msgpack bytes of the engine's codec
+ * (`engine/protocol/codec.ts`), stored as they are. Only for the databases
+ * in `ENCODED_VALUE_DBS`: a read returns what the codec's `decode` would.
+ */
+export function encodedValue(bytes: Uint8Array): Binary {
+  return asBinary(bytes);
+}
 
 export interface StateStoreOptions {
   /** Commit synchronously (fsync before a transaction resolves): required when the embedded Log shares the environment. Default false. */
@@ -56,7 +75,10 @@ export class StateStore {
   db<V = unknown>(name: string): Database<V> {
     let db = this.dbs.get(name);
     if (db === undefined) {
-      db = this.root.openDB<unknown, StoreKey>({ name, compression: false, keyEncoding: 'binary' });
+      // `mapsAsObjects` reaches the database's msgpackr decoder; lmdb-js's typings leave it out.
+      const options: DatabaseOptions & { name: string; mapsAsObjects?: boolean } = { name, compression: false, keyEncoding: 'binary' };
+      if (ENCODED_VALUE_DBS.has(name)) options.mapsAsObjects = true;
+      db = this.root.openDB<unknown, StoreKey>(options);
       this.dbs.set(name, db);
     }
     return db as Database<V>;

@@ -17,7 +17,8 @@ import type { Outcome } from '../../engine/actor/define.ts';
 import type { Caller } from '../../engine/envelope.ts';
 import type { Config } from '../../engine/config.ts';
 import { decodeKey, keyOf, rangeUnder } from '../../engine/keys.ts';
-import { encode, encodeMapOfRaw, extendMap, rememberEncoding } from '../../engine/protocol/codec.ts';
+import { encodedValue } from '../../engine/store.ts';
+import { encode, encodeMapOfRaw, extendMapRaw, rememberEncoding } from '../../engine/protocol/codec.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import type { Message, MsgRef, MsgType, SysMsg } from '../../engine/protocol/objects.ts';
 import type { Args, ClearedHistory, PinMsgChange, QuickCommentChange } from '../../engine/protocol/methods.ts';
@@ -250,7 +251,7 @@ function frame(ev: string, d: unknown): Uint8Array {
  * A new message is encoded once: its stored form's bytes, kept here from the
  * send to the batch's effects, go as they are into the Log entry's event and
  * become each viewer's copy by adding the three members a view adds
- * (`extendMap`), for the sender's reply and both delivery frames alike.
+ * (`extendMapRaw`), for the sender's reply and both delivery frames alike.
  * Keyed by the stored object, which is never changed (a recall or a
  * delete-for-self makes a new row).
  */
@@ -289,8 +290,25 @@ function viewBytes(msg: StoredMessage, viewer: string): Uint8Array {
 }
 
 function viewOfMember(msg: StoredMessage, viewer: string): Uint8Array {
-  const peer = msg.from === viewer ? msg.to : msg.from;
-  return extendMap(storedBytes(msg), { flow: msg.from === viewer ? 'out' : 'in', sessionId: sessionIdOf('p2p', peer), target: peer });
+  const out = msg.from === viewer;
+  return extendMapRaw(storedBytes(msg), viewerFields(out, out ? msg.to : msg.from));
+}
+
+/** Most entries of each table of `viewerFields`; a full table is emptied. */
+const MAX_VIEWER_FIELDS = 4096;
+const outFields = new Map<string, Uint8Array>();
+const inFields = new Map<string, Uint8Array>();
+
+/** The encoded `{flow, sessionId, target}` a member's view of a message to or from `peer` adds, kept per peer. */
+function viewerFields(out: boolean, peer: string): Uint8Array {
+  const table = out ? outFields : inFields;
+  let bytes = table.get(peer);
+  if (bytes === undefined) {
+    if (table.size >= MAX_VIEWER_FIELDS) table.clear();
+    bytes = encode({ flow: out ? 'out' : 'in', sessionId: sessionIdOf('p2p', peer), target: peer }).slice();
+    table.set(peer, bytes);
+  }
+  return bytes;
 }
 
 /** `'msg'`, encoded: the frame's `ev` and the event's `t`. */
@@ -536,7 +554,8 @@ export const conversationBehavior = defineActor<'conv', ConversationState, Conve
     msg: {
       apply: (state, event) => applyEvent(state, event),
       persist(_state, { msg, root }, ctx) {
-        void ctx.store.db('conv-msgs').put(keyOf('convMsg', ctx.address, msg.seq), msg);
+        // The row is the message's single encoding, the one its Log entry and frames carry.
+        void ctx.store.db('conv-msgs').put(keyOf('convMsg', ctx.address, msg.seq), encodedValue(storedBytes(msg)));
         void ctx.store.db('conv-idc').put(keyOf('convIdClient', ctx.address, msg.from, msg.idClient), msg.seq);
         if (root !== undefined) void ctx.store.db('conv-threads').put(keyOf('convThread', ctx.address, root, msg.seq), 1);
       },

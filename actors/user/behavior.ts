@@ -13,7 +13,9 @@ import type { Effect } from '../../engine/actor/behavior.ts';
 import { callEffect, defineActor } from '../../engine/actor/define.ts';
 import type { ActorDefinition } from '../../engine/actor/define.ts';
 import { decodeKey, keyOf, rangeOf } from '../../engine/keys.ts';
-import { decode, encode, encodeArrayOfRaw, encodeMapOfRaw, encodingOf, rememberEncoding, withRawMember } from '../../engine/protocol/codec.ts';
+import { encodedValue } from '../../engine/store.ts';
+import type { Binary } from 'lmdb';
+import { decode, encode, encodeArrayOfRaw, encodeMapOfRaw, encodeWithRawMember, encodingOf, rememberEncoding, withRawMember } from '../../engine/protocol/codec.ts';
 import { ParleyError } from '../../engine/protocol/errors.ts';
 import type { Message, Session } from '../../engine/protocol/objects.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
@@ -126,6 +128,13 @@ function sessionBytes(row: SessionRow): Uint8Array {
   return last === undefined ? encode(sessionView(row)) : withRawMember(encode(sessionView(row, false)), 'lastMsg', last);
 }
 
+/** A session row as stored: with its last message's bytes spliced in when known, so the message is not encoded again. */
+function rowValue(row: SessionRow): SessionRow | Binary {
+  const last = row.lastMsg === undefined ? undefined : encodingOf(row.lastMsg);
+  if (last === undefined) return row;
+  return encodedValue(encodeWithRawMember(row, 'lastMsg', last));
+}
+
 /** The session ids a batch changes, once each. */
 function changedIds(events: readonly UserActorEvent[]): Set<string> {
   const ids = new Set<string>();
@@ -223,7 +232,7 @@ export const userActor = {
       if (event === undefined) return { reply: true };
       // The message's bytes as they came go into the Log entry, spliced after the event's other members.
       const bytes = encodingOf(msg);
-      return { reply: true, events: [bytes === undefined ? event : rememberEncoding(event, withRawMember(encode({ ...event, msg: undefined }), 'msg', bytes))] };
+      return { reply: true, events: [bytes === undefined || event.t !== 'touch' ? event : rememberEncoding(event, encodeWithRawMember(event, 'msg', bytes))] };
     },
     receipt: (state, a, _caller, ctx) => ({ reply: true, events: decideReceived(state, a, ctx.now()) }),
     recalled: (state, a, _caller, ctx) => ({ reply: true, events: decideRecalled(state, a, ctx.now()) }),
@@ -268,7 +277,7 @@ export const userActor = {
     const rows = ctx.store.db('user-sessions');
     for (const id of changedIds(events)) {
       const row = state.sessions.get(id);
-      if (row !== undefined) void rows.put(keyOf('userSession', ctx.address, id), row);
+      if (row !== undefined) void rows.put(keyOf('userSession', ctx.address, id), rowValue(row));
     }
     if (events.some((e) => e.t === 'sysmsgPost' || e.t === 'sysmsgRead')) persistSysMsgMeta(state, ctx);
     if (events.some((e) => e.t === 'collectPut' || e.t === 'collectsDelete')) persistCollectMeta(state, ctx);

@@ -7,7 +7,7 @@
  * class (registry.ts) decide whether a failed attempt is tried again.
  */
 import type { Bus } from '../bus/bus.ts';
-import { decode, encode } from '../protocol/codec.ts';
+import { decode, encode, encodeMapOfRaw, encodingOf } from '../protocol/codec.ts';
 import { ERRORS, ParleyError } from '../protocol/errors.ts';
 import type { RetryClass } from '../protocol/registry.ts';
 import type { ActorReply, ActorRequest, Caller } from '../envelope.ts';
@@ -53,6 +53,14 @@ export function mayRetry(err: unknown, retry: RetryClass): boolean {
   return retryable === 'yes' || (retryable === 'ifIdempotent' && retry !== 'never');
 }
 
+/** The encoded `ActorRequest`; arguments already encoded (`rememberEncoding`, as an outboxed call's) are spliced in. */
+function requestBytes(to: string, m: string, a: unknown, caller: Caller | undefined, requestId: number | undefined): Uint8Array {
+  const args = caller === undefined ? encodingOf(a) : undefined;
+  if (args !== undefined) return encodeMapOfRaw([['to', encode(to)], ['m', encode(m)], ['a', args]]);
+  const request: ActorRequest = caller === undefined ? { to, m, a } : requestId === undefined ? { to, m, a, caller } : { to, m, a, caller, q: requestId };
+  return encode(request);
+}
+
 export class ActorClient {
   readonly #bus: Bus;
   readonly #opts: ActorCallOptions;
@@ -69,10 +77,9 @@ export class ActorClient {
    * ParleyError, or UNAVAILABLE / TIMEOUT from the Bus.
    */
   async callRaw(to: string, m: string, a: unknown, caller: Caller | undefined, timeoutMs = this.#opts.timeoutMs, requestId?: number): Promise<Uint8Array | undefined> {
-    const request: ActorRequest = caller === undefined ? { to, m, a } : requestId === undefined ? { to, m, a, caller } : { to, m, a, caller, q: requestId };
     const metrics = this.#opts.metrics;
     const startedMs = metrics === undefined ? 0 : performance.now();
-    const bytes = await this.#bus.request(requestSubject(partitionOf(to, this.#opts.partitions)), encode(request), { timeoutMs });
+    const bytes = await this.#bus.request(requestSubject(partitionOf(to, this.#opts.partitions)), requestBytes(to, m, a, caller, requestId), { timeoutMs });
     metrics?.busRequestSeconds.observe(secondsSince(startedMs));
     if (bytes[0] === RESULT_PREFIX[0] && bytes[1] === RESULT_PREFIX[1] && bytes[2] === RESULT_PREFIX[2]) {
       return bytes.subarray(3);

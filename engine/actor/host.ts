@@ -16,11 +16,13 @@ import type { Bus, BusMessage, BusSubscription } from '../bus/bus.ts';
 import type { Log } from '../log/log.ts';
 import { LogConflictError } from '../log/log.ts';
 import { LmdbLog } from '../log/lmdb-log.ts';
-import { decode, encode, encodeArrayOfRaw, encodeBin, encodeMapOfRaw, encodingOf } from '../protocol/codec.ts';
+import { decode, encode, encodeArrayOfRaw, encodeBin, encodeMapOfRaw, encodingOf, rememberEncoding } from '../protocol/codec.ts';
 import { ParleyError, isParleyError } from '../protocol/errors.ts';
 import type { WireError } from '../protocol/errors.ts';
 import type { ActorReply, ActorRequest } from '../envelope.ts';
+import { encodedValue } from '../store.ts';
 import type { Database, StateStore } from '../store.ts';
+import type { Binary } from 'lmdb';
 import { keyOf, rangeOf, type StoreKey } from '../keys.ts';
 import { IdServerGenerator } from '../ids.ts';
 import { addressOfLogSubject, deliverySubject, fenceSubject, logSubject, partitionOf, requestSubject } from '../subjects.ts';
@@ -72,6 +74,27 @@ const LOG_ENTRY_HEADROOM_BYTES = 4096;
 export const REPLY_ENVELOPE_BYTES = 64;
 /** Attempts of an actor-to-actor call effect before it is given up (and logged). */
 const CALL_ATTEMPTS = 10;
+const CALL_KIND = encode('call');
+
+/**
+ * The outbox row of a call effect, `{kind, to, m, a, supersede?}`, in the
+ * codec's bytes. Its arguments are encoded once: the call's request splices
+ * the same bytes (`rememberEncoding`), so they are not encoded again.
+ */
+function outboxRow(effect: Extract<Effect, { kind: 'call' }>): Binary {
+  const members: Array<[string, Uint8Array]> = [['kind', CALL_KIND], ['to', encode(effect.to)], ['m', encode(effect.m)]];
+  const a = effect.a;
+  if (a !== undefined) {
+    let args = encodingOf(a);
+    if (args === undefined) {
+      args = encode(a);
+      if (typeof a === 'object' && a !== null) rememberEncoding(a, args);
+    }
+    members.push(['a', args]);
+  }
+  if (effect.supersede !== undefined) members.push(['supersede', encode(effect.supersede)]);
+  return encodedValue(encodeMapOfRaw(members));
+}
 /** How long answered calls' outbox rows wait to be removed together, ms. */
 const OUTBOX_CLEANUP_MS = 200;
 
@@ -612,13 +635,12 @@ export class ActorHost {
    * in the transaction that persists their events and removed once answered,
    * so calls cut short by a crash are made again when the host restarts.
    */
-  private outboxed(address: string, effects: Effect[]): { key: StoreKey; effect: CallEffect; stored: Effect }[] {
-    const out: { key: StoreKey; effect: CallEffect; stored: Effect }[] = [];
+  private outboxed(address: string, effects: Effect[]): { key: StoreKey; effect: CallEffect; stored: Binary }[] {
+    const out: { key: StoreKey; effect: CallEffect; stored: Binary }[] = [];
     for (const effect of effects) {
       if (effect.kind !== 'call') continue;
       const key = keyOf('outbox', address, this.opts.nodeId, Date.now(), ++this.outboxSeq);
-      const stored: Effect = { kind: 'call', to: effect.to, m: effect.m, a: effect.a };
-      if (effect.supersede !== undefined) stored.supersede = effect.supersede;
+      const stored = outboxRow(effect);
       (effect as CallEffect).outboxKey = key;
       out.push({ key, effect: effect as CallEffect, stored });
     }
@@ -734,7 +756,8 @@ export class ActorHost {
   /** Runs a call effect until it is answered or given up; `pendingCalls` counts it until then. */
   private async call(effect: CallEffect, attempt: number): Promise<void> {
     try {
-      await this.client.call(effect.to, effect.m, effect.a, undefined);
+      // The answer is not used: its bytes are not decoded.
+      await this.client.callRaw(effect.to, effect.m, effect.a, undefined);
     } catch (err) {
       // Call effects are carried at least once: `callEffect` takes only calls declared safe to repeat.
       if (mayRetry(err, 'idempotent') && attempt < CALL_ATTEMPTS) {

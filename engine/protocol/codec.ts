@@ -299,6 +299,24 @@ export function withRawMember(map: Uint8Array, key: string, raw: Uint8Array): Ui
   return out;
 }
 
+/**
+ * What `encode({...value, [key]: raw})` makes, where `raw` is the encoding
+ * of `value[key]`: `value` is encoded without that member, which follows
+ * as the bytes given, and no copy of `value` is made. `value[key]` is
+ * cleared for the encode and put back before this returns.
+ */
+export function encodeWithRawMember<T extends object, K extends keyof T & string>(value: T, key: K, raw: Uint8Array): Uint8Array {
+  const held = value[key];
+  value[key] = undefined as T[K];
+  let rest: Uint8Array;
+  try {
+    rest = encode(value);
+  } finally {
+    value[key] = held;
+  }
+  return withRawMember(rest, key, raw);
+}
+
 function mapHeader(map: Uint8Array): { count: number; header: number } {
   const token = map[0]!;
   if (token >= 0x80 && token <= 0x8f) return { count: token & 0x0f, header: 1 };
@@ -354,6 +372,15 @@ export function encodeArrayOfRaw(items: readonly Uint8Array[]): Uint8Array {
  * serve every viewer's copy of it.
  */
 export function extendMap(map: Uint8Array, extra: Record<string, unknown>): Uint8Array {
+  return extendMapRaw(map, encode(extra));
+}
+
+/**
+ * `extendMap` with the extra members given as an encoded map `more` (none
+ * of whose keys `map` may hold): lets a writer keep the bytes of members it
+ * adds to many maps, such as a viewer's fields on each message it sees.
+ */
+export function extendMapRaw(map: Uint8Array, more: Uint8Array): Uint8Array {
   const token = map[0]!;
   let count: number;
   let header: number;
@@ -369,7 +396,6 @@ export function extendMap(map: Uint8Array, extra: Record<string, unknown>): Uint
   } else {
     throw new TypeError('extendMap takes an encoded map');
   }
-  const more = encode(extra);
   // `extra` is a small map; its own header goes, its members follow those of `map`.
   const moreHeader = more[0]! <= 0x8f ? 1 : more[0] === 0xde ? 3 : 5;
   const moreCount = moreHeader === 1 ? more[0]! & 0x0f : moreHeader === 3 ? (more[1]! << 8) | more[2]! : new DataView(more.buffer, more.byteOffset).getUint32(1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decode, encode, encodeBin, encodeMapOfRaw, encodingOf, extendMap, rememberEncoding, withRawMember } from '../../engine/protocol/codec.ts';
+import { decode, encode, encodeBin, encodeMapOfRaw, encodeWithRawMember, encodingOf, extendMap, rememberEncoding, withRawMember } from '../../engine/protocol/codec.ts';
 
 /** A map of `n` members of mixed types. */
 function mapOf(n: number): Record<string, unknown> {
@@ -73,5 +73,24 @@ describe('encodeBin and encodeMapOfRaw', () => {
       const spliced = encodeMapOfRaw([['x', encode(`conn-${i}`)], ['f', encodeBin(f)], ['a-key-longer-than-thirty-two-characters', encode(i)]]);
       expect(Buffer.from(spliced).equals(Buffer.from(encode({ x: `conn-${i}`, f, 'a-key-longer-than-thirty-two-characters': i })))).toBe(true);
     }
+  });
+});
+
+describe('encodeWithRawMember', () => {
+  for (const n of [0, 5, 14, 15, 16, 70_000]) {
+    it(`encodes a map of ${n} with one member as given bytes: the bytes encode({...a, [key]: value}) makes, a unchanged`, () => {
+      const a: Record<string, unknown> = { ...mapOf(n), msg: { text: 'hi', seq: 3 } };
+      const before = { ...a };
+      const spliced = encodeWithRawMember(a, 'msg', encode(a.msg));
+      const { msg, ...rest } = a;
+      expect(Buffer.from(spliced).equals(Buffer.from(encode({ ...rest, msg })))).toBe(true);
+      expect(a).toStrictEqual(before);
+    });
+  }
+
+  it('puts the member back when encoding the rest throws', () => {
+    const a = { msg: 1, bad: 10n ** 40n };
+    expect(() => encodeWithRawMember(a, 'msg', encode(1))).toThrow();
+    expect(a.msg).toBe(1);
   });
 });
