@@ -10,33 +10,12 @@
  * order. The report sets delivery beside the bare uWebSockets.js topic
  * publish ceiling of the same run.
  */
-import { DeliveryCheck, defineScenario, readStamp, stampedText } from '../driver/scenario.ts';
+import { defineScenario, readStamp } from '../driver/scenario.ts';
 import type { VuContext } from '../driver/scenario.ts';
-import { countChecks, settle } from './p2p-throughput.ts';
+import { runGroupFanout } from '../driver/group-fanout.ts';
 
 /** Most accounts one `addSuperTeamMembers` names. */
 const BATCH = 200;
-
-/** The edges' WebSocket URLs as their `/metrics` URLs, each once. */
-export function metricsUrls(ctx: VuContext): string[] {
-  const urls = new Set<string>();
-  for (let e = 0; e < 8; e++) {
-    const u = new URL(ctx.url(e));
-    urls.add(`http://${u.host}/metrics`);
-  }
-  return [...urls];
-}
-
-/** The sum over the edges of one Prometheus counter. */
-export async function edgeCounter(urls: readonly string[], name: string): Promise<number> {
-  let total = 0;
-  for (const url of urls) {
-    const text = await (await fetch(url)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-    if (line !== undefined) total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
 
 export default defineScenario({
   name: 'superteam-fanout',
@@ -65,58 +44,17 @@ export default defineScenario({
     }
     await ctx.barrier('created');
     const client = owner ?? (await ctx.login(member(ctx.vu), { edge: ctx.vu })).client;
-    const check = new DeliveryCheck();
-    let from = Infinity;
-    let until = Infinity;
-    let total: number | undefined;
     /** seq minus the send counter: the texts follow the membership notices. */
     let offset: number | undefined;
-    client.onEvent = (frame) => {
-      if (frame.ev !== 'msg' || frame.d.scene !== 'superTeam' || frame.d.type !== 'text' || ctx.vu === 0) return;
-      const text = frame.d.text as string;
-      if (text.startsWith('end:')) {
-        total = Number(text.slice(4));
-        return;
-      }
-      const at = ctx.now();
-      offset ??= frame.d.seq - readStamp(text).k;
-      const sentAt = check.deliver(text, frame.d.seq - offset);
-      if (sentAt >= from && sentAt < until) ctx.trend('latency', at - sentAt, at);
-      ctx.count('delivered', 1, at);
-    };
-    const t0 = await ctx.barrier('ready');
-    from = t0 + ctx.options.warmup * 1000;
-    until = from + ctx.options.duration * 1000;
-    ctx.window(from, until);
-    if (ctx.vu === 0) {
-      const urls = metricsUrls(ctx);
-      const busBefore = await edgeCounter(urls, 'parley_group_bus_messages_total');
-      const intervalMs = 1000 / ctx.opt('rate');
-      const sends: Promise<unknown>[] = [];
-      let acked = 0;
-      for (let k = 1, next = ctx.now(); ctx.now() < until; k++, next += intervalMs) {
-        sends.push(
-          client.request('sendText', { scene: 'superTeam', to: teamId, text: stampedText(k, ctx.now(), ctx.opt('bytes')) }).then(() => {
-            acked++;
-            ctx.count('acked');
-          }),
-        );
-        await ctx.sleep(Math.max(0, next + intervalMs - ctx.now()));
-      }
-      await Promise.all(sends);
-      await client.request('sendText', { scene: 'superTeam', to: teamId, text: `end:${acked}` });
-      // Every edge has had the end message once the members' own counts settle; the Bus count is read after it.
-      await ctx.barrier('received');
-      const sent = acked + 1;
-      const bus = (await edgeCounter(urls, 'parley_group_bus_messages_total')) - busBefore;
-      ctx.count('groupMessages', sent);
-      ctx.count('busPerMsg', bus / sent);
-    } else {
-      await settle(ctx, 20_000, () => total !== undefined && check.delivered >= total);
-      countChecks(ctx, check, total ?? Number.POSITIVE_INFINITY);
-      await ctx.barrier('received');
-    }
-    await ctx.barrier('done');
-    client.close();
+    await runGroupFanout(ctx, client, {
+      scene: 'superTeam',
+      teamId,
+      busCounter: 'parley_group_bus_messages_total',
+      position: (seq, text) => seq - (offset ??= seq - readStamp(text).k),
+      report: (sent, bus) => {
+        ctx.count('groupMessages', sent);
+        ctx.count('busPerMsg', bus / sent);
+      },
+    });
   },
 });

@@ -9,9 +9,8 @@
  * member and the session updates it causes), from each edge's
  * `parley_delivery_bus_messages_total`.
  */
-import { DeliveryCheck, defineScenario, stampedText } from '../driver/scenario.ts';
-import { countChecks, settle } from './p2p-throughput.ts';
-import { edgeCounter, metricsUrls } from './superteam-fanout.ts';
+import { defineScenario } from '../driver/scenario.ts';
+import { runGroupFanout } from '../driver/group-fanout.ts';
 
 export default defineScenario({
   name: 'team-fanout',
@@ -34,53 +33,13 @@ export default defineScenario({
       const others = Array.from({ length: members - 1 }, (_, i) => member(i + 1));
       teamId = (await client.request('createTeam', { name: 'fanout', beInviteMode: 'noVerify', accounts: others })).team.teamId as string;
     }
-    const check = new DeliveryCheck();
-    let from = Infinity;
-    let until = Infinity;
-    /** The sender's acknowledged count, announced by its last message (`end:<n>`). */
-    let total: number | undefined;
-    client.onEvent = (frame) => {
-      if (frame.ev !== 'msg' || frame.d.scene !== 'team' || frame.d.type !== 'text' || ctx.vu === 0) return;
-      const text = frame.d.text as string;
-      if (text.startsWith('end:')) {
-        total = Number(text.slice(4));
-        return;
-      }
-      const at = ctx.now();
+    await runGroupFanout(ctx, client, {
+      scene: 'team',
+      teamId,
+      busCounter: 'parley_delivery_bus_messages_total',
       // The group's first message is its creation notice: texts are numbered from 2.
-      const sentAt = check.deliver(text, frame.d.seq - 1);
-      if (sentAt >= from && sentAt < until) ctx.trend('latency', at - sentAt, at);
-      ctx.count('delivered', 1, at);
-    };
-    const t0 = await ctx.barrier('ready');
-    from = t0 + ctx.options.warmup * 1000;
-    until = from + ctx.options.duration * 1000;
-    ctx.window(from, until);
-    if (ctx.vu === 0) {
-      const urls = metricsUrls(ctx);
-      const busBefore = await edgeCounter(urls, 'parley_delivery_bus_messages_total');
-      const intervalMs = 1000 / ctx.opt('rate');
-      const sends: Promise<unknown>[] = [];
-      let acked = 0;
-      for (let k = 1, next = ctx.now(); ctx.now() < until; k++, next += intervalMs) {
-        sends.push(
-          client.request('sendText', { scene: 'team', to: teamId, text: stampedText(k, ctx.now(), ctx.opt('bytes')) }).then(() => {
-            acked++;
-            ctx.count('acked');
-          }),
-        );
-        await ctx.sleep(Math.max(0, next + intervalMs - ctx.now()));
-      }
-      await Promise.all(sends);
-      await client.request('sendText', { scene: 'team', to: teamId, text: `end:${acked}` });
-      await ctx.barrier('received');
-      ctx.count('dlvBusPerMsg', ((await edgeCounter(urls, 'parley_delivery_bus_messages_total')) - busBefore) / (acked + 1));
-    } else {
-      await settle(ctx, 20_000, () => total !== undefined && check.delivered >= total);
-      countChecks(ctx, check, total ?? Number.POSITIVE_INFINITY);
-      await ctx.barrier('received');
-    }
-    await ctx.barrier('done');
-    client.close();
+      position: (seq) => seq - 1,
+      report: (sent, bus) => ctx.count('dlvBusPerMsg', bus / sent),
+    });
   },
 });

@@ -41,7 +41,8 @@ describeBothModes('login sync of what changed while a device was offline', (mode
     return { c, ...sync };
   }
 
-  it('brings removed sessions, recalls, deletes-for-self, pins and notifications, then syncdone; nothing twice', async () => {
+  /** `me` logged in on the desk, which has seen two texts from `bob` (`m1`, `m2`) and then one from `carol`. */
+  async function deskWithThree() {
     const [me, bob, carol] = [account('me'), account('bob'), account('carol')];
     const b = await conns.client(bob, { deviceId: 'b' });
     const cl = await conns.client(carol, { deviceId: 'c' });
@@ -52,6 +53,11 @@ describeBothModes('login sync of what changed while a device was offline', (mode
     const m2 = await b.sendText({ scene: 'p2p', to: me, text: 'two' });
     await cl.sendText({ scene: 'p2p', to: me, text: 'from carol' });
     await waitFor('the desk saw all three', () => got.length === 3);
+    return { me, bob, carol, b, desk, m1, m2 };
+  }
+
+  it('brings removed sessions, recalls, deletes-for-self, pins and notifications, then syncdone; nothing twice', async () => {
+    const { me, bob, carol, b, desk, m1, m2 } = await deskWithThree();
     const cursors = desk.c.cursors;
     await desk.c.disconnect();
 
@@ -140,16 +146,7 @@ describeBothModes('login sync of what changed while a device was offline', (mode
   });
 
   it('replays pins, quick comments and synced clears made while the device was offline, oldest first, then none of them again', async () => {
-    const [me, bob, carol] = [account('me'), account('bob'), account('carol')];
-    const b = await conns.client(bob, { deviceId: 'b' });
-    const cl = await conns.client(carol, { deviceId: 'c' });
-    const desk = await login(me, 'desk');
-    const got: Message[] = [];
-    desk.c.on('msg', (m) => got.push(m));
-    const m1 = await b.sendText({ scene: 'p2p', to: me, text: 'one' });
-    const m2 = await b.sendText({ scene: 'p2p', to: me, text: 'two' });
-    await cl.sendText({ scene: 'p2p', to: me, text: 'from carol' });
-    await waitFor('the desk saw all three', () => got.length === 3);
+    const { me, bob, carol, b, desk, m1, m2 } = await deskWithThree();
     // Pinned while the desk was online: it heard that live and must not hear it again.
     await b.addMsgPin({ msg: m2 });
     await waitFor('the desk heard the pin', () => desk.of<PinMsgChange>('PinMsgChange').length === 1);

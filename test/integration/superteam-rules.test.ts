@@ -14,10 +14,10 @@ import type { Message } from '../../engine/protocol/methods.ts';
 import type { Team, TeamSysMsg } from '../../engine/protocol/methods/teams.ts';
 import { DEFAULT_SUPER_TEAM_MAX_MEMBERS } from '../../engine/protocol/methods/teams.ts';
 import { teamSettings } from '../../actors/team/behavior.ts';
-import { waitFor, rejectionOf } from '../helpers/wait.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
 import { useConnections } from '../helpers/connections.ts';
-import { freshAccount as account } from '../helpers/accounts.ts';
+import { heard, refusal, people } from '../helpers/groups.ts';
 
 describeBothModes('supergroup rules', (mode) => {
   const engine = mode.useEngine({ env: { PARLEY_SUPERTEAM_CLIENT_CREATE: 'true' } });
@@ -26,24 +26,6 @@ describeBothModes('supergroup rules', (mode) => {
     teamSettings.superTeamMaxMembers = DEFAULT_SUPER_TEAM_MAX_MEMBERS;
   });
 
-  function heard<T = unknown>(c: ParleyClient, ev: string): T[] {
-    const seen: T[] = [];
-    c.on(ev as never, ((d: T) => seen.push(d)) as never);
-    return seen;
-  }
-
-  async function refusal(p: Promise<unknown>, name: string, pattern: RegExp): Promise<void> {
-    const err = await rejectionOf(p);
-    expect(err).toMatchObject({ name });
-    expect(err.message).toMatch(pattern);
-  }
-
-  async function people(...names: string[]): Promise<{ accounts: string[]; clients: ParleyClient[] }> {
-    const accounts = names.map((n) => account(n));
-    const clients = await Promise.all(accounts.map((a) => conns.client(a)));
-    return { accounts, clients };
-  }
-
   /** A supergroup owned by the first account with the others joined at once. */
   async function group(owner: ParleyClient, members: string[], extra: Record<string, unknown> = {}): Promise<Team> {
     return (await owner.createSuperTeam({ name: 'big', beInviteMode: 'noVerify', accounts: members, ...extra })).team;
@@ -51,7 +33,7 @@ describeBothModes('supergroup rules', (mode) => {
 
   describe('policies', () => {
     it('inviteMode, updateTeamMode and updateCustomMode decide who may invite and edit; members hear UpdateSuperTeam', async () => {
-      const { accounts: [, a, b, c], clients: [oc, ac, , cc] } = await people('owner', 'ann', 'ben', 'cat');
+      const { accounts: [, a, b, c], clients: [oc, ac, , cc] } = await people(conns, 'owner', 'ann', 'ben', 'cat');
       const team = await group(oc!, [a!]);
       await refusal(ac!.addSuperTeamMembers({ teamId: team.teamId, accounts: [b!] }), 'FORBIDDEN', /inviteMode is manager/);
       await refusal(cc!.addSuperTeamMembers({ teamId: team.teamId, accounts: [b!] }), 'NOT_MEMBER', /is not a member/);
@@ -68,7 +50,7 @@ describeBothModes('supergroup rules', (mode) => {
     });
 
     it('the member limit refuses joins with TEAM_FULL', async () => {
-      const { accounts: [, a, b, c], clients: [oc, , , cc] } = await people('owner', 'ann', 'ben', 'cat');
+      const { accounts: [, a, b, c], clients: [oc, , , cc] } = await people(conns, 'owner', 'ann', 'ben', 'cat');
       teamSettings.superTeamMaxMembers = 2;
       await refusal(oc!.createSuperTeam({ name: 'x', beInviteMode: 'noVerify', accounts: [a!, b!] }), 'TEAM_FULL', /at most 2 members/);
       const team = await group(oc!, [a!], { joinMode: 'noVerify' });
@@ -80,7 +62,7 @@ describeBothModes('supergroup rules', (mode) => {
 
   describe('answers', () => {
     it('joinMode decides a request; pass and reject are the owner\'s and managers\', each answered once', async () => {
-      const { accounts: [, a, b, c], clients: [oc, ac, bc, cc] } = await people('owner', 'ann', 'ben', 'cat');
+      const { accounts: [, a, b, c], clients: [oc, ac, bc, cc] } = await people(conns, 'owner', 'ann', 'ben', 'cat');
       const open = await group(oc!, [a!], { joinMode: 'noVerify' });
       expect(await bc!.applySuperTeam({ teamId: open.teamId })).toMatchObject({ joined: true });
       await refusal(bc!.applySuperTeam({ teamId: open.teamId }), 'CONFLICT', /already a member/);
@@ -103,7 +85,7 @@ describeBothModes('supergroup rules', (mode) => {
     });
 
     it('a rejected invitation tells the inviter, and cannot be answered again', async () => {
-      const { accounts: [o, a], clients: [oc, ac] } = await people('owner', 'ann');
+      const { accounts: [o, a], clients: [oc, ac] } = await people(conns, 'owner', 'ann');
       const { team } = await oc!.createSuperTeam({ name: 'club' });
       const invites = heard<TeamSysMsg>(ac!, 'sysmsg');
       const ownerSys = heard<TeamSysMsg>(oc!, 'sysmsg');
@@ -119,7 +101,7 @@ describeBothModes('supergroup rules', (mode) => {
 
   describe('roles and members', () => {
     it('managers are the owner\'s to name; managers remove normal members only; a removed member is NOT_MEMBER and gets nothing more', async () => {
-      const { accounts: [o, a, b, c], clients: [oc, ac, bc, cc] } = await people('owner', 'ann', 'ben', 'cat');
+      const { accounts: [o, a, b, c], clients: [oc, ac, bc, cc] } = await people(conns, 'owner', 'ann', 'ben', 'cat');
       const team = await group(oc!, [a!, b!, c!]);
       await refusal(ac!.addSuperTeamManagers({ teamId: team.teamId, accounts: [b!] }), 'FORBIDDEN', /only the owner/);
       const managers = heard<{ isManager: boolean; accounts: string[] }>(cc!, 'UpdateSuperTeamManagers');
@@ -151,7 +133,7 @@ describeBothModes('supergroup rules', (mode) => {
     });
 
     it('under updateSuperTeamMute only the owner and managers post; a normal member cannot mute; transfer with leave leaves at once', async () => {
-      const { accounts: [o, a, b], clients: [oc, ac, bc] } = await people('owner', 'ann', 'ben');
+      const { accounts: [o, a, b], clients: [oc, ac, bc] } = await people(conns, 'owner', 'ann', 'ben');
       const team = await group(oc!, [a!, b!]);
       await oc!.addSuperTeamManagers({ teamId: team.teamId, accounts: [a!] });
       await refusal(bc!.updateSuperTeamMute({ teamId: team.teamId, mute: true }), 'FORBIDDEN', /owner and managers/);

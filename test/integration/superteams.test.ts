@@ -9,36 +9,18 @@ import { describe, expect, it } from 'vitest';
 import type { ParleyClient } from '../../client/index.ts';
 import type { Message } from '../../engine/protocol/methods.ts';
 import type { TeamSysMsg } from '../../engine/protocol/methods/teams.ts';
-import { waitFor, rejectionOf } from '../helpers/wait.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
 import { useConnections } from '../helpers/connections.ts';
-import { freshAccount as account } from '../helpers/accounts.ts';
+import { heard, refusal, people } from '../helpers/groups.ts';
 
 describeBothModes('supergroups', (mode) => {
   const engine = mode.useEngine({ env: { PARLEY_SUPERTEAM_CLIENT_CREATE: 'true' } });
   const conns = useConnections(() => engine.url);
 
-  function heard<T = unknown>(c: ParleyClient, ev: string): T[] {
-    const seen: T[] = [];
-    c.on(ev as never, ((d: T) => seen.push(d)) as never);
-    return seen;
-  }
-
-  async function refusal(p: Promise<unknown>, name: string, pattern: RegExp): Promise<void> {
-    const err = await rejectionOf(p);
-    expect(err).toMatchObject({ name });
-    expect(err.message).toMatch(pattern);
-  }
-
-  async function people(...names: string[]): Promise<{ accounts: string[]; clients: ParleyClient[] }> {
-    const accounts = names.map((n) => account(n));
-    const clients = await Promise.all(accounts.map((a) => conns.client(a)));
-    return { accounts, clients };
-  }
-
   describe('lifecycle', () => {
     it('invites with superTeamInvite, answers once, and lists the supergroup apart from teams', async () => {
-      const { accounts: [o, a], clients: [oc, ac] } = await people('owner', 'ann');
+      const { accounts: [o, a], clients: [oc, ac] } = await people(conns, 'owner', 'ann');
       const created = heard<{ team: { teamId: string } }>(oc!, 'CreateSuperTeam');
       const { team } = await oc!.createSuperTeam({ name: 'big' });
       await waitFor('the creator to hear of it', () => created.length === 1);
@@ -60,7 +42,7 @@ describeBothModes('supergroups', (mode) => {
     });
 
     it('pages members by join time, with those who left flagged invalid', async () => {
-      const { accounts: [o, a, b, c], clients: [oc, ac, , cc] } = await people('owner', 'ann', 'ben', 'cat');
+      const { accounts: [o, a, b, c], clients: [oc, ac, , cc] } = await people(conns, 'owner', 'ann', 'ben', 'cat');
       const { team } = await oc!.createSuperTeam({ name: 'big', beInviteMode: 'noVerify', accounts: [a!, b!, c!] });
       await oc!.removeSuperTeamMembers({ teamId: team.teamId, accounts: [b!] });
       await cc!.leaveSuperTeam({ teamId: team.teamId });
@@ -80,7 +62,7 @@ describeBothModes('supergroups', (mode) => {
 
   describe('messages and mutes', () => {
     it('delivers to every member; muting members tells everyone but the operator and refuses their posts', async () => {
-      const { accounts: [o, a, b], clients: [oc, ac, bc] } = await people('owner', 'ann', 'ben');
+      const { accounts: [o, a, b], clients: [oc, ac, bc] } = await people(conns, 'owner', 'ann', 'ben');
       const { team } = await oc!.createSuperTeam({ name: 'big', beInviteMode: 'noVerify', accounts: [a!, b!] });
       const annMsgs = heard<Message>(ac!, 'msg');
       const ownerMsgs = heard<Message>(oc!, 'msg');

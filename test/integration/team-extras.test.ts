@@ -12,28 +12,17 @@ import { describe, expect, it } from 'vitest';
 import type { ParleyClient } from '../../client/index.ts';
 import type { ClearedHistory, DeletedMsgSelf, Message, MsgRef, PinMsgChange, QuickCommentChange } from '../../engine/protocol/methods.ts';
 import type { TeamKind } from '../../engine/protocol/methods/teams.ts';
-import { waitFor, rejectionOf } from '../helpers/wait.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
 import { useConnections } from '../helpers/connections.ts';
 import { freshAccount as account } from '../helpers/accounts.ts';
+import { heard, refusal } from '../helpers/groups.ts';
 
 const refOf = (m: Message): MsgRef => ({ scene: m.scene, from: m.from, to: m.to, time: m.time, idServer: m.idServer });
 
 describeBothModes('group conversation features', (mode) => {
   const engine = mode.useEngine({ env: { PARLEY_SUPERTEAM_CLIENT_CREATE: 'true' } });
   const conns = useConnections(() => engine.url);
-
-  function heard<T = unknown>(c: ParleyClient, ev: string): T[] {
-    const seen: T[] = [];
-    c.on(ev as never, ((d: T) => seen.push(d)) as never);
-    return seen;
-  }
-
-  async function refusal(p: Promise<unknown>, name: string, pattern: RegExp): Promise<void> {
-    const err = await rejectionOf(p);
-    expect(err).toMatchObject({ name });
-    expect(err.message).toMatch(pattern);
-  }
 
   /**
    * A group of `scene` owned by `o` (on a phone and a desk) with members

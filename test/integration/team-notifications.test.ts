@@ -14,6 +14,7 @@ import { waitFor } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
 import { useConnections } from '../helpers/connections.ts';
 import { freshAccount as account } from '../helpers/accounts.ts';
+import { heard } from '../helpers/groups.ts';
 
 /** The SDK method of a group change under the scene's names. */
 function call(c: ParleyClient, scene: TeamKind, team: string, superTeam: string, a: Record<string, unknown>): Promise<unknown> {
@@ -29,12 +30,6 @@ function callback(scene: TeamKind, base: string): string {
 describeBothModes('group notifications', (mode) => {
   const engine = mode.useEngine({ env: { PARLEY_SUPERTEAM_CLIENT_CREATE: 'true' } });
   const conns = useConnections(() => engine.url);
-
-  function heard<T = unknown>(c: ParleyClient, ev: string): T[] {
-    const seen: T[] = [];
-    c.on(ev as never, ((d: T) => seen.push(d)) as never);
-    return seen;
-  }
 
   for (const scene of ['team', 'superTeam'] as const) {
     it(`${scene}: each change posts a notification message in seq order and fires its callback`, async () => {

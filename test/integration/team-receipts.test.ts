@@ -8,26 +8,15 @@ import { describe, expect, it } from 'vitest';
 import type { ParleyClient } from '../../client/index.ts';
 import type { Message } from '../../engine/protocol/methods.ts';
 import type { TeamMsgReads } from '../../engine/protocol/methods/team-receipts.ts';
-import { waitFor, rejectionOf } from '../helpers/wait.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
 import { useConnections } from '../helpers/connections.ts';
 import { freshAccount as account } from '../helpers/accounts.ts';
+import { heard, refusal } from '../helpers/groups.ts';
 
 describeBothModes('team receipts', (mode) => {
   const engine = mode.useEngine();
   const conns = useConnections(() => engine.url);
-
-  function heard<T = unknown>(c: ParleyClient, ev: string): T[] {
-    const seen: T[] = [];
-    c.on(ev as never, ((d: T) => seen.push(d)) as never);
-    return seen;
-  }
-
-  async function refusal(p: Promise<unknown>, name: string, pattern: RegExp): Promise<void> {
-    const err = await rejectionOf(p);
-    expect(err).toMatchObject({ name });
-    expect(err.message).toMatch(pattern);
-  }
 
   /** A group of fresh accounts owned by the first, the others joined at once. */
   async function group(...names: string[]): Promise<{ teamId: string; accounts: string[]; clients: ParleyClient[] }> {

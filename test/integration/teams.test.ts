@@ -12,10 +12,11 @@ import type { Message, Session } from '../../engine/protocol/methods.ts';
 import type { Team, TeamSysMsg } from '../../engine/protocol/methods/teams.ts';
 import { DEFAULT_TEAM_MAX_MEMBERS } from '../../engine/protocol/methods/teams.ts';
 import { teamSettings } from '../../actors/team/behavior.ts';
-import { waitFor, rejectionOf } from '../helpers/wait.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { describeBothModes } from '../helpers/modes.ts';
 import { useConnections } from '../helpers/connections.ts';
 import { freshAccount as account } from '../helpers/accounts.ts';
+import { heard, refusal, people } from '../helpers/groups.ts';
 
 describeBothModes('teams', (mode) => {
   const engine = mode.useEngine();
@@ -23,26 +24,6 @@ describeBothModes('teams', (mode) => {
   afterEach(() => {
     teamSettings.maxMembers = DEFAULT_TEAM_MAX_MEMBERS;
   });
-
-  /** Every payload of event `ev` a client hears, in order. */
-  function heard<T = unknown>(c: ParleyClient, ev: string): T[] {
-    const seen: T[] = [];
-    c.on(ev as never, ((d: T) => seen.push(d)) as never);
-    return seen;
-  }
-
-  async function refusal(p: Promise<unknown>, name: string, pattern: RegExp): Promise<void> {
-    const err = await rejectionOf(p);
-    expect(err).toMatchObject({ name });
-    expect(err.message).toMatch(pattern);
-  }
-
-  /** Clients for fresh accounts named by `names`, logged in. */
-  async function people(...names: string[]): Promise<{ accounts: string[]; clients: ParleyClient[] }> {
-    const accounts = names.map((n) => account(n));
-    const clients = await Promise.all(accounts.map((a) => conns.client(a)));
-    return { accounts, clients };
-  }
 
   /** A group owned by clients[0] with the others joined at once. */
   async function group(clients: ParleyClient[], accounts: string[], extra: Record<string, unknown> = {}): Promise<Team> {
@@ -52,7 +33,7 @@ describeBothModes('teams', (mode) => {
 
   describe('createTeam', () => {
     it('makes the creator owner; invitees without consent join at once and everyone sees the group', async () => {
-      const { accounts: [o, a, b], clients: [oc, ac, bc] } = await people('owner', 'ann', 'ben');
+      const { accounts: [o, a, b], clients: [oc, ac, bc] } = await people(conns, 'owner', 'ann', 'ben');
       const added = heard<{ accounts: string[] }>(ac!, 'AddTeamMembers');
       const r = await oc!.createTeam({ name: 'crew', intro: 'hi', custom: '{"k":1}', beInviteMode: 'noVerify', accounts: [a!, b!], ps: 'join us' });
       expect(r.owner).toMatchObject({ account: o, type: 'owner' });
@@ -74,7 +55,7 @@ describeBothModes('teams', (mode) => {
     });
 
     it('refuses a ps over 5000 characters and an unknown mode; a supergroup with the same id is another group', async () => {
-      const { accounts: [, a], clients: [oc, ac] } = await people('owner', 'ann');
+      const { accounts: [, a], clients: [oc, ac] } = await people(conns, 'owner', 'ann');
       await refusal(oc!.createTeam({ name: 'x', ps: 'p'.repeat(5001) }), 'TOO_LARGE', /`ps`/);
       await refusal(oc!.createTeam({ name: 'x', joinMode: 'sometimes' as never }), 'BAD_REQUEST', /`joinMode`/);
       const team = await group([oc!, ac!], ['', a!]);
@@ -88,7 +69,7 @@ describeBothModes('teams', (mode) => {
 
   describe('invitations', () => {
     it('under needVerify sends teamInvite; accepting joins, once; rejecting tells the inviter, once', async () => {
-      const { accounts: [o, a, b], clients: [oc, ac, bc] } = await people('owner', 'ann', 'ben');
+      const { accounts: [o, a, b], clients: [oc, ac, bc] } = await people(conns, 'owner', 'ann', 'ben');
       const { team } = await oc!.createTeam({ name: 'club' });
       const annInvites = heard<TeamSysMsg>(ac!, 'sysmsg');
       const benInvites = heard<TeamSysMsg>(bc!, 'sysmsg');
@@ -114,7 +95,7 @@ describeBothModes('teams', (mode) => {
     });
 
     it('follows inviteMode, refuses non-members and members already in', async () => {
-      const { accounts: [, a, b, c], clients: [oc, ac, , cc] } = await people('owner', 'ann', 'ben', 'cat');
+      const { accounts: [, a, b, c], clients: [oc, ac, , cc] } = await people(conns, 'owner', 'ann', 'ben', 'cat');
       const team = await group([oc!, ac!], ['', a!]);
       await refusal(ac!.addTeamMembers({ teamId: team.teamId, accounts: [b!] }), 'FORBIDDEN', /inviteMode is manager/);
       await refusal(cc!.addTeamMembers({ teamId: team.teamId, accounts: [b!] }), 'NOT_MEMBER', /is not a member/);
@@ -126,7 +107,7 @@ describeBothModes('teams', (mode) => {
     });
 
     it('refuses joins past the member limit with TEAM_FULL', async () => {
-      const { accounts: [, a, b, c], clients: [oc, , bc, cc] } = await people('owner', 'ann', 'ben', 'cat');
+      const { accounts: [, a, b, c], clients: [oc, , bc, cc] } = await people(conns, 'owner', 'ann', 'ben', 'cat');
       teamSettings.maxMembers = 2;
       await refusal(oc!.createTeam({ name: 'x', beInviteMode: 'noVerify', accounts: [a!, b!] }), 'TEAM_FULL', /at most 2 members/);
       const { team } = await oc!.createTeam({ name: 'x', beInviteMode: 'noVerify', joinMode: 'noVerify', accounts: [a!] });
@@ -139,7 +120,7 @@ describeBothModes('teams', (mode) => {
 
   describe('join requests', () => {
     it('follow joinMode: noVerify joins, rejectAll refuses, needVerify asks the managers, answered once', async () => {
-      const { accounts: [o, a, b, c], clients: [oc, ac, bc, cc] } = await people('owner', 'ann', 'ben', 'cat');
+      const { accounts: [o, a, b, c], clients: [oc, ac, bc, cc] } = await people(conns, 'owner', 'ann', 'ben', 'cat');
       const open = await group([oc!, ac!], ['', a!], { joinMode: 'noVerify' });
       expect(await bc!.applyTeam({ teamId: open.teamId })).toMatchObject({ joined: true });
       await refusal(bc!.applyTeam({ teamId: open.teamId }), 'CONFLICT', /already a member/);
@@ -172,7 +153,7 @@ describeBothModes('teams', (mode) => {
 
   describe('roles', () => {
     it('owner removes anyone, managers only normal members, normal members nobody; managers are the owner\'s to name', async () => {
-      const { accounts: [o, a, b, c], clients: [oc, ac, bc, cc] } = await people('owner', 'ann', 'ben', 'cat');
+      const { accounts: [o, a, b, c], clients: [oc, ac, bc, cc] } = await people(conns, 'owner', 'ann', 'ben', 'cat');
       const team = await group([oc!, ac!, bc!, cc!], [o!, a!, b!, c!]);
       await refusal(ac!.addTeamManagers({ teamId: team.teamId, accounts: [b!] }), 'FORBIDDEN', /only the owner/);
       const managersHeard = heard<{ accounts: string[]; isManager: boolean }>(cc!, 'UpdateTeamManagers');
@@ -196,7 +177,7 @@ describeBothModes('teams', (mode) => {
     });
 
     it('transfer is the owner\'s, the owner leaves only after it, leave: true leaves at once', async () => {
-      const { accounts: [o, a, b], clients: [oc, ac, bc] } = await people('owner', 'ann', 'ben');
+      const { accounts: [o, a, b], clients: [oc, ac, bc] } = await people(conns, 'owner', 'ann', 'ben');
       const team = await group([oc!, ac!, bc!], [o!, a!, b!]);
       await refusal(ac!.transferTeam({ teamId: team.teamId, account: b! }), 'FORBIDDEN', /only the owner/);
       await refusal(oc!.leaveTeam({ teamId: team.teamId }), 'FORBIDDEN', /must transfer/);
@@ -213,7 +194,7 @@ describeBothModes('teams', (mode) => {
     });
 
     it('dismissal is the owner\'s; members hear it and the group is gone', async () => {
-      const { accounts: [o, a], clients: [oc, ac] } = await people('owner', 'ann');
+      const { accounts: [o, a], clients: [oc, ac] } = await people(conns, 'owner', 'ann');
       const team = await group([oc!, ac!], [o!, a!]);
       await refusal(ac!.dismissTeam({ teamId: team.teamId }), 'FORBIDDEN', /only the owner/);
       const dismissed = heard<{ teamId: string }>(ac!, 'DismissTeam');
@@ -225,7 +206,7 @@ describeBothModes('teams', (mode) => {
     });
 
     it('updateTeam follows updateTeamMode and updateCustomMode; members hear UpdateTeam and a notification', async () => {
-      const { accounts: [o, a], clients: [oc, ac] } = await people('owner', 'ann');
+      const { accounts: [o, a], clients: [oc, ac] } = await people(conns, 'owner', 'ann');
       const team = await group([oc!, ac!], [o!, a!]);
       await refusal(ac!.updateTeam({ teamId: team.teamId, name: 'mine' }), 'FORBIDDEN', /updateTeamMode is manager/);
       await refusal(ac!.updateTeam({ teamId: team.teamId, custom: 'c' }), 'FORBIDDEN', /updateCustomMode is manager/);
@@ -243,7 +224,7 @@ describeBothModes('teams', (mode) => {
 
   describe('mutes and member settings', () => {
     it('a muted member gets MUTED; under muteTeamAll only the owner and managers post', async () => {
-      const { accounts: [o, a, b], clients: [oc, ac, bc] } = await people('owner', 'ann', 'ben');
+      const { accounts: [o, a, b], clients: [oc, ac, bc] } = await people(conns, 'owner', 'ann', 'ben');
       const team = await group([oc!, ac!, bc!], [o!, a!, b!]);
       await oc!.addTeamManagers({ teamId: team.teamId, accounts: [a!] });
       await refusal(bc!.updateMuteStateInTeam({ teamId: team.teamId, account: a!, mute: true }), 'FORBIDDEN', /owner and managers/);
@@ -267,7 +248,7 @@ describeBothModes('teams', (mode) => {
     });
 
     it('updateInfoInTeam sets the own record and tells the others; updateNickInTeam is for the owner and managers', async () => {
-      const { accounts: [o, a, b], clients: [oc, ac, bc] } = await people('owner', 'ann', 'ben');
+      const { accounts: [o, a, b], clients: [oc, ac, bc] } = await people(conns, 'owner', 'ann', 'ben');
       const team = await group([oc!, ac!, bc!], [o!, a!, b!]);
       const onOwner = heard<{ account: string; nickInTeam?: string }>(oc!, 'updateteammember');
       const { member } = await ac!.updateInfoInTeam({ teamId: team.teamId, nickInTeam: 'annie', muteNotiType: '2', custom: 'c' });
@@ -320,7 +301,7 @@ describeBothModes('teams', (mode) => {
     });
 
     it('a removed member gets nothing more, live or at login', async () => {
-      const { accounts: [o, a, b], clients: [oc, ac, bc] } = await people('owner', 'ann', 'ben');
+      const { accounts: [o, a, b], clients: [oc, ac, bc] } = await people(conns, 'owner', 'ann', 'ben');
       const team = await group([oc!, ac!, bc!], [o!, a!, b!]);
       await oc!.sendText({ scene: 'team', to: team.teamId, text: 'before' });
       const benMsgs = heard<Message>(bc!, 'msg');

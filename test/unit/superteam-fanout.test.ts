@@ -10,20 +10,10 @@ import { superTeamEffects } from '../../actors/team/fanout.ts';
 import * as rules from '../../actors/team/rules.ts';
 import type { DecideContext } from '../../actors/team/rules.ts';
 import { applyEvent } from '../../actors/conversation/logic.ts';
+import { freshTeamState } from '../helpers/team-state.ts';
 
 function fresh(): TeamState {
-  return {
-    kind: 'superTeam',
-    id: 'g1',
-    team: undefined,
-    version: 0,
-    members: new Map(),
-    former: new Map(),
-    pending: new Map(),
-    quietTotal: 0,
-    quietBy: new Map(),
-    conv: { members: ['g1', 'g1'], lastSeq: 0, lastTime: 0, sent: new Map(), quiet: new Map(), recent: new Map(), unsaved: new Map(), cleared: new Map() },
-  };
+  return freshTeamState('superTeam', 'g1');
 }
 
 let ids = 0;

@@ -5,21 +5,11 @@ import { decideTeamSend } from '../../actors/team/messages.ts';
 import * as rules from '../../actors/team/rules.ts';
 import type { DecideContext } from '../../actors/team/rules.ts';
 import { applyEvent } from '../../actors/conversation/logic.ts';
+import { freshTeamState } from '../helpers/team-state.ts';
 import type { Args } from '../../engine/protocol/methods.ts';
 
 function fresh(): TeamState {
-  return {
-    kind: 'team',
-    id: 't1',
-    team: undefined,
-    version: 0,
-    members: new Map(),
-    former: new Map(),
-    pending: new Map(),
-    quietTotal: 0,
-    quietBy: new Map(),
-    conv: { members: ['t1', 't1'], lastSeq: 0, lastTime: 0, sent: new Map(), quiet: new Map(), recent: new Map(), unsaved: new Map(), cleared: new Map() },
-  };
+  return freshTeamState('team', 't1');
 }
 
 let ids = 0;
