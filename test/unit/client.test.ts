@@ -399,7 +399,8 @@ describe('requests', () => {
 
   it('rejects with TIMEOUT after requestTimeoutMs and ignores the late reply', async () => {
     const server = await FakeServer.start();
-    const c = await client(server.url, { requestTimeoutMs: 100 }).connect();
+    // Long enough that the answered request in between never times out on a loaded machine.
+    const c = await client(server.url, { requestTimeoutMs: 500 }).connect();
     const p = c.getServerTime();
     const r = await server.next('getServerTime');
     const err = await rejection(p, 'getServerTime');
