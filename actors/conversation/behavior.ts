@@ -151,7 +151,7 @@ function sentOf(snap: Snapshot): Map<string, number> | undefined {
   return total === snap.lastSeq ? sent : undefined;
 }
 
-function lmdbView(ctx: ActorContext): ConversationView {
+export function lmdbView(ctx: ActorContext): ConversationView {
   const msgs = ctx.store.db('conv-msgs');
   const idc = ctx.store.db('conv-idc');
   return {
@@ -160,7 +160,7 @@ function lmdbView(ctx: ActorContext): ConversationView {
   };
 }
 
-function pinRows(ctx: ActorContext): PinView {
+export function pinRows(ctx: ActorContext): PinView {
   const db = ctx.store.db('conv-pins');
   return {
     pinAt: (seq) => db.get(keyOf('convPin', ctx.address, seq)) as PinRow | undefined,
@@ -168,13 +168,13 @@ function pinRows(ctx: ActorContext): PinView {
   };
 }
 
-function commentRows(ctx: ActorContext): (seq: number) => CommentsRow | undefined {
+export function commentRows(ctx: ActorContext): (seq: number) => CommentsRow | undefined {
   const db = ctx.store.db('conv-comments');
   return (seq) => db.get(keyOf('convComments', ctx.address, seq)) as CommentsRow | undefined;
 }
 
 /** The replies of the thread rooted at `root`, by seq: newest first, or oldest first with `ascending`. */
-function* threadReplies(state: ConversationState, ctx: ActorContext, root: number, ascending: boolean): Generator<StoredMessage> {
+export function* threadReplies(state: ConversationState, ctx: ActorContext, root: number, ascending: boolean): Generator<StoredMessage> {
   const view = lmdbView(ctx);
   const range = rangeUnder('convThread', ctx.address, root);
   const keys = ascending ? ctx.store.db('conv-threads').getKeys(range) : ctx.store.db('conv-threads').getKeys({ start: range.end, end: range.start, reverse: true });
@@ -206,13 +206,13 @@ function threadTotal(state: ConversationState, ctx: ActorContext, root: number, 
 }
 
 /** What a pin command takes from its arguments and caller. */
-function pinInput(a: { msg: MsgRef; pinCustom?: string | undefined }, c: Caller | undefined, ctx: ActorContext, m: string): PinInput {
+export function pinInput(a: { msg: MsgRef; pinCustom?: string | undefined }, c: Caller | undefined, ctx: ActorContext, m: string): PinInput {
   const caller = callerOf(c, m);
   return { by: caller.account, ref: a.msg, pinCustom: a.pinCustom, now: ctx.now(), limit: conversationSettings.maxPins, conn: caller.conn };
 }
 
 /** What a quick comment command takes from its arguments and caller. */
-function commentInput(a: Args<'addQuickComment'>, c: Caller | undefined, ctx: ActorContext, m: string): CommentInput {
+export function commentInput(a: Args<'addQuickComment'>, c: Caller | undefined, ctx: ActorContext, m: string): CommentInput {
   const caller = callerOf(c, m);
   const { msg, body, custom, ...push } = a;
   return { by: caller.account, ref: msg, body, custom, push, now: ctx.now(), limit: conversationSettings.maxCommentsPerMsg, conn: caller.conn };

@@ -36,12 +36,11 @@ import type { ClearedHistory } from '../../engine/protocol/methods.ts';
 import { DEFAULT_SUPER_TEAM_MAX_MEMBERS, DEFAULT_TEAM_MAX_MEMBERS, SUPER_TEAM_MEMBERS_CHUNK, userTeamsAddress } from '../../engine/protocol/methods/teams.ts';
 import type { Team, TeamKind, TeamMember, TeamNotificationAttach } from '../../engine/protocol/methods/teams.ts';
 import { userAddress } from '../../engine/subjects.ts';
-import { conversationSettings } from '../conversation/behavior.ts';
+import { commentInput, commentRows, conversationSettings, lmdbView, pinInput, pinRows, threadReplies } from '../conversation/behavior.ts';
 import type { RangeReply } from '../conversation/calls.ts';
 import { addPinOn, deletePinOn, updatePinOn } from '../conversation/pins.ts';
-import type { PinEvent, PinInput, PinRow, PinView } from '../conversation/pins.ts';
+import type { PinEvent } from '../conversation/pins.ts';
 import { addCommentOn, deleteCommentOn } from '../conversation/quick-comments.ts';
-import type { CommentInput, CommentsRow } from '../conversation/quick-comments.ts';
 import { applyClear, threadPage } from '../conversation/threads.ts';
 import {
   applyEvent,
@@ -56,7 +55,6 @@ import {
   rowAt,
   visibleTo,
   type ClearMark,
-  type ConversationView,
   type MessageBody,
   type RecallOptions,
   type SendOptions,
@@ -122,53 +120,6 @@ interface Snapshot {
   quietBy: [string, number][];
   team?: Team;
   version: number;
-}
-
-function lmdbView(ctx: ActorContext): ConversationView {
-  const msgs = ctx.store.db('conv-msgs');
-  const idc = ctx.store.db('conv-idc');
-  return {
-    bySeq: (seq) => msgs.get(keyOf('convMsg', ctx.address, seq)) as StoredMessage | undefined,
-    seqOfIdClient: (from, idClient) => idc.get(keyOf('convIdClient', ctx.address, from, idClient)) as number | undefined,
-  };
-}
-
-function pinRows(ctx: ActorContext): PinView {
-  const db = ctx.store.db('conv-pins');
-  return {
-    pinAt: (seq) => db.get(keyOf('convPin', ctx.address, seq)) as PinRow | undefined,
-    all: () => [...db.getRange(rangeUnder('convPin', ctx.address))].map(({ value }) => value as PinRow),
-  };
-}
-
-function commentRows(ctx: ActorContext): (seq: number) => CommentsRow | undefined {
-  const db = ctx.store.db('conv-comments');
-  return (seq) => db.get(keyOf('convComments', ctx.address, seq)) as CommentsRow | undefined;
-}
-
-/** The replies of the thread rooted at `root`, by seq: newest first, or oldest first with `ascending`. */
-function* threadReplies(state: TeamState, ctx: ActorContext, root: number, ascending: boolean): Generator<StoredMessage> {
-  const view = lmdbView(ctx);
-  const range = rangeUnder('convThread', ctx.address, root);
-  const db = ctx.store.db('conv-threads');
-  const keys = ascending ? db.getKeys(range) : db.getKeys({ start: range.end, end: range.start, reverse: true });
-  for (const key of keys) {
-    const m = rowAt(state.conv, view, decodeKey('convThread', key)[2]);
-    if (m !== undefined) yield m;
-  }
-}
-
-/** What a pin command takes from its arguments and caller. */
-function pinInput(a: { msg: MsgRef; pinCustom?: string | undefined }, c: Caller | undefined, ctx: ActorContext, m: string): PinInput {
-  const caller = callerOf(c, m);
-  return { by: caller.account, ref: a.msg, pinCustom: a.pinCustom, now: ctx.now(), limit: conversationSettings.maxPins, conn: caller.conn };
-}
-
-/** What a quick comment command takes from its arguments and caller. */
-function commentInput(a: Args<'addQuickComment'>, c: Caller | undefined, ctx: ActorContext, m: string): CommentInput {
-  const caller = callerOf(c, m);
-  const { msg, body, custom, ...push } = a;
-  return { by: caller.account, ref: msg, body, custom, push, now: ctx.now(), limit: conversationSettings.maxCommentsPerMsg, conn: caller.conn };
 }
 
 /** `clearServerHistoryMsgs` under either name. */
@@ -426,7 +377,7 @@ function groupActor<K extends TeamKind>(kind: K) {
         const caller = callerOf(c, 'getThreadMsgs');
         const ref: MsgRef = { scene: a.scene, from: a.threadMsgFromAccount, to: a.threadMsgToAccount, time: a.threadMsgTime, idServer: a.threadMsgIdServer };
         const root = groupTarget(state, lmdbView(ctx), caller.account, ref);
-        const msgs = threadPage(state.conv, threadReplies(state, ctx, root.seq, a.reverse), a, caller.account);
+        const msgs = threadPage(state.conv, threadReplies(state.conv, ctx, root.seq, a.reverse), a, caller.account);
         const total = ctx.store.db('conv-threads').getKeysCount(rangeUnder('convThread', ctx.address, root.seq));
         return { reply: { threadMsg: teamViewOf(root, caller.account), msgs: msgs.map((m) => teamViewOf(m, caller.account)), total, timetag: ctx.now() } };
       },
