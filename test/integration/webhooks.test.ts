@@ -13,6 +13,7 @@ import type { ParleyClient } from '../../client/index.ts';
 import type { Message } from '../../engine/protocol/methods.ts';
 import { parseConfig, ConfigError } from '../../engine/config.ts';
 import { startNode } from '../../engine/node.ts';
+import { presenceAddress } from '../../engine/subjects.ts';
 import type { NodeOptions, RunningNode } from '../../engine/node.ts';
 import type { WebhookDeriver } from '../../engine/webhooks/derive.ts';
 import { TEST_SECRET, tempDir, tokenFor, type EngineOptions } from '../helpers/engine.ts';
@@ -252,6 +253,8 @@ describeBothModes('webhooks', (mode) => {
     const b = await client(n, bob);
     const { deviceId } = await b.registerPushToken({ token: 'bob-phone-token', provider: 'apns' });
     await b.destroy();
+    // The hook alerts devices offline when it reads the message: wait until the engine knows this one is.
+    await waitFor("bob's device to be offline", async () => ((await n.actors.hold(presenceAddress(bob), 'devices', {}, undefined, 'idempotent')) as unknown[]).length === 0, 10_000);
     const m = await a.sendText({ scene: 'p2p', to: bob, text: 'are you there?' });
     await waitFor('the push event', () => hook.unique().some((e) => e.type === 'push'), 10_000);
     const lane = hook.unique().filter((e) => e.type === 'push' || (e.type === 'msg.sent' && (e.data as Message).idServer === m.idServer));
