@@ -92,6 +92,8 @@ export class WebhookFeed {
   /** Replays in flight, by id. */
   private readonly replaying = new Map<string, DeadEvent>();
   private readonly sources: FeedSource[] = [];
+  /** Sources whose `start` finished: they are handing entries over. */
+  private readonly started = new Set<FeedSource>();
   /** Entries wait here for the derivers of the one before them, so derived events keep their lane's order. */
   private chain: Promise<void> = Promise.resolve();
   private replayTimer: ReturnType<typeof setInterval> | undefined;
@@ -109,6 +111,16 @@ export class WebhookFeed {
     let n = 0;
     for (const s of this.senders.values()) n += s.backlog;
     return n;
+  }
+
+  /**
+   * Sources reading: started and handing entries over. A cluster partition's
+   * new reader first waits out what an earlier reader may still hold (see
+   * jetstream-source.ts), so right after a start or a move this is behind
+   * the partitions owned.
+   */
+  get reading(): number {
+    return this.started.size;
   }
 
   /** Requests made by every sender since start: acknowledged (2xx) and failed tries. */
@@ -134,6 +146,7 @@ export class WebhookFeed {
     if (this.stopped) return;
     this.sources.push(source);
     await source.start((entry, done) => this.take(entry, done));
+    if (this.sources.includes(source)) this.started.add(source);
     logger.info('webhook feed reading', { source: source.name });
   }
 
@@ -145,6 +158,7 @@ export class WebhookFeed {
   async removeSource(source: FeedSource, lanePrefix?: string): Promise<void> {
     const i = this.sources.indexOf(source);
     if (i !== -1) this.sources.splice(i, 1);
+    this.started.delete(source);
     await source.stop();
     if (lanePrefix === undefined) return;
     for (const s of this.senders.values()) s.dropLanes(lanePrefix);
@@ -156,6 +170,7 @@ export class WebhookFeed {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.replayTimer);
+    this.started.clear();
     await Promise.all(this.sources.splice(0).map((s) => s.stop().catch((err: unknown) => logger.warn('webhook source stop failed', { source: s.name, err }))));
     for (const s of this.senders.values()) s.stop();
     this.senders.clear();

@@ -5,7 +5,7 @@
  * dedup), each conversation's in order. Events that ran out of retries are
  * listed and replayed through the admin API.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { rmSync } from 'node:fs';
 import WebSocket from 'ws';
 import { connect } from '../../client/index.ts';
@@ -23,6 +23,9 @@ import { waitFor } from '../helpers/wait.ts';
 import { WebhookReceiver } from '../helpers/webhook-receiver.ts';
 import { promtoolFindings, sample, scrape } from '../helpers/promtool.ts';
 import type { WebhookEvent } from '../../engine/webhooks/sender.ts';
+
+// A test's node may first wait out a partition reader an earlier test's node left (see node() below).
+vi.setConfig({ testTimeout: 60_000 });
 
 const HOOK_SECRET = 'webhook-test-secret';
 const ADMIN_KEY = 'webhook-admin-key';
@@ -63,6 +66,12 @@ describeBothModes('webhooks', (mode) => {
     });
     const n = await startNode('start', config, options);
     nodes.push(n);
+    // A partition's reader starts after what an earlier test's node held on it comes back (up to the pull
+    // expiry plus the ack wait in cluster mode): messages sent before then would wait for it, not for the feed.
+    if (n.webhooks !== undefined) {
+      const readers = opts.natsUrl === undefined ? 1 : config.partitions;
+      await waitFor('the feed to read every partition', () => n.webhooks!.reading === readers, 25_000);
+    }
     return n;
   }
 
