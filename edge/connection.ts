@@ -59,6 +59,10 @@ export class Conn {
   stalledSweeps = 0;
   /** Settles once the account's presence actor has recorded this socket's login (see `DevicePresence`). */
   presence: Promise<void> | undefined = undefined;
+  /** Frames written since the current tick's flush, sent in one cork at the end of the tick (see `Frames.sendBytes`). */
+  outgoing: Uint8Array[] | undefined = undefined;
+  /** Bytes of `outgoing`: part of the socket's unsent bytes. */
+  outgoingBytes = 0;
   private queuedList: QueuedRequest[] | undefined = undefined;
   private pendingList: Uint8Array[] | undefined = undefined;
   private waiterList: Array<() => void> | undefined = undefined;

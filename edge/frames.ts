@@ -6,7 +6,11 @@
  * which drains nothing for `drainTimeoutMs` as a slow consumer.
  *
  * Writes are corked (they may come from outside a uWS callback) and never
- * touch a socket after its close handler ran.
+ * touch a socket after its close handler ran. The frames a socket is sent in
+ * one tick (an LMDB commit answers many requests at once) are held in order
+ * and written in one cork when the tick ends, so they leave in one syscall
+ * rather than one each; held frames count as unsent bytes, and a close or an
+ * ordered write sends them first.
  */
 import type { Metrics } from '../engine/metrics.ts';
 import type { Config } from '../engine/config.ts';
@@ -17,6 +21,11 @@ import { logger } from '../engine/logger.ts';
 import type { Conn } from './connection.ts';
 import { badRequest, internalError, isPlainObject, isUint } from './wire.ts';
 import { correlationId } from '../engine/correlation.ts';
+
+/** Frames held for one socket past this many bytes (or a quarter of the backpressure bound, if less) are written at once rather than at the end of the tick. */
+export const FLUSH_AT_BYTES = 64 * 1024;
+
+const NO_FRAMES: readonly Uint8Array[] = Object.freeze([]) as readonly Uint8Array[];
 
 /** WebSocket close codes the edge sends. */
 export const CLOSE_CODES = {
@@ -34,6 +43,41 @@ export const CLOSE_CODES = {
   kicked: 4003,
 } as const;
 
+const ID_KEY = 0xa2; // fixstr of 2: `id`
+const R_KEY = 0xa1; // fixstr of 1: `r`
+
+/**
+ * `{id, r}` with `r` already encoded: the bytes `encode({id, r: decode(r)})`
+ * makes, with one allocation. `id` is an unsigned integer below 2^32 (larger
+ * ones take `encodeMapOfRaw`).
+ */
+export function resultFrame(id: number, r: Uint8Array): Uint8Array {
+  const idBytes = id < 0x80 ? 1 : id < 0x100 ? 2 : id < 0x10000 ? 3 : 5;
+  const out = Buffer.allocUnsafe(6 + idBytes + r.byteLength);
+  out[0] = 0x82;
+  out[1] = ID_KEY;
+  out[2] = 0x69; // i
+  out[3] = 0x64; // d
+  let at = 4;
+  if (idBytes === 1) out[at++] = id;
+  else if (idBytes === 2) {
+    out[at++] = 0xcc;
+    out[at++] = id;
+  } else if (idBytes === 3) {
+    out[at++] = 0xcd;
+    out.writeUInt16BE(id, at);
+    at += 2;
+  } else {
+    out[at++] = 0xce;
+    out.writeUInt32BE(id, at);
+    at += 4;
+  }
+  out[at++] = R_KEY;
+  out[at++] = 0x72; // r
+  out.set(r, at);
+  return out;
+}
+
 /** A request frame that passed the envelope checks: `a` is a map, null or absent. */
 export interface RequestFrame {
   id: number;
@@ -49,6 +93,18 @@ export class Frames {
   /** Sockets left with bytes in uWS's buffer by the edge's writes: watched for drain progress. */
   private readonly backlogged = new Set<Conn>();
   private backlogSweeper: ReturnType<typeof setInterval> | undefined = undefined;
+  /** Sockets holding frames for the end of this tick, in the order of their first frame. */
+  private corked: Conn[] = [];
+  /** The previous tick's list, emptied, reused for the next. */
+  private spareCorked: Conn[] = [];
+  private flushScheduled = false;
+  /** `FLUSH_AT_BYTES`, or a quarter of `maxBackpressureBytes` when that is less. */
+  private readonly flushAtBytes: number;
+  private readonly flushNow = (): void => this.flushCorked();
+  /** The socket and frames the cork callback writes: one callback for every socket, no closure per write. */
+  private corkingConn: Conn | undefined = undefined;
+  private corkingFrames: readonly Uint8Array[] = [];
+  private readonly writeCorking = (): void => this.writeFrames(this.corkingConn!, this.corkingFrames);
 
   /** Counts slow consumers closed, when metrics are on. */
   private readonly metrics: Metrics | undefined;
@@ -56,6 +112,7 @@ export class Frames {
   constructor(config: Config, metrics?: Metrics) {
     this.config = config;
     this.metrics = metrics;
+    this.flushAtBytes = Math.min(FLUSH_AT_BYTES, Math.floor(config.maxBackpressureBytes / 4));
   }
 
   /** Most unsent bytes one socket reached since start. */
@@ -133,18 +190,75 @@ export class Frames {
     this.sendBytes(conn, bytes);
   }
 
-  /** Sends already encoded bytes, corked; a no-op once the socket closed. */
+  /**
+   * Sends already encoded bytes: held with the socket's other frames of this
+   * tick and written in one cork when it ends; a no-op once the socket
+   * closed. `bytes` must not change afterwards.
+   */
   sendBytes(conn: Conn, bytes: Uint8Array): void {
+    if (conn.closed || conn.ws === undefined) return;
+    const held = conn.outgoing;
+    if (held === undefined) {
+      conn.outgoing = [bytes];
+      this.corked.push(conn);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flushNow);
+      }
+    } else held.push(bytes);
+    conn.outgoingBytes += bytes.byteLength;
+    // A large burst goes to uWS at once: what the kernel takes then is not counted against the bound.
+    if (conn.outgoingBytes >= this.flushAtBytes) this.flush(conn);
+    else this.checkBound(conn);
+  }
+
+  /** Writes every socket's held frames, one cork each (the end of the tick). */
+  private flushCorked(): void {
+    this.flushScheduled = false;
+    const conns = this.corked;
+    // Frames written meanwhile (a close handler's) go to the next flush.
+    this.corked = this.spareCorked;
+    for (let i = 0; i < conns.length; i++) this.flush(conns[i]!);
+    conns.length = 0;
+    this.spareCorked = conns;
+  }
+
+  /** Writes the socket's held frames now, in one cork. */
+  private flush(conn: Conn): void {
+    const held = this.takeHeld(conn);
     const ws = conn.ws;
-    if (conn.closed || ws === undefined) return;
+    if (held === undefined || conn.closed || ws === undefined) return;
+    this.corkingConn = conn;
+    this.corkingFrames = held;
     try {
-      ws.cork(() => {
-        ws.send(bytes, true);
-      });
+      ws.cork(this.writeCorking);
     } catch (err) {
       logger.debug('send on a closing socket', { conn: conn.ref, err });
+    } finally {
+      this.corkingConn = undefined;
+      this.corkingFrames = NO_FRAMES;
     }
     this.checkBound(conn);
+    // Writers waiting for room counted the held bytes, which uWS may have sent at once, with no drain to tell.
+    if (conn.drainWaiters.length > 0) this.wakeWriters(conn);
+  }
+
+  /** The socket's held frames, which it no longer holds; undefined when none. */
+  private takeHeld(conn: Conn): Uint8Array[] | undefined {
+    const held = conn.outgoing;
+    if (held === undefined) return undefined;
+    conn.outgoing = undefined;
+    conn.outgoingBytes = 0;
+    return held;
+  }
+
+  /** Inside a cork: writes `frames` in order while the socket stays open. */
+  private writeFrames(conn: Conn, frames: readonly Uint8Array[]): void {
+    const ws = conn.ws!;
+    for (let i = 0; i < frames.length; i++) {
+      if (conn.closed) return;
+      ws.send(frames[i]!, true);
+    }
   }
 
   /**
@@ -154,7 +268,10 @@ export class Frames {
    */
   sendInOrder(conn: Conn, first: Uint8Array, then: readonly Uint8Array[]): void {
     const ws = conn.ws!;
+    const held = this.takeHeld(conn);
     ws.cork(() => {
+      if (held !== undefined) this.writeFrames(conn, held);
+      if (conn.closed) return;
       ws.send(first, true);
       for (const f of then) {
         if (conn.closed) break;
@@ -168,7 +285,7 @@ export class Frames {
   sendResult(conn: Conn, id: number, r: Uint8Array | undefined): void {
     if (conn.closed || conn.ws === undefined) return;
     if (r === undefined) this.send(conn, { id });
-    else this.sendBytes(conn, encodeMapOfRaw([['id', encode(id)], ['r', r]]));
+    else this.sendBytes(conn, id < 0x100000000 ? resultFrame(id, r) : encodeMapOfRaw([['id', encode(id)], ['r', r]]));
   }
 
   /** Answers request `id` with `err`: a ParleyError as it is, anything else as a logged INTERNAL. */
@@ -177,14 +294,16 @@ export class Frames {
     this.send(conn, { id, e });
   }
 
-  /** Sends `frame` (if any), then a close frame with `code`; the frame goes out first. */
+  /** Sends the held frames and `frame` (if any), then a close frame with `code`; the frames go out first. */
   closeWith(conn: Conn, code: number, reason: string, frame?: unknown): void {
     const ws = conn.ws;
     if (conn.closed || ws === undefined) return;
     try {
       const bytes = frame === undefined ? undefined : encode(frame);
+      const held = this.takeHeld(conn);
       ws.cork(() => {
-        if (bytes !== undefined) ws.send(bytes, true);
+        if (held !== undefined) this.writeFrames(conn, held);
+        if (bytes !== undefined && !conn.closed) ws.send(bytes, true);
         if (!conn.closed) ws.end(code, reason);
       });
     } catch (err) {
@@ -195,8 +314,9 @@ export class Frames {
   // ---- backpressure ----------------------------------------------------------------------
 
   /**
-   * The socket's unsent bytes: what uWS holds for it, deliveries held while
-   * it logs in, and login-sync pages asked for but not yet written. One
+   * The socket's unsent bytes: what uWS holds for it, frames held for the
+   * end of the tick, deliveries held while it logs in, and login-sync pages
+   * asked for but not yet written. One
    * number for everything the edge writes, held to `maxBackpressureBytes`.
    */
   unsentBytes(conn: Conn): number {
@@ -209,7 +329,7 @@ export class Frames {
         // closing
       }
     }
-    const unsent = buffered + conn.pendingBytes + conn.reservedBytes;
+    const unsent = buffered + conn.outgoingBytes + conn.pendingBytes + conn.reservedBytes;
     if (unsent > this.peak) this.peak = unsent;
     return unsent;
   }
@@ -219,6 +339,7 @@ export class Frames {
     if (conn.closed) return;
     if (this.metrics !== undefined) this.metrics.slowConsumers++;
     logger.info('slow consumer closed', { conn: conn.ref, account: conn.account, why, bound: this.config.maxBackpressureBytes });
+    this.takeHeld(conn);
     try {
       conn.ws?.close();
     } catch {
@@ -231,7 +352,7 @@ export class Frames {
     if (conn.closed) return;
     const unsent = this.unsentBytes(conn);
     if (unsent > this.config.maxBackpressureBytes) this.closeSlowConsumer(conn, 'write over the bound');
-    else if (unsent > conn.reservedBytes + conn.pendingBytes && !this.backlogged.has(conn)) {
+    else if (unsent > conn.reservedBytes + conn.pendingBytes + conn.outgoingBytes && !this.backlogged.has(conn)) {
       conn.stalledSweeps = 0;
       this.backlogged.add(conn);
     }
@@ -244,8 +365,9 @@ export class Frames {
     this.wakeWriters(conn);
   }
 
-  /** The socket closed: it is no longer watched, and writers waiting for its room wake up to see it closed. */
+  /** The socket closed: its held frames are dropped, it is no longer watched, and writers waiting for its room wake up to see it closed. */
   onClose(conn: Conn): void {
+    this.takeHeld(conn);
     this.backlogged.delete(conn);
     this.wakeWriters(conn);
   }
