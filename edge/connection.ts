@@ -172,6 +172,23 @@ export class Sockets {
 
   /** Actor calls for a socket: held through handovers for up to the request timeout, abandoned when it closes. */
   heldOptions(conn: Conn, requestId?: number): HeldCallOptions {
-    return { isOpen: () => !conn.closed && !this.stopping, requestId };
+    return new HeldForSocket(this, conn, requestId);
+  }
+}
+
+/** A socket's held call options: one object per call and no closure (`isOpen` is a method). */
+class HeldForSocket implements HeldCallOptions {
+  private readonly sockets: Sockets;
+  private readonly conn: Conn;
+  readonly requestId: number | undefined;
+
+  constructor(sockets: Sockets, conn: Conn, requestId: number | undefined) {
+    this.sockets = sockets;
+    this.conn = conn;
+    this.requestId = requestId;
+  }
+
+  isOpen(): boolean {
+    return !this.conn.closed && !this.sockets.stopping;
   }
 }

@@ -14,6 +14,7 @@ import { ParleyError } from '../engine/protocol/errors.ts';
 import { echo } from '../engine/protocol/schema.ts';
 import { declarationOf, parseRequest, randomIdClient, registry } from '../engine/protocol/methods.ts';
 import type { Args, MethodName, Results } from '../engine/protocol/methods.ts';
+import type { RetryClass } from '../engine/protocol/registry.ts';
 import type { Conn, Sockets } from './connection.ts';
 import type { Deliveries } from './delivery.ts';
 import type { Frames } from './frames.ts';
@@ -206,19 +207,23 @@ export class Dispatcher {
       (args as { idClient?: string }).idClient = this.nextIdClient();
     }
     conn.inFlight++;
-    const refresh = SESSION_READS.has(m) ? this.services.groups?.refreshSessions(conn) : undefined;
-    const call = () => this.actors.holdRaw(address, m, args, conn.caller, declaration.retry, this.sockets.heldOptions(conn, id));
-    (refresh === undefined ? call() : refresh.then(call)).then(
-      (r) => {
-        conn.inFlight--;
-        this.frames.sendResult(conn, id, r);
-        this.metrics?.request(m, undefined, startedMs);
-      },
-      (err: unknown) => {
-        conn.inFlight--;
-        this.failed(conn, id, m, err, startedMs, { address });
-      },
-    );
+    void this.call(conn, id, m, args, address, declaration.retry, startedMs);
+  }
+
+  /** Calls the actor for request `id` and answers it: no closure per request. */
+  private async call(conn: Conn, id: number, m: string, args: unknown, address: string, retry: RetryClass, startedMs: number): Promise<void> {
+    let r: Uint8Array | undefined;
+    try {
+      if (SESSION_READS.has(m)) await this.services.groups?.refreshSessions(conn);
+      r = await this.actors.holdRaw(address, m, args, conn.caller, retry, this.sockets.heldOptions(conn, id));
+    } catch (err) {
+      conn.inFlight--;
+      this.failed(conn, id, m, err, startedMs, { address });
+      return;
+    }
+    conn.inFlight--;
+    this.frames.sendResult(conn, id, r);
+    this.metrics?.request(m, undefined, startedMs);
   }
 
   /** Answers request `id` with `err`, and counts it under its error's name. */

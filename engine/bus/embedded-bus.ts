@@ -4,7 +4,9 @@
  * bytes only — every message is copied, so no object is ever shared between
  * sender and receiver — and delivers asynchronously, as a network would:
  * dispatched messages wait in one queue that a single microtask empties, in
- * order. Requests share one timeout timer (`PendingRequests`).
+ * order. Requests share one timeout timer (`PendingRequests`); a request's
+ * message carries its inbox number, so answering it builds and parses no
+ * reply subject (one is made only for a handler that reads `reply`).
  */
 import type { Bus, BusMessage, BusSubscription, RequestOptions, SubscribeOptions } from './bus.ts';
 import { PendingRequest, PendingRequests } from './pending-requests.ts';
@@ -140,12 +142,16 @@ export class EmbeddedBus implements Bus {
   publish(subject: string, data: Uint8Array): void {
     this.checkSize(subject, data, 'publish');
     if (subject.startsWith(INBOX_PREFIX)) {
-      // A reply: straight to its waiting request (the first one wins, as with NATS).
-      // Resolved now, the requester still resumes asynchronously (on a later microtask).
-      this.replies.take(Number(subject.slice(INBOX_PREFIX.length)))?.resolve(data.slice());
+      this.answer(Number(subject.slice(INBOX_PREFIX.length)), data);
       return;
     }
-    this.dispatch(subject, data, undefined);
+    this.dispatch(subject, data, 0);
+  }
+
+  /** A reply: straight to its waiting request, if still waiting (the first one wins, as with NATS). */
+  private answer(inbox: number, data: Uint8Array): void {
+    // Resolved now, the requester still resumes asynchronously (on a later microtask).
+    this.replies.take(inbox)?.resolve(data.slice());
   }
 
   request(subject: string, data: Uint8Array, opts: RequestOptions): Promise<Uint8Array> {
@@ -161,7 +167,7 @@ export class EmbeddedBus implements Bus {
     this.replies.add(id, request);
     let reached: number;
     try {
-      reached = this.dispatch(subject, data, INBOX_PREFIX + id);
+      reached = this.dispatch(subject, data, id);
     } catch (err) {
       this.replies.take(id);
       return Promise.reject(err as Error);
@@ -189,8 +195,8 @@ export class EmbeddedBus implements Bus {
     }
   }
 
-  /** Delivers to every plain subscriber and one member per queue group; returns how many got it. */
-  private dispatch(subject: string, data: Uint8Array, reply: string | undefined): number {
+  /** Delivers to every plain subscriber and one member per queue group, with the request's inbox number (0 for none); returns how many got it. */
+  private dispatch(subject: string, data: Uint8Array, reply: number): number {
     if (this.closed) return 0;
     if (!PLAIN_SUBJECT.test(subject)) checkSubject(subject, false); // throws, naming the problem
     let reached = 0;
@@ -223,7 +229,7 @@ export class EmbeddedBus implements Bus {
   }
 
   /** Queues a copy of the message for `sub`; one microtask delivers everything queued. */
-  private enqueue(sub: Sub, subject: string, data: Uint8Array, reply: string | undefined): number {
+  private enqueue(sub: Sub, subject: string, data: Uint8Array, reply: number): number {
     this.queue.push(new Delivery(this, sub, subject, data.slice(), reply));
     if (!this.draining) {
       this.draining = true;
@@ -252,13 +258,13 @@ export class EmbeddedBus implements Bus {
     }
   }
 
-  /** Sends a subscriber's answer to `reply`; as over NATS, one the bus refuses (too large) is dropped and the requester times out. */
-  respondTo(reply: string, subject: string, answer: Uint8Array): void {
-    try {
-      this.publish(reply, answer);
-    } catch (err) {
-      logger.warn('bus reply dropped', { subject, err });
+  /** Sends a subscriber's answer to request `inbox`; as over NATS, one the bus refuses (too large) is dropped and the requester times out. */
+  respondTo(inbox: number, subject: string, answer: Uint8Array): void {
+    if (answer.byteLength > this.maxPayloadBytes) {
+      logger.warn('bus reply dropped', { subject, err: new ParleyError('TOO_LARGE', `publish on ${INBOX_PREFIX}${inbox} refused: ${answer.byteLength} bytes exceed max_payload (${this.maxPayloadBytes})`) });
+      return;
     }
+    this.answer(inbox, answer);
   }
 }
 
@@ -277,17 +283,22 @@ class Delivery implements BusMessage {
   readonly sub: Sub;
   readonly subject: string;
   readonly data: Uint8Array;
-  readonly reply: string | undefined;
+  /** The request's inbox number; 0 for a publish. */
+  readonly inbox: number;
 
-  constructor(bus: EmbeddedBus, sub: Sub, subject: string, data: Uint8Array, reply: string | undefined) {
+  constructor(bus: EmbeddedBus, sub: Sub, subject: string, data: Uint8Array, inbox: number) {
     this.bus = bus;
     this.sub = sub;
     this.subject = subject;
     this.data = data;
-    this.reply = reply;
+    this.inbox = inbox;
+  }
+
+  get reply(): string | undefined {
+    return this.inbox === 0 ? undefined : INBOX_PREFIX + this.inbox;
   }
 
   respond(answer: Uint8Array): void {
-    if (this.reply !== undefined) this.bus.respondTo(this.reply, this.subject, answer);
+    if (this.inbox !== 0) this.bus.respondTo(this.inbox, this.subject, answer);
   }
 }
