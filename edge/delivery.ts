@@ -27,6 +27,61 @@ import type { Metrics } from '../engine/metrics.ts';
 
 const NO_CONNS: readonly Conn[] = Object.freeze([]) as readonly Conn[];
 
+/** A delivery of the usual shape: its frame, and the socket whose own request caused it. */
+export interface PlainDelivery {
+  /** The frame, a view of the delivery's bytes. */
+  readonly f: Uint8Array;
+  /** `Delivery.x`: the ref of the socket to skip, if any. */
+  readonly x: string | undefined;
+}
+
+const KEY_F = 0x66;
+const KEY_X = 0x78;
+const utf8 = new TextDecoder();
+
+/**
+ * Reads a delivery of the usual shape, a map of `f` (bin) and at most `x`
+ * (str), without the general decoder; undefined for any other bytes (a
+ * control message, or anything malformed), which `decode` then reads.
+ */
+export function readPlainDelivery(data: Uint8Array): PlainDelivery | undefined {
+  const n = data.length > 0 ? data[0]! - 0x80 : -1;
+  if (n < 1 || n > 2) return undefined;
+  let f: Uint8Array | undefined;
+  let x: string | undefined;
+  let at = 1;
+  for (let i = 0; i < n; i++) {
+    // A key (a fixstr of one character) and the value's first byte.
+    if (at + 3 > data.length || data[at] !== 0xa1) return undefined;
+    const key = data[at + 1];
+    const token = data[at + 2]!;
+    at += 3;
+    // The value's length takes up to 4 more bytes; reading past the end leaves `at` past it, refused below.
+    let length: number;
+    if (key === KEY_F && f === undefined) {
+      if (token === 0xc4) length = data[at++]!;
+      else if (token === 0xc5) {
+        length = (data[at]! << 8) | data[at + 1]!;
+        at += 2;
+      } else if (token === 0xc6) {
+        length = data[at]! * 0x1000000 + ((data[at + 1]! << 16) | (data[at + 2]! << 8) | data[at + 3]!);
+        at += 4;
+      } else return undefined;
+      if (!(at + length <= data.length)) return undefined;
+      f = data.subarray(at, at + length);
+    } else if (key === KEY_X && x === undefined) {
+      if (token >= 0xa0 && token <= 0xbf) length = token - 0xa0;
+      else if (token === 0xd9) length = data[at++]!;
+      else return undefined;
+      if (!(at + length <= data.length)) return undefined;
+      x = utf8.decode(data.subarray(at, at + length));
+    } else return undefined;
+    at += length;
+  }
+  if (f === undefined || at !== data.length) return undefined;
+  return { f, x };
+}
+
 /** The delivery subscription of one account, shared by its sockets on this edge. */
 interface AccountEntry {
   readonly account: string;
@@ -126,6 +181,13 @@ export class Deliveries {
   };
 
   private onDelivery(entry: AccountEntry, data: Uint8Array): void {
+    const plain = readPlainDelivery(data);
+    if (plain !== undefined) this.fanOut(entry, plain.f, plain.x);
+    else this.onOtherDelivery(entry, data);
+  }
+
+  /** A delivery read by the general decoder: a control message, or a frame with its skip ref. */
+  private onOtherDelivery(entry: AccountEntry, data: Uint8Array): void {
     let delivery: Partial<Delivery>;
     try {
       delivery = decode(data) as Partial<Delivery>;
@@ -147,8 +209,13 @@ export class Deliveries {
       if (isPlainObject(groups)) this.onGroupsControl?.(entry.account, groups as GroupsControl);
       return;
     }
+    this.fanOut(entry, f, delivery.x);
+  }
+
+  /** Sends frame `f` to the account's logged-in sockets (held for those logging in), but the one `x` names. */
+  private fanOut(entry: AccountEntry, f: Uint8Array, x: unknown): void {
     // A socket's own request is answered by its reply: the delivery skips it.
-    const skip = this.sockets.numberOf(delivery.x);
+    const skip = this.sockets.numberOf(x);
     // A send can close its socket at once (backpressure), which takes it out of `entry.conns`.
     for (const conn of entry.conns.length === 1 ? entry.conns : entry.conns.slice()) {
       if (conn.n === skip) continue;

@@ -133,8 +133,10 @@ export class Frames {
       this.onMalformed(conn, 0, 'frames must be binary MessagePack, got a text frame');
       return undefined;
     }
-    // uWS neuters `message` when the handler returns; decoded binaries may be views of it.
-    const bytes = new Uint8Array(message.slice(0));
+    // uWS neuters `message` when the handler returns; decoded binaries may be views of it. A small
+    // frame is copied into Node's buffer pool, which costs no backing store of its own.
+    const bytes = Buffer.allocUnsafe(message.byteLength);
+    bytes.set(new Uint8Array(message));
     let value: unknown;
     try {
       // Strict: no extension types, so nothing but plain values reaches the schemas.
