@@ -9,9 +9,16 @@
  * the link drops fail with UNAVAILABLE (their outcome is unknown), and
  * publishes are dropped (fire-and-forget is at-most-once anyway).
  *
- * Ownership of bytes: `publish`/`request` hand `data` to the client, which
- * writes it to the socket on the next microtask — do not modify it after the
- * call. A received `data` is a view into the socket's read buffer: decode it,
+ * Requests and publishes of one tick are handed to the client together when
+ * the tick ends (in order), so they leave in one socket write: the client
+ * writes on the microtask after its first pending message, which is one
+ * write per request when requests come one per socket callback, as an
+ * edge's do. A bad subject or an oversized payload still throws (or
+ * rejects) at once.
+ *
+ * Ownership of bytes: `publish`/`request` hand `data` to the client at the
+ * end of the tick, which writes it to the socket on the next microtask — do
+ * not modify it after the call. A received `data` is a view into the socket's read buffer: decode it,
  * or copy it (`slice()`) before keeping it for long.
  */
 import { NatsLink, inboxNumber } from './nats-link.ts';
@@ -104,11 +111,11 @@ async function logStatus(nc: NatsConnection, name: string): Promise<void> {
 /** Wraps a received message lazily: nothing is decoded unless the handler reads it. */
 class NatsBusMessage implements BusMessage {
   private readonly msg: Msg;
-  private readonly nc: NatsConnection;
+  private readonly bus: NatsBus;
 
-  constructor(msg: Msg, nc: NatsConnection) {
+  constructor(msg: Msg, bus: NatsBus) {
     this.msg = msg;
-    this.nc = nc;
+    this.bus = bus;
   }
 
   get subject(): string {
@@ -126,13 +133,7 @@ class NatsBusMessage implements BusMessage {
 
   respond(data: Uint8Array): void {
     const reply = this.reply;
-    if (reply === undefined) return;
-    try {
-      this.nc.publish(reply, data);
-    } catch (err) {
-      // The connection closed under us: the requester times out or sees UNAVAILABLE.
-      logger.debug('bus reply dropped', { subject: this.msg.subject, err });
-    }
+    if (reply !== undefined) this.bus.respondTo(reply, this.msg.subject, data);
   }
 }
 
@@ -148,14 +149,14 @@ export function publishError(err: unknown, subject: string, what: string): Parle
 }
 
 /** A subscription callback that hands each message to `handler`, lazily wrapped; shared by the subscriptions with that handler. */
-function deliverTo(handler: (msg: BusMessage) => void, nc: NatsConnection): (err: Error | null, msg: Msg) => void {
+function deliverTo(handler: (msg: BusMessage) => void, bus: NatsBus): (err: Error | null, msg: Msg) => void {
   return (err, msg) => {
     if (err !== null) {
       logger.error('bus subscription failed', { subject: msg?.subject, err });
       return;
     }
     try {
-      handler(new NatsBusMessage(msg, nc));
+      handler(new NatsBusMessage(msg, bus));
     } catch (handlerErr) {
       // A subscriber's bug must not stop delivery, nor reach the client's parser.
       logger.error('bus subscriber failed', { subject: msg.subject, err: handlerErr });
@@ -169,11 +170,13 @@ class NatsBusSubscription implements BusSubscription {
   private readonly sub: Subscription;
   /** The bus's live subscriptions, which this one leaves when it ends. */
   private readonly live: Set<Subscription>;
+  private readonly bus: NatsBus;
 
-  constructor(subject: string, sub: Subscription, live: Set<Subscription>) {
+  constructor(subject: string, sub: Subscription, live: Set<Subscription>, bus: NatsBus) {
     this.subject = subject;
     this.sub = sub;
     this.live = live;
+    this.bus = bus;
   }
 
   unsubscribe(): void {
@@ -183,6 +186,8 @@ class NatsBusSubscription implements BusSubscription {
 
   async drain(): Promise<void> {
     if (!this.live.delete(this.sub) || this.sub.isClosed()) return;
+    // What this bus published before the drain reaches the server ahead of the unsubscribe.
+    this.bus.sendQueued();
     try {
       await this.sub.drain();
     } catch {
@@ -191,6 +196,9 @@ class NatsBusSubscription implements BusSubscription {
     }
   }
 }
+
+/** What nats.js refuses in a subject (besides an empty one). */
+const WHITESPACE = /[ \n\r\t]/;
 
 function isNoResponders(msg: Msg): boolean {
   return msg.data.length === 0 && msg.headers?.code === 503;
@@ -210,6 +218,12 @@ export class NatsBus implements Bus {
   private nextId = 0;
   private readonly link: NatsLink;
   private closed = false;
+  /** Messages of this tick not yet handed to the client, in order: subject, bytes, and the request id (0 for a publish). */
+  private outSubjects: string[] = [];
+  private outData: Uint8Array[] = [];
+  private outIds: number[] = [];
+  private sendScheduled = false;
+  private readonly sendNow = (): void => this.sendQueued();
 
   constructor(nc: NatsConnection, options: NatsBusOptions = {}) {
     this.nc = nc;
@@ -243,16 +257,13 @@ export class NatsBus implements Bus {
     if (!this.connected) {
       return Promise.reject(new ParleyError('UNAVAILABLE', `bus not connected: request on ${subject} not sent`));
     }
+    const refused = this.refusal(subject, data, 'request');
+    if (refused !== undefined) return Promise.reject(refused);
     const id = ++this.nextId;
-    try {
-      this.nc.publish(subject, data, { reply: this.replyPrefix + id });
-    } catch (err) {
-      return Promise.reject(publishError(err, subject, 'request'));
-    }
     let request!: PendingRequest;
     const reply = new Promise<Uint8Array>((resolve, reject) => (request = new PendingRequest(subject, opts.timeoutMs, resolve, reject)));
-    // The client writes on a later microtask, so no reply can come before this.
     this.pending.add(id, request);
+    this.enqueue(subject, data, id);
     return reply;
   }
 
@@ -260,12 +271,63 @@ export class NatsBus implements Bus {
     // Dropped while disconnected: the client would only buffer it until the
     // reconnect discards its outbound buffer.
     if (!this.connected) return;
-    try {
-      this.nc.publish(subject, data);
-    } catch (err) {
-      const mapped = publishError(err, subject, 'publish');
-      if (mapped.name !== 'UNAVAILABLE') throw mapped; // the caller's mistake, as with the embedded bus
-      logger.debug('bus publish dropped', { subject, err });
+    const refused = this.refusal(subject, data, 'publish');
+    if (refused !== undefined) throw refused; // the caller's mistake, as with the embedded bus
+    this.enqueue(subject, data, 0);
+  }
+
+  /** Sends an answer to `reply` with this tick's messages, after them; one the client would refuse (too large) is dropped and the requester times out. */
+  respondTo(reply: string, subject: string, data: Uint8Array): void {
+    if (!this.connected) return;
+    const refused = this.refusal(reply, data, 'reply');
+    if (refused !== undefined) logger.debug('bus reply dropped', { subject, err: refused });
+    else this.enqueue(reply, data, 0);
+  }
+
+  /** What the client would refuse at once: a bad subject (BAD_REQUEST) or a payload over `max_payload` (TOO_LARGE). */
+  private refusal(subject: string, data: Uint8Array, what: string): ParleyError | undefined {
+    if (subject === '' || WHITESPACE.test(subject)) return new ParleyError('BAD_REQUEST', `invalid subject '${subject}'`);
+    const max = this.maxPayloadBytes;
+    if (data.byteLength > max) return new ParleyError('TOO_LARGE', `${what} on ${subject} refused: ${data.byteLength} bytes exceed max_payload (${max})`);
+    return undefined;
+  }
+
+  private enqueue(subject: string, data: Uint8Array, id: number): void {
+    this.outSubjects.push(subject);
+    this.outData.push(data);
+    this.outIds.push(id);
+    if (!this.sendScheduled) {
+      this.sendScheduled = true;
+      setImmediate(this.sendNow);
+    }
+  }
+
+  /**
+   * Hands this tick's messages to the client, which writes them together
+   * (at the end of the tick, or earlier for a flush or a drain).
+   * Requests that failed meanwhile (the link dropped) are not sent, nor are
+   * publishes while the link is down.
+   */
+  sendQueued(): void {
+    this.sendScheduled = false;
+    const subjects = this.outSubjects;
+    if (subjects.length === 0) return;
+    const data = this.outData;
+    const ids = this.outIds;
+    this.outSubjects = [];
+    this.outData = [];
+    this.outIds = [];
+    const up = this.link.up;
+    for (let i = 0; i < subjects.length; i++) {
+      const id = ids[i]!;
+      if (id === 0 ? !up : !this.pending.has(id)) continue;
+      try {
+        if (id === 0) this.nc.publish(subjects[i]!, data[i]!);
+        else this.nc.publish(subjects[i]!, data[i]!, { reply: this.replyPrefix + id });
+      } catch (err) {
+        if (id !== 0) this.pending.take(id)?.reject(publishError(err, subjects[i]!, 'request'));
+        else logger.debug('bus publish dropped', { subject: subjects[i], err });
+      }
     }
   }
 
@@ -273,16 +335,17 @@ export class NatsBus implements Bus {
     if (this.closed) throw new ParleyError('UNAVAILABLE', 'the bus is closed');
     let callback = this.callbacks.get(handler);
     if (callback === undefined) {
-      callback = deliverTo(handler, this.nc);
+      callback = deliverTo(handler, this);
       this.callbacks.set(handler, callback);
     }
     const sub = this.nc.subscribe(subject, { queue: opts.queue, callback });
     this.subs.add(sub);
-    return new NatsBusSubscription(subject, sub, this.subs);
+    return new NatsBusSubscription(subject, sub, this.subs, this);
   }
 
   async flush(): Promise<void> {
     if (!this.connected) throw new ParleyError('UNAVAILABLE', 'bus not connected');
+    this.sendQueued();
     try {
       await this.nc.flush();
     } catch (err) {
@@ -292,6 +355,8 @@ export class NatsBus implements Bus {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // What was published before the close still goes out; requests still waiting fail below.
+    this.sendQueued();
     this.closed = true;
     this.link.stop();
     this.failPending('the bus is closed');

@@ -52,6 +52,11 @@ export class PendingRequests {
     return request;
   }
 
+  /** True while request `id` waits for its reply. */
+  has(id: number): boolean {
+    return this.waiting.has(id);
+  }
+
   /** Every request still waiting, which then no longer do; the timer stops. */
   takeAll(): PendingRequest[] {
     const all = [...this.waiting.values()];
