@@ -106,6 +106,11 @@ export class Conn {
     this.waiterList = list;
   }
 
+  /** True when login-sync writers wait for room, without allocating their list. */
+  get hasDrainWaiters(): boolean {
+    return this.waiterList !== undefined && this.waiterList.length > 0;
+  }
+
   /** Takes the queued requests and pending deliveries, leaving none allocated. */
   takeQueued(): readonly QueuedRequest[] {
     const list = this.queuedList ?? NOTHING_QUEUED;

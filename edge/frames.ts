@@ -242,7 +242,7 @@ export class Frames {
     }
     this.checkBound(conn);
     // Writers waiting for room counted the held bytes, which uWS may have sent at once, with no drain to tell.
-    if (conn.drainWaiters.length > 0) this.wakeWriters(conn);
+    if (conn.hasDrainWaiters) this.wakeWriters(conn);
   }
 
   /** The socket's held frames, which it no longer holds; undefined when none. */
@@ -376,7 +376,7 @@ export class Frames {
 
   /** Wakes the login-sync writers waiting for room on the socket. */
   wakeWriters(conn: Conn): void {
-    if (conn.drainWaiters.length === 0) return;
+    if (!conn.hasDrainWaiters) return;
     const waiters = conn.drainWaiters;
     conn.drainWaiters = [];
     for (const wake of waiters) wake();
