@@ -17,9 +17,8 @@ import type { Delivery, GroupDelivery, GroupsControl } from '../../engine/envelo
 import { encode } from '../../engine/protocol/codec.ts';
 import { deliverySubject, groupSubject } from '../../engine/subjects.ts';
 import type { StoredMessage } from '../conversation/logic.ts';
-import type { TeamEvent, TeamState } from './logic.ts';
+import { silencedBy, type NoticeFrame, type TeamEvent, type TeamState } from './logic.ts';
 import { teamViewOf } from './messages.ts';
-import { alertMuted } from './extras.ts';
 
 const NO_FRAME = new Uint8Array(0);
 
@@ -86,15 +85,33 @@ function messageEffects(
   if (event.conn !== undefined) d.x = event.conn;
   const skip = [...notTo, ...direct];
   if (skip.length > 0) d.n = skip;
-  // Members whose alert setting silences this sender get it marked, as in an advanced group.
-  const silenced: string[] = [];
-  for (const row of state.members.values()) {
-    if (row.muteNotiType !== undefined && row.muteNotiType !== '0' && row.account !== msg.from && alertMuted(state, row.account, msg.from)) silenced.push(row.account);
-  }
+  // Members whose alert setting silences this sender get it marked, as in an advanced group (kept sets, no member scan).
+  const silenced = silencedBy(state, msg.from);
   if (silenced.length > 0) {
     d.q = silenced;
     d.fq = encode({ ev: 'msg', d: { ...teamViewOf(msg, ''), isMuted: true } });
   }
   out.push(groupPublish(state.id, d));
+  return out;
+}
+
+/**
+ * The deliveries of one frame of a change's notice (state as the batch left
+ * it): each account on its own subject, every member when the frame is for
+ * the members. (A supergroup's notices stay per account: a frame on the group
+ * subject that leaves some members out makes the edge step their sockets off
+ * the topic, which can cost them a message published just before it.)
+ */
+export function noticeFrameEffects(
+  state: TeamState,
+  f: NoticeFrame,
+  deliverTo: (account: string, f: Uint8Array) => Effect,
+): Effect[] {
+  const bytes = encode({ ev: f.ev, d: f.d });
+  const to = new Set(f.accounts);
+  if (f.members === true) for (const a of state.members.keys()) to.add(a);
+  if (f.except !== undefined) to.delete(f.except);
+  const out: Effect[] = [];
+  for (const account of to) out.push(deliverTo(account, bytes));
   return out;
 }
