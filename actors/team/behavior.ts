@@ -607,7 +607,7 @@ function groupActor<K extends TeamKind>(kind: K) {
         } else if (event.t === 'reads') {
           for (const c of event.changed) receipts.set(c.idServer, c);
         } else if (event.t === 'notice') {
-          for (const f of event.frames) out.push(...noticeFrameEffects(state, f, deliver));
+          for (const f of event.frames) out.push(...noticeFrameEffects(state, events, f, deliver));
           for (const s of event.sysmsgs) out.push(postSysMsg(s.to, s.msg));
           for (const u of event.index) {
             const a = u.team === undefined ? { kind: state.kind, teamId: state.id, version: event.version, left: u.time ?? ctx.now() } : { kind: state.kind, teamId: state.id, version: event.version, team: u.team };

@@ -97,21 +97,42 @@ function messageEffects(
 
 /**
  * The deliveries of one frame of a change's notice (state as the batch left
- * it): each account on its own subject, every member when the frame is for
- * the members. (A supergroup's notices stay per account: a frame on the group
- * subject that leaves some members out makes the edge step their sockets off
- * the topic, which can cost them a message published just before it.)
+ * it). A frame for every member goes, in a supergroup, once on the group
+ * subject (a callback naming 200 joiners to 10,000 members is one publish,
+ * not 10,000); the accounts that joined in the batch get it on their own
+ * subject instead (an edge that subscribes for them may not receive the
+ * group's yet), as do the accounts named beside the members (those the
+ * change removed). In an advanced group each account gets it on its own.
  */
 export function noticeFrameEffects(
   state: TeamState,
+  events: readonly TeamEvent[],
   f: NoticeFrame,
   deliverTo: (account: string, f: Uint8Array) => Effect,
 ): Effect[] {
   const bytes = encode({ ev: f.ev, d: f.d });
-  const to = new Set(f.accounts);
-  if (f.members === true) for (const a of state.members.keys()) to.add(a);
-  if (f.except !== undefined) to.delete(f.except);
   const out: Effect[] = [];
-  for (const account of to) out.push(deliverTo(account, bytes));
+  const direct = new Set(f.accounts);
+  if (f.members === true) {
+    const joined = state.kind === 'superTeam' ? joinersOf(state, events) : [];
+    if (state.kind === 'superTeam' && state.members.size > joined.length) {
+      const d: GroupDelivery = { f: bytes, a: '' };
+      const n = f.except === undefined ? joined : [...joined, f.except];
+      if (n.length > 0) d.n = n;
+      out.push(groupPublish(state.id, d));
+      for (const a of joined) direct.add(a);
+    } else {
+      for (const a of state.members.keys()) direct.add(a);
+    }
+  }
+  if (f.except !== undefined) direct.delete(f.except);
+  for (const account of direct) out.push(deliverTo(account, bytes));
+  return out;
+}
+
+/** The accounts a batch's member rows made members (a row put with its join time), still members after it. */
+function joinersOf(state: TeamState, events: readonly TeamEvent[]): string[] {
+  const out: string[] = [];
+  for (const e of events) if (e.t === 'members') for (const row of e.put) if (row.joinTime === row.updateTime && state.members.has(row.account)) out.push(row.account);
   return out;
 }

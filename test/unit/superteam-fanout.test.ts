@@ -66,7 +66,7 @@ function created(accounts = ['a', 'b']): TeamState {
 /** Every effect of a batch as the actor makes them: the group's, then each notice frame's. */
 function allEffects(state: TeamState, events: TeamEvent[]): Effect[] {
   const out = superTeamEffects(state, events, deliver);
-  for (const e of events) if (e.t === 'notice') for (const f of e.frames) out.push(...noticeFrameEffects(state, f, deliver));
+  for (const e of events) if (e.t === 'notice') for (const f of e.frames) out.push(...noticeFrameEffects(state, events, f, deliver));
   return out;
 }
 
@@ -125,19 +125,31 @@ describe('supergroup fan-out effects', () => {
     expect([...state.alertOff, ...state.alertHigh]).toEqual([]);
   });
 
-  it('costs a join the same group publishes and index reports in a group of 10 as of 3,000', () => {
+  it('costs a join the same Bus messages and index reports in a group of 10 as of 3,000', () => {
     const cost = (size: number) => {
       const state = created(Array.from({ length: size }, (_, i) => `u${i}`));
       const { events } = rules.decideAdd({ ...ctxOf(state, 'o'), limits: { maxMembers: 100_000 } }, { teamId: 'g1', accounts: ['n1', 'n2'], ps: '' });
       apply(state, events);
       const notice = events.find((e) => e.t === 'notice') as Extract<TeamEvent, { t: 'notice' }>;
-      // The callbacks go to each member's own subject (one delivery per member); the rest must not grow with the group.
-      return { effects: shape(allEffects(state, events)).filter((e) => !e.startsWith('dlv')), index: notice.index.map((u) => u.account).sort(), memberNum: state.team!.memberNum };
+      return { effects: shape(allEffects(state, events)), index: notice.index.map((u) => u.account).sort(), memberNum: state.team!.memberNum };
     };
     const small = cost(10);
     const large = cost(3000);
     expect(large.effects).toEqual(small.effects);
     expect(large.index).toEqual(['n1', 'n2']);
     expect([small.memberNum, large.memberNum]).toEqual([13, 3003]);
+    // The joiners hear `AddSuperTeamMembers` on their own subject; the members once on the group's.
+    expect(large.effects.filter((e) => e.startsWith('dlv')).sort()).toEqual(['dlv n1', 'dlv n2']);
+  });
+
+  it('sends a frame for every member once on the group subject, leaving out the operator', () => {
+    const state = created();
+    const { events } = rules.decideUpdateInfo(ctxOf(state, 'a'), { teamId: 'g1', nickInTeam: 'ann' });
+    apply(state, events);
+    const effects = allEffects(state, events);
+    expect(shape(effects)).toEqual(['grp -']);
+    const d = grp(effects)[0]!;
+    expect(d.n).toEqual(['a']);
+    expect((decode(d.f) as { ev: string }).ev).toBe('UpdateSuperTeamMember');
   });
 });
