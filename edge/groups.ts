@@ -304,6 +304,20 @@ export class GroupFanout {
     if (this.metrics !== undefined) this.metrics.groupDeliveries++;
   }
 
+  /**
+   * A notice that leaves some members out (its operator, the accounts that
+   * just joined and got it on their own subject), written socket by socket:
+   * stepping sockets off the topic for it could cost them a message published
+   * to the topic just before, which uWS may still hold.
+   */
+  private writeEach(group: Group, d: GroupDelivery): void {
+    const skip = new Set(d.n);
+    for (const member of group.members.values()) {
+      if (member.held !== undefined || skip.has(member.account)) continue;
+      for (const conn of member.conns) this.write(conn, d.f);
+    }
+  }
+
   /** The one handler of every group subject. */
   private readonly onGroupMessage = (msg: BusMessage): void => {
     try {
@@ -341,6 +355,10 @@ export class GroupFanout {
    */
   private fanOut(group: Group, d: GroupDelivery): void {
     for (const member of group.members.values()) if (member.held !== undefined) member.held.push(d);
+    if (d.s === undefined && d.n !== undefined && d.n.length > 0) {
+      this.writeEach(group, d);
+      return;
+    }
     const aside: Conn[] = [];
     const sender = group.members.get(d.a);
     const senderLeftOut = d.n?.includes(d.a) === true;

@@ -68,6 +68,7 @@ import { groupPushTargets } from './push-targets.ts';
 import {
   applyChange,
   checkPoster,
+  keepAlert,
   liveTeam,
   memberOf,
   memberView,
@@ -79,7 +80,7 @@ import {
   type TeamLimits,
   type TeamState,
 } from './logic.ts';
-import { superTeamEffects } from './fanout.ts';
+import { noticeFrameEffects, superTeamEffects } from './fanout.ts';
 import { decideTeamHide, decideTeamRecall, decideTeamSend, teamMessagesByRef, teamViewOf } from './messages.ts';
 import * as rules from './rules.ts';
 import type { DecideContext } from './rules.ts';
@@ -149,6 +150,8 @@ function initialState(kind: TeamKind, id: string): TeamState {
     members: new Map(),
     former: new Map(),
     pending: new Map(),
+    alertOff: new Set(),
+    alertHigh: new Set(),
     quietTotal: 0,
     quietBy: new Map(),
     conv: { members: [id, id], lastSeq: 0, lastTime: 0, sent: new Map(), quiet: new Map(), recent: new Map(), unsaved: new Map(), cleared: new Map() },
@@ -295,6 +298,7 @@ function groupActor<K extends TeamKind>(kind: K) {
         const [, account] = decodeKey('teamMember', key);
         const row = value as MemberRow;
         (row.valid ? state.members : state.former).set(account, row);
+        if (row.valid) keepAlert(state, row);
       }
       // Clear marks are rows of their own; a replay from an older position moves none of them back.
       for (const { key, value } of ctx.store.db('conv-cleared').getRange(rangeUnder('convCleared', ctx.address))) state.conv.cleared.set(decodeKey('convCleared', key)[1], value as ClearMark);
@@ -603,10 +607,7 @@ function groupActor<K extends TeamKind>(kind: K) {
         } else if (event.t === 'reads') {
           for (const c of event.changed) receipts.set(c.idServer, c);
         } else if (event.t === 'notice') {
-          for (const f of event.frames) {
-            const bytes = frame(f.ev, f.d);
-            for (const account of f.accounts) out.push(deliver(account, bytes));
-          }
+          for (const f of event.frames) out.push(...noticeFrameEffects(state, events, f, deliver));
           for (const s of event.sysmsgs) out.push(postSysMsg(s.to, s.msg));
           for (const u of event.index) {
             const a = u.team === undefined ? { kind: state.kind, teamId: state.id, version: event.version, left: u.time ?? ctx.now() } : { kind: state.kind, teamId: state.id, version: event.version, team: u.team };

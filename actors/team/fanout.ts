@@ -17,9 +17,8 @@ import type { Delivery, GroupDelivery, GroupsControl } from '../../engine/envelo
 import { encode } from '../../engine/protocol/codec.ts';
 import { deliverySubject, groupSubject } from '../../engine/subjects.ts';
 import type { StoredMessage } from '../conversation/logic.ts';
-import type { TeamEvent, TeamState } from './logic.ts';
+import { silencedBy, type NoticeFrame, type TeamEvent, type TeamState } from './logic.ts';
 import { teamViewOf } from './messages.ts';
-import { alertMuted } from './extras.ts';
 
 const NO_FRAME = new Uint8Array(0);
 
@@ -86,15 +85,54 @@ function messageEffects(
   if (event.conn !== undefined) d.x = event.conn;
   const skip = [...notTo, ...direct];
   if (skip.length > 0) d.n = skip;
-  // Members whose alert setting silences this sender get it marked, as in an advanced group.
-  const silenced: string[] = [];
-  for (const row of state.members.values()) {
-    if (row.muteNotiType !== undefined && row.muteNotiType !== '0' && row.account !== msg.from && alertMuted(state, row.account, msg.from)) silenced.push(row.account);
-  }
+  // Members whose alert setting silences this sender get it marked, as in an advanced group (kept sets, no member scan).
+  const silenced = silencedBy(state, msg.from);
   if (silenced.length > 0) {
     d.q = silenced;
     d.fq = encode({ ev: 'msg', d: { ...teamViewOf(msg, ''), isMuted: true } });
   }
   out.push(groupPublish(state.id, d));
+  return out;
+}
+
+/**
+ * The deliveries of one frame of a change's notice (state as the batch left
+ * it). A frame for every member goes, in a supergroup, once on the group
+ * subject (a callback naming 200 joiners to 10,000 members is one publish,
+ * not 10,000); the accounts that joined in the batch get it on their own
+ * subject instead (an edge that subscribes for them may not receive the
+ * group's yet), as do the accounts named beside the members (those the
+ * change removed). In an advanced group each account gets it on its own.
+ */
+export function noticeFrameEffects(
+  state: TeamState,
+  events: readonly TeamEvent[],
+  f: NoticeFrame,
+  deliverTo: (account: string, f: Uint8Array) => Effect,
+): Effect[] {
+  const bytes = encode({ ev: f.ev, d: f.d });
+  const out: Effect[] = [];
+  const direct = new Set(f.accounts);
+  if (f.members === true) {
+    const joined = state.kind === 'superTeam' ? joinersOf(state, events) : [];
+    if (state.kind === 'superTeam' && state.members.size > joined.length) {
+      const d: GroupDelivery = { f: bytes, a: '' };
+      const n = f.except === undefined ? joined : [...joined, f.except];
+      if (n.length > 0) d.n = n;
+      out.push(groupPublish(state.id, d));
+      for (const a of joined) direct.add(a);
+    } else {
+      for (const a of state.members.keys()) direct.add(a);
+    }
+  }
+  if (f.except !== undefined) direct.delete(f.except);
+  for (const account of direct) out.push(deliverTo(account, bytes));
+  return out;
+}
+
+/** The accounts a batch's member rows made members (a row put with its join time), still members after it. */
+function joinersOf(state: TeamState, events: readonly TeamEvent[]): string[] {
+  const out: string[] = [];
+  for (const e of events) if (e.t === 'members') for (const row of e.put) if (row.joinTime === row.updateTime && state.members.has(row.account)) out.push(row.account);
   return out;
 }

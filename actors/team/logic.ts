@@ -33,11 +33,15 @@ export interface PendingRow {
   answer?: 'accepted' | 'rejected';
 }
 
-/** A frame for online devices: `ev` with payload `d` to each of `accounts`. */
+/** A frame for online devices: `ev` with payload `d` to each of `accounts`, and with `members` to every member once the change is done but `except`. */
 export interface NoticeFrame {
   accounts: string[];
   ev: string;
   d: unknown;
+  /** Also every member once the change is done. */
+  members?: true;
+  /** With `members`: the member left out (the operator of its own change). */
+  except?: string;
 }
 
 /** What the team index of `account` must learn: the group as it is now, or that the account left it (`team` absent). */
@@ -71,6 +75,13 @@ export interface TeamState {
   former: Map<string, MemberRow>;
   /** `pendingKey(what, account)` → row. */
   pending: Map<string, PendingRow>;
+  /**
+   * Members whose alert setting silences messages: `muteNotiType` "1" (all)
+   * and "2" (all but the owner's and managers'). Kept with the member rows,
+   * so a message names the members it silences without reading every member.
+   */
+  alertOff: Set<string>;
+  alertHigh: Set<string>;
   /** Messages sent with `isUnreadable: false`, in all and per sender: they never count as unread. */
   quietTotal: number;
   quietBy: Map<string, number>;
@@ -88,6 +99,28 @@ export interface TeamLimits {
 }
 
 // ---- Reading the state --------------------------------------------------------
+
+/** Files a current member's row in the alert sets (every row put goes through here, at load too). */
+export function keepAlert(state: TeamState, row: MemberRow): void {
+  if (row.muteNotiType === '1') state.alertOff.add(row.account);
+  else state.alertOff.delete(row.account);
+  if (row.muteNotiType === '2') state.alertHigh.add(row.account);
+  else state.alertHigh.delete(row.account);
+}
+
+function dropAlert(state: TeamState, account: string): void {
+  state.alertOff.delete(account);
+  state.alertHigh.delete(account);
+}
+
+/** The members whose alert setting silences a message of `from` (never `from`): costs the silenced members, not all members. */
+export function silencedBy(state: TeamState, from: string): string[] {
+  const out: string[] = [];
+  for (const a of state.alertOff) if (a !== from) out.push(a);
+  const sender = state.members.get(from);
+  if (sender === undefined || !isManagerOrOwner(sender)) for (const a of state.alertHigh) if (a !== from) out.push(a);
+  return out;
+}
 
 /** The group, or NOT_FOUND when it was never created or was dismissed. */
 export function liveTeam(state: TeamState): Team {
@@ -149,11 +182,19 @@ export class Change {
   readonly index: IndexUpdate[] = [];
   private readonly state: TeamState;
   readonly now: number;
+  /** Members once this change is done, kept as rows are put and removed (never by listing the members). */
+  private count: number;
 
   constructor(state: TeamState, now: number) {
     this.state = state;
     this.now = now;
     this.team = state.team === undefined ? undefined : { ...state.team };
+    this.count = state.members.size;
+  }
+
+  /** How many members there are once this change is done. */
+  get memberCount(): number {
+    return this.count;
   }
 
   /** The group as this change leaves it (so far). */
@@ -185,6 +226,7 @@ export class Change {
   }
 
   putMember(row: MemberRow): void {
+    if (this.member(row.account) === undefined) this.count++;
     this.removed.delete(row.account);
     this.put.set(row.account, row);
   }
@@ -204,14 +246,14 @@ export class Change {
       base: baseAtJoin(this.state, account),
     };
     this.putMember(row);
-    const count = this.memberAccounts().length;
-    if (count > limits.maxMembers) {
+    if (this.count > limits.maxMembers) {
       throw new ParleyError('TEAM_FULL', `${groupWord(this.state.kind)} ${this.state.id} is full: at most ${limits.maxMembers} members`);
     }
     return row;
   }
 
   removeMember(account: string): void {
+    if (this.member(account) !== undefined) this.count--;
     this.put.delete(account);
     if (this.state.members.has(account)) this.removed.add(account);
   }
@@ -225,6 +267,13 @@ export class Change {
     if (accounts.length > 0) this.frames.push({ accounts: [...new Set(accounts)], ev, d });
   }
 
+  /** Sends `ev` to the online devices of every member once the change is done (but `except`), and of `also`. */
+  tellMembers(ev: string, d: unknown, opts: { except?: string; also?: readonly string[] } = {}): void {
+    const f: NoticeFrame = { accounts: [...new Set(opts.also ?? [])], ev, d, members: true };
+    if (opts.except !== undefined) f.except = opts.except;
+    this.frames.push(f);
+  }
+
   sysmsg(to: string, msg: TeamSysMsg): void {
     this.sysmsgs.push({ to, msg });
   }
@@ -234,12 +283,13 @@ export class Change {
     const out: TeamEvent[] = [];
     const team = this.team;
     let version = this.state.version;
-    const memberCount = this.memberAccounts().length;
-    if (team !== undefined && team.memberNum !== memberCount) team.memberNum = memberCount;
-    // Any join or departure moves the member list's time, so a device's `teams` cursor sees the group changed.
-    const joined = [...this.put.keys()].some((a) => !this.state.members.has(a));
-    if (team !== undefined && (joined || this.removed.size > 0)) team.memberUpdateTime = this.now;
-    const teamChanged = team !== undefined && (this.state.team === undefined || JSON.stringify(team) !== JSON.stringify(this.state.team));
+    const before = this.state.team;
+    if (team !== undefined && team.memberNum !== this.count) team.memberNum = this.count;
+    const joined = [...this.put.keys()].filter((a) => !this.state.members.has(a));
+    // Any change to the member rows (a join, a departure, a role, a mute, a member's own settings) moves the
+    // member list's time, so a device's `teams` cursor sees the group changed and its next login sync sends it.
+    if (team !== undefined && (this.put.size > 0 || this.removed.size > 0)) team.memberUpdateTime = this.now;
+    const teamChanged = team !== undefined && (before === undefined || JSON.stringify(team) !== JSON.stringify(before));
     if (teamChanged) {
       version++;
       out.push({ t: 'team', team: team!, version });
@@ -248,11 +298,13 @@ export class Change {
     if (this.pendingRows.length > 0) out.push({ t: 'pending', rows: this.pendingRows });
     out.push(...extra);
     // Index: every member learns the group as it now is when it changed; joiners always; leavers that they left.
+    // A supergroup tells every member only of profile changes: its member count and member time move with every
+    // join, and its members are paged on demand, not sent by the login sync, so a join costs the joiners alone.
     if (team !== undefined) {
-      const members = this.memberAccounts();
       const told = new Set<string>();
-      if (teamChanged) for (const a of members) told.add(a);
-      for (const a of this.put.keys()) if (!this.state.members.has(a)) told.add(a);
+      const everyone = teamChanged && (this.state.kind === 'team' || before === undefined || profileChanged(before, team));
+      if (everyone) for (const a of this.memberAccounts()) told.add(a);
+      for (const a of joined) told.add(a);
       for (const a of told) this.index.push(team.valid ? { account: a, team } : { account: a, time: this.now });
       for (const a of this.removed) this.index.push({ account: a, time: this.now });
     }
@@ -261,6 +313,13 @@ export class Change {
     }
     return out;
   }
+}
+
+/** Whether the group changed beyond its member count and member time. */
+function profileChanged(before: Team, after: Team): boolean {
+  const { memberNum: _a, memberUpdateTime: _b, ...x } = before;
+  const { memberNum: _c, memberUpdateTime: _d, ...y } = after;
+  return JSON.stringify(x) !== JSON.stringify(y);
 }
 
 // ---- Applying -----------------------------------------------------------------
@@ -275,10 +334,12 @@ export function applyChange(state: TeamState, event: TeamChangeEvent): void {
       for (const row of event.put) {
         state.members.set(row.account, row);
         state.former.delete(row.account);
+        keepAlert(state, row);
       }
       for (const a of event.removed) {
         const row = state.members.get(a);
         state.members.delete(a);
+        dropAlert(state, a);
         if (row !== undefined) state.former.set(a, { ...row, valid: false });
       }
       return;

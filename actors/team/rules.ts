@@ -132,7 +132,7 @@ function invite(ctx: DecideContext, change: Change, accounts: readonly string[],
 /** Members (the joiners included) hear `AddTeamMembers`. */
 function tellJoined(ctx: DecideContext, change: Change, joined: readonly string[]): void {
   const members = joined.map((a) => memberView(change.member(a)!));
-  change.tell(change.memberAccounts(), callbackName(ctx.state.kind, 'AddTeamMembers'), { team: change.current, accounts: joined, members });
+  change.tellMembers(callbackName(ctx.state.kind, 'AddTeamMembers'), { team: change.current, accounts: joined, members });
 }
 
 const PROFILE_FIELDS = ['name', 'avatar', 'intro', 'announcement', 'antispamBusinessId'] as const;
@@ -161,7 +161,7 @@ export function decideUpdate(ctx: DecideContext, a: Args<'updateTeam'>): { reply
   if (!changed) return { reply: { team }, events: [] };
   const change = new Change(ctx.state, ctx.now);
   const next = change.updateTeam(fields);
-  change.tell(change.memberAccounts(), callbackName(ctx.state.kind, 'UpdateTeam'), { ...fields, teamId: ctx.state.id, updateTime: ctx.now });
+  change.tellMembers(callbackName(ctx.state.kind, 'UpdateTeam'), { ...fields, teamId: ctx.state.id, updateTime: ctx.now });
   const extra = ctx.notify(change, { type: 'updateTeam', team: next });
   return { reply: { team: next }, events: change.finish(extra) };
 }
@@ -266,9 +266,8 @@ export function decideRejectApply(ctx: DecideContext, a: Args<'rejectTeamApply'>
 
 /** Removes `accounts` in `change`: they and the members hear `RemoveTeamMembers`; the notification reaches them too. */
 function removeAll(ctx: DecideContext, change: Change, accounts: string[], type: 'removeTeamMembers' | 'leaveTeam'): TeamEvent[] {
-  const before = change.memberAccounts();
   for (const a of accounts) change.removeMember(a);
-  change.tell(before, callbackName(ctx.state.kind, 'RemoveTeamMembers'), { team: change.current, accounts });
+  change.tellMembers(callbackName(ctx.state.kind, 'RemoveTeamMembers'), { team: change.current, accounts }, { also: accounts });
   return ctx.notify(change, { type, team: change.current, accounts }, accounts);
 }
 
@@ -312,7 +311,7 @@ export function decideManagers(ctx: DecideContext, a: Args<'addTeamManagers'>, a
   const accounts = rows.map((r) => r.account);
   // Every named account already had the role: a repeat, nothing to tell.
   if (!changed) return { reply: { teamId: ctx.state.id, accounts, members }, events: [] };
-  change.tell(change.memberAccounts(), callbackName(ctx.state.kind, 'UpdateTeamManagers'), { team: change.current, accounts, isManager: add, members });
+  change.tellMembers(callbackName(ctx.state.kind, 'UpdateTeamManagers'), { team: change.current, accounts, isManager: add, members });
   const extra = ctx.notify(change, { type: add ? 'addTeamManagers' : 'removeTeamManagers', team: change.current, accounts });
   return { reply: { teamId: ctx.state.id, accounts, members }, events: change.finish(extra) };
 }
@@ -328,9 +327,8 @@ export function decideTransfer(ctx: DecideContext, a: Args<'transferTeam'>): { r
   change.putMember(to);
   change.putMember(from);
   change.updateTeam({ owner: a.account });
-  const before = change.memberAccounts();
   if (a.leave) change.removeMember(ctx.by);
-  change.tell(before, callbackName(ctx.state.kind, 'TransferTeam'), { team: change.current, from: memberView(from), to: memberView(to) });
+  change.tellMembers(callbackName(ctx.state.kind, 'TransferTeam'), { team: change.current, from: memberView(from), to: memberView(to) }, { also: a.leave ? [ctx.by] : [] });
   const extra = ctx.notify(change, { type: 'transferTeam', team: change.current, account: a.account }, a.leave ? [ctx.by] : undefined);
   return { reply: { team: change.current, from: memberView(from), to: memberView(to) }, events: change.finish(extra) };
 }
@@ -354,7 +352,7 @@ export function decideMuteAll(ctx: DecideContext, mute: boolean): { reply: { tea
   if (team.mute === mute) return { reply: { team }, events: [] };
   const change = new Change(ctx.state, ctx.now);
   const next = change.updateTeam({ mute, muteType: mute ? 'all' : 'none' });
-  change.tell(change.memberAccounts(), callbackName(ctx.state.kind, 'UpdateTeam'), { teamId: ctx.state.id, mute, muteType: next.muteType, updateTime: ctx.now });
+  change.tellMembers(callbackName(ctx.state.kind, 'UpdateTeam'), { teamId: ctx.state.id, mute, muteType: next.muteType, updateTime: ctx.now });
   const extra = ctx.notify(change, { type: 'updateTeamMute', team: next, mute });
   return { reply: { team: next }, events: change.finish(extra) };
 }
@@ -381,7 +379,7 @@ export function decideMemberMute(ctx: DecideContext, accounts: readonly string[]
     members.push(memberView(next));
   }
   if (members.length === 0) return { reply: { teamId: ctx.state.id, accounts: named, mute }, events: [] };
-  change.tell(change.memberAccounts(), callbackName(ctx.state.kind, 'UpdateTeamMembersMute'), { team: change.current, accounts: members.map((m) => m.account), mute, members });
+  change.tellMembers(callbackName(ctx.state.kind, 'UpdateTeamMembersMute'), { team: change.current, accounts: members.map((m) => m.account), mute, members });
   // A supergroup's operator is not sent its own mute notification.
   const notTo = ctx.state.kind === 'superTeam' ? [ctx.by] : undefined;
   const extra = ctx.notify(change, { type: 'updateMemberMute', team: change.current, accounts: members.map((m) => m.account), mute }, undefined, notTo);
@@ -396,9 +394,8 @@ function memberChanged(ctx: DecideContext, row: MemberRow, fields: Partial<Membe
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) (next as unknown as Record<string, unknown>)[k] = v;
   const change = new Change(ctx.state, ctx.now);
   change.putMember(next);
-  const others = change.memberAccounts().filter((a) => a !== ctx.by);
-  change.tell(alsoUpdateTeam ? change.memberAccounts() : others, callbackName(ctx.state.kind, 'updateteammember'), memberView(next));
-  if (alsoUpdateTeam) change.tell(change.memberAccounts(), callbackName(ctx.state.kind, 'UpdateTeam'), { teamId: ctx.state.id, updateTime: ctx.now });
+  change.tellMembers(callbackName(ctx.state.kind, 'updateteammember'), memberView(next), alsoUpdateTeam ? {} : { except: ctx.by });
+  if (alsoUpdateTeam) change.tellMembers(callbackName(ctx.state.kind, 'UpdateTeam'), { teamId: ctx.state.id, updateTime: ctx.now });
   return { reply: { member: memberView(next) }, events: change.finish() };
 }
 

@@ -26,8 +26,8 @@ export default defineScenario({
   headline: ['delivered.rate', 'latency.p50', 'latency.p99', 'busPerMsg.count', 'groupMessages.count'],
   checks: ['missing == 0', 'duplicates == 0', 'orderErrors == 0'],
   thresholds: [],
-  // Adding members in batches of 200 reports each batch to every member's team index (the member count changed), so a
-  // batch takes longer as the group grows: the edges wait up to a minute for one.
+  // Adding members in batches of 200: each batch reports to the joiners' team indexes and sends its callback once on the
+  // group subject; the edges still wait up to a minute for one on a loaded machine.
   engineEnv: { PARLEY_SUPERTEAM_CLIENT_CREATE: 'true', PARLEY_REQUEST_TIMEOUT_MS: '60000' },
   async vu(ctx) {
     const members = ctx.opt('members');

@@ -12,6 +12,8 @@ export function freshTeamState(kind: TeamKind, id: string): TeamState {
     members: new Map(),
     former: new Map(),
     pending: new Map(),
+    alertOff: new Set(),
+    alertHigh: new Set(),
     quietTotal: 0,
     quietBy: new Map(),
     conv: { members: [id, id], lastSeq: 0, lastTime: 0, sent: new Map(), quiet: new Map(), recent: new Map(), unsaved: new Map(), cleared: new Map() },

@@ -194,4 +194,42 @@ describeBothModes('supergroup fan-out', (mode) => {
     const listed = ((await sessions).d as Listed).find((x) => x.id === sid);
     expect(listed).toMatchObject({ unread: 1, lastMsg: { idServer: three.idServer } });
   });
+
+  it('a message sent while a device is between its login sync and its group subscription reaches it, live or in the sync', async () => {
+    const [o, n] = ['owner', 'nia'].map((x) => account(x));
+    const oc = await online(o!);
+    const { team } = await oc.createSuperTeam({ name: 'big', beInviteMode: 'noVerify', accounts: [n!] });
+    await oc.sendText({ scene: 'superTeam', to: team.teamId, text: 'before' });
+    // A device that synced once, so its next login asks only for what came after its cursors.
+    const first = await online(n!, { deviceId: 'desk', url: other().url });
+    await waitFor('the desk to have the first message', async () => (await first.getServerSessions()).sessionList.some((x) => x.id === `superTeam-${team.teamId}`));
+    const cursors = first.cursors;
+    await first.disconnect();
+
+    // The owner keeps sending while the desk logs in again (alone on its edge in NATS mode: that edge subscribes anew).
+    const sent: Message[] = [];
+    let sending = true;
+    const sender = (async () => {
+      for (let i = 0; i < 40 && sending; i++) sent.push(await oc.sendText({ scene: 'superTeam', to: team.teamId, text: `w${i}` }));
+    })();
+    await waitFor('a few sends before the login', () => sent.length >= 3);
+    const raw = await conns.raw(other().url);
+    const login = raw.request('login', { token: await tokenFor(n!), deviceId: 'desk', cursors });
+    expect((await login).e).toBeUndefined();
+    await raw.event('syncdone');
+    await waitFor('a few sends after the sync', () => sent.length >= 20);
+    sending = false;
+    await sender;
+    const last = sent[sent.length - 1]!;
+    const seqsOf = (f: { ev?: string; d?: any }): number[] => {
+      const mine = (m: any) => m?.scene === 'superTeam' && m?.to === team.teamId && m?.type === 'text';
+      if (f.ev === 'msg') return mine(f.d) ? [f.d.seq] : [];
+      if (f.ev === 'offlinemsgs' || f.ev === 'roamingmsgs') return (f.d?.msgs ?? []).filter(mine).map((m: any) => m.seq);
+      return [];
+    };
+    await waitFor('the desk to have the last send', () => raw.received.some((f) => seqsOf(f).includes(last.seq)));
+    const got = raw.received.flatMap(seqsOf);
+    // Every send after the cursor: none lost in the window between the sync's reads and the group subscription.
+    expect([...new Set(got.filter((seq) => seq >= sent[0]!.seq))].sort((x, y) => x - y)).toEqual(sent.map((m) => m.seq));
+  });
 });

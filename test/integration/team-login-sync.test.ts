@@ -84,4 +84,33 @@ describeBothModes('groups in the login sync', (mode) => {
     const fresh = await login(a, 'fresh');
     expect(ids(fresh.teams)).toEqual([[renamed.teamId, true], [untouched.teamId, true], [joined.teamId, true]].sort());
   });
+
+  it("sends a group again when a member's record changed while the device was away, with the member as it now is", async () => {
+    userTeamsSettings.cursorGraceMs = 0;
+    const [o, a, b] = [account('owner'), account('ann'), account('bob')];
+    const oc = await conns.client(o);
+    const team = (await oc.createTeam({ name: 'records', beInviteMode: 'noVerify', accounts: [a, b] })).team;
+    await waitFor("the group in ann's index", async () => (await (await conns.client(a, { deviceId: 'probe' })).getTeams()).length === 1);
+    const first = await login(a, 'one');
+    expect(first.members.get(team.teamId)?.sort()).toEqual([o, a, b].sort());
+    const quiet = await login(a, 'two', first.cursors);
+    expect(quiet.teams).toEqual([]);
+
+    // Only member records change: a nickname, custom fields and an alert setting, a role and a mute.
+    await waitFor('the clock to pass the cursor', () => Date.now() > first.cursors.teams!);
+    const bc = await conns.client(b);
+    await bc.updateInfoInTeam({ teamId: team.teamId, nickInTeam: 'bobby', custom: 'c1', muteNotiType: '1' });
+    await oc.addTeamManagers({ teamId: team.teamId, accounts: [b] });
+    await oc.updateMuteStateInTeam({ teamId: team.teamId, account: a, mute: true });
+    await waitFor("ann's index to see the member time move", async () => {
+      const [t] = await (await conns.client(a, { deviceId: 'probe' })).getTeams();
+      return (t?.memberUpdateTime ?? 0) > first.cursors.teams!;
+    });
+
+    const seen: TeamMember[] = [];
+    const c = await conns.client(a, { deviceId: 'three', cursors: first.cursors, on: { teammembers: ((d: { members: TeamMember[] }) => seen.push(...d.members)) as never } });
+    await c.synced;
+    expect(seen.find((m) => m.account === b)).toMatchObject({ nickInTeam: 'bobby', custom: 'c1', muteNotiType: '1', type: 'manager' });
+    expect(seen.find((m) => m.account === a)).toMatchObject({ mute: true });
+  });
 });

@@ -6,7 +6,7 @@ import { decode } from '../../engine/protocol/codec.ts';
 import { deliverySubject, groupSubject } from '../../engine/subjects.ts';
 import { applyChange, type TeamEvent, type TeamState } from '../../actors/team/logic.ts';
 import { decideTeamSend } from '../../actors/team/messages.ts';
-import { superTeamEffects } from '../../actors/team/fanout.ts';
+import { noticeFrameEffects, superTeamEffects } from '../../actors/team/fanout.ts';
 import * as rules from '../../actors/team/rules.ts';
 import type { DecideContext } from '../../actors/team/rules.ts';
 import { applyEvent } from '../../actors/conversation/logic.ts';
@@ -55,12 +55,22 @@ function shape(effects: Effect[]): string[] {
   });
 }
 
-function created(): TeamState {
+function created(accounts = ['a', 'b']): TeamState {
   const state = fresh();
-  const { events } = rules.decideCreate(ctxOf(state, 'o'), { type: 'advanced', name: 'g', joinMode: 'needVerify', beInviteMode: 'noVerify', inviteMode: 'manager', updateTeamMode: 'manager', updateCustomMode: 'manager', accounts: ['a', 'b'], ps: '' });
+  const c = { ...ctxOf(state, 'o'), limits: { maxMembers: 100_000 } };
+  const { events } = rules.decideCreate(c, { type: 'advanced', name: 'g', joinMode: 'needVerify', beInviteMode: 'noVerify', inviteMode: 'manager', updateTeamMode: 'manager', updateCustomMode: 'manager', accounts, ps: '' });
   apply(state, events);
   return state;
 }
+
+/** Every effect of a batch as the actor makes them: the group's, then each notice frame's. */
+function allEffects(state: TeamState, events: TeamEvent[]): Effect[] {
+  const out = superTeamEffects(state, events, deliver);
+  for (const e of events) if (e.t === 'notice') for (const f of e.frames) out.push(...noticeFrameEffects(state, events, f, deliver));
+  return out;
+}
+
+const grp = (effects: Effect[]) => effects.filter((e) => e.kind === 'publish' && e.subject === groupSubject('g1')).map((e) => decode((e as { data: Uint8Array }).data) as GroupDelivery);
 
 describe('supergroup fan-out effects', () => {
   it('publishes a message once on the group subject, whatever the member count, with both frames and the sending socket', () => {
@@ -93,5 +103,53 @@ describe('supergroup fan-out effects', () => {
     const grp = effects.find((e) => e.kind === 'publish' && e.subject === groupSubject('g1')) as { data: Uint8Array };
     const d = decode(grp.data) as GroupDelivery;
     if (shown.includes('dlv b')) expect(d.n).toContain('b');
+  });
+
+  it('names the members whose alert setting silences the sender from sets kept as their settings change', () => {
+    const state = created(['a', 'b', 'c', 'm']);
+    apply(state, rules.decideManagers(ctxOf(state, 'o'), { teamId: 'g1', accounts: ['m'] }, true).events);
+    apply(state, rules.decideUpdateInfo(ctxOf(state, 'a'), { teamId: 'g1', muteNotiType: '1' }).events);
+    apply(state, rules.decideUpdateInfo(ctxOf(state, 'b'), { teamId: 'g1', muteNotiType: '2' }).events);
+    const quietOf = (from: string) => {
+      const e = decideTeamSend(state, { from, fromDeviceId: 'd', fromClientType: 'web', idClient: `q${++ids}`, now: 6000, idServer: `s${ids}`, type: 'text', body: { text: 'x' }, args: {} });
+      apply(state, [e]);
+      return (grp(superTeamEffects(state, [e], deliver))[0]!.q ?? []).sort();
+    };
+    expect(quietOf('c')).toEqual(['a', 'b']);
+    // "2" lets the owner's and managers' messages through; nobody is silenced for their own.
+    expect(quietOf('m')).toEqual(['a']);
+    expect(quietOf('a')).toEqual(['b']);
+    apply(state, rules.decideUpdateInfo(ctxOf(state, 'a'), { teamId: 'g1', muteNotiType: '0' }).events);
+    apply(state, rules.decideRemove(ctxOf(state, 'o'), { teamId: 'g1', accounts: ['b'] }).events);
+    expect(quietOf('c')).toEqual([]);
+    expect([...state.alertOff, ...state.alertHigh]).toEqual([]);
+  });
+
+  it('costs a join the same Bus messages and index reports in a group of 10 as of 3,000', () => {
+    const cost = (size: number) => {
+      const state = created(Array.from({ length: size }, (_, i) => `u${i}`));
+      const { events } = rules.decideAdd({ ...ctxOf(state, 'o'), limits: { maxMembers: 100_000 } }, { teamId: 'g1', accounts: ['n1', 'n2'], ps: '' });
+      apply(state, events);
+      const notice = events.find((e) => e.t === 'notice') as Extract<TeamEvent, { t: 'notice' }>;
+      return { effects: shape(allEffects(state, events)), index: notice.index.map((u) => u.account).sort(), memberNum: state.team!.memberNum };
+    };
+    const small = cost(10);
+    const large = cost(3000);
+    expect(large.effects).toEqual(small.effects);
+    expect(large.index).toEqual(['n1', 'n2']);
+    expect([small.memberNum, large.memberNum]).toEqual([13, 3003]);
+    // The joiners hear `AddSuperTeamMembers` on their own subject; the members once on the group's.
+    expect(large.effects.filter((e) => e.startsWith('dlv')).sort()).toEqual(['dlv n1', 'dlv n2']);
+  });
+
+  it('sends a frame for every member once on the group subject, leaving out the operator', () => {
+    const state = created();
+    const { events } = rules.decideUpdateInfo(ctxOf(state, 'a'), { teamId: 'g1', nickInTeam: 'ann' });
+    apply(state, events);
+    const effects = allEffects(state, events);
+    expect(shape(effects)).toEqual(['grp -']);
+    const d = grp(effects)[0]!;
+    expect(d.n).toEqual(['a']);
+    expect((decode(d.f) as { ev: string }).ev).toBe('UpdateSuperTeamMember');
   });
 });
