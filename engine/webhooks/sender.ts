@@ -51,7 +51,16 @@ export interface WebhookSenderOptions {
   onDead?: (event: WebhookEvent, lane: string, lastError: string) => void;
   /** Source of jitter in [0, 1). Default Math.random. */
   random?: () => number;
+  /**
+   * Asked before every try: false holds the lane back (looked at again after
+   * a pause). Where a feed stops a lane whose partition this node no longer
+   * serves. Default: always.
+   */
+  mayTry?: (lane: string) => boolean;
 }
+
+/** Pause before a lane held back by `mayTry` is looked at again, ms. */
+const HELD_BACK_MS = 250;
 
 interface Queued {
   readonly event: WebhookEvent;
@@ -66,8 +75,10 @@ interface Lane {
   readonly queue: Queued[];
   busy: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
-  /** Set by dropLanes: a try still in flight is not reported. */
+  /** Set by dropLanes: a try still in flight is aborted and not reported. */
   dropped: boolean;
+  /** The try in flight: aborts it, and settles once it ended. */
+  inFlight: { abort: AbortController; ended: Promise<void> } | undefined;
 }
 
 /** The pause before try `attempt + 1` (attempt ≥ 1): `min·2^(attempt−1)` capped at `max`, drawn uniformly from its upper half. */
@@ -77,7 +88,7 @@ export function retryDelayMs(attempt: number, minMs: number, maxMs: number, rand
 }
 
 export class WebhookSender {
-  private readonly opts: Required<Omit<WebhookSenderOptions, 'onAcknowledged' | 'onDead'>> & Pick<WebhookSenderOptions, 'onAcknowledged' | 'onDead'>;
+  private readonly opts: Required<Omit<WebhookSenderOptions, 'onAcknowledged' | 'onDead' | 'mayTry'>> & Pick<WebhookSenderOptions, 'onAcknowledged' | 'onDead' | 'mayTry'>;
   private readonly lanes = new Map<string, Lane>();
   private stopped = false;
   private waiting = 0;
@@ -118,7 +129,7 @@ export class WebhookSender {
     if (this.stopped) return;
     let l = this.lanes.get(lane);
     if (l === undefined) {
-      l = { name: lane, queue: [], busy: false, timer: undefined, dropped: false };
+      l = { name: lane, queue: [], busy: false, timer: undefined, dropped: false, inFlight: undefined };
       this.lanes.set(lane, l);
     }
     l.queue.push({ event, body: JSON.stringify({ id: event.id, type: event.type, time: event.time, data: event.data }), firstTryMs: 0, attempts: 0 });
@@ -133,10 +144,12 @@ export class WebhookSender {
   /**
    * Drops the queued events of every lane whose name starts with `prefix`
    * (a partition this node no longer serves: its next reader sends them);
-   * a try in flight finishes, unreported. Returns how many were dropped.
+   * a try in flight is aborted, unreported. Returns how many were dropped
+   * and when the aborted tries have ended.
    */
-  dropLanes(prefix: string): number {
+  dropLanes(prefix: string): { dropped: number; ended: Promise<void> } {
     let dropped = 0;
+    const ending: Promise<void>[] = [];
     for (const [name, l] of this.lanes) {
       if (!name.startsWith(prefix)) continue;
       clearTimeout(l.timer);
@@ -146,15 +159,22 @@ export class WebhookSender {
       this.lanes.delete(name);
       this.parked.delete(l);
       l.dropped = true;
+      if (l.inFlight !== undefined) {
+        l.inFlight.abort.abort();
+        ending.push(l.inFlight.ended);
+      }
       if (this.probe === l) this.handOverProbe();
     }
-    return dropped;
+    return { dropped, ended: Promise.all(ending).then(() => undefined) };
   }
 
   /** Stops sending: queued events are dropped (a durable feed sends them again from its cursor). */
   stop(): void {
     this.stopped = true;
-    for (const l of this.lanes.values()) clearTimeout(l.timer);
+    for (const l of this.lanes.values()) {
+      clearTimeout(l.timer);
+      l.inFlight?.abort.abort();
+    }
     this.lanes.clear();
     this.parked.clear();
     this.probe = undefined;
@@ -176,11 +196,23 @@ export class WebhookSender {
         return;
       }
     }
+    if (this.opts.mayTry !== undefined && !this.opts.mayTry(l.name)) {
+      l.timer = setTimeout(() => {
+        l.timer = undefined;
+        this.pump(l);
+      }, HELD_BACK_MS);
+      return;
+    }
     l.busy = true;
-    void this.attempt(l, head);
+    const abort = new AbortController();
+    const ended = this.attempt(l, head, abort.signal);
+    l.inFlight = { abort, ended };
+    void ended.finally(() => {
+      if (l.inFlight?.ended === ended) l.inFlight = undefined;
+    });
   }
 
-  private async attempt(l: Lane, q: Queued): Promise<void> {
+  private async attempt(l: Lane, q: Queued, aborted: AbortSignal): Promise<void> {
     const now = Date.now();
     if (q.firstTryMs === 0) q.firstTryMs = now;
     q.attempts++;
@@ -197,7 +229,7 @@ export class WebhookSender {
           'parley-webhook-id': q.event.id,
         },
         body: q.body,
-        signal: AbortSignal.timeout(this.opts.timeoutMs),
+        signal: AbortSignal.any([aborted, AbortSignal.timeout(this.opts.timeoutMs)]),
       });
       reached = true;
       // Read the body so the connection can be reused.
