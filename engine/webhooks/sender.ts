@@ -18,8 +18,24 @@
  * process that stopped before it heard the answer, gets the event again
  * with the same id, which receivers dedup by.
  */
+import { request as httpRequest, Agent as HttpAgent } from 'node:http';
+import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { logger } from '../logger.ts';
 import { signWebhook } from './signature.ts';
+
+/** POSTs `body` and resolves with the answer's status once its body was read (so the kept-alive connection is free again). */
+function post(url: URL, agent: HttpAgent, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal }, (res) => {
+      res.on('error', reject);
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.resume();
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 /** What a receiver gets. */
 export interface WebhookEvent {
@@ -90,6 +106,9 @@ export function retryDelayMs(attempt: number, minMs: number, maxMs: number, rand
 export class WebhookSender {
   private readonly opts: Required<Omit<WebhookSenderOptions, 'onAcknowledged' | 'onDead' | 'mayTry'>> & Pick<WebhookSenderOptions, 'onAcknowledged' | 'onDead' | 'mayTry'>;
   private readonly lanes = new Map<string, Lane>();
+  private readonly url: URL;
+  /** Kept-alive connections to the receiver, one per lane in flight at most. */
+  private readonly agent: HttpAgent;
   private stopped = false;
   private waiting = 0;
   /**
@@ -117,6 +136,8 @@ export class WebhookSender {
     if (!(this.opts.retryMinMs > 0 && this.opts.retryMaxMs >= this.opts.retryMinMs)) {
       throw new RangeError(`webhook retries need 0 < retryMinMs <= retryMaxMs, got ${this.opts.retryMinMs} and ${this.opts.retryMaxMs}`);
     }
+    this.url = new URL(this.opts.url);
+    this.agent = this.url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   }
 
   /** Events queued and not yet acknowledged or dead. */
@@ -179,6 +200,7 @@ export class WebhookSender {
     this.parked.clear();
     this.probe = undefined;
     this.waiting = 0;
+    this.agent.destroy();
   }
 
   private pump(l: Lane): void {
@@ -205,14 +227,14 @@ export class WebhookSender {
     }
     l.busy = true;
     const abort = new AbortController();
-    const ended = this.attempt(l, head, abort.signal);
+    const ended = this.attempt(l, head, abort);
     l.inFlight = { abort, ended };
     void ended.finally(() => {
       if (l.inFlight?.ended === ended) l.inFlight = undefined;
     });
   }
 
-  private async attempt(l: Lane, q: Queued, aborted: AbortSignal): Promise<void> {
+  private async attempt(l: Lane, q: Queued, abort: AbortController): Promise<void> {
     const now = Date.now();
     if (q.firstTryMs === 0) q.firstTryMs = now;
     q.attempts++;
@@ -220,23 +242,19 @@ export class WebhookSender {
     let failure: string | undefined;
     /** Whether the receiver answered at all. */
     let reached = false;
+    const timer = setTimeout(() => abort.abort(new Error(`timed out after ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
     try {
-      const res = await fetch(this.opts.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'parley-signature': signWebhook(this.opts.secret, q.body),
-          'parley-webhook-id': q.event.id,
-        },
-        body: q.body,
-        signal: AbortSignal.any([aborted, AbortSignal.timeout(this.opts.timeoutMs)]),
-      });
+      const status = await post(this.url, this.agent, {
+        'content-type': 'application/json',
+        'parley-signature': signWebhook(this.opts.secret, q.body),
+        'parley-webhook-id': q.event.id,
+      }, q.body, abort.signal);
       reached = true;
-      // Read the body so the connection can be reused.
-      await res.arrayBuffer().catch(() => undefined);
-      if (res.status < 200 || res.status > 299) failure = `HTTP ${res.status}`;
+      if (status < 200 || status > 299) failure = `HTTP ${status}`;
     } catch (err) {
-      failure = String((err as Error)?.cause ?? err);
+      failure = abort.signal.aborted ? String(abort.signal.reason ?? err) : String((err as Error)?.cause ?? err);
+    } finally {
+      clearTimeout(timer);
     }
     l.busy = false;
     if (this.stopped || l.dropped) return;
