@@ -223,7 +223,7 @@ export class ActorHost {
   private answered: StoreKey[] = [];
   private cleanup: ReturnType<typeof setTimeout> | undefined;
   /** Calls of a `BATCHED` method going out this tick, by target and method. */
-  private readonly batches = new Map<string, CallEffect[]>();
+  private batches = new Map<string, CallEffect[]>();
   private flushing: ReturnType<typeof setImmediate> | undefined;
 
   constructor(opts: ActorHostOptions) {
@@ -280,6 +280,12 @@ export class ActorHost {
    * pending actor-to-actor calls, which the new owners now answer.
    */
   async stop(): Promise<void> {
+    // Calls waiting for the end of the tick go out first, and reach their actors' mailboxes while these are still served.
+    if (this.flushing !== undefined) {
+      clearImmediate(this.flushing);
+      this.flushBatches();
+      await new Promise((r) => setImmediate(r));
+    }
     this.stopping = true;
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
     await this.opts.ownership.stop();
@@ -769,8 +775,11 @@ export class ActorHost {
   /** Sends the tick's calls of `BATCHED` methods: one call per actor and method (split when large), a lone one as it is. */
   private flushBatches(): void {
     this.flushing = undefined;
+    // Calls made while these go out (an answer may come at once) wait for the next tick's flush.
+    const batches = this.batches;
+    this.batches = new Map();
     const budget = this.opts.bus.maxPayloadBytes - LOG_ENTRY_HEADROOM_BYTES;
-    for (const effects of this.batches.values()) {
+    for (const effects of batches.values()) {
       if (effects.length === 1) {
         void this.call(effects[0]!, 1);
         continue;
@@ -792,7 +801,6 @@ export class ActorHost {
       }
       this.sendBatch(part, items);
     }
-    this.batches.clear();
   }
 
   private sendBatch(effects: CallEffect[], items: Uint8Array[]): void {
