@@ -224,7 +224,8 @@ export class ActorHost {
   private cleanup: ReturnType<typeof setTimeout> | undefined;
   /** Calls of a `BATCHED` method going out this tick, by target and method. */
   private batches = new Map<string, CallEffect[]>();
-  private flushing: ReturnType<typeof setImmediate> | undefined;
+  /** Whether a flush of `batches` is queued (a microtask: it runs once the tick's actors that resolved together ran their effects). */
+  private flushing = false;
 
   constructor(opts: ActorHostOptions) {
     this.opts = opts;
@@ -281,8 +282,7 @@ export class ActorHost {
    */
   async stop(): Promise<void> {
     // Calls waiting for the end of the tick go out first, and reach their actors' mailboxes while these are still served.
-    if (this.flushing !== undefined) {
-      clearImmediate(this.flushing);
+    if (this.flushing) {
       this.flushBatches();
       await new Promise((r) => setImmediate(r));
     }
@@ -758,7 +758,7 @@ export class ActorHost {
     this.send(effect);
   }
 
-  /** Sends a call now, or, for a `BATCHED` method, at the end of the tick together with the others to the same actor. */
+  /** Sends a call now, or, for a `BATCHED` method, once the actors resolved in this turn ran their effects, together with the others to the same actor. */
   private send(effect: CallEffect): void {
     this.pendingCalls++;
     if (!BATCHED.has(effect.m)) {
@@ -769,12 +769,16 @@ export class ActorHost {
     const batch = this.batches.get(key);
     if (batch === undefined) this.batches.set(key, [effect]);
     else batch.push(effect);
-    this.flushing ??= setImmediate(() => this.flushBatches());
+    if (!this.flushing) {
+      this.flushing = true;
+      queueMicrotask(() => this.flushBatches());
+    }
   }
 
   /** Sends the tick's calls of `BATCHED` methods: one call per actor and method (split when large), a lone one as it is. */
   private flushBatches(): void {
-    this.flushing = undefined;
+    if (!this.flushing) return;
+    this.flushing = false;
     // Calls made while these go out (an answer may come at once) wait for the next tick's flush.
     const batches = this.batches;
     this.batches = new Map();
