@@ -37,6 +37,7 @@ import {
   decideRecalled,
   decideTouch,
   decideUpdateTop,
+  applyTouch,
   idsOf,
   isVisible,
   previewSession,
@@ -120,6 +121,26 @@ function touchedMsg(a: TouchArgs): Message {
   const msg = decode(a.view);
   if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) throw new ParleyError('BAD_REQUEST', 'a touch\'s `view` must encode a message');
   return rememberEncoding(msg as Message, a.view);
+}
+
+/**
+ * The event of one touch, or undefined when it changes nothing. `quiet`
+ * makes the touch absolute (a conversation's touches may then replace one
+ * another unsent): kept when given. The message's bytes as they came go into
+ * the Log entry, spliced after the event's other members.
+ */
+function touchEvent(state: UserState, a: TouchArgs, now: number): Extract<UserEvent, { t: 'touch' }> | undefined {
+  const msg = touchedMsg(a);
+  const touch: Parameters<typeof decideTouch>[1] = { id: a.sessionId, scene: a.scene, to: a.to, address: a.address, seq: a.seq, own: a.own, msg };
+  if (a.quiet !== undefined) touch.quiet = a.quiet;
+  if (a.corrected === true) {
+    touch.corrected = true;
+    touch.time = now;
+  }
+  const event = decideTouch(state, touch);
+  if (event === undefined || event.t !== 'touch') return undefined;
+  const bytes = encodingOf(msg);
+  return bytes === undefined ? event : rememberEncoding(event, encodeWithRawMember(event, 'msg', bytes));
 }
 
 /** What `encode(sessionView(row))` makes; the last message's bytes, when known, are spliced in rather than encoded again. */
@@ -220,19 +241,29 @@ export const userActor = {
     ...peopleCallHandlers,
     pushPrefs: (state, a) => ({ reply: pushPrefsOf(state, a) }),
     touch(state, a, _caller, ctx) {
-      // `quiet` makes the touch absolute (a conversation's touches may then replace one another unsent): kept when given.
-      const msg = touchedMsg(a);
-      const touch: Parameters<typeof decideTouch>[1] = { id: a.sessionId, scene: a.scene, to: a.to, address: a.address, seq: a.seq, own: a.own, msg };
-      if (a.quiet !== undefined) touch.quiet = a.quiet;
-      if (a.corrected === true) {
-        touch.corrected = true;
-        touch.time = ctx.now();
+      const event = touchEvent(state, a, ctx.now());
+      return event === undefined ? { reply: true } : { reply: true, events: [event] };
+    },
+    touches(state, a, _caller, ctx) {
+      if (!Array.isArray(a.touches) || a.touches.length === 0) throw new ParleyError('BAD_REQUEST', '`touches` must be a non-empty list of touches');
+      const now = ctx.now();
+      const events: UserEvent[] = [];
+      // Each touch is decided against the rows as the ones before it leave them: rows touched here are
+      // copied into a scratch state the events are applied to (the host applies them to the state after).
+      const scratch: UserState = { account: state.account, sessions: new Map() };
+      for (let i = 0; i < a.touches.length; i++) {
+        const t = a.touches[i];
+        if (typeof t !== 'object' || t === null || typeof t.sessionId !== 'string') throw new ParleyError('BAD_REQUEST', `\`touches[${i}]\` must be a touch naming its \`sessionId\``);
+        if (!scratch.sessions.has(t.sessionId)) {
+          const row = state.sessions.get(t.sessionId);
+          if (row !== undefined) scratch.sessions.set(t.sessionId, { ...row });
+        }
+        const event = touchEvent(scratch, t, now);
+        if (event === undefined) continue;
+        applyTouch(scratch, event);
+        events.push(event);
       }
-      const event = decideTouch(state, touch);
-      if (event === undefined) return { reply: true };
-      // The message's bytes as they came go into the Log entry, spliced after the event's other members.
-      const bytes = encodingOf(msg);
-      return { reply: true, events: [bytes === undefined || event.t !== 'touch' ? event : rememberEncoding(event, encodeWithRawMember(event, 'msg', bytes))] };
+      return events.length === 0 ? { reply: true } : { reply: true, events };
     },
     receipt: (state, a, _caller, ctx) => ({ reply: true, events: decideReceived(state, a, ctx.now()) }),
     recalled: (state, a, _caller, ctx) => ({ reply: true, events: decideRecalled(state, a, ctx.now()) }),

@@ -45,6 +45,15 @@ export interface TouchArgs {
   corrected?: boolean;
 }
 
+/**
+ * Arguments of `touches`: several touches to one user actor carried
+ * together (the engine sends the touches bound for one account in one tick
+ * so), decided in order as one command.
+ */
+export interface TouchesArgs {
+  touches: TouchArgs[];
+}
+
 /** Arguments of the `receipt` a reader's user actor sends the peer's: the peer read our messages up to `time`. */
 export interface ReceiptArgs {
   /** Our session with the reader, `p2p-<reader>`. */
@@ -106,6 +115,12 @@ export const userCalls = {
   touch: internal({
     doc: "A conversation's newest message and the member's own count up to it; absolute, so repeats and reorders are harmless.",
     args: takes<TouchArgs>(),
+    result: returns<boolean>(),
+    retry: 'idempotent',
+  }),
+  touches: internal({
+    doc: 'Several `touch`es decided in order as one command: one Log entry and one `updatesessions` per device for all of them.',
+    args: takes<TouchesArgs>(),
     result: returns<boolean>(),
     retry: 'idempotent',
   }),

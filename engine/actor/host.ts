@@ -95,6 +95,17 @@ function outboxRow(effect: Extract<Effect, { kind: 'call' }>): Binary {
   if (effect.supersede !== undefined) members.push(['supersede', encode(effect.supersede)]);
   return encodedValue(encodeMapOfRaw(members));
 }
+/**
+ * Call methods carried together: the calls of one of them to one actor that
+ * go out in one tick (from any of this host's actors) are sent as one call of
+ * the method named here, whose argument is `{touches: [a, …]}` in order. The
+ * receiver decides them in one command, so they cost it one Log entry and one
+ * round of deliveries instead of one each. A tick's lone call goes as it is.
+ */
+const BATCHED: ReadonlyMap<string, { m: string; member: string }> = new Map([['touch', { m: 'touches', member: 'touches' }]]);
+/** Most calls carried in one batched call. */
+const MAX_CALLS_PER_BATCH = 256;
+
 /** How long answered calls' outbox rows wait to be removed together, ms. */
 const OUTBOX_CLEANUP_MS = 200;
 
@@ -162,6 +173,11 @@ function deliveryBytes(frame: Uint8Array, exclude: string | undefined): Uint8Arr
   return exclude === undefined ? encodeMapOfRaw([['f', f]]) : encodeMapOfRaw([['x', encode(exclude)], ['f', f]]);
 }
 
+/** The encoded arguments of a call: the bytes remembered for them (an outboxed call's), else encoded now. */
+function argsBytes(a: unknown): Uint8Array {
+  return encodingOf(a) ?? encode(a);
+}
+
 /** Answers a request with `e` (a method, not a closure per request). */
 function refuse(msg: BusMessage, e: ParleyError): void {
   msg.respond(encode({ e: e.toWire() } satisfies ActorReply));
@@ -206,6 +222,10 @@ export class ActorHost {
   /** Outbox rows of answered calls, removed together in one transaction now and then. */
   private answered: StoreKey[] = [];
   private cleanup: ReturnType<typeof setTimeout> | undefined;
+  /** Calls of a `BATCHED` method going out this tick, by target and method. */
+  private batches = new Map<string, CallEffect[]>();
+  /** Whether a flush of `batches` is queued (a microtask: it runs once the tick's actors that resolved together ran their effects). */
+  private flushing = false;
 
   constructor(opts: ActorHostOptions) {
     this.opts = opts;
@@ -261,6 +281,11 @@ export class ActorHost {
    * pending actor-to-actor calls, which the new owners now answer.
    */
   async stop(): Promise<void> {
+    // Calls waiting for the end of the tick go out first, and reach their actors' mailboxes while these are still served.
+    if (this.flushing) {
+      this.flushBatches();
+      await new Promise((r) => setImmediate(r));
+    }
     this.stopping = true;
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
     await this.opts.ownership.stop();
@@ -730,8 +755,83 @@ export class ActorHost {
       }
       this.lines.set(id, { waiting: undefined, replaced: [] });
     }
+    this.send(effect);
+  }
+
+  /** Sends a call now, or, for a `BATCHED` method, once the actors resolved in this turn ran their effects, together with the others to the same actor. */
+  private send(effect: CallEffect): void {
     this.pendingCalls++;
-    void this.call(effect, 1);
+    if (!BATCHED.has(effect.m)) {
+      void this.call(effect, 1);
+      return;
+    }
+    const key = `${effect.to}\u0000${effect.m}`;
+    const batch = this.batches.get(key);
+    if (batch === undefined) this.batches.set(key, [effect]);
+    else batch.push(effect);
+    if (!this.flushing) {
+      this.flushing = true;
+      queueMicrotask(() => this.flushBatches());
+    }
+  }
+
+  /** Sends the tick's calls of `BATCHED` methods: one call per actor and method (split when large), a lone one as it is. */
+  private flushBatches(): void {
+    if (!this.flushing) return;
+    this.flushing = false;
+    // Calls made while these go out (an answer may come at once) wait for the next tick's flush.
+    const batches = this.batches;
+    this.batches = new Map();
+    const budget = this.opts.bus.maxPayloadBytes - LOG_ENTRY_HEADROOM_BYTES;
+    for (const effects of batches.values()) {
+      if (effects.length === 1) {
+        void this.call(effects[0]!, 1);
+        continue;
+      }
+      let part: CallEffect[] = [];
+      let items: Uint8Array[] = [];
+      let bytes = 0;
+      for (const effect of effects) {
+        const item = argsBytes(effect.a);
+        if (part.length > 0 && (part.length >= MAX_CALLS_PER_BATCH || bytes + item.byteLength > budget)) {
+          this.sendBatch(part, items);
+          part = [];
+          items = [];
+          bytes = 0;
+        }
+        part.push(effect);
+        items.push(item);
+        bytes += item.byteLength;
+      }
+      this.sendBatch(part, items);
+    }
+  }
+
+  private sendBatch(effects: CallEffect[], items: Uint8Array[]): void {
+    if (effects.length === 1) {
+      void this.call(effects[0]!, 1);
+      return;
+    }
+    const batched = BATCHED.get(effects[0]!.m)!;
+    const list = effects.map((e) => e.a);
+    const a = rememberEncoding({ [batched.member]: list }, encodeMapOfRaw([[batched.member, encodeArrayOfRaw(items)]]));
+    void this.callBatch(effects, batched.m, a, 1);
+  }
+
+  /** Runs a batched call until it is answered or given up; each of its calls then ends as a call of its own would. */
+  private async callBatch(effects: CallEffect[], m: string, a: object, attempt: number): Promise<void> {
+    const to = effects[0]!.to;
+    try {
+      await this.client.callRaw(to, m, a, undefined);
+    } catch (err) {
+      if (mayRetry(err, 'idempotent') && attempt < CALL_ATTEMPTS) {
+        const delay = Math.min(5000, 50 * 2 ** attempt);
+        setTimeout(() => void this.callBatch(effects, m, a, attempt + 1), delay).unref();
+        return;
+      }
+      logger.error('actor call effect given up', { to, m, calls: effects.length, attempt, err });
+    }
+    for (const effect of effects) this.callEnded(effect);
   }
 
   /** After a call of a line is answered (or given up): the one waiting goes out, or the line ends. */
@@ -749,8 +849,7 @@ export class ActorHost {
       next.replaced = line.replaced;
       line.replaced = [];
     }
-    this.pendingCalls++;
-    void this.call(next, 1);
+    this.send(next);
   }
 
   /** Runs a call effect until it is answered or given up; `pendingCalls` counts it until then. */
@@ -767,6 +866,11 @@ export class ActorHost {
       }
       logger.error('actor call effect given up', { to: effect.to, m: effect.m, attempt, err });
     }
+    this.callEnded(effect);
+  }
+
+  /** A call effect was answered (or given up): its outbox rows go, and its line moves on. */
+  private callEnded(effect: CallEffect): void {
     if (effect.outboxKey !== undefined) this.noteAnswered(effect.outboxKey);
     if (effect.replaced !== undefined) for (const key of effect.replaced) this.noteAnswered(key);
     this.pendingCalls--;
