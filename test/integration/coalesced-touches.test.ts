@@ -11,22 +11,16 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { EmbeddedBus } from '../../engine/bus/embedded-bus.ts';
-import { LmdbLog } from '../../engine/log/lmdb-log.ts';
 import type { Log, LogEntry } from '../../engine/log/log.ts';
 import { StateStore } from '../../engine/store.ts';
-import { ActorHost } from '../../engine/actor/host.ts';
-import { StaticOwnership } from '../../engine/actor/ownership.ts';
-import { ActorClient } from '../../engine/actor/call.ts';
 import { rangeOf } from '../../engine/keys.ts';
 import { parseRequest } from '../../engine/protocol/methods.ts';
 import type { Caller } from '../../engine/envelope.ts';
 import { decode } from '../../engine/protocol/codec.ts';
 import type { ActorRequest } from '../../engine/envelope.ts';
 import { logSubject, p2pAddress, partitionOf, requestSubject, userAddress } from '../../engine/subjects.ts';
-import { BEHAVIORS } from '../../engine/node.ts';
 import { tempDir } from '../helpers/engine.ts';
+import { crashActorRig, startActorRig, type ActorRig } from '../helpers/actor-rig.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const PARTITIONS = 4;
@@ -81,13 +75,7 @@ class GatedAppends implements Log {
   }
 }
 
-interface Rig {
-  bus: EmbeddedBus;
-  log: Log;
-  store: StateStore;
-  client: ActorClient;
-  stop(): Promise<void>;
-}
+type Rig = ActorRig;
 
 const dirs: string[] = [];
 const rigs: Rig[] = [];
@@ -98,35 +86,7 @@ afterEach(async () => {
 });
 
 async function rig(dataDir: string, wrap: (log: Log) => Log = (l) => l): Promise<Rig> {
-  const bus = new EmbeddedBus();
-  const lmdb = new LmdbLog(join(dataDir, 'log'));
-  const log = wrap(lmdb);
-  const store = new StateStore(dataDir);
-  const host = new ActorHost({
-    bus,
-    log,
-    store,
-    ownership: new StaticOwnership(PARTITIONS),
-    behaviors: BEHAVIORS,
-    nodeId: 'test',
-    partitions: PARTITIONS,
-    mailboxLimit: 1000,
-    actorIdleMs: 60_000,
-    callTimeoutMs: 2000,
-  });
-  await host.start();
-  const r: Rig = {
-    bus,
-    log,
-    store,
-    client: new ActorClient(bus, { partitions: PARTITIONS, timeoutMs: 5000 }),
-    async stop() {
-      await host.stop();
-      await log.close();
-      await store.close();
-      await bus.close();
-    },
-  };
+  const r = await startActorRig(dataDir, { partitions: PARTITIONS, jointLog: false, wrap });
   rigs.push(r);
   return r;
 }
@@ -134,9 +94,7 @@ async function rig(dataDir: string, wrap: (log: Log) => Log = (l) => l): Promise
 /** Stops a rig as a crash would: nothing is handed over or drained. */
 async function crash(r: Rig): Promise<void> {
   rigs.splice(rigs.indexOf(r), 1);
-  await r.bus.close();
-  await r.log.close();
-  await r.store.close();
+  await crashActorRig(r);
 }
 
 function send(r: Rig, k: number, isUnreadable = true): Promise<unknown> {
