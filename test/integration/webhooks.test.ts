@@ -24,7 +24,7 @@ import { WebhookReceiver } from '../helpers/webhook-receiver.ts';
 import { promtoolFindings, sample, scrape } from '../helpers/promtool.ts';
 import type { WebhookEvent } from '../../engine/webhooks/sender.ts';
 
-// A test's node may first wait out a partition reader an earlier test's node left (see node() below).
+// Cluster-mode tests start and stop nodes sharing one NATS server, with its partition leases passing between them.
 vi.setConfig({ testTimeout: 60_000 });
 
 const HOOK_SECRET = 'webhook-test-secret';
@@ -66,8 +66,8 @@ describeBothModes('webhooks', (mode) => {
     });
     const n = await startNode('start', config, options);
     nodes.push(n);
-    // A partition's reader starts after what an earlier test's node held on it comes back (up to the pull
-    // expiry plus the ack wait in cluster mode): messages sent before then would wait for it, not for the feed.
+    // In cluster mode a partition's reader starts once the node holds its lease and read its feed position:
+    // the test sends once every partition is read, so what it waits for afterwards is the feed's delivery.
     if (n.webhooks !== undefined) {
       const readers = opts.natsUrl === undefined ? 1 : config.partitions;
       await waitFor('the feed to read every partition', () => n.webhooks!.reading === readers, 25_000);
