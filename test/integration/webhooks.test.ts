@@ -130,6 +130,9 @@ describeBothModes('webhooks', (mode) => {
     const all = [...sent, ...teamMsgs].map((m) => m.idServer);
     await waitFor('every message event', () => all.every((id) => sentIds(hook.unique()).includes(id)), 20_000);
     await waitFor('the other events', () => ['msg.recalled', 'msg.deletedSelf', 'relation.blacklistAdded', 'team.created'].every((t) => hook.unique().some((e) => e.type === t)), 10_000);
+    // Each login's lane retries on its own backoff, so its event may come after every message's.
+    const loggedIn = () => new Set(hook.unique().filter((e) => e.type === 'login').map((e) => (e.data as { account: string }).account));
+    await waitFor('the three logins', () => [alice, bob, carol].every((x) => loggedIn().has(x)), 10_000);
     expect(hook.badSignatures).toBe(0);
 
     const events = hook.unique();
