@@ -42,7 +42,7 @@ import { WebhookFeed } from './webhooks/feed.ts';
 import { createPushDeriver } from './webhooks/push.ts';
 import { LmdbDeadEvents, KvDeadEvents, type DeadEvents } from './webhooks/dead-events.ts';
 import { LmdbFeedIndex, LmdbFeedSource } from './webhooks/lmdb-source.ts';
-import { JetStreamFeedSource, ensureConsumers } from './webhooks/jetstream-source.ts';
+import { JetStreamFeedSource, ensureFeedPositions } from './webhooks/jetstream-source.ts';
 import { watchWebhookFeed } from './webhooks/metrics.ts';
 
 export type Role = 'start' | 'edge' | 'actors';
@@ -137,15 +137,17 @@ class FeedOwnership implements PartitionOwnership {
   private readonly inner: PartitionOwnership;
   private readonly feed: WebhookFeed;
   private readonly nc: import('@nats-io/transport-node').NatsConnection;
+  private readonly positions: import('@nats-io/kv').KV;
   private readonly config: Config;
   private readonly sources = new Map<number, JetStreamFeedSource>();
   /** A partition's reader being stopped: the next one starts after. */
   private readonly removing = new Map<number, Promise<void>>();
 
-  constructor(inner: PartitionOwnership, feed: WebhookFeed, nc: import('@nats-io/transport-node').NatsConnection, config: Config) {
+  constructor(inner: PartitionOwnership, feed: WebhookFeed, nc: import('@nats-io/transport-node').NatsConnection, positions: import('@nats-io/kv').KV, config: Config) {
     this.inner = inner;
     this.feed = feed;
     this.nc = nc;
+    this.positions = positions;
     this.config = config;
   }
 
@@ -153,7 +155,7 @@ class FeedOwnership implements PartitionOwnership {
     return this.inner.start({
       acquired: (p) => {
         listener.acquired(p);
-        const source = new JetStreamFeedSource(this.nc, p, { partitions: this.config.partitions, streams: this.config.logStreams });
+        const source = new JetStreamFeedSource(this.nc, this.positions, p, { partitions: this.config.partitions, streams: this.config.logStreams });
         this.sources.set(p, source);
         // After the partition's previous reader here has fully stopped: its clean-up drops the partition's queued events.
         const previous = this.removing.get(p) ?? Promise.resolve();
@@ -286,11 +288,11 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
               metrics,
             });
       if (webhooks && nats !== undefined) {
-        // Before any actor appends: every entry from here on reaches a consumer.
-        await ensureConsumers(nats.connection, { partitions: config.partitions, streams: config.logStreams });
+        // Before any actor appends: every entry from here on is after its partition's feed position.
+        const positions = await ensureFeedPositions(nats.connection, { partitions: config.partitions, streams: config.logStreams, replicas: config.logReplicas });
         const leases = ownership;
         feed = webhookFeed(config, deadEvents!, (p) => leases.owns(p), derivers);
-        ownership = new FeedOwnership(leases, feed, nats.connection, config);
+        ownership = new FeedOwnership(leases, feed, nats.connection, positions, config);
       }
       if (feed !== undefined) {
         const running = feed;

@@ -115,9 +115,9 @@ export class WebhookFeed {
 
   /**
    * Sources reading: started and handing entries over. A cluster partition's
-   * new reader first waits out what an earlier reader may still hold (see
-   * jetstream-source.ts), so right after a start or a move this is behind
-   * the partitions owned.
+   * reader starts once it read the partition's feed position and opened its
+   * consumer (see jetstream-source.ts), so right after a start or a move
+   * this is briefly behind the partitions owned.
    */
   get reading(): number {
     return this.started.size;
@@ -161,7 +161,8 @@ export class WebhookFeed {
     this.started.delete(source);
     await source.stop();
     if (lanePrefix === undefined) return;
-    for (const s of this.senders.values()) s.dropLanes(lanePrefix);
+    // Its tries in flight are aborted and ended before the partition can pass: the next reader's tries come after.
+    await Promise.all([...this.senders.values()].map((s) => s.dropLanes(lanePrefix).ended));
     const idPrefix = lanePrefix.slice('parley.log.'.length);
     for (const id of this.out.keys()) if (id.startsWith(idPrefix)) this.out.delete(id);
   }
@@ -248,6 +249,8 @@ export class WebhookFeed {
         retryForMs: this.opts.retryForMs,
         ...(this.opts.timeoutMs === undefined ? {} : { timeoutMs: this.opts.timeoutMs }),
         onAcknowledged: (event, lane) => this.acknowledged(event, lane),
+        // A lane of a partition this node no longer holds (its lease lapsed) is not tried: the next owner sends it.
+        mayTry: (lane) => !lane.startsWith(LOG_LANE) || this.opts.owns(partitionOfLane(lane, this.opts.partitions)),
         onDead: (event, lane, error) => void this.died(event, lane, error, env),
       });
       this.senders.set(url, sender);
@@ -324,6 +327,9 @@ export class WebhookFeed {
     }
   }
 }
+
+/** Lanes of Log entries' events: `parley.log.<p>.…`. */
+const LOG_LANE = 'parley.log.';
 
 /** Lanes of replayed dead events: one each, since their own lane has moved on. */
 const REPLAY_LANE = 'replay:';

@@ -18,8 +18,24 @@
  * process that stopped before it heard the answer, gets the event again
  * with the same id, which receivers dedup by.
  */
+import { request as httpRequest, Agent as HttpAgent } from 'node:http';
+import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { logger } from '../logger.ts';
 import { signWebhook } from './signature.ts';
+
+/** POSTs `body` and resolves with the answer's status once its body was read (so the kept-alive connection is free again). */
+function post(url: URL, agent: HttpAgent, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal }, (res) => {
+      res.on('error', reject);
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.resume();
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 /** What a receiver gets. */
 export interface WebhookEvent {
@@ -51,7 +67,16 @@ export interface WebhookSenderOptions {
   onDead?: (event: WebhookEvent, lane: string, lastError: string) => void;
   /** Source of jitter in [0, 1). Default Math.random. */
   random?: () => number;
+  /**
+   * Asked before every try: false holds the lane back (looked at again after
+   * a pause). Where a feed stops a lane whose partition this node no longer
+   * serves. Default: always.
+   */
+  mayTry?: (lane: string) => boolean;
 }
+
+/** Pause before a lane held back by `mayTry` is looked at again, ms. */
+const HELD_BACK_MS = 250;
 
 interface Queued {
   readonly event: WebhookEvent;
@@ -66,8 +91,10 @@ interface Lane {
   readonly queue: Queued[];
   busy: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
-  /** Set by dropLanes: a try still in flight is not reported. */
+  /** Set by dropLanes: a try still in flight is aborted and not reported. */
   dropped: boolean;
+  /** The try in flight: aborts it, and settles once it ended. */
+  inFlight: { abort: AbortController; ended: Promise<void> } | undefined;
 }
 
 /** The pause before try `attempt + 1` (attempt ≥ 1): `min·2^(attempt−1)` capped at `max`, drawn uniformly from its upper half. */
@@ -77,8 +104,11 @@ export function retryDelayMs(attempt: number, minMs: number, maxMs: number, rand
 }
 
 export class WebhookSender {
-  private readonly opts: Required<Omit<WebhookSenderOptions, 'onAcknowledged' | 'onDead'>> & Pick<WebhookSenderOptions, 'onAcknowledged' | 'onDead'>;
+  private readonly opts: Required<Omit<WebhookSenderOptions, 'onAcknowledged' | 'onDead' | 'mayTry'>> & Pick<WebhookSenderOptions, 'onAcknowledged' | 'onDead' | 'mayTry'>;
   private readonly lanes = new Map<string, Lane>();
+  private readonly url: URL;
+  /** Kept-alive connections to the receiver, one per lane in flight at most. */
+  private readonly agent: HttpAgent;
   private stopped = false;
   private waiting = 0;
   /**
@@ -106,6 +136,8 @@ export class WebhookSender {
     if (!(this.opts.retryMinMs > 0 && this.opts.retryMaxMs >= this.opts.retryMinMs)) {
       throw new RangeError(`webhook retries need 0 < retryMinMs <= retryMaxMs, got ${this.opts.retryMinMs} and ${this.opts.retryMaxMs}`);
     }
+    this.url = new URL(this.opts.url);
+    this.agent = this.url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   }
 
   /** Events queued and not yet acknowledged or dead. */
@@ -118,7 +150,7 @@ export class WebhookSender {
     if (this.stopped) return;
     let l = this.lanes.get(lane);
     if (l === undefined) {
-      l = { name: lane, queue: [], busy: false, timer: undefined, dropped: false };
+      l = { name: lane, queue: [], busy: false, timer: undefined, dropped: false, inFlight: undefined };
       this.lanes.set(lane, l);
     }
     l.queue.push({ event, body: JSON.stringify({ id: event.id, type: event.type, time: event.time, data: event.data }), firstTryMs: 0, attempts: 0 });
@@ -133,10 +165,12 @@ export class WebhookSender {
   /**
    * Drops the queued events of every lane whose name starts with `prefix`
    * (a partition this node no longer serves: its next reader sends them);
-   * a try in flight finishes, unreported. Returns how many were dropped.
+   * a try in flight is aborted, unreported. Returns how many were dropped
+   * and when the aborted tries have ended.
    */
-  dropLanes(prefix: string): number {
+  dropLanes(prefix: string): { dropped: number; ended: Promise<void> } {
     let dropped = 0;
+    const ending: Promise<void>[] = [];
     for (const [name, l] of this.lanes) {
       if (!name.startsWith(prefix)) continue;
       clearTimeout(l.timer);
@@ -146,19 +180,27 @@ export class WebhookSender {
       this.lanes.delete(name);
       this.parked.delete(l);
       l.dropped = true;
+      if (l.inFlight !== undefined) {
+        l.inFlight.abort.abort();
+        ending.push(l.inFlight.ended);
+      }
       if (this.probe === l) this.handOverProbe();
     }
-    return dropped;
+    return { dropped, ended: Promise.all(ending).then(() => undefined) };
   }
 
   /** Stops sending: queued events are dropped (a durable feed sends them again from its cursor). */
   stop(): void {
     this.stopped = true;
-    for (const l of this.lanes.values()) clearTimeout(l.timer);
+    for (const l of this.lanes.values()) {
+      clearTimeout(l.timer);
+      l.inFlight?.abort.abort();
+    }
     this.lanes.clear();
     this.parked.clear();
     this.probe = undefined;
     this.waiting = 0;
+    this.agent.destroy();
   }
 
   private pump(l: Lane): void {
@@ -176,11 +218,23 @@ export class WebhookSender {
         return;
       }
     }
+    if (this.opts.mayTry !== undefined && !this.opts.mayTry(l.name)) {
+      l.timer = setTimeout(() => {
+        l.timer = undefined;
+        this.pump(l);
+      }, HELD_BACK_MS);
+      return;
+    }
     l.busy = true;
-    void this.attempt(l, head);
+    const abort = new AbortController();
+    const ended = this.attempt(l, head, abort);
+    l.inFlight = { abort, ended };
+    void ended.finally(() => {
+      if (l.inFlight?.ended === ended) l.inFlight = undefined;
+    });
   }
 
-  private async attempt(l: Lane, q: Queued): Promise<void> {
+  private async attempt(l: Lane, q: Queued, abort: AbortController): Promise<void> {
     const now = Date.now();
     if (q.firstTryMs === 0) q.firstTryMs = now;
     q.attempts++;
@@ -188,23 +242,19 @@ export class WebhookSender {
     let failure: string | undefined;
     /** Whether the receiver answered at all. */
     let reached = false;
+    const timer = setTimeout(() => abort.abort(new Error(`timed out after ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
     try {
-      const res = await fetch(this.opts.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'parley-signature': signWebhook(this.opts.secret, q.body),
-          'parley-webhook-id': q.event.id,
-        },
-        body: q.body,
-        signal: AbortSignal.timeout(this.opts.timeoutMs),
-      });
+      const status = await post(this.url, this.agent, {
+        'content-type': 'application/json',
+        'parley-signature': signWebhook(this.opts.secret, q.body),
+        'parley-webhook-id': q.event.id,
+      }, q.body, abort.signal);
       reached = true;
-      // Read the body so the connection can be reused.
-      await res.arrayBuffer().catch(() => undefined);
-      if (res.status < 200 || res.status > 299) failure = `HTTP ${res.status}`;
+      if (status < 200 || status > 299) failure = `HTTP ${status}`;
     } catch (err) {
-      failure = String((err as Error)?.cause ?? err);
+      failure = abort.signal.aborted ? String(abort.signal.reason ?? err) : String((err as Error)?.cause ?? err);
+    } finally {
+      clearTimeout(timer);
     }
     l.busy = false;
     if (this.stopped || l.dropped) return;

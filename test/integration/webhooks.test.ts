@@ -24,7 +24,7 @@ import { WebhookReceiver } from '../helpers/webhook-receiver.ts';
 import { promtoolFindings, sample, scrape } from '../helpers/promtool.ts';
 import type { WebhookEvent } from '../../engine/webhooks/sender.ts';
 
-// A test's node may first wait out a partition reader an earlier test's node left (see node() below).
+// Cluster-mode tests start and stop nodes sharing one NATS server, with its partition leases passing between them.
 vi.setConfig({ testTimeout: 60_000 });
 
 const HOOK_SECRET = 'webhook-test-secret';
@@ -66,8 +66,8 @@ describeBothModes('webhooks', (mode) => {
     });
     const n = await startNode('start', config, options);
     nodes.push(n);
-    // A partition's reader starts after what an earlier test's node held on it comes back (up to the pull
-    // expiry plus the ack wait in cluster mode): messages sent before then would wait for it, not for the feed.
+    // In cluster mode a partition's reader starts once the node holds its lease and read its feed position:
+    // the test sends once every partition is read, so what it waits for afterwards is the feed's delivery.
     if (n.webhooks !== undefined) {
       const readers = opts.natsUrl === undefined ? 1 : config.partitions;
       await waitFor('the feed to read every partition', () => n.webhooks!.reading === readers, 25_000);
@@ -130,6 +130,9 @@ describeBothModes('webhooks', (mode) => {
     const all = [...sent, ...teamMsgs].map((m) => m.idServer);
     await waitFor('every message event', () => all.every((id) => sentIds(hook.unique()).includes(id)), 20_000);
     await waitFor('the other events', () => ['msg.recalled', 'msg.deletedSelf', 'relation.blacklistAdded', 'team.created'].every((t) => hook.unique().some((e) => e.type === t)), 10_000);
+    // Each login's lane retries on its own backoff, so its event may come after every message's.
+    const loggedIn = () => new Set(hook.unique().filter((e) => e.type === 'login').map((e) => (e.data as { account: string }).account));
+    await waitFor('the three logins', () => [alice, bob, carol].every((x) => loggedIn().has(x)), 10_000);
     expect(hook.badSignatures).toBe(0);
 
     const events = hook.unique();
