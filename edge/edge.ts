@@ -136,8 +136,8 @@ export class Edge {
     this.loginSync.register(new SuperTeamsSyncSource(this.groups));
     this.loginSync.register(new SessionsSyncSource(config.syncMsgsPerSession, [new OfflineMessagesSyncSource(config.syncMsgsPerSession)]));
     this.loginSync.register(new SignalingSyncSource());
-    this.events = new EventFanout(bus, this.frames, this.actors);
-    this.deliveries.onEventsControl = (account, c) => this.events.apply(account, c);
+    this.events = new EventFanout(bus, this.frames, this.actors, () => this.heartbeat.edge);
+    this.deliveries.onEventsControl = (account, c) => this.events.applyDelivered(account, c);
     this.loginSync.register(new EventsSyncSource(this.events));
     this.loginSync.register(new AccountStateSyncSource());
     this.loginSync.register(new PeopleSyncSource());

@@ -20,12 +20,10 @@ export const EVENT_ANSWERS: {
     const r = (await events.actors.hold(presenceAddress(conn.account), 'eventSubscribe', { pubs: args.accounts, sec: args.subscribeTime }, conn.caller, presenceCalls.eventSubscribe.retry)) as {
       failed: string[];
       ok: Array<[string, number]>;
+      edges?: string[];
     };
-    if (r.ok.length > 0) {
-      events.publishControl(conn.account, { add: r.ok });
-      // Events published once the answer is out reach this edge.
-      await events.flush();
-    }
+    // Events published once the answer is out reach the account's devices on this edge and every other.
+    if (r.ok.length > 0) await events.publishControlConfirmed(conn.account, { add: r.ok }, r.edges ?? []);
     if (args.sync && r.ok.length > 0) {
       const current = await currentEvents((address, m, a) => events.actors.hold(address, m, a, conn.caller, 'idempotent'), r.ok.map(([p]) => p), false);
       events.push(conn, current);

@@ -17,9 +17,9 @@
 import type { ActorClient } from '../engine/actor/call.ts';
 import type { Bus, BusMessage, BusSubscription } from '../engine/bus/bus.ts';
 import type { Delivery, EventsControl } from '../engine/envelope.ts';
-import { encode } from '../engine/protocol/codec.ts';
+import { decode, encode } from '../engine/protocol/codec.ts';
 import type { PushEvent } from '../engine/protocol/methods/events.ts';
-import { deliverySubject, presenceAddress } from '../engine/subjects.ts';
+import { deliverySubject, eventAckSubject, presenceAddress } from '../engine/subjects.ts';
 import { eventsSubject } from '../actors/presence/events.ts';
 import { logger } from '../engine/logger.ts';
 import type { Conn } from './connection.ts';
@@ -33,6 +33,8 @@ export const LOGGED_OUT_CLOSE_CODE = 1000;
 export const MAX_EVENTS_PER_FRAME = 100;
 /** Publishers read at once when collecting their current events. */
 const READ_CONCURRENCY = 8;
+/** How long a subscription change waits for the other edges to confirm it, ms. */
+const CONFIRM_TIMEOUT_MS = 2000;
 
 interface Publisher {
   readonly publisher: string;
@@ -75,15 +77,20 @@ export class EventFanout {
   private readonly bus: Bus;
   private readonly frames: Frames;
   readonly actors: ActorClient;
+  /** This edge's instance id now. */
+  private readonly edge: () => string;
+  /** Confirmation subjects made so far. */
+  private acks = 0;
   /** By the publisher's events subject. */
   private readonly publishers = new Map<string, Publisher>();
   /** By subscriber account with a logged-in socket here. */
   private readonly subscribers = new Map<string, Subscriber>();
 
-  constructor(bus: Bus, frames: Frames, actors: ActorClient) {
+  constructor(bus: Bus, frames: Frames, actors: ActorClient, edge: () => string) {
     this.bus = bus;
     this.frames = frames;
     this.actors = actors;
+    this.edge = edge;
   }
 
   /** Publishers subscribed to on the Bus, and subscriber accounts held. */
@@ -121,11 +128,60 @@ export class EventFanout {
     for (const [pub, expireAt] of c.add ?? []) this.watch(pub, account, expireAt);
   }
 
+  /** A change from the account's delivery subject: applied, then confirmed where asked once this edge's new subscriptions are in place. */
+  applyDelivered(account: string, c: EventsControl): void {
+    this.apply(account, c);
+    const ack = c.ack;
+    if (ack === undefined) return;
+    const edge = encode(this.edge());
+    this.bus.flush().then(() => this.bus.publish(ack, edge), (err: unknown) => logger.warn('cannot confirm an event subscription change', { err }));
+  }
+
   /** Tells every edge holding sockets of `account` (this one first) about a change to its subscriptions. */
   publishControl(account: string, c: EventsControl): void {
     this.apply(account, c);
     const delivery: Delivery = { f: new Uint8Array(0), c: { events: c } };
     this.bus.publish(deliverySubject(account), encode(delivery));
+  }
+
+  /**
+   * `publishControl`, resolving once each of `edges` (the live edge
+   * instances holding the account's devices, as its presence actor knows
+   * them) confirmed it applied the change, or after `timeoutMs`: an event
+   * published after that reaches the account's devices on every edge.
+   */
+  async publishControlConfirmed(account: string, c: EventsControl, edges: readonly string[], timeoutMs = CONFIRM_TIMEOUT_MS): Promise<void> {
+    const self = this.edge();
+    const waiting = new Set(edges.filter((e) => e !== self));
+    if (waiting.size === 0) {
+      this.publishControl(account, c);
+      await this.bus.flush();
+      return;
+    }
+    const subject = eventAckSubject(self, ++this.acks);
+    let sub: BusSubscription | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await new Promise<void>((resolve) => {
+        sub = this.bus.subscribe(subject, (msg) => {
+          try {
+            waiting.delete(decode(msg.data) as string);
+          } catch {
+            return;
+          }
+          if (waiting.size === 0) resolve();
+        });
+        timer = setTimeout(() => {
+          logger.warn('event subscription change not confirmed by every edge in time', { account, edges: [...waiting], timeoutMs });
+          resolve();
+        }, timeoutMs);
+        // Once the confirmation subscription is in place: no edge can answer before it.
+        this.bus.flush().then(() => this.publishControl(account, { ...c, ack: subject }), () => resolve());
+      });
+    } finally {
+      clearTimeout(timer);
+      sub?.unsubscribe();
+    }
   }
 
   /** Resolves once the Bus subscriptions made so far are in place (an event published after it reaches this edge). */

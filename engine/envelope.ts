@@ -97,6 +97,8 @@ export interface EventsControl {
   add?: Array<[string, number]>;
   remove?: string[];
   all?: boolean;
+  /** A subject each edge that applied the change publishes its instance id to, once its new Bus subscriptions are in place. */
+  ack?: string;
 }
 
 export interface KickControl {

@@ -84,6 +84,11 @@ export function deliverySubject(account: string): string {
 }
 
 /** A supergroup's fan-out subject: one publish per message, received by each edge holding a member's socket. */
+/** Where edges confirm they applied one event-subscription change (`EventsControl.ack`). */
+export function eventAckSubject(edge: string, n: number): string {
+  return `parley.evack.${subjectToken(edge)}.${n}`;
+}
+
 export function groupSubject(teamId: string): string {
   return `parley.grp.${subjectToken(teamId)}`;
 }

@@ -22,7 +22,7 @@ import type { ActorDefinition, DefinedActor } from '../../engine/actor/define.ts
 import type { DeviceEntry, PushTokenEntry, SignalingSyncReply } from './calls.ts';
 import type { SignalingNotify } from '../../engine/protocol/methods/signaling.ts';
 import { presenceCalls } from './calls.ts';
-import { PRESENCE_EVENT_APPLY, decideForgetToken, decideOffline, decideOnline, decideRegisterToken, onlineDevices, pushTargets } from './logic.ts';
+import { PRESENCE_EVENT_APPLY, decideForgetToken, decideOffline, decideOnline, decideRegisterToken, deviceEdges, onlineDevices, pushTargets } from './logic.ts';
 import type { IsEdgeAlive, PresenceEvent, PresenceState } from './logic.ts';
 
 interface PresenceSnapshot {
@@ -131,7 +131,7 @@ export function presenceActor(alive: IsEdgeAlive, options: PresenceOptions = {})
       },
       eventSubscribe(state, a, _c, ctx) {
         const { events, failed, ok } = decideSubscribe(state.events, state.account, a.pubs, a.sec, ctx.now(), maxSubscriptions, secondMs);
-        return { reply: { failed, ok }, events };
+        return { reply: { failed, ok, edges: deviceEdges(state, alive) }, events };
       },
       eventUnsubscribe(state, a) {
         if (a.pubs === undefined) return { reply: true, events: state.events.subs.size === 0 ? [] : [{ t: 'evUnsubscribed' }] };

@@ -85,9 +85,9 @@ export interface SignalingSyncReply {
 
 export const presenceCalls = {
   eventSubscribe: internal({
-    doc: 'The account subscribes to the events of `pubs` for `sec` seconds; answers the accounts that failed and, for the others, when they lapse (ms).',
+    doc: 'The account subscribes to the events of `pubs` for `sec` seconds; answers the accounts that failed, for the others when they lapse (ms), and the live edge instances holding the account\'s devices.',
     args: takes<{ pubs: string[]; sec: number }>(),
-    result: returns<{ failed: string[]; ok: Array<[string, number]> }>(),
+    result: returns<{ failed: string[]; ok: Array<[string, number]>; edges?: string[] }>(),
     retry: 'idempotent',
   }),
   eventUnsubscribe: internal({

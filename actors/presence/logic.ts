@@ -93,6 +93,13 @@ export function onlineDevices(state: PresenceState, alive: IsEdgeAlive): { devic
   return { devices, events: dropDead(state, alive) };
 }
 
+/** The live edge instances holding the account's devices, each once. */
+export function deviceEdges(state: PresenceState, alive: IsEdgeAlive): string[] {
+  const edges = new Set<string>();
+  for (const d of state.devices.values()) if (alive(d.edge)) edges.add(d.edge);
+  return [...edges];
+}
+
 /**
  * A device registers a push token at `now`: an event unless it holds that
  * very token already (a repeat). The answer is the registration as it stands.

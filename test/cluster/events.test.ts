@@ -68,4 +68,39 @@ describe('cluster: event subscription', () => {
     expect(reportedMs).toBeLessThan(DISCONNECT_BOUND_MS);
     console.log(`devices of an edge killed -9 reported disconnected after ${reportedMs} ms (bound ${DISCONNECT_BOUND_MS} ms)`);
   });
+
+  it('answers a subscription only once the subscriber\'s other edge applied it: an event right after reaches that edge too', { timeout: 60_000 }, async () => {
+    const cluster = await startTestCluster({ edges: 2, actors: 1 });
+    const stamp = Date.now().toString(36);
+    const [a, b] = [`evc-alice-${stamp}`, `evc-bob-${stamp}`];
+    const clients: ParleyClient[] = [];
+    cluster.defer(async () => {
+      cluster.edges[0]!.resume();
+      await Promise.all(clients.map((c) => c.disconnect().catch(() => {})));
+    });
+    const open = async (account: string, edge: number, deviceId: string): Promise<ParleyClient> => {
+      const c = await connect({ url: cluster.urls[edge]!, token: await tokenFor(account), deviceId, WebSocket, reconnect: false });
+      clients.push(c);
+      return c;
+    };
+    const aliceDesk = await open(a, 1, 'desk');
+    const aliceTab = await open(a, 0, 'tab');
+    const tabHeard: PushEvent[] = [];
+    aliceTab.on('pushevents', (d) => tabHeard.push(...d.msgEvents));
+    const bobPhone = await open(b, 1, 'phone');
+
+    // Edge 0 is frozen while the subscription is made on edge 1: it can apply the change only once it runs again.
+    cluster.edges[0]!.pause();
+    const subscribed = aliceDesk.subscribeEvent({ type: 1, accounts: [b] });
+    let answered = false;
+    void subscribed.then(() => (answered = true));
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(answered).toBe(false);
+    cluster.edges[0]!.resume();
+    expect(await subscribed).toEqual({ failedAccounts: [] });
+
+    // Published as soon as the answer is out: edge 0 watches bob's events by then.
+    await bobPhone.publishEvent({ type: 1, value: 20002, custom: 'right after' });
+    await until('the event on the frozen edge', () => (tabHeard.some((e) => e.value === 20002) ? true : undefined), 10_000);
+  });
 });
