@@ -16,7 +16,7 @@ import type { Bus, BusMessage, BusSubscription } from '../bus/bus.ts';
 import type { Log } from '../log/log.ts';
 import { LogConflictError } from '../log/log.ts';
 import { LmdbLog } from '../log/lmdb-log.ts';
-import { decode, encode, encodeArrayOfRaw, encodeBin, encodeMapOfRaw, encodingOf, rememberEncoding } from '../protocol/codec.ts';
+import { decode, encode, encodeArrayOfRaw, encodeBin, encodeMapOfRaw, encodeString, encodingOf, rememberEncoding } from '../protocol/codec.ts';
 import { ParleyError, isParleyError } from '../protocol/errors.ts';
 import type { WireError } from '../protocol/errors.ts';
 import type { ActorReply, ActorRequest } from '../envelope.ts';
@@ -95,7 +95,7 @@ const CALL_KIND = encode('call');
  * the same bytes (`rememberEncoding`), so they are not encoded again.
  */
 function outboxRow(effect: Extract<Effect, { kind: 'call' }>): Binary {
-  const members: Array<[string, Uint8Array]> = [['kind', CALL_KIND], ['to', encode(effect.to)], ['m', encode(effect.m)]];
+  const members: Array<[string, Uint8Array]> = [['kind', CALL_KIND], ['to', encodeString(effect.to)], ['m', encodeString(effect.m)]];
   const a = effect.a;
   if (a !== undefined) {
     let args = encodingOf(a);
@@ -105,7 +105,7 @@ function outboxRow(effect: Extract<Effect, { kind: 'call' }>): Binary {
     }
     members.push(['a', args]);
   }
-  if (effect.supersede !== undefined) members.push(['supersede', encode(effect.supersede)]);
+  if (effect.supersede !== undefined) members.push(['supersede', encodeString(effect.supersede)]);
   return encodedValue(encodeMapOfRaw(members));
 }
 /**
@@ -185,7 +185,7 @@ class Activation {
 /** What `encode(delivery)` makes for the `Delivery` of `frame`, with the frame copied once, not encoded. */
 function deliveryBytes(frame: Uint8Array, exclude: string | undefined): Uint8Array {
   const f = encodeBin(frame);
-  return exclude === undefined ? encodeMapOfRaw([['f', f]]) : encodeMapOfRaw([['x', encode(exclude)], ['f', f]]);
+  return exclude === undefined ? encodeMapOfRaw([['f', f]]) : encodeMapOfRaw([['x', encodeString(exclude)], ['f', f]]);
 }
 
 /** The encoded arguments of a call: the bytes remembered for them (an outboxed call's), else encoded now. */

@@ -38,6 +38,59 @@ export function encode(value: unknown): Uint8Array {
   return packr.pack(value);
 }
 
+/**
+ * What `encode(s)` makes for a string: written here for a short ASCII one
+ * (an address, a method, a socket's name), which costs no pass through the
+ * packer, else by `encode`.
+ */
+export function encodeString(s: string): Uint8Array {
+  const n = s.length;
+  if (n > 0xff) return encode(s);
+  const header = n < 32 ? 1 : 2;
+  const out = alloc(header + n);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return encode(s);
+    out[header + i] = c;
+  }
+  if (header === 1) out[0] = 0xa0 | n;
+  else {
+    out[0] = 0xd9;
+    out[1] = n;
+  }
+  return out;
+}
+
+/** What `encode(n)` makes for a non-negative safe integer, written without the packer. */
+export function encodeUint(n: number): Uint8Array {
+  if (!Number.isSafeInteger(n) || n < 0) return encode(n);
+  if (n < 0x80) {
+    const out = alloc(1);
+    out[0] = n;
+    return out;
+  }
+  if (n < 0x100) {
+    const out = alloc(2);
+    out[0] = 0xcc;
+    out[1] = n;
+    return out;
+  }
+  if (n < 0x10000) {
+    const out = alloc(3);
+    out[0] = 0xcd;
+    out[1] = n >> 8;
+    out[2] = n & 0xff;
+    return out;
+  }
+  if (n < 0x100000000) {
+    const out = alloc(5);
+    out[0] = 0xce;
+    setU32(out, 1, n);
+    return out;
+  }
+  return encode(n);
+}
+
 /** Decodes exactly one msgpack value; throws when the bytes are not one complete value. For the engine's own bytes. */
 export function decode(bytes: Uint8Array): unknown {
   return unpackr.unpack(bytes);
