@@ -60,7 +60,8 @@ export function mayRetry(err: unknown, retry: RetryClass): boolean {
 function callerBytes(caller: Caller): Uint8Array {
   let bytes = encodingOf(caller);
   if (bytes === undefined) {
-    bytes = encode(caller);
+    // Copied out of the packer's shared buffer, which it would hold for as long as the socket lives.
+    bytes = new Uint8Array(encode(caller));
     rememberEncoding(caller, bytes);
   }
   return bytes;
