@@ -305,7 +305,7 @@ function viewerFields(out: boolean, peer: string): Uint8Array {
   let bytes = table.get(peer);
   if (bytes === undefined) {
     if (table.size >= MAX_VIEWER_FIELDS) table.clear();
-    bytes = encode({ flow: out ? 'out' : 'in', sessionId: sessionIdOf('p2p', peer), target: peer }).slice();
+    bytes = new Uint8Array(encode({ flow: out ? 'out' : 'in', sessionId: sessionIdOf('p2p', peer), target: peer })); // a copy, not a view of the packer's buffer
     table.set(peer, bytes);
   }
   return bytes;

@@ -322,7 +322,7 @@ const MAX_KEPT_KEY_CHARS = 32;
 function keyBytes(key: string): Uint8Array {
   let bytes = encodedKeys.get(key);
   if (bytes === undefined) {
-    bytes = encode(key).slice();
+    bytes = new Uint8Array(encode(key)); // a copy: the packer's output is a view of its shared buffer
     if (key.length <= MAX_KEPT_KEY_CHARS && encodedKeys.size < 1024) encodedKeys.set(key, bytes);
   }
   return bytes;
