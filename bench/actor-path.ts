@@ -11,7 +11,11 @@
  * are summed from the heap's use before and after each garbage collection in
  * the window (`v8.GCProfiler`).
  *
- *   node --import tsx bench/actor-path.ts [--pairs 50] [--window 16] [--seconds 6] [--dir /dev/shm] [--compiled]
+ *   node --import tsx bench/actor-path.ts [--pairs 50] [--window 16] [--convs 1] [--seconds 6] [--dir /dev/shm] [--compiled]
+ *
+ * `--convs N` gives each sender N conversations (with recipients of their
+ * own), sent to in turn: the sender's user actor then takes the session
+ * updates of N conversations, which the host carries together (`touches`).
  *
  * `--compiled` runs the engine from dist/ (build it first: `node scripts/build.mjs`),
  * as `npm start` does; without it the engine runs from source under tsx.
@@ -49,6 +53,7 @@ const { StateStore } = await engine<typeof StoreModule>('store');
 const { p2pAddress } = await engine<typeof SubjectsModule>('subjects');
 const PAIRS = Number(flag('pairs', '50'));
 const WINDOW = Number(flag('window', '16'));
+const CONVS = Math.max(1, Number(flag('convs', '1')));
 const SECONDS = Number(flag('seconds', '6'));
 const PARTITIONS = 16;
 const dir = mkdtempSync(join(flag('dir', tmpdir()), 'parley-actor-path-'));
@@ -88,13 +93,15 @@ let gcStats: ReturnType<v8.GCProfiler['stop']> | undefined;
 await Promise.all(
   Array.from({ length: PAIRS }, async (_, i) => {
     const from = `ap-a${i}`;
-    const to = `ap-b${i}`;
+    const peers = Array.from({ length: CONVS }, (_, j) => (CONVS === 1 ? `ap-b${i}` : `ap-b${i}-${j}`));
     const caller: Caller = { account: from, deviceId: `d${i}`, deviceType: 'web', conn: `bench/${i}` };
-    const address = p2pAddress(from, to);
+    const addresses = peers.map((to) => p2pAddress(from, to));
     let k = 0;
     const loop = async () => {
       while (performance.now() < end) {
-        await client.callRaw(address, 'sendText', { scene: 'p2p', to, text: `${++k} ${'x'.repeat(96)}` }, caller);
+        const c = k % CONVS;
+        const to = peers[c]!;
+        await client.callRaw(addresses[c]!, 'sendText', { scene: 'p2p', to, text: `${++k} ${'x'.repeat(96)}` }, caller);
         acked++;
       }
       if (at1 === undefined) {
@@ -120,6 +127,7 @@ console.log(
   JSON.stringify({
     pairs: PAIRS,
     window: WINDOW,
+    convs: CONVS,
     compiled: COMPILED,
     msgsPerSec: Math.round(msgs / ((at1.t - at0.t) / 1000)),
     commandsPerMessage: +((at1.commands - at0.commands) / msgs).toFixed(2),

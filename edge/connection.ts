@@ -63,6 +63,8 @@ export class Conn {
   outgoing: Uint8Array[] | undefined = undefined;
   /** Bytes of `outgoing`: part of the socket's unsent bytes. */
   outgoingBytes = 0;
+  /** The `caller` last handed out: the same object (and so its kept encoding) serves every request of the login. */
+  private callerKept: Caller | undefined = undefined;
   private queuedList: QueuedRequest[] | undefined = undefined;
   private pendingList: Uint8Array[] | undefined = undefined;
   private waiterList: Array<() => void> | undefined = undefined;
@@ -80,7 +82,12 @@ export class Conn {
   /** Who the socket's requests come from; undefined before the login is verified. */
   get caller(): Caller | undefined {
     if (this.account === '') return undefined;
-    return { account: this.account, deviceId: this.deviceId, deviceType: this.deviceType, conn: this.ref };
+    const kept = this.callerKept;
+    if (kept !== undefined && kept.account === this.account && kept.deviceId === this.deviceId && kept.deviceType === this.deviceType) return kept;
+    // Made on the socket's first request: an idle socket keeps none. Never changed after, only replaced.
+    const caller: Caller = { account: this.account, deviceId: this.deviceId, deviceType: this.deviceType, conn: this.ref };
+    this.callerKept = caller;
+    return caller;
   }
 
   /** Requests received while the login is being verified; run once it succeeds. */

@@ -176,46 +176,54 @@ function readWtf8(kind: string, key: Uint8Array, from: number, length: number): 
   return s;
 }
 
-function sizeOf(kind: string, types: readonly PartType[], parts: readonly unknown[]): { size: number; lengths: number[] } {
+/** Checks the parts of a key and returns its size in bytes; throws on a part of the wrong type or size. */
+function sizeOf(kind: string, types: readonly PartType[], parts: readonly unknown[], count: number): number {
   let size = 1;
-  const lengths: number[] = [];
-  types.forEach((type, i) => {
+  for (let i = 0; i < count; i++) {
     const v = parts[i];
-    if (type === 'str') {
+    if (types[i] === 'str') {
       if (typeof v !== 'string') throw new TypeError(`${kind} key part ${i} must be a string, got ${typeof v}`);
       const n = wtf8Length(v);
       if (n > MAX_STRING_BYTES) throw new RangeError(`${kind} key part ${i} is ${n} bytes long, more than ${MAX_STRING_BYTES}`);
-      lengths.push(n);
       size += 2 + n;
     } else {
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
         throw new RangeError(`${kind} key part ${i} must be a non-negative safe integer, got ${String(v)}`);
       }
-      lengths.push(8);
       size += 8;
     }
-  });
-  return { size, lengths };
+  }
+  return size;
 }
 
+/** The key of `kind` from its first `count` parts. Two passes over the parts, no list or closure made: keys are made for every row written. */
 function encode(kind: KeyKind, parts: readonly unknown[], count: number): StoreKey {
   const { tag, parts: types } = KEY_KINDS[kind];
-  const used = types.slice(0, count);
-  const { size, lengths } = sizeOf(kind, used, parts);
-  const out = Buffer.allocUnsafe(size);
+  const out = Buffer.allocUnsafe(sizeOf(kind, types, parts, count));
   out[0] = tag;
   let at = 1;
-  used.forEach((type, i) => {
-    if (type === 'str') {
-      out.writeUInt16BE(lengths[i]!, at);
+  for (let i = 0; i < count; i++) {
+    if (types[i] === 'str') {
+      const lengthAt = at;
       at = writeWtf8(parts[i] as string, out, at + 2);
+      const n = at - lengthAt - 2;
+      out[lengthAt] = n >>> 8;
+      out[lengthAt + 1] = n & 0xff;
     } else {
       const v = parts[i] as number;
-      out.writeUInt32BE(Math.floor(v / 0x1_0000_0000), at);
-      out.writeUInt32BE(v >>> 0, at + 4);
+      const high = Math.floor(v / 0x1_0000_0000);
+      const low = v >>> 0;
+      out[at] = high >>> 24;
+      out[at + 1] = (high >>> 16) & 0xff;
+      out[at + 2] = (high >>> 8) & 0xff;
+      out[at + 3] = high & 0xff;
+      out[at + 4] = low >>> 24;
+      out[at + 5] = (low >>> 16) & 0xff;
+      out[at + 6] = (low >>> 8) & 0xff;
+      out[at + 7] = low & 0xff;
       at += 8;
     }
-  });
+  }
   return out as StoreKey;
 }
 

@@ -18,7 +18,7 @@ import type { Caller } from '../../engine/envelope.ts';
 import type { Config } from '../../engine/config.ts';
 import { decodeKey, keyOf, rangeUnder } from '../../engine/keys.ts';
 import { encodedValue } from '../../engine/store.ts';
-import { encode, encodeMapOfRaw, extendMapRaw, rememberEncoding } from '../../engine/protocol/codec.ts';
+import { encode, encodeMapOfRaw, encodeString, extendMapRaw, rememberEncoding } from '../../engine/protocol/codec.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import type { Message, MsgRef, MsgType, SysMsg } from '../../engine/protocol/objects.ts';
 import type { Args, ClearedHistory, PinMsgChange, QuickCommentChange } from '../../engine/protocol/methods.ts';
@@ -305,7 +305,7 @@ function viewerFields(out: boolean, peer: string): Uint8Array {
   let bytes = table.get(peer);
   if (bytes === undefined) {
     if (table.size >= MAX_VIEWER_FIELDS) table.clear();
-    bytes = encode({ flow: out ? 'out' : 'in', sessionId: sessionIdOf('p2p', peer), target: peer }).slice();
+    bytes = new Uint8Array(encode({ flow: out ? 'out' : 'in', sessionId: sessionIdOf('p2p', peer), target: peer })); // a copy, not a view of the packer's buffer
     table.set(peer, bytes);
   }
   return bytes;
@@ -317,7 +317,7 @@ const MSG_EV = encode('msg');
 /** The Log's bytes of a `msg` event (`{t, msg, conn?, root?}`), around the message's single encoding; every member of the event goes in. */
 function eventBytes(event: ConversationEvent & { t: 'msg' }): Uint8Array {
   const members: Array<[string, Uint8Array]> = [['t', MSG_EV], ['msg', storedBytes(event.msg)]];
-  if (event.conn !== undefined) members.push(['conn', encode(event.conn)]);
+  if (event.conn !== undefined) members.push(['conn', encodeString(event.conn)]);
   if (event.root !== undefined) members.push(['root', encode(event.root)]);
   return encodeMapOfRaw(members);
 }

@@ -120,7 +120,8 @@ function touchedMsg(a: TouchArgs): Message {
   }
   const msg = decode(a.view);
   if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) throw new ParleyError('BAD_REQUEST', 'a touch\'s `view` must encode a message');
-  return rememberEncoding(msg as Message, a.view);
+  // Kept with the session row for as long as the actor is in memory: copied out of the request's bytes, which it would hold.
+  return rememberEncoding(msg as Message, new Uint8Array(a.view));
 }
 
 /**

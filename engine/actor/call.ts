@@ -7,10 +7,10 @@
  * class (registry.ts) decide whether a failed attempt is tried again.
  */
 import type { Bus } from '../bus/bus.ts';
-import { decode, encode, encodeMapOfRaw, encodingOf } from '../protocol/codec.ts';
+import { decode, encode, encodeMapOfRaw, encodeString, encodeUint, encodingOf, rememberEncoding } from '../protocol/codec.ts';
 import { ERRORS, ParleyError } from '../protocol/errors.ts';
 import type { RetryClass } from '../protocol/registry.ts';
-import type { ActorReply, ActorRequest, Caller } from '../envelope.ts';
+import type { ActorReply, Caller } from '../envelope.ts';
 import { partitionOf, requestSubject } from '../subjects.ts';
 import { secondsSince } from '../metrics.ts';
 import type { Metrics } from '../metrics.ts';
@@ -53,12 +53,34 @@ export function mayRetry(err: unknown, retry: RetryClass): boolean {
   return retryable === 'yes' || (retryable === 'ifIdempotent' && retry !== 'never');
 }
 
-/** The encoded `ActorRequest`; arguments already encoded (`rememberEncoding`, as an outboxed call's) are spliced in. */
+/**
+ * The caller's encoding, made on its first request and kept with the object
+ * (a socket hands the same `Caller` to each of its requests, unchanged).
+ */
+function callerBytes(caller: Caller): Uint8Array {
+  let bytes = encodingOf(caller);
+  if (bytes === undefined) {
+    // Copied out of the packer's shared buffer, which it would hold for as long as the socket lives.
+    bytes = new Uint8Array(encode(caller));
+    rememberEncoding(caller, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * The encoded `ActorRequest` (what `encode({to, m, a, caller?, q?})` makes),
+ * assembled from its members' bytes: arguments already encoded
+ * (`rememberEncoding`, as an outboxed call's) and the caller's kept encoding
+ * are spliced in.
+ */
 function requestBytes(to: string, m: string, a: unknown, caller: Caller | undefined, requestId: number | undefined): Uint8Array {
-  const args = caller === undefined ? encodingOf(a) : undefined;
-  if (args !== undefined) return encodeMapOfRaw([['to', encode(to)], ['m', encode(m)], ['a', args]]);
-  const request: ActorRequest = caller === undefined ? { to, m, a } : requestId === undefined ? { to, m, a, caller } : { to, m, a, caller, q: requestId };
-  return encode(request);
+  const members: Array<[string, Uint8Array]> = [['to', encodeString(to)], ['m', encodeString(m)]];
+  if (a !== undefined) members.push(['a', encodingOf(a) ?? encode(a)]);
+  if (caller !== undefined) {
+    members.push(['caller', callerBytes(caller)]);
+    if (requestId !== undefined) members.push(['q', encodeUint(requestId)]);
+  }
+  return encodeMapOfRaw(members);
 }
 
 export class ActorClient {

@@ -16,7 +16,7 @@ import type { Bus, BusMessage, BusSubscription } from '../bus/bus.ts';
 import type { Log } from '../log/log.ts';
 import { LogConflictError } from '../log/log.ts';
 import { LmdbLog } from '../log/lmdb-log.ts';
-import { decode, encode, encodeArrayOfRaw, encodeBin, encodeMapOfRaw, encodingOf, rememberEncoding } from '../protocol/codec.ts';
+import { decode, encode, encodeArrayOfRaw, encodeBin, encodeMapOfRaw, encodeString, encodingOf, rememberEncoding } from '../protocol/codec.ts';
 import { ParleyError, isParleyError } from '../protocol/errors.ts';
 import type { WireError } from '../protocol/errors.ts';
 import type { ActorReply, ActorRequest } from '../envelope.ts';
@@ -50,7 +50,18 @@ export interface ActorHostOptions {
   callTimeoutMs: number;
   /** This node's metrics: Log appends are observed and the host's state read at scrape time. */
   metrics?: Metrics;
+  /**
+   * How long calls of a `BATCHED` method (session updates) wait before they
+   * go out, ms, so that the updates of the messages sent meanwhile join them
+   * or replace them (`supersede`): at low load a member's user actor then
+   * takes one command per wait instead of one per message. 0 sends them at
+   * the end of the turn. Default `TOUCH_LINGER_MS`.
+   */
+  touchLingerMs?: number;
 }
+
+/** Default `touchLingerMs`: a session update trails its message by at most this, ms. */
+export const TOUCH_LINGER_MS = 5;
 
 /** Most commands decided into one Log entry. */
 const MAX_BATCH = 256;
@@ -66,6 +77,8 @@ const REPAIR_WINDOW_MS = 2 * 60 * 1000;
 const REPAIR_MAX_ACTORS = 10_000;
 /** Longest wait at a graceful stop for actor-to-actor calls still trying, ms. */
 const STOP_CALLS_MS = 5000;
+/** Longest wait at a graceful stop for calls waiting in their lines to go out while the partitions are still served, ms. */
+const STOP_FLUSH_MS = 1000;
 /** Longest wait for a released partition's running batches, ms. */
 const RELEASE_DRAIN_MS = 2000;
 /** Room a Log entry leaves in a Bus message for the Log's headers (JetStream's expectations), bytes. */
@@ -82,7 +95,7 @@ const CALL_KIND = encode('call');
  * the same bytes (`rememberEncoding`), so they are not encoded again.
  */
 function outboxRow(effect: Extract<Effect, { kind: 'call' }>): Binary {
-  const members: Array<[string, Uint8Array]> = [['kind', CALL_KIND], ['to', encode(effect.to)], ['m', encode(effect.m)]];
+  const members: Array<[string, Uint8Array]> = [['kind', CALL_KIND], ['to', encodeString(effect.to)], ['m', encodeString(effect.m)]];
   const a = effect.a;
   if (a !== undefined) {
     let args = encodingOf(a);
@@ -92,15 +105,17 @@ function outboxRow(effect: Extract<Effect, { kind: 'call' }>): Binary {
     }
     members.push(['a', args]);
   }
-  if (effect.supersede !== undefined) members.push(['supersede', encode(effect.supersede)]);
+  if (effect.supersede !== undefined) members.push(['supersede', encodeString(effect.supersede)]);
   return encodedValue(encodeMapOfRaw(members));
 }
 /**
  * Call methods carried together: the calls of one of them to one actor that
- * go out in one tick (from any of this host's actors) are sent as one call of
- * the method named here, whose argument is `{touches: [a, …]}` in order. The
- * receiver decides them in one command, so they cost it one Log entry and one
- * round of deliveries instead of one each. A tick's lone call goes as it is.
+ * go out in one flush (from any of this host's actors; a flush waits
+ * `touchLingerMs` after the first call) are sent as one call of the method
+ * named here, whose argument is `{touches: [a, …]}` in order. The receiver
+ * decides them in one command, so they cost it one Log entry and one round
+ * of deliveries instead of one each. A flush's lone call goes as it is. The
+ * wait costs no guarantee: each call's outbox row committed with its events.
  */
 const BATCHED: ReadonlyMap<string, { m: string; member: string }> = new Map([['touch', { m: 'touches', member: 'touches' }]]);
 /** Most calls carried in one batched call. */
@@ -170,7 +185,7 @@ class Activation {
 /** What `encode(delivery)` makes for the `Delivery` of `frame`, with the frame copied once, not encoded. */
 function deliveryBytes(frame: Uint8Array, exclude: string | undefined): Uint8Array {
   const f = encodeBin(frame);
-  return exclude === undefined ? encodeMapOfRaw([['f', f]]) : encodeMapOfRaw([['x', encode(exclude)], ['f', f]]);
+  return exclude === undefined ? encodeMapOfRaw([['f', f]]) : encodeMapOfRaw([['x', encodeString(exclude)], ['f', f]]);
 }
 
 /** The encoded arguments of a call: the bytes remembered for them (an outboxed call's), else encoded now. */
@@ -224,8 +239,13 @@ export class ActorHost {
   private cleanup: ReturnType<typeof setTimeout> | undefined;
   /** Calls of a `BATCHED` method going out this tick, by target and method. */
   private batches = new Map<string, CallEffect[]>();
-  /** Whether a flush of `batches` is queued (a microtask: it runs once the tick's actors that resolved together ran their effects). */
+  /** Whether a flush of `batches` is queued (after `lingerMs`, or a microtask: once the tick's actors that resolved together ran their effects). */
   private flushing = false;
+  /** The queued flush's timer, when it waits `lingerMs`. */
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** `touchLingerMs`; 0 from the start of a graceful stop on, so that nothing waits for a timer then. */
+  private lingerMs: number;
+  private readonly flushNow = (): void => this.flushBatches();
 
   constructor(opts: ActorHostOptions) {
     this.opts = opts;
@@ -235,6 +255,7 @@ export class ActorHost {
     this.ids = new IdServerGenerator(opts.nodeId);
     this.outbox = opts.store.db('outbox');
     this.jointLog = opts.log instanceof LmdbLog && opts.log.shares(opts.store.root) ? opts.log : undefined;
+    this.lingerMs = Math.max(0, opts.touchLingerMs ?? TOUCH_LINGER_MS);
   }
 
   /** Number of actors in memory. */
@@ -281,10 +302,13 @@ export class ActorHost {
    * pending actor-to-actor calls, which the new owners now answer.
    */
   async stop(): Promise<void> {
-    // Calls waiting for the end of the tick go out first, and reach their actors' mailboxes while these are still served.
-    if (this.flushing) {
+    // Calls waiting for their flush go out first, and those waiting in a line behind one on its way follow it, so they
+    // reach their actors' mailboxes while these are still served; calls made from now on go out at the end of their turn.
+    this.lingerMs = 0;
+    const drainBy = Date.now() + STOP_FLUSH_MS;
+    while ((this.flushing || this.linesWaiting()) && Date.now() < drainBy) {
       this.flushBatches();
-      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 1));
     }
     this.stopping = true;
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
@@ -742,6 +766,12 @@ export class ActorHost {
     this.startCall(effect);
   }
 
+  /** Whether a call waits in its line behind one on its way. */
+  private linesWaiting(): boolean {
+    for (const line of this.lines.values()) if (line.waiting !== undefined) return true;
+    return false;
+  }
+
   /** Sends a call effect, or, when its line has one on its way, queues it behind that one in place of the one waiting. */
   private startCall(effect: CallEffect): void {
     if (effect.supersede !== undefined) {
@@ -758,7 +788,7 @@ export class ActorHost {
     this.send(effect);
   }
 
-  /** Sends a call now, or, for a `BATCHED` method, once the actors resolved in this turn ran their effects, together with the others to the same actor. */
+  /** Sends a call now, or, for a `BATCHED` method, after `lingerMs` (or once the actors resolved in this turn ran their effects), together with the others to the same actor. */
   private send(effect: CallEffect): void {
     this.pendingCalls++;
     if (!BATCHED.has(effect.m)) {
@@ -771,7 +801,8 @@ export class ActorHost {
     else batch.push(effect);
     if (!this.flushing) {
       this.flushing = true;
-      queueMicrotask(() => this.flushBatches());
+      if (this.lingerMs > 0) this.flushTimer = setTimeout(this.flushNow, this.lingerMs);
+      else queueMicrotask(this.flushNow);
     }
   }
 
@@ -779,6 +810,10 @@ export class ActorHost {
   private flushBatches(): void {
     if (!this.flushing) return;
     this.flushing = false;
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
     // Calls made while these go out (an answer may come at once) wait for the next tick's flush.
     const batches = this.batches;
     this.batches = new Map();

@@ -16,9 +16,79 @@ const packr = new Packr({
 } as ConstructorParameters<typeof Packr>[0]);
 const unpackr = new Unpackr({ useRecords: false, moreTypes: false, mapsAsObjects: true, int64AsType: 'number' });
 
+/**
+ * Room for `n` bytes the caller fills entirely. Under Node a slice of
+ * Buffer's shared pool (no zero-filling, and no backing store of its own for
+ * small sizes); a plain array elsewhere (the browser). The bytes may sit at
+ * an offset of their ArrayBuffer: code reaching `.buffer` uses `byteOffset`.
+ */
+const alloc: (n: number) => Uint8Array =
+  typeof Buffer === 'function' && typeof Buffer.allocUnsafe === 'function' ? (n) => Buffer.allocUnsafe(n) : (n) => new Uint8Array(n);
+
+/** Writes `n` as a big-endian uint32 at `out[at]`. */
+function setU32(out: Uint8Array, at: number, n: number): void {
+  out[at] = n >>> 24;
+  out[at + 1] = (n >>> 16) & 0xff;
+  out[at + 2] = (n >>> 8) & 0xff;
+  out[at + 3] = n & 0xff;
+}
+
 /** Encodes one value as standard msgpack bytes. */
 export function encode(value: unknown): Uint8Array {
   return packr.pack(value);
+}
+
+/**
+ * What `encode(s)` makes for a string: written here for a short ASCII one
+ * (an address, a method, a socket's name), which costs no pass through the
+ * packer, else by `encode`.
+ */
+export function encodeString(s: string): Uint8Array {
+  const n = s.length;
+  if (n > 0xff) return encode(s);
+  const header = n < 32 ? 1 : 2;
+  const out = alloc(header + n);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return encode(s);
+    out[header + i] = c;
+  }
+  if (header === 1) out[0] = 0xa0 | n;
+  else {
+    out[0] = 0xd9;
+    out[1] = n;
+  }
+  return out;
+}
+
+/** What `encode(n)` makes for a non-negative safe integer, written without the packer. */
+export function encodeUint(n: number): Uint8Array {
+  if (!Number.isSafeInteger(n) || n < 0) return encode(n);
+  if (n < 0x80) {
+    const out = alloc(1);
+    out[0] = n;
+    return out;
+  }
+  if (n < 0x100) {
+    const out = alloc(2);
+    out[0] = 0xcc;
+    out[1] = n;
+    return out;
+  }
+  if (n < 0x10000) {
+    const out = alloc(3);
+    out[0] = 0xcd;
+    out[1] = n >> 8;
+    out[2] = n & 0xff;
+    return out;
+  }
+  if (n < 0x100000000) {
+    const out = alloc(5);
+    out[0] = 0xce;
+    setU32(out, 1, n);
+    return out;
+  }
+  return encode(n);
 }
 
 /** Decodes exactly one msgpack value; throws when the bytes are not one complete value. For the engine's own bytes. */
@@ -230,7 +300,7 @@ export function encodeMapOfRaw(members: ReadonlyArray<readonly [string, Uint8Arr
   if (n > 15) throw new RangeError('encodeMapOfRaw takes at most 15 members');
   let size = 1;
   for (let i = 0; i < n; i++) size += keyBytes(members[i]![0]).byteLength + members[i]![1].byteLength;
-  const out = new Uint8Array(size);
+  const out = alloc(size);
   out[0] = 0x80 | n;
   let at = 1;
   for (let i = 0; i < n; i++) {
@@ -252,7 +322,7 @@ const MAX_KEPT_KEY_CHARS = 32;
 function keyBytes(key: string): Uint8Array {
   let bytes = encodedKeys.get(key);
   if (bytes === undefined) {
-    bytes = encode(key).slice();
+    bytes = new Uint8Array(encode(key)); // a copy: the packer's output is a view of its shared buffer
     if (key.length <= MAX_KEPT_KEY_CHARS && encodedKeys.size < 1024) encodedKeys.set(key, bytes);
   }
   return bytes;
@@ -262,7 +332,7 @@ function keyBytes(key: string): Uint8Array {
 export function encodeBin(bytes: Uint8Array): Uint8Array {
   const n = bytes.byteLength;
   const header = n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
-  const out = new Uint8Array(header + n);
+  const out = alloc(header + n);
   if (header === 2) {
     out[0] = 0xc4;
     out[1] = n;
@@ -272,7 +342,7 @@ export function encodeBin(bytes: Uint8Array): Uint8Array {
     out[2] = n & 0xff;
   } else {
     out[0] = 0xc6;
-    new DataView(out.buffer).setUint32(1, n);
+    setU32(out, 1, n);
   }
   out.set(bytes, header);
   return out;
@@ -289,7 +359,7 @@ export function withRawMember(map: Uint8Array, key: string, raw: Uint8Array): Ui
   const k = keyBytes(key);
   const total = count + 1;
   const newHeader = total < 16 ? 1 : total < 0x10000 ? 3 : 5;
-  const out = new Uint8Array(newHeader + map.byteLength - header + k.byteLength + raw.byteLength);
+  const out = alloc(newHeader + map.byteLength - header + k.byteLength + raw.byteLength);
   writeMapHeader(out, total, newHeader);
   out.set(map.subarray(header), newHeader);
   let at = newHeader + map.byteLength - header;
@@ -333,7 +403,7 @@ function writeMapHeader(out: Uint8Array, total: number, header: number): void {
     out[2] = total & 0xff;
   } else {
     out[0] = 0xdf;
-    new DataView(out.buffer).setUint32(1, total);
+    setU32(out, 1, total);
   }
 }
 
@@ -347,7 +417,7 @@ export function encodeArrayOfRaw(items: readonly Uint8Array[]): Uint8Array {
   const header = n < 16 ? 1 : n < 0x10000 ? 3 : 5;
   let size = header;
   for (const item of items) size += item.byteLength;
-  const out = new Uint8Array(size);
+  const out = alloc(size);
   if (n < 16) out[0] = 0x90 | n;
   else if (n < 0x10000) {
     out[0] = 0xdc;
@@ -355,7 +425,7 @@ export function encodeArrayOfRaw(items: readonly Uint8Array[]): Uint8Array {
     out[2] = n & 0xff;
   } else {
     out[0] = 0xdd;
-    new DataView(out.buffer).setUint32(1, n);
+    setU32(out, 1, n);
   }
   let at = header;
   for (const item of items) {
@@ -398,10 +468,10 @@ export function extendMapRaw(map: Uint8Array, more: Uint8Array): Uint8Array {
   }
   // `extra` is a small map; its own header goes, its members follow those of `map`.
   const moreHeader = more[0]! <= 0x8f ? 1 : more[0] === 0xde ? 3 : 5;
-  const moreCount = moreHeader === 1 ? more[0]! & 0x0f : moreHeader === 3 ? (more[1]! << 8) | more[2]! : new DataView(more.buffer, more.byteOffset).getUint32(1);
+  const moreCount = moreHeader === 1 ? more[0]! & 0x0f : moreHeader === 3 ? (more[1]! << 8) | more[2]! : new DataView(more.buffer, more.byteOffset, more.byteLength).getUint32(1);
   const total = count + moreCount;
   const newHeader = total < 16 ? 1 : total < 0x10000 ? 3 : 5;
-  const out = new Uint8Array(newHeader + map.byteLength - header + more.byteLength - moreHeader);
+  const out = alloc(newHeader + map.byteLength - header + more.byteLength - moreHeader);
   if (newHeader === 1) out[0] = 0x80 | total;
   else if (newHeader === 3) {
     out[0] = 0xde;
@@ -409,7 +479,7 @@ export function extendMapRaw(map: Uint8Array, more: Uint8Array): Uint8Array {
     out[2] = total & 0xff;
   } else {
     out[0] = 0xdf;
-    new DataView(out.buffer).setUint32(1, total);
+    setU32(out, 1, total);
   }
   out.set(map.subarray(header), newHeader);
   out.set(more.subarray(moreHeader), newHeader + map.byteLength - header);

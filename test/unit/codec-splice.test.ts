@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decode, encode, encodeBin, encodeMapOfRaw, encodeWithRawMember, encodingOf, extendMap, rememberEncoding, withRawMember } from '../../engine/protocol/codec.ts';
+import { decode, encode, encodeBin, encodeMapOfRaw, encodeString, encodeUint, encodeWithRawMember, encodingOf, extendMap, rememberEncoding, withRawMember } from '../../engine/protocol/codec.ts';
 
 /** A map of `n` members of mixed types. */
 function mapOf(n: number): Record<string, unknown> {
@@ -92,5 +92,23 @@ describe('encodeWithRawMember', () => {
     const a = { msg: 1, bad: 10n ** 40n };
     expect(() => encodeWithRawMember(a, 'msg', encode(1))).toThrow();
     expect(a.msg).toBe(1);
+  });
+});
+
+describe('encodeString and encodeUint', () => {
+  const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+  it('make the bytes encode makes, on the short ASCII path and off it', () => {
+    for (const s of ['', 'a', 'user:bob', 'x'.repeat(31), 'x'.repeat(32), 'x'.repeat(255), 'x'.repeat(256), 'é', `${'a'.repeat(40)}\u00ff`, 'abc\u{1f600}']) {
+      expect(same(encodeString(s), encode(s)), JSON.stringify(s.slice(0, 8))).toBe(true);
+    }
+    for (const n of [0, 1, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, -1, 1.5]) {
+      expect(same(encodeUint(n), encode(n)), String(n)).toBe(true);
+    }
+  });
+
+  it('splice into a map that decodes as the object would', () => {
+    const bytes = encodeMapOfRaw([['to', encodeString('conv:p2p:a:b')], ['q', encodeUint(70_000)], ['a', encode({ text: 'hi' })]]);
+    expect(decode(bytes)).toEqual({ to: 'conv:p2p:a:b', q: 70_000, a: { text: 'hi' } });
+    expect(same(bytes, encode({ to: 'conv:p2p:a:b', q: 70_000, a: { text: 'hi' } }))).toBe(true);
   });
 });
