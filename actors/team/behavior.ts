@@ -728,7 +728,8 @@ export const superTeamBehavior = defineActor({
     updateInfoInSuperTeam: (state, a, c, ctx) => rules.decideUpdateInfo(superHandlers.dc(state, c, ctx, 'updateInfoInSuperTeam'), a),
     updateNickInSuperTeam: (state, a, c, ctx) => rules.decideUpdateNick(superHandlers.dc(state, c, ctx, 'updateNickInSuperTeam'), a),
     getSuperTeamMembersByJoinTime: (state, a, c) => superHandlers.page(state, a, c, 'getSuperTeamMembersByJoinTime', () => true),
-    getMutedSuperTeamMembers: (state, a, c) => superHandlers.page(state, a, c, 'getMutedSuperTeamMembers', (r) => r.valid && r.mute),
+    // Muted members who left come back in `invalid`, muted as they were when they left.
+    getMutedSuperTeamMembers: (state, a, c) => superHandlers.page(state, a, c, 'getMutedSuperTeamMembers', (r) => r.mute),
     getAllSuperTeamMembers(state, a, c) {
       memberOf(state, callerOf(c, 'getAllSuperTeamMembers').account);
       return { reply: rules.membersChunk(state, a.next, teamSettings.membersChunk) };
