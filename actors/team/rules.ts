@@ -323,7 +323,8 @@ export function decideTransfer(ctx: DecideContext, a: Args<'transferTeam'>): { r
   const target = ctx.state.members.get(a.account);
   if (target === undefined) throw new ParleyError('NOT_MEMBER', `\`account\`: ${a.account} is not a member of ${groupWord(ctx.state.kind)} ${ctx.state.id}`);
   const change = new Change(ctx.state, ctx.now);
-  const to: MemberRow = { ...target, type: 'owner', updateTime: ctx.now };
+  // The owner cannot be muted: a muted member taking the group over is unmuted with it.
+  const to: MemberRow = { ...target, type: 'owner', mute: false, updateTime: ctx.now };
   const from: MemberRow = { ...me, type: 'normal', updateTime: ctx.now };
   change.putMember(to);
   change.putMember(from);

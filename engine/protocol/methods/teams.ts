@@ -321,7 +321,7 @@ function groupMethods<K extends TeamKind>(kind: K) {
     }),
     transfer: actorMethod({
       ...own,
-      doc: `The owner hands the ${word} to member \`account\`; with \`leave\` the old owner leaves at once, otherwise stays as a normal member. Members get \`${cb('TransferTeam')}\`.`,
+      doc: `The owner hands the ${word} to member \`account\` (unmuted if muted: the owner cannot be); with \`leave\` the old owner leaves at once, otherwise stays as a normal member. Members get \`${cb('TransferTeam')}\`.`,
       args: s.object({ teamId: teamId(), account: id(), leave: s.optional(s.boolean(), false) }),
       result: returns<{ team: Team; from: TeamMember; to: TeamMember }>(),
       retry: 'never',
