@@ -606,6 +606,9 @@ function groupActor<K extends TeamKind>(kind: K) {
           if (event.sync) out.push(deliver(event.viewer, frame('ClearServerHistoryMsgs', [event.cleared]), event.conn));
         } else if (event.t === 'reads') {
           for (const c of event.changed) receipts.set(c.idServer, c);
+          // The reader's other devices learn what it read, with the counts it led to.
+          const reader = event.marks[0]?.account;
+          if (reader !== undefined) for (const { from: _from, ...counts } of event.changed) out.push(deliver(reader, frame('TeamMsgReceipt', counts), event.conn));
         } else if (event.t === 'notice') {
           for (const f of event.frames) out.push(...noticeFrameEffects(state, events, f, deliver));
           for (const s of event.sysmsgs) out.push(postSysMsg(s.to, s.msg));
@@ -693,7 +696,8 @@ export const teamBehavior = defineActor({
       return { reply: row === undefined ? {} : { [a.account]: memberView(row) } };
     },
     sendTeamMsgReceipt(state, a, c, ctx) {
-      const { event } = decideReceipts(state, ctx, callerOf(c, 'sendTeamMsgReceipt').account, a.teamMsgReceipts);
+      const caller = callerOf(c, 'sendTeamMsgReceipt');
+      const { event } = decideReceipts(state, ctx, caller.account, a.teamMsgReceipts, caller.conn);
       const reply = { teamMsgReceipts: a.teamMsgReceipts };
       return event === undefined ? { reply } : { reply, events: [event] };
     },
