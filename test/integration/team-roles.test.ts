@@ -30,6 +30,7 @@ function call<R = unknown>(c: ParleyClient, scene: TeamKind, team: string, args:
     updateNickInTeam: 'updateNickInSuperTeam',
     transferTeam: 'transferSuperTeam',
     getTeam: 'getSuperTeam',
+    updateTeam: 'updateSuperTeam',
   };
   const m = (scene === 'team' ? team : names[team]!) as keyof ParleyClient;
   return (c[m] as unknown as (a: Record<string, unknown>) => Promise<R>).call(c, args);
@@ -94,6 +95,55 @@ describeBothModes('group limits and roles', (mode) => {
           await waitFor(`${who} to hear the member change`, () => list.some((d) => d.account === m2 && d.nickInTeam === 'second'));
         }
         for (const list of updates) await waitFor(`every member to hear ${cb('UpdateTeam')}`, () => list.some((d) => d.teamId === teamId));
+      });
+
+      it('invitations and join requests wait for offline accounts until their next login, and are answered from there', async () => {
+        const { accounts: [o, m, inv, app], clients: [oc, mc] } = await people(conns, 'owner', 'mgr', 'invitee', 'applicant');
+        const { team } = await call<{ team: { teamId: string } }>(oc!, scene, 'createTeam', { name: 'g', beInviteMode: 'noVerify', accounts: [m] });
+        const teamId = team.teamId;
+        await call(oc!, scene, 'addTeamManagers', { teamId, accounts: [m] });
+        await call(oc!, scene, 'updateTeam', { teamId, beInviteMode: 'needVerify' });
+        await mc!.disconnect();
+        const invited = heard<TeamSysMsg>(oc!, 'sysmsg');
+        // The invitee and the applicant were never online; the manager goes offline before the request.
+        const applicantFirst = await conns.client(app!, { deviceId: 'first' });
+        await call(oc!, scene, 'addTeamMembers', { teamId, accounts: [inv], ps: 'join us' });
+        const asked = await call<{ idServer: string }>(applicantFirst, scene, 'applyTeam', { teamId, ps: 'me too' });
+        await waitFor('the owner to get the request live', () => invited.some((x) => x.idServer === asked.idServer));
+
+        const kept = async (who: string, deviceId: string) => {
+          const got: TeamSysMsg[] = [];
+          const c = await conns.client(who, { deviceId, on: { offlinesysmsgs: ((d: TeamSysMsg[]) => got.push(...d)) as never } });
+          await c.synced;
+          return { c, got };
+        };
+        const invitee = await kept(inv!, 'phone');
+        const invitation = invitee.got.find((x) => x.type === (scene === 'team' ? 'teamInvite' : 'superTeamInvite'))!;
+        expect(invitation).toMatchObject({ from: o, to: teamId, ps: 'join us', attach: { team: { teamId } } });
+        const manager = await kept(m!, 'desk');
+        const request = manager.got.find((x) => x.type === (scene === 'team' ? 'applyTeam' : 'applySuperTeam'))!;
+        expect(request).toMatchObject({ from: app, to: teamId, ps: 'me too', idServer: asked.idServer });
+
+        await call(invitee.c, scene, 'acceptTeamInvite', { teamId, from: o, idServer: invitation.idServer });
+        expect((await call<{ memberNum: number }>(oc!, scene, 'getTeam', { teamId })).memberNum).toBe(3);
+        // The applicant, offline by now, hears the manager's answer at its next login.
+        await applicantFirst.disconnect();
+        const reject = scene === 'team' ? manager.c.rejectTeamApply.bind(manager.c) : manager.c.rejectSuperTeamApply.bind(manager.c);
+        await reject({ teamId, from: app!, idServer: request.idServer, ps: 'full' });
+        // The rejection is posted once the answer is durable, just after its reply: a login may come before it.
+        let tries = 0;
+        let answer: TeamSysMsg | undefined;
+        await waitFor("the rejection in a login sync of the applicant's", async () => {
+          const applicant = await kept(app!, `try-${++tries}`);
+          await applicant.c.disconnect();
+          answer = applicant.got.find((x) => x.type === (scene === 'team' ? 'rejectTeamApply' : 'rejectSuperTeamApply'));
+          return answer !== undefined;
+        });
+        expect(answer).toMatchObject({ from: m, to: teamId, ps: 'full' });
+        // Acknowledged, they are not sent again at the next login.
+        await manager.c.markSysMsgRead([{ idServer: request.idServer }]);
+        const again = await kept(m!, 'tablet');
+        expect(again.got.some((x) => x.idServer === request.idServer)).toBe(false);
       });
 
       it('a muted member taking the group over is unmuted and may post', async () => {
