@@ -582,8 +582,14 @@ function groupActor<K extends TeamKind>(kind: K) {
         } else if (event.t === 'recall') {
           recalled = true;
           if (!onGroupSubject) {
-            const f = frame('sysmsg', event.msg.recalled!);
-            for (const account of state.members.keys()) out.push(deliver(account, f, account === event.msg.recalled!.from ? event.conn : undefined));
+            // As in p2p: through each member's notification store (delivered now, kept for its offline devices),
+            // and the message leaves the unread count of each member it counted for.
+            const notice = event.msg.recalled!;
+            const { seq, from, isUnreadable } = event.msg;
+            for (const account of state.members.keys()) {
+              out.push(postSysMsg(account, notice, account === notice.from ? event.conn : undefined));
+              if (account !== from) out.push(callEffect(userCalls, 'recalled', userAddress(account), { sessionId: sessionIdOf(state.kind, state.id), seq, from, counted: isUnreadable }));
+            }
           }
           // A recall takes the message's pin with it (its row goes when the recall is written): the members are told.
           const pin = pinRows(ctx).pinAt(event.msg.seq);

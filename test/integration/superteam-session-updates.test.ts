@@ -59,6 +59,26 @@ describeBothModes('supergroup session updates', (mode) => {
     expect((await ac.getServerSessions()).sessionList.find((s) => s.id === sid)?.unread).toBe(1);
   });
 
+  it("the server's answers set the count again: a recalled message stops counting once the sessions are read", async () => {
+    const [o, a] = [account('owner'), account('ann')];
+    const oc = await conns.client(o);
+    const { team } = await oc.createSuperTeam({ name: 'big', beInviteMode: 'noVerify', accounts: [a] });
+    const sid = `superTeam-${team.teamId}`;
+    const ac = await conns.client(a);
+    await Promise.all([oc.synced, ac.synced]);
+    const atAnn = updates(ac, sid);
+    const gone = await oc.sendText({ scene: 'superTeam', to: team.teamId, text: 'oops' });
+    await waitFor('ann to count it', () => atAnn.some((s) => s.unread === 1));
+    const recalls: unknown[] = [];
+    ac.on('sysmsg', (d) => recalls.push(d));
+    await oc.recallMsg({ msg: gone });
+    await waitFor('ann to hear the recall', () => recalls.length === 1);
+    expect((await ac.getServerSessions()).sessionList.find((s) => s.id === sid)?.unread).toBe(0);
+    const next = await oc.sendText({ scene: 'superTeam', to: team.teamId, text: 'next' });
+    await waitFor('ann to hear the next', () => atAnn.some((s) => s.lastMsg?.idServer === next.idServer));
+    expect(atAnn.at(-1)).toMatchObject({ unread: 1 });
+  });
+
   it("a member mute's notification updates every member's session but the operator's, counting nothing", async () => {
     const [o, a, b] = [account('owner'), account('ann'), account('ben')];
     const oc = await conns.client(o);
