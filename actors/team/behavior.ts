@@ -69,6 +69,7 @@ import {
   applyChange,
   checkPoster,
   keepAlert,
+  keepRecall,
   liveTeam,
   memberOf,
   memberView,
@@ -119,6 +120,8 @@ interface Snapshot {
   sent: [string, number][];
   quietTotal: number;
   quietBy: [string, number][];
+  /** A supergroup's kept recalls (TeamState.recalls); absent in snapshots written before they were kept. */
+  recalls?: [number, string][];
   team?: Team;
   version: number;
 }
@@ -154,6 +157,7 @@ function initialState(kind: TeamKind, id: string): TeamState {
     alertHigh: new Set(),
     quietTotal: 0,
     quietBy: new Map(),
+    recalls: [],
     conv: { members: [id, id], lastSeq: 0, lastTime: 0, sent: new Map(), quiet: new Map(), recent: new Map(), unsaved: new Map(), cleared: new Map() },
   };
 }
@@ -313,6 +317,7 @@ function groupActor<K extends TeamKind>(kind: K) {
       state.conv.sent = new Map(snap.sent);
       state.quietTotal = snap.quietTotal;
       state.quietBy = new Map(snap.quietBy);
+      state.recalls = snap.recalls ?? [];
       state.team = snap.team;
       state.version = snap.version;
       return { state, logSeq: snap.logSeq };
@@ -433,7 +438,11 @@ function groupActor<K extends TeamKind>(kind: K) {
         if (state.team === undefined || row === undefined || state.conv.lastSeq === 0) return { reply: null };
         const last = lastVisible(state.conv, lmdbView(ctx));
         if (last === undefined || !visibleTo(last, a.viewer)) return { reply: null };
-        return { reply: touchOf(state, row, last, ctx, last.seq !== state.conv.lastSeq) };
+        const touch = touchOf(state, row, last, ctx, last.seq !== state.conv.lastSeq);
+        // Recalled messages of others past the member's read pointer leave its count (the user actor checks the pointer).
+        const recalled = state.recalls.filter(([, from]) => from !== a.viewer).map(([seq]) => seq);
+        if (recalled.length > 0) touch.recalled = recalled;
+        return { reply: touch };
       },
       range(state, a, _caller, ctx) {
         const page: RangeReply = { msgs: [] };
@@ -478,7 +487,10 @@ function groupActor<K extends TeamKind>(kind: K) {
         },
       },
       recall: {
-        apply: (state: TeamState, event: Extract<TeamEvent, { t: 'recall' }>) => void applyRowChange(state.conv, event),
+        apply(state: TeamState, event: Extract<TeamEvent, { t: 'recall' }>) {
+          applyRowChange(state.conv, event);
+          if (state.kind === 'superTeam' && event.msg.isUnreadable !== false) keepRecall(state, event.msg.seq, event.msg.from);
+        },
         persist(_state: TeamState, { msg, root }: Extract<TeamEvent, { t: 'recall' }>, ctx: ActorContext) {
           void ctx.store.db('conv-msgs').put(keyOf('convMsg', ctx.address, msg.seq), msg);
           // A recalled message leaves its thread's replies and loses its pin and reactions.
@@ -552,6 +564,7 @@ function groupActor<K extends TeamKind>(kind: K) {
         quietBy: [...state.quietBy],
         version: state.version,
       };
+      if (state.recalls.length > 0) snap.recalls = state.recalls;
       if (state.team !== undefined) snap.team = state.team;
       ctx.store.putSnapshot(ctx.address, snap);
     },

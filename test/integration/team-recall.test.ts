@@ -1,9 +1,11 @@
 /**
- * Recalls in an advanced group over the wire with the SDK, in both modes, as
- * in p2p: every member hears the `deleteMsg` notification through its
- * notification store, so a member offline at the recall gets it at its next
- * login; and a recalled message another member had not read leaves that
- * member's unread count (one it had read, or its own, changes nothing).
+ * Recalls in groups over the wire with the SDK, in both modes. In an
+ * advanced group, as in p2p, every member hears the `deleteMsg`
+ * notification through its notification store, so a member offline at the
+ * recall gets it at its next login. In both scenes a recalled message
+ * another member had not read leaves that member's unread count (one it had
+ * read, or its own, changes nothing): in a supergroup when its session is
+ * next read, since no member's actor is told of a recall.
  */
 import { expect, it } from 'vitest';
 import type { ParleyClient } from '../../client/index.ts';
@@ -14,8 +16,8 @@ import { useConnections } from '../helpers/connections.ts';
 import { freshAccount as account } from '../helpers/accounts.ts';
 import { heard } from '../helpers/groups.ts';
 
-describeBothModes('recalls in an advanced group', (mode) => {
-  const engine = mode.useEngine();
+describeBothModes('recalls in groups', (mode) => {
+  const engine = mode.useEngine({ env: { PARLEY_SUPERTEAM_CLIENT_CREATE: 'true' } });
   const conns = useConnections(() => engine.url);
 
   const unreadOf = async (c: ParleyClient, sid: string) => (await c.getServerSessions()).sessionList.find((s) => s.id === sid)?.unread;
@@ -56,5 +58,35 @@ describeBothModes('recalls in an advanced group', (mode) => {
     expect(recalls.every((x) => x.scene === 'team' && x.to === team.teamId)).toBe(true);
     expect(await unreadOf(bc, sid)).toBe(2);
     void keep;
+  });
+
+  it("supergroup: a recalled message leaves the unread count of those who had not read it, at login too", async () => {
+    const [o, a, b] = [account('owner'), account('ann'), account('ben')];
+    const oc = await conns.client(o);
+    const { team } = await oc.createSuperTeam({ name: 'big', beInviteMode: 'noVerify', accounts: [a, b] });
+    const sid = `superTeam-${team.teamId}`;
+    const to = { scene: 'superTeam' as const, to: team.teamId };
+    const ac = await conns.client(a);
+    await ac.synced;
+    const one = await oc.sendText({ ...to, text: 'one' });
+    const gone = await oc.sendText({ ...to, text: 'gone' });
+    await oc.sendText({ ...to, text: 'three' });
+    await waitFor('three unread for ann', async () => (await unreadOf(ac, sid)) === 3);
+    const atAnn = heard<SysMsg>(ac, 'sysmsg');
+    await oc.recallMsg({ msg: gone });
+    await waitFor('ann to hear the recall', () => atAnn.some((x) => x.type === 'deleteMsg' && x.msg?.idServer === gone.idServer));
+    expect(await unreadOf(ac, sid)).toBe(2);
+    // Read up to here, an older recall changes nothing; reading it again changes nothing either.
+    await ac.resetSuperTeamSessionsUnread([sid]);
+    await oc.recallMsg({ msg: one });
+    const next = await oc.sendText({ ...to, text: 'next' });
+    await waitFor('ann to see the next message', async () => (await ac.getServerSessions()).sessionList.find((s) => s.id === sid)?.lastMsg?.idServer === next.idServer);
+    expect(await unreadOf(ac, sid)).toBe(1);
+    expect(await unreadOf(ac, sid)).toBe(1);
+    // Ben never read anything: four sent, two recalled.
+    const bc = await conns.client(b);
+    await bc.synced;
+    expect(await unreadOf(bc, sid)).toBe(2);
+    expect(await unreadOf(oc, sid)).toBe(0);
   });
 });
