@@ -5,9 +5,14 @@
  * recall gets it at its next login. In both scenes a recalled message
  * another member had not read leaves that member's unread count (one it had
  * read, or its own, changes nothing): in a supergroup when its session is
- * next read, since no member's actor is told of a recall.
+ * next read, since no member's actor is told of a recall. Past the recall
+ * window nobody recalls, the owner included; notification messages never.
  */
-import { expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
+import { conversationSettings } from '../../actors/conversation/behavior.ts';
+import { RECALL_WINDOW_MS } from '../../actors/conversation/logic.ts';
+import type { Message } from '../../engine/protocol/methods.ts';
+import { refusal } from '../helpers/groups.ts';
 import type { ParleyClient } from '../../client/index.ts';
 import type { SysMsg } from '../../engine/protocol/methods.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -19,6 +24,33 @@ import { heard } from '../helpers/groups.ts';
 describeBothModes('recalls in groups', (mode) => {
   const engine = mode.useEngine({ env: { PARLEY_SUPERTEAM_CLIENT_CREATE: 'true' } });
   const conns = useConnections(() => engine.url);
+
+  afterEach(() => {
+    conversationSettings.recallWindowMs = RECALL_WINDOW_MS;
+  });
+
+  for (const scene of ['team', 'superTeam'] as const) {
+    it(`${scene}: past the recall window nobody recalls, the owner included; notification messages are never recalled`, async () => {
+      const [o, a] = [account('owner'), account('ann')];
+      const oc = await conns.client(o);
+      const ac = await conns.client(a);
+      const create = scene === 'team' ? oc.createTeam.bind(oc) : oc.createSuperTeam.bind(oc);
+      const { team } = await create({ name: 'g', beInviteMode: 'noVerify', accounts: [a] });
+      const notes: Message[] = [];
+      ac.on('msg', (m: Message) => {
+        if (m.type === 'notification') notes.push(m);
+      });
+      const mute = scene === 'team' ? () => oc.muteTeamAll({ teamId: team.teamId, mute: true }) : () => oc.updateSuperTeamMute({ teamId: team.teamId, mute: true });
+      await mute();
+      await waitFor('a notification message at ann', () => notes.length > 0);
+      await refusal(oc.recallMsg({ msg: notes[0]! }), 'FORBIDDEN', /notification messages cannot be recalled/);
+      const m = await oc.sendText({ scene, to: team.teamId, text: 'late' });
+      conversationSettings.recallWindowMs = 1;
+      await waitFor('the window to pass', () => Date.now() > m.time + 1);
+      await refusal(oc.recallMsg({ msg: m }), 'EXPIRED', /recall window of 1 ms/);
+      await refusal(ac.recallMsg({ msg: m }), 'FORBIDDEN', /only the sender/);
+    });
+  }
 
   const unreadOf = async (c: ParleyClient, sid: string) => (await c.getServerSessions()).sessionList.find((s) => s.id === sid)?.unread;
 
