@@ -70,6 +70,7 @@ import {
   checkPoster,
   keepAlert,
   keepRecall,
+  recallCountedFor,
   liveTeam,
   memberOf,
   memberView,
@@ -121,7 +122,7 @@ interface Snapshot {
   quietTotal: number;
   quietBy: [string, number][];
   /** A supergroup's kept recalls (TeamState.recalls); absent in snapshots written before they were kept. */
-  recalls?: [number, string][];
+  recalls?: [number, string, number][];
   team?: Team;
   version: number;
 }
@@ -439,8 +440,8 @@ function groupActor<K extends TeamKind>(kind: K) {
         const last = lastVisible(state.conv, lmdbView(ctx));
         if (last === undefined || !visibleTo(last, a.viewer)) return { reply: null };
         const touch = touchOf(state, row, last, ctx, last.seq !== state.conv.lastSeq);
-        // Recalled messages of others past the member's read pointer leave its count (the user actor checks the pointer).
-        const recalled = state.recalls.filter(([, from]) => from !== a.viewer).map(([seq]) => seq);
+        // Recalled messages that counted for the member leave its count past its read pointer (the user actor checks the pointer).
+        const recalled = state.recalls.filter(([, from, time]) => recallCountedFor(row, from, time)).map(([seq]) => seq);
         if (recalled.length > 0) touch.recalled = recalled;
         return { reply: touch };
       },
@@ -489,7 +490,7 @@ function groupActor<K extends TeamKind>(kind: K) {
       recall: {
         apply(state: TeamState, event: Extract<TeamEvent, { t: 'recall' }>) {
           applyRowChange(state.conv, event);
-          if (state.kind === 'superTeam' && event.msg.isUnreadable !== false) keepRecall(state, event.msg.seq, event.msg.from);
+          if (state.kind === 'superTeam' && event.msg.isUnreadable !== false) keepRecall(state, event.msg.seq, event.msg.from, event.msg.time);
         },
         persist(_state: TeamState, { msg, root }: Extract<TeamEvent, { t: 'recall' }>, ctx: ActorContext) {
           void ctx.store.db('conv-msgs').put(keyOf('convMsg', ctx.address, msg.seq), msg);
@@ -598,10 +599,10 @@ function groupActor<K extends TeamKind>(kind: K) {
             // As in p2p: through each member's notification store (delivered now, kept for its offline devices),
             // and the message leaves the unread count of each member it counted for.
             const notice = event.msg.recalled!;
-            const { seq, from, isUnreadable } = event.msg;
-            for (const account of state.members.keys()) {
-              out.push(postSysMsg(account, notice, account === notice.from ? event.conn : undefined));
-              if (account !== from) out.push(callEffect(userCalls, 'recalled', userAddress(account), { sessionId: sessionIdOf(state.kind, state.id), seq, from, counted: isUnreadable }));
+            const { seq, from, time, isUnreadable } = event.msg;
+            for (const row of state.members.values()) {
+              out.push(postSysMsg(row.account, notice, row.account === notice.from ? event.conn : undefined));
+              if (recallCountedFor(row, from, time)) out.push(callEffect(userCalls, 'recalled', userAddress(row.account), { sessionId: sessionIdOf(state.kind, state.id), seq, from, counted: isUnreadable }));
             }
           }
           // A recall takes the message's pin with it (its row goes when the recall is written): the members are told.

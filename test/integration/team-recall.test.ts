@@ -52,6 +52,31 @@ describeBothModes('recalls in groups', (mode) => {
     });
   }
 
+  for (const scene of ['team', 'superTeam'] as const) {
+    it(`${scene}: a message sent before a member joined never counted for it, so its recall takes nothing from its count`, async () => {
+      const [o, a, late] = [account('owner'), account('ann'), account('late')];
+      const oc = await conns.client(o);
+      const create = scene === 'team' ? oc.createTeam.bind(oc) : oc.createSuperTeam.bind(oc);
+      const { team } = await create({ name: 'g', beInviteMode: 'noVerify', accounts: [a] });
+      const sid = `${scene}-${team.teamId}`;
+      const early = await oc.sendText({ scene, to: team.teamId, text: 'before the join' });
+      await waitFor('the clock to pass the send', () => Date.now() > early.time);
+      if (scene === 'team') await oc.addTeamMembers({ teamId: team.teamId, accounts: [late] });
+      else await oc.addSuperTeamMembers({ teamId: team.teamId, accounts: [late] });
+      const lc = await conns.client(late);
+      await lc.synced;
+      const after = await oc.sendText({ scene, to: team.teamId, text: 'after the join' });
+      await waitFor('the late member to see the message after', async () => (await lc.getServerSessions()).sessionList.find((s) => s.id === sid)?.lastMsg?.idServer === after.idServer);
+      expect(await unreadOf(lc, sid)).toBe(1);
+      const heardRecall = heard<SysMsg>(lc, 'sysmsg');
+      await oc.recallMsg({ msg: early });
+      await waitFor('the late member to hear the recall', () => heardRecall.some((x) => x.type === 'deleteMsg'));
+      const seen = await conns.client(a);
+      await waitFor("ann's count to lose it", async () => (await unreadOf(seen, sid)) === 1);
+      expect(await unreadOf(lc, sid)).toBe(1);
+    });
+  }
+
   const unreadOf = async (c: ParleyClient, sid: string) => (await c.getServerSessions()).sessionList.find((s) => s.id === sid)?.unread;
 
   it("takes a recalled message out of each member's unread count, and reaches members offline at their next login", async () => {
