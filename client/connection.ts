@@ -116,15 +116,7 @@ export class Connection {
     if (this.destroyed) return Promise.reject(new ParleyError('UNAVAILABLE', 'the client was destroyed'));
     if (m === 'login') return Promise.reject(new ParleyError('BAD_REQUEST', '`login` is sent by the SDK itself; use connect()'));
     if (a !== undefined && !isRecord(a)) return Promise.reject(new ParleyError('BAD_REQUEST', `the arguments of \`${m}\` must be an object`));
-    const reply = this.requests.request(m, a, this.transport.state);
-    // Sessions the server answers with are its word on their counts, supergroups' included.
-    if (m === 'resetSuperTeamSessionsUnread' || m === 'getServerSessions') {
-      return reply.then((r) => {
-        if (isRecord(r)) this.superTeamSessions.note(r.sessionList);
-        return r;
-      });
-    }
-    return reply;
+    return this.requests.request(m, a, this.transport.state);
   }
 
   /** Closes the socket, cancels retries and rejects what is pending; resolves once the socket is closed. */

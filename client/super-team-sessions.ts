@@ -7,7 +7,7 @@
  * `updatesessions` after a reset) with the newer messages applied — each
  * becomes the `lastMsg`, and one from another account that counts as unread
  * adds one. A message at or before the server's `lastMsg` is already in its
- * count. A server answer computed just before a live message it then
+ * count. A server update computed just before a live message it then
  * crosses on the socket misses that message's count until the next one the
  * server sends: the derived count is a device's view, the server's is the
  * reference (`getServerSessions`). Browser-safe.
@@ -19,7 +19,7 @@ import { isRecord } from './shared.ts';
 export class SuperTeamSessions {
   private readonly sessions = new Map<string, Session>();
 
-  /** Takes the supergroup sessions of a list the server sent (`sessions`, `updatesessions`, a `sessionList` reply) as its word on them. */
+  /** Takes the supergroup sessions of a list the server sent (`sessions`, `updatesessions`) as its word on them. */
   note(payload: unknown): void {
     if (!Array.isArray(payload)) return;
     for (const s of payload) {

@@ -59,7 +59,7 @@ describeBothModes('supergroup session updates', (mode) => {
     expect((await ac.getServerSessions()).sessionList.find((s) => s.id === sid)?.unread).toBe(1);
   });
 
-  it("the server's answers set the count again: a recalled message stops counting once the sessions are read", async () => {
+  it("the server's session updates set the count again: a recalled message stops counting once the sessions are read", async () => {
     const [o, a] = [account('owner'), account('ann')];
     const oc = await conns.client(o);
     const { team } = await oc.createSuperTeam({ name: 'big', beInviteMode: 'noVerify', accounts: [a] });
