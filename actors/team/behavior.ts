@@ -69,6 +69,8 @@ import {
   applyChange,
   checkPoster,
   keepAlert,
+  keepRecall,
+  recallCountedFor,
   liveTeam,
   memberOf,
   memberView,
@@ -119,6 +121,8 @@ interface Snapshot {
   sent: [string, number][];
   quietTotal: number;
   quietBy: [string, number][];
+  /** A supergroup's kept recalls (TeamState.recalls); absent in snapshots written before they were kept. */
+  recalls?: [number, string, number][];
   team?: Team;
   version: number;
 }
@@ -154,6 +158,7 @@ function initialState(kind: TeamKind, id: string): TeamState {
     alertHigh: new Set(),
     quietTotal: 0,
     quietBy: new Map(),
+    recalls: [],
     conv: { members: [id, id], lastSeq: 0, lastTime: 0, sent: new Map(), quiet: new Map(), recent: new Map(), unsaved: new Map(), cleared: new Map() },
   };
 }
@@ -313,6 +318,7 @@ function groupActor<K extends TeamKind>(kind: K) {
       state.conv.sent = new Map(snap.sent);
       state.quietTotal = snap.quietTotal;
       state.quietBy = new Map(snap.quietBy);
+      state.recalls = snap.recalls ?? [];
       state.team = snap.team;
       state.version = snap.version;
       return { state, logSeq: snap.logSeq };
@@ -433,7 +439,11 @@ function groupActor<K extends TeamKind>(kind: K) {
         if (state.team === undefined || row === undefined || state.conv.lastSeq === 0) return { reply: null };
         const last = lastVisible(state.conv, lmdbView(ctx));
         if (last === undefined || !visibleTo(last, a.viewer)) return { reply: null };
-        return { reply: touchOf(state, row, last, ctx, last.seq !== state.conv.lastSeq) };
+        const touch = touchOf(state, row, last, ctx, last.seq !== state.conv.lastSeq);
+        // Recalled messages that counted for the member leave its count past its read pointer (the user actor checks the pointer).
+        const recalled = state.recalls.filter(([, from, time]) => recallCountedFor(row, from, time)).map(([seq]) => seq);
+        if (recalled.length > 0) touch.recalled = recalled;
+        return { reply: touch };
       },
       range(state, a, _caller, ctx) {
         const page: RangeReply = { msgs: [] };
@@ -478,7 +488,10 @@ function groupActor<K extends TeamKind>(kind: K) {
         },
       },
       recall: {
-        apply: (state: TeamState, event: Extract<TeamEvent, { t: 'recall' }>) => void applyRowChange(state.conv, event),
+        apply(state: TeamState, event: Extract<TeamEvent, { t: 'recall' }>) {
+          applyRowChange(state.conv, event);
+          if (state.kind === 'superTeam' && event.msg.isUnreadable !== false) keepRecall(state, event.msg.seq, event.msg.from, event.msg.time);
+        },
         persist(_state: TeamState, { msg, root }: Extract<TeamEvent, { t: 'recall' }>, ctx: ActorContext) {
           void ctx.store.db('conv-msgs').put(keyOf('convMsg', ctx.address, msg.seq), msg);
           // A recalled message leaves its thread's replies and loses its pin and reactions.
@@ -552,6 +565,7 @@ function groupActor<K extends TeamKind>(kind: K) {
         quietBy: [...state.quietBy],
         version: state.version,
       };
+      if (state.recalls.length > 0) snap.recalls = state.recalls;
       if (state.team !== undefined) snap.team = state.team;
       ctx.store.putSnapshot(ctx.address, snap);
     },
@@ -582,8 +596,14 @@ function groupActor<K extends TeamKind>(kind: K) {
         } else if (event.t === 'recall') {
           recalled = true;
           if (!onGroupSubject) {
-            const f = frame('sysmsg', event.msg.recalled!);
-            for (const account of state.members.keys()) out.push(deliver(account, f, account === event.msg.recalled!.from ? event.conn : undefined));
+            // As in p2p: through each member's notification store (delivered now, kept for its offline devices),
+            // and the message leaves the unread count of each member it counted for.
+            const notice = event.msg.recalled!;
+            const { seq, from, time, isUnreadable } = event.msg;
+            for (const row of state.members.values()) {
+              out.push(postSysMsg(row.account, notice, row.account === notice.from ? event.conn : undefined));
+              if (recallCountedFor(row, from, time)) out.push(callEffect(userCalls, 'recalled', userAddress(row.account), { sessionId: sessionIdOf(state.kind, state.id), seq, from, counted: isUnreadable }));
+            }
           }
           // A recall takes the message's pin with it (its row goes when the recall is written): the members are told.
           const pin = pinRows(ctx).pinAt(event.msg.seq);
@@ -606,6 +626,9 @@ function groupActor<K extends TeamKind>(kind: K) {
           if (event.sync) out.push(deliver(event.viewer, frame('ClearServerHistoryMsgs', [event.cleared]), event.conn));
         } else if (event.t === 'reads') {
           for (const c of event.changed) receipts.set(c.idServer, c);
+          // The reader's other devices learn what it read, with the counts it led to.
+          const reader = event.marks[0]?.account;
+          if (reader !== undefined) for (const { from: _from, ...counts } of event.changed) out.push(deliver(reader, frame('TeamMsgReceipt', counts), event.conn));
         } else if (event.t === 'notice') {
           for (const f of event.frames) out.push(...noticeFrameEffects(state, events, f, deliver));
           for (const s of event.sysmsgs) out.push(postSysMsg(s.to, s.msg));
@@ -693,7 +716,8 @@ export const teamBehavior = defineActor({
       return { reply: row === undefined ? {} : { [a.account]: memberView(row) } };
     },
     sendTeamMsgReceipt(state, a, c, ctx) {
-      const { event } = decideReceipts(state, ctx, callerOf(c, 'sendTeamMsgReceipt').account, a.teamMsgReceipts);
+      const caller = callerOf(c, 'sendTeamMsgReceipt');
+      const { event } = decideReceipts(state, ctx, caller.account, a.teamMsgReceipts, caller.conn);
       const reply = { teamMsgReceipts: a.teamMsgReceipts };
       return event === undefined ? { reply } : { reply, events: [event] };
     },
@@ -728,7 +752,8 @@ export const superTeamBehavior = defineActor({
     updateInfoInSuperTeam: (state, a, c, ctx) => rules.decideUpdateInfo(superHandlers.dc(state, c, ctx, 'updateInfoInSuperTeam'), a),
     updateNickInSuperTeam: (state, a, c, ctx) => rules.decideUpdateNick(superHandlers.dc(state, c, ctx, 'updateNickInSuperTeam'), a),
     getSuperTeamMembersByJoinTime: (state, a, c) => superHandlers.page(state, a, c, 'getSuperTeamMembersByJoinTime', () => true),
-    getMutedSuperTeamMembers: (state, a, c) => superHandlers.page(state, a, c, 'getMutedSuperTeamMembers', (r) => r.valid && r.mute),
+    // Muted members who left come back in `invalid`, muted as they were when they left.
+    getMutedSuperTeamMembers: (state, a, c) => superHandlers.page(state, a, c, 'getMutedSuperTeamMembers', (r) => r.mute),
     getAllSuperTeamMembers(state, a, c) {
       memberOf(state, callerOf(c, 'getAllSuperTeamMembers').account);
       return { reply: rules.membersChunk(state, a.next, teamSettings.membersChunk) };

@@ -85,8 +85,25 @@ export interface TeamState {
   /** Messages sent with `isUnreadable: false`, in all and per sender: they never count as unread. */
   quietTotal: number;
   quietBy: Map<string, number>;
+  /**
+   * A supergroup's recalled messages that counted as unread, as [seq,
+   * sender, send time], oldest first, at most `KEPT_RECALLS`: its sessions,
+   * brought up to date when read, take them out of their unread counts (no
+   * member's actor is told of a recall).
+   */
+  recalls: [number, string, number][];
   /** The message numbering and what is not yet written, as a conversation keeps them. */
   conv: ConversationState;
+}
+
+/** Recalls a supergroup keeps for its sessions' unread counts: an older one past every read pointer it misses counts on. */
+export const KEPT_RECALLS = 256;
+
+/** Keeps a supergroup's recall of a message that counted as unread. */
+export function keepRecall(state: TeamState, seq: number, from: string, time: number): void {
+  if (state.recalls.some(([s]) => s === seq)) return;
+  state.recalls.push([seq, from, time]);
+  if (state.recalls.length > KEPT_RECALLS) state.recalls.splice(0, state.recalls.length - KEPT_RECALLS);
 }
 
 export function pendingKey(what: PendingRow['what'], account: string): string {
@@ -148,6 +165,11 @@ export function isManagerOrOwner(row: TeamMember): boolean {
 export function memberView(row: MemberRow): TeamMember {
   const { base: _base, ...member } = row;
   return member;
+}
+
+/** Whether a recalled message of `from` sent at `time` counted as unread for member `row`: another's, sent once it was a member. */
+export function recallCountedFor(row: MemberRow, from: string, time: number): boolean {
+  return from !== row.account && time >= row.joinTime;
 }
 
 /** Messages of others up to now that never count as unread for `account`: those before it joined and the quiet ones. */

@@ -36,6 +36,8 @@ export interface TeamReadsEvent {
   marks: { idServer: string; account: string }[];
   time: number;
   changed: (TeamMsgReads & { from: string })[];
+  /** The reader's connection: its other devices hear the counts too, this one has its reply. */
+  conn?: string;
 }
 
 /** Who counts for a message being sent, when it asks for receipts in an advanced group: the members now but the sender. */
@@ -74,7 +76,7 @@ function split(state: TeamState, row: { counted: string[] }, readers: Set<string
 const nameOf = (refs: readonly unknown[], i: number) => (refs.length === 1 ? 'the message' : `teamMsgReceipts[${i}]`);
 
 /** Decides a batch of receipts: members only; each message must ask for receipts; new counted readers only. */
-export function decideReceipts(state: TeamState, ctx: ActorContext, by: string, refs: readonly TeamMsgReceiptRef[]): { event?: TeamReadsEvent } {
+export function decideReceipts(state: TeamState, ctx: ActorContext, by: string, refs: readonly TeamMsgReceiptRef[], conn?: string): { event?: TeamReadsEvent } {
   memberOf(state, by);
   const rows = refs.map((ref, i) => receiptMsg(state, ctx, ref, nameOf(refs, i)));
   const marks: TeamReadsEvent['marks'] = [];
@@ -93,7 +95,9 @@ export function decideReceipts(state: TeamState, ctx: ActorContext, by: string, 
     changed.push({ teamId: state.id, idServer, read: read.length, unread: unread.length, from: row.from });
   });
   if (marks.length === 0) return {};
-  return { event: { t: 'reads', marks, time: ctx.now(), changed } };
+  const event: TeamReadsEvent = { t: 'reads', marks, time: ctx.now(), changed };
+  if (conn !== undefined) event.conn = conn;
+  return { event };
 }
 
 /** The counts of each message asked, in order. */

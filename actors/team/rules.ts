@@ -72,7 +72,7 @@ function membersNamed(ctx: DecideContext, accounts: readonly string[]): MemberRo
 
 // ---- Creation and profile -----------------------------------------------------
 
-export function decideCreate(ctx: DecideContext, a: Args<'createTeam'>): { reply: { team: Team; owner: TeamMember; accounts: string[]; ps: string }; events: TeamEvent[] } {
+export function decideCreate(ctx: DecideContext, a: Args<'createTeam'>): { reply: { team: Team; owner: TeamMember; accounts: string[]; ps: string; antispamTag: string }; events: TeamEvent[] } {
   const { state } = ctx;
   if (state.team !== undefined) throw new ParleyError('CONFLICT', `${groupWord(state.kind)} id ${state.id} is taken; try again`);
   const team: Team = {
@@ -102,7 +102,8 @@ export function decideCreate(ctx: DecideContext, a: Args<'createTeam'>): { reply
   change.tell([ctx.by], callbackName(state.kind, 'CreateTeam'), { team: change.current, owner: memberView(ownerRow) });
   const extra = ctx.notify(change, { type: 'createTeam', team: change.current, accounts: joined });
   const events = change.finish(extra);
-  return { reply: { team: change.current, owner: memberView(ownerRow), accounts: invitees, ps: a.ps }, events };
+  // No moderation service labels profiles: the tag is empty (a profile it refused would not be created).
+  return { reply: { team: change.current, owner: memberView(ownerRow), accounts: invitees, ps: a.ps, antispamTag: '' }, events };
 }
 
 /** Invites `accounts` into `change`: joined at once under `beInviteMode: noVerify`, else an invitation each. */
@@ -322,7 +323,8 @@ export function decideTransfer(ctx: DecideContext, a: Args<'transferTeam'>): { r
   const target = ctx.state.members.get(a.account);
   if (target === undefined) throw new ParleyError('NOT_MEMBER', `\`account\`: ${a.account} is not a member of ${groupWord(ctx.state.kind)} ${ctx.state.id}`);
   const change = new Change(ctx.state, ctx.now);
-  const to: MemberRow = { ...target, type: 'owner', updateTime: ctx.now };
+  // The owner cannot be muted: a muted member taking the group over is unmuted with it.
+  const to: MemberRow = { ...target, type: 'owner', mute: false, updateTime: ctx.now };
   const from: MemberRow = { ...me, type: 'normal', updateTime: ctx.now };
   change.putMember(to);
   change.putMember(from);

@@ -37,6 +37,7 @@ import {
   decideRecalled,
   decideTouch,
   decideUpdateTop,
+  applyRecalled,
   applyTouch,
   idsOf,
   isVisible,
@@ -243,7 +244,19 @@ export const userActor = {
     pushPrefs: (state, a) => ({ reply: pushPrefsOf(state, a) }),
     touch(state, a, _caller, ctx) {
       const event = touchEvent(state, a, ctx.now());
-      return event === undefined ? { reply: true } : { reply: true, events: [event] };
+      if (a.recalled === undefined || a.recalled.length === 0) return event === undefined ? { reply: true } : { reply: true, events: [event] };
+      // The recalls are decided against the row as the touch leaves it, each once.
+      const events: UserEvent[] = event === undefined ? [] : [event];
+      const row = state.sessions.get(a.sessionId);
+      const scratch: UserState = { account: state.account, sessions: row === undefined ? new Map() : new Map([[a.sessionId, { ...row }]]) };
+      if (event !== undefined) applyTouch(scratch, event);
+      for (const seq of a.recalled) {
+        for (const e of decideRecalled(scratch, { sessionId: a.sessionId, seq, from: '', counted: true }, ctx.now())) {
+          applyRecalled(scratch, e as Extract<UserEvent, { t: 'recalled' }>);
+          events.push(e);
+        }
+      }
+      return events.length === 0 ? { reply: true } : { reply: true, events };
     },
     touches(state, a, _caller, ctx) {
       if (!Array.isArray(a.touches) || a.touches.length === 0) throw new ParleyError('BAD_REQUEST', '`touches` must be a non-empty list of touches');

@@ -43,6 +43,12 @@ export interface TouchArgs {
    * (the one it held was recalled); counts and read pointers are untouched.
    */
   corrected?: boolean;
+  /**
+   * Seqs up to `seq` of recalled messages that counted as unread for the
+   * member (a supergroup's, which tells no member's actor of a recall): each
+   * leaves the count as a `recalled` would, when past the read pointer.
+   */
+  recalled?: number[];
 }
 
 /**

@@ -36,5 +36,5 @@ export const teamEvents = {
   TransferSuperTeam: event<Transferred>('`TransferTeam` of a supergroup.'),
   UpdateSuperTeamMember: event<TeamMember>('`updateteammember` of a supergroup.'),
   UpdateSuperTeamMembersMute: event<Muted>('`UpdateTeamMembersMute` of a supergroup.'),
-  TeamMsgReceipt: event<TeamMsgReads>('To the sender of a group message sent with `needMsgReceipt: true`: its read and unread counts now, once per message whose count a batch of `sendTeamMsgReceipt` changed.'),
+  TeamMsgReceipt: event<TeamMsgReads>('To the sender of a group message sent with `needMsgReceipt: true`: its read and unread counts now, once per message whose count a batch of `sendTeamMsgReceipt` changed; also to the reader\'s other devices, for each message its receipt counted.'),
 };

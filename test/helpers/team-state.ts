@@ -16,6 +16,7 @@ export function freshTeamState(kind: TeamKind, id: string): TeamState {
     alertHigh: new Set(),
     quietTotal: 0,
     quietBy: new Map(),
+    recalls: [],
     conv: { members: [id, id], lastSeq: 0, lastTime: 0, sent: new Map(), quiet: new Map(), recent: new Map(), unsaved: new Map(), cleared: new Map() },
   };
 }

@@ -4,7 +4,8 @@
  * few messages, restart it on the same data (and the same NATS server), and
  * the group is as it was: profile, members and roles, the mute, the open
  * and answered invitations, the numbering, unread counts and history; a
- * supergroup's pins, reactions, thread index and clear marks likewise.
+ * supergroup's pins, reactions, thread index and clear marks likewise, and
+ * the recalls it keeps for its members' unread counts.
  */
 import { expect, it } from 'vitest';
 import type { TeamSysMsg } from '../../engine/protocol/methods/teams.ts';
@@ -77,5 +78,28 @@ describeBothModes('groups across kill -9', ({ name, engineOptions }) => {
     expect([thread.total, thread.msgs.map((m) => m.text)]).toEqual([1, ['reply']]);
     expect((await a2.getHistoryMsgs({ scene, to: team.teamId, msgTypes: ['text'] })).msgs).toEqual([]);
     expect((await o2.getHistoryMsgs({ scene, to: team.teamId, msgTypes: ['text'] })).msgs.map((m) => m.text)).toEqual(['reply', 'root']);
+  });
+
+  it("keeps a supergroup's recalls: a member who had not read a recalled message does not count it after the restart", async () => {
+    const [o, a] = ['rowner', 'rann'].map((x) => `${x}-${name}`);
+    let engine = await start({ PARLEY_SUPERTEAM_CLIENT_CREATE: 'true' });
+    const oc = await client(engine, o!);
+    const { team } = await oc.createSuperTeam({ name: 'keep', beInviteMode: 'noVerify', accounts: [a!] });
+    const scene = 'superTeam' as const;
+    const ac = await client(engine, a!);
+    await waitFor("the supergroup in ann's list", async () => (await ac.getSuperTeams()).some((t) => t.teamId === team.teamId));
+    const one = await oc.sendText({ scene, to: team.teamId, text: 'one' });
+    const gone = await oc.sendText({ scene, to: team.teamId, text: 'gone' });
+    await oc.recallMsg({ msg: gone });
+    engine.process.kill('SIGKILL');
+    await engine.exited;
+
+    engine = await start({ PARLEY_SUPERTEAM_CLIENT_CREATE: 'true' });
+    const a2 = await client(engine, a!);
+    await a2.synced;
+    const sid = `superTeam-${team.teamId}`;
+    const session = async () => (await a2.getServerSessions()).sessionList.find((x) => x.id === sid);
+    await waitFor('the session to show the message left', async () => (await session())?.lastMsg?.idServer === one.idServer);
+    expect((await session())?.unread).toBe(1);
   });
 });

@@ -85,6 +85,27 @@ describeBothModes('team receipts', (mode) => {
     expect(receipts[1]).toEqual(counts(teamId, m, 1, 0));
   });
 
+  it("tells the reader's other devices what it read, with the counts; the device that sent it has its reply", async () => {
+    const { teamId, accounts: [, a], clients: [oc] } = await group('owner', 'ann', 'ben');
+    const phone = await conns.client(a!, { deviceId: 'phone' });
+    const desk = await conns.client(a!, { deviceId: 'desk' });
+    await Promise.all([phone.synced, desk.synced]);
+    const [atPhone, atDesk, atOwner] = [heard<TeamMsgReads>(phone, 'TeamMsgReceipt'), heard<TeamMsgReads>(desk, 'TeamMsgReceipt'), heard<TeamMsgReads>(oc!, 'TeamMsgReceipt')];
+    const m1 = await oc!.sendText({ scene: 'team', to: teamId, text: 'one', needMsgReceipt: true });
+    const m2 = await oc!.sendText({ scene: 'team', to: teamId, text: 'two', needMsgReceipt: true });
+    await phone.sendTeamMsgReceipt({ teamMsgReceipts: [ref(teamId, m1), ref(teamId, m2)] });
+    await waitFor('the desk to hear both', () => atDesk.length === 2);
+    expect(atDesk).toEqual([counts(teamId, m1, 1, 1), counts(teamId, m2, 1, 1)]);
+    // A repeat counts nothing new: the desk hears nothing more; the owner hears the first counts only.
+    await desk.sendTeamMsgReceipt({ teamMsgReceipts: [ref(teamId, m1)] });
+    await waitFor('the owner to hear both', () => atOwner.length === 2);
+    const marker = await oc!.sendText({ scene: 'team', to: teamId, text: 'marker', needMsgReceipt: true });
+    await desk.sendTeamMsgReceipt({ teamMsgReceipts: [ref(teamId, marker)] });
+    await waitFor('the phone to hear the marker', () => atPhone.some((r) => r.idServer === marker.idServer));
+    expect(atPhone).toEqual([counts(teamId, marker, 1, 1)]);
+    expect(atDesk).toHaveLength(2);
+  });
+
   it('refuses receipts for messages without needMsgReceipt (naming the message), unknown messages, other groups and non-members', async () => {
     const { teamId, clients: [oc, ac] } = await group('owner', 'ann');
     const other = await group('owner2', 'bob');

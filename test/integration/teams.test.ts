@@ -35,10 +35,11 @@ describeBothModes('teams', (mode) => {
     it('makes the creator owner; invitees without consent join at once and everyone sees the group', async () => {
       const { accounts: [o, a, b], clients: [oc, ac, bc] } = await people(conns, 'owner', 'ann', 'ben');
       const added = heard<{ accounts: string[] }>(ac!, 'AddTeamMembers');
-      const r = await oc!.createTeam({ name: 'crew', intro: 'hi', custom: '{"k":1}', beInviteMode: 'noVerify', accounts: [a!, b!], ps: 'join us' });
+      const profile = { avatar: 'https://img.example/a.png', announcement: 'rules', antispamBusinessId: 'biz-1' };
+      const r = await oc!.createTeam({ name: 'crew', intro: 'hi', custom: '{"k":1}', ...profile, beInviteMode: 'noVerify', accounts: [a!, b!], ps: 'join us' });
       expect(r.owner).toMatchObject({ account: o, type: 'owner' });
-      expect(r.accounts).toEqual([a, b]);
-      expect(r.team).toMatchObject({ name: 'crew', intro: 'hi', custom: '{"k":1}', owner: o, memberNum: 3, type: 'advanced', joinMode: 'needVerify', inviteMode: 'manager', valid: true });
+      expect([r.accounts, r.ps, r.antispamTag]).toEqual([[a, b], 'join us', '']);
+      expect(r.team).toMatchObject({ name: 'crew', intro: 'hi', custom: '{"k":1}', ...profile, owner: o, memberNum: 3, type: 'advanced', joinMode: 'needVerify', inviteMode: 'manager', valid: true });
       await waitFor('ann to hear she joined', () => added.some((d) => d.accounts.includes(a!)));
       const { members } = await bc!.getTeamMembers({ teamId: r.team.teamId });
       expect(members.map((m) => [m.account, m.type]).sort()).toEqual([[o, 'owner'], [a, 'normal'], [b, 'normal']].sort());

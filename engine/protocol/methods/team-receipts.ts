@@ -43,7 +43,7 @@ export const teamReceiptMethods = {
     address: toTeam,
     reads: true,
     doc:
-      'Acknowledges group messages sent with `needMsgReceipt: true` as read (all of one group, at most 100); repeats change nothing. The sender of each message whose count changed gets one `TeamMsgReceipt` per call. Members only; a message without `needMsgReceipt` is BAD_REQUEST naming it.',
+      'Acknowledges group messages sent with `needMsgReceipt: true` as read (all of one group, at most 100); repeats change nothing. The sender of each message whose count changed gets one `TeamMsgReceipt` per call, and the caller\'s other devices one per message the receipt counted. Members only; a message without `needMsgReceipt` is BAD_REQUEST naming it.',
     args: s.object({ teamMsgReceipts: batch() }),
     result: returns<{ teamMsgReceipts: TeamMsgReceiptRef[] }>(),
     retry: 'idempotent',

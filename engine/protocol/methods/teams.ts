@@ -209,7 +209,7 @@ function groupMethods<K extends TeamKind>(kind: K) {
     create: actorMethod({
       doc:
         kind === 'team'
-          ? 'Creates an advanced group with the caller as owner; `accounts` are invited as `addTeamMembers` would (joining at once under `beInviteMode: noVerify`). Answers `{team, owner, accounts, ps}`.'
+          ? 'Creates an advanced group with the caller as owner; `accounts` are invited as `addTeamMembers` would (joining at once under `beInviteMode: noVerify`). Answers `{team, owner, accounts, ps, antispamTag}`; `antispamTag` is the moderation label of the profile, empty while no moderation service labels profiles.'
           : "Creates a supergroup with the caller as owner, as `createTeam` does. Supergroups are the host backend's to create: FORBIDDEN unless `PARLEY_SUPERTEAM_CLIENT_CREATE` is on.",
       owner: kind,
       // A new group gets a fresh id where the request is routed; the actor refuses one already taken (CONFLICT).
@@ -226,7 +226,7 @@ function groupMethods<K extends TeamKind>(kind: K) {
         accounts: s.optional(s.array(id(), { max: MAX_TEAM_ACCOUNTS_PER_CALL }), () => []),
         ps: s.optional(ps(), ''),
       }),
-      result: returns<{ team: Team; owner: TeamMember; accounts: string[]; ps: string; antispamTag?: string }>(),
+      result: returns<{ team: Team; owner: TeamMember; accounts: string[]; ps: string; antispamTag: string }>(),
       retry: 'never',
       errors: kind === 'team' ? ['CONFLICT', 'TEAM_FULL'] : ['CONFLICT', 'TEAM_FULL', 'FORBIDDEN'],
     }),
@@ -321,7 +321,7 @@ function groupMethods<K extends TeamKind>(kind: K) {
     }),
     transfer: actorMethod({
       ...own,
-      doc: `The owner hands the ${word} to member \`account\`; with \`leave\` the old owner leaves at once, otherwise stays as a normal member. Members get \`${cb('TransferTeam')}\`.`,
+      doc: `The owner hands the ${word} to member \`account\` (unmuted if muted: the owner cannot be); with \`leave\` the old owner leaves at once, otherwise stays as a normal member. Members get \`${cb('TransferTeam')}\`.`,
       args: s.object({ teamId: teamId(), account: id(), leave: s.optional(s.boolean(), false) }),
       result: returns<{ team: Team; from: TeamMember; to: TeamMember }>(),
       retry: 'never',
@@ -525,7 +525,7 @@ export const superTeamMethods = {
   getMutedSuperTeamMembers: actorMethod({
     owner: 'superTeam',
     address: toSuper,
-    doc: 'The muted members, paged by join time as `getSuperTeamMembersByJoinTime`. Members only.',
+    doc: 'The muted members, paged by join time as `getSuperTeamMembersByJoinTime`; muted members who left come back in `invalid`. Members only.',
     args: s.object({ teamId: teamId(), ...joinTimePage }),
     result: returns<MembersPage>(),
     retry: 'idempotent',
