@@ -134,7 +134,9 @@ export class Edge {
     this.groups = new GroupFanout(bus, this.frames, this.sockets, this.deliveries, this.actors, () => this.app, metrics);
     this.deliveries.onGroupsControl = (account, c) => this.groups.apply(account, c);
     this.loginSync.register(new SuperTeamsSyncSource(this.groups));
-    this.loginSync.register(new SessionsSyncSource(config.syncMsgsPerSession, [new OfflineMessagesSyncSource(config.syncMsgsPerSession)]));
+    const limits = { all: config.syncMsgsPerSession, superTeam: config.syncSuperTeamMsgsPerSession };
+    this.loginSync.register(new SessionsSyncSource(limits, [new OfflineMessagesSyncSource(limits, this.groups)]));
+    this.loginSync.register({ name: 'supergroup login window', sync: async (run) => this.groups.endLoginWindow(run.conn) });
     this.loginSync.register(new SignalingSyncSource());
     this.events = new EventFanout(bus, this.frames, this.actors);
     this.deliveries.onEventsControl = (account, c) => this.events.apply(account, c);

@@ -62,6 +62,8 @@ interface Group {
   readonly members: Map<string, Member>;
   /** The highest seq this edge received (0: none yet). */
   lastSeq: number;
+  /** The first seq this edge received since it subscribed (0: none yet). */
+  firstSeq: number;
   /** Settles once the Bus subscription is in place. */
   readonly ready: Promise<void>;
 }
@@ -92,6 +94,12 @@ export class GroupFanout {
   private readonly byAccount = new Map<string, Set<string>>();
   private received = 0;
   private written = 0;
+  /**
+   * For each socket in its login sync, by group: the highest seq the edge had
+   * received when the socket joined the group's topic (so every later seq
+   * reaches it live). Dropped with the socket.
+   */
+  private readonly attachedAt = new WeakMap<Conn, Map<string, number>>();
 
   constructor(bus: Bus, frames: Frames, sockets: Sockets, deliveries: Deliveries, actors: ActorClient, app: () => TemplatedApp | undefined, metrics?: Metrics) {
     this.bus = bus;
@@ -116,16 +124,43 @@ export class GroupFanout {
    */
   async attach(conn: Conn, teamIds: readonly string[]): Promise<void> {
     if (conn.closed || conn.state !== 'ready') return;
-    const fresh: Promise<void>[] = [];
+    const pending = new Set<Promise<void>>();
+    let at = this.attachedAt.get(conn);
     for (const teamId of new Set(teamIds)) {
-      const { group, created } = this.groupOf(teamId);
+      const { group } = this.groupOf(teamId);
       const member = this.memberOf(group, conn.account);
       if (member.conns.includes(conn)) continue;
       member.conns.push(conn);
       if (member.held === undefined) this.subscribeSocket(conn, group.topic);
-      if (created) fresh.push(group.ready);
+      if (at === undefined) this.attachedAt.set(conn, (at = new Map()));
+      at.set(teamId, group.lastSeq);
+      // A subscription another socket just made may not be in place yet either.
+      pending.add(group.ready);
     }
-    if (fresh.length > 0) await Promise.all(fresh);
+    if (pending.size > 0) await Promise.all(pending);
+  }
+
+  /**
+   * The first seq of `teamId` the socket gets live since its login sync
+   * attached it (undefined: none has reached this edge yet, so every message
+   * a read answers now came before the subscription). The login sync's
+   * offline messages stop below it, so none arrives twice. A reply to a read
+   * made after `attach` comes after every delivery published before that
+   * read's turn (one publisher, one subscriber connection, in order), so what
+   * the edge has received when the page arrives is what went out live.
+   */
+  liveFrom(conn: Conn, teamId: string): number | undefined {
+    const at = this.attachedAt.get(conn)?.get(teamId);
+    if (at === undefined) return undefined;
+    const group = this.groups.get(groupSubject(teamId));
+    if (group === undefined || group.members.get(conn.account)?.conns.includes(conn) !== true) return undefined;
+    if (at > 0) return at + 1;
+    return group.firstSeq > 0 ? group.firstSeq : undefined;
+  }
+
+  /** The socket's login sync is over: its offline messages are written. */
+  endLoginWindow(conn: Conn): void {
+    this.attachedAt.delete(conn);
   }
 
   /**
@@ -212,7 +247,7 @@ export class GroupFanout {
     if (held !== undefined) return { group: held, created: false };
     const sub = this.bus.subscribe(subject, this.onGroupMessage);
     const ready = this.bus.flush().catch((err: unknown) => logger.warn('group subscription not confirmed', { teamId, err }));
-    const group: Group = { teamId, topic: subject, sub, members: new Map(), lastSeq: 0, ready };
+    const group: Group = { teamId, topic: subject, sub, members: new Map(), lastSeq: 0, firstSeq: 0, ready };
     this.groups.set(subject, group);
     return { group, created: true };
   }
@@ -340,6 +375,7 @@ export class GroupFanout {
         // Each seq once, in order: a repeat (a Bus reconnect, an actor's replay) is dropped.
         if (d.s <= group.lastSeq) return;
         group.lastSeq = d.s;
+        if (group.firstSeq === 0) group.firstSeq = d.s;
       }
       this.fanOut(group, d as GroupDelivery);
     } catch (err) {

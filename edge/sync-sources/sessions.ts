@@ -9,6 +9,7 @@
  */
 import { userCalls } from '../../actors/user/calls.ts';
 import type { Scene, Session } from '../../engine/protocol/methods.ts';
+import type { SyncLimits } from '../../actors/user/logic.ts';
 import { userAddress } from '../../engine/subjects.ts';
 import { logger } from '../../engine/logger.ts';
 import { forEachBounded } from '../login-sync.ts';
@@ -57,11 +58,11 @@ interface SyncFetch {
 /** The sessions pages from the user actor, each followed by its conversations' sources. */
 export class SessionsSyncSource implements LoginSyncSource {
   readonly name = 'sessions';
-  /** `limit` asked of the user actor: messages per session (`syncMsgsPerSession`). */
-  private readonly msgsPerSession: number;
+  /** Messages per session asked of the user actor (`syncMsgsPerSession`, `syncSuperTeamMsgsPerSession` for supergroups). */
+  private readonly msgsPerSession: SyncLimits;
   private readonly perConversation: readonly ConversationSyncSource[];
 
-  constructor(msgsPerSession: number, perConversation: readonly ConversationSyncSource[]) {
+  constructor(msgsPerSession: SyncLimits, perConversation: readonly ConversationSyncSource[]) {
     this.msgsPerSession = msgsPerSession;
     this.perConversation = perConversation;
   }
@@ -71,7 +72,7 @@ export class SessionsSyncSource implements LoginSyncSource {
     const address = userAddress(conn.account);
     let after: string | undefined;
     for (let first = true; ; first = false) {
-      const a: Record<string, unknown> = { deviceId: conn.deviceId, cursors: run.cursors, limit: this.msgsPerSession };
+      const a: Record<string, unknown> = { deviceId: conn.deviceId, cursors: run.cursors, limit: this.msgsPerSession.all, superTeamLimit: this.msgsPerSession.superTeam };
       if (paging.ask !== undefined) a.maxBytes = paging.ask;
       if (after !== undefined) a.after = after;
       const pulled = await run.pull(
