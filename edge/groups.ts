@@ -19,6 +19,11 @@
  * (a repeat, after a Bus reconnect or an actor's replay, is dropped). The
  * sender's own devices get the message as `flow: out` instead, and its
  * sending socket nothing (it got the reply).
+ *
+ * Several deliveries can reach the edge in one tick. Sockets that step off a
+ * topic for one delivery keep what the topic got before it (the anchor
+ * topic), and frames written to single sockets go out at once, so a topic
+ * publish after them in the tick cannot overtake them.
  */
 import type { ActorClient } from '../engine/actor/call.ts';
 import type { Bus, BusMessage, BusSubscription } from '../engine/bus/bus.ts';
@@ -35,6 +40,15 @@ import type { Deliveries } from './delivery.ts';
 import type { Frames } from './frames.ts';
 import type { TemplatedApp } from './uws.ts';
 import { isPlainObject } from './wire.ts';
+
+/**
+ * A topic every member socket joins with its first group and that nothing is
+ * published to. uWS frees a socket's topic state when it leaves its last
+ * topic, and with it a message published to that topic earlier in the tick
+ * and not yet written: a socket stepping off its only group's topic for one
+ * delivery would lose the one before. Holding this topic keeps the state.
+ */
+const ANCHOR_TOPIC = 'parley.grp-anchor';
 
 /** Groups read at once when bringing an account's supergroup sessions up to date. */
 const REFRESH_CONCURRENCY = 8;
@@ -131,7 +145,7 @@ export class GroupFanout {
       const member = this.memberOf(group, conn.account);
       if (member.conns.includes(conn)) continue;
       member.conns.push(conn);
-      if (member.held === undefined) this.subscribeSocket(conn, group.topic);
+      if (member.held === undefined) this.joinTopic(conn, group.topic);
       if (at === undefined) this.attachedAt.set(conn, (at = new Map()));
       at.set(teamId, group.lastSeq);
       // A subscription another socket just made may not be in place yet either.
@@ -219,7 +233,7 @@ export class GroupFanout {
       // published (the first member's control of the same batch made it): such joiners catch up too.
       if (!created && group.lastSeq < from && group.lastSeq > 0) {
         // The join notice has not reached this edge yet: it and what follows arrive live.
-        for (const conn of conns) this.subscribeSocket(conn, group.topic);
+        for (const conn of conns) this.joinTopic(conn, group.topic);
         continue;
       }
       member.held = [];
@@ -274,6 +288,17 @@ export class GroupFanout {
     }
   }
 
+  /** A socket's first subscription to a group's topic: with the anchor, so that stepping off it later loses nothing. */
+  private joinTopic(conn: Conn, topic: string): void {
+    if (conn.closed || conn.ws === undefined) return;
+    try {
+      conn.ws.subscribe(ANCHOR_TOPIC);
+    } catch (err) {
+      logger.debug('topic subscribe on a closing socket', { conn: conn.ref, err });
+    }
+    this.subscribeSocket(conn, topic);
+  }
+
   private subscribeSocket(conn: Conn, topic: string): void {
     if (conn.closed || conn.ws === undefined) return;
     try {
@@ -325,16 +350,17 @@ export class GroupFanout {
       const f = mine ? (d.o ?? d.f) : d.fq !== undefined && d.q?.includes(member.account) === true ? d.fq : d.f;
       for (const conn of member.conns) if (conn.n !== own) this.write(conn, f);
     }
-    for (const conn of member.conns) this.subscribeSocket(conn, group.topic);
+    for (const conn of member.conns) this.joinTopic(conn, group.topic);
   }
 
   private isHeld(group: Group, member: Member): boolean {
     return this.groups.get(group.topic) === group && group.members.get(member.account) === member && member.conns.some((c) => !c.closed);
   }
 
+  /** Writes one frame to one socket at once: a topic publish later in the tick must not overtake it. */
   private write(conn: Conn, f: Uint8Array): void {
     if (conn.closed || conn.state !== 'ready') return;
-    this.frames.sendBytes(conn, f);
+    this.frames.sendBytesNow(conn, f);
     this.written++;
     if (this.metrics !== undefined) this.metrics.groupDeliveries++;
   }
