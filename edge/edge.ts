@@ -133,10 +133,11 @@ export class Edge {
     // What the login sync sends, in order; a feature adds its part here.
     this.groups = new GroupFanout(bus, this.frames, this.sockets, this.deliveries, this.actors, () => this.app, metrics);
     this.deliveries.onGroupsControl = (account, c) => this.groups.apply(account, c);
+    this.deliveries.onSessionsFrame = (account, f) => this.groups.noteSessionsFrame(account, f);
     this.loginSync.register(new SuperTeamsSyncSource(this.groups));
     const limits = { all: config.syncMsgsPerSession, superTeam: config.syncSuperTeamMsgsPerSession };
-    this.loginSync.register(new SessionsSyncSource(limits, [new OfflineMessagesSyncSource(limits, this.groups)]));
-    this.loginSync.register({ name: 'supergroup login window', sync: async (run) => this.groups.endLoginWindow(run.conn) });
+    this.loginSync.register(new SessionsSyncSource(limits, [new OfflineMessagesSyncSource(limits, this.groups)], (conn, sessions) => this.groups.noteSessions(conn.account, sessions)));
+    this.loginSync.register({ name: 'supergroup sessions', sync: (run) => this.groups.endLoginWindow(run.conn, (address, m, a) => run.read(address, m, a, 'idempotent')) });
     this.loginSync.register(new SignalingSyncSource());
     this.events = new EventFanout(bus, this.frames, this.actors);
     this.deliveries.onEventsControl = (account, c) => this.events.apply(account, c);

@@ -20,6 +20,13 @@
  * sender's own devices get the message as `flow: out` instead, and its
  * sending socket nothing (it got the reply).
  *
+ * Each message also updates every member's session on its devices
+ * (`updatesessions`: the message as `lastMsg`, the unread count): the edge
+ * keeps each member account's session as its actor last sent it (in the
+ * login sync, or in an `updatesessions` after a read or a reset) and counts
+ * the messages it delivered since, so no member's session is written per
+ * message.
+ *
  * Several deliveries can reach the edge in one tick. Sockets that step off a
  * topic for one delivery keep what the topic got before it (the anchor
  * topic), and frames written to single sockets go out at once, so a topic
@@ -28,7 +35,8 @@
 import type { ActorClient } from '../engine/actor/call.ts';
 import type { Bus, BusMessage, BusSubscription } from '../engine/bus/bus.ts';
 import type { GroupDelivery, GroupsControl } from '../engine/envelope.ts';
-import { decode, encode } from '../engine/protocol/codec.ts';
+import { decode, encode, encodeArrayOfRaw, encodeMapOfRaw } from '../engine/protocol/codec.ts';
+import type { Message, Session } from '../engine/protocol/methods.ts';
 import { superTeamAddress } from '../engine/protocol/methods/teams.ts';
 import { groupSubject, userAddress } from '../engine/subjects.ts';
 import type { TouchArgs } from '../actors/user/calls.ts';
@@ -50,6 +58,19 @@ import { isPlainObject } from './wire.ts';
  */
 const ANCHOR_TOPIC = 'parley.grp-anchor';
 
+/** Messages per group kept for carrying a session read before them forward. */
+const RECENT = 64;
+const UPDATE_SESSIONS = encode('updatesessions');
+/** The first bytes of every `updatesessions` frame an account's actor sends (`{ev: 'updatesessions', d}`). */
+const UPDATE_SESSIONS_HEAD = Uint8Array.from([0x82, 0xa2, 0x65, 0x76, ...UPDATE_SESSIONS]);
+
+/** Whether frame `f` is an `updatesessions` frame. */
+export function isUpdateSessions(f: Uint8Array): boolean {
+  if (f.length < UPDATE_SESSIONS_HEAD.length) return false;
+  for (let i = 0; i < UPDATE_SESSIONS_HEAD.length; i++) if (f[i] !== UPDATE_SESSIONS_HEAD[i]) return false;
+  return true;
+}
+
 /** Groups read at once when bringing an account's supergroup sessions up to date. */
 const REFRESH_CONCURRENCY = 8;
 /** Messages read per page when a joiner catches up from its join notice. */
@@ -66,6 +87,32 @@ interface Member {
   readonly conns: Conn[];
   /** While catching up from its join notice: live deliveries held until the pages are written. */
   held: GroupDelivery[] | undefined;
+  /** The account's session of the group as this edge keeps it up to date; undefined until known. */
+  session: SessionMirror | undefined;
+}
+
+/**
+ * A member account's supergroup session, kept by the edge: its fields as the
+ * account's actor last sent them (encoded), and the unread count carried
+ * forward over each message the edge delivered since. So every message gives
+ * the member's devices `updatesessions` without a write per member.
+ */
+interface SessionMirror {
+  /** `id`, `scene`, `to`, `isTop` and, when set, `ext` and `topCustom`, encoded. */
+  readonly fixed: ReadonlyArray<readonly [string, Uint8Array]>;
+  unread: number;
+  /** The highest seq `unread` counts up to. */
+  seq: number;
+}
+
+/** One message the group delivered, as the unread counts need it. */
+interface Counted {
+  readonly seq: number;
+  readonly from: string;
+  /** False for a message sent with `isUnreadable: false` (notifications among them). */
+  readonly unreadable: boolean;
+  /** Accounts it was not for (the delivery's `n`). */
+  readonly skip: readonly string[] | undefined;
 }
 
 /** One supergroup with members on this edge. */
@@ -78,6 +125,8 @@ interface Group {
   lastSeq: number;
   /** The first seq this edge received since it subscribed (0: none yet). */
   firstSeq: number;
+  /** The last `RECENT` messages delivered, oldest first: what a session read before them has not counted. */
+  readonly recent: Counted[];
   /** Settles once the Bus subscription is in place. */
   readonly ready: Promise<void>;
 }
@@ -92,6 +141,11 @@ export interface GroupStats {
   received: number;
   /** Frames written to sockets from them (topic subscribers reached, plus the senders' devices). */
   written: number;
+}
+
+/** Whether message `m` adds to `account`'s unread count: another's, counted, and meant for it. */
+function countsFor(m: Counted, account: string): boolean {
+  return m.unreadable && m.from !== account && m.skip?.includes(account) !== true;
 }
 
 export class GroupFanout {
@@ -172,9 +226,61 @@ export class GroupFanout {
     return group.firstSeq > 0 ? group.firstSeq : undefined;
   }
 
-  /** The socket's login sync is over: its offline messages are written. */
-  endLoginWindow(conn: Conn): void {
+  /**
+   * The socket's login sync wrote its sessions: its offline messages are
+   * written, and each of its supergroups whose session this edge does not
+   * know yet (unchanged since the device's cursor, so not in the sync) is
+   * read once from the account's actor.
+   */
+  async endLoginWindow(conn: Conn, read: SessionRead): Promise<void> {
     this.attachedAt.delete(conn);
+    for (const teamId of [...(this.byAccount.get(conn.account) ?? [])]) {
+      const member = this.groups.get(groupSubject(teamId))?.members.get(conn.account);
+      if (member === undefined || member.session !== undefined || conn.closed) continue;
+      let session: unknown;
+      try {
+        session = ((await read(userAddress(conn.account), 'getServerSession', { scene: 'superTeam', to: teamId })) as { session?: unknown } | undefined)?.session;
+      } catch {
+        // No session yet (the group never showed this account a message): nothing unread.
+        session = { id: `superTeam-${teamId}`, scene: 'superTeam', to: teamId, unread: 0, isTop: false };
+      }
+      this.noteSessions(conn.account, [session]);
+    }
+  }
+
+  /** Sessions the account's actor sent (the login sync's, or an `updatesessions`): its supergroup sessions here start from them. */
+  noteSessions(account: string, sessions: unknown): void {
+    if (!Array.isArray(sessions) || !this.byAccount.has(account)) return;
+    for (const s of sessions) {
+      if (!isPlainObject(s) || s.scene !== 'superTeam' || typeof s.to !== 'string' || typeof s.unread !== 'number') continue;
+      const group = this.groups.get(groupSubject(s.to));
+      const member = group?.members.get(account);
+      if (group === undefined || member === undefined) continue;
+      const last = isPlainObject(s.lastMsg) && typeof s.lastMsg.seq === 'number' ? s.lastMsg.seq : 0;
+      const fixed: Array<[string, Uint8Array]> = [['id', encode(s.id)], ['scene', encode('superTeam')], ['to', encode(s.to)], ['isTop', encode(s.isTop === true)]];
+      if (s.ext !== undefined) fixed.push(['ext', encode(s.ext)]);
+      if (s.topCustom !== undefined) fixed.push(['topCustom', encode(s.topCustom)]);
+      // What this edge delivered after the session was read, the session has not counted yet.
+      let unread = s.unread;
+      let seq = last;
+      for (const m of group.recent) {
+        if (m.seq <= last) continue;
+        if (countsFor(m, account)) unread++;
+        seq = m.seq;
+      }
+      member.session = { fixed, unread, seq: Math.max(seq, last) };
+    }
+  }
+
+  /** An `updatesessions` frame on the account's delivery subject: its supergroup sessions, noted. */
+  noteSessionsFrame(account: string, f: Uint8Array): void {
+    if (!this.byAccount.has(account)) return;
+    try {
+      const frame = decode(f) as { d?: unknown };
+      this.noteSessions(account, frame?.d);
+    } catch (err) {
+      logger.debug('undecodable updatesessions frame', { account, err });
+    }
   }
 
   /**
@@ -261,7 +367,7 @@ export class GroupFanout {
     if (held !== undefined) return { group: held, created: false };
     const sub = this.bus.subscribe(subject, this.onGroupMessage);
     const ready = this.bus.flush().catch((err: unknown) => logger.warn('group subscription not confirmed', { teamId, err }));
-    const group: Group = { teamId, topic: subject, sub, members: new Map(), lastSeq: 0, firstSeq: 0, ready };
+    const group: Group = { teamId, topic: subject, sub, members: new Map(), lastSeq: 0, firstSeq: 0, recent: [], ready };
     this.groups.set(subject, group);
     return { group, created: true };
   }
@@ -269,7 +375,7 @@ export class GroupFanout {
   private memberOf(group: Group, account: string): Member {
     let member = group.members.get(account);
     if (member === undefined) {
-      group.members.set(account, (member = { account, conns: [], held: undefined }));
+      group.members.set(account, (member = { account, conns: [], held: undefined, session: undefined }));
       let teams = this.byAccount.get(account);
       if (teams === undefined) this.byAccount.set(account, (teams = new Set()));
       teams.add(group.teamId);
@@ -448,9 +554,48 @@ export class GroupFanout {
     if (this.metrics !== undefined) this.metrics.groupDeliveries += reached;
     for (const conn of aside) this.subscribeSocket(conn, group.topic);
     for (const conn of silenced) this.write(conn, d.fq!);
-    if (sender === undefined || senderLeftOut || sender.held !== undefined) return;
+    if (sender !== undefined && !senderLeftOut && sender.held === undefined) {
+      const own = this.sockets.numberOf(d.x);
+      const f = d.o ?? d.f;
+      for (const conn of sender.conns) if (conn.n !== own) this.write(conn, f);
+    }
+    if (d.s !== undefined) this.updateSessions(group, d);
+  }
+
+  /**
+   * Each member's session after message `d`: its newest message and unread
+   * count, written to the member's devices as `updatesessions` (the
+   * sender's sending socket excepted, as for the message).
+   */
+  private updateSessions(group: Group, d: GroupDelivery): void {
+    let msg: Message;
+    try {
+      msg = (decode(d.f) as { d: Message }).d;
+    } catch {
+      return;
+    }
+    if (!isPlainObject(msg) || typeof msg.seq !== 'number') return;
+    const counted: Counted = { seq: msg.seq, from: d.a, unreadable: msg.isUnreadable !== false, skip: d.n };
+    group.recent.push(counted);
+    if (group.recent.length > RECENT) group.recent.shift();
+    const time = encode(typeof msg.time === 'number' ? msg.time : Date.now());
+    const lastMsg = { in: undefined as Uint8Array | undefined, out: undefined as Uint8Array | undefined, muted: undefined as Uint8Array | undefined };
+    const viewOf = (kind: 'in' | 'out' | 'muted'): Uint8Array => {
+      const bytes = kind === 'in' ? d.f : kind === 'out' ? (d.o ?? d.f) : d.fq!;
+      return (lastMsg[kind] ??= encode((decode(bytes) as { d: Message }).d));
+    };
+    const quiet = d.q === undefined || d.fq === undefined ? undefined : new Set(d.q);
     const own = this.sockets.numberOf(d.x);
-    const f = d.o ?? d.f;
-    for (const conn of sender.conns) if (conn.n !== own) this.write(conn, f);
+    for (const member of group.members.values()) {
+      const s = member.session;
+      if (s === undefined || member.held !== undefined || d.n?.includes(member.account) === true) continue;
+      if (counted.seq <= s.seq) continue;
+      if (countsFor(counted, member.account)) s.unread++;
+      s.seq = counted.seq;
+      const kind = member.account === d.a ? 'out' : quiet?.has(member.account) === true ? 'muted' : 'in';
+      const session = encodeMapOfRaw([...s.fixed, ['unread', encode(s.unread)], ['updateTime', time], ['lastMsg', viewOf(kind)]]);
+      const f = encodeMapOfRaw([['ev', UPDATE_SESSIONS], ['d', encodeArrayOfRaw([session])]]);
+      for (const conn of member.conns) if (!(kind === 'out' && conn.n === own) && !conn.closed && conn.state === 'ready') this.frames.sendBytesNow(conn, f);
+    }
   }
 }

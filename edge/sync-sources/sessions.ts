@@ -14,6 +14,7 @@ import { userAddress } from '../../engine/subjects.ts';
 import { logger } from '../../engine/logger.ts';
 import { forEachBounded } from '../login-sync.ts';
 import type { LoginSyncRun, LoginSyncSource } from '../login-sync.ts';
+import type { Conn } from '../connection.ts';
 import { isPlainObject, isUint } from '../wire.ts';
 
 /** Conversations fetched concurrently during one socket's login sync. */
@@ -62,8 +63,12 @@ export class SessionsSyncSource implements LoginSyncSource {
   private readonly msgsPerSession: SyncLimits;
   private readonly perConversation: readonly ConversationSyncSource[];
 
-  constructor(msgsPerSession: SyncLimits, perConversation: readonly ConversationSyncSource[]) {
+  /** Hears each page's sessions as they are written (the supergroup fan-out keeps its sessions from them). */
+  private readonly onSessions: ((conn: Conn, sessions: readonly Session[]) => void) | undefined;
+
+  constructor(msgsPerSession: SyncLimits, perConversation: readonly ConversationSyncSource[], onSessions?: (conn: Conn, sessions: readonly Session[]) => void) {
     this.msgsPerSession = msgsPerSession;
+    this.onSessions = onSessions;
     this.perConversation = perConversation;
   }
 
@@ -80,6 +85,7 @@ export class SessionsSyncSource implements LoginSyncSource {
         (result) => {
           const sessions = Array.isArray(result?.sessions) ? result.sessions : [];
           if (first || sessions.length > 0) run.send({ ev: 'sessions', d: sessions });
+          if (sessions.length > 0) this.onSessions?.(conn, sessions);
           const deleted = Array.isArray(result?.deleted) ? result.deleted.filter((id) => typeof id === 'string') : [];
           if (deleted.length > 0) run.send({ ev: 'sessionsdeleted', d: deleted });
         },
