@@ -34,7 +34,7 @@ import { Logins } from './login.ts';
 import { LoginSync } from './login-sync.ts';
 import { OfflineMessagesSyncSource } from './sync-sources/offline-messages.ts';
 import { TeamsSyncSource } from './sync-sources/teams.ts';
-import { SuperTeamsSyncSource } from './sync-sources/super-teams.ts';
+import { SuperTeamsSyncSource, TeamIndexReads } from './sync-sources/super-teams.ts';
 import { SessionsSyncSource } from './sync-sources/sessions.ts';
 import { SignalingSyncSource } from './sync-sources/signaling.ts';
 import { EventsSyncSource } from './sync-sources/events.ts';
@@ -134,7 +134,8 @@ export class Edge {
     this.groups = new GroupFanout(bus, this.frames, this.sockets, this.deliveries, this.actors, () => this.app, metrics);
     this.deliveries.onGroupsControl = (account, c) => this.groups.apply(account, c);
     this.deliveries.onSessionsFrame = (account, f) => this.groups.noteSessionsFrame(account, f);
-    this.loginSync.register(new SuperTeamsSyncSource(this.groups));
+    const teamIndex = new TeamIndexReads();
+    this.loginSync.register(new SuperTeamsSyncSource(this.groups, teamIndex));
     const limits = { all: config.syncMsgsPerSession, superTeam: config.syncSuperTeamMsgsPerSession };
     this.loginSync.register(new SessionsSyncSource(limits, [new OfflineMessagesSyncSource(limits, this.groups)], (conn, sessions) => this.groups.noteSessions(conn.account, sessions)));
     this.loginSync.register({ name: 'supergroup sessions', sync: (run) => this.groups.endLoginWindow(run.conn, (address, m, a) => run.read(address, m, a, 'idempotent')) });
@@ -144,7 +145,7 @@ export class Edge {
     this.loginSync.register(new EventsSyncSource(this.events));
     this.loginSync.register(new AccountStateSyncSource());
     this.loginSync.register(new PeopleSyncSource());
-    this.loginSync.register(new TeamsSyncSource());
+    this.loginSync.register(new TeamsSyncSource(teamIndex));
     this.logins = new Logins({
       config,
       bus,
