@@ -595,7 +595,8 @@ export class GroupFanout {
       const kind = member.account === d.a ? 'out' : quiet?.has(member.account) === true ? 'muted' : 'in';
       const session = encodeMapOfRaw([...s.fixed, ['unread', encode(s.unread)], ['updateTime', time], ['lastMsg', viewOf(kind)]]);
       const f = encodeMapOfRaw([['ev', UPDATE_SESSIONS], ['d', encodeArrayOfRaw([session])]]);
-      for (const conn of member.conns) if (!(kind === 'out' && conn.n === own) && !conn.closed && conn.state === 'ready') this.frames.sendBytesNow(conn, f);
+      // With the socket's other frames of the tick: a message published after it may come first, and its own update follows.
+      for (const conn of member.conns) if (!(kind === 'out' && conn.n === own) && !conn.closed && conn.state === 'ready') this.frames.sendBytes(conn, f);
     }
   }
 }

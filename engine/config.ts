@@ -85,7 +85,7 @@ export interface Config {
   /**
    * Messages sent during login sync per supergroup session: the newest ones
    * the device lacks; it reads older ones by history (gaps show by seq), so
-   * a login costs the same however long the group talked. Default 20.
+   * a login costs the same however long the group talked. Default 10.
    */
   syncSuperTeamMsgsPerSession: number;
   /** Largest message on the in-process Bus (embedded mode), bytes; cluster mode uses the NATS server's `max_payload`. Default 1 MiB. */
@@ -245,7 +245,7 @@ export function defaultConfig(): Config {
     logReplicas: 1,
     leaseTtlMs: 3000,
     syncMsgsPerSession: 1000,
-    syncSuperTeamMsgsPerSession: 20,
+    syncSuperTeamMsgsPerSession: 10,
     embeddedMaxPayloadBytes: 1024 * 1024,
     allowUwsFallback: false,
     logLevel: 'info',
