@@ -143,6 +143,11 @@ export interface GroupStats {
   written: number;
 }
 
+/** The fixed fields of a supergroup session not yet read from its account's actor. */
+function sessionFields(teamId: string): Array<[string, Uint8Array]> {
+  return [['id', encode(`superTeam-${teamId}`)], ['scene', encode('superTeam')], ['to', encode(teamId)], ['isTop', encode(false)]];
+}
+
 /** Whether message `m` adds to `account`'s unread count: another's, counted, and meant for it. */
 function countsFor(m: Counted, account: string): boolean {
   return m.unreadable && m.from !== account && m.skip?.includes(account) !== true;
@@ -335,6 +340,8 @@ export class GroupFanout {
       const { group, created } = this.groupOf(teamId);
       const member = this.memberOf(group, account);
       member.conns.push(...conns);
+      // A joiner has nothing unread at its join (the group counts its history before it for nothing), and counts from there.
+      member.session ??= { fixed: sessionFields(teamId), unread: 0, seq: from - 1 };
       // A subscription that has had no live message yet may have been made after the join notice was
       // published (the first member's control of the same batch made it): such joiners catch up too.
       if (!created && group.lastSeq < from && group.lastSeq > 0) {
@@ -437,6 +444,7 @@ export class GroupFanout {
           const f = encode({ ev: 'msg', d: m });
           for (const conn of member.conns) this.write(conn, f);
           upTo = m.seq;
+          this.count(member, { seq: m.seq, from: m.from, unreadable: m.isUnreadable !== false, skip: undefined });
         }
         if (typeof r?.next !== 'number') break;
         seq = r.next;
@@ -456,7 +464,17 @@ export class GroupFanout {
       const f = mine ? (d.o ?? d.f) : d.fq !== undefined && d.q?.includes(member.account) === true ? d.fq : d.f;
       for (const conn of member.conns) if (conn.n !== own) this.write(conn, f);
     }
+    // What arrived live meanwhile counts too; the next message updates the session on the devices.
+    for (const m of group.recent) this.count(member, m);
     for (const conn of member.conns) this.joinTopic(conn, group.topic);
+  }
+
+  /** Carries the member's session over message `m` (once per seq, in order). */
+  private count(member: Member, m: Counted): void {
+    const s = member.session;
+    if (s === undefined || m.seq <= s.seq) return;
+    if (countsFor(m, member.account)) s.unread++;
+    s.seq = m.seq;
   }
 
   private isHeld(group: Group, member: Member): boolean {
@@ -590,8 +608,7 @@ export class GroupFanout {
       const s = member.session;
       if (s === undefined || member.held !== undefined || d.n?.includes(member.account) === true) continue;
       if (counted.seq <= s.seq) continue;
-      if (countsFor(counted, member.account)) s.unread++;
-      s.seq = counted.seq;
+      this.count(member, counted);
       const kind = member.account === d.a ? 'out' : quiet?.has(member.account) === true ? 'muted' : 'in';
       const session = encodeMapOfRaw([...s.fixed, ['unread', encode(s.unread)], ['updateTime', time], ['lastMsg', viewOf(kind)]]);
       const f = encodeMapOfRaw([['ev', UPDATE_SESSIONS], ['d', encodeArrayOfRaw([session])]]);

@@ -111,4 +111,29 @@ describeBothModes('supergroup sessions, live', (mode) => {
     await annSessions.synced;
     expect((await annSessions.getServerSessions()).sessionList.find((x) => x.id === sid)).toMatchObject({ unread: 2, lastMsg: { idServer: four.idServer } });
   });
+
+  it('a member who joins while online counts from its join, on an edge that held the group and on one that subscribes anew', async () => {
+    const [o, a, n] = ['owner', 'ann', 'nia'].map((x) => account(x)) as [string, string, string];
+    const oc: ParleyClient = await conns.client(o);
+    await oc.synced;
+    const { team } = await oc.createSuperTeam({ name: 'big', beInviteMode: 'noVerify', accounts: [a] });
+    const sid = `superTeam-${team.teamId}`;
+    await oc.sendText({ scene: 'superTeam', to: team.teamId, text: 'before nia' });
+    // The owner's edge holds the group; in NATS mode the other edge has no member until Nia joins.
+    const near = await device(n, 'phone', engine.url);
+    const far = await device(n, 'desk', other().url);
+    await oc.addSuperTeamMembers({ teamId: team.teamId, accounts: [n] });
+    const one = await oc.sendText({ scene: 'superTeam', to: team.teamId, text: 'one' });
+    const two = await oc.sendText({ scene: 'superTeam', to: team.teamId, text: 'two' });
+    for (const d of [near, far]) {
+      await waitFor('the device to have both messages', () => d.received.some((f) => f.ev === 'msg' && f.d?.idServer === two.idServer));
+      // A device whose edge caught it up may have taken the first message from the group's history: the count goes on the same.
+      expect(await updated(d, sid, two.idServer)).toMatchObject({ unread: 2 });
+      const first = updates(d, sid).find((x) => x.lastMsg?.idServer === one.idServer);
+      if (first !== undefined) expect(first.unread).toBe(1);
+    }
+    const nc = await conns.client(n, { deviceId: 'check' });
+    await nc.synced;
+    expect((await nc.getServerSessions()).sessionList.find((x) => x.id === sid)).toMatchObject({ unread: 2 });
+  });
 });
