@@ -23,6 +23,7 @@ import type { Conn, Sockets } from './connection.ts';
 import { CLOSE_CODES } from './frames.ts';
 import type { Frames } from './frames.ts';
 import { isPlainObject } from './wire.ts';
+import { isUpdateSessions } from './groups.ts';
 import type { Metrics } from '../engine/metrics.ts';
 
 const NO_CONNS: readonly Conn[] = Object.freeze([]) as readonly Conn[];
@@ -103,6 +104,8 @@ export class Deliveries {
   onEventsControl: ((account: string, c: EventsControl) => void) | undefined;
   /** Hears changes to an account's supergroups (set by the edge's `GroupFanout`). */
   onGroupsControl: ((account: string, c: GroupsControl) => void) | undefined;
+  /** Hears each `updatesessions` frame delivered to an account (set by the edge's `GroupFanout`, which keeps supergroup sessions). */
+  onSessionsFrame: ((account: string, f: Uint8Array) => void) | undefined;
   /** Accounts with a socket on this edge, by delivery subject. */
   private readonly accounts = new Map<string, AccountEntry>();
 
@@ -182,6 +185,7 @@ export class Deliveries {
 
   private onDelivery(entry: AccountEntry, data: Uint8Array): void {
     const plain = readPlainDelivery(data);
+    if (plain !== undefined && this.onSessionsFrame !== undefined && isUpdateSessions(plain.f)) this.onSessionsFrame(entry.account, plain.f);
     if (plain !== undefined) this.fanOut(entry, plain.f, plain.x);
     else this.onOtherDelivery(entry, data);
   }

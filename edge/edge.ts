@@ -34,7 +34,7 @@ import { Logins } from './login.ts';
 import { LoginSync } from './login-sync.ts';
 import { OfflineMessagesSyncSource } from './sync-sources/offline-messages.ts';
 import { TeamsSyncSource } from './sync-sources/teams.ts';
-import { SuperTeamsSyncSource } from './sync-sources/super-teams.ts';
+import { SuperTeamsSyncSource, TeamIndexReads } from './sync-sources/super-teams.ts';
 import { SessionsSyncSource } from './sync-sources/sessions.ts';
 import { SignalingSyncSource } from './sync-sources/signaling.ts';
 import { EventsSyncSource } from './sync-sources/events.ts';
@@ -133,15 +133,19 @@ export class Edge {
     // What the login sync sends, in order; a feature adds its part here.
     this.groups = new GroupFanout(bus, this.frames, this.sockets, this.deliveries, this.actors, () => this.app, metrics);
     this.deliveries.onGroupsControl = (account, c) => this.groups.apply(account, c);
-    this.loginSync.register(new SuperTeamsSyncSource(this.groups));
-    this.loginSync.register(new SessionsSyncSource(config.syncMsgsPerSession, [new OfflineMessagesSyncSource(config.syncMsgsPerSession)]));
+    this.deliveries.onSessionsFrame = (account, f) => this.groups.noteSessionsFrame(account, f);
+    const teamIndex = new TeamIndexReads();
+    this.loginSync.register(new SuperTeamsSyncSource(this.groups, teamIndex));
+    const limits = { all: config.syncMsgsPerSession, superTeam: config.syncSuperTeamMsgsPerSession };
+    this.loginSync.register(new SessionsSyncSource(limits, [new OfflineMessagesSyncSource(limits, this.groups)], (conn, sessions) => this.groups.noteSessions(conn.account, sessions)));
+    this.loginSync.register({ name: 'supergroup sessions', sync: (run) => this.groups.endLoginWindow(run.conn, (address, m, a) => run.read(address, m, a, 'idempotent')) });
     this.loginSync.register(new SignalingSyncSource());
     this.events = new EventFanout(bus, this.frames, this.actors, () => this.heartbeat.edge);
     this.deliveries.onEventsControl = (account, c) => this.events.applyDelivered(account, c);
     this.loginSync.register(new EventsSyncSource(this.events));
     this.loginSync.register(new AccountStateSyncSource());
     this.loginSync.register(new PeopleSyncSource());
-    this.loginSync.register(new TeamsSyncSource());
+    this.loginSync.register(new TeamsSyncSource(teamIndex));
     this.logins = new Logins({
       config,
       bus,

@@ -214,6 +214,16 @@ export class Frames {
     else this.checkBound(conn);
   }
 
+  /**
+   * Sends already encoded bytes at once, after the socket's held frames: for
+   * a frame that a uWS topic publish later in the tick must not overtake
+   * (a topic's messages go out before the socket's next direct write).
+   */
+  sendBytesNow(conn: Conn, bytes: Uint8Array): void {
+    this.sendBytes(conn, bytes);
+    this.flush(conn);
+  }
+
   /** Writes every socket's held frames, one cork each (the end of the tick). */
   private flushCorked(): void {
     this.flushScheduled = false;

@@ -82,6 +82,12 @@ export interface Config {
   leaseTtlMs: number;
   /** Messages sent to a socket during login sync, per session. Default 1000. */
   syncMsgsPerSession: number;
+  /**
+   * Messages sent during login sync per supergroup session: the newest ones
+   * the device lacks; it reads older ones by history (gaps show by seq), so
+   * a login costs the same however long the group talked. Default 10.
+   */
+  syncSuperTeamMsgsPerSession: number;
   /** Largest message on the in-process Bus (embedded mode), bytes; cluster mode uses the NATS server's `max_payload`. Default 1 MiB. */
   embeddedMaxPayloadBytes: number;
   /** Allow the slow `ws`-based uWebSockets.js fallback when the native binary cannot load. Default false. */
@@ -178,6 +184,7 @@ export const CONFIG_FIELDS: Record<keyof Config, FieldSpec> = {
   logReplicas: { env: 'PARLEY_LOG_REPLICAS', kind: 'int', min: 1, max: 5, doc: 'JetStream replicas of the Log' },
   leaseTtlMs: { env: 'PARLEY_LEASE_TTL_MS', kind: 'int', min: 500, doc: 'partition lease lifetime (cluster), ms' },
   syncMsgsPerSession: { env: 'PARLEY_SYNC_MSGS_PER_SESSION', kind: 'int', min: 1, doc: 'offline messages per session at login' },
+  syncSuperTeamMsgsPerSession: { env: 'PARLEY_SYNC_SUPERTEAM_MSGS_PER_SESSION', kind: 'int', min: 1, doc: 'offline messages per supergroup session at login (the newest)' },
   embeddedMaxPayloadBytes: { env: 'PARLEY_EMBEDDED_MAX_PAYLOAD_BYTES', kind: 'int', min: 4096, doc: 'largest in-process bus message (embedded), bytes' },
   allowUwsFallback: { env: 'PARLEY_ALLOW_UWS_FALLBACK', kind: 'bool', doc: 'allow the slow ws-based uWS fallback' },
   logLevel: { env: 'PARLEY_LOG_LEVEL', kind: 'level', doc: 'debug, info, warn or error' },
@@ -238,6 +245,7 @@ export function defaultConfig(): Config {
     logReplicas: 1,
     leaseTtlMs: 3000,
     syncMsgsPerSession: 1000,
+    syncSuperTeamMsgsPerSession: 10,
     embeddedMaxPayloadBytes: 1024 * 1024,
     allowUwsFallback: false,
     logLevel: 'info',

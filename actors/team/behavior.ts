@@ -29,7 +29,7 @@ import type { Caller } from '../../engine/envelope.ts';
 import { ParleyError } from '../../engine/protocol/errors.ts';
 import type { Args } from '../../engine/protocol/methods.ts';
 import { decodeKey, keyOf, rangeOf, rangeUnder } from '../../engine/keys.ts';
-import { encode } from '../../engine/protocol/codec.ts';
+import { encode, encodeArrayOfRaw, encodeMapOfRaw, rememberEncoding } from '../../engine/protocol/codec.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import type { DeletedMsgSelf, Message, MsgRef, MsgType, SysMsg } from '../../engine/protocol/objects.ts';
 import type { ClearedHistory } from '../../engine/protocol/methods.ts';
@@ -452,6 +452,7 @@ function groupActor<K extends TeamKind>(kind: K) {
         const view = lmdbView(ctx);
         const budget = pageBudget(ctx, a.maxBytes);
         let bytes = 0;
+        const encoded: Uint8Array[] = [];
         // Messages the viewer cleared together with their login sync copies are not sent again.
         let seq = Math.max(1, a.fromSeq, clearedSeq(state.conv, a.viewer, true) + 1);
         for (; seq <= state.conv.lastSeq && page.msgs.length < a.limit; seq++) {
@@ -459,13 +460,17 @@ function groupActor<K extends TeamKind>(kind: K) {
           if (m === undefined || !m.isOfflinable || !visibleTo(m, a.viewer)) continue;
           const v = teamViewOf(m, a.viewer);
           if (m.from !== a.viewer && alertMuted(state, a.viewer, m.from)) v.isMuted = true;
-          const size = encode(v).byteLength;
-          if (page.msgs.length > 0 && bytes + size > budget) break;
+          const e = encode(v);
+          if (page.msgs.length > 0 && bytes + e.byteLength > budget) break;
           page.msgs.push(v);
-          bytes += size;
+          encoded.push(e);
+          bytes += e.byteLength;
         }
         if (seq <= state.conv.lastSeq) page.next = seq;
-        return { reply: page };
+        // The page's bytes from the messages' own, encoded once for its budget: the reply is not encoded again.
+        const members: Array<[string, Uint8Array]> = [['msgs', encodeArrayOfRaw(encoded)]];
+        if (page.next !== undefined) members.push(['next', encode(page.next)]);
+        return { reply: rememberEncoding(page, encodeMapOfRaw(members)) };
       },
     } satisfies import('../../engine/actor/define.ts').CallHandlers<typeof teamCalls, TeamState, TeamEvent>,
 

@@ -283,7 +283,7 @@ export const userActor = {
     recalled: (state, a, _caller, ctx) => ({ reply: true, events: decideRecalled(state, a, ctx.now()) }),
     sync(state, a, _caller, ctx) {
       const bounds = { after: a.after, maxBytes: pageBudget(ctx, a.maxBytes), maxSessions: SYNC_SESSIONS_PER_PAGE };
-      return { reply: syncPlan(state, a.cursors, a.limit, bounds) };
+      return { reply: syncPlan(state, a.cursors, a.superTeamLimit === undefined ? a.limit : { all: a.limit, superTeam: a.superTeamLimit }, bounds) };
     },
     postSysMsg(state, a, _caller, ctx) {
       const { msg, events } = decidePost(state, a, ctx.now(), ctx);

@@ -88,6 +88,8 @@ export interface SyncArgs {
   cursors?: SyncCursors;
   /** Offline messages per session. */
   limit: number;
+  /** Offline messages per supergroup session (the newest). Default: `limit`. */
+  superTeamLimit?: number;
   /** Most bytes of the page, when the caller needs less than the Bus carries. */
   maxBytes?: number;
   /** The `next` of the previous page. */

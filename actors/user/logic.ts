@@ -495,6 +495,12 @@ export interface SyncFetch {
   fromSeq: number;
 }
 
+/** Messages a login sync sends per session: `all` for every scene but supergroups, `superTeam` for those. */
+export interface SyncLimits {
+  all: number;
+  superTeam: number;
+}
+
 /** Bounds of one page of the login sync plan. */
 export interface SyncPageBounds {
   /** Resume after this session id: the `next` of the previous page. Default: from the start. */
@@ -527,7 +533,8 @@ function changedAt(row: SessionRow): number {
  * cursor (a new message, or a read, ext, pin or receipt change), each with
  * its `isTop`, `topCustom` and `msgReceiptTime`, and for each the messages
  * it lacks — past its own `seqs` cursor when it sent one, else past the
- * account's read pointer — at most `limit`; and the sessions deleted since
+ * account's read pointer — at most `limit` (the newest of them; a
+ * supergroup's at most `limit.superTeam`); and the sessions deleted since
  * its cursor.
  *
  * Paged by session id, which does not move as sessions change, so a session
@@ -536,7 +543,8 @@ function changedAt(row: SessionRow): number {
  * `maxBytes` or `maxSessions`, holding at least one session; within a page,
  * sessions are newest first.
  */
-export function syncPlan(state: UserState, cursors: SyncCursors | undefined, limit: number, bounds: SyncPageBounds = {}): SyncPage {
+export function syncPlan(state: UserState, cursors: SyncCursors | undefined, limit: number | SyncLimits, bounds: SyncPageBounds = {}): SyncPage {
+  const limits = typeof limit === 'number' ? { all: limit, superTeam: limit } : limit;
   const since = cursors?.sessions ?? 0;
   // Own keys only: a session id must never find something on Object.prototype.
   const seqs = new Map(Object.entries(cursors?.seqs ?? {}));
@@ -566,7 +574,7 @@ export function syncPlan(state: UserState, cursors: SyncCursors | undefined, lim
     }
     const session = sessionView(r);
     const known = seqs.get(r.id) ?? r.readSeq;
-    const fromSeq = Math.max(known + 1, r.lastSeq - limit + 1);
+    const fromSeq = Math.max(known + 1, r.lastSeq - (r.scene === 'superTeam' ? limits.superTeam : limits.all) + 1);
     const fetch = fromSeq <= r.lastSeq ? { sessionId: r.id, scene: r.scene, to: r.to, address: r.address, fromSeq } : undefined;
     const size = encode(session).byteLength + (fetch === undefined ? 0 : encode(fetch).byteLength);
     if (items > 0 && (items >= maxSessions || bytes + size > maxBytes)) {

@@ -9,10 +9,12 @@
  */
 import { userCalls } from '../../actors/user/calls.ts';
 import type { Scene, Session } from '../../engine/protocol/methods.ts';
+import type { SyncLimits } from '../../actors/user/logic.ts';
 import { userAddress } from '../../engine/subjects.ts';
 import { logger } from '../../engine/logger.ts';
 import { forEachBounded } from '../login-sync.ts';
 import type { LoginSyncRun, LoginSyncSource } from '../login-sync.ts';
+import type { Conn } from '../connection.ts';
 import { isPlainObject, isUint } from '../wire.ts';
 
 /** Conversations fetched concurrently during one socket's login sync. */
@@ -57,12 +59,16 @@ interface SyncFetch {
 /** The sessions pages from the user actor, each followed by its conversations' sources. */
 export class SessionsSyncSource implements LoginSyncSource {
   readonly name = 'sessions';
-  /** `limit` asked of the user actor: messages per session (`syncMsgsPerSession`). */
-  private readonly msgsPerSession: number;
+  /** Messages per session asked of the user actor (`syncMsgsPerSession`, `syncSuperTeamMsgsPerSession` for supergroups). */
+  private readonly msgsPerSession: SyncLimits;
   private readonly perConversation: readonly ConversationSyncSource[];
 
-  constructor(msgsPerSession: number, perConversation: readonly ConversationSyncSource[]) {
+  /** Hears each page's sessions as they are written (the supergroup fan-out keeps its sessions from them). */
+  private readonly onSessions: ((conn: Conn, sessions: readonly Session[]) => void) | undefined;
+
+  constructor(msgsPerSession: SyncLimits, perConversation: readonly ConversationSyncSource[], onSessions?: (conn: Conn, sessions: readonly Session[]) => void) {
     this.msgsPerSession = msgsPerSession;
+    this.onSessions = onSessions;
     this.perConversation = perConversation;
   }
 
@@ -71,7 +77,7 @@ export class SessionsSyncSource implements LoginSyncSource {
     const address = userAddress(conn.account);
     let after: string | undefined;
     for (let first = true; ; first = false) {
-      const a: Record<string, unknown> = { deviceId: conn.deviceId, cursors: run.cursors, limit: this.msgsPerSession };
+      const a: Record<string, unknown> = { deviceId: conn.deviceId, cursors: run.cursors, limit: this.msgsPerSession.all, superTeamLimit: this.msgsPerSession.superTeam };
       if (paging.ask !== undefined) a.maxBytes = paging.ask;
       if (after !== undefined) a.after = after;
       const pulled = await run.pull(
@@ -79,6 +85,7 @@ export class SessionsSyncSource implements LoginSyncSource {
         (result) => {
           const sessions = Array.isArray(result?.sessions) ? result.sessions : [];
           if (first || sessions.length > 0) run.send({ ev: 'sessions', d: sessions });
+          if (sessions.length > 0) this.onSessions?.(conn, sessions);
           const deleted = Array.isArray(result?.deleted) ? result.deleted.filter((id) => typeof id === 'string') : [];
           if (deleted.length > 0) run.send({ ev: 'sessionsdeleted', d: deleted });
         },

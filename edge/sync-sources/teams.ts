@@ -16,16 +16,25 @@ import { teamAddress, userTeamsAddress } from '../../engine/protocol/methods/tea
 import { teamCalls } from '../../actors/team/calls.ts';
 import type { MembersSyncArgs, MembersSyncPage } from '../../actors/team/calls.ts';
 import type { LoginSyncRun, LoginSyncSource } from '../login-sync.ts';
+import type { TeamIndexReads } from './super-teams.ts';
 import { isPlainObject, isUint } from '../wire.ts';
 
 export class TeamsSyncSource implements LoginSyncSource {
   readonly name = 'teams';
+  /** The whole index, when the supergroups part of the same sync read it already. */
+  private readonly kept: TeamIndexReads | undefined;
+
+  constructor(kept?: TeamIndexReads) {
+    this.kept = kept;
+  }
 
   async sync(run: LoginSyncRun): Promise<void> {
     const teamIds: string[] = [];
     const a: TeamsSyncArgs = isPlainObject(run.cursors) && isUint(run.cursors.teams) ? { after: run.cursors.teams } : {};
+    // Without a cursor the whole index is asked for, which this sync may have read already (taken either way, so none is kept past the sync).
+    const earlier = this.kept?.take(run.conn);
     await run.pull(
-      async () => (await run.read(userTeamsAddress(run.conn.account), 'syncTeams', a, userTeamsCalls.syncTeams.retry)) as Partial<TeamsSyncReply> | undefined,
+      async () => (a.after === undefined && earlier !== undefined ? earlier.reply : ((await run.read(userTeamsAddress(run.conn.account), 'syncTeams', a, userTeamsCalls.syncTeams.retry)) as Partial<TeamsSyncReply> | undefined)),
       (reply) => {
         run.send({ ev: 'teams', d: Array.isArray(reply?.teams) ? reply.teams : [] });
         run.send({ ev: 'SuperTeams', d: Array.isArray(reply?.superTeams) ? reply.superTeams : [] });

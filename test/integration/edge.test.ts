@@ -211,7 +211,7 @@ describe('edge: login', () => {
 
     const sync = fx.actors.requests.find((r) => r.m === 'sync')!;
     expect(sync.to).toBe(userAddress('alice'));
-    expect(sync.a).toEqual({ deviceId: 'dev-1', cursors: { sessions: 4 }, limit: 50 });
+    expect(sync.a).toEqual({ deviceId: 'dev-1', cursors: { sessions: 4 }, limit: 50, superTeamLimit: 10 });
     expect(sync.caller).toMatchObject({ account: 'alice', deviceId: 'dev-1', deviceType: 'ios' });
     expect(sync.caller!.conn).toMatch(/^edge-test\/\d+$/);
     const ranges = fx.actors.requests.filter((r) => r.m === 'range');

@@ -149,6 +149,18 @@ describe('deleting sessions', () => {
     expect(back.topCustom).toBeUndefined();
   });
 
+  it("asks a fresh device for a supergroup's newest messages up to the supergroup limit, and for others' up to the general one", () => {
+    const s = fresh();
+    touch(s, 'bob', 40, 0, msg(40, 'bob', 10));
+    const t = { id: 'superTeam-7', scene: 'superTeam' as const, to: '7', address: 'superTeam:7', seq: 40, own: 0, msg: { ...msg(40, 'bob', 20), to: '7' } };
+    applyUserEvent(s, decideTouch(s, t)!);
+    const fromSeqs = (limit: Parameters<typeof syncPlan>[2]) => Object.fromEntries(syncPlan(s, undefined, limit).fetch.map((f) => [f.sessionId, f.fromSeq]));
+    expect(fromSeqs({ all: 30, superTeam: 5 })).toEqual({ 'p2p-bob': 11, 'superTeam-7': 36 });
+    expect(fromSeqs(30)).toEqual({ 'p2p-bob': 11, 'superTeam-7': 11 });
+    // A device that has seen past the limit asks only for what follows.
+    expect(Object.fromEntries(syncPlan(s, { seqs: { 'superTeam-7': 38 } }, { all: 30, superTeam: 5 }).fetch.map((f) => [f.sessionId, f.fromSeq]))['superTeam-7']).toBe(39);
+  });
+
   it('tells a device with a cursor at login, and a new device nothing of it', () => {
     const s = fresh();
     touch(s, 'bob', 1, 0, msg(1, 'bob', 10));
