@@ -16,7 +16,6 @@ import type { InboundContext } from './inbound-events.ts';
 import type { ParsedOptions } from './options.ts';
 import { MessageOrdering } from './ordering.ts';
 import { RequestTable } from './requests.ts';
-import { SuperTeamSessions } from './super-team-sessions.ts';
 import { deferred, isRecord } from './shared.ts';
 import { SyncState } from './sync-state.ts';
 import { Transport } from './transport.ts';
@@ -36,8 +35,6 @@ export class Connection {
   private readonly transport: Transport;
   private readonly requests: RequestTable;
   private readonly inbound: InboundContext;
-  /** Supergroup sessions, brought up to date by their live messages (no server frame does it). */
-  private readonly superTeamSessions = new SuperTeamSessions();
 
   private destroyed = false;
   private destroying: Promise<void> | undefined;
@@ -52,26 +49,16 @@ export class Connection {
         return this.sync.loginCursors();
       },
       onReady: () => this.onReady(),
-      onEvent: (ev, d) => {
-        if (ev === 'sessions' || ev === 'updatesessions') this.superTeamSessions.note(d);
-        handleEvent(ev, d, this.inbound);
-      },
+      onEvent: (ev, d) => handleEvent(ev, d, this.inbound),
       onReply: (id, frame) => this.requests.onReply(id, frame),
       onDropped: (reconnecting, why) => this.requests.onSocketDropped(reconnecting, why),
       failPending: (err) => this.requests.rejectAll(err),
       emit: (event, data) => this.emit(event, data),
     });
-    this.requests = new RequestTable(this.transport, opts.requestTimeoutMs, (msg) => {
-      this.sync.noteMessage(msg);
-      // The sending device's own supergroup message moves its session too.
-      this.supergroupSession(msg);
-    });
+    this.requests = new RequestTable(this.transport, opts.requestTimeoutMs, (msg) => this.sync.noteMessage(msg));
     const ordering = new MessageOrdering(this.sync, {
       fetchHistory: (a) => this.request('getHistoryMsgs', a),
-      emit: (event, data) => {
-        this.emit(event, data);
-        if (event === 'msg') this.supergroupSession(data);
-      },
+      emit: (event, data) => this.emit(event, data),
     });
     this.inbound = {
       sync: this.sync,
@@ -142,12 +129,6 @@ export class Connection {
   private onReady(): void {
     if (this.syncDone.settled) this.syncDone = deferred();
     this.requests.flush();
-  }
-
-  /** A supergroup message moves its session on this device: the server sends no session update for it. */
-  private supergroupSession(msg: unknown): void {
-    const session = this.superTeamSessions.onMessage(msg);
-    if (session !== undefined) this.emit('updatesessions', [session]);
   }
 
   private emit<K extends keyof LifecycleEvents>(event: K, data: LifecycleEvents[K]): void;

@@ -109,8 +109,8 @@ interface SessionMirror {
 interface Counted {
   readonly seq: number;
   readonly from: string;
-  /** False for a message sent with `isUnreadable: false` (notifications among them). */
-  readonly unreadable: boolean;
+  /** False for a message sent with `isUnreadable: false` (notifications among them), and once it is known recalled. */
+  unreadable: boolean;
   /** Accounts it was not for (the delivery's `n`). */
   readonly skip: readonly string[] | undefined;
 }
@@ -300,10 +300,21 @@ export class GroupFanout {
       while (next < teams.length) {
         const teamId = teams[next++]!;
         const touch = (await read(superTeamAddress(teamId), 'sessionOf', { viewer: conn.account })) as TouchArgs | null;
-        if (touch !== null && typeof touch === 'object') await read(userAddress(conn.account), 'touch', touch);
+        if (touch === null || typeof touch !== 'object') continue;
+        this.noteRecalled(teamId, touch.recalled);
+        await read(userAddress(conn.account), 'touch', touch);
       }
     };
     await Promise.all(Array.from({ length: Math.min(REFRESH_CONCURRENCY, teams.length) }, () => worker()));
+  }
+
+  /** Messages of the group known recalled count for nobody from here on (a session read after the recall no longer holds them). */
+  private noteRecalled(teamId: string, seqs: readonly number[] | undefined): void {
+    if (seqs === undefined || seqs.length === 0) return;
+    const group = this.groups.get(groupSubject(teamId));
+    if (group === undefined) return;
+    const recalled = new Set(seqs);
+    for (const m of group.recent) if (recalled.has(m.seq)) m.unreadable = false;
   }
 
   /** A socket closed: it leaves its groups; the last member socket of a group drops its Bus subscription. */
@@ -583,7 +594,7 @@ export class GroupFanout {
   /**
    * Each member's session after message `d`: its newest message and unread
    * count, written to the member's devices as `updatesessions` (the
-   * sender's sending socket excepted, as for the message).
+   * sender's sending socket included, as in p2p).
    */
   private updateSessions(group: Group, d: GroupDelivery): void {
     let msg: Message;
@@ -603,7 +614,6 @@ export class GroupFanout {
       return (lastMsg[kind] ??= encode((decode(bytes) as { d: Message }).d));
     };
     const quiet = d.q === undefined || d.fq === undefined ? undefined : new Set(d.q);
-    const own = this.sockets.numberOf(d.x);
     for (const member of group.members.values()) {
       const s = member.session;
       if (s === undefined || member.held !== undefined || d.n?.includes(member.account) === true) continue;
@@ -613,7 +623,8 @@ export class GroupFanout {
       const session = encodeMapOfRaw([...s.fixed, ['unread', encode(s.unread)], ['updateTime', time], ['lastMsg', viewOf(kind)]]);
       const f = encodeMapOfRaw([['ev', UPDATE_SESSIONS], ['d', encodeArrayOfRaw([session])]]);
       // With the socket's other frames of the tick: a message published after it may come first, and its own update follows.
-      for (const conn of member.conns) if (!(kind === 'out' && conn.n === own) && !conn.closed && conn.state === 'ready') this.frames.sendBytes(conn, f);
+      // The sending socket too: as in p2p, every device of the sender sees its session move.
+      for (const conn of member.conns) if (!conn.closed && conn.state === 'ready') this.frames.sendBytes(conn, f);
     }
   }
 }

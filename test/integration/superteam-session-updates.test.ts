@@ -1,11 +1,13 @@
 /**
  * Supergroup sessions on the device, over the wire with the SDK, in both
- * modes: the engine writes no session per supergroup message, and the SDK
- * turns each live one into `updatesessions` — the newest message as
+ * modes: the engine writes no session per supergroup message, and the
+ * edges send each live one's `updatesessions` — the newest message as
  * `lastMsg`, one more unread for a message of another account that counts,
- * none for the account's own or for a notification — starting from the
- * counts of the login sync and of a reset. A member mute's notification
- * reaches every member but the operator with its session update.
+ * none for the account's own (its sending device hears it too) or for a
+ * notification — starting from the counts of the login sync and of a
+ * reset, and leaving out a recall once the sessions were read. A member
+ * mute's notification reaches every member but the operator with its
+ * session update.
  */
 import { expect, it } from 'vitest';
 import type { ParleyClient } from '../../client/index.ts';
