@@ -594,7 +594,7 @@ export class GroupFanout {
   /**
    * Each member's session after message `d`: its newest message and unread
    * count, written to the member's devices as `updatesessions` (the
-   * sender's sending socket included, as in p2p).
+   * sender's sending socket excepted, as for the message).
    */
   private updateSessions(group: Group, d: GroupDelivery): void {
     let msg: Message;
@@ -614,6 +614,7 @@ export class GroupFanout {
       return (lastMsg[kind] ??= encode((decode(bytes) as { d: Message }).d));
     };
     const quiet = d.q === undefined || d.fq === undefined ? undefined : new Set(d.q);
+    const own = this.sockets.numberOf(d.x);
     for (const member of group.members.values()) {
       const s = member.session;
       if (s === undefined || member.held !== undefined || d.n?.includes(member.account) === true) continue;
@@ -623,8 +624,8 @@ export class GroupFanout {
       const session = encodeMapOfRaw([...s.fixed, ['unread', encode(s.unread)], ['updateTime', time], ['lastMsg', viewOf(kind)]]);
       const f = encodeMapOfRaw([['ev', UPDATE_SESSIONS], ['d', encodeArrayOfRaw([session])]]);
       // With the socket's other frames of the tick: a message published after it may come first, and its own update follows.
-      // The sending socket too: as in p2p, every device of the sender sees its session move.
-      for (const conn of member.conns) if (!conn.closed && conn.state === 'ready') this.frames.sendBytes(conn, f);
+      // Not to the sending socket: its reply brings the message, and the SDK would take a session's newer lastMsg as a live one.
+      for (const conn of member.conns) if (!(kind === 'out' && conn.n === own) && !conn.closed && conn.state === 'ready') this.frames.sendBytes(conn, f);
     }
   }
 }

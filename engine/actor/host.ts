@@ -55,13 +55,14 @@ export interface ActorHostOptions {
    * go out, ms, so that the updates of the messages sent meanwhile join them
    * or replace them (`supersede`): at low load a member's user actor then
    * takes one command per wait instead of one per message. 0 sends them at
-   * the end of the turn. Default `TOUCH_LINGER_MS`.
+   * the end of the turn. Default `TOUCH_LINGER_MS` (0): a session read right
+   * after a message was delivered then sees it.
    */
   touchLingerMs?: number;
 }
 
-/** Default `touchLingerMs`: a session update trails its message by at most this, ms. */
-export const TOUCH_LINGER_MS = 5;
+/** Default `touchLingerMs`, ms: no lingering, so sessions read after a delivery are up to date. */
+export const TOUCH_LINGER_MS = 0;
 
 /** Most commands decided into one Log entry. */
 const MAX_BATCH = 256;

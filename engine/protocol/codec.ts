@@ -22,8 +22,9 @@ const unpackr = new Unpackr({ useRecords: false, moreTypes: false, mapsAsObjects
  * small sizes); a plain array elsewhere (the browser). The bytes may sit at
  * an offset of their ArrayBuffer: code reaching `.buffer` uses `byteOffset`.
  */
+const nodePool = (globalThis as Record<string, unknown>)['Buffer'] as { allocUnsafe?: (n: number) => Uint8Array } | undefined;
 const alloc: (n: number) => Uint8Array =
-  typeof Buffer === 'function' && typeof Buffer.allocUnsafe === 'function' ? (n) => Buffer.allocUnsafe(n) : (n) => new Uint8Array(n);
+  typeof nodePool?.allocUnsafe === 'function' ? (n) => nodePool.allocUnsafe!(n) : (n) => new Uint8Array(n);
 
 /** Writes `n` as a big-endian uint32 at `out[at]`. */
 function setU32(out: Uint8Array, at: number, n: number): void {
