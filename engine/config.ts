@@ -74,6 +74,8 @@ export interface Config {
   actorIdleMs: number;
   /** Commands queued per actor before new ones get UNAVAILABLE. Default 1000. */
   mailboxLimit: number;
+  /** How long a session update may wait to be coalesced with the next ones, ms; 0 sends it at the end of the turn. Default 5. */
+  touchLingerMs: number;
   /** JetStream `sync_interval` of the server is the operator's; this is the Log stream count. Default 8. */
   logStreams: number;
   /** JetStream replicas of the Log streams and lease buckets (1 or 3). Default 1. */
@@ -180,6 +182,7 @@ export const CONFIG_FIELDS: Record<keyof Config, FieldSpec> = {
   idleTimeoutSec: { env: 'PARLEY_IDLE_TIMEOUT_SEC', kind: 'int', min: 8, doc: 'socket idle timeout, s' },
   actorIdleMs: { env: 'PARLEY_ACTOR_IDLE_MS', kind: 'int', min: 100, doc: 'passivate actors idle for, ms' },
   mailboxLimit: { env: 'PARLEY_MAILBOX_LIMIT', kind: 'int', min: 1, doc: 'queued commands per actor' },
+  touchLingerMs: { env: 'PARLEY_TOUCH_LINGER_MS', kind: 'int', min: 0, max: 1000, doc: 'a session update waits up to this to coalesce with the next ones, ms (0: none)' },
   logStreams: { env: 'PARLEY_LOG_STREAMS', kind: 'int', min: 1, max: 1024, doc: 'JetStream streams the Log is split into' },
   logReplicas: { env: 'PARLEY_LOG_REPLICAS', kind: 'int', min: 1, max: 5, doc: 'JetStream replicas of the Log' },
   leaseTtlMs: { env: 'PARLEY_LEASE_TTL_MS', kind: 'int', min: 500, doc: 'partition lease lifetime (cluster), ms' },
@@ -241,6 +244,7 @@ export function defaultConfig(): Config {
     idleTimeoutSec: 120,
     actorIdleMs: 60_000,
     mailboxLimit: 1000,
+    touchLingerMs: 5, // the host's TOUCH_LINGER_MS
     logStreams: 8,
     logReplicas: 1,
     leaseTtlMs: 3000,

@@ -310,6 +310,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
         partitions: config.partitions,
         mailboxLimit: config.mailboxLimit,
         actorIdleMs: config.actorIdleMs,
+        touchLingerMs: config.touchLingerMs,
         callTimeoutMs: config.requestTimeoutMs,
         metrics,
       });

@@ -4,6 +4,7 @@ import { RESULT_PREFIX } from '../../engine/actor/call.ts';
 import { ERRORS, ParleyError, errorNameOf } from '../../engine/protocol/errors.ts';
 import { parseRequest, parseSessionId } from '../../engine/protocol/methods.ts';
 import { parseConfig, describeConfig, ConfigError } from '../../engine/config.ts';
+import { TOUCH_LINGER_MS } from '../../engine/actor/host.ts';
 import { addressOfLogSubject, fenceSubject, logSubject, p2pAddress, partitionOf, subjectToken } from '../../engine/subjects.ts';
 
 describe('error table', () => {
@@ -102,6 +103,13 @@ describe('configuration', () => {
     expect(config.allowUwsFallback).toBe(true);
     expect(config.dataDir).toBe('./data');
     expect(config.loginTimeoutMs).toBe(10_000);
+  });
+
+  it('sets how long session updates linger, defaulting to the host\'s', () => {
+    expect(parseConfig({}).touchLingerMs).toBe(TOUCH_LINGER_MS);
+    expect(parseConfig({ PARLEY_TOUCH_LINGER_MS: '0' }).touchLingerMs).toBe(0);
+    expect(parseConfig({}, ['--touch-linger-ms', '12']).touchLingerMs).toBe(12);
+    expect(() => parseConfig({ PARLEY_TOUCH_LINGER_MS: '-1' })).toThrow(/PARLEY_TOUCH_LINGER_MS/);
   });
 
   it('names what is wrong', () => {
