@@ -88,7 +88,7 @@ export class SyncState {
    */
   noteSysMsg(msg: unknown): boolean {
     if (!isRecord(msg) || typeof msg.idServer !== 'string') return true;
-    const once = (msg.type === 'custom' && msg.sendToOnlineUsersOnly === false) || (msg.type === 'deleteMsg' && msg.scene === 'superTeam');
+    const once = (msg.type === 'custom' && msg.sendToOnlineUsersOnly === false) || isSuperTeamRecall(msg);
     if (once && typeof msg.time === 'number' && msg.time > this.sysmsgs) this.sysmsgs = msg.time;
     if (this.seenSysMsgs.has(msg.idServer)) return false;
     this.seenSysMsgs.add(msg.idServer);
@@ -97,6 +97,15 @@ export class SyncState {
       if (oldest.done !== true) this.seenSysMsgs.delete(oldest.value);
     }
     return true;
+  }
+
+  /**
+   * Advances the `sysmsgs` cursor from the notice a recall's reply returns,
+   * when it is a supergroup's (its socket hears no `sysmsg` of it, and the
+   * login sync sends each device those past the cursor once).
+   */
+  noteOwnRecall(notice: unknown): void {
+    if (isRecord(notice) && isSuperTeamRecall(notice) && typeof notice.time === 'number' && notice.time > this.sysmsgs) this.sysmsgs = notice.time;
   }
 
   /** Advances the sessions cursor from a `sessions` / `updatesessions` payload (a list of sessions). */
@@ -156,4 +165,9 @@ export class SyncState {
     }
     return true;
   }
+}
+
+/** Whether `msg` is a supergroup's recall notice. */
+function isSuperTeamRecall(msg: Record<string, unknown>): boolean {
+  return msg.type === 'deleteMsg' && msg.scene === 'superTeam';
 }

@@ -6,8 +6,8 @@
  * device heard it live, only those after the device's `sysmsgs` cursor;
  * the recalled message is not among the login's offline messages and its
  * session's unread count leaves it out. A device online at the recall does
- * not get it again at its next login, and a member who joined after the
- * recall never gets it.
+ * not get it again at its next login (nor the recalling device, which had
+ * it as its reply), and a member who joined after the recall never gets it.
  */
 import { expect, it } from 'vitest';
 import type { ParleyClient } from '../../client/index.ts';
@@ -98,8 +98,15 @@ describeBothModes('supergroup recalls at a device offline at the time', (mode) =
     expect(recallsIn(phoneBack.of<SysMsg[]>('offlinesysmsgs'))).toEqual([]);
     expect((await phoneBack.c.getServerSessions()).sessionList.find((s) => s.id === sid)?.unread).toBe(2);
 
+    // The recalling device had each notice as its reply: its next login brings neither.
+    const ownerCursors = oc.cursors;
+    expect(ownerCursors.sysmsgs).toBe(recallUnseen.time);
+    await oc.disconnect();
+    const ownerBack = await login(o, 'o', ownerCursors);
+    expect(recallsIn(ownerBack.of<SysMsg[]>('offlinesysmsgs'))).toEqual([]);
+
     // A member who joined after the recalls was never told of them.
-    await oc.addSuperTeamMembers({ teamId: team.teamId, accounts: [late] });
+    await ownerBack.c.addSuperTeamMembers({ teamId: team.teamId, accounts: [late] });
     const lc = await login(late, 'l');
     expect(recallsIn(lc.of<SysMsg[]>('offlinesysmsgs'))).toEqual([]);
   });
