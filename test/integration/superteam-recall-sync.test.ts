@@ -125,3 +125,24 @@ describeBothModes('supergroup recalls at a device offline at the time', (mode) =
     expect(fresh.of<Session[]>('sessions').flat().find((s) => s.id === `superTeam-${team.teamId}`)?.unread ?? 0).toBe(0);
   });
 });
+
+describeBothModes('supergroup recall notices in pages', (mode) => {
+  // A small socket bound makes small login-sync pages: the notices take several.
+  const engine = mode.useEngine({ env: { PARLEY_SUPERTEAM_CLIENT_CREATE: 'true', PARLEY_MAX_BACKPRESSURE_BYTES: '8192' } });
+  const conns = useConnections(() => engine.url);
+
+  it('sends every notice once, oldest recall first, over several pages', async () => {
+    const [o, a] = [account('owner'), account('ann')];
+    const oc = await conns.client(o, { deviceId: 'o' });
+    const { team } = await oc.createSuperTeam({ name: 'big', beInviteMode: 'noVerify', accounts: [a] });
+    const to = { scene: 'superTeam' as const, to: team.teamId };
+    const recalls: SysMsg[] = [];
+    for (let i = 0; i < 20; i++) recalls.push(await oc.recallMsg({ msg: await oc.sendText({ ...to, text: `m${i}` }) }));
+    const frames: SysMsg[][] = [];
+    const c = await conns.client(a, { deviceId: 'new', on: { offlinesysmsgs: ((d: SysMsg[]) => frames.push(d)) as never } });
+    await c.waitForSync(20_000);
+    const pages = frames.filter((f) => f.some((x) => x.type === 'deleteMsg'));
+    expect(pages.length).toBeGreaterThan(1);
+    expect(recallsIn(pages)).toEqual(recalls);
+  });
+});
