@@ -55,7 +55,12 @@ export class Connection {
       failPending: (err) => this.requests.rejectAll(err),
       emit: (event, data) => this.emit(event, data),
     });
-    this.requests = new RequestTable(this.transport, opts.requestTimeoutMs, (msg) => this.sync.noteMessage(msg));
+    this.requests = new RequestTable(
+      this.transport,
+      opts.requestTimeoutMs,
+      (msg) => this.sync.noteMessage(msg),
+      (notice) => this.sync.noteOwnRecall(notice),
+    );
     const ordering = new MessageOrdering(this.sync, {
       fetchHistory: (a) => this.request('getHistoryMsgs', a),
       emit: (event, data) => this.emit(event, data),

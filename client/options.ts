@@ -17,7 +17,7 @@ export interface Cursors {
   sessions?: number;
   /** Highest message `seq` seen, per session id. */
   seqs?: Record<string, number>;
-  /** Newest `time` of a stored custom system notification seen (`sendToOnlineUsersOnly: false`), in ms since the epoch. */
+  /** Newest `time` of a stored custom system notification (`sendToOnlineUsersOnly: false`) or a supergroup recall notice (`deleteMsg`, scene `superTeam`) seen, in ms since the epoch. */
   sysmsgs?: number;
   /** Highest friend `updateTime` seen, in ms (the login sync sends friends changed after it). */
   friends?: number;

@@ -60,12 +60,19 @@ export class RequestTable {
   private readonly wire: RequestWire;
   private readonly timeoutMs: number;
   private readonly onStored: (msg: unknown) => void;
+  private readonly onRecalled: ((notice: unknown) => void) | undefined;
 
-  /** `timeoutMs`: how long a request may wait for its reply, from the call; `onStored`: called with the message a send's reply returns. */
-  constructor(wire: RequestWire, timeoutMs: number, onStored: (msg: unknown) => void) {
+  /**
+   * `timeoutMs`: how long a request may wait for its reply, from the call;
+   * `onStored`: called with the message a send's reply returns;
+   * `onRecalled`: with the notice a recall's reply returns (the recalling
+   * socket hears no `sysmsg` of its own recall).
+   */
+  constructor(wire: RequestWire, timeoutMs: number, onStored: (msg: unknown) => void, onRecalled?: (notice: unknown) => void) {
     this.wire = wire;
     this.timeoutMs = timeoutMs;
     this.onStored = onStored;
+    this.onRecalled = onRecalled;
   }
 
   /** Writes the request now (`ready`), queues it (connecting, reconnecting) or rejects it (`idle`, `closed`). */
@@ -103,6 +110,7 @@ export class RequestTable {
       return;
     }
     if (p.isSend) this.onStored(frame.r);
+    else if (p.m === 'recallMsg' || p.m === 'deleteMsg') this.onRecalled?.(frame.r);
     this.settle(p, undefined, frame.r);
   }
 

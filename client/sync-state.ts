@@ -19,7 +19,7 @@ export class SyncState {
   private readonly seqs = new Map<string, number>();
   /** Recently seen `sessionId␀seq` keys, oldest first (a Set keeps insertion order). */
   private readonly seen = new Set<string>();
-  /** Newest `time` of a stored custom system notification seen (0: none). */
+  /** Newest `time` of a stored custom system notification or a supergroup recall notice seen (0: none). */
   private sysmsgs = 0;
   /** Recently seen system notification idServers, oldest first: a login sync may repeat one delivered live. */
   private readonly seenSysMsgs = new Set<string>();
@@ -81,13 +81,15 @@ export class SyncState {
   }
 
   /**
-   * Records a system notification (built-in or custom) and, for a stored
-   * custom one, advances the `sysmsgs` cursor. Returns false when its
-   * idServer was seen already, so the caller drops it.
+   * Records a system notification (built-in or custom) and, for one the
+   * login sync sends each device once past the `sysmsgs` cursor (a stored
+   * custom one, a supergroup's recall notice), advances that cursor.
+   * Returns false when its idServer was seen already, so the caller drops it.
    */
   noteSysMsg(msg: unknown): boolean {
     if (!isRecord(msg) || typeof msg.idServer !== 'string') return true;
-    if (msg.type === 'custom' && msg.sendToOnlineUsersOnly === false && typeof msg.time === 'number' && msg.time > this.sysmsgs) this.sysmsgs = msg.time;
+    const once = (msg.type === 'custom' && msg.sendToOnlineUsersOnly === false) || isSuperTeamRecall(msg);
+    if (once && typeof msg.time === 'number' && msg.time > this.sysmsgs) this.sysmsgs = msg.time;
     if (this.seenSysMsgs.has(msg.idServer)) return false;
     this.seenSysMsgs.add(msg.idServer);
     if (this.seenSysMsgs.size > this.window) {
@@ -95,6 +97,15 @@ export class SyncState {
       if (oldest.done !== true) this.seenSysMsgs.delete(oldest.value);
     }
     return true;
+  }
+
+  /**
+   * Advances the `sysmsgs` cursor from the notice a recall's reply returns,
+   * when it is a supergroup's (its socket hears no `sysmsg` of it, and the
+   * login sync sends each device those past the cursor once).
+   */
+  noteOwnRecall(notice: unknown): void {
+    if (isRecord(notice) && isSuperTeamRecall(notice) && typeof notice.time === 'number' && notice.time > this.sysmsgs) this.sysmsgs = notice.time;
   }
 
   /** Advances the sessions cursor from a `sessions` / `updatesessions` payload (a list of sessions). */
@@ -154,4 +165,9 @@ export class SyncState {
     }
     return true;
   }
+}
+
+/** Whether `msg` is a supergroup's recall notice. */
+function isSuperTeamRecall(msg: Record<string, unknown>): boolean {
+  return msg.type === 'deleteMsg' && msg.scene === 'superTeam';
 }

@@ -44,6 +44,7 @@ import type { GroupStats } from './groups.ts';
 import { CustomSysMsgs } from './custom-sysmsgs.ts';
 import { AccountStateSyncSource } from './sync-sources/account-state.ts';
 import { PeopleSyncSource } from './sync-sources/people.ts';
+import { SuperTeamRecallsSyncSource } from './sync-sources/super-team-recalls.ts';
 import { loadUws } from './uws.ts';
 import { DevicePresence } from './presence.ts';
 import { Broadcasts, publishBroadcast } from './broadcast.ts';
@@ -144,6 +145,7 @@ export class Edge {
     this.deliveries.onEventsControl = (account, c) => this.events.applyDelivered(account, c);
     this.loginSync.register(new EventsSyncSource(this.events));
     this.loginSync.register(new AccountStateSyncSource());
+    this.loginSync.register(new SuperTeamRecallsSyncSource(this.groups));
     this.loginSync.register(new PeopleSyncSource());
     this.loginSync.register(new TeamsSyncSource(teamIndex));
     this.logins = new Logins({

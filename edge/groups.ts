@@ -253,6 +253,15 @@ export class GroupFanout {
     }
   }
 
+  /** The supergroups whose messages reach `conn` here (those its login sync attached, and those joined since). */
+  teamsOf(conn: Conn): string[] {
+    const out: string[] = [];
+    for (const teamId of this.byAccount.get(conn.account) ?? []) {
+      if (this.groups.get(groupSubject(teamId))?.members.get(conn.account)?.conns.includes(conn) === true) out.push(teamId);
+    }
+    return out;
+  }
+
   /** Sessions the account's actor sent (the login sync's, or an `updatesessions`): its supergroup sessions here start from them. */
   noteSessions(account: string, sessions: unknown): void {
     if (!Array.isArray(sessions) || !this.byAccount.has(account)) return;

@@ -76,6 +76,7 @@ import {
   memberView,
   quietFor,
   type Change,
+  type KeptRecall,
   type MemberRow,
   type PendingRow,
   type TeamEvent,
@@ -89,6 +90,7 @@ import type { DecideContext } from './rules.ts';
 import { postSysMsg } from './sysmsg.ts';
 import { alertMuted, decideGroupClear, groupCommentedMsg, groupComments, groupPinChange, groupPinView, groupPins, groupReplyPlace, groupRootOf, groupTarget } from './extras.ts';
 import { countedFor, decideReceipts, persistReads, persistReceiptRow, readAccounts, readCounts } from './receipts.ts';
+import { recallNoticePage } from './recall-notices.ts';
 
 /** What groups read when deciding: the member limit (`TEAM_FULL` past it). One value per process; a test may lower it. */
 export const teamSettings = {
@@ -122,7 +124,7 @@ interface Snapshot {
   quietTotal: number;
   quietBy: [string, number][];
   /** A supergroup's kept recalls (TeamState.recalls); absent in snapshots written before they were kept. */
-  recalls?: [number, string, number][];
+  recalls?: KeptRecall[];
   team?: Team;
   version: number;
 }
@@ -441,9 +443,13 @@ function groupActor<K extends TeamKind>(kind: K) {
         if (last === undefined || !visibleTo(last, a.viewer)) return { reply: null };
         const touch = touchOf(state, row, last, ctx, last.seq !== state.conv.lastSeq);
         // Recalled messages that counted for the member leave its count past its read pointer (the user actor checks the pointer).
-        const recalled = state.recalls.filter(([, from, time]) => recallCountedFor(row, from, time)).map(([seq]) => seq);
+        const recalled = state.recalls.filter(([, from, time, , quiet]) => quiet !== true && recallCountedFor(row, from, time)).map(([seq]) => seq);
         if (recalled.length > 0) touch.recalled = recalled;
         return { reply: touch };
+      },
+      syncRecalls(state, a, _caller, ctx) {
+        const view = lmdbView(ctx);
+        return { reply: recallNoticePage(state, a, pageBudget(ctx, a.maxBytes), (seq) => rowAt(state.conv, view, seq)?.recalled) };
       },
       range(state, a, _caller, ctx) {
         const page: RangeReply = { msgs: [] };
@@ -495,7 +501,7 @@ function groupActor<K extends TeamKind>(kind: K) {
       recall: {
         apply(state: TeamState, event: Extract<TeamEvent, { t: 'recall' }>) {
           applyRowChange(state.conv, event);
-          if (state.kind === 'superTeam' && event.msg.isUnreadable !== false) keepRecall(state, event.msg.seq, event.msg.from, event.msg.time);
+          if (state.kind === 'superTeam') keepRecall(state, event.msg.seq, event.msg.from, event.msg.time, event.msg.recalled?.time, event.msg.isUnreadable === false);
         },
         persist(_state: TeamState, { msg, root }: Extract<TeamEvent, { t: 'recall' }>, ctx: ActorContext) {
           void ctx.store.db('conv-msgs').put(keyOf('convMsg', ctx.address, msg.seq), msg);

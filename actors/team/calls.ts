@@ -12,6 +12,7 @@ import { internal, returns, takes } from '../../engine/protocol/registry.ts';
 import type { RangeArgs, RangeReply } from '../conversation/calls.ts';
 import { groupPushCalls } from './push-targets.ts';
 import type { TouchArgs } from '../user/calls.ts';
+import type { RecallSyncArgs, RecallSyncPage } from './recall-notices.ts';
 
 function send<M extends 'sendText' | 'sendGeo' | 'sendTipMsg' | 'sendCustomMsg' | 'sendFile' | 'forwardMsg'>(doc: string) {
   return internal({ doc, args: takes<Args<M>>(), result: returns<Results[M]>(), retry: 'idClient' });
@@ -88,6 +89,13 @@ export const teamCalls = {
     doc: "The group's newest message and `viewer`'s counts up to it, as a session touch (null for a non-member or an empty group): a supergroup's sessions are brought up to date from it when read, never written per message.",
     args: takes<{ viewer: string }>(),
     result: returns<TouchArgs | null>(),
+    retry: 'idempotent',
+    reads: true,
+  }),
+  syncRecalls: internal({
+    doc: "The login sync's page of a supergroup's recall notices (`deleteMsg`) for `viewer`'s device: the kept recalls made while it was a member and after the device's `since`, oldest first, bounded by bytes; nothing for a non-member.",
+    args: takes<RecallSyncArgs>(),
+    result: returns<RecallSyncPage>(),
     retry: 'idempotent',
     reads: true,
   }),

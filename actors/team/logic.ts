@@ -86,23 +86,39 @@ export interface TeamState {
   quietTotal: number;
   quietBy: Map<string, number>;
   /**
-   * A supergroup's recalled messages that counted as unread, as [seq,
-   * sender, send time], oldest first, at most `KEPT_RECALLS`: its sessions,
-   * brought up to date when read, take them out of their unread counts (no
-   * member's actor is told of a recall).
+   * A supergroup's recalls, oldest first, at most `KEPT_RECALLS`, as
+   * `KeptRecall`s: its sessions, brought up to date when read, take the
+   * recalled messages that counted out of their unread counts (no member's
+   * actor is told of a recall), and a device that was offline at a recall
+   * gets its notice at its next login (`syncRecalls`).
    */
-  recalls: [number, string, number][];
+  recalls: KeptRecall[];
   /** The message numbering and what is not yet written, as a conversation keeps them. */
   conv: ConversationState;
 }
 
-/** Recalls a supergroup keeps for its sessions' unread counts: an older one past every read pointer it misses counts on. */
+/**
+ * One recall a supergroup keeps: [seq, sender, send time] of the recalled
+ * message, then the recall's own time (absent in recalls kept before it was)
+ * and `true` when the message never counted as unread (`isUnreadable: false`;
+ * such recalls were not kept before either).
+ */
+export type KeptRecall = [seq: number, from: string, time: number, at?: number, quiet?: true];
+
+/**
+ * Recalls a supergroup keeps: for its sessions' unread counts (an older one
+ * past every read pointer it misses counts on) and for the recall notices of
+ * devices that were offline (an older one reaches none of them).
+ */
 export const KEPT_RECALLS = 256;
 
-/** Keeps a supergroup's recall of a message that counted as unread. */
-export function keepRecall(state: TeamState, seq: number, from: string, time: number): void {
+/** Keeps a supergroup's recall of message `seq`, made at `at`; `quiet` when the message never counted as unread. */
+export function keepRecall(state: TeamState, seq: number, from: string, time: number, at?: number, quiet?: boolean): void {
   if (state.recalls.some(([s]) => s === seq)) return;
-  state.recalls.push([seq, from, time]);
+  const kept: KeptRecall = [seq, from, time];
+  if (at !== undefined || quiet === true) kept[3] = at ?? time;
+  if (quiet === true) kept[4] = true;
+  state.recalls.push(kept);
   if (state.recalls.length > KEPT_RECALLS) state.recalls.splice(0, state.recalls.length - KEPT_RECALLS);
 }
 

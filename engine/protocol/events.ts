@@ -45,7 +45,7 @@ export const events = {
   sessionsdeleted: event<string[]>('Ids of sessions another device of the account (or this one) removed with `deleteServerSessions`; a later message brings a session back.'),
   syncdone: event<{ serverTime: number }>('Login sync: everything the device missed has been sent.'),
   sysmsg: event<SysMsg>('A system notification, kept in the account\'s store until `markSysMsgRead` (friend and team requests; of type `deleteMsg`: a message of one of the account\'s conversations was recalled, to the peer and the recaller\'s other devices).'),
-  offlinesysmsgs: event<SysMsg[]>('Login sync: the system notifications not acknowledged yet (`markSysMsgRead`), oldest first (possibly several pages).'),
+  offlinesysmsgs: event<SysMsg[]>("Login sync: the system notifications not acknowledged yet (`markSysMsgRead`), oldest first (possibly several pages); then, per supergroup, the recall notices (`deleteMsg`) made while the account was a member and after the device's `sysmsgs` cursor, oldest first (of the group's newest 256 recalls)."),
   customsysmsg: event<CustomSysMsg>('An application-defined notification (`sendCustomSysMsg`).'),
   offlinecustomsysmsgs: event<CustomSysMsg[]>('Login sync: stored custom notifications newer than the device\'s `sysmsgs` cursor, oldest first (possibly several pages).'),
   sysmsgunread: event<SysMsgUnread>('Login sync: unacknowledged system notifications per type, and `total`.'),

@@ -19,6 +19,20 @@ describe('SyncState for notifications', () => {
     expect(new SyncState(3, { sysmsgs: 5 }).loginCursors()).toEqual({ sysmsgs: 5 });
   });
 
+  it("moves the sysmsgs cursor with a supergroup's recall notices, heard or its own recall's reply, never back; not with other recalls", () => {
+    const s = new SyncState(3, { sysmsgs: 50 });
+    expect(s.noteSysMsg({ type: 'deleteMsg', scene: 'team', idServer: 'a', time: 90 })).toBe(true);
+    expect(s.loginCursors()).toEqual({ sysmsgs: 50 });
+    expect(s.noteSysMsg({ type: 'deleteMsg', scene: 'superTeam', idServer: 'b', time: 60 })).toBe(true);
+    expect(s.loginCursors()).toEqual({ sysmsgs: 60 });
+    s.noteOwnRecall({ type: 'deleteMsg', scene: 'p2p', idServer: 'c', time: 95 });
+    s.noteOwnRecall({ type: 'deleteMsg', scene: 'superTeam', idServer: 'd', time: 70 });
+    s.noteOwnRecall({ type: 'deleteMsg', scene: 'superTeam', idServer: 'e', time: 65 });
+    expect(s.loginCursors()).toEqual({ sysmsgs: 70 });
+    // Its own recall's reply is not a notice heard: the same notice arriving later is still new.
+    expect(s.noteSysMsg({ type: 'deleteMsg', scene: 'superTeam', idServer: 'd', time: 70 })).toBe(true);
+  });
+
   it('moves the sessions cursor with the deletedTime of DeleteMsgSelf, never back', () => {
     const s = new SyncState(3, { sessions: 50 });
     s.noteSelfDeletes([{ deletedTime: 40 }, { deletedTime: 70 }, { nothing: 1 }]);

@@ -24,7 +24,7 @@ export const connectionMethods = {
           sessions: s.optional(time()),
           /** Highest `seq` this device holds, per session id. */
           seqs: s.optional(s.record(s.int({ min: 0 }), { key: sessionId(), maxKeys: 10_000 })),
-          /** `time` of the newest stored custom system notification this device has seen (ms). */
+          /** `time` of the newest stored custom system notification or supergroup recall notice this device has seen (ms). */
           sysmsgs: s.optional(time()),
           /** `updateTime` of the newest friend change this device has seen (ms): the login sync sends friends changed after it. */
           friends: s.optional(time()),
