@@ -244,7 +244,7 @@ export function defaultConfig(): Config {
     idleTimeoutSec: 120,
     actorIdleMs: 60_000,
     mailboxLimit: 1000,
-    touchLingerMs: 5, // the host's TOUCH_LINGER_MS
+    touchLingerMs: 0, // the host's TOUCH_LINGER_MS
     logStreams: 8,
     logReplicas: 1,
     leaseTtlMs: 3000,
