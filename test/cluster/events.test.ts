@@ -94,6 +94,7 @@ describe('cluster: event subscription', () => {
     const subscribed = aliceDesk.subscribeEvent({ type: 1, accounts: [b] });
     let answered = false;
     void subscribed.then(() => (answered = true));
+    // An answer not given can only be shown over time: 600 ms is well past a subscription's round trips here.
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(answered).toBe(false);
     cluster.edges[0]!.resume();
