@@ -88,6 +88,8 @@ describe('cluster: event subscription', () => {
     const tabHeard: PushEvent[] = [];
     aliceTab.on('pushevents', (d) => tabHeard.push(...d.msgEvents));
     const bobPhone = await open(b, 1, 'phone');
+    // Every login sync is over: the tab's edge holds its account's subscriptions by then.
+    await Promise.all([aliceDesk.synced, aliceTab.synced, bobPhone.synced]);
 
     // Edge 0 is frozen while the subscription is made on edge 1: it can apply the change only once it runs again.
     cluster.edges[0]!.pause();
