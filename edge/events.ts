@@ -47,6 +47,10 @@ interface Subscriber {
   readonly conns: Conn[];
   /** Publishers watched → lapse time, ms. */
   readonly pubs: Map<string, number>;
+  /** Login syncs of the account's sockets between reading its subscriptions and attaching them. */
+  loading: number;
+  /** While `loading`: what changes said since, so a read made before them does not undo them. */
+  since: { all: boolean; removed: Set<string>; added: Set<string> } | undefined;
 }
 
 /** Reads one actor call's answer (the login sync's `read`, or the edge's own). */
@@ -98,13 +102,50 @@ export class EventFanout {
     return { publishers: this.publishers.size, subscribers: this.subscribers.size };
   }
 
-  /** A socket logged in, with its account's live subscriptions as its presence actor holds them. */
+  /**
+   * A socket's login sync is about to read its account's subscriptions:
+   * changes arriving from now on apply here, and are remembered until
+   * `attach` (or `abandon`) so the read cannot undo them.
+   */
+  prepare(conn: Conn): void {
+    const entry = this.entryOf(conn.account);
+    if (entry.loading++ === 0) entry.since = { all: false, removed: new Set(), added: new Set() };
+  }
+
+  /** A socket logged in, with its account's live subscriptions as its presence actor held them when `prepare` had been called. */
   attach(conn: Conn, subs: ReadonlyArray<readonly [string, number]>): void {
-    if (conn.closed) return;
-    let entry = this.subscribers.get(conn.account);
-    if (entry === undefined) this.subscribers.set(conn.account, (entry = { conns: [], pubs: new Map() }));
-    if (!entry.conns.includes(conn)) entry.conns.push(conn);
-    this.apply(conn.account, { add: subs.map(([p, e]) => [p, e]) });
+    const entry = this.entryOf(conn.account);
+    const since = entry.since;
+    const stale = (pub: string): boolean => since !== undefined && !since.added.has(pub) && (since.all || since.removed.has(pub));
+    this.loaded(entry);
+    if (!conn.closed && !entry.conns.includes(conn)) entry.conns.push(conn);
+    this.apply(conn.account, { add: subs.filter(([p]) => !stale(p)).map(([p, e]) => [p, e]) });
+    this.dropIfUnused(conn.account, entry);
+  }
+
+  /** The login sync of a `prepare`d socket ended without `attach`. */
+  abandon(conn: Conn): void {
+    const entry = this.subscribers.get(conn.account);
+    if (entry === undefined) return;
+    this.loaded(entry);
+    this.dropIfUnused(conn.account, entry);
+  }
+
+  private entryOf(account: string): Subscriber {
+    let entry = this.subscribers.get(account);
+    if (entry === undefined) this.subscribers.set(account, (entry = { conns: [], pubs: new Map(), loading: 0, since: undefined }));
+    return entry;
+  }
+
+  private loaded(entry: Subscriber): void {
+    if (entry.loading > 0 && --entry.loading === 0) entry.since = undefined;
+  }
+
+  /** An account with no socket here and no login sync under way holds nothing. */
+  private dropIfUnused(account: string, entry: Subscriber): void {
+    if (entry.conns.length > 0 || entry.loading > 0 || this.subscribers.get(account) !== entry) return;
+    for (const pub of [...entry.pubs.keys()]) this.unwatch(pub, account);
+    this.subscribers.delete(account);
   }
 
   /** A socket closed: the last one of its account drops the account's watches. */
@@ -114,15 +155,25 @@ export class EventFanout {
     const at = entry.conns.indexOf(conn);
     if (at === -1) return;
     entry.conns.splice(at, 1);
-    if (entry.conns.length > 0) return;
-    for (const pub of entry.pubs.keys()) this.unwatch(pub, conn.account);
-    this.subscribers.delete(conn.account);
+    this.dropIfUnused(conn.account, entry);
   }
 
   /** A change to `account`'s subscriptions, from one of its devices on any edge. */
   apply(account: string, c: EventsControl): void {
     const entry = this.subscribers.get(account);
     if (entry === undefined) return;
+    const since = entry.since;
+    if (since !== undefined) {
+      if (c.all === true) {
+        since.all = true;
+        since.added.clear();
+      }
+      for (const pub of c.remove ?? []) {
+        since.removed.add(pub);
+        since.added.delete(pub);
+      }
+      for (const [pub] of c.add ?? []) since.added.add(pub);
+    }
     if (c.all === true) for (const pub of [...entry.pubs.keys()]) this.unwatch(pub, account);
     for (const pub of c.remove ?? []) this.unwatch(pub, account);
     for (const [pub, expireAt] of c.add ?? []) this.watch(pub, account, expireAt);

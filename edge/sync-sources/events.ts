@@ -20,7 +20,15 @@ export class EventsSyncSource implements LoginSyncSource {
   }
 
   async sync(run: LoginSyncRun): Promise<void> {
-    const subs = (await run.read(presenceAddress(run.conn.account), 'eventSubs', {}, presenceCalls.eventSubs.retry)) as Array<[string, number]>;
+    // Prepared before the read: a subscription change made meanwhile on another device applies here and is not undone by the read.
+    this.fanout.prepare(run.conn);
+    let subs: Array<[string, number]>;
+    try {
+      subs = (await run.read(presenceAddress(run.conn.account), 'eventSubs', {}, presenceCalls.eventSubs.retry)) as Array<[string, number]>;
+    } catch (err) {
+      this.fanout.abandon(run.conn);
+      throw err;
+    }
     this.fanout.attach(run.conn, subs);
     if (subs.length === 0) return;
     await this.fanout.flush();
