@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, healthy } from '../../test/helpers/engine.ts';
@@ -46,14 +46,28 @@ export async function waitUntil(what: string, timeoutMs: number, probe: () => Pr
   }
 }
 
-/** A child process with its stderr tail kept, ended by `stop()` (SIGTERM, then SIGKILL). */
+/**
+ * A child process with its stderr tail kept, ended by `stop()` (SIGTERM, then
+ * SIGKILL). With `PARLEY_BENCH_LOG_DIR` set, its whole output is also written
+ * to `<dir>/<name>.log` (set `PARLEY_BENCH_LOG_LEVEL` for more than warnings).
+ */
 export function spawnServer(name: string, command: string, args: string[], env: Record<string, string> = {}) {
   const child: ChildProcess = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   killAtExit(child);
   let tail = '';
-  const keep = (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-4000));
+  const logDir = process.env.PARLEY_BENCH_LOG_DIR;
+  let file: ReturnType<typeof createWriteStream> | undefined;
+  if (logDir !== undefined && logDir !== '') {
+    mkdirSync(logDir, { recursive: true });
+    file = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+  }
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-4000);
+    file?.write(chunk);
+  };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
+  child.once('exit', () => file?.end());
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const alive = () => child.exitCode === null && child.signalCode === null;
   return {
@@ -78,7 +92,7 @@ async function startParley(name: string, role: string, dataDir: string, env: Rec
     PARLEY_HOST: '127.0.0.1',
     PARLEY_DATA_DIR: dataDir,
     PARLEY_JWT_SECRET: BENCH_SECRET,
-    PARLEY_LOG_LEVEL: 'warn',
+    PARLEY_LOG_LEVEL: process.env.PARLEY_BENCH_LOG_LEVEL ?? 'warn',
     PARLEY_NODE_ID: name,
     ...env,
   });
