@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Config } from './config.ts';
 import type { Bus } from './bus/bus.ts';
 import { EmbeddedBus } from './bus/embedded-bus.ts';
-import { NatsBus } from './bus/nats-bus.ts';
+import { NatsBus, connectNats } from './bus/nats-bus.ts';
 import type { Log } from './log/log.ts';
 import { LmdbLog, adoptSeparateLog } from './log/lmdb-log.ts';
 import { JetStreamLog } from './log/jetstream-log.ts';
@@ -277,10 +277,19 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
       configureTeams(config);
       configureConversations(config);
       const deviceIndex = new DeviceIndex();
+      // Leases renew over a connection of their own, so a renewal's answer does not wait behind every request already
+      // on its way to this host on the Bus's connection (a login storm's backlog). Closed after the host has handed
+      // its partitions over.
+      let leaseConnection: Awaited<ReturnType<typeof connectNats>> | undefined;
+      if (nats !== undefined) {
+        const connection = await connectNats(config.natsUrl, `parley-${role}-${config.nodeId}-leases`);
+        leaseConnection = connection;
+        closers.push(() => connection.close());
+      }
       let ownership: PartitionOwnership =
-        nats === undefined
+        leaseConnection === undefined
           ? new StaticOwnership(config.partitions)
-          : new LeaseOwnership(nats.connection, {
+          : new LeaseOwnership(leaseConnection, {
               nodeId: config.nodeId,
               partitions: config.partitions,
               leaseTtlMs: config.leaseTtlMs,

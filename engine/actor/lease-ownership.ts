@@ -46,6 +46,8 @@ export interface Lease {
 
 interface Held {
   revision: number;
+  /** The renewal of this lease in flight, if any: a tick does not start another, and a handover waits for it. */
+  renewal: Promise<void> | undefined;
   /** Local time until which this host may serve the partition. */
   validUntil: number;
 }
@@ -112,7 +114,10 @@ export class LeaseOwnership implements PartitionOwnership {
   private hosts: KV | undefined;
   private listener: OwnershipListener | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private ticking: Promise<void> | undefined;
+  /** The membership round in flight, if any. */
+  private round: Promise<void> | undefined;
+  /** Renewals in flight. */
+  private readonly renewals = new Set<Promise<void>>();
   private stopped = false;
   /** Lease rounds done: an acquisition after the first one is a partition moving here. */
   private rounds = 0;
@@ -137,7 +142,7 @@ export class LeaseOwnership implements PartitionOwnership {
     this.leases = await kvm.create(LEASE_BUCKET, common);
     this.hosts = await kvm.create(HOSTS_BUCKET, common);
     logger.info('partition leases', { bucket: LEASE_BUCKET, ttlMs: this.opts.leaseTtlMs, partitions: this.opts.partitions });
-    await this.tick();
+    await this.rebalance(Date.now());
     this.schedule();
   }
 
@@ -154,7 +159,8 @@ export class LeaseOwnership implements PartitionOwnership {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    await this.ticking;
+    await this.round;
+    await Promise.all(this.renewals);
     await Promise.all(this.heldPartitions.map((p) => this.handOver(p)));
     try {
       await this.hosts?.delete(this.opts.nodeId);
@@ -163,26 +169,27 @@ export class LeaseOwnership implements PartitionOwnership {
     }
   }
 
+  /**
+   * Every tick renews the held leases, and starts a membership round unless
+   * one is still going. The two run apart: listing the hosts takes several
+   * JetStream round trips (over a second when the server is busy appending a
+   * burst to the Log), and a handover waits for the partition's work, so a
+   * renewal that waited for either could come after the lease ran out.
+   */
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.ticking = this.tick().finally(() => this.schedule());
+      const started = Date.now();
+      for (const [p, held] of this.held) if (held.renewal === undefined) this.renew(p, held, started);
+      if (this.round === undefined) this.round = this.rebalance(started).finally(() => (this.round = undefined));
+      this.schedule();
     }, this.tickMs);
   }
 
-  private async tick(): Promise<void> {
-    const started = Date.now();
-    const hosts = this.hosts!;
-    let live: string[];
-    try {
-      await hosts.put(this.opts.nodeId, encoder.encode(JSON.stringify({ since: started })));
-      live = [];
-      for await (const key of await hosts.keys()) live.push(key);
-      if (!live.includes(this.opts.nodeId)) live.push(this.opts.nodeId);
-    } catch (err) {
-      logger.warn('lease tick failed; keeping leases until they lapse', { err: String(err) });
-      return;
-    }
+  /** A membership round: partitions no longer assigned here are handed over, newly assigned ones taken. */
+  private async rebalance(started: number): Promise<void> {
+    const live = await this.liveHosts(started);
+    if (live === undefined) return;
     const owners = assignPartitions(live, this.opts.partitions);
     const me = this.opts.nodeId;
     const work: Promise<void>[] = [];
@@ -190,11 +197,25 @@ export class LeaseOwnership implements PartitionOwnership {
       const mine = owners[p] === me;
       const held = this.held.get(p);
       if (held !== undefined && !mine) work.push(this.handOver(p));
-      else if (held !== undefined) work.push(this.renew(p, held, started));
-      else if (mine) work.push(this.acquire(p, started));
+      else if (held === undefined && mine) work.push(this.acquire(p, started));
     }
     await Promise.all(work);
     this.rounds++;
+  }
+
+  /** Writes this host's membership key and lists the live hosts; undefined (and logged) when the KV cannot be reached. */
+  private async liveHosts(started: number): Promise<string[] | undefined> {
+    const hosts = this.hosts!;
+    try {
+      await hosts.put(this.opts.nodeId, encoder.encode(JSON.stringify({ since: started })));
+      const live: string[] = [];
+      for await (const key of await hosts.keys()) live.push(key);
+      if (!live.includes(this.opts.nodeId)) live.push(this.opts.nodeId);
+      return live;
+    } catch (err) {
+      logger.warn('lease tick failed; keeping leases until they lapse', { err: String(err) });
+      return undefined;
+    }
   }
 
   private key(p: number): string {
@@ -212,7 +233,7 @@ export class LeaseOwnership implements PartitionOwnership {
         await this.leases!.delete(this.key(p), { previousSeq: revision });
         return;
       }
-      this.held.set(p, { revision, validUntil: started + this.opts.leaseTtlMs - this.marginMs });
+      this.held.set(p, { revision, renewal: undefined, validUntil: started + this.opts.leaseTtlMs - this.marginMs });
       logger.info('partition acquired', { partition: p, takeover: this.rounds > 0 });
       this.opts.metrics?.partitionAcquisitions.inc();
       if (this.rounds > 0) this.opts.metrics?.partitionTakeovers.inc();
@@ -222,7 +243,16 @@ export class LeaseOwnership implements PartitionOwnership {
     }
   }
 
-  private async renew(p: number, held: Held, started: number): Promise<void> {
+  private renew(p: number, held: Held, started: number): void {
+    const renewal = this.renewOnce(p, held, started).finally(() => {
+      held.renewal = undefined;
+      this.renewals.delete(renewal);
+    });
+    held.renewal = renewal;
+    this.renewals.add(renewal);
+  }
+
+  private async renewOnce(p: number, held: Held, started: number): Promise<void> {
     try {
       held.revision = await this.leases!.update(this.key(p), this.value(), held.revision);
       if (this.held.get(p) === held) held.validUntil = started + this.opts.leaseTtlMs - this.marginMs;
@@ -246,6 +276,8 @@ export class LeaseOwnership implements PartitionOwnership {
     } catch (err) {
       logger.warn('partition release failed', { partition: p, err });
     }
+    // A renewal still on its way would move the revision the delete names.
+    await held.renewal;
     try {
       await this.leases!.delete(this.key(p), { previousSeq: held.revision });
       logger.info('partition handed over', { partition: p });
