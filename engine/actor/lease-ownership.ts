@@ -259,10 +259,28 @@ export class LeaseOwnership implements PartitionOwnership {
       this.opts.metrics?.leaseRenewals.inc();
     } catch (err) {
       this.opts.metrics?.leaseRenewalFailures.inc();
-      // Another revision means the key lapsed and may be someone else's now. A server we cannot
-      // reach leaves the lease to run out on the local clock (see owns()).
-      if (isRevisionConflict(err)) this.lose(p, 'the lease key changed hands');
-      else logger.warn('lease renewal failed', { partition: p, err: String(err) });
+      // A server we cannot reach leaves the lease to run out on the local clock (see owns()). Another
+      // revision means the key lapsed and may be someone else's now, unless it still names this host:
+      // only this host writes its name into a key it holds, so that is a renewal of its own that timed
+      // out here and landed all the same, and the next tick renews from it.
+      if (!isRevisionConflict(err)) logger.warn('lease renewal failed', { partition: p, err: String(err) });
+      else if (this.held.get(p) === held) {
+        const landed = await this.revisionNamingMe(p);
+        if (this.held.get(p) !== held) return;
+        if (landed !== undefined && landed > held.revision) held.revision = landed;
+        else this.lose(p, 'the lease key changed hands');
+      }
+    }
+  }
+
+  /** The lease key's revision when its value names this host; undefined when it names another, is gone, or cannot be read. */
+  private async revisionNamingMe(p: number): Promise<number | undefined> {
+    try {
+      const entry = await this.leases!.get(this.key(p));
+      if (entry === null || entry.operation !== 'PUT') return undefined;
+      return parseLease(entry.value)?.node === this.opts.nodeId ? entry.revision : undefined;
+    } catch {
+      return undefined;
     }
   }
 

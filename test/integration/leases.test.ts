@@ -18,6 +18,8 @@ interface Host {
   ownership: LeaseOwnership;
   nc: NatsConnection;
   held: Set<number>;
+  /** Partitions released, in order, moves and losses alike. */
+  releases: number[];
 }
 
 let nats: NatsServer;
@@ -50,6 +52,7 @@ async function host(name: string): Promise<Host> {
   const nc = await connect({ servers: nats.url });
   const ownership = new LeaseOwnership(nc, { nodeId: name, partitions: PARTITIONS, leaseTtlMs: TTL });
   const held = new Set<number>();
+  const releases: number[] = [];
   await ownership.start({
     acquired(p) {
       held.add(p);
@@ -59,11 +62,12 @@ async function host(name: string): Promise<Host> {
       if (set.size > 1) doubleHeld++;
     },
     released(p) {
+      releases.push(p);
       held.delete(p);
       holders.get(p)?.delete(name);
     },
   });
-  const h = { ownership, nc, held };
+  const h = { ownership, nc, held, releases };
   hosts.push(h);
   return h;
 }
@@ -95,6 +99,25 @@ describe('partition leases', () => {
     // Well under a lease lifetime: the keys were deleted, not left to lapse.
     expect(Date.now() - started).toBeLessThan(TTL);
     expect(doubleHeld).toBe(0);
+  });
+
+  it('keeps a partition whose renewal timed out but reached the server all the same', async () => {
+    const a = await host('a');
+    const kv = await new Kvm(a.nc).open(LEASE_BUCKET);
+    // What a renewal that gave up waiting leaves behind: the key moved on, still naming its holder.
+    // (Read and written again if a's own renewal came in between.)
+    let landed = 0;
+    for (let attempt = 0; landed === 0 && attempt < 10; attempt++) {
+      const before = (await kv.get('p.3'))!;
+      landed = await kv.update('p.3', before.value, before.revision).catch(() => 0);
+    }
+    expect(landed).toBeGreaterThan(0);
+    await waitFor('a renewal from the landed revision', async () => ((await kv.get('p.3'))?.revision ?? 0) > landed, 10_000);
+    expect(a.ownership.owns(3)).toBe(true);
+    expect(a.held.has(3)).toBe(true);
+    expect(parseLease((await kv.get('p.3'))!.value)?.node).toBe('a');
+    // Kept all along, not lost and taken again once the key lapsed.
+    expect(a.releases).toEqual([]);
   });
 
   it('takes over the partitions of a host that vanished once its leases lapse', async () => {
