@@ -84,6 +84,18 @@ const STOP_FLUSH_MS = 1000;
 const RELEASE_DRAIN_MS = 2000;
 /** Room a Log entry leaves in a Bus message for the Log's headers (JetStream's expectations), bytes. */
 const LOG_ENTRY_HEADROOM_BYTES = 4096;
+
+/**
+ * Longest run of batches in one turn of the event loop, ms. When a Log write
+ * completes for thousands of actors at once, each actor's next batch would
+ * otherwise run in the same turn, one after another, for seconds under a
+ * burst; past the budget the rest wait for the next turn, so timers (the
+ * partition lease renewals first of all) and socket reads get their turn.
+ */
+const TURN_BUDGET_MS = 20;
+
+/** Resolves in the check phase of the event loop, after timers and I/O had their turn. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 /** Room left in a Bus message for the reply envelope around `r`, bytes. */
 export const REPLY_ENVELOPE_BYTES = 64;
 /** Attempts of an actor-to-actor call effect before it is given up (and logged). */
@@ -231,6 +243,12 @@ export class ActorHost {
   private readonly ids: IdServerGenerator;
   private sweeper: ReturnType<typeof setInterval> | undefined;
   private stopping = false;
+  /** Whether a turn of the event loop is being timed, and since when (performance.now()). */
+  private turnOpen = false;
+  private turnStartedMs = 0;
+  private readonly closeTurn = (): void => {
+    this.turnOpen = false;
+  };
   /** Carries call effects to their actors. */
   private readonly client: ActorClient;
   /** The Log when it lives in the state store's environment: entries and their rows then commit together. */
@@ -606,6 +624,9 @@ export class ActorHost {
   private async runBatches(act: Activation): Promise<void> {
     const { behavior, ctx } = act;
     while (act.status === 'ready' && act.mailbox.length > 0) {
+      // Checked again on waking: the actors woken in one turn would otherwise each run a batch in it.
+      while (this.turnSpent()) await nextTurn();
+      if (act.status !== 'ready' || act.mailbox.length === 0) return;
       const fence = this.fences.get(ctx.partition);
       if (fence === undefined || !this.opts.ownership.owns(ctx.partition)) {
         this.drop(act, 'partition not served');
@@ -678,6 +699,18 @@ export class ActorHost {
       for (const { p, reply, encoded } of done) this.reply(p, reply, encoded);
       for (const effect of effects) this.runEffect(effect);
     }
+  }
+
+  /** True once this turn of the event loop has run batches for longer than TURN_BUDGET_MS; the first call of a turn starts timing it. */
+  private turnSpent(): boolean {
+    const now = performance.now();
+    if (!this.turnOpen) {
+      this.turnOpen = true;
+      this.turnStartedMs = now;
+      setImmediate(this.closeTurn);
+      return false;
+    }
+    return now - this.turnStartedMs > TURN_BUDGET_MS;
   }
 
   /**
