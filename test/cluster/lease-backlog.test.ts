@@ -1,9 +1,10 @@
 /**
  * Leases under a backlog. A burst of sends that keeps the actor hosts busy
- * for several lease lifetimes (what a reconnect storm does) must not make
- * their leases lapse: the leases renew over a connection of their own, so
- * their answers do not queue behind the burst, no partition moves while it
- * is worked off, and every send of it is answered with its message.
+ * for longer than a lease lifetime (what a reconnect storm does) must not
+ * make their leases lapse: renewals run apart from the membership round,
+ * over a connection of their own, and the hosts' batches leave the event
+ * loop a turn every 20 ms, so no partition moves while the burst is worked
+ * off and every send of it is answered with its message.
  */
 import { expect, it } from 'vitest';
 import { createInbox } from '@nats-io/transport-node';
