@@ -203,7 +203,7 @@ export class LeaseOwnership implements PartitionOwnership {
     this.rounds++;
   }
 
-  /** Writes this host's membership key and lists the live hosts; undefined (and logged) when the KV cannot be reached. */
+  /** Writes this host's membership key and lists the live hosts; undefined (and logged) when the KV cannot be reached: the round then moves nothing. */
   private async liveHosts(started: number): Promise<string[] | undefined> {
     const hosts = this.hosts!;
     try {
@@ -213,7 +213,7 @@ export class LeaseOwnership implements PartitionOwnership {
       if (!live.includes(this.opts.nodeId)) live.push(this.opts.nodeId);
       return live;
     } catch (err) {
-      logger.warn('lease tick failed; keeping leases until they lapse', { err: String(err) });
+      logger.warn('host membership could not be read; leases are still renewed, partitions stay where they are', { err: String(err) });
       return undefined;
     }
   }
