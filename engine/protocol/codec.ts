@@ -4,6 +4,7 @@
  */
 import { Packr, Unpackr } from 'msgpackr';
 import { ParleyError } from './errors.ts';
+import { PlainWriter, writerAvailable } from './writer.ts';
 
 // Maps get the smallest header for their size, which decoders read fastest; undefined members are
 // left out rather than written as an extension type.
@@ -34,8 +35,16 @@ function setU32(out: Uint8Array, at: number, n: number): void {
   out[at + 3] = n & 0xff;
 }
 
+/** Writes the plain data Parley encodes, byte for byte as `packr` would, and hands it the rest (writer.ts); absent in a browser. */
+const writer = writerAvailable ? new PlainWriter(packr) : undefined;
+
 /** Encodes one value as standard msgpack bytes. */
 export function encode(value: unknown): Uint8Array {
+  return writer !== undefined ? writer.encode(value) : packr.pack(value);
+}
+
+/** What msgpackr's packer alone makes of `value`, which `encode` matches byte for byte (for the writer's tests). */
+export function encodeWithPackr(value: unknown): Uint8Array {
   return packr.pack(value);
 }
 
