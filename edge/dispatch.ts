@@ -9,7 +9,7 @@
  * a table that must cover every method declared as the edge's; an answer
  * may be a promise.
  */
-import type { ActorClient } from '../engine/actor/call.ts';
+import type { ActorClient, HeldAnswer } from '../engine/actor/call.ts';
 import { ParleyError } from '../engine/protocol/errors.ts';
 import { echo } from '../engine/protocol/schema.ts';
 import { declarationOf, parseRequest, randomIdClient, registry } from '../engine/protocol/methods.ts';
@@ -210,20 +210,32 @@ export class Dispatcher {
     void this.call(conn, id, m, args, address, declaration.retry, startedMs);
   }
 
-  /** Calls the actor for request `id` and answers it: no closure per request. */
-  private async call(conn: Conn, id: number, m: string, args: unknown, address: string, retry: RetryClass, startedMs: number): Promise<void> {
-    let r: Uint8Array | undefined;
-    try {
-      if (SESSION_READS.has(m)) await this.services.groups?.refreshSessions(conn);
-      r = await this.actors.holdRaw(address, m, args, conn.caller, retry, this.sockets.heldOptions(conn, id));
-    } catch (err) {
-      conn.inFlight--;
-      this.failed(conn, id, m, err, startedMs, { address });
+  /** Calls the actor for request `id` and answers it when it answers (`ActorCall`): no promise or closure per request. */
+  private call(conn: Conn, id: number, m: string, args: unknown, address: string, retry: RetryClass, startedMs: number): void {
+    const call = new ActorCall(this, conn, id, m, address, startedMs);
+    const groups = this.services.groups;
+    if (groups === undefined || !SESSION_READS.has(m)) {
+      this.actors.holdTo(address, m, args, conn.caller, retry, this.sockets.heldOptions(conn, id), call);
       return;
     }
-    conn.inFlight--;
-    this.frames.sendResult(conn, id, r);
-    this.metrics?.request(m, undefined, startedMs);
+    // A read of supergroup sessions first brings the edge's copies of them to the account's actor.
+    groups.refreshSessions(conn).then(
+      () => this.actors.holdTo(address, m, args, conn.caller, retry, this.sockets.heldOptions(conn, id), call),
+      (err: unknown) => call.failed(err),
+    );
+  }
+
+  /** The actor answered request `call`. */
+  answered(call: ActorCall, r: Uint8Array | undefined): void {
+    call.conn.inFlight--;
+    this.frames.sendResult(call.conn, call.id, r);
+    this.metrics?.request(call.m, undefined, call.startedMs);
+  }
+
+  /** Request `call` ended with `err`. */
+  callFailed(call: ActorCall, err: unknown): void {
+    call.conn.inFlight--;
+    this.failed(call.conn, call.id, call.m, err, call.startedMs, { address: call.address });
   }
 
   /** Answers request `id` with `err`, and counts it under its error's name. */
@@ -268,5 +280,32 @@ export class Dispatcher {
 
   private rateLimited(): ParleyError {
     return new ParleyError('RATE_LIMITED', `more than ${MAX_IN_FLIGHT_PER_SOCKET} requests in flight on this socket; wait for replies`);
+  }
+}
+
+/** One client request waiting on its actor: told how the held call ended. */
+class ActorCall implements HeldAnswer {
+  readonly dispatcher: Dispatcher;
+  readonly conn: Conn;
+  readonly id: number;
+  readonly m: string;
+  readonly address: string;
+  readonly startedMs: number;
+
+  constructor(dispatcher: Dispatcher, conn: Conn, id: number, m: string, address: string, startedMs: number) {
+    this.dispatcher = dispatcher;
+    this.conn = conn;
+    this.id = id;
+    this.m = m;
+    this.address = address;
+    this.startedMs = startedMs;
+  }
+
+  answered(r: Uint8Array | undefined): void {
+    this.dispatcher.answered(this, r);
+  }
+
+  failed(err: unknown): void {
+    this.dispatcher.callFailed(this, err);
   }
 }

@@ -6,7 +6,7 @@
  * rule: an error's `retryable` column (errors.ts) and the method's retry
  * class (registry.ts) decide whether a failed attempt is tried again.
  */
-import type { Bus } from '../bus/bus.ts';
+import type { Bus, ReplyWaiter } from '../bus/bus.ts';
 import { decode, encode, encodeMapOfRaw, encodeString, encodeUint, encodingOf, rememberEncoding } from '../protocol/codec.ts';
 import { ERRORS, ParleyError } from '../protocol/errors.ts';
 import type { RetryClass } from '../protocol/registry.ts';
@@ -124,28 +124,30 @@ export class ActorClient {
    * TIMEOUT gets a third of the budget per attempt, so a host that froze
    * with the request costs one attempt, not the whole budget.
    */
-  async holdRaw(to: string, m: string, a: unknown, caller: Caller | undefined, retry: RetryClass, opts: HeldCallOptions = {}): Promise<Uint8Array | undefined> {
-    const budget = opts.timeoutMs ?? this.#opts.timeoutMs;
-    const deadline = Date.now() + budget;
-    const attemptMs = retry === 'never' ? budget : Math.max(MIN_ATTEMPT_MS, Math.floor(budget / 3));
-    for (let pause = HOLD_FIRST_DELAY_MS; ; pause = Math.min(pause * 2, HOLD_MAX_DELAY_MS)) {
-      const left = deadline - Date.now();
-      try {
-        return await this.callRaw(to, m, a, caller, Math.max(1, Math.min(left, attemptMs)), opts.requestId);
-      } catch (err) {
-        if (!mayRetry(err, retry) || opts.isOpen?.() === false) throw err;
-        const after = deadline - Date.now() - pause;
-        if (after <= 0) throw this.finalError(err, to, m, budget);
-        // After a TIMEOUT, another attempt only with a fair share of the budget: one started with a few ms left
-        // can only time out too, and its error would name those few ms instead of the call's budget.
-        if (err instanceof ParleyError && err.name === 'TIMEOUT' && after < Math.min(MIN_ATTEMPT_MS, attemptMs)) throw this.finalError(err, to, m, budget);
-      }
-      await new Promise((resolve) => setTimeout(resolve, pause));
+  holdRaw(to: string, m: string, a: unknown, caller: Caller | undefined, retry: RetryClass, opts: HeldCallOptions = {}): Promise<Uint8Array | undefined> {
+    return new Promise((answered, failed) => this.holdTo(to, m, a, caller, retry, opts, { answered, failed }));
+  }
+
+  /**
+   * `holdRaw` without a promise: `answer` is told once, after this returns,
+   * of the result's bytes or the error the call ended with. What an edge
+   * uses for each client request, which then costs two records (the call's
+   * and the caller's) rather than a chain of promises.
+   */
+  holdTo(to: string, m: string, a: unknown, caller: Caller | undefined, retry: RetryClass, opts: HeldCallOptions, answer: HeldAnswer): void {
+    let request: Uint8Array;
+    try {
+      request = requestBytes(to, m, a, caller, opts.requestId);
+    } catch (err) {
+      queueMicrotask(() => answer.failed(err));
+      return;
     }
+    const subject = requestSubject(partitionOf(to, this.#opts.partitions));
+    new HeldCall(this, this.#bus, this.#opts.metrics, subject, request, to, m, retry, opts, opts.timeoutMs ?? this.#opts.timeoutMs, answer).attempt();
   }
 
   /** The error a held call ends with: a TIMEOUT names the whole budget, not the last attempt's share. */
-  private finalError(err: unknown, to: string, m: string, budget: number): unknown {
+  finalError(err: unknown, to: string, m: string, budget: number): unknown {
     if (!(err instanceof ParleyError) || err.name !== 'TIMEOUT') return err;
     return new ParleyError('TIMEOUT', `no reply from ${to} to \`${m}\` within ${budget} ms`, { cause: err });
   }
@@ -154,5 +156,106 @@ export class ActorClient {
   async hold(to: string, m: string, a: unknown, caller: Caller | undefined, retry: RetryClass, opts?: HeldCallOptions): Promise<unknown> {
     const r = await this.holdRaw(to, m, a, caller, retry, opts);
     return r === undefined ? undefined : decode(r);
+  }
+}
+
+/** What a held call tells its caller, once: the bytes of the result's `r` (undefined without one), or the error it ended with. */
+export interface HeldAnswer {
+  answered(r: Uint8Array | undefined): void;
+  failed(err: unknown): void;
+}
+
+/**
+ * One held call in progress (see `ActorClient.holdRaw`): the waiter of each
+ * of its attempts, which all send the same request bytes. No promise,
+ * closure or timer of its own but the pause before a retry.
+ */
+class HeldCall implements ReplyWaiter {
+  private readonly client: ActorClient;
+  private readonly bus: Bus;
+  private readonly metrics: Metrics | undefined;
+  private readonly subject: string;
+  private readonly request: Uint8Array;
+  private readonly to: string;
+  private readonly m: string;
+  private readonly retry: RetryClass;
+  private readonly opts: HeldCallOptions;
+  private readonly budget: number;
+  private readonly deadline: number;
+  private readonly attemptMs: number;
+  private readonly answer: HeldAnswer;
+  private pause = HOLD_FIRST_DELAY_MS;
+  private startedMs = 0;
+
+  constructor(
+    client: ActorClient,
+    bus: Bus,
+    metrics: Metrics | undefined,
+    subject: string,
+    request: Uint8Array,
+    to: string,
+    m: string,
+    retry: RetryClass,
+    opts: HeldCallOptions,
+    budget: number,
+    answer: HeldAnswer,
+  ) {
+    this.client = client;
+    this.bus = bus;
+    this.metrics = metrics;
+    this.subject = subject;
+    this.request = request;
+    this.to = to;
+    this.m = m;
+    this.retry = retry;
+    this.opts = opts;
+    this.budget = budget;
+    this.deadline = Date.now() + budget;
+    this.attemptMs = retry === 'never' ? budget : Math.max(MIN_ATTEMPT_MS, Math.floor(budget / 3));
+    this.answer = answer;
+  }
+
+  /** Sends the request once more; one the bus cannot send fails as a reply would have. */
+  attempt(): void {
+    const left = this.deadline - Date.now();
+    if (this.metrics !== undefined) this.startedMs = performance.now();
+    const refused = this.bus.requestTo(this.subject, this.request, Math.max(1, Math.min(left, this.attemptMs)), this);
+    // Told after `holdTo` returns, as the bus tells its waiters.
+    if (refused !== undefined) queueMicrotask(() => this.reject(refused));
+  }
+
+  resolve(bytes: Uint8Array): void {
+    this.metrics?.busRequestSeconds.observe(secondsSince(this.startedMs));
+    if (bytes[0] === RESULT_PREFIX[0] && bytes[1] === RESULT_PREFIX[1] && bytes[2] === RESULT_PREFIX[2]) {
+      this.answer.answered(bytes.subarray(3));
+      return;
+    }
+    let reply: ActorReply;
+    try {
+      reply = decode(bytes) as ActorReply;
+    } catch (err) {
+      this.answer.failed(err);
+      return;
+    }
+    if (reply.e !== undefined) this.reject(ParleyError.fromWire(reply.e));
+    else this.answer.answered(reply.r === undefined ? undefined : encode(reply.r));
+  }
+
+  /** An attempt failed: tried again after a pause when the rules allow it and the budget has room, else the call ends. */
+  reject(err: Error): void {
+    if (!mayRetry(err, this.retry) || this.opts.isOpen?.() === false) {
+      this.answer.failed(err);
+      return;
+    }
+    const after = this.deadline - Date.now() - this.pause;
+    // After a TIMEOUT, another attempt only with a fair share of the budget: one started with a few ms left
+    // can only time out too, and its error would name those few ms instead of the call's budget.
+    if (after <= 0 || (err instanceof ParleyError && err.name === 'TIMEOUT' && after < Math.min(MIN_ATTEMPT_MS, this.attemptMs))) {
+      this.answer.failed(this.client.finalError(err, this.to, this.m, this.budget));
+      return;
+    }
+    const pause = this.pause;
+    this.pause = Math.min(this.pause * 2, HOLD_MAX_DELAY_MS);
+    setTimeout(() => this.attempt(), pause);
   }
 }

@@ -4,6 +4,9 @@
  * (`*` one token, `>` the rest). Two implementations share one contract
  * suite: `EmbeddedBus` (in-process) and `NatsBus` (NATS core).
  */
+import type { ReplyWaiter } from './pending-requests.ts';
+
+export type { ReplyWaiter };
 
 /** One message received by a subscription. */
 export interface BusMessage {
@@ -40,6 +43,13 @@ export interface Bus {
    * connection is down), `TIMEOUT` when no reply comes within `timeoutMs`.
    */
   request(subject: string, data: Uint8Array, opts: RequestOptions): Promise<Uint8Array>;
+  /**
+   * `request` without a promise: `waiter` is told of the reply or the
+   * failure, once, after this returns. A request that cannot be sent at all
+   * (the bus is closed or down, nobody subscribes, a bad subject, too large)
+   * is not: the error is returned instead.
+   */
+  requestTo(subject: string, data: Uint8Array, timeoutMs: number, waiter: ReplyWaiter): Error | undefined;
   /** Fire-and-forget publish; never throws for lack of subscribers. */
   publish(subject: string, data: Uint8Array): void;
   /** Handlers run for each matching message; a throwing handler does not break the subscription. */

@@ -8,7 +8,7 @@
  * message carries its inbox number, so answering it builds and parses no
  * reply subject (one is made only for a handler that reads `reply`).
  */
-import type { Bus, BusMessage, BusSubscription, RequestOptions, SubscribeOptions } from './bus.ts';
+import type { Bus, ReplyWaiter, BusMessage, BusSubscription, RequestOptions, SubscribeOptions } from './bus.ts';
 import { PendingRequest, PendingRequests } from './pending-requests.ts';
 import { ParleyError } from '../protocol/errors.ts';
 import { logger } from '../logger.ts';
@@ -150,33 +150,38 @@ export class EmbeddedBus implements Bus {
 
   /** A reply: straight to its waiting request, if still waiting (the first one wins, as with NATS). */
   private answer(inbox: number, data: Uint8Array): void {
-    // Resolved now, the requester still resumes asynchronously (on a later microtask).
+    // Told now, within the responder's `respond`: a promised request still resumes on a later microtask.
     this.replies.take(inbox)?.resolve(data.slice());
   }
 
   request(subject: string, data: Uint8Array, opts: RequestOptions): Promise<Uint8Array> {
-    if (this.closed) return Promise.reject(new ParleyError('UNAVAILABLE', 'the bus is closed'));
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const refused = this.requestTo(subject, data, opts.timeoutMs, { resolve, reject });
+      if (refused !== undefined) reject(refused);
+    });
+  }
+
+  requestTo(subject: string, data: Uint8Array, timeoutMs: number, waiter: ReplyWaiter): Error | undefined {
+    if (this.closed) return new ParleyError('UNAVAILABLE', 'the bus is closed');
     try {
       this.checkSize(subject, data, 'request');
     } catch (err) {
-      return Promise.reject(err as Error);
+      return err as Error;
     }
     const id = ++this.inboxSeq;
-    let request!: PendingRequest;
-    const reply = new Promise<Uint8Array>((resolve, reject) => (request = new PendingRequest(subject, opts.timeoutMs, resolve, reject)));
-    this.replies.add(id, request);
+    this.replies.add(id, new PendingRequest(subject, timeoutMs, waiter));
     let reached: number;
     try {
       reached = this.dispatch(subject, data, id);
     } catch (err) {
       this.replies.take(id);
-      return Promise.reject(err as Error);
+      return err as Error;
     }
     if (reached === 0) {
       this.replies.take(id);
-      request.reject(new ParleyError('UNAVAILABLE', `no responders on ${subject}`));
+      return new ParleyError('UNAVAILABLE', `no responders on ${subject}`);
     }
-    return reply;
+    return undefined;
   }
 
   async flush(): Promise<void> {}

@@ -24,7 +24,7 @@
 import { NatsLink, inboxNumber } from './nats-link.ts';
 import { connect, createInbox, InvalidArgumentError, InvalidSubjectError } from '@nats-io/transport-node';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import type { Bus, BusMessage, BusSubscription, RequestOptions, SubscribeOptions } from './bus.ts';
+import type { Bus, ReplyWaiter, BusMessage, BusSubscription, RequestOptions, SubscribeOptions } from './bus.ts';
 import { ParleyError } from '../protocol/errors.ts';
 import { logger } from '../logger.ts';
 import { PendingRequest, PendingRequests } from './pending-requests.ts';
@@ -254,17 +254,20 @@ export class NatsBus implements Bus {
   }
 
   request(subject: string, data: Uint8Array, opts: RequestOptions): Promise<Uint8Array> {
-    if (!this.connected) {
-      return Promise.reject(new ParleyError('UNAVAILABLE', `bus not connected: request on ${subject} not sent`));
-    }
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const refused = this.requestTo(subject, data, opts.timeoutMs, { resolve, reject });
+      if (refused !== undefined) reject(refused);
+    });
+  }
+
+  requestTo(subject: string, data: Uint8Array, timeoutMs: number, waiter: ReplyWaiter): Error | undefined {
+    if (!this.connected) return new ParleyError('UNAVAILABLE', `bus not connected: request on ${subject} not sent`);
     const refused = this.refusal(subject, data, 'request');
-    if (refused !== undefined) return Promise.reject(refused);
+    if (refused !== undefined) return refused;
     const id = ++this.nextId;
-    let request!: PendingRequest;
-    const reply = new Promise<Uint8Array>((resolve, reject) => (request = new PendingRequest(subject, opts.timeoutMs, resolve, reject)));
-    this.pending.add(id, request);
+    this.pending.add(id, new PendingRequest(subject, timeoutMs, waiter));
     this.enqueue(subject, data, id);
-    return reply;
+    return undefined;
   }
 
   publish(subject: string, data: Uint8Array): void {

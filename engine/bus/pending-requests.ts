@@ -7,21 +7,33 @@
  */
 import { ParleyError } from '../protocol/errors.ts';
 
+/** Told how one request ended, once: its reply's bytes, or the error it failed with. */
+export interface ReplyWaiter {
+  resolve(data: Uint8Array): void;
+  reject(err: Error): void;
+}
+
 /** One request waiting for its reply. */
 export class PendingRequest {
   readonly subject: string;
   readonly timeoutMs: number;
   /** When it times out, on the `performance.now()` clock. */
   readonly deadline: number;
-  readonly resolve: (data: Uint8Array) => void;
-  readonly reject: (err: Error) => void;
+  private readonly waiter: ReplyWaiter;
 
-  constructor(subject: string, timeoutMs: number, resolve: (data: Uint8Array) => void, reject: (err: Error) => void) {
+  constructor(subject: string, timeoutMs: number, waiter: ReplyWaiter) {
     this.subject = subject;
     this.timeoutMs = timeoutMs;
     this.deadline = performance.now() + timeoutMs;
-    this.resolve = resolve;
-    this.reject = reject;
+    this.waiter = waiter;
+  }
+
+  resolve(data: Uint8Array): void {
+    this.waiter.resolve(data);
+  }
+
+  reject(err: Error): void {
+    this.waiter.reject(err);
   }
 }
 

@@ -7,7 +7,7 @@ import { PendingRequest, PendingRequests } from '../../engine/bus/pending-reques
 import { isParleyError } from '../../engine/protocol/errors.ts';
 
 function request(pending: PendingRequests, id: number, timeoutMs: number): Promise<string> {
-  return new Promise<Uint8Array>((resolve, reject) => pending.add(id, new PendingRequest(`s.${id}`, timeoutMs, resolve, reject))).then(
+  return new Promise<Uint8Array>((resolve, reject) => pending.add(id, new PendingRequest(`s.${id}`, timeoutMs, { resolve, reject }))).then(
     (data) => `reply ${data.length}`,
     (err: unknown) => (isParleyError(err) && err.name === 'TIMEOUT' ? `timeout ${performance.now() - started >= timeoutMs - 1}` : `other ${String(err)}`),
   );
@@ -35,8 +35,8 @@ describe('pending requests', () => {
   it('hands every waiting request over at once', () => {
     const pending = new PendingRequests();
     const noop = () => {};
-    pending.add(1, new PendingRequest('a', 10_000, noop, noop));
-    pending.add(2, new PendingRequest('b', 20_000, noop, noop));
+    pending.add(1, new PendingRequest('a', 10_000, { resolve: noop, reject: noop }));
+    pending.add(2, new PendingRequest('b', 20_000, { resolve: noop, reject: noop }));
     expect(pending.takeAll().map((r) => r.subject)).toEqual(['a', 'b']);
     expect(pending.size).toBe(0);
   });
