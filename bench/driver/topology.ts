@@ -84,10 +84,10 @@ export function spawnServer(name: string, command: string, args: string[], env: 
   };
 }
 
-/** Starts `parley <role>` from the compiled launcher (built first when stale) and waits for /healthz. */
+/** Starts `parley <role>` from the compiled launcher (built first when stale), with the young generation `npm start` gives it, and waits for /healthz. */
 async function startParley(name: string, role: string, dataDir: string, env: Record<string, string>) {
   const port = await freePort();
-  const server = spawnServer(name, process.execPath, [join(ROOT, 'engine/bin/parley.mjs'), role], {
+  const server = spawnServer(name, process.execPath, ['--max-semi-space-size=64', join(ROOT, 'engine/bin/parley.mjs'), role], {
     PARLEY_PORT: String(port),
     PARLEY_HOST: '127.0.0.1',
     PARLEY_DATA_DIR: dataDir,

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
 // Runs the compiled engine, dist/engine/cli.js. When a source changed since the
 // last build it builds first (scripts/build.mjs); when it cannot build, it says
 // what to run and exits rather than running the TypeScript some other way.
