@@ -517,10 +517,11 @@ describe('edge: requests', () => {
     const { client } = await login(fx, 'alice');
     fx.actors.detach();
     let attempts = 0;
-    const request = fx.bus.request.bind(fx.bus);
-    fx.bus.request = (subject, data, opts) => {
+    // The edge's held calls send each attempt through `requestTo`.
+    const requestTo = fx.bus.requestTo.bind(fx.bus);
+    fx.bus.requestTo = (subject, data, timeoutMs, waiter) => {
       attempts++;
-      return request(subject, data, opts);
+      return requestTo(subject, data, timeoutMs, waiter);
     };
     const pending = client.request('sendText', { scene: 'p2p', to: 'bob', text: 'held' });
     await waitFor('the edge to retry', () => attempts >= 3);
