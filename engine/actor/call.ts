@@ -83,6 +83,18 @@ function requestBytes(to: string, m: string, a: unknown, caller: Caller | undefi
   return encodeMapOfRaw(members);
 }
 
+/**
+ * The bytes of the `r` of an actor's reply (undefined when it has none),
+ * sliced out of an encoded `{r}` without decoding it; throws the actor's
+ * error as a ParleyError.
+ */
+function resultOf(bytes: Uint8Array): Uint8Array | undefined {
+  if (bytes[0] === RESULT_PREFIX[0] && bytes[1] === RESULT_PREFIX[1] && bytes[2] === RESULT_PREFIX[2]) return bytes.subarray(3);
+  const reply = decode(bytes) as ActorReply;
+  if (reply.e !== undefined) throw ParleyError.fromWire(reply.e);
+  return reply.r === undefined ? undefined : encode(reply.r);
+}
+
 export class ActorClient {
   readonly #bus: Bus;
   readonly #opts: ActorCallOptions;
@@ -103,12 +115,7 @@ export class ActorClient {
     const startedMs = metrics === undefined ? 0 : performance.now();
     const bytes = await this.#bus.request(requestSubject(partitionOf(to, this.#opts.partitions)), requestBytes(to, m, a, caller, requestId), { timeoutMs });
     metrics?.busRequestSeconds.observe(secondsSince(startedMs));
-    if (bytes[0] === RESULT_PREFIX[0] && bytes[1] === RESULT_PREFIX[1] && bytes[2] === RESULT_PREFIX[2]) {
-      return bytes.subarray(3);
-    }
-    const reply = decode(bytes) as ActorReply;
-    if (reply.e !== undefined) throw ParleyError.fromWire(reply.e);
-    return reply.r === undefined ? undefined : encode(reply.r);
+    return resultOf(bytes);
   }
 
   /** One attempt of `m(a)`, resolving with its decoded `r`; rejects as `callRaw`. */
@@ -226,19 +233,15 @@ class HeldCall implements ReplyWaiter {
 
   resolve(bytes: Uint8Array): void {
     this.metrics?.busRequestSeconds.observe(secondsSince(this.startedMs));
-    if (bytes[0] === RESULT_PREFIX[0] && bytes[1] === RESULT_PREFIX[1] && bytes[2] === RESULT_PREFIX[2]) {
-      this.answer.answered(bytes.subarray(3));
-      return;
-    }
-    let reply: ActorReply;
+    let r: Uint8Array | undefined;
     try {
-      reply = decode(bytes) as ActorReply;
+      r = resultOf(bytes);
     } catch (err) {
-      this.answer.failed(err);
+      // The actor's error, tried again as its kind allows; undecodable bytes end the call.
+      this.reject(err as Error);
       return;
     }
-    if (reply.e !== undefined) this.reject(ParleyError.fromWire(reply.e));
-    else this.answer.answered(reply.r === undefined ? undefined : encode(reply.r));
+    this.answer.answered(r);
   }
 
   /** An attempt failed: tried again after a pause when the rules allow it and the budget has room, else the call ends. */
