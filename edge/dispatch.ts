@@ -207,7 +207,7 @@ export class Dispatcher {
       (args as { idClient?: string }).idClient = this.nextIdClient();
     }
     conn.inFlight++;
-    void this.call(conn, id, m, args, address, declaration.retry, startedMs);
+    this.call(conn, id, m, args, address, declaration.retry, startedMs);
   }
 
   /** Calls the actor for request `id` and answers it when it answers (`ActorCall`): no promise or closure per request. */
