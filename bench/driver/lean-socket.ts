@@ -31,6 +31,12 @@ export class LeanSocket {
   private buffered: Buffer | undefined;
   private fragments: Buffer[] = [];
   private closed = false;
+  /** Whether the socket is corked until the end of this tick (see `send`). */
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   private constructor(socket: Socket, rest: Buffer) {
     this.socket = socket;
@@ -77,9 +83,17 @@ export class LeanSocket {
     return !this.closed;
   }
 
-  /** Sends one binary frame (masked with a zero key). */
+  /**
+   * Sends one binary frame (masked with a zero key). The frames sent in one
+   * tick (the requests a burst of answers releases) leave in one write.
+   */
   send(payload: Uint8Array): void {
     if (this.closed) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     const n = payload.length;
     const headerLength = n < 126 ? 6 : n < 65536 ? 8 : 14;
     const frame = Buffer.allocUnsafe(headerLength + n);
