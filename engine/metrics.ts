@@ -9,7 +9,15 @@
  * request or a delivery costs a field increment, and a request's latency
  * one histogram observation.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Metric } from 'prom-client';
+
+/** One sample as prom-client's registry formats it. */
+interface Sample {
+  metricName: string;
+  labels: Record<string, string | number>;
+  value: number;
+}
 
 /** Buckets of request-like latencies, seconds: 0.5 ms to 10 s. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -46,7 +54,115 @@ export interface EdgeGauges {
   connectionsByDeviceType(): Map<string, number>;
 }
 
-type Child = { observe(v: number): void };
+/** The counts of one series of a `HotHistogram`: `observe` is a bucket search and three additions. */
+export class HistogramSeries {
+  /** Observations per bucket (not cumulative): `perBucket[i]` counts values in (bounds[i-1], bounds[i]]; the last slot, values above every bound. */
+  private readonly perBucket: Float64Array;
+  sum = 0;
+  count = 0;
+  readonly bounds: readonly number[];
+  readonly label: string | undefined;
+
+  constructor(bounds: readonly number[], label: string | undefined) {
+    this.bounds = bounds;
+    this.label = label;
+    this.perBucket = new Float64Array(bounds.length + 1);
+  }
+
+  observe(value: number): void {
+    const bounds = this.bounds;
+    let i = 0;
+    while (i < bounds.length && value > bounds[i]!) i++;
+    this.perBucket[i]!++;
+    this.sum += value;
+    this.count++;
+  }
+
+  /** Forgets every observation. */
+  clear(): void {
+    this.perBucket.fill(0);
+    this.sum = 0;
+    this.count = 0;
+  }
+
+  /** Observations at or below `bounds[i]`. */
+  cumulative(): number[] {
+    const out: number[] = [];
+    let total = 0;
+    for (let i = 0; i < this.bounds.length; i++) out.push((total += this.perBucket[i]!));
+    return out;
+  }
+}
+
+/**
+ * A histogram observed on the hot path: every request, Bus call and Log
+ * append, two to four times per message. prom-client's Histogram checks and
+ * hashes its labels and makes a closure at each observation (about a
+ * microsecond, and some 2.5% of the bytes a message allocates); this one is
+ * a series per label value, looked up once by the caller (`series`), that
+ * counts into a typed array. At a scrape it hands prom-client's registry the
+ * values a prom-client Histogram would, in the same shape, so the exposition
+ * (buckets, `+Inf`, `_sum`, `_count`) is prom-client's own formatting.
+ */
+export class HotHistogram {
+  readonly name: string;
+  readonly help: string;
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly bounds: readonly number[];
+  private readonly labelName: string | undefined;
+  private readonly bySeries = new Map<string, HistogramSeries>();
+  /** The series of an unlabelled histogram, reported from the start (as prom-client does). */
+  private readonly plain: HistogramSeries | undefined;
+
+  constructor(registry: Registry, options: { name: string; help: string; buckets: readonly number[]; labelName?: string }) {
+    this.name = options.name;
+    this.help = options.help;
+    this.bounds = [...options.buckets].sort((a, b) => a - b);
+    this.labelName = options.labelName;
+    this.plain = options.labelName === undefined ? new HistogramSeries(this.bounds, undefined) : undefined;
+    registry.registerMetric(this as unknown as Metric);
+  }
+
+  /** Observes `value` in the unlabelled series. */
+  observe(value: number): void {
+    this.plain!.observe(value);
+  }
+
+  /** The series of label value `label`, made on first use; callers keep it. */
+  series(label: string): HistogramSeries {
+    let series = this.bySeries.get(label);
+    if (series === undefined) {
+      series = new HistogramSeries(this.bounds, label);
+      this.bySeries.set(label, series);
+    }
+    return series;
+  }
+
+  /** What the registry formats at a scrape (prom-client's `MetricObjectWithValues`). */
+  async get(): Promise<{ name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: Sample[] }> {
+    const values: Sample[] = [];
+    const all = this.plain !== undefined ? [this.plain] : [...this.bySeries.values()];
+    for (const series of all) {
+      const labels: Record<string, string | number> = this.labelName === undefined ? {} : { [this.labelName]: series.label! };
+      const cumulative = series.cumulative();
+      for (let i = 0; i < this.bounds.length; i++) {
+        values.push({ metricName: `${this.name}_bucket`, labels: { le: this.bounds[i]!, ...labels }, value: cumulative[i]! });
+      }
+      values.push({ metricName: `${this.name}_bucket`, labels: { le: '+Inf', ...labels }, value: series.count });
+      values.push({ metricName: `${this.name}_sum`, labels, value: series.sum });
+      values.push({ metricName: `${this.name}_count`, labels, value: series.count });
+    }
+    return { name: this.name, help: this.help, type: 'histogram', aggregator: 'sum', values };
+  }
+
+  /** Forgets every observation (the registry's `resetMetrics`). */
+  reset(): void {
+    // Callers keep their series: each is emptied, none is dropped.
+    for (const series of this.bySeries.values()) series.clear();
+    this.plain?.clear();
+  }
+}
 
 export class Metrics {
   readonly registry = new Registry();
@@ -66,19 +182,19 @@ export class Metrics {
   readonly loginFailures: Counter<'error'>;
   readonly logouts: Counter<'device_type'>;
   readonly requests: Counter<'method' | 'error'>;
-  readonly requestSeconds: Histogram<'method'>;
-  private readonly requestChildren = new Map<string, Child>();
+  readonly requestSeconds: HotHistogram;
+  private readonly requestChildren = new Map<string, HistogramSeries>();
   private readonly okChildren = new Map<string, { inc(): void }>();
 
   // ---- bus -------------------------------------------------------------------------------
-  readonly busRequestSeconds: Histogram;
+  readonly busRequestSeconds: HotHistogram;
   readonly natsReconnects: Counter;
   readonly natsDisconnects: Counter;
 
   // ---- actor host, log and store ---------------------------------------------------------
-  readonly logAppendSeconds: Histogram;
-  readonly logAppendEvents: Histogram;
-  readonly lmdbCommitSeconds: Histogram;
+  readonly logAppendSeconds: HotHistogram;
+  readonly logAppendEvents: HotHistogram;
+  readonly lmdbCommitSeconds: HotHistogram;
 
   // ---- partitions (cluster) --------------------------------------------------------------
   readonly leaseRenewals: Counter;
@@ -123,19 +239,17 @@ export class Metrics {
       labelNames: ['method', 'error'],
       registers,
     });
-    this.requestSeconds = new Histogram({
+    this.requestSeconds = new HotHistogram(this.registry, {
       name: 'parley_request_duration_seconds',
       help: 'Time from a request frame to its answer at the edge, by method.',
-      labelNames: ['method'],
+      labelName: 'method',
       buckets: LATENCY_BUCKETS,
-      registers,
     });
 
-    this.busRequestSeconds = new Histogram({
+    this.busRequestSeconds = new HotHistogram(this.registry, {
       name: 'parley_bus_request_duration_seconds',
       help: 'Time of one request/reply over the Bus to an actor (one attempt).',
       buckets: LATENCY_BUCKETS,
-      registers,
     });
     this.natsReconnects = new Counter({ name: 'parley_nats_reconnects_total', help: 'Reconnections to a NATS server.', registers });
     this.natsDisconnects = new Counter({ name: 'parley_nats_disconnects_total', help: 'Losses of the NATS connection.', registers });
@@ -170,23 +284,20 @@ export class Metrics {
         this.set(self.host?.partitionsServed() ?? 0);
       },
     });
-    this.logAppendSeconds = new Histogram({
+    this.logAppendSeconds = new HotHistogram(this.registry, {
       name: 'parley_log_append_duration_seconds',
       help: 'Time to append one entry to the Log and commit the rows it produces.',
       buckets: LATENCY_BUCKETS,
-      registers,
     });
-    this.logAppendEvents = new Histogram({
+    this.logAppendEvents = new HotHistogram(this.registry, {
       name: 'parley_log_append_batch_events',
       help: 'Events batched into one Log entry.',
       buckets: BATCH_BUCKETS,
-      registers,
     });
-    this.lmdbCommitSeconds = new Histogram({
+    this.lmdbCommitSeconds = new HotHistogram(this.registry, {
       name: 'parley_lmdb_commit_duration_seconds',
       help: 'Time of one LMDB write transaction of the state store, until committed.',
       buckets: LATENCY_BUCKETS,
-      registers,
     });
 
     this.leaseRenewals = new Counter({ name: 'parley_lease_renewals_total', help: 'Partition leases renewed.', registers });
@@ -215,7 +326,7 @@ export class Metrics {
   request(method: string, error: string | undefined, startedMs: number): void {
     let h = this.requestChildren.get(method);
     if (h === undefined) {
-      h = this.requestSeconds.labels(method);
+      h = this.requestSeconds.series(method);
       this.requestChildren.set(method, h);
     }
     h.observe((performance.now() - startedMs) / 1000);
