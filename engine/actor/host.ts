@@ -16,7 +16,7 @@ import type { Bus, BusMessage, BusSubscription } from '../bus/bus.ts';
 import type { Log } from '../log/log.ts';
 import { LogConflictError } from '../log/log.ts';
 import { LmdbLog } from '../log/lmdb-log.ts';
-import { decode, encode, encodeArrayOfRaw, encodeBin, encodeMapOfRaw, encodeString, encodingOf, rememberEncoding } from '../protocol/codec.ts';
+import { decode, encode, encodeArrayOfRaw, encodeMapOfRaw, encodeMapOfRawAndBin, encodeString, encodingOf, rememberEncoding } from '../protocol/codec.ts';
 import { ParleyError, isParleyError } from '../protocol/errors.ts';
 import type { WireError } from '../protocol/errors.ts';
 import type { ActorReply, ActorRequest } from '../envelope.ts';
@@ -197,9 +197,9 @@ class Activation {
 
 /** What `encode(delivery)` makes for the `Delivery` of `frame`, with the frame copied once, not encoded. */
 function deliveryBytes(frame: Uint8Array, exclude: string | undefined): Uint8Array {
-  const f = encodeBin(frame);
-  return exclude === undefined ? encodeMapOfRaw([['f', f]]) : encodeMapOfRaw([['x', encodeString(exclude)], ['f', f]]);
+  return encodeMapOfRawAndBin(exclude === undefined ? NO_MEMBERS : [['x', encodeString(exclude)]], 'f', frame);
 }
+const NO_MEMBERS: ReadonlyArray<readonly [string, Uint8Array]> = [];
 
 /** The encoded arguments of a call: the bytes remembered for them (an outboxed call's), else encoded now. */
 function argsBytes(a: unknown): Uint8Array {

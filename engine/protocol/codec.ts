@@ -324,6 +324,47 @@ export function encodeMapOfRaw(members: ReadonlyArray<readonly [string, Uint8Arr
   return out;
 }
 
+/**
+ * What `encodeMapOfRaw([...members, [key, encodeBin(bytes)]])` makes, in one
+ * allocation: the bytes are copied once, into the map, rather than into a
+ * bin value first and then into the map (a delivery envelope carries a whole
+ * frame this way).
+ */
+export function encodeMapOfRawAndBin(members: ReadonlyArray<readonly [string, Uint8Array]>, key: string, bytes: Uint8Array): Uint8Array {
+  const n = members.length + 1;
+  if (n > 15) throw new RangeError('encodeMapOfRawAndBin takes at most 14 members besides the bytes');
+  const k = keyBytes(key);
+  const length = bytes.byteLength;
+  const binHeader = length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
+  let size = 1 + k.byteLength + binHeader + length;
+  for (const [name, value] of members) size += keyBytes(name).byteLength + value.byteLength;
+  const out = alloc(size);
+  out[0] = 0x80 | n;
+  let at = 1;
+  for (const [name, value] of members) {
+    const nameBytes = keyBytes(name);
+    out.set(nameBytes, at);
+    at += nameBytes.byteLength;
+    out.set(value, at);
+    at += value.byteLength;
+  }
+  out.set(k, at);
+  at += k.byteLength;
+  if (binHeader === 2) {
+    out[at] = 0xc4;
+    out[at + 1] = length;
+  } else if (binHeader === 3) {
+    out[at] = 0xc5;
+    out[at + 1] = length >> 8;
+    out[at + 2] = length & 0xff;
+  } else {
+    out[at] = 0xc6;
+    setU32(out, at + 1, length);
+  }
+  out.set(bytes, at + binHeader);
+  return out;
+}
+
 /** Encoded map keys met so far: the engine splices a handful of fixed ones, so the table stays small. */
 const encodedKeys = new Map<string, Uint8Array>();
 /** Keys longer than this are encoded each time rather than kept. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decode, encode, encodeBin, encodeMapOfRaw, encodeString, encodeUint, encodeWithRawMember, encodingOf, extendMap, rememberEncoding, withRawMember } from '../../engine/protocol/codec.ts';
+import { decode, encode, encodeBin, encodeMapOfRaw, encodeMapOfRawAndBin, encodeString, encodeUint, encodeWithRawMember, encodingOf, extendMap, rememberEncoding, withRawMember } from '../../engine/protocol/codec.ts';
 
 /** A map of `n` members of mixed types. */
 function mapOf(n: number): Record<string, unknown> {
@@ -74,6 +74,21 @@ describe('encodeBin and encodeMapOfRaw', () => {
       expect(Buffer.from(spliced).equals(Buffer.from(encode({ x: `conn-${i}`, f, 'a-key-longer-than-thirty-two-characters': i })))).toBe(true);
     }
   });
+});
+
+describe('encodeMapOfRawAndBin', () => {
+  for (const n of [0, 31, 255, 256, 65_535, 65_536]) {
+    it(`makes the map encode() makes with ${n} bytes as its last member, with and without members before`, () => {
+      const f = new Uint8Array(n).map((_, i) => (i * 7) & 0xff);
+      expect(Buffer.from(encodeMapOfRawAndBin([], 'f', f)).equals(Buffer.from(encode({ f })))).toBe(true);
+      const members: [string, Uint8Array][] = [['x', encodeString(`conn-${n}`)], ['a-key-longer-than-thirty-two-characters', encode(n)]];
+      const spliced = encodeMapOfRawAndBin(members, 'f', f);
+      expect(Buffer.from(spliced).equals(Buffer.from(encodeMapOfRaw([...members, ['f', encodeBin(f)]])))).toBe(true);
+      const read = decode(spliced) as { x: string; f: Uint8Array };
+      expect(Object.keys(read)).toEqual(['x', 'a-key-longer-than-thirty-two-characters', 'f']);
+      expect(Buffer.from(read.f).equals(Buffer.from(f))).toBe(true);
+    });
+  }
 });
 
 describe('encodeWithRawMember', () => {
