@@ -308,12 +308,22 @@ function named(b: Uint8Array, depth: number, atKey: boolean): string {
 export function encodeMapOfRaw(members: ReadonlyArray<readonly [string, Uint8Array]>): Uint8Array {
   const n = members.length;
   if (n > 15) throw new RangeError('encodeMapOfRaw takes at most 15 members');
-  let size = 1;
-  for (let i = 0; i < n; i++) size += keyBytes(members[i]![0]).byteLength + members[i]![1].byteLength;
-  const out = alloc(size);
+  const out = alloc(1 + membersSize(members));
   out[0] = 0x80 | n;
-  let at = 1;
-  for (let i = 0; i < n; i++) {
+  writeMembers(out, 1, members);
+  return out;
+}
+
+/** Bytes of `members` written as map members: each key's encoding, then its value as given. */
+function membersSize(members: ReadonlyArray<readonly [string, Uint8Array]>): number {
+  let size = 0;
+  for (let i = 0; i < members.length; i++) size += keyBytes(members[i]![0]).byteLength + members[i]![1].byteLength;
+  return size;
+}
+
+/** Writes `members` at `out[at]` (see `membersSize`); returns the position after them. */
+function writeMembers(out: Uint8Array, at: number, members: ReadonlyArray<readonly [string, Uint8Array]>): number {
+  for (let i = 0; i < members.length; i++) {
     const k = keyBytes(members[i]![0]);
     out.set(k, at);
     at += k.byteLength;
@@ -321,7 +331,7 @@ export function encodeMapOfRaw(members: ReadonlyArray<readonly [string, Uint8Arr
     out.set(v, at);
     at += v.byteLength;
   }
-  return out;
+  return at;
 }
 
 /**
@@ -335,33 +345,12 @@ export function encodeMapOfRawAndBin(members: ReadonlyArray<readonly [string, Ui
   if (n > 15) throw new RangeError('encodeMapOfRawAndBin takes at most 14 members besides the bytes');
   const k = keyBytes(key);
   const length = bytes.byteLength;
-  const binHeader = length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
-  let size = 1 + k.byteLength + binHeader + length;
-  for (const [name, value] of members) size += keyBytes(name).byteLength + value.byteLength;
-  const out = alloc(size);
+  const out = alloc(1 + membersSize(members) + k.byteLength + binHeaderSize(length) + length);
   out[0] = 0x80 | n;
-  let at = 1;
-  for (const [name, value] of members) {
-    const nameBytes = keyBytes(name);
-    out.set(nameBytes, at);
-    at += nameBytes.byteLength;
-    out.set(value, at);
-    at += value.byteLength;
-  }
+  let at = writeMembers(out, 1, members);
   out.set(k, at);
   at += k.byteLength;
-  if (binHeader === 2) {
-    out[at] = 0xc4;
-    out[at + 1] = length;
-  } else if (binHeader === 3) {
-    out[at] = 0xc5;
-    out[at + 1] = length >> 8;
-    out[at + 2] = length & 0xff;
-  } else {
-    out[at] = 0xc6;
-    setU32(out, at + 1, length);
-  }
-  out.set(bytes, at + binHeader);
+  out.set(bytes, writeBinHeader(out, at, length));
   return out;
 }
 
@@ -382,21 +371,32 @@ function keyBytes(key: string): Uint8Array {
 /** `bytes` as a msgpack bin value (what `encode(bytes)` makes), with one copy. */
 export function encodeBin(bytes: Uint8Array): Uint8Array {
   const n = bytes.byteLength;
-  const header = n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
-  const out = alloc(header + n);
-  if (header === 2) {
-    out[0] = 0xc4;
-    out[1] = n;
-  } else if (header === 3) {
-    out[0] = 0xc5;
-    out[1] = n >> 8;
-    out[2] = n & 0xff;
-  } else {
-    out[0] = 0xc6;
-    setU32(out, 1, n);
-  }
-  out.set(bytes, header);
+  const out = alloc(binHeaderSize(n) + n);
+  out.set(bytes, writeBinHeader(out, 0, n));
   return out;
+}
+
+/** Bytes of the msgpack bin header for `n` bytes. */
+function binHeaderSize(n: number): number {
+  return n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+}
+
+/** Writes the bin header for `n` bytes at `out[at]`; returns where the bytes go. */
+function writeBinHeader(out: Uint8Array, at: number, n: number): number {
+  if (n < 0x100) {
+    out[at] = 0xc4;
+    out[at + 1] = n;
+    return at + 2;
+  }
+  if (n < 0x10000) {
+    out[at] = 0xc5;
+    out[at + 1] = n >> 8;
+    out[at + 2] = n & 0xff;
+    return at + 3;
+  }
+  out[at] = 0xc6;
+  setU32(out, at + 1, n);
+  return at + 5;
 }
 
 /**
