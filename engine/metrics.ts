@@ -124,12 +124,13 @@ export class HotHistogram {
     registry.registerMetric(this as unknown as Metric);
   }
 
-  /** Observes `value` in the unlabelled series. */
+  /** Observes `value` in the unlabelled series; a labelled histogram takes its observations through `series`. */
   observe(value: number): void {
-    this.plain!.observe(value);
+    if (this.plain === undefined) throw new Error(`${this.name} is labelled by ${this.labelName}: observe through series(value)`);
+    this.plain.observe(value);
   }
 
-  /** The series of label value `label`, made on first use; callers keep it. */
+  /** The series of label value `label`, made on first use (one map lookup per observation; callers may also keep it). */
   series(label: string): HistogramSeries {
     let series = this.bySeries.get(label);
     if (series === undefined) {
@@ -183,7 +184,6 @@ export class Metrics {
   readonly logouts: Counter<'device_type'>;
   readonly requests: Counter<'method' | 'error'>;
   readonly requestSeconds: HotHistogram;
-  private readonly requestChildren = new Map<string, HistogramSeries>();
   private readonly okChildren = new Map<string, { inc(): void }>();
 
   // ---- bus -------------------------------------------------------------------------------
@@ -324,12 +324,7 @@ export class Metrics {
 
   /** Counts one answered request and observes its latency (`startedMs` from `performance.now()`). */
   request(method: string, error: string | undefined, startedMs: number): void {
-    let h = this.requestChildren.get(method);
-    if (h === undefined) {
-      h = this.requestSeconds.series(method);
-      this.requestChildren.set(method, h);
-    }
-    h.observe((performance.now() - startedMs) / 1000);
+    this.requestSeconds.series(method).observe((performance.now() - startedMs) / 1000);
     if (error === undefined) {
       let c = this.okChildren.get(method);
       if (c === undefined) {

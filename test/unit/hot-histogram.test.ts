@@ -49,6 +49,11 @@ describe('HotHistogram', () => {
     );
   });
 
+  it('names the label when a labelled histogram is observed without one', () => {
+    const hot = new HotHistogram(new Registry(), { name: 'w_seconds', help: 'h', buckets: [1], labelName: 'method' });
+    expect(() => hot.observe(1)).toThrow(/w_seconds is labelled by method/);
+  });
+
   it('keeps the series its callers hold across a reset', async () => {
     const registry = new Registry();
     const hot = new HotHistogram(registry, { name: 'z_seconds', help: 'h', buckets: [1, 2], labelName: 'method' });
