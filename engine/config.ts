@@ -76,6 +76,7 @@ export interface Config {
   mailboxLimit: number;
   /** How long a session update may wait to be coalesced with the next ones, ms; 0 sends it at the end of the turn. Default 5. */
   touchLingerMs: number;
+  deferWriteMs: number;
   /** JetStream `sync_interval` of the server is the operator's; this is the Log stream count. Default 8. */
   logStreams: number;
   /** JetStream replicas of the Log streams and lease buckets (1 or 3). Default 1. */
@@ -183,6 +184,7 @@ export const CONFIG_FIELDS: Record<keyof Config, FieldSpec> = {
   actorIdleMs: { env: 'PARLEY_ACTOR_IDLE_MS', kind: 'int', min: 100, doc: 'passivate actors idle for, ms' },
   mailboxLimit: { env: 'PARLEY_MAILBOX_LIMIT', kind: 'int', min: 1, doc: 'queued commands per actor' },
   touchLingerMs: { env: 'PARLEY_TOUCH_LINGER_MS', kind: 'int', min: 0, max: 1000, doc: 'a session update waits up to this to coalesce with the next ones, ms (0: none)' },
+  deferWriteMs: { env: 'PARLEY_DEFER_WRITE_MS', kind: 'int', min: 0, max: 1000, doc: 'a session update, applied and delivered at once, is written to the Log within this, together with the others meanwhile, ms (0: each with its own entry)' },
   logStreams: { env: 'PARLEY_LOG_STREAMS', kind: 'int', min: 1, max: 1024, doc: 'JetStream streams the Log is split into' },
   logReplicas: { env: 'PARLEY_LOG_REPLICAS', kind: 'int', min: 1, max: 5, doc: 'JetStream replicas of the Log' },
   leaseTtlMs: { env: 'PARLEY_LEASE_TTL_MS', kind: 'int', min: 500, doc: 'partition lease lifetime (cluster), ms' },
@@ -245,6 +247,7 @@ export function defaultConfig(): Config {
     actorIdleMs: 60_000,
     mailboxLimit: 1000,
     touchLingerMs: 0, // the host's TOUCH_LINGER_MS
+    deferWriteMs: 20, // the host's DEFER_WRITE_MS
     logStreams: 8,
     logReplicas: 1,
     leaseTtlMs: 3000,

@@ -320,6 +320,7 @@ export async function startNode(role: Role, config: Config, options: NodeOptions
         mailboxLimit: config.mailboxLimit,
         actorIdleMs: config.actorIdleMs,
         touchLingerMs: config.touchLingerMs,
+        deferWriteMs: config.deferWriteMs,
         callTimeoutMs: config.requestTimeoutMs,
         metrics,
       });

@@ -125,12 +125,14 @@ export const userCalls = {
     args: takes<TouchArgs>(),
     result: returns<boolean>(),
     retry: 'idempotent',
+    defers: true,
   }),
   touches: internal({
     doc: 'Several `touch`es decided in order as one command: one Log entry and one `updatesessions` per device for all of them.',
     args: takes<TouchesArgs>(),
     result: returns<boolean>(),
     retry: 'idempotent',
+    defers: true,
   }),
   receipt: internal({
     doc: "The peer's read receipt: our messages up to `time` were read; sets `msgReceiptTime` on our session with the peer.",

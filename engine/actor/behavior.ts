@@ -80,6 +80,14 @@ export interface ActorBehavior<S, E> {
   readonly kind: string;
   /** Methods that read materialised LMDB rows: the runtime commits pending events before handling them. */
   readonly reads: ReadonlySet<string>;
+  /**
+   * Calls whose events may wait to be written with the actor's next Log
+   * entry (within the host's `deferWriteMs`): the state and the effects move
+   * at once, the answer waits for the write. Only for calls the caller makes
+   * again until answered (outboxed call effects), so a crash before the
+   * write loses nothing; and only while their effects are deliveries.
+   */
+  readonly defers?: ReadonlySet<string>;
   /** Builds the state from the LMDB snapshot (or afresh); `logSeq` is the Log position it reflects. */
   load(ctx: ActorContext): { state: S; logSeq: number };
   /** Decides one command. Throws a ParleyError to refuse it. Must not do I/O other than LMDB reads. */

@@ -78,6 +78,8 @@ export function defineActor<K extends Exclude<Owner, 'edge'>, S, E extends { t: 
   const reads = new Set<string>();
   for (const m of Object.keys(def.methods)) if ((registry[m as MethodName] as { reads?: boolean }).reads === true) reads.add(m);
   for (const [name, call] of Object.entries(def.calls)) if (call.reads === true) reads.add(name);
+  const defers = new Set<string>();
+  for (const [name, call] of Object.entries(def.calls)) if (call.defers === true) defers.add(name);
   const eventOf = (event: E): EventHandler<S, E> => {
     const handler = events[event.t];
     if (handler === undefined) throw new ParleyError('INTERNAL', `actor kind ${def.kind} has no event \`${String(event.t)}\``);
@@ -86,6 +88,7 @@ export function defineActor<K extends Exclude<Owner, 'edge'>, S, E extends { t: 
   return {
     kind: def.kind,
     reads,
+    defers,
     handlers,
     load: (ctx) => def.load(ctx),
     handle(state: S, cmd: Command, ctx: ActorContext) {

@@ -10,6 +10,15 @@
  * When the Log shares the state store's environment (the embedded engine),
  * the entry, its rows and its outbox calls commit in one transaction under
  * one fsync; otherwise the rows are written once the entry is durable.
+ *
+ * A call a behaviour declares deferring (`defers`: the session updates a
+ * conversation sends its members) is the exception: its events are applied
+ * and its deliveries sent at once, and they wait, for at most
+ * `deferWriteMs`, to go first into the actor's next entry, together with the
+ * others that came meanwhile. Its answer waits for that entry, so until then
+ * the call stays in its sender's outbox and is made again after a crash; any
+ * command that does not defer takes the waiting events into its own entry
+ * before it is answered.
  */
 import { randomUUID } from 'node:crypto';
 import type { Bus, BusMessage, BusSubscription } from '../bus/bus.ts';
@@ -59,10 +68,20 @@ export interface ActorHostOptions {
    * after a message was delivered then sees it.
    */
   touchLingerMs?: number;
+  /**
+   * How long the events of a deferring call (`ActorBehavior.defers`: the
+   * session updates) may wait to be written with the actor's next Log entry,
+   * ms. Their state and deliveries are current at once; one entry per wait
+   * then carries all of them, and their calls are answered once it is
+   * durable. 0 writes them as any other command's. Default `DEFER_WRITE_MS`.
+   */
+  deferWriteMs?: number;
 }
 
 /** Default `touchLingerMs`, ms: no lingering, so sessions read after a delivery are up to date. */
 export const TOUCH_LINGER_MS = 0;
+/** Default `deferWriteMs`, ms. */
+export const DEFER_WRITE_MS = 20;
 
 /** Most commands decided into one Log entry. */
 const MAX_BATCH = 256;
@@ -142,6 +161,12 @@ type CallEffect = Effect & {
   outboxKey?: StoreKey;
   /** Outbox rows of the calls this one replaced (see `CallLine`): removed once it is answered. */
   replaced?: StoreKey[];
+  /**
+   * Sent without waiting in its line: its method defers its writes, so an
+   * answer takes up to `deferWriteMs`, and the receiver applies it at once.
+   * It replaces the older calls of its key going out in the same flush.
+   */
+  unlined?: boolean;
 };
 
 /**
@@ -173,6 +198,13 @@ interface Pending {
 
 type Status = 'loading' | 'ready' | 'dead';
 
+/** A command's answer, sent once its events are durable. */
+interface Done {
+  p: Pending;
+  reply: ActorReply;
+  encoded: Uint8Array | undefined;
+}
+
 class Activation {
   readonly mailbox: Pending[] = [];
   status: Status = 'loading';
@@ -182,6 +214,17 @@ class Activation {
   lastUsedMs = Date.now();
   /** Settles when activation has finished (either way). */
   loaded: Promise<void> = Promise.resolve();
+  /**
+   * Events of deferring calls already applied to `state`, their effects run,
+   * that the next Log entry carries first, with their encodings and the
+   * calls' answers (`held`), which wait for that entry to be durable.
+   */
+  deferred: unknown[] = [];
+  deferredEncoded: Uint8Array[] = [];
+  deferredBytes = 0;
+  held: Done[] = [];
+  /** Whether `deferred` is due to be written now (its wait ran out, or the actor is being handed over). */
+  writeDue = false;
   readonly address: string;
   readonly subject: string;
   readonly behavior: ActorBehavior<unknown, unknown>;
@@ -193,6 +236,11 @@ class Activation {
     this.behavior = behavior;
     this.ctx = ctx;
   }
+}
+
+/** Whether an actor has commands waiting, or deferred events due to be written. */
+function hasWork(act: Activation): boolean {
+  return act.mailbox.length > 0 || (act.writeDue && act.deferred.length > 0);
 }
 
 /** What `encode(delivery)` makes for the `Delivery` of `frame`, with the frame copied once, not encoded. */
@@ -265,6 +313,12 @@ export class ActorHost {
   /** `touchLingerMs`; 0 from the start of a graceful stop on, so that nothing waits for a timer then. */
   private lingerMs: number;
   private readonly flushNow = (): void => this.flushBatches();
+  /** `deferWriteMs`; 0 from the start of a graceful stop on. */
+  private deferWriteMs: number;
+  /** Actors holding deferred events, made due together when `deferTimer` fires. */
+  private deferring = new Set<Activation>();
+  private deferTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly writeDeferredNow = (): void => this.writeDeferred();
 
   constructor(opts: ActorHostOptions) {
     this.opts = opts;
@@ -275,6 +329,7 @@ export class ActorHost {
     this.outbox = opts.store.db('outbox');
     this.jointLog = opts.log instanceof LmdbLog && opts.log.shares(opts.store.root) ? opts.log : undefined;
     this.lingerMs = Math.max(0, opts.touchLingerMs ?? TOUCH_LINGER_MS);
+    this.deferWriteMs = Math.max(0, opts.deferWriteMs ?? DEFER_WRITE_MS);
   }
 
   /** Number of actors in memory. */
@@ -282,8 +337,8 @@ export class ActorHost {
     return this.actors.size;
   }
 
-  /** Counters since start: commands handled, Log appends, events appended, activations, passivations. */
-  readonly stats = { commands: 0, appends: 0, events: 0, activations: 0, passivations: 0 };
+  /** Counters since start: commands handled, Log appends, events appended, events deferred (written with a later entry), activations, passivations. */
+  readonly stats = { commands: 0, appends: 0, events: 0, deferred: 0, activations: 0, passivations: 0 };
 
   /** Commands queued in all mailboxes, and in the fullest one. */
   mailboxDepth(): { total: number; max: number } {
@@ -323,10 +378,13 @@ export class ActorHost {
   async stop(): Promise<void> {
     // Calls waiting for their flush go out first, and those waiting in a line behind one on its way follow it, so they
     // reach their actors' mailboxes while these are still served; calls made from now on go out at the end of their turn.
+    // Deferred events are written now, and from now on with their own commands, so their calls are answered.
     this.lingerMs = 0;
+    this.deferWriteMs = 0;
     const drainBy = Date.now() + STOP_FLUSH_MS;
-    while ((this.flushing || this.linesWaiting()) && Date.now() < drainBy) {
+    while ((this.flushing || this.linesWaiting() || this.deferring.size > 0) && Date.now() < drainBy) {
       this.flushBatches();
+      this.writeDeferred();
       await new Promise((r) => setTimeout(r, 1));
     }
     this.stopping = true;
@@ -450,6 +508,8 @@ export class ActorHost {
       // Requests already on their way still arrive, and are answered (UNAVAILABLE), never dropped.
       await sub.drain();
       const mine = [...this.actors.values()].filter((a) => a.ctx.partition === partition);
+      // Deferred events are written while the fence still holds; an actor that cannot write them answers their calls UNAVAILABLE.
+      for (const act of mine) this.dueNow(act);
       const deadline = Date.now() + RELEASE_DRAIN_MS;
       while (mine.some((a) => a.running || a.status === 'loading') && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 5));
@@ -605,9 +665,33 @@ export class ActorHost {
   }
 
   private schedule(act: Activation): void {
-    if (act.status !== 'ready' || act.running || act.mailbox.length === 0) return;
+    if (act.status !== 'ready' || act.running || !hasWork(act)) return;
     act.running = true;
     void this.run(act);
+  }
+
+  /** Makes the deferred events of every actor holding some due, and runs those actors. */
+  private writeDeferred(): void {
+    if (this.deferTimer !== undefined) {
+      clearTimeout(this.deferTimer);
+      this.deferTimer = undefined;
+    }
+    const acts = this.deferring;
+    this.deferring = new Set();
+    for (const act of acts) this.dueNow(act);
+  }
+
+  /** Makes `act`'s deferred events due, and runs it (or lets the batch running now write them next). */
+  private dueNow(act: Activation): void {
+    if (act.deferred.length === 0) return;
+    act.writeDue = true;
+    this.schedule(act);
+  }
+
+  /** `act` holds deferred events: they are made due within `deferWriteMs`. */
+  private deferWrite(act: Activation): void {
+    this.deferring.add(act);
+    if (this.deferTimer === undefined) this.deferTimer = setTimeout(this.writeDeferredNow, this.deferWriteMs);
   }
 
   /** Runs the mailbox's batches, then lets the actor be scheduled again (no closure per batch). */
@@ -623,30 +707,43 @@ export class ActorHost {
 
   private async runBatches(act: Activation): Promise<void> {
     const { behavior, ctx } = act;
-    while (act.status === 'ready' && act.mailbox.length > 0) {
+    while (act.status === 'ready' && hasWork(act)) {
       // Checked again on waking: the actors woken in one turn would otherwise each run a batch in it.
       while (this.turnSpent()) await nextTurn();
-      if (act.status !== 'ready' || act.mailbox.length === 0) return;
+      if (act.status !== 'ready' || !hasWork(act)) return;
       const fence = this.fences.get(ctx.partition);
       if (fence === undefined || !this.opts.ownership.owns(ctx.partition)) {
         this.drop(act, 'partition not served');
         return;
       }
+      const defers = this.deferWriteMs > 0 ? behavior.defers : undefined;
+      // Written now, deferred events first (the Log keeps the order they were applied in): when they are due,
+      // or a command that does not defer is taken (it is answered only once everything before it is durable).
+      let write = act.writeDue;
+      act.writeDue = false;
       const events: unknown[] = [];
-      const done: { p: Pending; reply: ActorReply; encoded: Uint8Array | undefined }[] = [];
+      const done: Done[] = [];
       // One Log entry must fit in one Bus message: the events taken so far are measured, and the
       // next command's are estimated from its request (the event carries what the request did).
       const entryBudget = this.opts.bus.maxPayloadBytes - LOG_ENTRY_HEADROOM_BYTES;
       // Each event is encoded once: its bytes both size the entry and become part of it.
       const encoded: Uint8Array[] = [];
-      let entryBytes = 0;
+      let entryBytes = act.deferredBytes;
       while (act.mailbox.length > 0 && done.length < MAX_BATCH) {
         const next = act.mailbox[0]!;
+        const pendingEvents = events.length > 0 || act.deferred.length > 0;
         // A read of materialised rows must see the writes before it.
-        if (events.length > 0 && behavior.reads.has(next.cmd.m)) break;
-        if (events.length > 0 && entryBytes + 2 * next.msg.data.byteLength + 1024 > entryBudget) break;
+        if (pendingEvents && behavior.reads.has(next.cmd.m)) {
+          write = true;
+          break;
+        }
+        if (pendingEvents && entryBytes + 2 * next.msg.data.byteLength + 1024 > entryBudget) {
+          write = true;
+          break;
+        }
         act.mailbox.shift();
         this.stats.commands++;
+        if (defers?.has(next.cmd.m) !== true) write = true;
         try {
           const decision = behavior.handle(act.state, next.cmd, ctx);
           if (decision.events !== undefined) {
@@ -666,16 +763,44 @@ export class ActorHost {
       }
 
       let effects: Effect[] = [];
-      if (events.length > 0) {
+      try {
+        if (events.length > 0) effects = behavior.effects(act.state, events, ctx);
+      } catch (err) {
+        this.persistFailed(act, fence, done, err);
+        return;
+      }
+      if (!write && (events.length > 0 || act.deferred.length > 0) && effects.every((e) => e.kind === 'deliver')) {
+        // Deferred: the events wait for the actor's next entry, their deliveries go now, their answers wait for the entry.
+        for (let i = 0; i < events.length; i++) {
+          act.deferred.push(events[i]);
+          act.deferredEncoded.push(encoded[i]!);
+        }
+        act.deferredBytes = entryBytes;
+        for (const d of done) {
+          if (d.reply.e !== undefined) this.reply(d.p, d.reply);
+          else act.held.push(d);
+        }
+        this.stats.deferred += events.length;
+        for (const effect of effects) this.runEffect(effect);
+        this.deferWrite(act);
+        continue;
+      }
+      const held = act.held;
+      if (events.length > 0 || act.deferred.length > 0) {
+        const written = act.deferred.length === 0 ? events : act.deferred.concat(events);
+        const writtenEncoded = act.deferred.length === 0 ? encoded : act.deferredEncoded.concat(encoded);
+        act.deferred = [];
+        act.deferredEncoded = [];
+        act.deferredBytes = 0;
+        act.held = [];
         try {
           const state = act.state;
-          effects = behavior.effects(state, events, ctx);
           const calls = this.outboxed(act.address, effects);
           const materialise = (logSeq: number) => {
-            behavior.persist(state, events, logSeq, ctx);
+            behavior.persist(state, written, logSeq, ctx);
             for (const c of calls) this.outbox.put(c.key, c.stored);
           };
-          const entry = encodeArrayOfRaw(encoded);
+          const entry = encodeArrayOfRaw(writtenEncoded);
           const fenceAt = fenceSubject(ctx.partition);
           const startedMs = this.opts.metrics === undefined ? 0 : performance.now();
           if (this.jointLog !== undefined) {
@@ -686,19 +811,24 @@ export class ActorHost {
             await this.opts.store.transaction(() => materialise(logSeq));
           }
           this.stats.appends++;
-          this.stats.events += events.length;
-          this.opts.metrics?.logAppended(startedMs, events.length, this.jointLog !== undefined);
+          this.stats.events += written.length;
+          this.opts.metrics?.logAppended(startedMs, written.length, this.jointLog !== undefined);
         } catch (err) {
-          // The in-memory state ran ahead of what is durable: forget it.
-          const unavailable = new ParleyError('UNAVAILABLE', `actor ${act.address} could not persist; retry`).toWire();
-          for (const { p, reply } of done) this.reply(p, reply.e !== undefined ? reply : { e: unavailable });
-          this.writeFailed(act, fence, err);
+          this.persistFailed(act, fence, held.length === 0 ? done : held.concat(done), err);
           return;
         }
       }
+      for (const { p, reply, encoded } of held) this.reply(p, reply, encoded);
       for (const { p, reply, encoded } of done) this.reply(p, reply, encoded);
       for (const effect of effects) this.runEffect(effect);
     }
+  }
+
+  /** The in-memory state ran ahead of what is durable: the commands are answered UNAVAILABLE (their callers retry) and the actor forgotten. */
+  private persistFailed(act: Activation, fence: number, done: Done[], err: unknown): void {
+    const unavailable = new ParleyError('UNAVAILABLE', `actor ${act.address} could not persist; retry`).toWire();
+    for (const { p, reply } of done) this.reply(p, reply.e !== undefined ? reply : { e: unavailable });
+    this.writeFailed(act, fence, err);
   }
 
   /** True once this turn of the event loop has run batches for longer than TURN_BUDGET_MS; the first call of a turn starts timing it. */
@@ -808,7 +938,10 @@ export class ActorHost {
 
   /** Sends a call effect, or, when its line has one on its way, queues it behind that one in place of the one waiting. */
   private startCall(effect: CallEffect): void {
-    if (effect.supersede !== undefined) {
+    if (effect.supersede !== undefined && this.defersAt(effect)) {
+      // A line would hold the next update until this one is written: the session would trail its messages by that long.
+      effect.unlined = true;
+    } else if (effect.supersede !== undefined) {
       const id = lineOf(effect);
       const line = this.lines.get(id);
       if (line !== undefined) {
@@ -840,6 +973,36 @@ export class ActorHost {
     }
   }
 
+  /** Whether the actor a call goes to defers the writes of its method (`ActorBehavior.defers`), as this host would. */
+  private defersAt(effect: CallEffect): boolean {
+    if (this.deferWriteMs === 0) return false;
+    const behavior = this.behaviors.get(effect.to.slice(0, effect.to.indexOf(':')));
+    return behavior?.defers?.has(effect.m) === true;
+  }
+
+  /**
+   * The calls of one flush with each unlined call's key left only in its
+   * newest: the older ones' outbox rows go once that one is answered.
+   */
+  private newestOfKeys(effects: CallEffect[]): CallEffect[] {
+    let newest: Map<string, CallEffect> | undefined;
+    for (const e of effects) if (e.unlined === true) (newest ??= new Map()).set(e.supersede!, e);
+    if (newest === undefined || newest.size === effects.filter((e) => e.unlined === true).length) return effects;
+    const kept: CallEffect[] = [];
+    for (const e of effects) {
+      const survivor = e.unlined === true ? newest.get(e.supersede!)! : e;
+      if (survivor === e) {
+        kept.push(e);
+        continue;
+      }
+      const replaced = (survivor.replaced ??= []);
+      if (e.outboxKey !== undefined) replaced.push(e.outboxKey);
+      if (e.replaced !== undefined) replaced.push(...e.replaced);
+      this.pendingCalls--;
+    }
+    return kept;
+  }
+
   /** Sends the tick's calls of `BATCHED` methods: one call per actor and method (split when large), a lone one as it is. */
   private flushBatches(): void {
     if (!this.flushing) return;
@@ -852,7 +1015,8 @@ export class ActorHost {
     const batches = this.batches;
     this.batches = new Map();
     const budget = this.opts.bus.maxPayloadBytes - LOG_ENTRY_HEADROOM_BYTES;
-    for (const effects of batches.values()) {
+    for (const sent of batches.values()) {
+      const effects = this.newestOfKeys(sent);
       if (effects.length === 1) {
         void this.call(effects[0]!, 1);
         continue;
@@ -943,7 +1107,7 @@ export class ActorHost {
     if (effect.outboxKey !== undefined) this.noteAnswered(effect.outboxKey);
     if (effect.replaced !== undefined) for (const key of effect.replaced) this.noteAnswered(key);
     this.pendingCalls--;
-    if (effect.supersede !== undefined) this.nextOfLine(effect);
+    if (effect.supersede !== undefined && effect.unlined !== true) this.nextOfLine(effect);
   }
 
   /**
@@ -980,6 +1144,7 @@ export class ActorHost {
     if (act.status === 'dead') return;
     act.status = 'dead';
     if (this.actors.get(act.address) === act) this.actors.delete(act.address);
+    this.forgetDeferred(act, reason);
     const queued = act.mailbox.splice(0);
     if (queued.length === 0) return;
     if (this.stopping || !this.opts.ownership.owns(act.ctx.partition)) {
@@ -991,6 +1156,19 @@ export class ActorHost {
     fresh.mailbox.push(...queued);
   }
 
+  /** Deferred events that will not be written: their calls are answered UNAVAILABLE, so their callers make them again (to the actor reloaded from the Log). */
+  private forgetDeferred(act: Activation, reason: string): void {
+    this.deferring.delete(act);
+    const held = act.held;
+    act.deferred = [];
+    act.deferredEncoded = [];
+    act.deferredBytes = 0;
+    act.held = [];
+    if (held.length === 0) return;
+    const e = new ParleyError('UNAVAILABLE', `actor ${act.address} stopped before writing (${reason}); retry`).toWire();
+    for (const { p } of held) this.reply(p, { e });
+  }
+
   private fail(act: Activation, err: ParleyError): void {
     act.status = 'dead';
     if (this.actors.get(act.address) === act) this.actors.delete(act.address);
@@ -1000,7 +1178,7 @@ export class ActorHost {
   private passivateIdle(): void {
     const cutoff = Date.now() - this.opts.actorIdleMs;
     for (const act of this.actors.values()) {
-      if (act.status === 'ready' && !act.running && act.mailbox.length === 0 && act.lastUsedMs < cutoff) {
+      if (act.status === 'ready' && !act.running && act.mailbox.length === 0 && act.deferred.length === 0 && act.lastUsedMs < cutoff) {
         act.status = 'dead';
         this.actors.delete(act.address);
         this.stats.passivations++;

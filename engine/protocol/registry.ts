@@ -94,6 +94,8 @@ export interface InternalCall<A, R> {
   readonly result: Carries<R>;
   readonly retry: RetryClass;
   readonly reads?: boolean;
+  /** Its events may be written with the actor's next Log entry, its answer waiting for that (`ActorBehavior.defers`). */
+  readonly defers?: boolean;
 }
 
 /** Declares an internal call; its retry class stays a literal type, so only repeatable calls can be effects. */

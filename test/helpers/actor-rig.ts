@@ -26,6 +26,8 @@ export interface ActorRigOptions {
   jointLog: boolean;
   /** Wraps the Log the host writes to. */
   wrap?: (log: Log) => Log;
+  /** The host's `deferWriteMs` (its default when absent). */
+  deferWriteMs?: number;
 }
 
 export async function startActorRig(dataDir: string, opts: ActorRigOptions): Promise<ActorRig> {
@@ -44,6 +46,7 @@ export async function startActorRig(dataDir: string, opts: ActorRigOptions): Pro
     mailboxLimit: 1000,
     actorIdleMs: 60_000,
     callTimeoutMs: 2000,
+    ...(opts.deferWriteMs === undefined ? {} : { deferWriteMs: opts.deferWriteMs }),
   });
   await host.start();
   return {

@@ -7,7 +7,8 @@
  * exactly as one touch per send would leave it — last message, unread count
  * (messages sent with `isUnreadable: false` left out) — and every outbox row
  * is removed. After a crash with touches waiting, the rows left are made
- * again and the session ends the same.
+ * again and the session ends the same. (With deferred writes, the default,
+ * touches do not wait in lines: deferred-writes.test.ts.)
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
@@ -86,7 +87,8 @@ afterEach(async () => {
 });
 
 async function rig(dataDir: string, wrap: (log: Log) => Log = (l) => l): Promise<Rig> {
-  const r = await startActorRig(dataDir, { partitions: PARTITIONS, jointLog: false, wrap });
+  // Written at once (no deferred writes): each touch's answer waits for its own append, which the gate holds.
+  const r = await startActorRig(dataDir, { partitions: PARTITIONS, jointLog: false, wrap, deferWriteMs: 0 });
   rigs.push(r);
   return r;
 }

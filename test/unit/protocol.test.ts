@@ -4,7 +4,7 @@ import { RESULT_PREFIX } from '../../engine/actor/call.ts';
 import { ERRORS, ParleyError, errorNameOf } from '../../engine/protocol/errors.ts';
 import { parseRequest, parseSessionId } from '../../engine/protocol/methods.ts';
 import { parseConfig, describeConfig, ConfigError } from '../../engine/config.ts';
-import { TOUCH_LINGER_MS } from '../../engine/actor/host.ts';
+import { DEFER_WRITE_MS, TOUCH_LINGER_MS } from '../../engine/actor/host.ts';
 import { addressOfLogSubject, fenceSubject, logSubject, p2pAddress, partitionOf, subjectToken } from '../../engine/subjects.ts';
 
 describe('error table', () => {
@@ -110,6 +110,10 @@ describe('configuration', () => {
     expect(parseConfig({ PARLEY_TOUCH_LINGER_MS: '0' }).touchLingerMs).toBe(0);
     expect(parseConfig({}, ['--touch-linger-ms', '12']).touchLingerMs).toBe(12);
     expect(() => parseConfig({ PARLEY_TOUCH_LINGER_MS: '-1' })).toThrow(/PARLEY_TOUCH_LINGER_MS/);
+    expect(parseConfig({}).deferWriteMs).toBe(DEFER_WRITE_MS);
+    expect(parseConfig({ PARLEY_DEFER_WRITE_MS: '0' }).deferWriteMs).toBe(0);
+    expect(parseConfig({}, ['--defer-write-ms', '50']).deferWriteMs).toBe(50);
+    expect(() => parseConfig({ PARLEY_DEFER_WRITE_MS: '1001' })).toThrow(/PARLEY_DEFER_WRITE_MS/);
   });
 
   it('names what is wrong', () => {
