@@ -40,7 +40,7 @@ function readCounter(registry: Registry, name: string, help: string, read: () =>
 
 /** What the actor host shows the metrics (read at scrape time). */
 export interface HostGauges {
-  readonly stats: { readonly commands: number; readonly activations: number; readonly passivations: number };
+  readonly stats: { readonly commands: number; readonly deferred: number; readonly activations: number; readonly passivations: number };
   readonly activeCount: number;
   /** Commands queued in every mailbox, and in the fullest one. */
   mailboxDepth(): { total: number; max: number };
@@ -255,6 +255,7 @@ export class Metrics {
     this.natsDisconnects = new Counter({ name: 'parley_nats_disconnects_total', help: 'Losses of the NATS connection.', registers });
 
     readCounter(this.registry, 'parley_actor_commands_total', 'Commands run by actors on this host.', () => self.host?.stats.commands ?? 0);
+    readCounter(this.registry, 'parley_actor_events_deferred_total', 'Events of deferring calls (session updates) applied before their Log entry, written with a later one.', () => self.host?.stats.deferred ?? 0);
     readCounter(this.registry, 'parley_actor_activations_total', 'Actors loaded into memory on this host.', () => self.host?.stats.activations ?? 0);
     readCounter(this.registry, 'parley_actor_passivations_total', 'Idle actors dropped from memory on this host.', () => self.host?.stats.passivations ?? 0);
     new Gauge({

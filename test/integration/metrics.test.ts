@@ -49,6 +49,8 @@ describeBothModes('metrics', (mode) => {
     expect(sample(text, 'parley_lmdb_commit_duration_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'parley_bus_request_duration_seconds_count')).toBeGreaterThanOrEqual(3);
     expect(sample(text, 'parley_actor_activations_total')).toBeGreaterThanOrEqual(1);
+    // The sends' session updates were applied before their Log entries (PARLEY_DEFER_WRITE_MS).
+    expect(sample(text, 'parley_actor_events_deferred_total')).toBeGreaterThanOrEqual(3);
     expect(sample(text, 'parley_actors_active')).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'parley_partitions_owned')).toBe(engine.config.partitions);
     expect(sample(text, 'parley_actor_mailbox_depth', 'stat="max"')).toBeGreaterThanOrEqual(0);
