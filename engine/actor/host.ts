@@ -986,8 +986,13 @@ export class ActorHost {
    */
   private newestOfKeys(effects: CallEffect[]): CallEffect[] {
     let newest: Map<string, CallEffect> | undefined;
-    for (const e of effects) if (e.unlined === true) (newest ??= new Map()).set(e.supersede!, e);
-    if (newest === undefined || newest.size === effects.filter((e) => e.unlined === true).length) return effects;
+    let unlined = 0;
+    for (const e of effects) {
+      if (e.unlined !== true) continue;
+      unlined++;
+      (newest ??= new Map()).set(e.supersede!, e);
+    }
+    if (newest === undefined || newest.size === unlined) return effects;
     const kept: CallEffect[] = [];
     for (const e of effects) {
       const survivor = e.unlined === true ? newest.get(e.supersede!)! : e;

@@ -28,6 +28,8 @@ export interface ActorRigOptions {
   wrap?: (log: Log) => Log;
   /** The host's `deferWriteMs` (its default when absent). */
   deferWriteMs?: number;
+  /** The host's `touchLingerMs` (its default when absent). */
+  touchLingerMs?: number;
 }
 
 export async function startActorRig(dataDir: string, opts: ActorRigOptions): Promise<ActorRig> {
@@ -47,6 +49,7 @@ export async function startActorRig(dataDir: string, opts: ActorRigOptions): Pro
     actorIdleMs: 60_000,
     callTimeoutMs: 2000,
     ...(opts.deferWriteMs === undefined ? {} : { deferWriteMs: opts.deferWriteMs }),
+    ...(opts.touchLingerMs === undefined ? {} : { touchLingerMs: opts.touchLingerMs }),
   });
   await host.start();
   return {

@@ -16,7 +16,8 @@ import { rangeOf } from '../../engine/keys.ts';
 import { parseRequest } from '../../engine/protocol/methods.ts';
 import type { Caller } from '../../engine/envelope.ts';
 import { decode } from '../../engine/protocol/codec.ts';
-import { deliverySubject, logSubject, p2pAddress, partitionOf, userAddress } from '../../engine/subjects.ts';
+import type { ActorRequest } from '../../engine/envelope.ts';
+import { deliverySubject, logSubject, p2pAddress, partitionOf, requestSubject, userAddress } from '../../engine/subjects.ts';
 import { tempDir } from '../helpers/engine.ts';
 import { crashActorRig, startActorRig, type ActorRig } from '../helpers/actor-rig.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -82,8 +83,13 @@ describe.each([
   { layout: 'joint Log', jointLog: true },
   { layout: 'Log of its own', jointLog: false },
 ])('deferred session writes ($layout)', ({ jointLog }) => {
-  async function rig(dir: string, deferWriteMs?: number): Promise<ActorRig> {
-    const r = await startActorRig(dir, deferWriteMs === undefined ? { partitions: PARTITIONS, jointLog } : { partitions: PARTITIONS, jointLog, deferWriteMs });
+  async function rig(dir: string, deferWriteMs?: number, touchLingerMs?: number): Promise<ActorRig> {
+    const r = await startActorRig(dir, {
+      partitions: PARTITIONS,
+      jointLog,
+      ...(deferWriteMs === undefined ? {} : { deferWriteMs }),
+      ...(touchLingerMs === undefined ? {} : { touchLingerMs }),
+    });
     rigs.push(r);
     return r;
   }
@@ -115,6 +121,25 @@ describe.each([
     await waitFor('bob\'s entry', async () => (await bobsEntries(r)).length === 1, 5000);
     const [entry] = await bobsEntries(r);
     expect(new Set(entry)).toEqual(new Set(['touch']));
+    await waitFor('an empty outbox', () => outboxRows(r.store) === 0, 5000);
+  });
+
+  it('sends only the newest of a session\'s touches that go out together, and removes the outbox rows of all of them', async () => {
+    // Touches linger 300 ms before they go out: the five sends' touches to bob leave in one flush.
+    const r = await rig(newDir(), 1000, 300);
+    const seen = watchBob(r);
+    let touchesToBob = 0;
+    r.bus.subscribe(requestSubject(partitionOf(userAddress('bob'), PARTITIONS)), (msg) => {
+      const req = decode(msg.data) as ActorRequest & { a: { touches?: unknown[] } };
+      if (req.to !== userAddress('bob')) return;
+      if (req.m === 'touch') touchesToBob++;
+      if (req.m === 'touches') touchesToBob += req.a.touches!.length;
+    });
+    for (let k = 1; k <= 5; k++) await send(r, 'alice', k);
+    await waitFor('the fifth message in the session delivered', () => seen.some((s) => s.id === 'p2p-alice' && s.lastMsg?.seq === 5), 5000);
+    expect(seen.filter((s) => s.id === 'p2p-alice')).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ unread: 5, lastMsg: { text: 'alice5' } });
+    expect(touchesToBob).toBe(1);
     await waitFor('an empty outbox', () => outboxRows(r.store) === 0, 5000);
   });
 
