@@ -77,7 +77,11 @@ describeBothModes('metrics', (mode) => {
       const edge = await startEngine(mode.engineOptions({ role: 'edge' }));
       try {
         // The new host takes its share of the partitions from the running one.
-        await waitFor('partitions to move to the actors node', async () => (sample(await scrape(actors.port), 'parley_partition_takeovers_total') ?? 0) > 0, 15_000);
+        // A takeover is counted when the lease is won, before the partition is fenced and served: wait for both.
+        await waitFor('partitions to move to the actors node', async () => {
+          const text = await scrape(actors.port);
+          return (sample(text, 'parley_partition_takeovers_total') ?? 0) > 0 && (sample(text, 'parley_partitions_owned') ?? 0) > 0;
+        }, 15_000);
         const hostText = await scrape(actors.port);
         expect(sample(hostText, 'parley_lease_renewals_total')).toBeGreaterThanOrEqual(0);
         expect(sample(hostText, 'parley_partitions_owned')).toBeGreaterThan(0);
