@@ -86,6 +86,8 @@ export interface ActorBehavior<S, E> {
    * at once, the answer waits for the write. Only for calls the caller makes
    * again until answered (outboxed call effects), so a crash before the
    * write loses nothing; and only while their effects are deliveries.
+   * Their events may write only rows the actor reads at load, never in a
+   * `reads` method: such a method does not wait for them to be written.
    */
   readonly defers?: ReadonlySet<string>;
   /** Builds the state from the LMDB snapshot (or afresh); `logSeq` is the Log position it reflects. */

@@ -731,13 +731,12 @@ export class ActorHost {
       let entryBytes = act.deferredBytes;
       while (act.mailbox.length > 0 && done.length < MAX_BATCH) {
         const next = act.mailbox[0]!;
-        const pendingEvents = events.length > 0 || act.deferred.length > 0;
-        // A read of materialised rows must see the writes before it.
-        if (pendingEvents && behavior.reads.has(next.cmd.m)) {
+        // A read of materialised rows must see the writes before it (deferred events write no rows it reads: `defers`).
+        if (events.length > 0 && behavior.reads.has(next.cmd.m)) {
           write = true;
           break;
         }
-        if (pendingEvents && entryBytes + 2 * next.msg.data.byteLength + 1024 > entryBudget) {
+        if ((events.length > 0 || act.deferred.length > 0) && entryBytes + 2 * next.msg.data.byteLength + 1024 > entryBudget) {
           write = true;
           break;
         }

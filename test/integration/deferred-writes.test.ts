@@ -155,6 +155,17 @@ describe.each([
     expect(await bobsEntries(r)).toEqual([['touch', 'read']]);
   });
 
+  it('lets a call that reads materialised rows run without writing the waiting events first: one entry for both', async () => {
+    const r = await rig(newDir(), 1000);
+    const seen = watchBob(r);
+    await send(r, 'alice', 1);
+    await waitFor('the session delivered to bob', () => seen.some((s) => s.id === 'p2p-alice'));
+    const msg = { type: 'custom', scene: 'p2p', from: 'carol', to: 'bob', idServer: 'n1', content: 'kept', sendToOnlineUsersOnly: false, isPushable: false, needPushNick: false, cc: false };
+    await r.client.call(userAddress('bob'), 'postSysMsg', { msg }, undefined);
+    // Answered once durable, the touch first: one append, not the touch's and then the notification's.
+    expect(await bobsEntries(r)).toEqual([['touch', 'sysmsgPost']]);
+  });
+
   it('loses nothing when the host crashes in the wait: the touch, unanswered, is made again from the outbox', async () => {
     const dir = newDir();
     const first = await rig(dir, 1500);
