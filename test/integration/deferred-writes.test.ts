@@ -68,6 +68,13 @@ function watchBob(r: ActorRig): SessionSeen[] {
   return seen;
 }
 
+/** Sends alice's first message to bob and waits until bob's devices are sent its session. */
+async function sendDelivered(r: ActorRig): Promise<void> {
+  const seen = watchBob(r);
+  await send(r, 'alice', 1);
+  await waitFor('the session delivered to bob', () => seen.some((s) => s.id === 'p2p-alice'));
+}
+
 async function bobsSession(r: ActorRig, id: string): Promise<SessionSeen | undefined> {
   const page = (await r.client.call(userAddress('bob'), 'getServerSessions', parseRequest('getServerSessions', {}), bob)) as { sessionList: SessionSeen[] };
   return page.sessionList.find((s) => s.id === id);
@@ -145,9 +152,7 @@ describe.each([
 
   it('writes the waiting events first in the entry of a command that does not defer, which answers only after it', async () => {
     const r = await rig(newDir(), 1000);
-    const seen = watchBob(r);
-    await send(r, 'alice', 1);
-    await waitFor('the session delivered to bob', () => seen.some((s) => s.id === 'p2p-alice'));
+    await sendDelivered(r);
     expect(await r.log.lastSeq(bobsLog)).toBe(0);
     const reset = (await r.client.call(userAddress('bob'), 'resetSessionUnread', parseRequest('resetSessionUnread', { sessionId: 'p2p-alice' }), bob)) as { session: SessionSeen };
     expect(reset.session).toMatchObject({ unread: 0, lastMsg: { text: 'alice1' } });
@@ -157,9 +162,7 @@ describe.each([
 
   it('lets a call that reads materialised rows run without writing the waiting events first: one entry for both', async () => {
     const r = await rig(newDir(), 1000);
-    const seen = watchBob(r);
-    await send(r, 'alice', 1);
-    await waitFor('the session delivered to bob', () => seen.some((s) => s.id === 'p2p-alice'));
+    await sendDelivered(r);
     const msg = { type: 'custom', scene: 'p2p', from: 'carol', to: 'bob', idServer: 'n1', content: 'kept', sendToOnlineUsersOnly: false, isPushable: false, needPushNick: false, cc: false };
     await r.client.call(userAddress('bob'), 'postSysMsg', { msg }, undefined);
     // Answered once durable, the touch first: one append, not the touch's and then the notification's.
@@ -169,9 +172,7 @@ describe.each([
   it('loses nothing when the host crashes in the wait: the touch, unanswered, is made again from the outbox', async () => {
     const dir = newDir();
     const first = await rig(dir, 1500);
-    const seen = watchBob(first);
-    await send(first, 'alice', 1);
-    await waitFor('the session delivered to bob', () => seen.some((s) => s.id === 'p2p-alice'));
+    await sendDelivered(first);
     // Longer than answered calls' outbox rows wait to be removed: an early answer would have taken the row.
     await new Promise((r) => setTimeout(r, 700));
     expect(await first.log.lastSeq(bobsLog)).toBe(0);
@@ -187,9 +188,7 @@ describe.each([
   it('writes the waiting events at a graceful stop and answers their calls before it ends', async () => {
     const dir = newDir();
     const first = await rig(dir, 1000);
-    const seen = watchBob(first);
-    await send(first, 'alice', 1);
-    await waitFor('the session delivered to bob', () => seen.some((s) => s.id === 'p2p-alice'));
+    await sendDelivered(first);
     rigs.splice(rigs.indexOf(first), 1);
     await first.stop();
 
