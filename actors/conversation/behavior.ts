@@ -18,7 +18,7 @@ import type { Caller } from '../../engine/envelope.ts';
 import type { Config } from '../../engine/config.ts';
 import { decodeKey, keyOf, rangeUnder } from '../../engine/keys.ts';
 import { encodedValue } from '../../engine/store.ts';
-import { encode, encodeMapOfRaw, encodeString, extendMapRaw, rememberEncoding } from '../../engine/protocol/codec.ts';
+import { encode, encodeMapOfRaw, encodeString, encodingOf, extendMapRaw, rememberEncoding } from '../../engine/protocol/codec.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import type { Message, MsgRef, MsgType, SysMsg } from '../../engine/protocol/objects.ts';
 import type { Args, ClearedHistory, PinMsgChange, QuickCommentChange } from '../../engine/protocol/methods.ts';
@@ -248,27 +248,47 @@ function frame(ev: string, d: unknown): Uint8Array {
 }
 
 /**
- * A new message is encoded once: its stored form's bytes, kept here from the
- * send to the batch's effects, go as they are into the Log entry's event and
- * become each viewer's copy by adding the three members a view adds
- * (`extendMapRaw`), for the sender's reply and both delivery frames alike.
- * Keyed by the stored object, which is never changed (a recall or a
- * delete-for-self makes a new row).
+ * A new message is encoded once: its stored form's bytes, kept with the
+ * stored object (`rememberEncoding`) from the send to the batch's effects,
+ * go as they are into the Log entry's event and become each viewer's copy by
+ * adding the three members a view adds (`extendMapRaw`), for the sender's
+ * reply and both delivery frames alike. A stored object is never changed (a
+ * recall or a delete-for-self makes a new row).
  */
-const encodedMsgs = new WeakMap<StoredMessage, Uint8Array>();
-
-/** The stored message's encoding, made on first use. */
 function storedBytes(msg: StoredMessage): Uint8Array {
-  let bytes = encodedMsgs.get(msg);
+  let bytes = encodingOf(msg);
   if (bytes === undefined) {
     bytes = encode(msg);
-    encodedMsgs.set(msg, bytes);
+    rememberEncoding(msg, bytes);
   }
   return bytes;
 }
 
 /** The sender's and the recipient's views of a new message, encoded: the reply, the frames and the touches share them. */
-const encodedViews = new WeakMap<StoredMessage, { from?: Uint8Array; to?: Uint8Array }>();
+interface EncodedViews {
+  from: Uint8Array | undefined;
+  to: Uint8Array | undefined;
+}
+
+/**
+ * Where a stored message keeps its `EncodedViews`: a property no spread,
+ * `Object.keys` or encoder sees, rather than a WeakMap entry that every
+ * garbage collection must trace.
+ */
+const VIEWS = Symbol('parley.views');
+const VIEWS_PROPERTY: PropertyDescriptor = { value: undefined, writable: false, enumerable: false, configurable: false };
+
+function viewsOf(msg: StoredMessage): EncodedViews {
+  const holder = msg as StoredMessage & { [VIEWS]?: EncodedViews };
+  let views = holder[VIEWS];
+  if (views === undefined) {
+    views = { from: undefined, to: undefined };
+    VIEWS_PROPERTY.value = views;
+    Object.defineProperty(holder, VIEWS, VIEWS_PROPERTY);
+    VIEWS_PROPERTY.value = undefined;
+  }
+  return views;
+}
 
 /** What `encode(viewOf(msg, viewer))` makes, from the message encoded once; made once per message and member. */
 function viewBytes(msg: StoredMessage, viewer: string): Uint8Array {
@@ -276,11 +296,7 @@ function viewBytes(msg: StoredMessage, viewer: string): Uint8Array {
   if (msg.recalled !== undefined || msg.hiddenFor !== undefined || msg.isMuted === true) return encode(viewOf(msg, viewer));
   const sender = msg.from === viewer;
   if (!sender && msg.to !== viewer) return viewOfMember(msg, viewer);
-  let views = encodedViews.get(msg);
-  if (views === undefined) {
-    views = {};
-    encodedViews.set(msg, views);
-  }
+  const views = viewsOf(msg);
   const known = sender ? views.from : views.to;
   if (known !== undefined) return known;
   const bytes = viewOfMember(msg, viewer);

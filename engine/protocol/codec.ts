@@ -537,19 +537,34 @@ export function extendMapRaw(map: Uint8Array, more: Uint8Array): Uint8Array {
   return out;
 }
 
-const knownEncodings = new WeakMap<object, Uint8Array>();
+/**
+ * Where an object keeps its recorded encoding: a symbol-keyed property that
+ * is not enumerable, so neither a spread nor `Object.keys` (nor any encoder)
+ * sees it. A property rather than a WeakMap entry, because every message
+ * records two or three encodings, and each WeakMap entry is an ephemeron
+ * that every garbage collection must trace.
+ */
+const ENCODING = Symbol('parley.encoding');
+const ENCODING_PROPERTY: PropertyDescriptor = { value: undefined, writable: true, enumerable: false, configurable: false };
 
 /**
  * Records `bytes` as the encoding of `value`, which must not change after:
  * a writer that finds it (`encodingOf`) splices the bytes instead of encoding
- * the value again, as the actor host does with a reply.
+ * the value again, as the actor host does with a reply. A frozen value keeps
+ * no record.
  */
 export function rememberEncoding<T extends object>(value: T, bytes: Uint8Array): T {
-  knownEncodings.set(value, bytes);
+  const holder = value as { [ENCODING]?: Uint8Array };
+  if (Object.hasOwn(holder, ENCODING)) holder[ENCODING] = bytes;
+  else if (Object.isExtensible(holder)) {
+    ENCODING_PROPERTY.value = bytes;
+    Object.defineProperty(holder, ENCODING, ENCODING_PROPERTY);
+    ENCODING_PROPERTY.value = undefined;
+  }
   return value;
 }
 
 /** The encoding recorded for `value` by `rememberEncoding`, if any. */
 export function encodingOf(value: unknown): Uint8Array | undefined {
-  return typeof value === 'object' && value !== null ? knownEncodings.get(value) : undefined;
+  return typeof value === 'object' && value !== null ? (value as { [ENCODING]?: Uint8Array })[ENCODING] : undefined;
 }
