@@ -18,7 +18,7 @@ import type { Caller } from '../../engine/envelope.ts';
 import type { Config } from '../../engine/config.ts';
 import { decodeKey, keyOf, rangeUnder } from '../../engine/keys.ts';
 import { encodedValue } from '../../engine/store.ts';
-import { encode, encodeMapOfRaw, encodeString, encodingOf, extendMapRaw, rememberEncoding } from '../../engine/protocol/codec.ts';
+import { encode, encodeMapOfRaw, encodeString, encodingOf, extendMapRaw, joinBytes, rememberEncoding } from '../../engine/protocol/codec.ts';
 import { sessionIdOf } from '../../engine/protocol/objects.ts';
 import type { Message, MsgRef, MsgType, SysMsg } from '../../engine/protocol/objects.ts';
 import type { Args, ClearedHistory, PinMsgChange, QuickCommentChange } from '../../engine/protocol/methods.ts';
@@ -151,13 +151,25 @@ function sentOf(snap: Snapshot): Map<string, number> | undefined {
   return total === snap.lastSeq ? sent : undefined;
 }
 
+/** The conversation's rows in LMDB as `ConversationView`: one object per use, its lookups on the prototype (a send makes one). */
+class LmdbConversationView implements ConversationView {
+  private readonly ctx: ActorContext;
+
+  constructor(ctx: ActorContext) {
+    this.ctx = ctx;
+  }
+
+  bySeq(seq: number): StoredMessage | undefined {
+    return this.ctx.store.db('conv-msgs').get(keyOf('convMsg', this.ctx.address, seq)) as StoredMessage | undefined;
+  }
+
+  seqOfIdClient(from: string, idClient: string): number | undefined {
+    return this.ctx.store.db('conv-idc').get(keyOf('convIdClient', this.ctx.address, from, idClient)) as number | undefined;
+  }
+}
+
 export function lmdbView(ctx: ActorContext): ConversationView {
-  const msgs = ctx.store.db('conv-msgs');
-  const idc = ctx.store.db('conv-idc');
-  return {
-    bySeq: (seq) => msgs.get(keyOf('convMsg', ctx.address, seq)) as StoredMessage | undefined,
-    seqOfIdClient: (from, idClient) => idc.get(keyOf('convIdClient', ctx.address, from, idClient)) as number | undefined,
-  };
+  return new LmdbConversationView(ctx);
 }
 
 export function pinRows(ctx: ActorContext): PinView {
@@ -338,9 +350,12 @@ function eventBytes(event: ConversationEvent & { t: 'msg' }): Uint8Array {
   return encodeMapOfRaw(members);
 }
 
+/** `{ev: 'msg', d: …}` up to the value of `d`: a copy, kept for the life of the process. */
+const MSG_FRAME_HEAD = new Uint8Array(encodeMapOfRaw([['ev', MSG_EV], ['d', new Uint8Array(0)]]));
+
 /** The `msg` frame of `msg` as `viewer` sees it (the bytes `frame('msg', viewOf(msg, viewer))` makes). */
 function msgFrame(msg: StoredMessage, viewer: string): Uint8Array {
-  return encodeMapOfRaw([['ev', MSG_EV], ['d', viewBytes(msg, viewer)]]);
+  return joinBytes(MSG_FRAME_HEAD, viewBytes(msg, viewer));
 }
 
 

@@ -25,7 +25,7 @@ import type { Bus, BusMessage, BusSubscription } from '../bus/bus.ts';
 import type { Log } from '../log/log.ts';
 import { LogConflictError } from '../log/log.ts';
 import { LmdbLog } from '../log/lmdb-log.ts';
-import { decode, encode, encodeArrayOfRaw, encodeMapOfRaw, encodeMapOfRawAndBin, encodeString, encodingOf, rememberEncoding } from '../protocol/codec.ts';
+import { decode, encode, encodeArrayOfRaw, encodeMapOfOne, encodeMapOfRaw, encodeMapOfRawAndBin, encodeString, encodingOf, rememberEncoding } from '../protocol/codec.ts';
 import { ParleyError, isParleyError } from '../protocol/errors.ts';
 import type { WireError } from '../protocol/errors.ts';
 import type { ActorReply, ActorRequest } from '../envelope.ts';
@@ -896,7 +896,7 @@ export class ActorHost {
     try {
       // A result the behaviour encoded already (`encodedReply`, `rememberEncoding`) is spliced in, not encoded again.
       const known = reply.e !== undefined ? undefined : (encoded ?? encodingOf(reply.r));
-      const bytes = known !== undefined ? encodeMapOfRaw([['r', known]]) : encode(reply);
+      const bytes = known !== undefined ? encodeMapOfOne('r', known) : encode(reply);
       if (bytes.byteLength > this.opts.bus.maxPayloadBytes) {
         // The Bus would drop it and the caller wait for its timeout; say so at once instead.
         throw new Error(`a reply of ${bytes.byteLength} bytes exceeds the bus's max payload (${this.opts.bus.maxPayloadBytes})`);

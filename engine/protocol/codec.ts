@@ -314,6 +314,28 @@ export function encodeMapOfRaw(members: ReadonlyArray<readonly [string, Uint8Arr
   return out;
 }
 
+/** `encodeMapOfRaw([[key, value]])` without the lists: what an actor's `{r}` reply is. */
+export function encodeMapOfOne(key: string, value: Uint8Array): Uint8Array {
+  const k = keyBytes(key);
+  const out = alloc(1 + k.byteLength + value.byteLength);
+  out[0] = 0x81;
+  out.set(k, 1);
+  out.set(value, 1 + k.byteLength);
+  return out;
+}
+
+/**
+ * `head` then `tail` in one new array: a map whose members but the last are
+ * constant (its header and those members, encoded once as `head`), with the
+ * last member's encoded value as `tail`.
+ */
+export function joinBytes(head: Uint8Array, tail: Uint8Array): Uint8Array {
+  const out = alloc(head.byteLength + tail.byteLength);
+  out.set(head, 0);
+  out.set(tail, head.byteLength);
+  return out;
+}
+
 /** Bytes of `members` written as map members: each key's encoding, then its value as given. */
 function membersSize(members: ReadonlyArray<readonly [string, Uint8Array]>): number {
   let size = 0;

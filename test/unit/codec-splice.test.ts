@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decode, encode, encodeBin, encodeMapOfRaw, encodeMapOfRawAndBin, encodeString, encodeUint, encodeWithRawMember, encodingOf, extendMap, rememberEncoding, withRawMember } from '../../engine/protocol/codec.ts';
+import { decode, encode, encodeBin, encodeMapOfOne, encodeMapOfRaw, encodeMapOfRawAndBin, encodeString, encodeUint, encodeWithRawMember, encodingOf, extendMap, joinBytes, rememberEncoding, withRawMember } from '../../engine/protocol/codec.ts';
 
 /** A map of `n` members of mixed types. */
 function mapOf(n: number): Record<string, unknown> {
@@ -43,7 +43,30 @@ describe('rememberEncoding', () => {
   it('spliced into a reply, reads as the reply it stands for', () => {
     const r = { seq: 3, text: 'hi' };
     expect(decode(encodeMapOfRaw([['r', encode(r)]]))).toEqual({ r });
+    expect(Buffer.from(encodeMapOfOne('r', encode(r))).equals(Buffer.from(encode({ r })))).toBe(true);
   });
+
+  it('is not seen by a spread, Object.keys or the encoder, and a frozen value keeps none', () => {
+    const value = rememberEncoding({ x: 1 }, encode({ x: 1 }));
+    expect(Object.keys(value)).toEqual(['x']);
+    expect(encodingOf({ ...value })).toBeUndefined();
+    expect(Buffer.from(encode(value)).equals(Buffer.from(encode({ x: 1 })))).toBe(true);
+    const other = encode({ x: 2 });
+    expect(encodingOf(rememberEncoding(value, other))).toBe(other);
+    const frozen = Object.freeze({ y: 1 });
+    expect(encodingOf(rememberEncoding(frozen, encode(frozen)))).toBeUndefined();
+  });
+});
+
+describe('encodeMapOfOne and joinBytes', () => {
+  for (const key of ['r', 'd', 'a-key-longer-than-thirty-two-characters']) {
+    it(`make the bytes encode makes, with key ${key}`, () => {
+      const value = { seq: 9, text: 'héllo', list: [1, 'two'] };
+      expect(Buffer.from(encodeMapOfOne(key, encode(value))).equals(Buffer.from(encode({ [key]: value })))).toBe(true);
+      const head = encodeMapOfRaw([['ev', encode('msg')], [key, new Uint8Array(0)]]);
+      expect(Buffer.from(joinBytes(head, encode(value))).equals(Buffer.from(encode({ ev: 'msg', [key]: value })))).toBe(true);
+    });
+  }
 });
 
 describe('withRawMember', () => {
