@@ -176,10 +176,38 @@ function readWtf8(kind: string, key: Uint8Array, from: number, length: number): 
   return s;
 }
 
-/** Checks the parts of a key and returns its size in bytes; throws on a part of the wrong type or size. */
+/**
+ * The tag byte and owner part every key of one kind and owner starts with,
+ * kept per kind: an actor's keys all start with its address, so it is
+ * encoded once, not once per row. A table is emptied when full.
+ */
+const MAX_KEPT_OWNERS = 4096;
+const ownerPrefixes: Array<Map<string, Uint8Array> | undefined> = [];
+
+function ownerPrefix(kind: string, tag: number, owner: unknown): Uint8Array {
+  if (typeof owner !== 'string') throw new TypeError(`${kind} key part 0 must be a string, got ${typeof owner}`);
+  let table = ownerPrefixes[tag];
+  if (table === undefined) ownerPrefixes[tag] = table = new Map();
+  let prefix = table.get(owner);
+  if (prefix === undefined) {
+    const n = wtf8Length(owner);
+    if (n > MAX_STRING_BYTES) throw new RangeError(`${kind} key part 0 is ${n} bytes long, more than ${MAX_STRING_BYTES}`);
+    const out = Buffer.alloc(3 + n);
+    out[0] = tag;
+    out[1] = n >>> 8;
+    out[2] = n & 0xff;
+    writeWtf8(owner, out, 3);
+    prefix = new Uint8Array(out); // a copy of its own: a kept prefix must not hold a slice of Buffer's shared pool
+    if (table.size >= MAX_KEPT_OWNERS) table.clear();
+    table.set(owner, prefix);
+  }
+  return prefix;
+}
+
+/** Checks the parts of a key after the owner and returns their size in bytes; throws on a part of the wrong type or size. */
 function sizeOf(kind: string, types: readonly PartType[], parts: readonly unknown[], count: number): number {
-  let size = 1;
-  for (let i = 0; i < count; i++) {
+  let size = 0;
+  for (let i = 1; i < count; i++) {
     const v = parts[i];
     if (types[i] === 'str') {
       if (typeof v !== 'string') throw new TypeError(`${kind} key part ${i} must be a string, got ${typeof v}`);
@@ -196,13 +224,15 @@ function sizeOf(kind: string, types: readonly PartType[], parts: readonly unknow
   return size;
 }
 
-/** The key of `kind` from its first `count` parts. Two passes over the parts, no list or closure made: keys are made for every row written. */
+/** The key of `kind` from its first `count` parts (at least the owner). Two passes over the parts, no list or closure made: keys are made for every row written. */
 function encode(kind: KeyKind, parts: readonly unknown[], count: number): StoreKey {
   const { tag, parts: types } = KEY_KINDS[kind];
-  const out = Buffer.allocUnsafe(sizeOf(kind, types, parts, count));
-  out[0] = tag;
-  let at = 1;
-  for (let i = 0; i < count; i++) {
+  if (count === 0) return Buffer.from([tag]) as StoreKey;
+  const prefix = ownerPrefix(kind, tag, parts[0]);
+  const out = Buffer.allocUnsafe(prefix.byteLength + sizeOf(kind, types, parts, count));
+  out.set(prefix, 0);
+  let at = prefix.byteLength;
+  for (let i = 1; i < count; i++) {
     if (types[i] === 'str') {
       const lengthAt = at;
       at = writeWtf8(parts[i] as string, out, at + 2);

@@ -167,6 +167,24 @@ describe('state store keys', () => {
     expect(() => loose('snapshot', 'x'.repeat(0x10000))).toThrow(/more than 65535/);
   });
 
+  it('are made alike whether their owner’s encoding is kept, newly made or made again after the table was emptied', () => {
+    // What keyOf made for each owner the first time, set beside what it makes after 5,000 other owners went by.
+    const owners = ['conv:a|b', 'conv:\u0000|\ud800', 'user:ünï', ''];
+    const first = owners.map((o) => Buffer.from(keyOf('convThread', o, 3, 9)));
+    for (let i = 0; i < 5000; i++) keyOf('convThread', `conv:filler-${i}`, 1, 2);
+    owners.forEach((o, i) => {
+      const again = keyOf('convThread', o, 3, 9);
+      expect(Buffer.from(again).equals(first[i]!)).toBe(true);
+      expect(decodeKey('convThread', again)).toEqual([o, 3, 9]);
+      // Each key has bytes of its own: changing one changes no other.
+      again[again.length - 1] = 0;
+      expect(Buffer.from(keyOf('convThread', o, 3, 9)).equals(first[i]!)).toBe(true);
+    });
+    // One owner under two kinds keeps each kind's tag.
+    expect(keyOf('convMsg', 'conv:a|b', 1)[0]).toBe(KEY_KINDS.convMsg.tag);
+    expect(keyOf('convPin', 'conv:a|b', 1)[0]).toBe(KEY_KINDS.convPin.tag);
+  });
+
   it('in a real LMDB database, a range over one owner returns exactly that owner’s rows', async () => {
     const dir = tempDir('parley-keys-');
     dirs.push(dir);
